@@ -1,0 +1,130 @@
+"""State in columns: numpy arrays owned by the model, one per attribute.
+
+Citizen and neighbourhood state lives in :class:`StateTable` objects (one array
+per attribute, one row per agent). Agents are views: a :class:`Column`
+descriptor on the agent class reads and writes the agent's row, so
+``citizen.concern`` and ``model.citizens.concern[citizen.row]`` are the same
+number, and Mesa's ``AgentSet.get("concern")`` returns the column's values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Column", "StateTable"]
+
+
+class StateTable:
+    """Named numpy columns of equal length, accessed as attributes or by key.
+
+    Parameters
+    ----------
+    n_rows : int
+        Number of rows (agents).
+
+    Examples
+    --------
+    >>> t = StateTable(3)
+    >>> t.add("concern", np.array([0.1, 0.2, 0.3]))
+    >>> t.concern[1], len(t), "concern" in t
+    (np.float64(0.2), 3, True)
+    """
+
+    def __init__(self, n_rows: int) -> None:
+        object.__setattr__(self, "_columns", {})
+        object.__setattr__(self, "n_rows", int(n_rows))
+
+    def add(self, name: str, values: np.ndarray) -> None:
+        """Add (or replace) a column.
+
+        Parameters
+        ----------
+        name : str
+            Column name.
+        values : numpy.ndarray
+            Values, one per row.
+
+        Raises
+        ------
+        ValueError
+            If the length differs from the table's.
+        """
+        array = np.asarray(values)
+        if array.shape[:1] != (self.n_rows,):
+            raise ValueError(f"column {name!r} has {len(array)} rows, the table has {self.n_rows}")
+        self._columns[name] = array
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self._columns[name]
+        except KeyError:
+            raise AttributeError(
+                f"no state column {name!r}; columns are: {', '.join(self._columns)}"
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._columns:
+            self._columns[name][...] = value
+        else:
+            raise AttributeError(f"use add({name!r}, values) to create a new column")
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._columns[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_columns": self._columns, "n_rows": self.n_rows}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        object.__setattr__(self, "_columns", state["_columns"])
+        object.__setattr__(self, "n_rows", state["n_rows"])
+
+    def columns(self) -> list[str]:
+        """Names of the columns.
+
+        Returns
+        -------
+        list of str
+            Column names in insertion order.
+        """
+        return list(self._columns)
+
+
+class Column:
+    """Descriptor exposing one row of a model-owned column as an agent attribute.
+
+    Parameters
+    ----------
+    table : str
+        Name of the model attribute holding the :class:`StateTable`
+        (``"citizens"`` or ``"neighborhoods"``).
+    doc : str
+        Description with unit, shown in ``help()``.
+    """
+
+    def __init__(self, table: str, doc: str = "") -> None:
+        self.table = table
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, agent: Any, owner: type | None = None) -> Any:
+        if agent is None:
+            return self
+        return getattr(agent.model, self.table)[self.name][agent.row].item()
+
+    def __set__(self, agent: Any, value: Any) -> None:
+        getattr(agent.model, self.table)[self.name][agent.row] = value

@@ -1,0 +1,64 @@
+"""Neighbourhoods: one fixed Mesa agent per city node, a view of the node columns."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mesa.discrete_space import FixedAgent
+
+from waste_harmony.agents.columns import Column
+
+if TYPE_CHECKING:
+    from waste_harmony.model import CityModel
+
+__all__ = ["Neighborhood"]
+
+
+class Neighborhood(FixedAgent):
+    """The local environment of one city node.
+
+    Holds the node's waste stock, air pollution, habitat, biotech access and
+    marginalisation, and hosts the local assembly. Its attributes read and write
+    row ``row`` of ``model.neighborhoods``.
+
+    Parameters
+    ----------
+    model : CityModel
+        The model.
+    row : int
+        Index of the node (row in ``model.neighborhoods``).
+    cell : mesa.discrete_space.Cell
+        The node's cell.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> model = CityModel(n_citizens=100, rng=0)
+    >>> hood = model.neighborhood_at(model.node_ids[0])
+    >>> hood.waste_stock_kg >= 0.0
+    True
+    """
+
+    zone = Column("neighborhoods", "zone: residential, commercial, industrial, green or plaza")
+    population = Column("neighborhoods", "number of resident citizens")
+    waste_stock_kg = Column("neighborhoods", "waste present at the node (kg)")
+    pollution = Column("neighborhoods", "air pollution (µg/m³, PM2.5-equivalent)")
+    habitat = Column("neighborhoods", "share of the node's area that is natural habitat")
+    area_km2 = Column("neighborhoods", "area (km²)")
+    biotech_access = Column("neighborhoods", "access to biotechnology in [0, 1]")
+    marginalisation = Column("neighborhoods", "deprivation index in [0, 1]")
+    recycling_infrastructure = Column("neighborhoods", "recycling infrastructure in [0, 1]")
+    recycling_norm = Column("neighborhoods", "share of residents who recycled yesterday")
+    organism_biomass = Column("neighborhoods", "organism biomass (kg)")
+    protest_threshold_shift = Column(
+        "neighborhoods", "shift of residents' protest thresholds (negative: easier to join)")
+
+    def __init__(self, model: CityModel, row: int, cell) -> None:
+        super().__init__(model)
+        self.row = row
+        self.cell = cell
+
+    @property
+    def node(self):
+        """Id of the node in the city graph."""
+        return self.model.node_ids[self.row]

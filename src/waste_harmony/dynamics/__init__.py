@@ -1,0 +1,44 @@
+"""The behaviour rules: small, cited, vectorised models over numpy arrays.
+
+Each module is one published model, usable on its own arrays or graphs; the
+:class:`~waste_harmony.CityModel` calls exactly these functions. Nothing here
+knows about agents, scenarios or the model.
+
+=================  ===========================================================
+module             model
+=================  ===========================================================
+``opinion``        Deffuant–Weisbuch bounded confidence; DeGroot averaging
+``recycling``      theory of planned behaviour, logistic form
+``waste``          Gamma waste generation; collection to landfill
+``protest``        Granovetter thresholds on neighbourhood networks
+``diffusion``      graph-Laplacian dispersion and decay of air pollution
+``organism``       Fisher–KPP logistic growth and spread on the graph
+``adoption``       Bass diffusion of innovations
+``biodiversity``   species–area relationship
+``inequality``     Gini, Theil, Atkinson, concentration index
+=================  ===========================================================
+"""
+
+from waste_harmony.dynamics import (
+    adoption,
+    biodiversity,
+    diffusion,
+    inequality,
+    opinion,
+    organism,
+    protest,
+    recycling,
+    waste,
+)
+
+__all__ = [
+    "adoption",
+    "biodiversity",
+    "diffusion",
+    "inequality",
+    "opinion",
+    "organism",
+    "protest",
+    "recycling",
+    "waste",
+]

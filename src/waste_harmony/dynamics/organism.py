@@ -1,0 +1,212 @@
+r"""The waste-eating organism: logistic growth and spread on the city graph.
+
+Biomass ``B`` (kg) of the organism in each neighbourhood follows a discrete
+reaction–diffusion (Fisher–KPP) equation on the graph (Fisher 1937; Kolmogorov,
+Petrovsky & Piskunov 1937; on lattices and graphs: Murray 2002, ch. 13):
+
+.. math:: B_{t+1} = B_t + r B_t (1 - B_t / K) - D\,L B_t
+
+with growth rate ``r`` per day, carrying capacity ``K`` proportional to the
+neighbourhood's remaining habitat, and dispersal ``D`` per day along edges. A
+single colony (``D = 0``) follows the discrete logistic map, which for small
+``r`` tracks the closed form ``K / (1 + (K/B_0 - 1) e^{-rt})``. On a path graph an
+invasion front advances at the *lattice* speed
+
+.. math:: c^* = \min_{\lambda > 0} \frac{\ln(1 + r + 2D(\cosh\lambda - 1))}{\lambda}
+
+(not the continuum ``2\sqrt{rD}``), see :func:`lattice_front_speed`.
+
+The organism consumes waste in proportion to its biomass, removes air pollution
+and restores habitat (:func:`organism_services`).
+
+References
+----------
+.. [1] Fisher, R. A. (1937). The wave of advance of advantageous genes. *Annals of
+   Eugenics* 7, 355–369.
+.. [2] Murray, J. D. (2002). *Mathematical Biology I*, 3rd ed., Springer.
+.. [3] Kot, M., Lewis, M. A. & van den Driessche, P. (1996). Dispersal data and the
+   spread of invading organisms. *Ecology* 77, 2027–2042.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+
+__all__ = [
+    "continuum_front_speed",
+    "lattice_front_speed",
+    "logistic_closed_form",
+    "organism_growth_step",
+    "organism_services",
+]
+
+
+def organism_growth_step(
+    biomass: np.ndarray,
+    capacity: np.ndarray,
+    lap: sp.sparray,
+    *,
+    growth_rate: float,
+    dispersal: float,
+) -> np.ndarray:
+    """One day of logistic growth plus dispersal along edges.
+
+    Parameters
+    ----------
+    biomass : numpy.ndarray
+        Biomass per node (kg).
+    capacity : numpy.ndarray
+        Carrying capacity per node (kg); where 0 the organism cannot persist.
+    lap : scipy.sparse array
+        Graph Laplacian.
+    growth_rate : float
+        Intrinsic growth rate r per day.
+    dispersal : float
+        Dispersal rate D per day.
+
+    Returns
+    -------
+    numpy.ndarray
+        New biomass, never negative.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from waste_harmony.dynamics.diffusion import laplacian
+    >>> L = laplacian(sp.csr_array((1, 1)))
+    >>> organism_growth_step(np.array([50.0]), np.array([100.0]), L,
+    ...                      growth_rate=0.1, dispersal=0.0).tolist()
+    [52.5]
+    """
+    safe_capacity = np.where(capacity > 0, capacity, 1.0)
+    logistic = growth_rate * biomass * (1.0 - biomass / safe_capacity)
+    growth = np.where(capacity > 0, logistic, -biomass)
+    new = biomass + growth - dispersal * (lap @ biomass)
+    return np.maximum(new, 0.0)
+
+
+def organism_services(
+    biomass: np.ndarray,
+    waste_stock: np.ndarray,
+    pollution: np.ndarray,
+    habitat: np.ndarray,
+    capacity: np.ndarray,
+    *,
+    waste_uptake: float,
+    air_uptake: float,
+    restoration: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the organism does for its neighbourhood in a day.
+
+    Parameters
+    ----------
+    biomass, waste_stock, pollution, habitat, capacity : numpy.ndarray
+        Per node: biomass (kg), waste (kg), pollution (µg/m³), habitat share, capacity (kg).
+    waste_uptake : float
+        Waste eaten per kg of biomass per day (kg/kg/day), limited by the stock.
+    air_uptake : float
+        Pollution removal rate per tonne of biomass per day; the removed share is
+        ``1 - exp(-air_uptake * B / 1000)``.
+    restoration : float
+        Habitat restored per day at full occupancy, as a share of what is not yet habitat:
+        ``Δh = restoration * (B/K) * (1 - h)``.
+
+    Returns
+    -------
+    waste_eaten, pollution_removed, habitat_gained : numpy.ndarray
+        Per node, each non-negative and never more than what is there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> eaten, removed, gained = organism_services(
+    ...     np.array([100.0]), np.array([3.0]), np.array([10.0]), np.array([0.5]),
+    ...     np.array([200.0]), waste_uptake=0.05, air_uptake=0.0, restoration=0.1)
+    >>> eaten.tolist(), removed.tolist(), gained.tolist()
+    ([3.0], [0.0], [0.025])
+    """
+    eaten = np.minimum(waste_stock, waste_uptake * biomass)
+    removed = pollution * -np.expm1(-air_uptake * biomass / 1000.0)
+    occupancy = np.divide(biomass, capacity, out=np.zeros_like(biomass), where=capacity > 0)
+    gained = restoration * np.minimum(occupancy, 1.0) * (1.0 - habitat)
+    return eaten, removed, gained
+
+
+def logistic_closed_form(t: np.ndarray | float, *, r: float, K: float, B0: float) -> np.ndarray:
+    """Continuous logistic growth ``K / (1 + (K/B0 - 1) e^{-rt})``.
+
+    Parameters
+    ----------
+    t : array_like
+        Time (days).
+    r, K, B0 : float
+        Growth rate per day, carrying capacity and initial biomass.
+
+    Returns
+    -------
+    numpy.ndarray
+        Biomass at ``t``.
+
+    Examples
+    --------
+    >>> float(logistic_closed_form(0.0, r=0.1, K=100.0, B0=1.0))
+    1.0
+    """
+    return K / (1.0 + (K / B0 - 1.0) * np.exp(-r * np.asarray(t, dtype=np.float64)))
+
+
+def lattice_front_speed(r: float, D: float) -> float:
+    """Asymptotic speed (nodes per day) of the invasion front on a path graph.
+
+    The minimum over decay rates λ of ``ln(1 + r + 2D(cosh λ - 1)) / λ``: the
+    linear-determinacy speed of the discrete-time, discrete-space model.
+
+    Parameters
+    ----------
+    r : float
+        Growth rate per day (> 0).
+    D : float
+        Dispersal rate per day (> 0).
+
+    Returns
+    -------
+    float
+        Front speed in nodes per day.
+
+    Examples
+    --------
+    >>> round(lattice_front_speed(0.1, 0.1), 4) < round(continuum_front_speed(0.1, 0.1), 4)
+    True
+    """
+
+    def speed(lam: float) -> float:
+        return math.log(1.0 + r + 2.0 * D * (math.cosh(lam) - 1.0)) / lam
+
+    result = scipy.optimize.minimize_scalar(speed, bounds=(1e-6, 50.0), method="bounded",
+                                            options={"xatol": 1e-12})
+    return float(result.fun)
+
+
+def continuum_front_speed(r: float, D: float) -> float:
+    """Fisher–KPP speed ``2 sqrt(r D)`` of the continuous equation.
+
+    Parameters
+    ----------
+    r, D : float
+        Growth and diffusion rates.
+
+    Returns
+    -------
+    float
+        Speed.
+
+    Examples
+    --------
+    >>> continuum_front_speed(0.25, 1.0)
+    1.0
+    """
+    return 2.0 * math.sqrt(r * D)

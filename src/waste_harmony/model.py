@@ -1,0 +1,642 @@
+"""CityModel: a Mesa model of a city's citizens, neighbourhoods, firms and organism.
+
+The model wires the layers together: the city graph (:mod:`waste_harmony.city`),
+the agents (:mod:`waste_harmony.agents`), the vectorised rules
+(:mod:`waste_harmony.rules` over :mod:`waste_harmony.dynamics`), scenario modules
+(:mod:`waste_harmony.scenarios`) and recording (:mod:`waste_harmony.recording`).
+One step is one day.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from mesa.discrete_space import Network
+
+from waste_harmony import city as city_module
+from waste_harmony.agents import Citizen, Corporation, Neighborhood, Organism, StateTable
+from waste_harmony.dynamics.biodiversity import biodiversity_index
+from waste_harmony.dynamics.diffusion import diffusion_substeps, laplacian
+from waste_harmony.dynamics.inequality import gini
+from waste_harmony.parameters import ROLE_NAMES, Parameters
+from waste_harmony.pipeline import Pipeline
+from waste_harmony.recording import (
+    MODEL_VARIABLES,
+    NEIGHBORHOOD_VARIABLES,
+    Event,
+    EventLog,
+    NeighborhoodRecorder,
+)
+from waste_harmony.rules import DEFAULT_RULES
+from waste_harmony.scenarios.registry import resolve
+
+__all__ = ["CityModel"]
+
+_NODE_COLUMNS = ("population", "marginalisation", "biotech_access", "habitat", "area_km2",
+                 "recycling_infrastructure", "industrial_emission", "land_price")
+
+
+class CityModel(mesa.Model):
+    """An agent-based model of a city of citizens on a networkx city graph.
+
+    Parameters
+    ----------
+    city : networkx.Graph, optional
+        The city: any undirected graph; missing node attributes are filled with
+        documented defaults (:func:`waste_harmony.city.with_defaults`) and the result
+        is validated (:func:`waste_harmony.city.validate_city`). ``None`` uses
+        :func:`waste_harmony.city.default_city` (a 10 × 10 street grid).
+    n_citizens : int
+        Number of citizens, placed on nodes in proportion to their ``population``
+        weight.
+    scenarios : iterable
+        Scenario modules: instances, classes or registered names
+        (see :func:`waste_harmony.scenarios.available`).
+    rng : int, numpy.random.Generator or None
+        Seed or generator; all randomness comes from it. The same seed gives
+        identical series.
+    citizen_class : type
+        :class:`~waste_harmony.Citizen` or a subclass (per-agent hooks it overrides are
+        called on each of its agents).
+    record_neighborhoods : bool
+        Record per-neighbourhood series (default ``True``).
+    **params
+        Behaviour parameters, fields of :class:`~waste_harmony.parameters.Parameters`
+        (unknown names raise :class:`TypeError` naming the closest valid one).
+
+    Attributes
+    ----------
+    citizens : StateTable
+        Citizen columns: ``home``, ``location``, ``concern``, ``threshold``,
+        ``protesting``, ``recycled``, ``adopted``, ``role_code``, ``gathering``.
+    neighborhoods : StateTable
+        Node columns (one row per node, in ``node_ids`` order).
+    pipeline : Pipeline
+        The day's rules, in order.
+    datacollector : mesa.DataCollector
+        Model-level series, one row per day.
+    event_log : EventLog
+        Events.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> model = CityModel(n_citizens=500, rng=42)
+    >>> model.run_for(30)
+    >>> df = model.datacollector.get_model_vars_dataframe()
+    >>> len(df), round(float(df["waste_generated_kg"].mean()) / 500, 1)
+    (30, 0.7)
+    """
+
+    def __init__(
+        self,
+        city: nx.Graph | None = None,
+        *,
+        n_citizens: int = 10_000,
+        scenarios: Iterable[Any] = (),
+        rng: Any = None,
+        citizen_class: type[Citizen] = Citizen,
+        record_neighborhoods: bool = True,
+        **params: Any,
+    ) -> None:
+        self.params = Parameters.from_kwargs(params)
+        _check_count("n_citizens", n_citizens)
+        if not (isinstance(citizen_class, type) and issubclass(citizen_class, Citizen)):
+            raise TypeError(f"citizen_class must be Citizen or a subclass of it, got "
+                            f"{citizen_class!r}")
+        if isinstance(scenarios, str | mesa.Model) or not isinstance(scenarios, Iterable):
+            scenarios = [scenarios]
+        chosen = [resolve(s) for s in scenarios]
+        _check_scenario_set(chosen)
+        if isinstance(rng, np.random.Generator):
+            # Mesa derives its own seed from the generator: keep determinism explicit.
+            rng = int(rng.integers(2**63))
+        super().__init__(rng=rng)
+        self.seed = rng
+        self.citizen_class = citizen_class
+        self.n_citizens = int(n_citizens)
+
+        graph = city_module.default_city() if city is None else city
+        if not isinstance(graph, nx.Graph):
+            raise TypeError(f"city must be a networkx.Graph (or None for the default city), "
+                            f"got {type(graph).__name__}")
+        graph = city_module.load_city(graph)
+        self.city = graph
+        self._build_city(graph)
+        self._build_citizens()
+        self._build_agents()
+
+        self.pipeline = Pipeline(list(DEFAULT_RULES))
+        self.grievances: set[str] = set()
+        self.event_log = EventLog()
+        self._accounts = dict.fromkeys(("generated", "recycled", "reused", "consumed"), 0.0)
+        self._stock_at_last_record = float(self.neighborhoods.waste_stock_kg.sum())
+        self._initial_habitat_area = float(
+            (self.neighborhoods.habitat * self.neighborhoods.area_km2).sum())
+        self.datacollector = mesa.DataCollector(model_reporters={v: v for v in MODEL_VARIABLES})
+        self.neighborhood_recorder = (
+            NeighborhoodRecorder(self.n_nodes, NEIGHBORHOOD_VARIABLES)
+            if record_neighborhoods else None)
+        self.scenarios: list[Any] = []
+        for scenario in chosen:
+            self.add_scenario(scenario)
+
+    # ------------------------------------------------------------------ building
+    def _build_city(self, graph: nx.Graph) -> None:
+        arrays = city_module.city_arrays(graph)
+        self.node_ids: list[Any] = list(arrays["nodes"])
+        self._node_index = {node: i for i, node in enumerate(self.node_ids)}
+        self.n_nodes = len(self.node_ids)
+        adjacency = sp.csr_array(arrays["adjacency"], dtype=np.float64)
+        adjacency.sort_indices()
+        self.adjacency = adjacency
+        self.degree = np.diff(adjacency.indptr)
+        self.laplacian = laplacian(adjacency)
+        self.links = adjacency.copy()  # protest links; assemblies may add more
+        self.pollution_substeps = diffusion_substeps(self.params.pollution_diffusion,
+                                                     float(self.degree.max(initial=0)))
+        hoods = StateTable(self.n_nodes)
+        hoods.add("zone", np.asarray(arrays["zone"], dtype=object))
+        for name in _NODE_COLUMNS:
+            hoods.add(name, np.asarray(arrays[name], dtype=np.float64).copy())
+        hoods.add("population_weight", hoods.population.copy())
+        m = self.n_nodes
+        for name in ("waste_stock_kg", "organism_biomass", "extra_emission", "extra_waste_kg",
+                     "protest_threshold_shift", "recycling_norm"):
+            hoods.add(name, np.zeros(m))
+        hoods.add("pollution", self.params.industrial_emission_scale * hoods.industrial_emission
+                  / max(self.params.pollution_decay, 1e-9))
+        self.neighborhoods = hoods
+        self.landfill = hoods.zone == "industrial"
+        if not self.landfill.any():
+            # No industrial zone: waste goes to the least populated node.
+            self.landfill[int(np.argmin(hoods.population_weight))] = True
+        positions = {node: tuple(map(float, graph.nodes[node]["pos"])) for node in self.node_ids}
+        # Always pass the city's own positions: Mesa's default spring layout is quadratic.
+        self.space = Network(graph, layout=positions, random=self.random)
+
+    def _build_citizens(self) -> None:
+        p, rng, m = self.params, self.rng, self.n_nodes
+        weight = self.neighborhoods.population_weight
+        counts = rng.multinomial(self.n_citizens, weight / weight.sum())
+        home = np.repeat(np.arange(m, dtype=np.int64), counts)
+        n = self.n_citizens
+        c = StateTable(n)
+        c.add("home", home)
+        c.add("location", home.copy())
+        c.add("gathering", np.full(n, -1, dtype=np.int64))
+        mean, sd = p.initial_concern_mean, p.initial_concern_sd
+        k = mean * (1 - mean) / sd**2 - 1
+        if k <= 0:
+            raise ValueError(f"initial_concern_sd={sd} is too large for mean {mean}: need "
+                             f"sd < sqrt(mean (1 - mean)) = {math.sqrt(mean * (1 - mean)):.3f}")
+        c.add("concern", rng.beta(mean * k, (1 - mean) * k, n))
+        c.add("threshold", np.clip(rng.normal(p.protest_threshold_mean, p.protest_threshold_sd,
+                                              n), 0.0, 1.0))
+        c.add("protesting", np.zeros(n, dtype=bool))
+        c.add("recycled", np.zeros(n, dtype=bool))
+        c.add("adopted", np.zeros(n, dtype=bool))
+        c.add("role_code", np.zeros(n, dtype=np.int8))
+        self.citizens = c
+        self.residents = counts.astype(np.float64)
+        self.neighborhoods.population[:] = counts
+        total_roles = sum(p.roles.values())
+        if total_roles > n:
+            raise ValueError(f"roles ask for {total_roles} citizens but n_citizens is {n}; "
+                             "lower the role counts or raise n_citizens")
+        chosen = rng.choice(n, size=total_roles, replace=False) if total_roles else []
+        start = 0
+        for code, role in enumerate(ROLE_NAMES, start=1):
+            count = p.roles.get(role, 0)
+            c.role_code[chosen[start:start + count]] = code
+            start += count
+        # Yesterday's recycling share before day 1: each resident's probability at norm 0.
+        from waste_harmony.dynamics.recycling import recycling_probability
+
+        prob = recycling_probability(
+            c.concern, 0.0, self.neighborhoods.recycling_infrastructure[home],
+            intercept=p.recycling_intercept, weight_concern=p.recycling_weight_concern,
+            weight_norm=p.recycling_weight_norm,
+            weight_infrastructure=p.recycling_weight_infrastructure)
+        self.neighborhoods.recycling_norm[:] = np.divide(
+            np.bincount(home, weights=prob, minlength=m), counts,
+            out=np.zeros(m), where=counts > 0)
+
+    def _build_agents(self) -> None:
+        cells = [self.space._cells[node] for node in self.node_ids]
+        for i in range(self.n_nodes):
+            Neighborhood(self, i, cells[i])
+        cls = self.citizen_class
+        for row, h in enumerate(self.citizens.home.tolist()):
+            cls(self, row, cells[h])
+        self._colonies: dict[int, Organism] = {}
+        self._hooked: dict[str, list[Citizen]] = {}
+        overridden = cls.overridden_hooks()
+        if overridden:
+            agents = list(self.agents_by_type[cls])
+            for hook in overridden:
+                self._hooked[hook] = agents
+
+    # ------------------------------------------------------------------ running
+    def step(self) -> None:
+        """Simulate one day: run the pipeline's rules in order, then record."""
+        self.pipeline.run(self)
+        self._record()
+        self.citizens.gathering[:] = -1
+
+    @property
+    def day(self) -> int:
+        """The current day: the last day simulated, or the day about to be (during events)."""
+        return math.ceil(self.time)
+
+    # ------------------------------------------------------------------ scenarios
+    def add_scenario(self, scenario: Any) -> Any:
+        """Install a scenario (instance, class or registered name) into this model.
+
+        Parameters
+        ----------
+        scenario : Scenario, type or str
+            The scenario.
+
+        Returns
+        -------
+        Scenario
+            The installed instance (kept referenced by the model).
+        """
+        instance = resolve(scenario)
+        _check_scenario_set([*self.scenarios, instance])
+        instance.install(self)
+        self.scenarios.append(instance)
+        return instance
+
+    def scenario_named(self, name: str) -> Any:
+        """The installed scenario called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            Registry name.
+
+        Returns
+        -------
+        Scenario
+            The instance.
+
+        Raises
+        ------
+        KeyError
+            If no installed scenario has that name.
+        """
+        for scenario in self.scenarios:
+            if scenario.name == name:
+                return scenario
+        raise KeyError(f"no scenario {name!r} installed; installed: "
+                       f"{[s.name for s in self.scenarios]}")
+
+    # ------------------------------------------------------------------ services for rules
+    def node_index(self, node: Any) -> int:
+        """Row of a node id in the neighbourhood columns.
+
+        Parameters
+        ----------
+        node : hashable
+            Node id in the city graph.
+
+        Returns
+        -------
+        int
+            Row index.
+
+        Raises
+        ------
+        KeyError
+            If the node is not in the city.
+        """
+        try:
+            return self._node_index[node]
+        except (KeyError, TypeError):
+            raise KeyError(f"node {node!r} is not in the city graph") from None
+
+    def neighborhood_at(self, node: Any) -> Neighborhood:
+        """The :class:`Neighborhood` agent of a node.
+
+        Parameters
+        ----------
+        node : hashable
+            Node id.
+
+        Returns
+        -------
+        Neighborhood
+            Its agent.
+        """
+        row = self.node_index(node)
+        return next(a for a in self.space._cells[node].agents
+                    if isinstance(a, Neighborhood) and a.row == row)
+
+    def hooked_citizens(self, hook: str) -> list[Citizen]:
+        """Citizens whose class overrides the per-agent hook ``hook``.
+
+        Parameters
+        ----------
+        hook : str
+            Hook name, e.g. ``"recycling_probability"``.
+
+        Returns
+        -------
+        list of Citizen
+            Empty when the hook is not overridden.
+        """
+        return self._hooked.get(hook, [])
+
+    def account_waste(self, *, generated: float = 0.0, recycled: float = 0.0,
+                      reused: float = 0.0, consumed: float = 0.0) -> None:
+        """Add to today's waste accounts (kg). Rules that move waste must report it here.
+
+        Parameters
+        ----------
+        generated, recycled, reused, consumed : float
+            Kilograms.
+        """
+        a = self._accounts
+        a["generated"] += generated
+        a["recycled"] += recycled
+        a["reused"] += reused
+        a["consumed"] += consumed
+
+    def _take_waste(self, amounts: np.ndarray | float, nodes: Any) -> np.ndarray:
+        stock = self.neighborhoods.waste_stock_kg
+        rows = (np.arange(self.n_nodes) if nodes is None
+                else np.atleast_1d([self.node_index(n) for n in np.atleast_1d(nodes)]))
+        wanted = np.broadcast_to(np.asarray(amounts, dtype=np.float64), rows.shape)
+        if np.any(wanted < 0):
+            raise ValueError("waste amounts must be non-negative")
+        taken = np.zeros(len(rows))
+        for i, (row, want) in enumerate(zip(rows, wanted, strict=True)):
+            take = min(float(stock[row]), float(want))
+            stock[row] -= take
+            taken[i] = take
+        return taken
+
+    def reuse_waste(self, amounts: np.ndarray | float, nodes: Any = None) -> float:
+        """Take waste from neighbourhood stocks into art (reused), at most what is there.
+
+        Parameters
+        ----------
+        amounts : float or array
+            Kilograms wanted per node.
+        nodes : node id, list of node ids, or None
+            Where from; ``None`` means every node (``amounts`` per node, in row order).
+
+        Returns
+        -------
+        float
+            Kilograms actually reused.
+        """
+        taken = float(self._take_waste(amounts, nodes).sum())
+        self.account_waste(reused=taken)
+        return taken
+
+    def consume_waste(self, amounts: np.ndarray | float, nodes: Any = None) -> float:
+        """Take waste from neighbourhood stocks as consumed (organism, biotech).
+
+        Parameters
+        ----------
+        amounts : float or array
+            Kilograms wanted per node.
+        nodes : node id, list of node ids, or None
+            Where from; ``None`` means every node.
+
+        Returns
+        -------
+        float
+            Kilograms actually consumed.
+        """
+        taken = float(self._take_waste(amounts, nodes).sum())
+        self.account_waste(consumed=taken)
+        return taken
+
+    def nudge_concern(self, rows: np.ndarray | slice, delta: float | np.ndarray) -> None:
+        """Shift the concern of some citizens by ``delta`` (kept in [0, 1]).
+
+        Parameters
+        ----------
+        rows : array of int, boolean mask or slice
+            Citizens.
+        delta : float or array
+            Change (negative lowers concern, e.g. corporate PR).
+        """
+        concern = self.citizens.concern
+        concern[rows] = np.clip(concern[rows] + delta, 0.0, 1.0)
+
+    def gather(self, rows: np.ndarray, node: Any) -> None:
+        """Bring citizens to ``node`` for today: they meet people there instead of at home.
+
+        Parameters
+        ----------
+        rows : array of int or boolean mask
+            Citizens.
+        node : hashable
+            Node id of the gathering place.
+        """
+        self.citizens.gathering[rows] = self.node_index(node)
+
+    def deploy_organism(self, node: Any, biomass_kg: float) -> None:
+        """Release organism biomass at a node.
+
+        Parameters
+        ----------
+        node : hashable
+            Node id.
+        biomass_kg : float
+            Kilograms released (> 0).
+        """
+        if not biomass_kg > 0:
+            raise ValueError(f"biomass_kg must be > 0, got {biomass_kg}")
+        row = self.node_index(node)
+        self.neighborhoods.organism_biomass[row] += biomass_kg
+        self.sync_colonies()
+        self.log_event("organism_deployed", node=node, biomass_kg=float(biomass_kg))
+
+    def sync_colonies(self) -> None:
+        """Create :class:`Organism` agents where colonised, remove them where died out."""
+        biomass = self.neighborhoods.organism_biomass
+        threshold = self.params.organism_colony_kg
+        for row in np.flatnonzero(biomass >= threshold).tolist():
+            if row not in self._colonies:
+                node = self.node_ids[row]
+                self._colonies[row] = Organism(self, row, self.space._cells[node], self.day)
+        for row in [r for r in self._colonies if biomass[r] < threshold / 10]:
+            self._colonies.pop(row).remove()
+
+    def open_grievance(self, name: str) -> None:
+        """Open a grievance: while any is open, concerned citizens may protest.
+
+        Parameters
+        ----------
+        name : str
+            Identifier (e.g. ``"facility:TechCore"``).
+        """
+        self.grievances.add(name)
+
+    def close_grievance(self, name: str) -> None:
+        """Close a grievance opened by :meth:`open_grievance`.
+
+        Parameters
+        ----------
+        name : str
+            Identifier.
+        """
+        self.grievances.discard(name)
+
+    def log_event(self, kind: str, node: Any = None, **details: Any) -> None:
+        """Append an event to the log, dated today.
+
+        Parameters
+        ----------
+        kind : str
+            What happened.
+        node : hashable, optional
+            Where.
+        **details
+            Anything else.
+        """
+        self.event_log.append(Event(self.day, kind, node, details))
+
+    # ------------------------------------------------------------------ recording
+    @property
+    def corporations(self) -> list[Corporation]:
+        """All :class:`Corporation` agents."""
+        return [a for t, s in self.agents_by_type.items() if issubclass(t, Corporation)
+                for a in s]
+
+    @property
+    def facility_status(self) -> str:
+        """``"built"`` if any firm built, else ``"proposed"``, ``"withdrawn"`` or ``"none"``."""
+        statuses = {c.status for c in self.corporations}
+        for status in ("built", "proposed", "withdrawn"):
+            if status in statuses:
+                return status
+        return "none"
+
+    def _record(self) -> None:
+        c, hoods, p = self.citizens, self.neighborhoods, self.params
+        n = max(self.n_citizens, 1)
+        a = self._accounts
+        stock = float(hoods.waste_stock_kg.sum())
+        self.mean_concern = float(c.concern.mean()) if self.n_citizens else 0.0
+        self.protest_share = float(np.count_nonzero(c.protesting)) / n
+        self.waste_generated_kg = a["generated"]
+        self.waste_recycled_kg = a["recycled"]
+        self.waste_reused_kg = a["reused"]
+        self.waste_consumed_kg = a["consumed"]
+        self.recycling_rate = a["recycled"] / a["generated"] if a["generated"] > 0 else 0.0
+        self.waste_stock_kg = stock
+        self.mean_pollution = float(hoods.pollution.mean())
+        self.biodiversity_index = biodiversity_index(
+            float((hoods.habitat * hoods.area_km2).sum()), self._initial_habitat_area,
+            z=p.species_area_z)
+        self.organism_biomass = float(hoods.organism_biomass.sum())
+        self.biotech_adoption = float(np.count_nonzero(c.adopted)) / n
+        self.biotech_access_gini = gini(hoods.biotech_access, self.residents)
+        self.waste_balance_error_kg = (a["generated"] - a["recycled"] - a["reused"]
+                                       - a["consumed"] - (stock - self._stock_at_last_record))
+        self.datacollector.collect(self)
+        if self.neighborhood_recorder is not None:
+            self.neighborhood_recorder.append(self.day, self._neighborhood_values())
+        self._stock_at_last_record = stock
+        for key in a:
+            a[key] = 0.0
+
+    def _neighborhood_values(self) -> dict[str, np.ndarray]:
+        c, hoods, m = self.citizens, self.neighborhoods, self.n_nodes
+        home, residents = c.home, self.residents
+
+        def share(values: np.ndarray) -> np.ndarray:
+            total = np.bincount(home, weights=values, minlength=m)
+            return np.divide(total, residents, out=np.zeros(m), where=residents > 0)
+
+        return {
+            "population": residents,
+            "concern": share(c.concern),
+            "waste_stock_kg": hoods.waste_stock_kg,
+            "pollution": hoods.pollution,
+            "habitat": hoods.habitat,
+            "biotech_access": hoods.biotech_access,
+            "organism_biomass": hoods.organism_biomass,
+            "protest_share": share(c.protesting),
+            "recycling_share": share(c.recycled),
+            "biotech_adoption": share(c.adopted),
+        }
+
+    def neighborhood_frame(self) -> pd.DataFrame:
+        """Per-neighbourhood series: one row per (day, node).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``day``, ``node``, ``zone`` and the variables of
+            :data:`waste_harmony.recording.NEIGHBORHOOD_VARIABLES`.
+
+        Raises
+        ------
+        RuntimeError
+            If the model was built with ``record_neighborhoods=False``.
+        """
+        if self.neighborhood_recorder is None:
+            raise RuntimeError("this model was built with record_neighborhoods=False; "
+                               "build it with record_neighborhoods=True to get the frame")
+        frame = self.neighborhood_recorder.frame(self.node_ids)
+        zones = np.tile(self.neighborhoods.zone, self.neighborhood_recorder.n_days)
+        frame.insert(2, "zone", zones)
+        return frame
+
+    def event_frame(self) -> pd.DataFrame:
+        """The event log as a DataFrame (``day``, ``kind``, ``node``, details).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per event.
+        """
+        return self.event_log.frame()
+
+    def model_frame(self) -> pd.DataFrame:
+        """Model-level series indexed by day (the DataCollector's frame).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per day.
+        """
+        frame = self.datacollector.get_model_vars_dataframe()
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="day")
+        return frame
+
+    def __iter__(self) -> Iterator[Any]:  # pragma: no cover - guard against confusion
+        raise TypeError("CityModel is not iterable; use model.agents or model.citizens")
+
+
+def _check_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}; pass a non-negative count")
+
+
+def _check_scenario_set(scenarios: list[Any]) -> None:
+    names = [s.name for s in scenarios]
+    for s in scenarios:
+        if names.count(s.name) > 1:
+            raise ValueError(f"scenario {s.name!r} is given twice; install it once")
+        clash = [other for other in s.conflicts_with if other in names]
+        if clash:
+            raise ValueError(f"scenario {s.name!r} cannot be combined with {clash[0]!r}; "
+                             "remove one of them")

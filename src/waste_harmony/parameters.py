@@ -1,0 +1,291 @@
+"""The model's parameters: one typed dataclass with units, ranges and sources.
+
+Every keyword argument of :class:`~waste_harmony.CityModel` other than the city,
+the number of citizens, the scenarios, the random generator and the citizen class
+is a field of :class:`Parameters`. Each field carries its unit, admissible range,
+source and a one-line description in its metadata; :func:`parameter_table`
+renders them (the ODD document's table is generated from it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ROLE_NAMES", "Parameters", "parameter_table"]
+
+#: Citizen roles of the story, in the order of their role codes 1..4.
+ROLE_NAMES: tuple[str, ...] = ("designer", "organiser", "scientist", "artist")
+
+_INF = math.inf
+
+
+def _p(default: Any, unit: str, low: float, high: float, source: str, doc: str) -> Any:
+    return field(
+        default=default,
+        metadata={"unit": unit, "range": (low, high), "source": source, "doc": doc},
+    )
+
+
+def _default_roles() -> dict[str, int]:
+    return dict.fromkeys(ROLE_NAMES, 1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parameters:
+    """All behaviour parameters of the city model, with documented defaults.
+
+    Build one with keyword arguments; unknown names raise :class:`TypeError` naming the
+    closest valid one, values outside their range raise :class:`ValueError`.
+
+    Examples
+    --------
+    >>> Parameters(waste_per_capita_kg=1.2).waste_per_capita_kg
+    1.2
+    >>> Parameters.from_kwargs({"waste_per_capita": 1.0})
+    Traceback (most recent call last):
+    ...
+    TypeError: unknown parameter 'waste_per_capita'; did you mean 'waste_per_capita_kg'?
+    """
+
+    # --- waste -----------------------------------------------------------------
+    waste_per_capita_kg: float = _p(
+        0.74, "kg per citizen per day", 0.0, 10.0,
+        "Kaza et al. 2018, World Bank What a Waste 2.0 (global mean)",
+        "mean municipal solid waste generated per citizen per day")
+    waste_cv: float = _p(
+        0.5, "dimensionless", 0.01, 5.0, "assumption (household-level day-to-day variation)",
+        "coefficient of variation of one citizen's daily waste (Gamma distributed)")
+    recyclable_fraction: float = _p(
+        0.38, "share of waste", 0.0, 1.0,
+        "Kaza et al. 2018: paper 17 % + plastic 12 % + glass 5 % + metal 4 %",
+        "share of a recycling citizen's waste that is diverted to recycling")
+    collection_rate: float = _p(
+        0.9, "share of stock per day", 0.0, 1.0, "assumption (near-daily kerbside collection)",
+        "share of each neighbourhood's waste stock moved to the landfill each day")
+    # --- recycling (theory of planned behaviour) ------------------------------
+    recycling_intercept: float = _p(
+        -3.0, "log-odds", -20.0, 20.0, "Ajzen 1991; Tonglet et al. 2004 (logistic TPB form)",
+        "intercept of the recycling logit")
+    recycling_weight_concern: float = _p(
+        3.0, "log-odds per unit concern", 0.0, 20.0, "Tonglet et al. 2004 (attitude)",
+        "weight of environmental concern (attitude) in the recycling logit")
+    recycling_weight_norm: float = _p(
+        2.0, "log-odds per unit share", 0.0, 20.0, "Cialdini et al. 1990 (descriptive norm)",
+        "weight of the neighbourhood's recycling share yesterday (social norm)")
+    recycling_weight_infrastructure: float = _p(
+        1.5, "log-odds per unit", 0.0, 20.0, "Tonglet et al. 2004 (perceived control)",
+        "weight of the neighbourhood's recycling infrastructure (behavioural control)")
+    # --- concern (Deffuant–Weisbuch) -------------------------------------------
+    concern_confidence: float = _p(
+        0.3, "concern units", 0.0, 1.0, "Deffuant et al. 2000 (ε)",
+        "bounded-confidence threshold ε: citizens closer than this influence each other")
+    concern_convergence: float = _p(
+        0.3, "dimensionless", 0.0, 0.5, "Deffuant et al. 2000 (μ)",
+        "convergence μ: share of the difference each closes in an encounter")
+    mobility: float = _p(
+        0.3, "probability per day", 0.0, 1.0, "assumption",
+        "probability that a citizen meets people at a neighbouring node instead of home")
+    initial_concern_mean: float = _p(
+        0.45, "concern units", 0.0, 1.0, "assumption", "mean initial concern (Beta distributed)")
+    initial_concern_sd: float = _p(
+        0.2, "concern units", 0.01, 0.49, "assumption", "s.d. of initial concern")
+    pollution_concern_rate: float = _p(
+        0.005, "per day", 0.0, 1.0, "assumption (risk perception follows exposure)",
+        "rate at which concern moves towards the perceived local pollution")
+    pollution_half_saturation: float = _p(
+        15.0, "µg/m³", 1e-6, _INF, "WHO 2021 interim target 4 (PM2.5 annual)",
+        "pollution at which perceived harm is one half")
+    # --- protest (Granovetter) -------------------------------------------------
+    protest_threshold_mean: float = _p(
+        0.25, "share of observed participants", 0.0, 1.0, "Granovetter 1978",
+        "mean protest threshold")
+    protest_threshold_sd: float = _p(
+        0.15, "share", 0.0, 1.0, "Granovetter 1978 (normal thresholds)",
+        "s.d. of protest thresholds")
+    protest_concern_min: float = _p(
+        0.5, "concern units", 0.0, 1.0, "assumption (grievance requires concern)",
+        "citizens below this concern never protest")
+    protest_link_weight: float = _p(
+        0.3, "dimensionless", 0.0, 1.0, "Watts 2002 (network cascades)",
+        "weight of linked neighbourhoods in the participation share a citizen observes")
+    # --- pollution -------------------------------------------------------------
+    industrial_emission_scale: float = _p(
+        3.0, "µg/m³ per day per unit emission", 0.0, _INF, "assumption (calibrated to urban PM2.5)",
+        "pollution added per day by a node's industrial_emission of 1")
+    waste_emission_factor: float = _p(
+        0.2, "µg/m³ per day per tonne", 0.0, _INF, "assumption (odour, burning, methane)",
+        "pollution added per day by uncollected waste at a neighbourhood")
+    landfill_emission_factor: float = _p(
+        0.002, "µg/m³ per day per tonne", 0.0, _INF, "assumption (managed landfill)",
+        "pollution added per day by waste held at a landfill node")
+    pollution_decay: float = _p(
+        0.2, "per day", 0.0, 10.0, "Seinfeld & Pandis 2016 (first-order removal, days)",
+        "first-order removal rate of air pollution")
+    pollution_diffusion: float = _p(
+        0.05, "per day", 0.0, 10.0, "assumption", "exchange rate of pollution along each edge")
+    # --- organism ----------------------------------------------------------------
+    organism_growth_rate: float = _p(
+        0.05, "per day", 0.0, 1.0, "assumption (Verhulst 1838 logistic)",
+        "intrinsic growth rate r of the organism")
+    organism_dispersal: float = _p(
+        0.02, "per day", 0.0, 0.5, "Fisher 1937; Kot et al. 1996",
+        "dispersal rate D of organism biomass along each edge")
+    organism_capacity_kg_per_km2: float = _p(
+        2000.0, "kg per km² of habitat", 0.0, _INF, "assumption",
+        "carrying capacity per km² of habitat")
+    organism_waste_uptake: float = _p(
+        0.05, "kg waste per kg biomass per day", 0.0, _INF, "assumption",
+        "waste eaten per kg of biomass per day")
+    organism_air_uptake: float = _p(
+        0.5, "per tonne biomass per day", 0.0, _INF, "assumption (cf. Nowak et al. 2006)",
+        "pollution removal rate per tonne of biomass")
+    organism_restoration: float = _p(
+        0.002, "per day", 0.0, 1.0, "assumption",
+        "habitat restored per day at full occupancy, as share of non-habitat")
+    organism_colony_kg: float = _p(
+        1.0, "kg", 0.0, _INF, "assumption", "biomass at which a node counts as colonised")
+    # --- biotech adoption (Bass) -------------------------------------------------
+    bass_p: float = _p(
+        0.03, "per year", 0.0, 10.0, "Sultan, Farley & Lehmann 1990 (mean p)",
+        "Bass coefficient of innovation")
+    bass_q: float = _p(
+        0.38, "per year", 0.0, 10.0, "Sultan, Farley & Lehmann 1990 (mean q)",
+        "Bass coefficient of imitation")
+    bass_locality: float = _p(
+        0.5, "dimensionless", 0.0, 1.0, "assumption",
+        "weight of the own neighbourhood (vs the whole city) in the adopted share observed")
+    biotech_diversion: float = _p(
+        0.3, "share of waste", 0.0, 1.0, "assumption (household bio-digesters)",
+        "share of an adopter's non-recycled waste consumed by household biotech")
+    # --- biodiversity ------------------------------------------------------------
+    species_area_z: float = _p(
+        0.25, "dimensionless", 0.0, 1.0, "MacArthur & Wilson 1967; Rosenzweig 1995",
+        "exponent z of the species–area relationship S = cA^z")
+    # --- the story's people ------------------------------------------------------
+    roles: dict[str, int] = field(
+        default_factory=_default_roles,
+        metadata={"unit": "citizens", "range": (0, _INF), "source": "the story",
+                  "doc": "number of citizens in each role: designer, organiser, scientist, "
+                         "artist (0 switches a role off)"},
+    )
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "roles":
+                self._check_roles(value)
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(
+                    f"parameter {f.name!r} must be a number ({f.metadata['unit']}), "
+                    f"got {type(value).__name__} {value!r}"
+                )
+            low, high = f.metadata["range"]
+            if not (low <= value <= high) or math.isnan(value):
+                raise ValueError(
+                    f"parameter {f.name!r} = {value!r} is out of range [{low}, {high}] "
+                    f"({f.metadata['unit']}); {f.metadata['doc']}"
+                )
+
+    @staticmethod
+    def _check_roles(roles: Any) -> None:
+        if not isinstance(roles, Mapping):
+            raise TypeError(f"roles must be a mapping like {_default_roles()}, got {roles!r}")
+        for name, count in roles.items():
+            if name not in ROLE_NAMES:
+                close = difflib.get_close_matches(str(name), ROLE_NAMES, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(
+                    f"unknown role {name!r}{hint} Valid roles: {', '.join(ROLE_NAMES)}")
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ValueError(
+                    f"roles[{name!r}] must be a non-negative integer count, got {count!r}"
+                )
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Names of all parameters.
+
+        Returns
+        -------
+        tuple of str
+            Field names in definition order.
+        """
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Mapping[str, Any]) -> Parameters:
+        """Build from keyword arguments, naming the closest valid name for a typo.
+
+        Parameters
+        ----------
+        kwargs : Mapping
+            Parameter values; missing ones take their defaults. ``roles`` may be partial
+            (missing roles keep their default count).
+
+        Returns
+        -------
+        waste_harmony.parameters.Parameters
+            The validated parameters.
+
+        Raises
+        ------
+        TypeError
+            For an unknown name.
+        """
+        valid = cls.names()
+        for key in kwargs:
+            if key not in valid:
+                close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+                hint = f"; did you mean {close[0]!r}?" if close else (
+                    f"; valid parameters: {', '.join(valid)}")
+                raise TypeError(f"unknown parameter {key!r}{hint}")
+        values = dict(kwargs)
+        if "roles" in values and isinstance(values["roles"], Mapping):
+            cls._check_roles(values["roles"])
+            values["roles"] = {**_default_roles(), **values["roles"]}
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All parameter values as a plain dictionary (JSON-serialisable).
+
+        Returns
+        -------
+        dict
+            Name → value.
+        """
+        return {name: (dict(v) if isinstance(v := getattr(self, name), dict) else v)
+                for name in self.names()}
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """One row per parameter: name, default, unit, range, source, description.
+
+    Returns
+    -------
+    list of dict
+        Rows in definition order.
+
+    Examples
+    --------
+    >>> row = parameter_table()[0]
+    >>> row["name"], row["default"], row["unit"]
+    ('waste_per_capita_kg', 0.74, 'kg per citizen per day')
+    """
+    rows = []
+    for f in dataclasses.fields(Parameters):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        rows.append({
+            "name": f.name,
+            "default": default,
+            "unit": f.metadata["unit"],
+            "range": f.metadata["range"],
+            "source": f.metadata["source"],
+            "description": f.metadata["doc"],
+        })
+    return rows

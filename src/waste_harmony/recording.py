@@ -1,0 +1,212 @@
+"""Time series and the event log.
+
+Model-level series go to Mesa's own :class:`mesa.DataCollector` (so ``batch_run``
+and Mesa's plotting work on them). Per-neighbourhood series go into
+preallocated arrays (:class:`NeighborhoodRecorder`) that grow by doubling, so
+recording never dominates a step. Events — what happened, when, where — go to
+an :class:`EventLog`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MODEL_VARIABLES", "NEIGHBORHOOD_VARIABLES", "Event", "EventLog",
+           "NeighborhoodRecorder"]
+
+#: Model-level variables recorded every day, with their meaning and unit.
+MODEL_VARIABLES: dict[str, str] = {
+    "mean_concern": "mean environmental concern of citizens, [0, 1]",
+    "protest_share": "share of citizens protesting today, [0, 1]",
+    "recycling_rate": "waste recycled / waste generated today, [0, 1]",
+    "waste_generated_kg": "waste generated today by citizens and facilities (kg)",
+    "waste_recycled_kg": "waste recycled today (kg)",
+    "waste_reused_kg": "waste reused in art today (kg)",
+    "waste_consumed_kg": "waste consumed by the organism and household biotech today (kg)",
+    "waste_stock_kg": "waste present in the city at the end of the day (kg)",
+    "mean_pollution": "mean air pollution over neighbourhoods (µg/m³)",
+    "biodiversity_index": "species remaining relative to day 0, (A/A0)^z",
+    "organism_biomass": "total organism biomass (kg)",
+    "biotech_adoption": "share of citizens who have adopted household biotech, [0, 1]",
+    "biotech_access_gini": "population-weighted Gini of neighbourhood biotech access",
+    "facility_status": "'none', 'proposed', 'built' or 'withdrawn'",
+}
+
+#: Per-neighbourhood variables recorded every day.
+NEIGHBORHOOD_VARIABLES: dict[str, str] = {
+    "population": "resident citizens",
+    "concern": "mean concern of residents, [0, 1]",
+    "waste_stock_kg": "waste at the node (kg)",
+    "pollution": "air pollution (µg/m³)",
+    "habitat": "share of area that is habitat",
+    "biotech_access": "biotech access, [0, 1]",
+    "organism_biomass": "organism biomass (kg)",
+    "protest_share": "share of residents protesting",
+    "recycling_share": "share of residents who recycled today",
+    "biotech_adoption": "share of residents who adopted biotech",
+}
+
+
+class NeighborhoodRecorder:
+    """Per-neighbourhood series in preallocated ``(days, nodes)`` arrays.
+
+    Parameters
+    ----------
+    n_nodes : int
+        Number of neighbourhoods.
+    variables : iterable of str
+        Variable names.
+    capacity : int
+        Initial number of days; doubles when full.
+
+    Examples
+    --------
+    >>> rec = NeighborhoodRecorder(2, ["pollution"], capacity=1)
+    >>> rec.append(1, {"pollution": np.array([1.0, 2.0])})
+    >>> rec.append(2, {"pollution": np.array([3.0, 4.0])})
+    >>> rec.frame(["a", "b"])["pollution"].tolist()
+    [1.0, 2.0, 3.0, 4.0]
+    """
+
+    def __init__(self, n_nodes: int, variables: Any, capacity: int = 366) -> None:
+        self.n_nodes = n_nodes
+        self.variables = list(variables)
+        self._days = np.zeros(capacity, dtype=np.int64)
+        self._data = {v: np.zeros((capacity, n_nodes)) for v in self.variables}
+        self.n_days = 0
+
+    def append(self, day: int, values: dict[str, np.ndarray]) -> None:
+        """Record one day.
+
+        Parameters
+        ----------
+        day : int
+            The day.
+        values : dict
+            One array of length ``n_nodes`` per variable.
+        """
+        if self.n_days == len(self._days):
+            self._grow()
+        i = self.n_days
+        self._days[i] = day
+        for v in self.variables:
+            self._data[v][i] = values[v]
+        self.n_days += 1
+
+    def _grow(self) -> None:
+        new = max(1, 2 * len(self._days))
+        self._days = np.resize(self._days, new)
+        for v, arr in self._data.items():
+            grown = np.zeros((new, self.n_nodes))
+            grown[: self.n_days] = arr[: self.n_days]
+            self._data[v] = grown
+
+    def array(self, variable: str) -> np.ndarray:
+        """The recorded ``(days, nodes)`` array of one variable (a view).
+
+        Parameters
+        ----------
+        variable : str
+            Variable name.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_days, n_nodes)``.
+        """
+        return self._data[variable][: self.n_days]
+
+    @property
+    def days(self) -> np.ndarray:
+        """Recorded days."""
+        return self._days[: self.n_days]
+
+    def frame(self, node_ids: list[Any]) -> pd.DataFrame:
+        """All records as a long DataFrame, one row per (day, node).
+
+        Parameters
+        ----------
+        node_ids : list
+            Node id of each column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``day``, ``node`` and one per variable.
+        """
+        n, m = self.n_days, self.n_nodes
+        data: dict[str, Any] = {
+            "day": np.repeat(self.days, m),
+            "node": np.tile(np.asarray(node_ids, dtype=object), n),
+        }
+        for v in self.variables:
+            data[v] = self._data[v][:n].reshape(-1)
+        return pd.DataFrame(data)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the event log.
+
+    Attributes
+    ----------
+    day : int
+        Day the event happened.
+    kind : str
+        What happened (``"festival"``, ``"facility_proposed"``, …).
+    node : Any
+        Where (a node id) or ``None`` for citywide events.
+    details : dict
+        Anything else worth recording.
+    """
+
+    day: int
+    kind: str
+    node: Any = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class EventLog(list):
+    """The events of a run, in order; a list of :class:`Event`.
+
+    Examples
+    --------
+    >>> log = EventLog()
+    >>> log.append(Event(3, "festival", 7, {"attendance": 120}))
+    >>> log.frame().loc[0, "attendance"]
+    np.int64(120)
+    """
+
+    def of_kind(self, kind: str) -> list[Event]:
+        """Events of one kind.
+
+        Parameters
+        ----------
+        kind : str
+            The kind.
+
+        Returns
+        -------
+        list of Event
+            Matching events in order.
+        """
+        return [e for e in self if e.kind == kind]
+
+    def frame(self) -> pd.DataFrame:
+        """The log as a DataFrame: ``day``, ``kind``, ``node`` and one column per detail.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per event.
+        """
+        rows = [{"day": e.day, "kind": e.kind, "node": e.node, **e.details} for e in self]
+        if not rows:
+            return pd.DataFrame({"day": pd.Series(dtype="int64"),
+                                 "kind": pd.Series(dtype="object"),
+                                 "node": pd.Series(dtype="object")})
+        return pd.DataFrame(rows)

@@ -1,0 +1,210 @@
+"""The model's default daily rules, in order: each adapts model columns to a dynamics function.
+
+Every rule is a plain function ``rule(model) -> None``. They run vectorised over
+all citizens and neighbourhoods; the science lives in :mod:`waste_harmony.dynamics`,
+and these functions only gather the arrays, call it, and write the results back.
+``DEFAULT_RULES`` is the pipeline of a new :class:`~waste_harmony.CityModel`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from waste_harmony.dynamics import adoption, diffusion, opinion, organism, protest, recycling, waste
+
+if TYPE_CHECKING:
+    from waste_harmony.model import CityModel
+
+__all__ = [
+    "DEFAULT_RULES",
+    "adopt_biotech",
+    "collect_waste",
+    "disperse_pollution",
+    "generate_and_recycle",
+    "grow_organism",
+    "meet_and_discuss",
+    "perceive_pollution",
+    "protest_step",
+]
+
+_DAYS_PER_YEAR = 365.0
+
+
+def meet_and_discuss(model: CityModel) -> None:
+    """Citizens go out, meet one other person, and update concern (Deffuant–Weisbuch).
+
+    Each citizen spends the day at home or, with probability ``mobility``, at a random
+    neighbouring node; scenario gatherings (festivals, assemblies) override this.
+    Citizens at the same place are matched at random in pairs
+    (:func:`~waste_harmony.dynamics.opinion.random_matching`) and each pair applies
+    the bounded-confidence update.
+    """
+    c, p, rng = model.citizens, model.params, model.rng
+    home = c.home
+    location = home.copy()
+    n = len(home)
+    if p.mobility > 0 and model.n_nodes > 1:
+        movers = np.flatnonzero(rng.random(n) < p.mobility)
+        origin = home[movers]
+        degree = model.degree[origin]
+        has_neighbour = degree > 0
+        movers, origin, degree = movers[has_neighbour], origin[has_neighbour], degree[has_neighbour]
+        pick = (rng.random(len(movers)) * degree).astype(np.int64)
+        location[movers] = model.adjacency.indices[model.adjacency.indptr[origin] + pick]
+    gathered = c.gathering >= 0
+    if gathered.any():
+        location[gathered] = c.gathering[gathered]
+    c.location[:] = location
+    first, second = opinion.random_matching(location, rng)
+    opinion.deffuant_update(c.concern, first, second, p.concern_confidence, p.concern_convergence)
+
+
+def perceive_pollution(model: CityModel) -> None:
+    """Concern drifts towards the perceived harm of local pollution, ``P / (P + P_half)``."""
+    c, p = model.citizens, model.params
+    if p.pollution_concern_rate == 0:
+        return
+    air = model.neighborhoods.pollution
+    perceived = air / (air + p.pollution_half_saturation)
+    concern = c.concern
+    concern += p.pollution_concern_rate * (perceived[c.location] - concern)
+    np.clip(concern, 0.0, 1.0, out=concern)
+
+
+def _recycling_probabilities(model: CityModel) -> np.ndarray:
+    c, p, hoods = model.citizens, model.params, model.neighborhoods
+    home = c.home
+    prob = recycling.recycling_probability(
+        c.concern, hoods.recycling_norm[home], hoods.recycling_infrastructure[home],
+        intercept=p.recycling_intercept, weight_concern=p.recycling_weight_concern,
+        weight_norm=p.recycling_weight_norm,
+        weight_infrastructure=p.recycling_weight_infrastructure,
+    )
+    # Subclasses overriding the per-agent hook: call it on each of their agents.
+    for agent in model.hooked_citizens("recycling_probability"):
+        prob[agent.row] = agent.recycling_probability()
+    return prob
+
+
+def generate_and_recycle(model: CityModel) -> None:
+    """Citizens generate waste, some recycle it, adopters' biotech eats some, the rest is stock.
+
+    Waste per citizen is Gamma distributed (mean ``waste_per_capita_kg``); it is drawn
+    per group of citizens sharing (home, recycled today, adopted), which is exact in
+    distribution (:func:`~waste_harmony.dynamics.waste.group_waste`). Facilities add
+    their deterministic waste at their site.
+    """
+    c, p, hoods, rng = model.citizens, model.params, model.neighborhoods, model.rng
+    m = model.n_nodes
+    recycled = rng.random(len(c.home)) < _recycling_probabilities(model)
+    c.recycled[:] = recycled
+    group = c.home * 4 + recycled * 2 + c.adopted
+    counts = np.bincount(group, minlength=4 * m)
+    kg = waste.group_waste(counts, mean_kg=p.waste_per_capita_kg, cv=p.waste_cv, rng=rng)
+    kg = kg.reshape(m, 4)  # columns: (neither, adopter, recycler, recycler+adopter)
+    generated = kg.sum(axis=1)
+    recycled_kg = p.recyclable_fraction * (kg[:, 2] + kg[:, 3])
+    remaining_adopters = kg[:, 1] + (1.0 - p.recyclable_fraction) * kg[:, 3]
+    consumed_kg = p.biotech_diversion * remaining_adopters
+    extra = hoods.extra_waste_kg
+    hoods.waste_stock_kg += generated - recycled_kg - consumed_kg + extra
+    model.account_waste(generated=float(generated.sum() + extra.sum()),
+                        recycled=float(recycled_kg.sum()), consumed=float(consumed_kg.sum()))
+    residents = counts.reshape(m, 4).sum(axis=1)
+    recyclers = counts.reshape(m, 4)[:, 2:].sum(axis=1)
+    hoods.recycling_norm[:] = np.divide(recyclers, residents, out=np.zeros(m),
+                                        where=residents > 0)
+
+
+def collect_waste(model: CityModel) -> None:
+    """Collection moves a share of each neighbourhood's stock to the landfill nodes."""
+    waste.collect_to_landfill(model.neighborhoods.waste_stock_kg, model.landfill,
+                              model.params.collection_rate)
+
+
+def grow_organism(model: CityModel) -> None:
+    """Organism biomass grows logistically, spreads along edges, eats waste, cleans air."""
+    hoods, p = model.neighborhoods, model.params
+    biomass = hoods.organism_biomass
+    if not biomass.any():
+        return
+    capacity = p.organism_capacity_kg_per_km2 * hoods.area_km2 * hoods.habitat
+    new = organism.organism_growth_step(biomass, capacity, model.laplacian,
+                                        growth_rate=p.organism_growth_rate,
+                                        dispersal=p.organism_dispersal)
+    eaten, removed, gained = organism.organism_services(
+        new, hoods.waste_stock_kg, hoods.pollution, hoods.habitat, capacity,
+        waste_uptake=p.organism_waste_uptake, air_uptake=p.organism_air_uptake,
+        restoration=p.organism_restoration)
+    hoods.organism_biomass = new
+    hoods.waste_stock_kg -= eaten
+    hoods.pollution -= removed
+    hoods.habitat += gained
+    model.account_waste(consumed=float(eaten.sum()))
+    model.sync_colonies()
+
+
+def disperse_pollution(model: CityModel) -> None:
+    """Emissions from industry, facilities and waste; diffusion along edges; decay."""
+    hoods, p = model.neighborhoods, model.params
+    stock_t = hoods.waste_stock_kg / 1000.0
+    factor = np.where(model.landfill, p.landfill_emission_factor, p.waste_emission_factor)
+    emissions = (p.industrial_emission_scale * hoods.industrial_emission
+                 + hoods.extra_emission + factor * stock_t)
+    hoods.pollution = diffusion.pollution_step(
+        hoods.pollution, emissions, model.laplacian, diffusion=p.pollution_diffusion,
+        decay=p.pollution_decay, substeps=model.pollution_substeps)
+
+
+def protest_step(model: CityModel) -> None:
+    """One synchronous round of Granovetter's threshold rule, while a grievance is open.
+
+    A concerned citizen (concern ≥ ``protest_concern_min``) protests when the share of
+    protesters observed in the home neighbourhood and, with weight
+    ``protest_link_weight``, in linked neighbourhoods reaches their threshold
+    (shifted by the neighbourhood's ``protest_threshold_shift``, e.g. by assemblies).
+    """
+    c, p, hoods = model.citizens, model.params, model.neighborhoods
+    if not model.grievances:
+        c.protesting[:] = False
+        return
+    home = c.home
+    participants = np.bincount(home, weights=c.protesting, minlength=model.n_nodes)
+    observed = protest.local_participation(participants, model.residents, model.links,
+                                           p.protest_link_weight)
+    eligible = c.concern >= p.protest_concern_min
+    effective = c.threshold + hoods.protest_threshold_shift[home]
+    c.protesting[:] = protest.threshold_step(effective, observed[home], eligible)
+
+
+def adopt_biotech(model: CityModel) -> None:
+    """Non-adopters adopt household biotech at the Bass hazard times their access."""
+    c, p, hoods, rng = model.citizens, model.params, model.neighborhoods, model.rng
+    home = c.home
+    adopted = c.adopted
+    n = len(home)
+    if n == 0:
+        return
+    local = np.bincount(home, weights=adopted, minlength=model.n_nodes)
+    local_share = np.divide(local, model.residents, out=np.zeros(model.n_nodes),
+                            where=model.residents > 0)
+    city_share = float(local.sum()) / n
+    observed = p.bass_locality * local_share + (1.0 - p.bass_locality) * city_share
+    prob = adoption.adoption_probability(observed, hoods.biotech_access, p=p.bass_p, q=p.bass_q,
+                                         dt_years=1.0 / _DAYS_PER_YEAR)
+    adopted |= rng.random(n) < prob[home]
+
+
+#: The default day, in order.
+DEFAULT_RULES = (
+    ("meet", meet_and_discuss),
+    ("perceive_pollution", perceive_pollution),
+    ("waste", generate_and_recycle),
+    ("collection", collect_waste),
+    ("organism", grow_organism),
+    ("pollution", disperse_pollution),
+    ("protest", protest_step),
+    ("adoption", adopt_biotech),
+)

@@ -1,0 +1,250 @@
+"""The scenario plug-in base class.
+
+A scenario is a named, parameterised module that drives the story by scheduling
+its own bound methods on the model's clock and/or adding rules to the step
+pipeline. Like a scikit-learn estimator, ``__init__`` only stores parameters
+(declare them as dataclass fields); validation happens in :meth:`Scenario.validate`
+when the scenario is installed, and all randomness comes from ``model.rng``.
+
+Timing: an event scheduled with :meth:`Scenario.schedule` for day ``d`` runs in
+the *morning* of day ``d`` (model time ``d - 0.5``), before that day's rules, so
+the row recorded for day ``d`` shows its effect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from mesa.time import Schedule
+
+if TYPE_CHECKING:
+    from waste_harmony.model import CityModel
+    from waste_harmony.pipeline import Rule
+
+__all__ = ["Scenario"]
+
+
+class Scenario:
+    """Base class of scenario modules.
+
+    Subclasses are dataclasses whose fields are the scenario's parameters, set
+    ``name`` and ``description``, and implement :meth:`setup` (schedule events, add
+    rules) and optionally :meth:`validate`.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> from waste_harmony import CityModel
+    >>> @dataclass
+    ... class CleanUpDay(Scenario):
+    ...     name = "clean-up-day"
+    ...     description = "Volunteers clear a share of every neighbourhood's waste once."
+    ...     day: int = 5
+    ...     share: float = 0.5
+    ...     def setup(self, model):
+    ...         self.schedule(self.clean, day=self.day)
+    ...     def clean(self):
+    ...         stock = self.model.neighborhoods.waste_stock_kg
+    ...         self.model.consume_waste(stock * self.share)
+    ...         self.log("clean_up")
+    >>> model = CityModel(n_citizens=100, scenarios=[CleanUpDay()], rng=0)
+    >>> model.run_for(6)
+    >>> [e.day for e in model.event_log.of_kind("clean_up")]
+    [5]
+    """
+
+    #: Registry name (lower-case, hyphenated).
+    name: ClassVar[str] = ""
+    #: One-line description shown by ``waste-harmony list``.
+    description: ClassVar[str] = ""
+    #: Names of scenarios that cannot be installed in the same model.
+    conflicts_with: ClassVar[tuple[str, ...]] = ()
+
+    # -- lifecycle ---------------------------------------------------------------
+    def install(self, model: CityModel) -> None:
+        """Validate and attach this scenario to ``model`` (called by the model).
+
+        Parameters
+        ----------
+        model : CityModel
+            The model.
+
+        Raises
+        ------
+        ValueError
+            If already installed, or if :meth:`validate` rejects the parameters.
+        """
+        if getattr(self, "_model", None) is not None:
+            raise ValueError(f"scenario {self.name!r} is already installed in a model; "
+                             "create a new instance for each model")
+        self._check_parameter_types()
+        self.validate(model)
+        self._model = model
+        self._events: list[Any] = []
+        self._generators: list[Any] = []
+        self._rules: list[str] = []
+        self.active = True
+        self.setup(model)
+
+    def validate(self, model: CityModel) -> None:
+        """Check parameters against the model before anything runs (override).
+
+        Parameters
+        ----------
+        model : CityModel
+            The model the scenario is about to be installed in.
+        """
+
+    def setup(self, model: CityModel) -> None:
+        """Schedule events and add rules (override).
+
+        Parameters
+        ----------
+        model : CityModel
+            The model.
+        """
+
+    def switch_off(self) -> None:
+        """Stop this scenario mid-run: cancel its events, stop recurring ones, remove its rules."""
+        if not getattr(self, "active", False):
+            return
+        for event in self._events:
+            event.cancel()
+        for generator in self._generators:
+            generator.stop()
+        for rule in self._rules:
+            if rule in self.model.pipeline:
+                self.model.pipeline.remove(rule)
+        self.active = False
+        self.log("scenario_switched_off")
+
+    # -- helpers for subclasses --------------------------------------------------
+    @property
+    def model(self) -> CityModel:
+        """The model this scenario is installed in."""
+        model = getattr(self, "_model", None)
+        if model is None:
+            raise RuntimeError(f"scenario {self.name!r} is not installed in a model")
+        return model
+
+    def schedule(self, method: Callable[[], None], *, day: float) -> Any:
+        """Run a bound method in the morning of ``day``.
+
+        Parameters
+        ----------
+        method : callable
+            A bound method of this scenario (Mesa holds it by weak reference, so
+            lambdas and ``functools.partial`` are refused).
+        day : float
+            The day (≥ the current day + 1, or the current day if it has not run yet).
+
+        Returns
+        -------
+        mesa.time.Event
+            The scheduled event (cancel with ``.cancel()``).
+        """
+        event = self.model.schedule_event(method, at=day - 0.5)
+        self._events.append(event)
+        return event
+
+    def schedule_every(self, method: Callable[[], None], *, start_day: float,
+                       interval_days: float, end_day: float | None = None) -> Any:
+        """Run a bound method in the morning of ``start_day`` and every ``interval_days``.
+
+        Parameters
+        ----------
+        method : callable
+            A bound method of this scenario.
+        start_day : float
+            First day.
+        interval_days : float
+            Days between runs.
+        end_day : float, optional
+            Last possible day.
+
+        Returns
+        -------
+        mesa.time.EventGenerator
+            The generator (stop with ``.stop()``).
+        """
+        schedule = Schedule(interval=interval_days, start=start_day - 0.5,
+                            end=None if end_day is None else end_day - 0.5)
+        generator = self.model.schedule_recurring(method, schedule)
+        self._generators.append(generator)
+        return generator
+
+    def add_rule(self, name: str, rule: Rule, *, before: str | None = None,
+                 after: str | None = None) -> None:
+        """Add a vectorised rule to the model's pipeline; removed by :meth:`switch_off`.
+
+        Parameters
+        ----------
+        name : str
+            Unique rule name.
+        rule : callable
+            ``rule(model) -> None``.
+        before, after : str, optional
+            Position relative to an existing rule.
+        """
+        self.model.pipeline.add(name, rule, before=before, after=after)
+        self._rules.append(name)
+
+    def log(self, kind: str, node: Any = None, **details: Any) -> None:
+        """Write an event to the model's log, tagged with this scenario's name.
+
+        Parameters
+        ----------
+        kind : str
+            What happened.
+        node : hashable, optional
+            Where.
+        **details
+            Anything else.
+        """
+        self.model.log_event(kind, node=node, scenario=self.name, **details)
+
+    # -- introspection -------------------------------------------------------------
+    @classmethod
+    def parameter_fields(cls) -> list[dataclasses.Field]:
+        """The scenario's parameters (dataclass fields).
+
+        Returns
+        -------
+        list of dataclasses.Field
+            Empty if the subclass declares none.
+        """
+        if not dataclasses.is_dataclass(cls):
+            return []
+        return [f for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+
+    def parameters(self) -> dict[str, Any]:
+        """Current parameter values.
+
+        Returns
+        -------
+        dict
+            Name → value.
+        """
+        return {f.name: getattr(self, f.name) for f in self.parameter_fields()}
+
+    def _check_parameter_types(self) -> None:
+        hints = {}
+        for f in self.parameter_fields():
+            hints[f.name] = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+        for name, type_name in hints.items():
+            value = getattr(self, name)
+            expected = {"int": (int,), "float": (int, float), "bool": (bool,),
+                        "str": (str,)}.get(str(type_name))
+            if expected is None:
+                continue
+            wrong = not isinstance(value, expected) or (
+                isinstance(value, bool) and bool not in expected)
+            if wrong:
+                raise TypeError(f"scenario {self.name!r}: parameter {name!r} must be "
+                                f"{type_name}, got {type(value).__name__} {value!r}")
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.parameters().items())
+        return f"{type(self).__name__}({params})"
