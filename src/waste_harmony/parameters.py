@@ -95,8 +95,8 @@ class Parameters:
     initial_concern_sd: float = _p(
         0.2, "concern units", 0.01, 0.49, "assumption", "s.d. of initial concern")
     pollution_concern_rate: float = _p(
-        0.005, "per day", 0.0, 1.0, "assumption (risk perception follows exposure)",
-        "rate at which concern moves towards the perceived local pollution")
+        0.001, "per day", 0.0, 1.0, "assumption (risk perception follows exposure)",
+        "rate at which perceived local pollution raises concern towards 1")
     pollution_half_saturation: float = _p(
         15.0, "µg/m³", 1e-6, _INF, "WHO 2021 interim target 4 (PM2.5 annual)",
         "pollution at which perceived harm is one half")

@@ -62,15 +62,19 @@ def meet_and_discuss(model: CityModel) -> None:
 
 
 def perceive_pollution(model: CityModel) -> None:
-    """Concern drifts towards the perceived harm of local pollution, ``P / (P + P_half)``."""
+    """Local pollution raises concern: ``c += rate * P/(P + P_half) * (1 - c)``.
+
+    The perceived harm ``P / (P + P_half)`` of the pollution where the citizen spent
+    the day pulls concern up towards 1; clean air does not lower it (lowering comes
+    from encounters and from events such as corporate PR).
+    """
     c, p = model.citizens, model.params
     if p.pollution_concern_rate == 0:
         return
     air = model.neighborhoods.pollution
     perceived = air / (air + p.pollution_half_saturation)
     concern = c.concern
-    concern += p.pollution_concern_rate * (perceived[c.location] - concern)
-    np.clip(concern, 0.0, 1.0, out=concern)
+    concern += p.pollution_concern_rate * perceived[c.location] * (1.0 - concern)
 
 
 def _recycling_probabilities(model: CityModel) -> np.ndarray:

@@ -1,0 +1,58 @@
+"""The city graph: generators, loading, validation and zones.
+
+A city is a plain undirected :class:`networkx.Graph` whose nodes are
+neighbourhoods carrying the attributes of :data:`NODE_ATTRIBUTES`:
+
+============================  =====================================================
+``zone``                      one of :data:`ZONES` (``"green"`` is biodiverse)
+``pos``                       ``(x, y)`` in km
+``population``                relative residential weight, >= 0
+``marginalisation``           deprivation index in [0, 1]
+``biotech_access``            access to biotechnology in [0, 1]
+``habitat``                   natural-habitat fraction of the area, in [0, 1]
+``area_km2``                  area, km², > 0
+``recycling_infrastructure``  quality of recycling collection in [0, 1]
+``industrial_emission``       baseline emission, pollution units per day, >= 0
+``land_price``                relative land price, >= 0
+============================  =====================================================
+
+This is the lowest layer of the package: it depends only on NumPy, SciPy and
+networkx.
+
+Examples
+--------
+>>> from waste_harmony.city import default_city, validate_city, city_arrays
+>>> G = default_city()
+>>> validate_city(G)
+>>> city_arrays(G)["adjacency"].shape
+(100, 100)
+"""
+
+from .arrays import city_arrays
+from .generators import default_city, grid_city, organic_city
+from .io import SPRING_LAYOUT_MAX_NODES, load_city, save_city, with_defaults
+from .validation import validate_city
+from .zones import (
+    ATTRIBUTE_DEFAULTS,
+    BIODIVERSE_ZONE,
+    DEFAULT_ZONE_SHARES,
+    NODE_ATTRIBUTES,
+    ZONES,
+)
+
+__all__ = [
+    "ATTRIBUTE_DEFAULTS",
+    "BIODIVERSE_ZONE",
+    "DEFAULT_ZONE_SHARES",
+    "NODE_ATTRIBUTES",
+    "SPRING_LAYOUT_MAX_NODES",
+    "ZONES",
+    "city_arrays",
+    "default_city",
+    "grid_city",
+    "load_city",
+    "organic_city",
+    "save_city",
+    "validate_city",
+    "with_defaults",
+]
