@@ -16,11 +16,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from waste_harmony import CityModel  # noqa: E402
-from waste_harmony.results import RunResult  # noqa: E402
-from waste_harmony.scenarios import available  # noqa: E402
+from waste_harmony import CityModel
+from waste_harmony.results import RunResult
+from waste_harmony.scenarios import available
 
 STORY = ("techcore", "harmony-festival")
 SUMMARY = ("mean_concern", "recycling_rate", "protest_share", "waste_stock_kg", "mean_pollution",
