@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# README command #2: set everything up, then run the whole test suite.
+#   bash scripts/test.sh [args passed to pytest]
+# Runs every test (all markers: slow, validation, browser); nothing is
+# deselected by default. Works from any directory; pytest runs from the
+# repository root (so relative paths in the arguments are relative to it).
+set -euo pipefail
+# shellcheck source=scripts/setup_env.sh
+source "$(CDPATH='' cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/setup_env.sh"
+cd "$WH_ROOT"
+echo "[test] python -m pytest $* ($(python -c 'import sys; print("Python", sys.version.split()[0])'))" >&2
+exec python -m pytest "$@"

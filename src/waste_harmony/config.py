@@ -1,0 +1,403 @@
+"""Run files: TOML descriptions of a run, validated before anything runs.
+
+A run file names the city, the citizens, the parameters, the scenarios with their
+own parameters, the length, the seed and the outputs::
+
+    seed = 7
+    days = 365
+    citizens = 20000
+
+    [city]                  # or: graphml = "my_city.graphml" (relative to this file)
+    generator = "grid"      # "default", "grid" or "organic"
+    rows = 12
+    cols = 12
+
+    [parameters]            # any CityModel parameter
+    concern_confidence = 0.25
+    roles = { designer = 1, organiser = 2, scientist = 1, artist = 1 }
+
+    [scenarios.techcore]    # one table per scenario, installed in file order
+    [scenarios.harmony-festival]
+
+    [output]
+    folder = "results/my-run"
+
+Every key is checked: an unknown key raises :class:`ConfigError` naming its path
+(``scenarios.techcore.anounce_day``) and the closest valid key; a wrong type or an
+out-of-range value names the key and what it expects. Files are read with the
+standard library's :mod:`tomllib`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from waste_harmony import city as city_module
+from waste_harmony.parameters import Parameters
+
+__all__ = ["GENERATORS", "CityConfig", "ConfigError", "OutputConfig", "RunConfig",
+           "load_run_file", "parse_run_config"]
+
+#: City generators a run file may name.
+GENERATORS = {
+    "default": city_module.default_city,
+    "grid": city_module.grid_city,
+    "organic": city_module.organic_city,
+}
+
+_TOP_KEYS = ("seed", "days", "citizens", "city", "parameters", "scenarios", "output")
+_OUTPUT_KEYS = ("folder", "neighborhoods", "figures")
+
+
+class ConfigError(ValueError):
+    """A run or sweep file (or its values) is invalid.
+
+    Attributes
+    ----------
+    key : str
+        Dotted path of the offending key (empty for file-level problems).
+    """
+
+    def __init__(self, message: str, key: str = "") -> None:
+        super().__init__(f"{key}: {message}" if key else message)
+        self.key = key
+
+
+def _did_you_mean(key: str, valid: Any) -> str:
+    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"valid keys: {', '.join(valid)}"
+
+
+def _check_keys(table: dict[str, Any], valid: Any, path: str) -> None:
+    for key in table:
+        if key not in valid:
+            where = f"{path}.{key}" if path else key
+            raise ConfigError(f"unknown key; {_did_you_mean(key, valid)}", where)
+
+
+def _int(value: Any, key: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"expected an integer, got {type(value).__name__} {value!r}", key)
+    if value < minimum:
+        raise ConfigError(f"must be >= {minimum}, got {value}", key)
+    return value
+
+
+@dataclass(frozen=True)
+class CityConfig:
+    """Where the city comes from: a generator with options, or a GraphML file.
+
+    Attributes
+    ----------
+    generator : str
+        Name in :data:`GENERATORS` (ignored when ``graphml`` is set).
+    options : dict
+        Keyword arguments of the generator.
+    graphml : pathlib.Path or None
+        A GraphML file to load instead.
+    """
+
+    generator: str = "default"
+    options: dict[str, Any] = field(default_factory=dict)
+    graphml: Path | None = None
+
+    def build(self) -> nx.Graph:
+        """Make the city graph.
+
+        Returns
+        -------
+        networkx.Graph
+            The city.
+        """
+        if self.graphml is not None:
+            return city_module.load_city(self.graphml)
+        return GENERATORS[self.generator](**self.options)
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """What a run writes.
+
+    Attributes
+    ----------
+    folder : pathlib.Path or None
+        Results folder.
+    neighborhoods : bool
+        Record and write per-neighbourhood series.
+    figures : bool
+        Draw the standard figures.
+    """
+
+    folder: Path | None = None
+    neighborhoods: bool = True
+    figures: bool = True
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A validated description of one run.
+
+    Examples
+    --------
+    >>> config = parse_run_config({"citizens": 200, "days": 5, "seed": 3,
+    ...                            "city": {"generator": "grid", "rows": 4, "cols": 4}})
+    >>> model = config.build_model()
+    >>> model.run_for(config.days)
+    >>> model.n_citizens, model.n_nodes, len(model.model_frame())
+    (200, 16, 5)
+    >>> parse_run_config({"citizen": 10})
+    Traceback (most recent call last):
+    ...
+    waste_harmony.config.ConfigError: citizen: unknown key; did you mean 'citizens'?
+    """
+
+    citizens: int = 10_000
+    days: int = 365
+    seed: int | None = None
+    city: CityConfig = field(default_factory=CityConfig)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    source: Path | None = None
+
+    def make_scenarios(self) -> list[Any]:
+        """Instantiate the scenarios with their parameters.
+
+        Returns
+        -------
+        list of Scenario
+            In file order.
+        """
+        from waste_harmony.scenarios import available
+
+        registry = available()
+        return [registry[name](**params) for name, params in self.scenarios.items()]
+
+    def build_model(self, **overrides: Any) -> Any:
+        """Build the :class:`~waste_harmony.CityModel` this file describes.
+
+        Parameters
+        ----------
+        **overrides
+            Keyword arguments replacing the file's (``rng``, ``n_citizens``, parameters).
+
+        Returns
+        -------
+        CityModel
+            A fresh model, not yet run.
+
+        Raises
+        ------
+        ConfigError
+            If a value is rejected by the model or a scenario (naming the key).
+        """
+        from waste_harmony.model import CityModel
+
+        kwargs: dict[str, Any] = {
+            "n_citizens": self.citizens, "rng": self.seed,
+            "record_neighborhoods": self.output.neighborhoods, **self.parameters, **overrides,
+        }
+        try:
+            city = self.city.build()
+        except (ValueError, TypeError, OSError) as exc:
+            raise ConfigError(str(exc), "city") from exc
+        try:
+            scenarios = self.make_scenarios()
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(str(exc), "scenarios") from exc
+        try:
+            return CityModel(city, scenarios=scenarios, **kwargs)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(str(exc), _blame(str(exc), self)) from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as plain data (TOML/JSON-serialisable).
+
+        Returns
+        -------
+        dict
+            Keys as in a run file.
+        """
+        city: dict[str, Any] = ({"graphml": str(self.city.graphml)} if self.city.graphml
+                                else {"generator": self.city.generator, **self.city.options})
+        output: dict[str, Any] = {"neighborhoods": self.output.neighborhoods,
+                                  "figures": self.output.figures}
+        if self.output.folder is not None:
+            output["folder"] = str(self.output.folder)
+        data: dict[str, Any] = {"citizens": self.citizens, "days": self.days, "city": city,
+                                "parameters": dict(self.parameters),
+                                "scenarios": {k: dict(v) for k, v in self.scenarios.items()},
+                                "output": output}
+        if self.seed is not None:
+            data["seed"] = self.seed
+        return data
+
+
+def _blame(message: str, config: RunConfig) -> str:
+    for name in config.parameters:
+        if repr(name) in message:
+            return f"parameters.{name}"
+    for name in config.scenarios:
+        if repr(name) in message:
+            return f"scenarios.{name}"
+    return "parameters"
+
+
+def _parse_city(table: Any, base_dir: Path | None) -> CityConfig:
+    if not isinstance(table, dict):
+        raise ConfigError("expected a table like [city] generator = \"grid\"", "city")
+    if "graphml" in table:
+        _check_keys(table, ("graphml",), "city")
+        path = Path(table["graphml"])
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if not path.exists():
+            raise ConfigError(f"GraphML file not found: {path}", "city.graphml")
+        return CityConfig(graphml=path)
+    name = table.get("generator", "default")
+    if name not in GENERATORS:
+        raise ConfigError(f"unknown generator {name!r}; {_did_you_mean(str(name), GENERATORS)}",
+                          "city.generator")
+    options = {k: v for k, v in table.items() if k != "generator"}
+    accepted = [p for p in inspect.signature(GENERATORS[name]).parameters]
+    _check_keys(options, accepted, "city")
+    return CityConfig(generator=name, options=options)
+
+
+def _parse_parameters(table: Any) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError("expected a table of parameter = value", "parameters")
+    _check_keys(table, Parameters.names(), "parameters")
+    try:
+        Parameters.from_kwargs(table)
+    except (TypeError, ValueError) as exc:
+        key = next((k for k in table if repr(k) in str(exc)), "")
+        raise ConfigError(str(exc), f"parameters.{key}" if key else "parameters") from exc
+    return dict(table)
+
+
+def _parse_scenarios(table: Any) -> dict[str, dict[str, Any]]:
+    from waste_harmony.scenarios import available
+
+    if not isinstance(table, dict):
+        raise ConfigError("expected one table per scenario, like [scenarios.techcore]",
+                          "scenarios")
+    registry = available()
+    scenarios: dict[str, dict[str, Any]] = {}
+    for name, params in table.items():
+        key = f"scenarios.{name}"
+        if name not in registry:
+            raise ConfigError(f"unknown scenario; {_did_you_mean(name, registry)} "
+                              f"(available: {', '.join(sorted(registry))})", key)
+        if not isinstance(params, dict):
+            raise ConfigError("expected a table of the scenario's parameters", key)
+        cls = registry[name]
+        fields = [f.name for f in cls.parameter_fields()]
+        _check_keys(params, fields, key)
+        try:
+            instance = cls(**params)
+            instance._check_parameter_types()
+        except (TypeError, ValueError) as exc:
+            bad = next((k for k in params if repr(k) in str(exc)), "")
+            raise ConfigError(str(exc), f"{key}.{bad}" if bad else key) from exc
+        scenarios[name] = dict(params)
+    return scenarios
+
+
+def _parse_output(table: Any, base_dir: Path | None) -> OutputConfig:
+    if not isinstance(table, dict):
+        raise ConfigError("expected a table like [output] folder = \"results/run\"", "output")
+    _check_keys(table, _OUTPUT_KEYS, "output")
+    folder = table.get("folder")
+    if folder is not None:
+        if not isinstance(folder, str):
+            raise ConfigError(f"expected a path string, got {folder!r}", "output.folder")
+        folder = Path(folder)
+    for flag in ("neighborhoods", "figures"):
+        if flag in table and not isinstance(table[flag], bool):
+            raise ConfigError(f"expected true or false, got {table[flag]!r}", f"output.{flag}")
+    return OutputConfig(folder=folder, neighborhoods=table.get("neighborhoods", True),
+                        figures=table.get("figures", True))
+
+
+def parse_run_config(data: dict[str, Any], *, base_dir: str | os.PathLike[str] | None = None,
+                     source: Path | None = None) -> RunConfig:
+    """Validate run-file data (as parsed from TOML) into a :class:`RunConfig`.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed file.
+    base_dir : path, optional
+        Folder that relative paths (GraphML) are resolved against.
+    source : pathlib.Path, optional
+        The file the data came from (kept for the manifest).
+
+    Returns
+    -------
+    RunConfig
+        The validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key path of the first problem.
+    """
+    _check_keys(data, _TOP_KEYS, "")
+    base = Path(base_dir) if base_dir is not None else None
+    seed = data.get("seed")
+    if seed is not None:
+        seed = _int(seed, "seed", minimum=0)
+    return RunConfig(
+        citizens=_int(data.get("citizens", 10_000), "citizens", minimum=0),
+        days=_int(data.get("days", 365), "days", minimum=1),
+        seed=seed,
+        city=_parse_city(data.get("city", {}), base),
+        parameters=_parse_parameters(data.get("parameters", {})),
+        scenarios=_parse_scenarios(data.get("scenarios", {})),
+        output=_parse_output(data.get("output", {}), base),
+        source=source,
+    )
+
+
+def load_run_file(path: str | os.PathLike[str]) -> RunConfig:
+    """Read and validate a TOML run file.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+
+    Returns
+    -------
+    RunConfig
+        The validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid TOML, or holds an invalid key or value.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"run file not found: {file}")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
+    return parse_run_config(data, base_dir=file.parent, source=file)
+
+
+def _replace(config: RunConfig, **changes: Any) -> RunConfig:
+    return dataclasses.replace(config, **changes)
