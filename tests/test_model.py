@@ -238,3 +238,28 @@ def test_invalid_city_is_rejected_with_node_and_attribute():
         CityModel(G, n_citizens=10)
     with pytest.raises(TypeError, match="networkx.Graph"):
         CityModel({"not": "a graph"}, n_citizens=10)
+
+
+def test_unseeded_run_records_a_seed_that_repeats_it():
+    first = CityModel(n_citizens=300)
+    first.run_for(8)
+    assert isinstance(first.seed, int)
+    again = CityModel(n_citizens=300, rng=first.seed)
+    again.run_for(8)
+    assert first.model_frame().equals(again.model_frame())
+
+
+def test_reuse_and_consume_take_at_most_the_stock_and_keep_the_balance():
+    model = CityModel(n_citizens=500, rng=13)
+    model.run_for(3)
+    node = model.node_ids[int(np.argmax(model.neighborhoods.waste_stock_kg))]
+    there = model.neighborhoods.waste_stock_kg[model.node_index(node)]
+    taken = model.reuse_waste([there, there], nodes=[node, node])  # asks twice the stock
+    assert taken == pytest.approx(there)
+    assert model.neighborhoods.waste_stock_kg[model.node_index(node)] == 0.0
+    model.consume_waste(1.0)  # 1 kg from every node, at most what each holds
+    with pytest.raises(ValueError, match="non-negative"):
+        model.reuse_waste(-1.0, nodes=node)
+    model.step()
+    assert abs(model.waste_balance_error_kg) < 1e-6
+    assert model.waste_reused_kg == pytest.approx(there)

@@ -10,7 +10,7 @@ One step is one day.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import mesa
@@ -118,6 +118,9 @@ class CityModel(mesa.Model):
         if isinstance(rng, np.random.Generator):
             # Mesa derives its own seed from the generator: keep determinism explicit.
             rng = int(rng.integers(2**63))
+        elif rng is None:
+            # Draw the seed from OS entropy and keep it, so every run can be repeated.
+            rng = int(np.random.SeedSequence().entropy % 2**63)
         super().__init__(rng=rng)
         self.seed = rng
         self.citizen_class = citizen_class
@@ -374,15 +377,15 @@ class CityModel(mesa.Model):
     def _take_waste(self, amounts: np.ndarray | float, nodes: Any) -> np.ndarray:
         stock = self.neighborhoods.waste_stock_kg
         rows = (np.arange(self.n_nodes) if nodes is None
-                else np.atleast_1d([self.node_index(n) for n in np.atleast_1d(nodes)]))
+                else np.array([self.node_index(n) for n in np.atleast_1d(nodes).tolist()]))
         wanted = np.broadcast_to(np.asarray(amounts, dtype=np.float64), rows.shape)
-        if np.any(wanted < 0):
-            raise ValueError("waste amounts must be non-negative")
-        taken = np.zeros(len(rows))
-        for i, (row, want) in enumerate(zip(rows, wanted, strict=True)):
-            take = min(float(stock[row]), float(want))
-            stock[row] -= take
-            taken[i] = take
+        if np.any(wanted < 0) or not np.all(np.isfinite(wanted)):
+            raise ValueError("waste amounts must be finite and non-negative")
+        # The same node may be named twice: add its requests up before taking.
+        unique, inverse = np.unique(rows, return_inverse=True)
+        requested = np.bincount(inverse, weights=wanted, minlength=len(unique))
+        taken = np.minimum(stock[unique], requested)
+        stock[unique] -= taken
         return taken
 
     def reuse_waste(self, amounts: np.ndarray | float, nodes: Any = None) -> float:
@@ -619,9 +622,6 @@ class CityModel(mesa.Model):
         frame = self.datacollector.get_model_vars_dataframe()
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="day")
         return frame
-
-    def __iter__(self) -> Iterator[Any]:  # pragma: no cover - guard against confusion
-        raise TypeError("CityModel is not iterable; use model.agents or model.citizens")
 
 
 def _check_count(name: str, value: Any) -> None:
