@@ -263,3 +263,20 @@ def test_reuse_and_consume_take_at_most_the_stock_and_keep_the_balance():
     model.step()
     assert abs(model.waste_balance_error_kg) < 1e-6
     assert model.waste_reused_kg == pytest.approx(there)
+
+
+def test_mesa_batch_run_works_on_the_model():
+    import multiprocessing
+
+    import mesa
+
+    method = multiprocessing.get_start_method(allow_none=True)
+    try:  # batch_run sets the start method for the whole process; put it back afterwards
+        rows = mesa.batch_run(CityModel, parameters={"n_citizens": 200,
+                                                     "concern_confidence": [0.1, 0.3]},
+                              rng=[1], max_steps=5, display_progress=False, number_processes=1)
+    finally:
+        multiprocessing.set_start_method(method, force=True)
+    assert len(rows) == 2
+    assert {row["concern_confidence"] for row in rows} == {0.1, 0.3}
+    assert all(row["Step"] == 5 and 0 <= row["mean_concern"] <= 1 for row in rows)
