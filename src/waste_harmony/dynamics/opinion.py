@@ -157,8 +157,9 @@ def deffuant_weisbuch(
         Stop before ``sweeps`` once the opinions are at a fixed point up to ``tol``:
         split at gaps of at least ``epsilon`` (groups that can never interact
         again), every group spans at most ``tol``, so no encounter can move anyone
-        by more than ``mu * tol``. Checked after every sweep of a well-mixed run
-        (``places`` None). Default: always run ``sweeps`` sweeps.
+        by more than ``mu * tol``. Checked every 10 sweeps of a well-mixed run
+        (``places`` None). Isolated extremists may take very long to meet, so
+        ``sweeps`` still bounds the run. Default: always run ``sweeps`` sweeps.
 
     Returns
     -------
@@ -175,10 +176,11 @@ def deffuant_weisbuch(
     """
     x = np.array(opinions, dtype=np.float64, copy=True)
     where = np.zeros(len(x), dtype=np.int64) if places is None else np.asarray(places)
-    for _ in range(sweeps):
+    check = tol is not None and places is None
+    for sweep in range(1, sweeps + 1):
         first, second = random_matching(where, rng)
         deffuant_update(x, first, second, epsilon, mu)
-        if tol is not None and places is None and _converged(x, epsilon, tol):
+        if check and sweep % 10 == 0 and _converged(x, epsilon, tol):
             break
     return x
 
