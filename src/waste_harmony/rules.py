@@ -198,7 +198,7 @@ def adopt_biotech(model: CityModel) -> None:
     observed = p.bass_locality * local_share + (1.0 - p.bass_locality) * city_share
     prob = adoption.adoption_probability(observed, hoods.biotech_access, p=p.bass_p, q=p.bass_q,
                                          dt_years=1.0 / _DAYS_PER_YEAR)
-    adopted |= rng.random(n) < prob[home]
+    adoption.adopt(adopted, prob[home], rng)
 
 
 #: The default day, in order.

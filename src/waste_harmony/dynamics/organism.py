@@ -14,7 +14,8 @@ invasion front advances at the *lattice* speed
 
 .. math:: c^* = \min_{\lambda > 0} \frac{\ln(1 + r + 2D(\cosh\lambda - 1))}{\lambda}
 
-(not the continuum ``2\sqrt{rD}``), see :func:`lattice_front_speed`.
+(not the continuum ``2\sqrt{rD}``), see :func:`lattice_front_speed`; the front's
+position along a path is measured by :func:`front_position`.
 
 The organism consumes waste in proportion to its biomass, removes air pollution
 and restores habitat (:func:`organism_services`).
@@ -38,6 +39,7 @@ import scipy.sparse as sp
 
 __all__ = [
     "continuum_front_speed",
+    "front_position",
     "lattice_front_speed",
     "logistic_closed_form",
     "organism_growth_step",
@@ -210,3 +212,40 @@ def continuum_front_speed(r: float, D: float) -> float:
     1.0
     """
     return 2.0 * math.sqrt(r * D)
+
+
+def front_position(profile: np.ndarray, level: float) -> float:
+    """Position of an invasion front along a path: where ``profile`` falls through ``level``.
+
+    The profile is the (relative) density on the nodes of a path graph, high
+    behind the front and low ahead of it. The position is the last node at or
+    above ``level`` plus the linearly interpolated fraction of the way to the next
+    node, so it moves continuously as the front advances.
+
+    Parameters
+    ----------
+    profile : numpy.ndarray, shape (n,)
+        Density along the path, e.g. ``B / K``.
+    level : float
+        Level that defines the front (e.g. 0.5 for half the carrying capacity).
+
+    Returns
+    -------
+    float
+        Position in nodes from the start of the path; ``-inf`` when no node reaches
+        ``level``, ``n - 1`` when all do.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> front_position(np.array([1.0, 1.0, 0.5, 0.0]), 0.25)
+    2.5
+    """
+    x = np.asarray(profile, dtype=np.float64)
+    above = np.flatnonzero(x >= level)
+    if above.size == 0:
+        return -math.inf
+    i = int(above[-1])
+    if i == x.size - 1:
+        return float(i)
+    return i + float((x[i] - level) / (x[i] - x[i + 1]))

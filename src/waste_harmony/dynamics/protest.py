@@ -10,6 +10,14 @@ rule (Watts 2002).
 :func:`threshold_equilibrium` runs the original well-mixed model to its fixed
 point, reproducing Granovetter's examples: thresholds 0, 1, …, 99 → everyone
 joins; change the threshold-1 person to 2 → only the instigator joins.
+:func:`cascade_size` gives the same fixed point for many populations at once.
+
+With thresholds drawn from a normal distribution (mean 25, standard deviation σ,
+N = 100), the *expected* dynamics ``x_{k+1} = N Φ((x_k - 25)/σ)`` stall at a
+handful of participants for small σ and jump to nearly everyone once σ passes a
+critical value ≈ 12.2 (Granovetter 1978, Fig. 2): :func:`mean_field_equilibrium`
+and :func:`critical_sd`. A finite population of N = 100 draws fluctuates around
+this expectation, so its transition is spread over a range of σ around it.
 
 References
 ----------
@@ -21,10 +29,20 @@ References
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import ndtr
 
-__all__ = ["local_participation", "threshold_equilibrium", "threshold_step"]
+__all__ = [
+    "cascade_size",
+    "critical_sd",
+    "local_participation",
+    "mean_field_equilibrium",
+    "threshold_equilibrium",
+    "threshold_step",
+]
 
 
 def threshold_step(
@@ -95,6 +113,127 @@ def threshold_equilibrium(thresholds: np.ndarray, *, max_rounds: int | None = No
             break
         active = new
     return active
+
+
+def cascade_size(thresholds: np.ndarray) -> np.ndarray:
+    """Equilibrium number of participants of well-mixed populations, vectorised.
+
+    With count thresholds and synchronous rounds from nobody participating, the
+    dynamics of :func:`threshold_equilibrium` stop at the first ``k`` for which
+    the ``k``-th smallest threshold (0-based) exceeds ``k``: the ``k`` people
+    already in are not enough for the next one. Sorting gives that directly, for
+    each row of a 2-D array at once.
+
+    Parameters
+    ----------
+    thresholds : numpy.ndarray, shape (n,) or (runs, n)
+        Count thresholds of one population, or of one population per row.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Participants at equilibrium (a 0-d array for 1-D input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(100); t2 = t.copy(); t2[1] = 2
+    >>> cascade_size(np.stack([t, t2])).tolist()
+    [100, 1]
+    """
+    t = np.sort(np.asarray(thresholds, dtype=np.float64), axis=-1)
+    n = t.shape[-1]
+    blocked = t > np.arange(n)
+    # First blocked position, or n when nobody is blocked.
+    return np.where(blocked.any(axis=-1), blocked.argmax(axis=-1), n)
+
+
+def mean_field_equilibrium(
+    mean: float, sd: float, n: int = 100, *, tol: float = 1e-10, max_rounds: int = 100_000
+) -> float:
+    """Expected equilibrium of Granovetter's model with normally distributed thresholds.
+
+    Iterates ``x_{k+1} = n Φ((x_k - mean) / sd)`` from ``x_0 = 0``: the expected
+    number of people whose threshold is at most the current number of
+    participants (Granovetter 1978, section "Normal distributions").
+
+    Parameters
+    ----------
+    mean, sd : float
+        Mean and standard deviation of the thresholds (counts; ``sd > 0``).
+    n : int
+        Population size.
+    tol : float
+        Stop when a round changes ``x`` by less than this.
+    max_rounds : int
+        Safety bound on the rounds.
+
+    Returns
+    -------
+    float
+        Expected participants at the (lowest) fixed point reached from zero.
+
+    Examples
+    --------
+    >>> round(mean_field_equilibrium(25.0, 12.0), 1), round(mean_field_equilibrium(25.0, 13.0))
+    (4.0, 100)
+    """
+    if not sd > 0:
+        raise ValueError(f"sd must be > 0, got {sd}")
+    x = 0.0
+    for _ in range(max_rounds):
+        new = n * float(ndtr((x - mean) / sd))
+        if abs(new - x) < tol:
+            return new
+        x = new
+    return x
+
+
+def critical_sd(mean: float = 25.0, n: int = 100, *, low: float = 1e-3,
+                high: float | None = None, tol: float = 1e-6) -> float:
+    """Smallest threshold s.d. at which the mean-field cascade takes most of the population.
+
+    Below it :func:`mean_field_equilibrium` stalls at a few participants; above it
+    the lower fixed point has vanished (a saddle-node bifurcation) and the
+    equilibrium jumps to nearly ``n``. Found by bisection on
+    ``mean_field_equilibrium(mean, sd, n) > n / 2``.
+
+    Parameters
+    ----------
+    mean : float
+        Mean threshold (count).
+    n : int
+        Population size.
+    low, high : float
+        Bracket for the s.d. (``high`` defaults to ``n``).
+    tol : float
+        Bracket width at which to stop.
+
+    Returns
+    -------
+    float
+        The critical standard deviation.
+
+    Examples
+    --------
+    >>> round(critical_sd(25.0, 100), 1)
+    12.2
+    """
+    hi = float(n) if high is None else float(high)
+    lo = float(low)
+
+    def takes_over(sd: float) -> bool:
+        return mean_field_equilibrium(mean, sd, n) > n / 2
+
+    if takes_over(lo) or not takes_over(hi):
+        raise ValueError(f"no transition between sd={lo} and sd={hi}; widen the bracket")
+    while hi - lo > tol * max(1.0, math.fabs(hi)):
+        mid = 0.5 * (lo + hi)
+        if takes_over(mid):
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
 
 
 def local_participation(
