@@ -170,6 +170,7 @@ class AssemblyFunding(_Recurring):
         assemblies = [s for s in model.scenarios if isinstance(s, AssemblyOrganiser)]
         rows = sorted({r for s in assemblies for r in s.assembly_rows_})
         if not rows:
+            self.log("funding_skipped", reason="no assemblies (install 'assembly-organiser')")
             return
         access, pop = hoods.biotech_access, model.residents
         if self.prioritise_marginalised:
