@@ -131,7 +131,8 @@ GOOD_PLUGIN = """
 
 
 def test_third_party_plugin_is_found_and_runs(plugin_path):
-    _write_plugin(plugin_path, "wh_test_plugin_good", {"fireworks": "wh_test_plugin_good:Fireworks"},
+    _write_plugin(plugin_path, "wh_test_plugin_good",
+                  {"fireworks": "wh_test_plugin_good:Fireworks"},
                   {"wh_test_plugin_good": GOOD_PLUGIN})
     registry = available()
     assert "fireworks" in registry and registry["fireworks"].__name__ == "Fireworks"

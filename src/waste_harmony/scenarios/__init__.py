@@ -22,17 +22,6 @@ Built-in scenarios (registry name → class):
 ===========================  ===============================================
 """
 
-from waste_harmony.scenarios.base import Scenario, parameter
-from waste_harmony.scenarios.registry import ENTRY_POINT_GROUP, available, register, resolve
-from waste_harmony.scenarios.techcore import TechCoreProposal  # noqa: I001  (registers)
-from waste_harmony.scenarios.festival import HarmonyFestival
-from waste_harmony.scenarios.roles import (
-    Artist,
-    AssemblyOrganiser,
-    EcoDesigner,
-    Scientist,
-    StoryRoles,
-)
 from waste_harmony.scenarios.aftermath import (
     Aftermath,
     AssemblyFunding,
@@ -40,6 +29,17 @@ from waste_harmony.scenarios.aftermath import (
     OrganismRooting,
     Workshops,
 )
+from waste_harmony.scenarios.base import Scenario, parameter
+from waste_harmony.scenarios.festival import HarmonyFestival
+from waste_harmony.scenarios.registry import ENTRY_POINT_GROUP, available, register, resolve
+from waste_harmony.scenarios.roles import (
+    Artist,
+    AssemblyOrganiser,
+    EcoDesigner,
+    Scientist,
+    StoryRoles,
+)
+from waste_harmony.scenarios.techcore import TechCoreProposal
 
 __all__ = [
     "ENTRY_POINT_GROUP",

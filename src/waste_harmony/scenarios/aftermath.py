@@ -36,7 +36,6 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,9 +44,6 @@ from waste_harmony.scenarios.base import parameter as _param
 from waste_harmony.scenarios.places import biodiverse_rows, hop_distance
 from waste_harmony.scenarios.registry import register
 from waste_harmony.scenarios.roles import AssemblyOrganiser, RoleScenario, _Composite
-
-if TYPE_CHECKING:
-    from waste_harmony.model import CityModel
 
 __all__ = ["Aftermath", "AssemblyFunding", "CommunityArt", "OrganismRooting", "Workshops"]
 
@@ -156,7 +152,7 @@ class AssemblyFunding(_Recurring):
 
     start_day: int = _start_day()
     interval_days: int = _interval(30)
-    budget_per_assembly: float = _param(0.005, unit="access units per assembly per round",
+    budget_per_assembly: float = _param(0.002, unit="access units per assembly per round",
                                         low=0.0, high=1.0,
                                         doc="rise of population-mean access per assembly")
     prioritise_marginalised: bool = _param(True, doc="allocate by need (True) or to the "

@@ -120,7 +120,7 @@ class HarmonyFestival(Scenario):
 
     day: int = parameter(120, unit="day", low=1, doc="day of the first festival")
     interval_days: int = parameter(365, unit="days", low=1, doc="days between festivals")
-    plaza: Any = parameter(None, doc="node id of the festival ground, or None for the plaza")
+    plaza: Any = parameter(None, doc="node id of the festival ground, or None for the plaza")  # noqa: RUF009
     attendance: float = parameter(0.5, unit="probability", low=0.0, high=1.0,
                                   doc="attendance probability of a fully concerned citizen "
                                   "living at the plaza")

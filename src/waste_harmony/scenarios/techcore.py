@@ -165,8 +165,7 @@ class TechCoreProposal(Scenario):
                    "withdraws by weighing sustained opposition against its expected benefit")
 
     announce_day: int = parameter(60, unit="day", low=1, doc="day of the announcement")
-    site: Any = parameter(None, doc="node id of the site (a biodiverse node) or None to let "
-                          "the firm choose")
+    site: Any = parameter(None, doc="node id of a biodiverse site, or None: the firm chooses")  # noqa: RUF009
     comment_period_days: int = parameter(120, unit="days", low=1, high=3650,
                                          doc="days from announcement to the final decision")
     review_interval_days: int = parameter(7, unit="days", low=1, high=365,
