@@ -156,8 +156,8 @@ class TechCoreProposal(Scenario):
     >>> model.run_for(200)
     >>> model.facility_status in ("built", "withdrawn")
     True
-    >>> [e.kind for e in model.event_log][:2]
-    ['facility_proposed', 'lobbying']
+    >>> model.event_log.of_kind("proposal_announced")[0].day
+    60
     """
 
     name = "techcore"
