@@ -68,6 +68,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy.sparse.csgraph import dijkstra
 
 from waste_harmony.agents.corporation import Corporation
 from waste_harmony.scenarios.base import Scenario, parameter
@@ -264,9 +265,10 @@ class TechCoreProposal(Scenario):
                               minlength=model.n_nodes)
         voice = concern * (1.0 - hoods.marginalisation)
         opposition = np.empty(len(candidates))
-        for i, row in enumerate(candidates.tolist()):
-            d = hop_distance(model, row)
-            weight = np.where(d <= self.threat_radius_hops, 0.5 ** np.minimum(d, 60), 0.0)
+        radius = self.threat_radius_hops
+        for i, row in enumerate(candidates.tolist()):  # a search of radius hops per candidate
+            d = dijkstra(model.adjacency, unweighted=True, indices=row, limit=radius + 0.5)
+            weight = np.where(d <= radius, 0.5 ** np.minimum(d, radius), 0.0)
             opposition[i] = float(weight @ voice)
         price = hoods.land_price[candidates]
         utility = -(self.land_price_weight * price / max(float(price.max()), 1e-12)
