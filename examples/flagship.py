@@ -22,7 +22,7 @@ from waste_harmony import CityModel
 from waste_harmony.results import RunResult
 from waste_harmony.scenarios import available
 
-STORY = ("techcore", "harmony-festival")
+STORY = ("techcore", "harmony-festival", "story-roles", "aftermath")
 SUMMARY = ("mean_concern", "recycling_rate", "protest_share", "waste_stock_kg", "mean_pollution",
            "biodiversity_index", "organism_biomass", "biotech_adoption", "biotech_access_gini")
 

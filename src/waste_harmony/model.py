@@ -67,6 +67,11 @@ class CityModel(mesa.Model):
         called on each of its agents).
     record_neighborhoods : bool
         Record per-neighbourhood series (default ``True``).
+    days : int, optional
+        Planned run length in days, a hint only (the model still runs as long as it
+        is stepped). When given, scenarios check their schedules against it when
+        they are installed, so a festival day beyond the run is an error before the
+        run starts (:meth:`waste_harmony.scenarios.Scenario.check_day`).
     **params
         Behaviour parameters, fields of :class:`~waste_harmony.parameters.Parameters`
         (unknown names raise :class:`TypeError` naming the closest valid one).
@@ -104,10 +109,14 @@ class CityModel(mesa.Model):
         rng: Any = None,
         citizen_class: type[Citizen] = Citizen,
         record_neighborhoods: bool = True,
+        days: int | None = None,
         **params: Any,
     ) -> None:
         self.params = Parameters.from_kwargs(params)
         _check_count("n_citizens", n_citizens)
+        if days is not None:
+            _check_count("days", days)
+        self.days = days
         if not (isinstance(citizen_class, type) and issubclass(citizen_class, Citizen)):
             raise TypeError(f"citizen_class must be Citizen or a subclass of it, got "
                             f"{citizen_class!r}")

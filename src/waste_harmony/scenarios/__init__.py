@@ -3,9 +3,61 @@
 Not to be confused with Mesa's own ``model.scenario`` (a parameter container in
 ``mesa.experimental``): these are event-driving modules such as the TechCore
 facility proposal and the Harmony Festival.
+
+Built-in scenarios (registry name → class):
+
+===========================  ===============================================
+``"techcore"``               :class:`TechCoreProposal`
+``"harmony-festival"``       :class:`HarmonyFestival`
+``"eco-designer"``           :class:`EcoDesigner` (the designer's installation)
+``"assembly-organiser"``     :class:`AssemblyOrganiser` (assemblies, votes)
+``"scientist"``              :class:`Scientist` (the organism)
+``"artist"``                 :class:`Artist` (waste sculptures)
+``"story-roles"``            :class:`StoryRoles` (the four roles together)
+``"workshops"``              :class:`Workshops` (aftermath: greening)
+``"assembly-funding"``       :class:`AssemblyFunding` (aftermath: biotech funding)
+``"organism-rooting"``       :class:`OrganismRooting` (aftermath: the organism spreads)
+``"community-art"``          :class:`CommunityArt` (aftermath: community art)
+``"aftermath"``              :class:`Aftermath` (the four aftermath modules together)
+===========================  ===============================================
 """
 
-from waste_harmony.scenarios.base import Scenario
+from waste_harmony.scenarios.aftermath import (
+    Aftermath,
+    AssemblyFunding,
+    CommunityArt,
+    OrganismRooting,
+    Workshops,
+)
+from waste_harmony.scenarios.base import Scenario, parameter
+from waste_harmony.scenarios.festival import HarmonyFestival
 from waste_harmony.scenarios.registry import ENTRY_POINT_GROUP, available, register, resolve
+from waste_harmony.scenarios.roles import (
+    Artist,
+    AssemblyOrganiser,
+    EcoDesigner,
+    Scientist,
+    StoryRoles,
+)
+from waste_harmony.scenarios.techcore import TechCoreProposal
 
-__all__ = ["ENTRY_POINT_GROUP", "Scenario", "available", "register", "resolve"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Aftermath",
+    "Artist",
+    "AssemblyFunding",
+    "AssemblyOrganiser",
+    "CommunityArt",
+    "EcoDesigner",
+    "HarmonyFestival",
+    "OrganismRooting",
+    "Scenario",
+    "Scientist",
+    "StoryRoles",
+    "TechCoreProposal",
+    "Workshops",
+    "available",
+    "parameter",
+    "register",
+    "resolve",
+]

@@ -9,11 +9,23 @@ when the scenario is installed, and all randomness comes from ``model.rng``.
 Timing: an event scheduled with :meth:`Scenario.schedule` for day ``d`` runs in
 the *morning* of day ``d`` (model time ``d - 0.5``), before that day's rules, so
 the row recorded for day ``d`` shows its effect.
+
+Parameters carry their unit, admissible range and meaning in dataclass field
+metadata, declared with :func:`parameter` (as :mod:`waste_harmony.parameters`
+does for the model): the types and ranges are checked when the scenario is
+installed, before anything runs, and :meth:`Scenario.parameter_table` lists them
+(``waste-harmony list`` shows it).
+
+Run length: the model does not know how long it will be run (``run_for`` can be
+called many times). Pass the optional hint ``CityModel(days=...)`` to have every
+scenario's schedule checked against it at install time (:meth:`Scenario.check_day`);
+without the hint only the lower bound (not in the past) is checked.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,7 +35,47 @@ if TYPE_CHECKING:
     from waste_harmony.model import CityModel
     from waste_harmony.pipeline import Rule
 
-__all__ = ["Scenario"]
+__all__ = ["Scenario", "parameter"]
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+
+
+def parameter(default: Any, *, unit: str = "", low: float | None = None,
+              high: float | None = None, doc: str = "", source: str = "") -> Any:
+    """Declare a scenario parameter: a dataclass field with unit, range and meaning.
+
+    Parameters
+    ----------
+    default : object
+        Default value (immutable).
+    unit : str
+        Unit, e.g. ``"days"`` or ``"concern units"``.
+    low, high : float, optional
+        Admissible closed range for numbers, checked at install time.
+    doc : str
+        One-line meaning.
+    source : str
+        Published source or ``"assumption"``.
+
+    Returns
+    -------
+    dataclasses.Field
+        The field (use as the class attribute's default).
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Drill(Scenario):
+    ...     name = "drill"
+    ...     day: int = parameter(10, unit="day", low=1, doc="day of the drill")
+    >>> Drill.parameter_table()[0]["range"]
+    (1, None)
+    """
+    return dataclasses.field(default=default, metadata={
+        "unit": unit, "range": (low, high), "doc": doc, "source": source})
+
 
 
 class Scenario:
@@ -120,6 +172,32 @@ class Scenario:
         self.active = False
         self.log("scenario_switched_off")
 
+    def check_day(self, label: str, day: float, model: CityModel) -> None:
+        """Check that a scheduled ``day`` is in the run: not past, not beyond the hint.
+
+        Parameters
+        ----------
+        label : str
+            Name of the parameter holding the day (used in the message).
+        day : float
+            The day.
+        model : CityModel
+            The model (its ``day`` and optional ``days`` hint).
+
+        Raises
+        ------
+        ValueError
+            If ``day`` is before the next day to simulate, or after ``model.days``.
+        """
+        first = model.day + 1 if model.time > 0 else 1
+        if day < first:
+            raise ValueError(f"scenario {self.name!r}: {label}={day} is in the past (the next "
+                             f"day to simulate is {first}); choose a later day")
+        horizon = getattr(model, "days", None)
+        if horizon is not None and day > horizon:
+            raise ValueError(f"scenario {self.name!r}: {label}={day} is beyond the run "
+                             f"(days={horizon}); choose a day <= {horizon} or run longer")
+
     # -- helpers for subclasses --------------------------------------------------
     @property
     def model(self) -> CityModel:
@@ -129,7 +207,8 @@ class Scenario:
             raise RuntimeError(f"scenario {self.name!r} is not installed in a model")
         return model
 
-    def schedule(self, method: Callable[[], None], *, day: float) -> Any:
+    def schedule(self, method: Callable[[], None], *, day: float,
+                 after_others: bool = False) -> Any:
         """Run a bound method in the morning of ``day``.
 
         Parameters
@@ -139,13 +218,17 @@ class Scenario:
             lambdas and ``functools.partial`` are refused).
         day : float
             The day (≥ the current day + 1, or the current day if it has not run yet).
+        after_others : bool
+            Run later that morning, after the events scheduled without it (for
+            example a demonstration at a festival, after the festival has gathered
+            its visitors).
 
         Returns
         -------
         mesa.time.Event
             The scheduled event (cancel with ``.cancel()``).
         """
-        event = self.model.schedule_event(method, at=day - 0.5)
+        event = self.model.schedule_event(method, at=day - (0.25 if after_others else 0.5))
         self._events.append(event)
         return event
 
@@ -229,21 +312,55 @@ class Scenario:
         """
         return {f.name: getattr(self, f.name) for f in self.parameter_fields()}
 
+    @classmethod
+    def parameter_table(cls) -> list[dict[str, Any]]:
+        """One row per parameter: name, default, type, unit, range, description, source.
+
+        Returns
+        -------
+        list of dict
+            Rows in definition order (unit, range, doc empty when not declared with
+            :func:`parameter`).
+        """
+        rows = []
+        for f in cls.parameter_fields():
+            default = (f.default if f.default is not dataclasses.MISSING
+                       else f.default_factory() if f.default_factory is not dataclasses.MISSING
+                       else None)
+            rows.append({
+                "name": f.name, "default": default,
+                "type": f.type if isinstance(f.type, str) else getattr(f.type, "__name__", ""),
+                "unit": f.metadata.get("unit", ""), "range": f.metadata.get("range", (None, None)),
+                "description": f.metadata.get("doc", ""), "source": f.metadata.get("source", ""),
+            })
+        return rows
+
     def _check_parameter_types(self) -> None:
-        hints = {}
         for f in self.parameter_fields():
-            hints[f.name] = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-        for name, type_name in hints.items():
+            name = f.name
+            type_name = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+            parts = [t.strip() for t in str(type_name).split("|")]
             value = getattr(self, name)
-            expected = {"int": (int,), "float": (int, float), "bool": (bool,),
-                        "str": (str,)}.get(str(type_name))
-            if expected is None:
+            if value is None and "None" in parts:
+                continue
+            expected = tuple(t for p in parts for t in _TYPES.get(p, ()))
+            if not expected or any(p not in _TYPES and p != "None" for p in parts):
                 continue
             wrong = not isinstance(value, expected) or (
                 isinstance(value, bool) and bool not in expected)
             if wrong:
                 raise TypeError(f"scenario {self.name!r}: parameter {name!r} must be "
                                 f"{type_name}, got {type(value).__name__} {value!r}")
+            low, high = f.metadata.get("range", (None, None))
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if math.isnan(value) or (low is not None and value < low) or (
+                    high is not None and value > high):
+                unit = f.metadata.get("unit", "")
+                bounds = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+                raise ValueError(f"scenario {self.name!r}: parameter {name!r} = {value!r} is "
+                                 f"out of range {bounds}{f' ({unit})' if unit else ''}; "
+                                 f"{f.metadata.get('doc', 'choose a value in range')}")
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.parameters().items())

@@ -1,0 +1,223 @@
+"""The Harmony Festival: an annual gathering at the plaza that mixes the city.
+
+Once a year (``day``, then every ``interval_days``) the city gathers at its plaza
+node(s):
+
+* **Attendance.** Each citizen attends with probability
+  ``attendance * (0.25 + 0.75 * concern) * distance_decay ** hops`` — the
+  concerned come more readily, and distance deters (gravity-type decay of
+  participation with distance, as in the spatial-interaction literature,
+  Haynes & Fotheringham 1984). Attendees spend the day at the plaza, so they meet
+  people from across the city rather than their neighbours.
+* **Exhibits** raise the concern of attendees, ``c += concern_gain * (1 - c)``:
+  collective gatherings strengthen shared beliefs and identity ("collective
+  effervescence", Durkheim 1912; measured by Páez et al. 2015). They also make
+  the recycling norm salient in the neighbourhoods attendees come from
+  (descriptive-norm interventions, Cialdini, Reno & Kallgren 1990; Schultz et al.
+  2007): that day the recycling share citizens observe rises by
+  ``norm_gain * attending share * (1 - norm)``.
+* **Waste art.** The exhibits are made of refuse: ``exhibit_waste_kg`` are taken
+  from the city's largest waste stocks and reused.
+* **Rally.** If a facility proposal is pending, concerned attendees (concern at
+  least the model's ``protest_concern_min``) join a rally with probability
+  ``rally_share``: they count as protesters that day, which seeds the next day's
+  protest cascade (a mass gathering lowers the cost of joining, Granovetter 1978;
+  McAdam 1986).
+
+Events: ``festival`` (attendance, waste reused) and ``rally``.
+
+References
+----------
+.. [1] Durkheim, É. (1912). *Les formes élémentaires de la vie religieuse*. Paris: Alcan.
+.. [2] Páez, D., Rimé, B., Basabe, N., Wlodarczyk, A. & Zumeta, L. (2015).
+   Psychosocial effects of perceived emotional synchrony in collective gatherings.
+   *J. Personality and Social Psychology* 108(5), 711–729.
+.. [3] Cialdini, R. B., Reno, R. R. & Kallgren, C. A. (1990). A focus theory of
+   normative conduct. *J. Personality and Social Psychology* 58(6), 1015–1026.
+.. [4] Schultz, P. W., Nolan, J. M., Cialdini, R. B., Goldstein, N. J. &
+   Griskevicius, V. (2007). The constructive, destructive, and reconstructive power
+   of social norms. *Psychological Science* 18(5), 429–434.
+.. [5] Haynes, K. E. & Fotheringham, A. S. (1984). *Gravity and Spatial Interaction
+   Models*. Sage.
+.. [6] McAdam, D. (1986). Recruitment to high-risk activism: the case of Freedom
+   Summer. *American J. Sociology* 92(1), 64–90.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from waste_harmony.scenarios.base import Scenario, parameter
+from waste_harmony.scenarios.places import hop_distance, plaza_rows
+from waste_harmony.scenarios.registry import register
+
+if TYPE_CHECKING:
+    from waste_harmony.model import CityModel
+
+__all__ = ["HarmonyFestival", "proposal_pending"]
+
+
+def proposal_pending(model: CityModel) -> bool:
+    """Whether any firm has a facility proposal pending.
+
+    Parameters
+    ----------
+    model : CityModel
+        The model.
+
+    Returns
+    -------
+    bool
+        ``True`` while a proposal awaits its decision.
+    """
+    return any(c.status == "proposed" for c in model.corporations)
+
+
+@register
+@dataclass
+class HarmonyFestival(Scenario):
+    """The annual Harmony Festival at the plaza: mixing, exhibits, waste art, rallies.
+
+    See the module docstring for the rules and their sources.
+
+    Parameters
+    ----------
+    day : int
+        Day of the first festival.
+    interval_days : int
+        Days between festivals (365: annual).
+    plaza : node id or None
+        Where it takes place; ``None`` uses the plaza zone (or the most central node).
+    attendance : float
+        Attendance probability of a fully concerned citizen living at the plaza.
+    distance_decay : float
+        Factor per hop of distance from home to the plaza.
+    concern_gain : float
+        Share of the remaining concern ``1 - c`` an attendee gains.
+    norm_gain : float
+        Salience of the recycling norm on the festival day.
+    exhibit_waste_kg : float
+        Waste reused in the festival's art exhibits.
+    rally_share : float
+        Probability that a concerned attendee joins a rally when a proposal is pending.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> model = CityModel(n_citizens=500, scenarios=["harmony-festival"], rng=2)
+    >>> model.run_for(121)
+    >>> festival = model.event_log.of_kind("festival")[0]
+    >>> festival.day, festival.details["attendance"] > 0
+    (120, True)
+    """
+
+    name = "harmony-festival"
+    description = ("The annual Harmony Festival at the plaza: citizens from across the city "
+                   "meet, exhibits raise concern and norms, waste art, rallies")
+
+    day: int = parameter(120, unit="day", low=1, doc="day of the first festival")
+    interval_days: int = parameter(365, unit="days", low=1, doc="days between festivals")
+    plaza: Any = parameter(None, doc="node id of the festival ground, or None for the plaza")  # noqa: RUF009
+    attendance: float = parameter(0.5, unit="probability", low=0.0, high=1.0,
+                                  doc="attendance probability of a fully concerned citizen "
+                                  "living at the plaza")
+    distance_decay: float = parameter(0.8, unit="per hop", low=0.0, high=1.0,
+                                      doc="attendance factor per hop from home to the plaza",
+                                      source="Haynes & Fotheringham 1984")
+    concern_gain: float = parameter(0.12, unit="share of 1 - concern", low=0.0, high=1.0,
+                                    doc="concern gained by attendees",
+                                    source="Páez et al. 2015")
+    norm_gain: float = parameter(0.2, unit="share", low=0.0, high=1.0,
+                                 doc="salience of the recycling norm on the festival day",
+                                 source="Schultz et al. 2007")
+    exhibit_waste_kg: float = parameter(2000.0, unit="kg", low=0.0,
+                                        doc="waste reused by the festival's art exhibits")
+    rally_share: float = parameter(0.5, unit="probability", low=0.0, high=1.0,
+                                   doc="probability a concerned attendee joins a rally when a "
+                                   "proposal is pending", source="McAdam 1986")
+
+    def validate(self, model: CityModel) -> None:
+        """Check the festival day against the run and the plaza node."""
+        self.check_day("day", self.day, model)
+        if self.plaza is not None:
+            try:
+                model.node_index(self.plaza)
+            except KeyError:
+                raise ValueError(f"scenario 'harmony-festival': plaza {self.plaza!r} is not a "
+                                 "node of the city; give a node id or None") from None
+
+    def setup(self, model: CityModel) -> None:
+        """Find the festival ground and schedule the festivals."""
+        plazas = (np.array([model.node_index(self.plaza)]) if self.plaza is not None
+                  else plaza_rows(model))
+        self.plaza_rows_ = plazas
+        distances = np.stack([hop_distance(model, r) for r in plazas])
+        self._venue = plazas[np.argmin(distances, axis=0)]  # nearest plaza per node
+        self._hops = distances.min(axis=0)
+        self.attendees_ = np.zeros(0, dtype=np.int64)
+        self.last_day_: int | None = None
+        self._rally = np.zeros(0, dtype=np.int64)
+        self.add_rule("festival_rally", self._hold_rally, after="protest")
+        self.schedule_every(self.hold, start_day=self.day, interval_days=self.interval_days)
+
+    def next_day(self, after: int) -> int | None:
+        """The first festival day on or after ``after`` (``None`` once switched off).
+
+        Parameters
+        ----------
+        after : int
+            A day.
+
+        Returns
+        -------
+        int or None
+            The festival day.
+        """
+        if not self.active:
+            return None
+        if after <= self.day:
+            return self.day
+        k = -(-(after - self.day) // self.interval_days)
+        return self.day + k * self.interval_days
+
+    def hold(self) -> None:
+        """Hold the festival today."""
+        model = self.model
+        c, hoods, rng = model.citizens, model.neighborhoods, model.rng
+        hops = np.minimum(self._hops, 1e3)[c.home]
+        prob = self.attendance * (0.25 + 0.75 * c.concern) * self.distance_decay ** hops
+        attendees = np.flatnonzero(rng.random(len(prob)) < prob)
+        self.attendees_ = attendees
+        self.last_day_ = model.day
+        c.gathering[attendees] = self._venue[c.home[attendees]]
+        model.nudge_concern(attendees, self.concern_gain * (1.0 - c.concern[attendees]))
+        share = np.divide(np.bincount(c.home[attendees], minlength=model.n_nodes),
+                          model.residents, out=np.zeros(model.n_nodes),
+                          where=model.residents > 0)
+        norm = hoods.recycling_norm
+        norm += self.norm_gain * share * (1.0 - norm)
+        stock = hoods.waste_stock_kg
+        total = float(stock.sum())
+        reused = 0.0
+        if self.exhibit_waste_kg > 0 and total > 0:
+            reused = model.reuse_waste(stock * min(1.0, self.exhibit_waste_kg / total))
+        rally = 0
+        if proposal_pending(model):
+            concerned = attendees[c.concern[attendees] >= model.params.protest_concern_min]
+            self._rally = concerned[rng.random(len(concerned)) < self.rally_share]
+            rally = len(self._rally)
+        venue = model.node_ids[int(self.plaza_rows_[0])]
+        self.log("festival", node=venue, attendance=len(attendees),
+                 attendance_share=len(attendees) / max(model.n_citizens, 1),
+                 waste_reused_kg=reused)
+        if rally:
+            self.log("rally", node=venue, protesters=rally,
+                     protest_share=rally / max(model.n_citizens, 1))
+
+    def _hold_rally(self, model: CityModel) -> None:
+        if self._rally.size:
+            model.citizens.protesting[self._rally] = True
+            self._rally = np.zeros(0, dtype=np.int64)
