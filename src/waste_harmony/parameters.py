@@ -69,23 +69,23 @@ class Parameters:
         "share of each neighbourhood's waste stock moved to the landfill each day")
     # --- recycling (theory of planned behaviour) ------------------------------
     recycling_intercept: float = _p(
-        -3.0, "log-odds", -20.0, 20.0, "Ajzen 1991; Tonglet et al. 2004 (logistic TPB form)",
+        -3.0, "log-odds", -20.0, 20.0, "form: Ajzen 1991; value: assumption",
         "intercept of the recycling logit")
     recycling_weight_concern: float = _p(
-        3.0, "log-odds per unit concern", 0.0, 20.0, "Tonglet et al. 2004 (attitude)",
+        3.0, "log-odds per unit concern", 0.0, 20.0, "form: Tonglet et al. 2004; value: assumption",
         "weight of environmental concern (attitude) in the recycling logit")
     recycling_weight_norm: float = _p(
-        2.0, "log-odds per unit share", 0.0, 20.0, "Cialdini et al. 1990 (descriptive norm)",
+        2.0, "log-odds per unit share", 0.0, 20.0, "form: Cialdini et al. 1990; value: assumption",
         "weight of the neighbourhood's recycling share yesterday (social norm)")
     recycling_weight_infrastructure: float = _p(
-        1.5, "log-odds per unit", 0.0, 20.0, "Tonglet et al. 2004 (perceived control)",
+        1.5, "log-odds per unit", 0.0, 20.0, "form: Tonglet et al. 2004; value: assumption",
         "weight of the neighbourhood's recycling infrastructure (behavioural control)")
     # --- concern (Deffuant–Weisbuch) -------------------------------------------
     concern_confidence: float = _p(
-        0.3, "concern units", 0.0, 1.0, "Deffuant et al. 2000 (ε)",
+        0.3, "concern units", 0.0, 1.0, "form: Deffuant et al. 2000 (ε); value: assumption",
         "bounded-confidence threshold ε: citizens closer than this influence each other")
     concern_convergence: float = _p(
-        0.3, "dimensionless", 0.0, 0.5, "Deffuant et al. 2000 (μ)",
+        0.3, "dimensionless", 0.0, 0.5, "form: Deffuant et al. 2000 (μ); value: assumption",
         "convergence μ: share of the difference each closes in an encounter")
     mobility: float = _p(
         0.3, "probability per day", 0.0, 1.0, "assumption",
@@ -98,20 +98,20 @@ class Parameters:
         0.001, "per day", 0.0, 1.0, "assumption (risk perception follows exposure)",
         "rate at which perceived local pollution raises concern towards 1")
     pollution_half_saturation: float = _p(
-        15.0, "µg/m³", 1e-6, _INF, "WHO 2021 interim target 4 (PM2.5 annual)",
+        15.0, "µg/m³", 1e-6, _INF, "WHO 2021 air quality guidelines, interim target 3",
         "pollution at which perceived harm is one half")
     # --- protest (Granovetter) -------------------------------------------------
     protest_threshold_mean: float = _p(
-        0.25, "share of observed participants", 0.0, 1.0, "Granovetter 1978",
-        "mean protest threshold")
+        0.25, "share of observed participants", 0.0, 1.0,
+        "form: Granovetter 1978; value: assumption", "mean protest threshold")
     protest_threshold_sd: float = _p(
-        0.15, "share", 0.0, 1.0, "Granovetter 1978 (normal thresholds)",
+        0.15, "share", 0.0, 1.0, "form: Granovetter 1978; value: assumption",
         "s.d. of protest thresholds")
     protest_concern_min: float = _p(
         0.5, "concern units", 0.0, 1.0, "assumption (grievance requires concern)",
         "citizens below this concern never protest")
     protest_link_weight: float = _p(
-        0.3, "dimensionless", 0.0, 1.0, "Watts 2002 (network cascades)",
+        0.3, "dimensionless", 0.0, 1.0, "form: Watts 2002; value: assumption",
         "weight of linked neighbourhoods in the participation share a citizen observes")
     # --- pollution -------------------------------------------------------------
     industrial_emission_scale: float = _p(
@@ -124,16 +124,16 @@ class Parameters:
         0.002, "µg/m³ per day per tonne", 0.0, _INF, "assumption (managed landfill)",
         "pollution added per day by waste held at a landfill node")
     pollution_decay: float = _p(
-        0.2, "per day", 0.0, 10.0, "Seinfeld & Pandis 2016 (first-order removal, days)",
+        0.2, "per day", 0.0, 10.0, "form: Seinfeld & Pandis 2016; value: assumption",
         "first-order removal rate of air pollution")
     pollution_diffusion: float = _p(
         0.05, "per day", 0.0, 10.0, "assumption", "exchange rate of pollution along each edge")
     # --- organism ----------------------------------------------------------------
     organism_growth_rate: float = _p(
-        0.05, "per day", 0.0, 1.0, "assumption (Verhulst 1838 logistic)",
+        0.05, "per day", 0.0, 1.0, "form: Verhulst 1838; value: assumption",
         "intrinsic growth rate r of the organism")
     organism_dispersal: float = _p(
-        0.02, "per day", 0.0, 0.5, "Fisher 1937; Kot et al. 1996",
+        0.02, "per day", 0.0, 0.5, "form: Fisher 1937; value: assumption",
         "dispersal rate D of organism biomass along each edge")
     organism_capacity_kg_per_km2: float = _p(
         2000.0, "kg per km² of habitat", 0.0, _INF, "assumption",
@@ -142,7 +142,8 @@ class Parameters:
         0.05, "kg waste per kg biomass per day", 0.0, _INF, "assumption",
         "waste eaten per kg of biomass per day")
     organism_air_uptake: float = _p(
-        0.5, "per tonne biomass per day", 0.0, _INF, "assumption (cf. Nowak et al. 2006)",
+        0.5, "per tonne biomass per day", 0.0, _INF,
+        "form: cf. Nowak et al. 2006; value: assumption",
         "pollution removal rate per tonne of biomass")
     organism_restoration: float = _p(
         0.002, "per day", 0.0, 1.0, "assumption",
@@ -164,7 +165,7 @@ class Parameters:
         "share of an adopter's non-recycled waste consumed by household biotech")
     # --- biodiversity ------------------------------------------------------------
     species_area_z: float = _p(
-        0.25, "dimensionless", 0.0, 1.0, "MacArthur & Wilson 1967; Rosenzweig 1995",
+        0.25, "dimensionless", 0.0, 1.0, "Rosenzweig 1995 (typical z 0.15-0.35)",
         "exponent z of the species–area relationship S = cA^z")
     # --- the story's people ------------------------------------------------------
     roles: dict[str, int] = field(

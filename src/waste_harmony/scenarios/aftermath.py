@@ -95,7 +95,7 @@ class Workshops(_Recurring):
     interval_days: int = _interval(14)
     greening: float = _param(0.1, unit="share of non-habitat", low=0.0, high=1.0,
                              doc="non-habitat area turned green per workshop",
-                             source="Aronson et al. 2017")
+                             source="mechanism: Aronson et al. 2017; value: assumption")
     radius_hops: int = _param(3, unit="hops", low=0, doc="how far from home workshops go")
     participation: float = _param(0.2, unit="probability", low=0.0, high=1.0,
                                   doc="attendance probability of a fully concerned resident")
@@ -157,7 +157,7 @@ class AssemblyFunding(_Recurring):
                                         doc="rise of population-mean access per assembly")
     prioritise_marginalised: bool = _param(True, doc="allocate by need (True) or to the "
                                            "assembly neighbourhoods by residents (False)",
-                                           source="Santos 1998")
+                                           source="mechanism: Santos 1998; value: assumption")
 
     def round(self) -> None:
         """Allocate one round of funding."""
@@ -265,7 +265,7 @@ class CommunityArt(_Recurring):
                                        doc="waste each participant reuses")
     concern_gain: float = _param(0.03, unit="share of 1 - concern", low=0.0, high=1.0,
                                  doc="concern gained by participants",
-                                 source="Sommer & Klöckner 2021")
+                                 source="mechanism: Sommer & Klöckner 2021; value: assumption")
 
     def round(self) -> None:
         """Start one project per artist."""

@@ -126,18 +126,21 @@ class HarmonyFestival(Scenario):
                                   "living at the plaza")
     distance_decay: float = parameter(0.8, unit="per hop", low=0.0, high=1.0,
                                       doc="attendance factor per hop from home to the plaza",
-                                      source="Haynes & Fotheringham 1984")
+                                      source=("mechanism: Haynes & Fotheringham 1984; "
+                                              "value: assumption"))
     concern_gain: float = parameter(0.12, unit="share of 1 - concern", low=0.0, high=1.0,
                                     doc="concern gained by attendees",
-                                    source="Páez et al. 2015")
+                                    source="mechanism: Páez et al. 2015; value: assumption")
     norm_gain: float = parameter(0.2, unit="share", low=0.0, high=1.0,
                                  doc="salience of the recycling norm on the festival day",
-                                 source="Schultz et al. 2007")
+                                 source="mechanism: Schultz et al. 2007; value: assumption")
     exhibit_waste_kg: float = parameter(2000.0, unit="kg", low=0.0,
                                         doc="waste reused by the festival's art exhibits")
     rally_share: float = parameter(0.5, unit="probability", low=0.0, high=1.0,
                                    doc="probability a concerned attendee joins a rally when a "
-                                   "proposal is pending", source="McAdam 1986")
+                                   "proposal is pending",
+                                   source=("mechanism: McAdam 1986; "
+                                           "value: assumption"))
 
     def validate(self, model: CityModel) -> None:
         """Check the festival day against the run and the plaza node."""

@@ -147,7 +147,7 @@ class EcoDesigner(RoleScenario):
                                   doc="daily visit probability of residents of its node")
     concern_gain: float = parameter(0.08, unit="share of 1 - concern", low=0.0, high=1.0,
                                     doc="concern a visitor gains",
-                                    source="Sommer & Klöckner 2021")
+                                    source="mechanism: Sommer & Klöckner 2021; value: assumption")
 
     def start(self) -> None:
         """Open the installation(s)."""
@@ -219,13 +219,13 @@ class AssemblyOrganiser(RoleScenario):
                                   doc="attendance probability of a fully concerned resident")
     deliberation_gain: float = parameter(0.08, unit="share of 1 - concern", low=0.0, high=1.0,
                                          doc="concern gained by deliberating",
-                                         source="Fishkin 2009")
+                                         source="mechanism: Fishkin 2009; value: assumption")
     threshold_drop: float = parameter(0.1, unit="share", low=0.0, high=1.0,
                                       doc="drop of protest thresholds where an assembly meets",
-                                      source="McCarthy & Zald 1977")
+                                      source="mechanism: McCarthy & Zald 1977; value: assumption")
     link_weight: float = parameter(1.0, unit="link weight", low=0.0,
                                    doc="weight of the protest link between two assemblies",
-                                   source="Gould 1991")
+                                   source="mechanism: Gould 1991; value: assumption")
 
     def setup(self, model: CityModel) -> None:
         """Find the organisers; start empty."""
@@ -333,7 +333,7 @@ class Scientist(RoleScenario):
                                          doc="concern gained by the demonstration's audience")
     efficacy_gain: float = parameter(0.05, unit="share", low=0.0, high=1.0,
                                      doc="drop of the audience's protest thresholds",
-                                     source="van Zomeren et al. 2008")
+                                     source="mechanism: van Zomeren et al. 2008; value: assumption")
     deploy_delay_days: int = parameter(14, unit="days", low=0,
                                        doc="days from demonstration to deployment")
     deploy_sites: int = parameter(3, unit="nodes", low=1, doc="biodiverse nodes seeded")
@@ -427,7 +427,9 @@ class Artist(RoleScenario):
     viewer_rate: float = parameter(0.2, unit="probability", low=0.0, high=1.0,
                                    doc="probability a resident of the plaza sees a sculpture")
     concern_gain: float = parameter(0.05, unit="share of 1 - concern", low=0.0, high=1.0,
-                                    doc="concern a viewer gains", source="Sommer & Klöckner 2021")
+                                    doc="concern a viewer gains",
+                                    source=("mechanism: Sommer & Klöckner 2021; "
+                                            "value: assumption"))
     critique_multiplier: float = parameter(2.0, unit="dimensionless", low=0.0,
                                            doc="effect multiplier of corporate waste while a "
                                            "proposal is pending")

@@ -173,14 +173,16 @@ class TechCoreProposal(Scenario):
                                           doc="days between the firm's reviews")
     expected_benefit: float = parameter(1.0, unit="benefit units", low=0.0,
                                         doc="mean private value of the facility to the firm",
-                                        source="Baron & Diermeier 2007 (normalisation)")
+                                        source=("mechanism: Baron & Diermeier 2007 "
+                                                "(normalisation); value: assumption"))
     benefit_cv: float = parameter(0.3, unit="dimensionless", low=0.0, high=3.0,
                                   doc="coefficient of variation of the firm's valuation "
                                   "(log-normal)", source="assumption")
     reputation_cost: float = parameter(1.0, unit="benefit units", low=0.0,
                                        doc="cost of protest sustained at the reference share "
                                        "over the whole comment period",
-                                       source="Baron & Diermeier 2007")
+                                       source=("mechanism: Baron & Diermeier 2007; "
+                                               "value: assumption"))
     assembly_cost: float = parameter(0.5, unit="benefit units", low=0.0,
                                      doc="political cost when every assembly votes against",
                                      source="assumption")
@@ -192,21 +194,24 @@ class TechCoreProposal(Scenario):
     threat_perception_rate: float = parameter(0.02, unit="per day", low=0.0, high=1.0,
                                               doc="rate at which residents of the site raise "
                                               "concern while the proposal is pending",
-                                              source="Devine-Wright 2009 (place attachment)")
+                                              source=("mechanism: Devine-Wright 2009 "
+                                                      "(place attachment); value: assumption"))
     threat_radius_hops: int = parameter(3, unit="hops", low=0, high=100,
                                         doc="how far from the site the threat is perceived "
                                         "(halving per hop)")
     pr_effect: float = parameter(0.003, unit="share of concern per review", low=0.0, high=1.0,
                                  doc="concern removed from every citizen by each PR round",
-                                 source="Lyon & Maxwell 2011")
+                                 source="mechanism: Lyon & Maxwell 2011; value: assumption")
     land_price_weight: float = parameter(1.0, unit="dimensionless", low=0.0,
                                          doc="weight of land price in siting")
     opposition_weight: float = parameter(1.0, unit="dimensionless", low=0.0,
                                          doc="weight of expected opposition in siting",
-                                         source="Hamilton 1995")
+                                         source="mechanism: Hamilton 1995; value: assumption")
     siting_noise: float = parameter(0.2, unit="utility units", low=0.0,
                                     doc="scale of the Gumbel noise of the logit siting choice "
-                                    "(0: deterministic)", source="McFadden 1974")
+                                    "(0: deterministic)",
+                                    source=("mechanism: McFadden 1974; "
+                                            "value: assumption"))
     emission_per_day: float = parameter(6.0, unit="µg/m³ per day", low=0.0,
                                         doc="pollution the facility emits at its site")
     waste_kg_per_day: float = parameter(1500.0, unit="kg per day", low=0.0,
