@@ -190,6 +190,12 @@ def test_model_params_offer_a_checkbox_per_registered_scenario(registered):
     assert controls["n_citizens"].max >= 100_000
     ticked = model_params(scenarios=[registered.name])
     assert ticked[f"{SCENARIO_PREFIX}{registered.name}"]["value"] is True
+    for name in viz_app.PARAMETER_CONTROLS:  # values on the slider's grid: no snapping
+        slider = controls[name]
+        steps = (slider.value - slider.min) / slider.step
+        assert abs(steps - round(steps)) < 1e-6 and slider.min <= slider.value <= slider.max
+    odd = model_params(waste_per_capita_kg=0.74)["waste_per_capita_kg"]
+    assert odd.value == 0.74 and abs((0.74 - odd.min) / odd.step % 1) < 1e-6
     with pytest.raises(TypeError, match="did you mean 'mobility'"):
         model_params(mobilty=0.5)
 

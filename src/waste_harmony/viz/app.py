@@ -14,6 +14,7 @@ waste_harmony.viz``, which serve :func:`Page`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -62,7 +63,7 @@ CITY_CHOICES: dict[str, Callable[[], nx.Graph]] = {
 #: Main parameters shown as sliders: name → (label, min, max, step). Units from
 #: :class:`~waste_harmony.parameters.Parameters`.
 PARAMETER_CONTROLS: dict[str, tuple[str, float, float, float]] = {
-    "waste_per_capita_kg": ("waste per citizen (kg/day)", 0.1, 3.0, 0.05),
+    "waste_per_capita_kg": ("waste per citizen (kg/day)", 0.1, 3.0, 0.01),
     "concern_confidence": ("concern confidence ε", 0.05, 1.0, 0.05),
     "concern_convergence": ("concern convergence μ", 0.05, 0.5, 0.05),
     "mobility": ("mobility (prob./day)", 0.0, 1.0, 0.05),
@@ -273,7 +274,10 @@ def model_params(
     defaults = Parameters().to_dict()
     for name, (label, low, high, step) in PARAMETER_CONTROLS.items():
         value = float(params.get(name, defaults[name]))
-        controls[name] = Slider(label, value=value, min=min(low, value), max=max(high, value),
+        # The browser's slider snaps to min + k * step (and reports the snapped value):
+        # start the scale so that the current value lies on it.
+        low = round(value - math.floor((value - low) / step + 1e-9) * step, 10)
+        controls[name] = Slider(label, value=value, min=low, max=max(high, value),
                                 step=step, dtype=float)
     for name, value in params.items():
         if name not in PARAMETER_CONTROLS:
