@@ -147,8 +147,10 @@ def test_series_figure_plots_every_day_and_marks_events(run_model):
         expected = frame[name].to_numpy() / (1000.0 if name == "waste_stock_kg" else 1.0)
         np.testing.assert_allclose(data.get_xdata(), frame.index.to_numpy())
         np.testing.assert_allclose(data.get_ydata(), expected)
-        marked = sorted({line.get_xdata()[0] for line in ax.lines[:-1]})
-        assert marked == sorted({e.day for e in run_model.event_log})
+        for kind in {e.kind for e in run_model.event_log}:
+            marks = next(c for c in ax.collections if c.get_gid() == f"events:{kind}")
+            marked = sorted(float(seg[0][0]) for seg in marks.get_segments())
+            assert marked == sorted({e.day for e in run_model.event_log.of_kind(kind)})
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "facility proposed" in legend and "organism deployed" in legend
     with pytest.raises(ValueError, match="unknown series"):

@@ -249,8 +249,9 @@ def series_figure(model: CityModel, variables: tuple[str, ...] | None = None, *,
                   figsize: tuple[float, float] = (7.0, 6.0)) -> Figure:
     """Small multiples of model-level series with scenario events and facility status.
 
-    Each event kind in ``model.event_log`` is a dashed vertical line of its own colour
-    (legend at the bottom); days with a facility ``proposed`` or ``built`` are shaded.
+    Each event kind in ``model.event_log`` is drawn as dashed vertical lines of its own
+    colour (one collection per kind and panel, SVG id ``events:<kind>``; legend at the
+    bottom); days with a facility ``proposed`` or ``built`` are shaded.
 
     Parameters
     ----------
@@ -304,8 +305,10 @@ def series_figure(model: CityModel, variables: tuple[str, ...] | None = None, *,
                 ax.fill_between(days, 0, 1, where=mask, transform=ax.get_xaxis_transform(),
                                 color=_FACILITY_COLOURS[state], alpha=0.12, lw=0, step="mid")
         for kind, when in event_days.items():
-            for day in sorted(set(when)):
-                ax.axvline(day, color=kinds[kind], ls="--", lw=0.8, alpha=0.8)
+            # one collection per kind, however many events: a daily event stays cheap
+            marks = ax.vlines(sorted(set(when)), 0, 1, transform=ax.get_xaxis_transform(),
+                              colors=kinds[kind], linestyles="--", lw=0.8, alpha=0.8)
+            marks.set_gid(f"events:{kind}")
         ax.plot(days, values, color="black", lw=1.2)
         ax.set_title(f"{title} ({unit})", fontsize=9)
         ax.tick_params(labelsize=7)
