@@ -560,7 +560,10 @@ class CityModel(mesa.Model):
         home, residents = c.home, self.residents
 
         def share(values: np.ndarray) -> np.ndarray:
-            total = np.bincount(home, weights=values, minlength=m)
+            if values.dtype == bool:  # counting selected homes: same numbers, faster
+                total = np.bincount(home[values], minlength=m).astype(np.float64)
+            else:
+                total = np.bincount(home, weights=values, minlength=m)
             return np.divide(total, residents, out=np.zeros(m), where=residents > 0)
 
         return {

@@ -66,7 +66,8 @@ def random_matching(places: np.ndarray, rng: np.random.Generator) -> tuple[np.nd
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
     # A random key below 1 keeps places apart and shuffles within each place.
-    order = np.argsort(places + rng.random(n), kind="stable")
+    keys = places + rng.random(n)
+    order = _sort_keys(places, keys)
     sorted_places = places[order]
     first = order[0:-1:2]
     second = order[1::2]
@@ -75,6 +76,21 @@ def random_matching(places: np.ndarray, rng: np.random.Generator) -> tuple[np.nd
     same = sorted_places[0:-1:2][: len(second)] == sorted_places[1::2]
     # Pairs straddling two places are dropped; their members sit out today.
     return first[same], second[same]
+
+
+def _sort_keys(places: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")``, faster for small non-negative integer places.
+
+    Places below 2**16 are first grouped by a radix sort, so the stable sort of the
+    keys only has to order each place's members; non-negative float keys sort like
+    their int64 bit patterns (which sort faster). Both steps keep stability, so the
+    order is the same as the plain stable argsort.
+    """
+    if len(places) and places.dtype.kind in "iu" and places.min() >= 0 \
+            and places.max() < 2**16:
+        group = np.argsort(places.astype(np.uint16), kind="stable")
+        return group[np.argsort(keys[group].view(np.int64), kind="stable")]
+    return np.argsort(keys, kind="stable")
 
 
 def deffuant_update(
