@@ -13,9 +13,11 @@ The rules are the core of :mod:`waste_harmony.rules` with the same parameters
 (:class:`waste_harmony.parameters.Parameters`) and the same city attributes:
 
 * **meeting** (Deffuant–Weisbuch): with probability ``mobility`` a citizen goes
-  to a random neighbouring node and meets one of its residents, otherwise one
-  of its own peers at home (a per-agent peer list built at setup); if their
-  concerns differ by less than ε both move a share μ towards each other;
+  to a random neighbouring node, otherwise stays home; with probability 1/2 it
+  starts an encounter (one sweep, n/2 encounters, per day, as in the model) with
+  a resident of that node or one of its own peers at home (a per-agent peer list
+  built at setup); if their concerns differ by less than ε both move a share μ
+  towards each other;
 * **pollution perception**: ``c += rate * P/(P + P_half) * (1 - c)`` at the place
   visited;
 * **recycling** (theory of planned behaviour): Bernoulli with the logistic
@@ -160,7 +162,9 @@ class BaselineCitizen(CellAgent):
             people = place.residents
         else:
             people = self.peers
-        if not people:
+        # One Deffuant–Weisbuch sweep per day is n/2 encounters: each citizen starts one
+        # with probability 1/2 (and is someone else's partner about as often).
+        if not people or self.random.random() < 0.5:
             return place
         other = self.random.choice(people)
         if other is self:
