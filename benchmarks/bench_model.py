@@ -4,9 +4,10 @@ For each size the script starts a fresh Python process (so peak memory is that
 size's own), builds a street-grid city with about one node per 100 citizens
 and a ``CityModel`` with the default rules and recording on, runs one warm-up
 day and then times each of ``--days`` days. Reported: median seconds per day,
-build time (city graph + ``CityModel(...)``), peak resident memory
-(``ru_maxrss``) and, in the same process afterwards, the same model with
-``record_neighborhoods=False`` (recording overhead).
+build time (city graph + ``CityModel(...)``) and peak resident memory
+(``ru_maxrss``). Afterwards, in the same process, two fresh models, one with
+``record_neighborhoods=False``, run in alternating blocks of days: the ratio of
+their medians is the recording overhead.
 
 At the ``--baseline-sizes`` the process also builds the per-agent Mesa baseline
 (:mod:`baseline`) on the same city and alternates blocks of days of the two
@@ -98,6 +99,21 @@ def task_model(n: int, days: int, seed: int, record: bool = True) -> dict[str, A
             "peak_rss_mib": _peak_rss_mib()}
 
 
+def task_recording(n: int, days: int, seed: int, rounds: int = 2) -> dict[str, Any]:
+    """Recording on and off (``record_neighborhoods``), measured in alternating blocks."""
+    on, info = _build_model(n, seed, True)
+    off, _ = _build_model(n, seed, False)
+    on_times, off_times = [], []
+    for _ in range(rounds):
+        for model, times in ((on, on_times), (off, off_times)):
+            model.step()  # re-warm the caches the other model evicted
+            times.extend(_time_days(model, days))
+    with_, without = statistics.median(on_times), statistics.median(off_times)
+    return {"task": "recording", "n": n, "nodes": info["nodes"], "days": days,
+            "rounds": rounds, "sec_per_day": with_, "sec_per_day_no_recording": without,
+            "recording_overhead": with_ / without}
+
+
 def task_pair(n: int, days: int, seed: int, rounds: int = 2) -> dict[str, Any]:
     """Vectorised model and per-agent baseline on one city, measured in alternating blocks.
 
@@ -136,7 +152,8 @@ def task_year(n: int, days: int, seed: int) -> dict[str, Any]:
             "sec_per_day": wall / days, "peak_rss_mib": _peak_rss_mib()}
 
 
-TASKS = {"model": task_model, "pair": task_pair, "year": task_year}
+TASKS = {"model": task_model, "recording": task_recording, "pair": task_pair,
+         "year": task_year}
 
 
 def run_child(spec: list[dict[str, Any]]) -> None:
@@ -246,17 +263,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         spec: list[dict[str, Any]] = [
             {"task": "model", "n": n, "days": args.days, "seed": args.seed}]
         if not args.no_recording_check:
-            spec.append({"task": "model", "n": n, "days": args.days, "seed": args.seed,
-                         "record": False})
+            spec.append({"task": "recording", "n": n, "days": args.days, "seed": args.seed})
         if n in args.baseline_sizes:
             spec.append({"task": "pair", "n": n, "days": args.baseline_days, "seed": args.seed})
         print(f"size {n:,} ...", file=sys.stderr, flush=True)
         results = spawn(spec)
         row = dict(results[0])
         for extra in results[1:]:
-            if extra["task"] == "model":
-                row["sec_per_day_no_recording"] = extra["sec_per_day"]
-                row["recording_overhead"] = row["sec_per_day"] / extra["sec_per_day"]
+            if extra["task"] == "recording":
+                row["recording"] = extra
+                row["sec_per_day_no_recording"] = extra["sec_per_day_no_recording"]
+                row["recording_overhead"] = extra["recording_overhead"]
             else:
                 row["pair"] = extra
         report["sizes"].append(row)
