@@ -68,87 +68,111 @@ def _city(n_citizens: int, seed: int):
     return grid_city(rows, cols, seed=seed)
 
 
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: tuple[float, float]) -> tuple[float, float]:
+    wall, cpu = _clock()
+    return wall - start[0], cpu - start[1]
+
+
 def _build_model(n: int, seed: int, record: bool) -> tuple[Any, dict[str, float]]:
     from waste_harmony import CityModel
 
-    t0 = time.perf_counter()
+    start = _clock()
     city = _city(n, seed)
-    t1 = time.perf_counter()
+    city_s = _since(start)[0]
     model = CityModel(city, n_citizens=n, rng=seed, record_neighborhoods=record)
-    t2 = time.perf_counter()
+    build_s, build_cpu_s = _since(start)
     model.open_grievance(GRIEVANCE)
-    return model, {"city_s": t1 - t0, "build_s": t2 - t0, "nodes": model.n_nodes}
+    return model, {"city_s": city_s, "build_s": build_s, "build_cpu_s": build_cpu_s,
+                   "nodes": model.n_nodes}
 
 
-def _time_days(model: Any, days: int) -> list[float]:
-    times = []
+def _time_days(model: Any, days: int, into: dict[str, list[float]]) -> None:
+    """Step ``days`` times, appending each day's wall and CPU seconds to ``into``."""
     for _ in range(days):
-        t = time.perf_counter()
+        start = _clock()
         model.step()
-        times.append(time.perf_counter() - t)
-    return times
+        wall, cpu = _since(start)
+        into["wall"].append(wall)
+        into["cpu"].append(cpu)
 
 
-def task_model(n: int, days: int, seed: int, record: bool = True) -> dict[str, Any]:
+def _times() -> dict[str, list[float]]:
+    return {"wall": [], "cpu": []}
+
+
+def _medians(times: dict[str, list[float]], prefix: str = "") -> dict[str, float]:
+    return {f"{prefix}sec_per_day": statistics.median(times["wall"]),
+            f"{prefix}cpu_sec_per_day": statistics.median(times["cpu"])}
+
+
+def task_model(n: int, days: int, seed: int) -> dict[str, Any]:
     """Build, warm up one day, time ``days`` days of the vectorised model."""
-    model, info = _build_model(n, seed, record)
+    model, info = _build_model(n, seed, True)
     model.step()  # warm-up
-    times = _time_days(model, days)
-    return {"task": "model", "n": n, "record": record, **info, "days": days,
-            "sec_per_day": statistics.median(times), "sec_per_day_mean": statistics.mean(times),
-            "peak_rss_mib": _peak_rss_mib()}
+    times = _times()
+    _time_days(model, days, times)
+    return {"task": "model", "n": n, **info, "days": days, **_medians(times),
+            "sec_per_day_all": times["wall"], "peak_rss_mib": _peak_rss_mib()}
+
+
+def _alternate(models: list[Any], days: int, rounds: int) -> list[dict[str, list[float]]]:
+    """Blocks of ``days`` timed days of each model in turn, ``rounds`` times.
+
+    Each block starts with one untimed day that re-warms the caches the other model
+    evicted; alternating blocks expose all models to the same machine load.
+    """
+    times = [_times() for _ in models]
+    for _ in range(rounds):
+        for model, into in zip(models, times, strict=True):
+            model.step()
+            _time_days(model, days, into)
+    return times
 
 
 def task_recording(n: int, days: int, seed: int, rounds: int = 2) -> dict[str, Any]:
     """Recording on and off (``record_neighborhoods``), measured in alternating blocks."""
     on, info = _build_model(n, seed, True)
     off, _ = _build_model(n, seed, False)
-    on_times, off_times = [], []
-    for _ in range(rounds):
-        for model, times in ((on, on_times), (off, off_times)):
-            model.step()  # re-warm the caches the other model evicted
-            times.extend(_time_days(model, days))
-    with_, without = statistics.median(on_times), statistics.median(off_times)
-    return {"task": "recording", "n": n, "nodes": info["nodes"], "days": days,
-            "rounds": rounds, "sec_per_day": with_, "sec_per_day_no_recording": without,
-            "recording_overhead": with_ / without}
+    with_, without = _alternate([on, off], days, rounds)
+    result = {"task": "recording", "n": n, "nodes": info["nodes"], "days": days,
+              "rounds": rounds, **_medians(with_), **_medians(without, "no_recording_")}
+    result["recording_overhead"] = (result["cpu_sec_per_day"]
+                                    / result["no_recording_cpu_sec_per_day"])
+    result["recording_overhead_wall"] = (result["sec_per_day"]
+                                         / result["no_recording_sec_per_day"])
+    return result
 
 
 def task_pair(n: int, days: int, seed: int, rounds: int = 2) -> dict[str, Any]:
-    """Vectorised model and per-agent baseline on one city, measured in alternating blocks.
-
-    Each round runs one unmeasured day and then ``days`` timed days of the baseline,
-    then the same for the vectorised model (the unmeasured day re-warms the caches
-    the other model evicted), so both see the same machine load.
-    """
+    """Vectorised model and per-agent baseline on one city, measured in alternating blocks."""
     sys.path.insert(0, str(HERE))
     from baseline import BaselineModel
 
     model, info = _build_model(n, seed, True)
-    t = time.perf_counter()
+    start = _clock()
     base = BaselineModel(_city(n, seed), n_citizens=n, rng=seed, grievance=True)
-    base_build = time.perf_counter() - t
-    vec_times, base_times = [], []
-    for _ in range(rounds):
-        base.step()
-        base_times.extend(_time_days(base, days))
-        model.step()
-        vec_times.extend(_time_days(model, days))
-    vec, slow = statistics.median(vec_times), statistics.median(base_times)
-    return {"task": "pair", "n": n, "nodes": info["nodes"], "days": days, "rounds": rounds,
-            "sec_per_day": vec, "baseline_sec_per_day": slow,
-            "baseline_build_s": base_build, "speed_ratio": slow / vec,
-            "baseline_sec_per_day_all": base_times, "sec_per_day_all": vec_times,
-            "baseline_peak_rss_mib": _peak_rss_mib()}
+    base_build = _since(start)[0]
+    slow, fast = _alternate([base, model], days, rounds)
+    result = {"task": "pair", "n": n, "nodes": info["nodes"], "days": days,
+              "rounds": rounds, **_medians(fast), **_medians(slow, "baseline_"),
+              "baseline_build_s": base_build, "sec_per_day_all": fast["wall"],
+              "baseline_sec_per_day_all": slow["wall"]}
+    result["speed_ratio"] = result["baseline_cpu_sec_per_day"] / result["cpu_sec_per_day"]
+    result["speed_ratio_wall"] = result["baseline_sec_per_day"] / result["sec_per_day"]
+    return result
 
 
 def task_year(n: int, days: int, seed: int) -> dict[str, Any]:
     """Build and run ``days`` days in one go (``model.run_for``)."""
     model, info = _build_model(n, seed, True)
-    t = time.perf_counter()
+    start = _clock()
     model.run_for(days)
-    wall = time.perf_counter() - t
-    return {"task": "year", "n": n, **info, "days": days, "run_s": wall,
+    wall, cpu = _since(start)
+    return {"task": "year", "n": n, **info, "days": days, "run_s": wall, "run_cpu_s": cpu,
             "sec_per_day": wall / days, "peak_rss_mib": _peak_rss_mib()}
 
 
@@ -196,29 +220,32 @@ def _fmt(value: float | None) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    """The results as Markdown tables."""
-    lines = ["| citizens | nodes | build (s) | s/day | s/day, no hood recording | "
-             "recording overhead | peak RSS (MiB) | baseline s/day | speed ratio |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    """The results as a Markdown table and a few lines."""
+    lines = ["| citizens | nodes | build (s) | s/day | CPU s/day | recording overhead | "
+             "peak RSS (MiB) | baseline CPU s/day | speed ratio (CPU) | speed ratio (wall) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in report["sizes"]:
         pair = row.get("pair") or {}
+        x = "×" if pair else ""
+        overhead = row.get("recording_overhead")
         lines.append(
             f"| {row['n']:,} | {row['nodes']:,} | {_fmt(row['build_s'])} | "
-            f"{_fmt(row['sec_per_day'])} | {_fmt(row.get('sec_per_day_no_recording'))} | "
-            f"{_fmt(row.get('recording_overhead'))}× | {row['peak_rss_mib']:.0f} | "
-            f"{_fmt(pair.get('baseline_sec_per_day'))} | "
-            f"{_fmt(pair.get('speed_ratio'))}{'×' if pair else ''} |")
+            f"{_fmt(row['sec_per_day'])} | {_fmt(row['cpu_sec_per_day'])} | "
+            f"{_fmt(overhead)}{'×' if overhead else ''} | {row['peak_rss_mib']:.0f} | "
+            f"{_fmt(pair.get('baseline_cpu_sec_per_day'))} | "
+            f"{_fmt(pair.get('speed_ratio'))}{x} | {_fmt(pair.get('speed_ratio_wall'))}{x} |")
     lines.append("")
-    exponent = report.get("scaling_exponent")
     low, high = report["scaling_range"]
-    span = f"{low:,}–{high:,}" if high else "all sizes"
+    span = f"{low:,}–{high:,} citizens" if high else "all sizes"
     lines.append(f"- scaling exponent (slope of log s/day on log citizens, {span}): "
-                 f"{_fmt(exponent)}")
+                 f"{_fmt(report['scaling_exponent_cpu'])} (CPU time), "
+                 f"{_fmt(report['scaling_exponent'])} (wall time)")
     year = report.get("year")
     if year:
         lines.append(f"- {year['days']} days at {year['n']:,} citizens on {year['nodes']:,} "
-                     f"nodes: {_fmt(year['run_s'])} s (build {_fmt(year['build_s'])} s, "
-                     f"peak RSS {year['peak_rss_mib']:.0f} MiB)")
+                     f"nodes: {_fmt(year['run_s'])} s wall, {_fmt(year['run_cpu_s'])} s CPU "
+                     f"(build {_fmt(year['build_s'])} s, peak RSS "
+                     f"{year['peak_rss_mib']:.0f} MiB)")
     load = report["load"]
     lines.append(f"- load average (1 min) before/after: {load['before'][0]:.2f} / "
                  f"{load['after'][0]:.2f} on {report['cpus']} CPUs")
@@ -272,7 +299,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         for extra in results[1:]:
             if extra["task"] == "recording":
                 row["recording"] = extra
-                row["sec_per_day_no_recording"] = extra["sec_per_day_no_recording"]
                 row["recording_overhead"] = extra["recording_overhead"]
             else:
                 row["pair"] = extra
@@ -280,8 +306,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     # The exponent is taken between 10^4 and 10^6 (in --quick mode: over its tiny sizes).
     low, high = (0, math.inf) if args.quick else (10_000, 1_000_000)
     report["scaling_range"] = [low, high if math.isfinite(high) else None]
-    report["scaling_exponent"] = scaling_exponent(
-        [(row["n"], row["sec_per_day"]) for row in report["sizes"]], low, high)
+    for key, column in (("scaling_exponent", "sec_per_day"),
+                        ("scaling_exponent_cpu", "cpu_sec_per_day")):
+        report[key] = scaling_exponent([(row["n"], row[column]) for row in report["sizes"]],
+                                       low, high)
     if args.year_size:
         print(f"year at {args.year_size:,} ...", file=sys.stderr, flush=True)
         report["year"] = spawn([{"task": "year", "n": args.year_size, "days": args.year_days,

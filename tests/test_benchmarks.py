@@ -40,19 +40,23 @@ def test_quick_mode_reports_every_field(tmp_path, capsys):
     for row in report["sizes"]:
         assert row["fresh_process"] is True
         assert row["nodes"] >= 5
-        assert row["build_s"] > 0 and row["sec_per_day"] > 0
+        assert row["build_s"] > 0 and row["sec_per_day"] > 0 and row["cpu_sec_per_day"] > 0
+        assert len(row["sec_per_day_all"]) == 2
         assert row["peak_rss_mib"] >= row["import_rss_mib"] > 0
         recording = row["recording"]
-        assert recording["sec_per_day_no_recording"] == row["sec_per_day_no_recording"] > 0
+        assert recording["no_recording_cpu_sec_per_day"] > 0
         assert row["recording_overhead"] == pytest.approx(
-            recording["sec_per_day"] / recording["sec_per_day_no_recording"])
+            recording["cpu_sec_per_day"] / recording["no_recording_cpu_sec_per_day"])
     pair = report["sizes"][0]["pair"]
     assert len(pair["baseline_sec_per_day_all"]) == len(pair["sec_per_day_all"]) == 2
     assert pair["speed_ratio"] == pytest.approx(
+        pair["baseline_cpu_sec_per_day"] / pair["cpu_sec_per_day"])
+    assert pair["speed_ratio_wall"] == pytest.approx(
         pair["baseline_sec_per_day"] / pair["sec_per_day"])
     assert "pair" not in report["sizes"][1]
     assert math.isfinite(report["scaling_exponent"])
-    assert report["year"]["days"] == 10 and report["year"]["run_s"] > 0
+    assert math.isfinite(report["scaling_exponent_cpu"])
+    assert report["year"]["days"] == 10 and report["year"]["run_cpu_s"] > 0
     table = capsys.readouterr().out
     assert "| 2,000 |" in table and "speed ratio" in table and "scaling exponent" in table
 
