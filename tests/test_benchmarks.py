@@ -153,6 +153,7 @@ def test_baseline_protest_cascade_tracks_the_vectorised_model():
     np.random.default_rng(1).integers(0, 300, 5_000),     # scattered, as locations are
     np.random.default_rng(2).integers(-5, 5, 1_000),      # negative labels: plain path
     np.random.default_rng(3).integers(0, 2**20, 1_000),   # labels past 2**16: plain path
+    np.random.default_rng(4).integers(0, 3_000, 300_000),  # past _RADIX_MAX: grouping only
 ])
 def test_fast_matching_sort_equals_the_stable_argsort(places):
     # Speed-up of random_matching made for the benchmark: it must not change any result.
@@ -163,3 +164,29 @@ def test_fast_matching_sort_equals_the_stable_argsort(places):
     keys[::7] = places[::7] + 0.5  # ties inside places: stability decides their order
     expected = np.argsort(keys, kind="stable")
     assert np.array_equal(_sort_keys(places, keys), expected)
+
+
+def test_in_place_recycling_probability_equals_the_formula():
+    from waste_harmony.dynamics.recycling import recycling_probability
+
+    rng = np.random.default_rng(5)
+    concern, norm, infra = rng.random(1_000), rng.random(1_000), rng.random(1_000)
+    kw = dict(intercept=-3.0, weight_concern=3.0, weight_norm=2.0, weight_infrastructure=1.5)
+    for c, n, i in [(concern, norm, infra), (concern, 0.0, infra), (0.3, 0.2, 0.9)]:
+        expected = 1.0 / (1.0 + np.exp(-(-3.0 + 3.0 * np.asarray(c) + 2.0 * np.asarray(n)
+                                         + 1.5 * np.asarray(i))))
+        got = recycling_probability(c, n, i, **kw)
+        assert np.shape(got) == np.shape(expected)
+        assert np.array_equal(got, expected)
+
+
+def test_cached_access_gini_follows_changes_of_access():
+    from waste_harmony.dynamics.inequality import gini
+
+    model = CityModel(n_citizens=500, rng=2)
+    model.step()
+    assert model.biotech_access_gini == gini(model.neighborhoods.biotech_access, model.residents)
+    model.neighborhoods.biotech_access[:10] = 1.0  # in place, as a funding scenario might
+    model.step()
+    assert model.biotech_access_gini == gini(model.neighborhoods.biotech_access, model.residents)
+    assert model.model_frame()["biotech_access_gini"].diff().iloc[-1] != 0
