@@ -557,7 +557,7 @@ class CityModel(mesa.Model):
             z=p.species_area_z)
         self.organism_biomass = float(hoods.organism_biomass.sum())
         self.biotech_adoption = float(np.count_nonzero(c.adopted)) / n
-        self.biotech_access_gini = gini(hoods.biotech_access, self.residents)
+        self.biotech_access_gini = self._access_gini()
         self.waste_balance_error_kg = (a["generated"] - a["recycled"] - a["reused"]
                                        - a["consumed"] - (stock - self._stock_at_last_record))
         self.datacollector.collect(self)
@@ -572,7 +572,10 @@ class CityModel(mesa.Model):
         home, residents = c.home, self.residents
 
         def share(values: np.ndarray) -> np.ndarray:
-            total = np.bincount(home, weights=values, minlength=m)
+            if values.dtype == bool:  # counting selected homes: same numbers, faster
+                total = np.bincount(home[values], minlength=m).astype(np.float64)
+            else:
+                total = np.bincount(home, weights=values, minlength=m)
             return np.divide(total, residents, out=np.zeros(m), where=residents > 0)
 
         return {
@@ -631,6 +634,16 @@ class CityModel(mesa.Model):
         frame = self.datacollector.get_model_vars_dataframe()
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="day")
         return frame
+
+    def _access_gini(self) -> float:
+        # Access and residents rarely change: recompute the Gini (a sort) only when they do.
+        access, residents = self.neighborhoods.biotech_access, self.residents
+        cached = getattr(self, "_gini_cache", None)
+        if (cached is None or not np.array_equal(cached[0], access)
+                or not np.array_equal(cached[1], residents)):
+            cached = (access.copy(), residents.copy(), gini(access, residents))
+            self._gini_cache = cached
+        return cached[2]
 
 
 def _check_count(name: str, value: Any) -> None:

@@ -175,7 +175,8 @@ def protest_step(model: CityModel) -> None:
         c.protesting[:] = False
         return
     home = c.home
-    participants = np.bincount(home, weights=c.protesting, minlength=model.n_nodes)
+    # Counting the selected homes equals the bool-weighted bincount, and is faster.
+    participants = np.bincount(home[c.protesting], minlength=model.n_nodes).astype(np.float64)
     observed = protest.local_participation(participants, model.residents, model.links,
                                            p.protest_link_weight)
     eligible = c.concern >= p.protest_concern_min
@@ -191,7 +192,7 @@ def adopt_biotech(model: CityModel) -> None:
     n = len(home)
     if n == 0:
         return
-    local = np.bincount(home, weights=adopted, minlength=model.n_nodes)
+    local = np.bincount(home[adopted], minlength=model.n_nodes).astype(np.float64)
     local_share = np.divide(local, model.residents, out=np.zeros(model.n_nodes),
                             where=model.residents > 0)
     city_share = float(local.sum()) / n

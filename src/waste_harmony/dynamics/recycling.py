@@ -59,10 +59,15 @@ def recycling_probability(
     ...                             weight_norm=1.0, weight_infrastructure=1.0))
     0.5
     """
-    z = (
-        intercept
-        + weight_concern * np.asarray(concern, dtype=np.float64)
-        + weight_norm * np.asarray(norm, dtype=np.float64)
-        + weight_infrastructure * np.asarray(infrastructure, dtype=np.float64)
-    )
-    return 1.0 / (1.0 + np.exp(-z))
+    c, n, i = (np.asarray(a, dtype=np.float64) for a in (concern, norm, infrastructure))
+    # In place (one array instead of ten temporaries); same operations in the same order.
+    z = np.empty(np.broadcast_shapes(c.shape, n.shape, i.shape))
+    np.multiply(weight_concern, c, out=z)
+    z += intercept
+    z += weight_norm * n
+    z += weight_infrastructure * i
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1.0
+    np.divide(1.0, z, out=z)
+    return z if z.ndim else z[()]
