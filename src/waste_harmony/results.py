@@ -89,6 +89,16 @@ def _json_safe(value: Any) -> Any:
     return repr(value)
 
 
+def _file_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+#: Permissions of written files: what ``open()`` would give under the process umask.
+_FILE_MODE = _file_mode()
+
+
 def write_atomic(path: Path, write: Any) -> None:
     """Write a file through a temporary sibling and rename it into place.
 
@@ -104,6 +114,7 @@ def write_atomic(path: Path, write: Any) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, _FILE_MODE)  # mkstemp makes it private; results are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -151,6 +151,16 @@ def _draw_map(ax: Axes, data: RunData, values: pd.DataFrame, variable: str, day:
     return nodes
 
 
+def _norm(low: float, high: float, scale: str) -> Any:
+    if scale == "log":
+        top = high if high > 0 else 1.0
+        bottom = max(low, top * 1e-3)
+        return mpl.colors.LogNorm(vmin=bottom, vmax=max(top, bottom * 1.001), clip=True)
+    if scale != "linear":
+        raise ValueError(f"scale must be 'linear' or 'log', got {scale!r}")
+    return mpl.colors.Normalize(vmin=low, vmax=high if high > low else low + 1e-9)
+
+
 def _last_day(data: RunData) -> int | None:
     hoods = data.neighborhood_frame
     return int(hoods["day"].max()) if hoods is not None and len(hoods) else None
@@ -158,8 +168,8 @@ def _last_day(data: RunData) -> int | None:
 
 def plot_city_map(run: Any, variable: str = "pollution", *, day: int | None = None,
                   ax: Axes | None = None, cmap: str = "viridis", vmin: float | None = None,
-                  vmax: float | None = None, colorbar: bool = True, show_edges: bool = True,
-                  node_size: float = 80.0) -> Figure:
+                  vmax: float | None = None, scale: str = "linear", colorbar: bool = True,
+                  show_edges: bool = True, node_size: float = 80.0) -> Figure:
     """Map of the city on one day, coloured by a neighbourhood variable.
 
     Parameters
@@ -176,6 +186,8 @@ def plot_city_map(run: Any, variable: str = "pollution", *, day: int | None = No
         Colour map.
     vmin, vmax : float, optional
         Colour scale limits.
+    scale : {"linear", "log"}
+        Colour scale (``"log"`` suits skewed variables such as pollution).
     colorbar : bool
         Add a colour bar.
     show_edges : bool
@@ -201,8 +213,8 @@ def plot_city_map(run: Any, variable: str = "pollution", *, day: int | None = No
     data = _checked(as_run(run))
     day = _last_day(data) if day is None else day
     values = map_values(data, variable, day=day)
-    norm = mpl.colors.Normalize(vmin=values["value"].min() if vmin is None else vmin,
-                                vmax=values["value"].max() if vmax is None else vmax)
+    norm = _norm(float(values["value"].min()) if vmin is None else vmin,
+                 float(values["value"].max()) if vmax is None else vmax, scale)
     if ax is None:
         _, axes = new_figure(1, 1, figsize=(5.2, 4.6))
         ax = axes[0, 0]
@@ -213,8 +225,8 @@ def plot_city_map(run: Any, variable: str = "pollution", *, day: int | None = No
 
 
 def plot_city_maps(run: Any, variable: str = "pollution", days: Sequence[int] | None = None,
-                   *, ncols: int = 4, cmap: str = "viridis", show_edges: bool = True,
-                   node_size: float = 50.0) -> Figure:
+                   *, ncols: int = 4, cmap: str = "viridis", scale: str = "linear",
+                   show_edges: bool = True, node_size: float = 50.0) -> Figure:
     """Small multiples of the city map at chosen days, on one shared colour scale.
 
     Parameters
@@ -229,6 +241,8 @@ def plot_city_maps(run: Any, variable: str = "pollution", days: Sequence[int] | 
         Maps per row.
     cmap : str
         Colour map.
+    scale : {"linear", "log"}
+        Colour scale, shared by all maps.
     show_edges : bool
         Draw the streets.
     node_size : float
@@ -262,7 +276,7 @@ def plot_city_maps(run: Any, variable: str = "pollution", days: Sequence[int] | 
     tables = [map_values(data, variable, day=d) for d in days]
     low = min(float(t["value"].min()) for t in tables)
     high = max(float(t["value"].max()) for t in tables)
-    norm = mpl.colors.Normalize(vmin=low, vmax=high if high > low else low + 1e-9)
+    norm = _norm(low, high, scale)
     ncols = max(1, min(ncols, len(days)))
     nrows = -(-len(days) // ncols)
     fig, axes = new_figure(nrows, ncols, figsize=(3.3 * ncols + 0.8, 3.1 * nrows + 0.3))

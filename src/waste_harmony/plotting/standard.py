@@ -17,7 +17,8 @@ __all__ = ["STANDARD_FIGURES", "save_standard_figures", "standard_figures"]
 #: Names (file stems) of the standard figures and what they show.
 STANDARD_FIGURES: dict[str, str] = {
     "overview": "the main model variables over time, scenario events marked",
-    "map": "pollution across the city at four days (needs neighbourhood series and the city)",
+    "map": "pollution across the city at four days, log colour scale (needs neighbourhood "
+           "series and the city)",
 }
 
 
@@ -46,7 +47,7 @@ def standard_figures(run: Any) -> dict[str, Figure]:
     data = as_run(run)
     figures = {"overview": plot_series(data, DEFAULT_VARIABLES, ncols=3)}
     if data.city is not None and data.neighborhood_frame is not None:
-        figures["map"] = plot_city_maps(data, "pollution")
+        figures["map"] = plot_city_maps(data, "pollution", scale="log")
     return figures
 
 
