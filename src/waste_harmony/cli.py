@@ -300,7 +300,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     extra = {"run": config.to_dict(), "run_file": None if config.source is None
              else str(config.source), "command": "waste-harmony run"}
     result = RunResult.from_model(model, wall_time_s=wall, extra=extra)
-    written = publish_results(result, out, force=args.force, figures=config.output.figures)
+    figures = config.output.figures and not args.no_figures
+    written = publish_results(result, out, force=args.force, figures=figures)
     print(f"wrote {out}/: {', '.join(p.name for p in written)}")
     return 0
 
@@ -393,6 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "results/<run file name>)")
     p.add_argument("--force", action="store_true",
                    help="write into a non-empty output folder, replacing earlier results")
+    p.add_argument("--no-figures", action="store_true",
+                   help="do not draw the figures (redraw later with 'waste-harmony plot')")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_debug(p, top=False)
     p.set_defaults(handler=_cmd_run)
