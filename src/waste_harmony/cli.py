@@ -91,7 +91,13 @@ def _describe_field(field: Any) -> str:
         default = "(required)"
     type_name = field.type if isinstance(field.type, str) else getattr(field.type, "__name__",
                                                                          str(field.type))
-    return f"{field.name}: {type_name} = {default}"
+    text = f"{field.name}: {type_name} = {default}"
+    unit, doc = field.metadata.get("unit"), field.metadata.get("doc")
+    if unit:
+        text += f" [{unit}]"
+    if doc:
+        text += f"  {' '.join(str(doc).split())}"
+    return text
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -194,8 +200,8 @@ def summary_table(frame: pd.DataFrame, *, variables: Sequence[str] = SUMMARY_VAR
     >>> frame = pd.DataFrame({"mean_concern": [0.2, 0.3, 0.4]},
     ...                      index=pd.Index([1, 2, 3], name="day"))
     >>> print(summary_table(frame))
-    day               1      2      3
-    mean_concern  0.200  0.300  0.400
+    day              1     2     3
+    mean_concern 0.200 0.300 0.400
     """
     days = sorted({frame.index[0], frame.index[len(frame) // 2], frame.index[-1]})
     table = frame.loc[days, [v for v in variables if v in frame.columns]].T

@@ -18,11 +18,13 @@ __all__ = ["STORY_EVENTS", "STORY_EVENT_WORDS", "RunData", "as_run", "event_days
 #: events of the story (announcement, festivals, decision). Kinds not listed but
 #: containing one of :data:`STORY_EVENT_WORDS` are marked too, labelled by kind.
 STORY_EVENTS: dict[str, str] = {
+    "proposal_announced": "announcement",
     "facility_proposed": "announcement",
+    "festival": "festival",
     "facility_built": "decision: built",
     "facility_withdrawn": "decision: withdrawn",
 }
-STORY_EVENT_WORDS: tuple[str, ...] = ("festival", "announce", "decision")
+STORY_EVENT_WORDS: tuple[str, ...] = ("festival", "announce")
 
 _EVENT_COLOURS = {"announcement": "tab:red", "decision": "black", "festival": "tab:purple"}
 
