@@ -190,6 +190,16 @@ def test_city_map_of_a_day_before_the_proposal_has_no_facility(story_model):
         map_values(story_model, "polution")
 
 
+def test_shares_of_residents_are_undefined_where_nobody_lives(story_model):
+    values = map_values(story_model, "concern")
+    empty = story_model.residents == 0
+    assert empty.any() and (~empty).any()
+    assert values["value"].isna().to_numpy().tolist() == empty.tolist()
+    nodes = next(c for c in plot_city_map(story_model, "concern").axes[0].collections
+                 if c.get_gid() == "nodes")
+    assert len(nodes.get_offsets()) == story_model.n_nodes  # empty nodes drawn (grey)
+
+
 def test_small_multiples_share_one_colour_scale(story_model):
     fig = plot_city_maps(story_model, "pollution", days=[1, 6, 12], ncols=2)
     maps = [a for a in fig.axes if a.get_title().startswith("pollution, day")]

@@ -20,9 +20,11 @@ from matplotlib.figure import Figure
 
 from waste_harmony.plotting._common import RunData, as_run, new_figure, pretty
 
-__all__ = ["map_values", "plot_city_map", "plot_city_maps"]
+__all__ = ["RESIDENT_VARIABLES", "map_values", "plot_city_map", "plot_city_maps"]
 
 _FACILITY_KINDS = ("facility_proposed", "facility_built", "facility_withdrawn")
+#: Neighbourhood variables that are shares of residents: undefined where nobody lives.
+RESIDENT_VARIABLES = ("concern", "protest_share", "recycling_share", "biotech_adoption")
 
 
 def _checked(data: RunData) -> RunData:
@@ -50,7 +52,8 @@ def map_values(run: Any, variable: str = "pollution", *,
     -------
     pandas.DataFrame
         Indexed by node (in graph order): ``x``, ``y``, ``value``, ``population``,
-        ``colony``.
+        ``colony``. Shares of residents (:data:`RESIDENT_VARIABLES`) are NaN where
+        nobody lives (drawn grey).
 
     Raises
     ------
@@ -92,6 +95,8 @@ def map_values(run: Any, variable: str = "pollution", *,
             raise ValueError(f"unknown neighbourhood variable {variable!r}; choose from: "
                              f"{', '.join(choices)}")
         out["population"] = today.loc[keys, "population"].to_numpy(dtype=np.float64)
+        if variable in RESIDENT_VARIABLES:
+            out.loc[out["population"].to_numpy() == 0, "value"] = np.nan
         out["colony"] = today.loc[keys, "organism_biomass"].to_numpy() >= data.colony_kg
         return out
     if any(v is None for v in static.values()):
@@ -128,7 +133,9 @@ def _draw_map(ax: Axes, data: RunData, values: pd.DataFrame, variable: str, day:
     population = values["population"].to_numpy()
     scale = population.max() if population.max() > 0 else 1.0
     sizes = node_size * (0.15 + population / scale)
-    nodes = ax.scatter(xy[:, 0], xy[:, 1], c=values["value"].to_numpy(), s=sizes, cmap=cmap,
+    colours = mpl.colormaps[cmap].with_extremes(bad="0.85")
+    nodes = ax.scatter(xy[:, 0], xy[:, 1], c=values["value"].to_numpy(), s=sizes, cmap=colours,
+                       plotnonfinite=True,
                        norm=norm, edgecolors="0.3", linewidths=0.3, zorder=2, gid="nodes")
     colonies = values["colony"].to_numpy()
     if colonies.any():
@@ -213,8 +220,8 @@ def plot_city_map(run: Any, variable: str = "pollution", *, day: int | None = No
     data = _checked(as_run(run))
     day = _last_day(data) if day is None else day
     values = map_values(data, variable, day=day)
-    norm = _norm(float(values["value"].min()) if vmin is None else vmin,
-                 float(values["value"].max()) if vmax is None else vmax, scale)
+    norm = _norm(float(np.nanmin(values["value"])) if vmin is None else vmin,
+                 float(np.nanmax(values["value"])) if vmax is None else vmax, scale)
     if ax is None:
         _, axes = new_figure(1, 1, figsize=(5.2, 4.6))
         ax = axes[0, 0]
@@ -274,8 +281,8 @@ def plot_city_maps(run: Any, variable: str = "pollution", days: Sequence[int] | 
     if not days:
         raise ValueError("days is empty; pass at least one day")
     tables = [map_values(data, variable, day=d) for d in days]
-    low = min(float(t["value"].min()) for t in tables)
-    high = max(float(t["value"].max()) for t in tables)
+    low = min(float(np.nanmin(t["value"])) for t in tables)
+    high = max(float(np.nanmax(t["value"])) for t in tables)
     norm = _norm(low, high, scale)
     ncols = max(1, min(ncols, len(days)))
     nrows = -(-len(days) // ncols)
