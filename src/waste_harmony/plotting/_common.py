@@ -190,7 +190,8 @@ def mark_events(ax: Axes, marks: Sequence[tuple[int, str]], *, labels: bool = Tr
             offset = 0.97 - 0.18 * sum(1 for d, _ in marks if d == day and d in seen)
             seen.add(day)
             ax.text(day, offset, f" {label}", transform=ax.get_xaxis_transform(), rotation=90,
-                    ha="left", va="top", fontsize=7, color=_colour(label), clip_on=True)
+                    ha="left", va="top", fontsize=7, color=_colour(label), clip_on=True,
+                    bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 0.5})
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,

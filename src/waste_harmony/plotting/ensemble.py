@@ -176,6 +176,8 @@ def plot_ensemble(runs: Any, variables: str | Iterable[str], *, by: str | None =
             a.set_visible(False)
             continue
         _draw(a, summary, names[i], label, band_label, color)
+        if i + ncols < len(names):
+            a.set_xlabel("")  # only the bottom panel of each column says "day"
         mark_events(a, marks, labels=i == 0)
     n_runs = int(summary[(names[0], "n")].max())
     fig.suptitle(f"median and {band_label} band across {n_runs} runs", fontsize=10)
