@@ -176,8 +176,8 @@ def mark_events(ax: Axes, marks: Sequence[tuple[int, str]], *, labels: bool = Tr
     ----------
     ax : matplotlib.axes.Axes
         Target axes.
-    marks : sequence of (day, label)
-        From :func:`event_days`.
+    marks : sequence of tuple
+        (day, label) pairs, from :func:`event_days`.
     labels : bool
         Write the labels at the top of the axes.
     """
