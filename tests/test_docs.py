@@ -19,7 +19,7 @@ def test_docs_build_without_warnings(tmp_path):
          "-d", str(tmp_path / "doctrees"), str(ROOT / "docs"), str(tmp_path / "html")],
         capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
     problems = [line for line in done.stderr.splitlines()
-                if "WARNING" in line and "IPKernelApp" not in line or "ERROR" in line]
+                if ("WARNING" in line and "IPKernelApp" not in line) or "ERROR" in line]
     assert done.returncode == 0, "\n".join(problems) or done.stderr[-4000:]
     html = tmp_path / "html"
     for page in ("index", "installation", "quickstart", "running", "custom_scenario",
