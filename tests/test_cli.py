@@ -245,3 +245,42 @@ def test_console_script_runs_and_fails_cleanly(tmp_path):
     module = subprocess.run([sys.executable, "-m", "waste_harmony", "list"], capture_output=True,
                             text=True, env=env, timeout=120)
     assert module.returncode == 0
+
+
+@pytest.fixture
+def fake_plugins(tmp_path, monkeypatch):
+    """Two plug-in command modules in a throwaway package: one works, one lacks a dependency."""
+    package = tmp_path / "whfake"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "cli.py").write_text(
+        "def register(subparsers):\n"
+        "    p = subparsers.add_parser('fake', help='a fake command')\n"
+        "    p.add_argument('--times', type=int, default=1)\n"
+        "    p.set_defaults(handler=lambda args: 0 if args.times == 3 else 1)\n"
+        "    return p\n")
+    (package / "broken.py").write_text("import no_such_dependency_for_waste_harmony\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr("waste_harmony.cli.PLUGIN_COMMANDS", {
+        "fake": ("whfake.cli", "a fake command"), "broken": ("whfake.broken", "broken"),
+        "absent": ("whfake.absent", "not there")})
+    yield
+    for name in ("whfake.cli", "whfake.broken", "whfake"):
+        sys.modules.pop(name, None)
+
+
+def test_plugin_commands_load_only_when_used(fake_plugins, capsys):
+    assert main(["--help"]) == 0
+    listing = capsys.readouterr().out
+    assert "fake" in listing and "a fake command" in listing and "absent" not in listing
+    assert "whfake.cli" not in sys.modules  # listed without importing it
+    assert main(["fake", "--times", "3"]) == 0
+    assert "whfake.cli" in sys.modules
+    assert main(["fake"]) == 1  # the handler's exit code is passed on
+
+
+def test_a_plugin_missing_its_dependency_fails_in_one_line(fake_plugins, capsys):
+    assert main(["broken", "--anything"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no_such_dependency_for_waste_harmony" in err
+    assert "pip install" in err

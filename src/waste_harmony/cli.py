@@ -51,10 +51,13 @@ EXIT_USAGE = 2
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileExistsError, FileNotFoundError,
                                                 KeyError)
 
-#: Subcommands provided by other modules: name → module with ``register(subparsers)``.
-PLUGIN_COMMANDS: dict[str, str] = {
-    "sweep": "waste_harmony.experiments.cli",
-    "viz": "waste_harmony.viz.cli",
+#: Subcommands provided by other modules: name → (module with ``register(subparsers)``,
+#: one-line help). A module is imported only when its command is used, so that heavy
+#: optional dependencies (Dask, Solara) never slow down ``list``, ``run`` or ``plot``.
+PLUGIN_COMMANDS: dict[str, tuple[str, str]] = {
+    "sweep": ("waste_harmony.experiments.cli",
+              "run an ensemble or parameter sweep from a TOML sweep file"),
+    "viz": ("waste_harmony.viz.cli", "interactive city in the browser (SolaraViz)"),
 }
 
 #: Model variables in the summary table printed after a run.
@@ -328,20 +331,38 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- parser
-def _register_plugins(subparsers: Any) -> None:
-    for name, module_name in PLUGIN_COMMANDS.items():
-        package = module_name.rsplit(".", 1)[0]
+def _plugin_exists(module_name: str) -> bool:
+    """Whether ``module_name`` exists, without importing its (possibly heavy) package."""
+    package, _, leaf = module_name.rpartition(".")
+    try:
+        parent = importlib.util.find_spec(package)  # imports the grandparent only
+    except (ImportError, ValueError):
+        return False
+    if parent is None or not parent.submodule_search_locations:
+        return False
+    return any((Path(loc) / f"{leaf}.py").exists() or (Path(loc) / leaf).is_dir()
+               for loc in parent.submodule_search_locations)
+
+
+def _register_plugins(subparsers: Any, load: set[str]) -> None:
+    for name, (module_name, help_text) in PLUGIN_COMMANDS.items():
+        if not _plugin_exists(module_name):
+            continue
+        if name not in load:
+            # Listed in --help; the real parser is built only when the command is used.
+            subparsers.add_parser(name, help=help_text, add_help=False)
+            continue
         try:
-            if importlib.util.find_spec(package) is None or \
-                    importlib.util.find_spec(module_name) is None:
-                continue
             module = importlib.import_module(module_name)
-            module.register(subparsers)
         except ImportError as exc:
             # The module exists but an optional dependency is missing: say how to get it.
-            reason = f"{name} is unavailable: {exc}"
-            stub = subparsers.add_parser(name, help=f"(unavailable: {exc})")
-            stub.set_defaults(handler=_unavailable(reason))
+            # prefix_chars that never occur: every argument is taken as a plain word.
+            stub = subparsers.add_parser(name, help=f"(unavailable: {exc})", add_help=False,
+                                         prefix_chars="\x00")
+            stub.add_argument("rest", nargs="*")
+            stub.set_defaults(handler=_unavailable(f"'{name}' is unavailable: {exc}"))
+            continue
+        module.register(subparsers)
 
 
 def _unavailable(reason: str) -> Any:
@@ -353,8 +374,14 @@ def _unavailable(reason: str) -> Any:
     return handler
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(load: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The ``waste-harmony`` argument parser with every subcommand.
+
+    Parameters
+    ----------
+    load : sequence of str
+        Plug-in commands (:data:`PLUGIN_COMMANDS`) whose real parsers to build; the
+        others are listed in ``--help`` only, so their modules are not imported.
 
     Returns
     -------
@@ -417,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_debug(p, top=False)
     p.set_defaults(handler=_cmd_plot)
 
-    _register_plugins(subparsers)
+    _register_plugins(subparsers, set(load))
     return parser
 
 
@@ -439,9 +466,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit status: 0 on success, 2 for a mistake in the input.
     """
-    parser = build_parser()
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(load=[name for name in PLUGIN_COMMANDS if name in tokens])
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(tokens)
     except SystemExit as exc:  # --help, --version, or a syntax error (already printed)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     handler = getattr(args, "handler", None)
