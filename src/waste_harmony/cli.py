@@ -367,8 +367,9 @@ def _register_plugins(subparsers: Any, load: set[str]) -> None:
 
 def _unavailable(reason: str) -> Any:
     def handler(args: argparse.Namespace) -> int:
-        print(f"waste-harmony: error: {reason}; install the optional dependencies "
-              "(pip install 'waste-harmony[dev]')", file=sys.stderr)
+        hint = "" if "pip install" in reason else ("; install the optional dependencies "
+                                                  "(pip install 'waste-harmony[dev]')")
+        print(f"waste-harmony: error: {reason}{hint}", file=sys.stderr)
         return EXIT_USAGE
 
     return handler
