@@ -284,3 +284,13 @@ def test_a_plugin_missing_its_dependency_fails_in_one_line(fake_plugins, capsys)
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no_such_dependency_for_waste_harmony" in err
     assert "pip install" in err
+
+
+def test_plot_without_neighbourhood_series_draws_the_overview_only(tmp_path, capsys):
+    from waste_harmony.results import RunResult
+
+    model = CityModel(n_citizens=100, rng=3, record_neighborhoods=False)
+    model.run_for(4)
+    folder = RunResult.from_model(model).save(tmp_path / "lean")
+    assert main(["plot", str(folder)]) == 0
+    assert sorted(p.name for p in folder.glob("*.png")) == ["overview.png"]
