@@ -2,7 +2,8 @@
 
 Runs the default city (10 x 10 street grid, 10,000 citizens) for 365 days with the
 story's scenarios that are installed, prints a summary table, and writes the
-series (Parquet), the events and a figure to ``results/flagship/``.
+series (Parquet), the events and the standard figures (drawn with
+:mod:`waste_harmony.plotting`) to ``results/flagship/``.
 
     python examples/flagship.py [--days 365] [--citizens 10000] [--seed 2143] [--out DIR]
 """
@@ -16,15 +17,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
 from waste_harmony import CityModel
+from waste_harmony.cli import publish_results, summary_table
 from waste_harmony.results import RunResult
 from waste_harmony.scenarios import available
 
 STORY = ("techcore", "harmony-festival", "story-roles", "aftermath")
-SUMMARY = ("mean_concern", "recycling_rate", "protest_share", "waste_stock_kg", "mean_pollution",
-           "biodiversity_index", "organism_biomass", "biotech_adoption", "biotech_access_gini")
 
 
 def main() -> None:
@@ -42,25 +41,16 @@ def main() -> None:
     wall = time.perf_counter() - start
 
     frame = model.model_frame()
-    table = frame.loc[[1, frame.index[len(frame) // 2], frame.index[-1]], list(SUMMARY)]
     print(f"Waste Harmony: {args.citizens} citizens, {model.n_nodes} neighbourhoods, "
           f"{args.days} days, seed {args.seed}, scenarios: {', '.join(scenarios) or 'none'}")
-    print(table.T.to_string(float_format=lambda v: f"{v:,.3f}"))
+    print(summary_table(frame))
     print(f"facility status at the end: {frame['facility_status'].iloc[-1]}; "
           f"events logged: {len(model.event_log)}; simulated in {wall:.1f} s")
 
     result = RunResult.from_model(model, wall_time_s=wall)
-    out = result.save(args.out, overwrite=True)
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6), sharex=True, layout="constrained")
-    for ax, name in zip(axes.flat, ("mean_concern", "recycling_rate", "mean_pollution",
-                                    "biotech_adoption"), strict=True):
-        ax.plot(frame.index, frame[name])
-        ax.set_title(name.replace("_", " "))
-    for ax in axes[1]:
-        ax.set_xlabel("day")
-    fig.savefig(out / "overview.png", dpi=120)
-    print(f"wrote {out}/ (model.parquet, neighborhoods.parquet, events.parquet, "
-          "manifest.json, overview.png)")
+    # RunResult.save through a staging folder: a crash never leaves a half-written result
+    written = publish_results(result, args.out, force=True)
+    print(f"wrote {args.out}/ ({', '.join(p.name for p in written)})")
 
 
 if __name__ == "__main__":

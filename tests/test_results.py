@@ -50,3 +50,11 @@ def test_loading_an_incomplete_folder_fails_clearly(tmp_path):
     (tmp_path / "model.parquet").write_bytes(b"partial")
     with pytest.raises(FileNotFoundError, match="manifest"):
         RunResult.load(tmp_path)
+
+
+def test_city_graph_is_saved_and_loaded_with_positions(tmp_path, result):
+    loaded = RunResult.load(result.save(tmp_path / "run"))
+    assert loaded.city is not None
+    assert list(loaded.city.nodes) == list(result.city.nodes)
+    for node in result.city.nodes:
+        assert loaded.city.nodes[node]["pos"] == pytest.approx(result.city.nodes[node]["pos"])

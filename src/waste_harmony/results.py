@@ -23,6 +23,8 @@ import pandas as pd
 from waste_harmony._version import __version__
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from waste_harmony.model import CityModel
 
 __all__ = ["MANIFEST", "RunResult", "city_fingerprint", "versions", "write_atomic"]
@@ -32,6 +34,7 @@ MODEL_FILE = "model.parquet"
 NEIGHBORHOOD_FILE = "neighborhoods.parquet"
 EVENT_FILE = "events.parquet"
 MANIFEST = "manifest.json"
+CITY_FILE = "city.graphml"
 
 
 def versions() -> dict[str, str]:
@@ -86,6 +89,16 @@ def _json_safe(value: Any) -> Any:
     return repr(value)
 
 
+def _file_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+#: Permissions of written files: what ``open()`` would give under the process umask.
+_FILE_MODE = _file_mode()
+
+
 def write_atomic(path: Path, write: Any) -> None:
     """Write a file through a temporary sibling and rename it into place.
 
@@ -101,6 +114,7 @@ def write_atomic(path: Path, write: Any) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, _FILE_MODE)  # mkstemp makes it private; results are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -121,6 +135,9 @@ class RunResult:
         The event log.
     manifest : dict
         Parameters, seed, scenarios, city, versions, days and wall time.
+    city : networkx.Graph or None
+        The city graph (node positions and attributes, for maps); saved as
+        ``city.graphml``.
 
     Examples
     --------
@@ -136,6 +153,7 @@ class RunResult:
     neighborhood_frame: pd.DataFrame | None
     events: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
+    city: nx.Graph | None = None
 
     @classmethod
     def from_model(cls, model: CityModel, *, wall_time_s: float | None = None,
@@ -170,7 +188,7 @@ class RunResult:
             **(extra or {}),
         }
         hoods = model.neighborhood_frame() if model.neighborhood_recorder is not None else None
-        return cls(model.model_frame(), hoods, model.event_frame(), manifest)
+        return cls(model.model_frame(), hoods, model.event_frame(), manifest, city=model.city)
 
     def save(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write Parquet files and ``manifest.json`` into ``folder``, atomically.
@@ -204,6 +222,10 @@ class RunResult:
             write_atomic(out / NEIGHBORHOOD_FILE, lambda p: frame.to_parquet(p, index=False))
         events = _events_for_parquet(self.events)
         write_atomic(out / EVENT_FILE, lambda p: events.to_parquet(p, index=False))
+        if self.city is not None:
+            from waste_harmony.city import save_city
+
+            write_atomic(out / CITY_FILE, lambda p: save_city(self.city, p))
         text = json.dumps(_json_safe(self.manifest), indent=2, sort_keys=True)
         write_atomic(out / MANIFEST, lambda p: p.write_text(text + "\n"))
         return out
@@ -232,11 +254,17 @@ class RunResult:
             raise FileNotFoundError(f"{src} holds no {MANIFEST}: not a complete results folder")
         manifest = json.loads((src / MANIFEST).read_text())
         hood_path = src / NEIGHBORHOOD_FILE
+        city = None
+        if (src / CITY_FILE).exists():
+            from waste_harmony.city import load_city
+
+            city = load_city(src / CITY_FILE)
         return cls(
             model_frame=pd.read_parquet(src / MODEL_FILE),
             neighborhood_frame=pd.read_parquet(hood_path) if hood_path.exists() else None,
             events=pd.read_parquet(src / EVENT_FILE),
             manifest=manifest,
+            city=city,
         )
 
 

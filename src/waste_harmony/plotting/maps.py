@@ -1,0 +1,298 @@
+"""City maps: neighbourhoods at their real positions, coloured by a variable.
+
+Nodes are drawn at their ``pos`` (km), coloured by a neighbourhood variable on a
+chosen day and sized by population; streets are thin grey lines; the facility
+site (from the event log) is a star and organism colonies (biomass at or above
+the colony threshold) are green rings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from waste_harmony.plotting._common import RunData, as_run, new_figure, pretty
+
+__all__ = ["RESIDENT_VARIABLES", "map_values", "plot_city_map", "plot_city_maps"]
+
+_FACILITY_KINDS = ("facility_proposed", "facility_built", "facility_withdrawn")
+#: Neighbourhood variables that are shares of residents: undefined where nobody lives.
+RESIDENT_VARIABLES = ("concern", "protest_share", "recycling_share", "biotech_adoption")
+
+
+def _checked(data: RunData) -> RunData:
+    if data.city is None:
+        raise ValueError("this run carries no city graph; pass a CityModel, or results "
+                         "saved with their city (RunResult.save writes city.graphml)")
+    return data
+
+
+def map_values(run: Any, variable: str = "pollution", *,
+               day: int | None = None) -> pd.DataFrame:
+    """Per-node data a map draws on one day: position, value, population, colony flag.
+
+    Parameters
+    ----------
+    run : CityModel, RunResult or results folder
+        A run with a city graph and per-neighbourhood series (or a static node
+        attribute of the city, such as ``marginalisation``, as ``variable``).
+    variable : str
+        Neighbourhood variable (see ``neighborhood_frame()``) or node attribute.
+    day : int, optional
+        Day to show (default: the last recorded day).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by node (in graph order): ``x``, ``y``, ``value``, ``population``,
+        ``colony``. Shares of residents (:data:`RESIDENT_VARIABLES`) are NaN where
+        nobody lives (drawn grey).
+
+    Raises
+    ------
+    ValueError
+        If the run has no city, the variable is unknown, or the day was not recorded.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> from waste_harmony.city import grid_city
+    >>> model = CityModel(grid_city(3, 3, seed=0), n_citizens=90, rng=0)
+    >>> model.run_for(2)
+    >>> values = map_values(model, "concern", day=2)
+    >>> len(values), list(values.columns)
+    (9, ['x', 'y', 'value', 'population', 'colony'])
+    """
+    data = _checked(as_run(run))
+    G = data.city
+    nodes = list(G.nodes)
+    xy = np.array([G.nodes[n]["pos"] for n in nodes], dtype=np.float64).reshape(-1, 2)
+    hoods = data.neighborhood_frame
+    static = {n: G.nodes[n].get(variable) for n in nodes}
+    out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=pd.Index(nodes, name="node"))
+    if hoods is not None and len(hoods):
+        days = hoods["day"].to_numpy()
+        chosen = int(days.max()) if day is None else int(day)
+        today = hoods[days == chosen]
+        if today.empty:
+            raise ValueError(f"day {chosen} was not recorded; days run from {int(days.min())} "
+                             f"to {int(days.max())}")
+        today = today.set_index(today["node"].astype(str))
+        keys = [str(n) for n in nodes]
+        if variable in today.columns:
+            out["value"] = today.loc[keys, variable].to_numpy(dtype=np.float64)
+        elif all(v is not None for v in static.values()):
+            out["value"] = np.array([float(static[n]) for n in nodes])
+        else:
+            choices = [c for c in today.columns if c not in ("day", "node", "zone")]
+            raise ValueError(f"unknown neighbourhood variable {variable!r}; choose from: "
+                             f"{', '.join(choices)}")
+        out["population"] = today.loc[keys, "population"].to_numpy(dtype=np.float64)
+        if variable in RESIDENT_VARIABLES:
+            out.loc[out["population"].to_numpy() == 0, "value"] = np.nan
+        out["colony"] = today.loc[keys, "organism_biomass"].to_numpy() >= data.colony_kg
+        return out
+    if any(v is None for v in static.values()):
+        raise ValueError(f"{variable!r} is not a node attribute and the run recorded no "
+                         "neighbourhood series (record_neighborhoods=True)")
+    out["value"] = np.array([float(static[n]) for n in nodes])
+    out["population"] = np.array([float(G.nodes[n].get("population", 1.0)) for n in nodes])
+    out["colony"] = False
+    return out
+
+
+def _facility(data: RunData, day: int | None) -> tuple[Any, str] | None:
+    events = data.events
+    if events is None or len(events) == 0:
+        return None
+    rows = events[events["kind"].isin(_FACILITY_KINDS)]
+    if day is not None:
+        rows = rows[rows["day"] <= day]
+    if rows.empty:
+        return None
+    last = rows.iloc[-1]
+    return last["node"], str(last["kind"]).removeprefix("facility_")
+
+
+def _draw_map(ax: Axes, data: RunData, values: pd.DataFrame, variable: str, day: int | None,
+              norm: Any, cmap: str, show_edges: bool, node_size: float) -> Any:
+    G = data.city
+    index = {str(n): i for i, n in enumerate(values.index)}
+    xy = values[["x", "y"]].to_numpy()
+    if show_edges and G.number_of_edges():
+        segments = [(xy[index[str(u)]], xy[index[str(v)]]) for u, v in G.edges]
+        ax.add_collection(LineCollection(segments, colors="0.8", linewidths=0.6, zorder=1,
+                                         gid="streets"))
+    population = values["population"].to_numpy()
+    scale = population.max() if population.max() > 0 else 1.0
+    sizes = node_size * (0.15 + population / scale)
+    colours = mpl.colormaps[cmap].with_extremes(bad="0.85")
+    nodes = ax.scatter(xy[:, 0], xy[:, 1], c=values["value"].to_numpy(), s=sizes, cmap=colours,
+                       plotnonfinite=True,
+                       norm=norm, edgecolors="0.3", linewidths=0.3, zorder=2, gid="nodes")
+    colonies = values["colony"].to_numpy()
+    if colonies.any():
+        ax.scatter(xy[colonies, 0], xy[colonies, 1], s=sizes[colonies] * 2.2,
+                   facecolors="none", edgecolors="limegreen", linewidths=1.6, zorder=3,
+                   gid="colonies", label="organism colony")
+    site = _facility(data, day)
+    if site is not None and str(site[0]) in index:
+        x, y = xy[index[str(site[0])]]
+        ax.scatter([x], [y], marker="*", s=node_size * 2.5, color="crimson", edgecolors="k",
+                   linewidths=0.6, zorder=4, gid="facility", label=f"facility ({site[1]})")
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{pretty(variable)}, day {day}" if day is not None else pretty(variable),
+                 fontsize=9)
+    if colonies.any() or site is not None:
+        ax.legend(loc="lower right", fontsize=7, markerscale=0.5, framealpha=0.8)
+    return nodes
+
+
+def _norm(low: float, high: float, scale: str) -> Any:
+    if scale == "log":
+        top = high if high > 0 else 1.0
+        bottom = max(low, top * 1e-3)
+        return mpl.colors.LogNorm(vmin=bottom, vmax=max(top, bottom * 1.001), clip=True)
+    if scale != "linear":
+        raise ValueError(f"scale must be 'linear' or 'log', got {scale!r}")
+    return mpl.colors.Normalize(vmin=low, vmax=high if high > low else low + 1e-9)
+
+
+def _last_day(data: RunData) -> int | None:
+    hoods = data.neighborhood_frame
+    return int(hoods["day"].max()) if hoods is not None and len(hoods) else None
+
+
+def plot_city_map(run: Any, variable: str = "pollution", *, day: int | None = None,
+                  ax: Axes | None = None, cmap: str = "viridis", vmin: float | None = None,
+                  vmax: float | None = None, scale: str = "linear", colorbar: bool = True,
+                  show_edges: bool = True, node_size: float = 80.0) -> Figure:
+    """Map of the city on one day, coloured by a neighbourhood variable.
+
+    Parameters
+    ----------
+    run : CityModel, RunResult or results folder
+        The run (with its city graph).
+    variable : str
+        Neighbourhood variable or node attribute (default ``"pollution"``).
+    day : int, optional
+        Day to show (default: the last recorded day).
+    ax : matplotlib.axes.Axes, optional
+        Draw into this axes.
+    cmap : str
+        Colour map.
+    vmin, vmax : float, optional
+        Colour scale limits.
+    scale : {"linear", "log"}
+        Colour scale (``"log"`` suits skewed variables such as pollution).
+    colorbar : bool
+        Add a colour bar.
+    show_edges : bool
+        Draw the streets.
+    node_size : float
+        Marker area (points²) of the most populous node.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> from waste_harmony.city import grid_city
+    >>> model = CityModel(grid_city(4, 4, seed=0), n_citizens=160, rng=0)
+    >>> model.run_for(3)
+    >>> fig = plot_city_map(model, "concern")
+    >>> fig.axes[0].get_title()
+    'concern, day 3'
+    """
+    data = _checked(as_run(run))
+    day = _last_day(data) if day is None else day
+    values = map_values(data, variable, day=day)
+    norm = _norm(float(np.nanmin(values["value"])) if vmin is None else vmin,
+                 float(np.nanmax(values["value"])) if vmax is None else vmax, scale)
+    if ax is None:
+        _, axes = new_figure(1, 1, figsize=(5.2, 4.6))
+        ax = axes[0, 0]
+    nodes = _draw_map(ax, data, values, variable, day, norm, cmap, show_edges, node_size)
+    if colorbar:
+        ax.figure.colorbar(nodes, ax=ax, label=pretty(variable), shrink=0.85)
+    return ax.figure
+
+
+def plot_city_maps(run: Any, variable: str = "pollution", days: Sequence[int] | None = None,
+                   *, ncols: int = 4, cmap: str = "viridis", scale: str = "linear",
+                   show_edges: bool = True, node_size: float = 50.0) -> Figure:
+    """Small multiples of the city map at chosen days, on one shared colour scale.
+
+    Parameters
+    ----------
+    run : CityModel, RunResult or results folder
+        The run.
+    variable : str
+        Neighbourhood variable.
+    days : sequence of int, optional
+        Days to show (default: four days spread over the run).
+    ncols : int
+        Maps per row.
+    cmap : str
+        Colour map.
+    scale : {"linear", "log"}
+        Colour scale, shared by all maps.
+    show_edges : bool
+        Draw the streets.
+    node_size : float
+        Marker area of the most populous node.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (one axes per day, then the colour bar).
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> from waste_harmony.city import grid_city
+    >>> model = CityModel(grid_city(3, 3, seed=0), n_citizens=90, rng=0)
+    >>> model.run_for(6)
+    >>> fig = plot_city_maps(model, "pollution", days=[1, 6])
+    >>> [a.get_title() for a in fig.axes[:2]]
+    ['pollution, day 1', 'pollution, day 6']
+    """
+    data = _checked(as_run(run))
+    if days is None:
+        last = _last_day(data)
+        if last is None:
+            raise ValueError("the run recorded no neighbourhood series; pass days= for a map "
+                             "of a node attribute, or record neighbourhoods")
+        days = sorted({int(d) for d in np.linspace(1, last, num=min(4, last))})
+    days = list(days)
+    if not days:
+        raise ValueError("days is empty; pass at least one day")
+    tables = [map_values(data, variable, day=d) for d in days]
+    low = min(float(np.nanmin(t["value"])) for t in tables)
+    high = max(float(np.nanmax(t["value"])) for t in tables)
+    norm = _norm(low, high, scale)
+    ncols = max(1, min(ncols, len(days)))
+    nrows = -(-len(days) // ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(3.3 * ncols + 0.8, 3.1 * nrows + 0.3))
+    nodes = None
+    for i, ax in enumerate(axes.flat):
+        if i >= len(days):
+            ax.set_visible(False)
+            continue
+        nodes = _draw_map(ax, data, tables[i], variable, days[i], norm, cmap, show_edges,
+                          node_size)
+    fig.colorbar(nodes, ax=axes, label=pretty(variable), shrink=0.8)
+    return fig

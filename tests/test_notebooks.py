@@ -1,0 +1,50 @@
+"""The example notebooks run from top to bottom (as ``pytest --nbmake examples/notebooks``).
+
+They are executed with nbclient in a temporary working directory, so the plain
+``pytest`` command runs them and they leave no files behind.
+"""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "examples" / "notebooks"
+
+
+def execute(name, tmp_path):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return notebook
+
+
+def test_notebooks_are_committed_without_outputs():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, (
+                    f"{path.name}: clear the outputs before committing")
+
+
+@pytest.mark.slow
+def test_quickstart_notebook_runs(tmp_path):
+    notebook = execute("quickstart.ipynb", tmp_path)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # its figures
+    assert not list(tmp_path.iterdir())  # writes nothing into the working directory
+
+
+@pytest.mark.slow
+def test_story_notebook_runs(tmp_path):
+    """Needs the story's scenarios "techcore" and "harmony-festival" (scenarios/)."""
+    from waste_harmony.scenarios import available
+
+    missing = {"techcore", "harmony-festival"} - set(available())
+    assert not missing, f"the story notebook needs the scenarios {sorted(missing)}"
+    notebook = execute("story.ipynb", tmp_path)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 5
