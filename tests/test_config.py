@@ -86,3 +86,11 @@ def test_to_dict_round_trips():
     config = parse_run_config({"citizens": 10, "days": 3, "seed": 1,
                                "parameters": {"bass_p": 0.05}})
     assert parse_run_config(config.to_dict()) == config
+
+
+def test_a_festival_after_the_end_of_the_run_fails_before_running():
+    config = parse_run_config({"citizens": 100, "days": 100,
+                               "scenarios": {"harmony-festival": {"day": 400}}})
+    with pytest.raises(ConfigError, match="400") as info:
+        config.build_model()
+    assert info.value.key.startswith("scenarios")

@@ -205,7 +205,7 @@ class RunConfig:
         from waste_harmony.model import CityModel
 
         kwargs: dict[str, Any] = {
-            "n_citizens": self.citizens, "rng": self.seed,
+            "n_citizens": self.citizens, "rng": self.seed, "days": self.days,
             "record_neighborhoods": self.output.neighborhoods, **self.parameters, **overrides,
         }
         try:
@@ -298,8 +298,10 @@ def _parse_scenarios(table: Any) -> dict[str, dict[str, Any]]:
     for name, params in table.items():
         key = f"scenarios.{name}"
         if name not in registry:
-            raise ConfigError(f"unknown scenario; {_did_you_mean(name, registry)} "
-                              f"(available: {', '.join(sorted(registry))})", key)
+            close = difflib.get_close_matches(name, list(registry), n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            listing = ", ".join(sorted(registry)) or "none registered"
+            raise ConfigError(f"unknown scenario; {hint}available: {listing}", key)
         if not isinstance(params, dict):
             raise ConfigError("expected a table of the scenario's parameters", key)
         cls = registry[name]
