@@ -19,7 +19,8 @@ from waste_harmony.city import grid_city
 from waste_harmony.scenarios import Scenario
 
 __all__ = ["BUILD_LOG_ENV", "Pulse", "count_and_build", "failing_model", "interrupting_model",
-           "ishigami", "pulse_intervention", "small_model", "square_city"]
+           "ishigami", "linear", "no_intervention", "pulse_intervention", "small_model",
+           "square_city"]
 
 #: Environment variable naming a file that :func:`count_and_build` appends to.
 BUILD_LOG_ENV = "WASTE_HARMONY_TEST_BUILD_LOG"
@@ -114,3 +115,13 @@ def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
     x = np.atleast_2d(x)
     return (np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2
             + b * x[:, 2] ** 4 * np.sin(x[:, 0]))
+
+
+def no_intervention(model):
+    """An intervention that changes nothing (the branches must stay identical)."""
+
+
+def linear(x: np.ndarray) -> np.ndarray:
+    """``5 x0 + 2 x1 + 0.5 x2 + 0 x3``: Morris μ* equals |coefficient| × range."""
+    x = np.atleast_2d(x)
+    return 5 * x[:, 0] + 2 * x[:, 1] + 0.5 * x[:, 2] + 0 * x[:, 3]

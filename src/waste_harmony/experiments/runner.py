@@ -237,10 +237,6 @@ def execute_tasks(tasks: Sequence[Task], *, folder: Path, executor: Any = None,
     if not tasks:
         return counts
     pool = _open_pool(executor, workers, len(tasks))
-    if pool.kind == "process":
-        check_sendable(tasks[0])
-        if tasks[0].branch is not None:
-            check_sendable(tasks[-1])
     bar = tqdm(total=total if total is not None else n_runs, initial=initial, desc=desc,
                unit="run", disable=not progress, dynamic_ncols=True)
     bar.set_postfix(failed=0)
@@ -348,6 +344,8 @@ def _experiment(kind: str, model: Any, *, points: Sequence[Mapping[str, Any]],
                           fixed=fixed, days=days, labels=task_labels, columns=columns,
                           folder=target, branch=branch, extra=task_extra,
                           nonce=f"{nonce}-{r['run_id']}"))
+    if executor is None or isinstance(executor, ProcessPoolExecutor):
+        check_sendable(tasks[0])  # before anything runs: explain what cannot be sent
     todo = [t for t in tasks
             if not all((folder / RUNS / i / MANIFEST).exists() for i in t.run_ids)]
     skipped = len(runs) - sum(len(t.run_ids) for t in todo)

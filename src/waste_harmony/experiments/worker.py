@@ -131,6 +131,7 @@ def execute(task: Task) -> Outcome:
         if task.folder is not None:
             for run_id, result in zip(task.run_ids, results, strict=True):
                 result.manifest["seconds"] = seconds
+                result.manifest["worker"] = worker
                 result.save(Path(task.folder) / run_id, overwrite=True)
             results_out = None
         else:
