@@ -243,3 +243,29 @@ def test_temporary_results_folder_is_removed_with_the_result():
     del result
     gc.collect()
     assert not folder.exists()
+
+
+def test_run_manifest_keeps_the_keys_of_run_result(tmp_path):
+    from waste_harmony.experiments.plan import Task
+    from waste_harmony.experiments.worker import tidy_tables
+
+    model = helpers.small_model(rng=2, pulse=True)
+    model.run_for(3)
+    task = Task(run_ids=("x",), point=0, replicate=0, seed=2, parameters={}, factory=None,
+                fixed={}, days=3)
+    _, manifest = tidy_tables(model, task)
+    reference = RunResult.from_model(model, wall_time_s=1.0).manifest
+    assert set(reference) <= set(manifest)
+    for key in ("seed", "parameters", "scenarios", "city", "n_citizens", "days"):
+        assert manifest[key] == reference[key]
+
+
+def test_client_side_writing_gives_the_same_files(tmp_path):
+    kwargs = {"seeds": 2, "days": 6, "root_seed": 8, "progress": False, "pulse": True}
+    workers = ex.ensemble(helpers.small_model, executor="serial", out=tmp_path / "w", **kwargs)
+    client = ex.ensemble(helpers.small_model, workers=1, write_on="client",
+                         out=tmp_path / "c", **kwargs)
+    for got, want in zip(frames(client), frames(workers), strict=True):
+        pd.testing.assert_frame_equal(got, want)
+    timings = client.timings()
+    assert len(timings) == 2 and (timings["run"] > 0).all()

@@ -22,6 +22,7 @@ Law, A. M. (2015). *Simulation Modeling and Analysis*, 5th ed., McGraw-Hill,
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,23 +38,26 @@ __all__ = ["Comparison", "compare", "difference_interval"]
 
 
 def difference_interval(baseline: np.ndarray, variant: np.ndarray, *, paired: bool,
-                        confidence: float = 0.95) -> dict[str, float]:
+                        confidence: float = 0.95) -> dict[str, Any]:
     """Mean difference ``variant - baseline`` with a t confidence interval.
 
     Parameters
     ----------
     baseline, variant : array
-        One value per replicate (aligned by replicate when ``paired``).
+        One value per replicate (aligned by replicate when ``paired``); 2-D arrays
+        hold one group per row (e.g. one day per row) and give one result per row.
+        NaN marks a missing run.
     paired : bool
-        Paired-t on per-replicate differences (common random numbers, branching),
-        or Welch's interval for independent samples.
+        Paired-t interval on per-replicate differences (common random numbers,
+        branching), or Welch's interval for independent samples.
     confidence : float
         Confidence level.
 
     Returns
     -------
     dict
-        ``difference``, ``ci_low``, ``ci_high``, ``se``, ``n``.
+        ``difference``, ``ci_low``, ``ci_high``, ``se``, ``n`` (floats, or arrays for
+        2-D input).
 
     Examples
     --------
@@ -66,29 +70,33 @@ def difference_interval(baseline: np.ndarray, variant: np.ndarray, *, paired: bo
 
     b = np.asarray(baseline, dtype=float)
     v = np.asarray(variant, dtype=float)
-    if paired:
-        keep = ~(np.isnan(b) | np.isnan(v))
-        d = v[keep] - b[keep]
-        n = len(d)
-        mean = float(d.mean()) if n else float("nan")
-        se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-        df = n - 1
-    else:
-        b, v = b[~np.isnan(b)], v[~np.isnan(v)]
-        n = min(len(b), len(v))
-        mean = float(v.mean() - b.mean()) if n else float("nan")
-        vb = b.var(ddof=1) / len(b) if len(b) > 1 else float("nan")
-        vv = v.var(ddof=1) / len(v) if len(v) > 1 else float("nan")
-        se = float(np.sqrt(vb + vv))
-        denominator = (vb**2 / (len(b) - 1) if len(b) > 1 else np.nan) + (
-            vv**2 / (len(v) - 1) if len(v) > 1 else np.nan)
-        df = (vb + vv) ** 2 / denominator if denominator > 0 else max(n - 1, 1)
-    if se == 0:
-        half = 0.0
-    else:
-        half = float(stats.t.ppf(0.5 + confidence / 2, df) * se) if n > 1 else float("nan")
-    return {"difference": mean, "ci_low": mean - half, "ci_high": mean + half, "se": se,
-            "n": n}
+    scalar = b.ndim == 1
+    b, v = np.atleast_2d(b), np.atleast_2d(v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if paired:
+            d = v - b
+            n = np.sum(~np.isnan(d), axis=1)
+            mean = np.nanmean(d, axis=1) if d.shape[1] else np.full(len(d), np.nan)
+            se = np.where(n > 1, np.nanstd(d, axis=1, ddof=1) / np.sqrt(n), np.nan)
+            df = n - 1.0
+        else:
+            nb = np.sum(~np.isnan(b), axis=1)
+            nv = np.sum(~np.isnan(v), axis=1)
+            n = np.minimum(nb, nv)
+            mean = np.nanmean(v, axis=1) - np.nanmean(b, axis=1)
+            vb = np.where(nb > 1, np.nanvar(b, axis=1, ddof=1), np.nan) / nb
+            vv = np.where(nv > 1, np.nanvar(v, axis=1, ddof=1), np.nan) / nv
+            se = np.sqrt(vb + vv)
+            df = (vb + vv) ** 2 / (vb**2 / (nb - 1) + vv**2 / (nv - 1))  # Welch-Satterthwaite
+            df = np.where(np.isfinite(df), df, np.maximum(n - 1.0, 1.0))
+        half = np.where(se == 0, 0.0, stats.t.ppf(0.5 + confidence / 2, np.maximum(df, 1))
+                        * se)
+        half = np.where(n > 1, half, np.nan)
+    out = {"difference": mean, "ci_low": mean - half, "ci_high": mean + half, "se": se,
+           "n": n}
+    if scalar:
+        return {k: (int(val[0]) if k == "n" else float(val[0])) for k, val in out.items()}
+    return out
 
 
 @dataclass
@@ -281,17 +289,25 @@ def compare(baseline: Mapping[str, Any] | None = None,
                          extra_manifest={"paired": paired})
     chosen = list(variables) if variables is not None else _numeric_variables(result)
     frame = result.load(chosen)
-    rows = []
+    replicates = sorted(frame["replicate"].unique())
+    parts = []
     for variable in chosen:
-        table = frame.pivot_table(index=["day", "replicate"], columns="label", values=variable,
-                                  dropna=False)
-        for day, block in table.groupby(level="day"):
-            b = block["baseline"].to_numpy() if "baseline" in block else np.array([])
-            v = block["variant"].to_numpy() if "variant" in block else np.array([])
-            stats_row = difference_interval(b, v, paired=paired, confidence=confidence)
-            rows.append({"variable": variable, "day": int(day),
-                         "baseline_mean": float(np.nanmean(b)) if len(b) else np.nan,
-                         "variant_mean": float(np.nanmean(v)) if len(v) else np.nan,
-                         **stats_row})
-    differences = pd.DataFrame(rows)
+        table = frame.pivot_table(index="day", columns=["label", "replicate"],
+                                  values=variable, dropna=False)
+        labels = set(table.columns.get_level_values(0))
+
+        def side(label: str, table: pd.DataFrame = table, labels: set = labels) -> np.ndarray:
+            if label not in labels:
+                return np.full((len(table), len(replicates)), np.nan)
+            return table[label].reindex(columns=replicates).to_numpy(dtype=float)
+
+        b, v = side("baseline"), side("variant")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (failed runs)
+            stats_rows = difference_interval(b, v, paired=paired, confidence=confidence)
+            parts.append(pd.DataFrame({
+                "variable": variable, "day": table.index.to_numpy(dtype=np.int64),
+                "baseline_mean": np.nanmean(b, axis=1), "variant_mean": np.nanmean(v, axis=1),
+                **stats_rows}))
+    differences = pd.concat(parts, ignore_index=True)
     return Comparison(result, chosen, paired, confidence, differences)

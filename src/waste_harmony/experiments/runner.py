@@ -49,9 +49,10 @@ from waste_harmony.experiments.store import (
     EXPERIMENT_MANIFEST,
     FAILURES,
     RUNS,
+    TIMINGS,
     SweepResult,
 )
-from waste_harmony.experiments.worker import Outcome, execute
+from waste_harmony.experiments.worker import Outcome, execute, to_run_result, write_run
 from waste_harmony.results import MANIFEST, RunResult, _json_safe, versions, write_atomic
 
 __all__ = ["SerialExecutor", "ensemble", "run", "sweep"]
@@ -160,6 +161,7 @@ def _prepare_folder(out: str | os.PathLike[str] | None, manifest: dict[str, Any]
         if overwrite:
             for name in (RUNS, FAILURES):
                 shutil.rmtree(folder / name, ignore_errors=True)
+            (folder / TIMINGS).unlink(missing_ok=True)
             existing.unlink()
         elif old.get("fingerprint") != manifest["fingerprint"]:
             raise ValueError(
@@ -242,6 +244,7 @@ def execute_tasks(tasks: Sequence[Task], *, folder: Path, executor: Any = None,
     bar.set_postfix(failed=0)
     pending: dict[Future, Task] = {}
     queue = iter(tasks)
+    timings = folder / TIMINGS
 
     def fill() -> None:
         while len(pending) < pool.window:
@@ -254,12 +257,15 @@ def execute_tasks(tasks: Sequence[Task], *, folder: Path, executor: Any = None,
         if outcome.status == "done":
             for index, run_id in enumerate(task.run_ids):
                 if outcome.results is not None:
-                    outcome.results[index].save(folder / RUNS / run_id, overwrite=True)
+                    write_run(folder / RUNS / run_id, *outcome.results[index])
                 (folder / FAILURES / f"{run_id}.json").unlink(missing_ok=True)
             counts["finished"] += len(task.run_ids)
         else:
             _record_failure(folder, task, outcome)
             counts["failed"] += len(task.run_ids)
+        with timings.open("a") as fh:  # one line per task: streamed, never held in memory
+            fh.write(json.dumps({"run_ids": list(task.run_ids), "status": outcome.status,
+                                 "worker": outcome.worker, **outcome.seconds}) + "\n")
         bar.update(len(task.run_ids))
         bar.set_postfix(failed=counts["failed"])
 
@@ -417,7 +423,7 @@ def run(model: Any = None, *, days: int | None = None, seed: int | None = None,
     if outcome.status != "done":
         raise RuntimeError(f"the run failed: {outcome.error}\n{outcome.traceback}")
     assert outcome.results is not None
-    result = outcome.results[0]
+    result = to_run_result(*outcome.results[0])
     if out is not None:
         result.save(out, overwrite=overwrite)
     return result

@@ -8,6 +8,8 @@ Layout of an experiment folder::
     runs/<run_id>/           one finished run: model.parquet, neighborhoods.parquet,
                              events.parquet and manifest.json (written last)
     failures/<run_id>.json   a run that raised: its error and traceback
+    timings.jsonl            one line per task as it finished: worker, seconds to
+                             build, run and write
 
 A run is finished when its ``manifest.json`` exists (files are written atomically
 and the manifest last), so an interrupted experiment leaves only complete runs.
@@ -34,6 +36,7 @@ __all__ = ["EXPERIMENT_MANIFEST", "SweepResult", "load_experiment"]
 EXPERIMENT_MANIFEST = "experiment.json"
 RUNS = "runs"
 FAILURES = "failures"
+TIMINGS = "timings.jsonl"
 _FILES = {"model": MODEL_FILE, "neighborhoods": NEIGHBORHOOD_FILE, "events": EVENT_FILE}
 _ID_COLUMNS = ("run_id", "label", "point", "replicate", "seed")
 
@@ -174,6 +177,20 @@ class SweepResult:
                 for r in self.failed_ids()]
         columns = ["run_id", "seed", "parameters", "error", "traceback"]
         return pd.DataFrame(rows, columns=columns) if not rows else pd.DataFrame(rows)
+
+    def timings(self) -> pd.DataFrame:
+        """Seconds each task spent building, running and writing, and where it ran.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per finished or failed task, in the order they finished.
+        """
+        file = self.path / TIMINGS
+        if not file.exists():
+            return pd.DataFrame(columns=["run_ids", "status", "worker", "build", "run",
+                                         "write", "total"])
+        return pd.read_json(file, lines=True)
 
     # ------------------------------------------------------------------ reading
     def files(self, kind: str = "model") -> list[Path]:

@@ -20,18 +20,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from waste_harmony.experiments.plan import Task
-from waste_harmony.results import RunResult
+from waste_harmony.results import (
+    EVENT_FILE,
+    MANIFEST,
+    MODEL_FILE,
+    NEIGHBORHOOD_FILE,
+    RunResult,
+    write_atomic,
+)
 
-__all__ = ["ID_COLUMNS", "Outcome", "apply_intervention", "execute", "tidy_result"]
+__all__ = ["ID_COLUMNS", "Outcome", "apply_intervention", "execute", "tidy_result",
+           "tidy_tables", "to_run_result", "write_run"]
 
 #: Columns identifying a run in every tidy frame (before the parameter columns).
 ID_COLUMNS = ("run_id", "label", "point", "replicate", "seed")
 
-_DTYPES = {"int": "Int64", "float": "float64", "bool": "boolean", "str": "string",
-           "json": "string"}
+_FILES = {"model": MODEL_FILE, "neighborhoods": NEIGHBORHOOD_FILE, "events": EVENT_FILE}
 
 
 @dataclass
@@ -50,8 +56,8 @@ class Outcome:
         ``"ExceptionType: message"`` of a failed run.
     traceback : str or None
         Its formatted traceback.
-    results : list of RunResult or None
-        The results, when the task had no folder to write to.
+    results : list of (tables, manifest) or None
+        The results (:func:`tidy_tables`), when the task had no folder to write to.
     worker : str
         ``host:pid`` of the worker process.
     """
@@ -61,7 +67,7 @@ class Outcome:
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     traceback: str | None = None
-    results: list[RunResult] | None = None
+    results: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
     worker: str = ""
 
 
@@ -126,16 +132,17 @@ def execute(task: Task) -> Outcome:
             models = [model, variant]
         ran = time.perf_counter()
         seconds.update(build=built - start, run=ran - built)
-        results = [tidy_result(m, task, i, wall_time_s=ran - start)
-                   for i, m in enumerate(models)]
+        runs = [tidy_tables(m, task, i, wall_time_s=ran - start)
+                for i, m in enumerate(models)]
+        for _, manifest in runs:
+            manifest["worker"] = worker
+            manifest["seconds"] = dict(seconds)
         if task.folder is not None:
-            for run_id, result in zip(task.run_ids, results, strict=True):
-                result.manifest["seconds"] = seconds
-                result.manifest["worker"] = worker
-                result.save(Path(task.folder) / run_id, overwrite=True)
+            for run_id, (tables, manifest) in zip(task.run_ids, runs, strict=True):
+                write_run(Path(task.folder) / run_id, tables, manifest)
             results_out = None
         else:
-            results_out = results
+            results_out = runs
         done = time.perf_counter()
         seconds.update(write=done - ran, total=done - start)
         return Outcome(task.run_ids, "done", seconds, results=results_out, worker=worker)
@@ -153,14 +160,30 @@ def _json_default(value: Any) -> Any:
     return repr(value)
 
 
+def _arrow_type(kind: str) -> Any:
+    import pyarrow as pa
+
+    return {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
+            "str": pa.string(), "json": pa.string()}[kind]
+
+
 def _constant(value: Any, kind: str, n: int) -> Any:
-    if kind == "json" and value is not None:
+    import pyarrow as pa
+
+    kind_type = _arrow_type(kind)
+    if value is None:
+        return pa.nulls(n, kind_type)
+    if kind == "json":
         value = json.dumps(value, default=_json_default, sort_keys=True)
-    return pd.array([value] * n, dtype=_DTYPES[kind])
+    elif hasattr(value, "item"):
+        value = value.item()
+    if kind == "float":
+        value = float(value)
+    return pa.repeat(pa.scalar(value, type=kind_type), n)
 
 
-def id_frame(task: Task, index: int, n: int) -> dict[str, Any]:
-    """The identifying columns of run ``index`` of a task, each ``n`` long.
+def id_columns(task: Task, index: int, n: int) -> dict[str, Any]:
+    """The identifying columns of run ``index`` of a task, each ``n`` long (Arrow arrays).
 
     Parameters
     ----------
@@ -177,20 +200,182 @@ def id_frame(task: Task, index: int, n: int) -> dict[str, Any]:
         Column name → array: ``run_id``, ``label`` (if labelled), ``point``,
         ``replicate``, ``seed``, then one column per swept parameter.
     """
-    columns: dict[str, Any] = {"run_id": pd.array([task.run_ids[index]] * n, dtype="string")}
+    import pyarrow as pa
+
+    columns: dict[str, Any] = {"run_id": pa.repeat(pa.scalar(task.run_ids[index]), n)}
     if task.labels:
-        columns["label"] = pd.array([task.labels[index]] * n, dtype="string")
-    columns["point"] = np.full(n, task.point, dtype=np.int64)
-    columns["replicate"] = np.full(n, task.replicate, dtype=np.int64)
-    columns["seed"] = np.full(n, task.seed, dtype=np.int64)
+        columns["label"] = pa.repeat(pa.scalar(task.labels[index]), n)
+    columns["point"] = pa.array(np.full(n, task.point, dtype=np.int64))
+    columns["replicate"] = pa.array(np.full(n, task.replicate, dtype=np.int64))
+    columns["seed"] = pa.array(np.full(n, task.seed, dtype=np.int64))
     for name, kind in task.columns.items():
         columns[name] = _constant(task.parameters.get(name), kind, n)
     return columns
 
 
+def run_manifest(model: Any, *, wall_time_s: float | None,
+                 extra: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of a run, with the keys of :meth:`RunResult.from_model`.
+
+    Built here without materialising the model's frames (the worker writes Arrow
+    tables directly); ``tests/test_experiments.py`` checks the keys stay in step.
+
+    Parameters
+    ----------
+    model : CityModel
+        A model that has run.
+    wall_time_s : float or None
+        Seconds the run took.
+    extra : dict
+        More entries.
+
+    Returns
+    -------
+    dict
+        The manifest.
+    """
+    from waste_harmony.results import _json_safe, city_fingerprint, versions
+
+    return {
+        "seed": _json_safe(model.seed),
+        "n_citizens": model.n_citizens,
+        "days": model.day,
+        "parameters": _json_safe(model.params.to_dict()),
+        "scenarios": [{"name": s.name, "parameters": _json_safe(s.parameters())}
+                      for s in model.scenarios],
+        "citizen_class": f"{model.citizen_class.__module__}.{model.citizen_class.__qualname__}",
+        "city": city_fingerprint(model),
+        "versions": versions(),
+        "wall_time_s": wall_time_s,
+        **extra,
+    }
+
+
+def tidy_tables(model: Any, task: Task, index: int = 0, *,
+                wall_time_s: float | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A model's results as tidy Arrow tables: id and parameter columns, ``day``, variables.
+
+    Parameters
+    ----------
+    model : CityModel
+        A model that has run.
+    task : Task
+        The task it belongs to.
+    index : int
+        Which of the task's runs it is.
+    wall_time_s : float, optional
+        Seconds it took.
+
+    Returns
+    -------
+    (dict, dict)
+        Tables ``"model"`` (one row per day), ``"neighborhoods"`` (one row per day and
+        node; absent if not recorded) and ``"events"`` (details as a JSON string);
+        and the manifest (run id, point, replicate, label, swept parameters, seed,
+        all parameters, scenarios, city, versions).
+    """
+    import pyarrow as pa
+
+    extra = {"run_id": task.run_ids[index], "point": task.point, "replicate": task.replicate,
+             "label": task.labels[index] if task.labels else None,
+             "swept": task.parameters, "days_planned": task.days, **task.extra}
+    if task.branch is not None:
+        extra["branch_day"] = task.branch.at_day
+    manifest = run_manifest(model, wall_time_s=wall_time_s, extra=extra)
+
+    series = model.datacollector.model_vars
+    n = len(next(iter(series.values()))) if series else 0
+    columns = id_columns(task, index, n)
+    columns["day"] = pa.array(np.arange(1, n + 1, dtype=np.int64))
+    for name, values in series.items():
+        if values and isinstance(values[0], str):
+            columns[name] = pa.array(values, type=pa.string())
+        else:
+            columns[name] = pa.array(np.asarray(values, dtype=np.float64))
+    tables = {"model": pa.table(columns)}
+
+    recorder = model.neighborhood_recorder
+    if recorder is not None:
+        days, m = recorder.n_days, recorder.n_nodes
+        rows = days * m
+        columns = id_columns(task, index, rows)
+        columns["day"] = pa.array(np.repeat(recorder.days, m))
+        positions = pa.array(np.tile(np.arange(m, dtype=np.int32), days))
+        columns["node"] = pa.array([str(v) for v in model.node_ids]).take(positions)
+        columns["zone"] = pa.array([str(z) for z in model.neighborhoods.zone]).take(positions)
+        for name in recorder.variables:
+            columns[name] = pa.array(recorder.array(name).reshape(-1))
+        tables["neighborhoods"] = pa.table(columns)
+
+    log = model.event_log
+    columns = id_columns(task, index, len(log))
+    columns["day"] = pa.array(np.array([e.day for e in log], dtype=np.int64))
+    columns["kind"] = pa.array([e.kind for e in log], type=pa.string())
+    columns["node"] = pa.array([None if e.node is None else str(e.node) for e in log],
+                               type=pa.string())
+    columns["details"] = pa.array([json.dumps(e.details, default=_json_default, sort_keys=True)
+                                   for e in log], type=pa.string())
+    tables["events"] = pa.table(columns)
+    return tables, manifest
+
+
+def write_run(folder: Path, tables: dict[str, Any], manifest: dict[str, Any]) -> Path:
+    """Write a run's tables and manifest atomically, in :meth:`RunResult.save`'s layout.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The run's folder.
+    tables : dict
+        From :func:`tidy_tables`.
+    manifest : dict
+        Written last: a folder with a manifest is complete.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+    """
+    import pyarrow.parquet as pq
+
+    from waste_harmony.results import _json_safe
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MANIFEST).unlink(missing_ok=True)
+    for kind, table in tables.items():
+        strings = [f.name for f in table.schema if f.type == "string"]
+        write_atomic(folder / _FILES[kind],
+                     lambda p, t=table, d=strings: pq.write_table(
+                         t, p, compression="snappy", use_dictionary=d))
+    text = json.dumps(_json_safe(manifest), indent=2, sort_keys=True)
+    write_atomic(folder / MANIFEST, lambda p: p.write_text(text + "\n"))
+    return folder
+
+
+def to_run_result(tables: dict[str, Any], manifest: dict[str, Any]) -> RunResult:
+    """Tables from :func:`tidy_tables` as a :class:`RunResult` of pandas frames.
+
+    Parameters
+    ----------
+    tables : dict
+        The tables.
+    manifest : dict
+        The manifest.
+
+    Returns
+    -------
+    RunResult
+        The run.
+    """
+    hoods = tables.get("neighborhoods")
+    return RunResult(tables["model"].to_pandas(),
+                     None if hoods is None else hoods.to_pandas(),
+                     tables["events"].to_pandas(), manifest)
+
+
 def tidy_result(model: Any, task: Task, index: int = 0, *,
                 wall_time_s: float | None = None) -> RunResult:
-    """A model's results as tidy frames: id and parameter columns, ``day``, variables.
+    """A model's results as a :class:`RunResult` of tidy pandas frames.
 
     Parameters
     ----------
@@ -206,42 +391,6 @@ def tidy_result(model: Any, task: Task, index: int = 0, *,
     Returns
     -------
     RunResult
-        ``model_frame``: one row per day; ``neighborhood_frame``: one row per (day,
-        node); ``events``: one row per event with its details as a JSON string; the
-        manifest carries the run id, point, replicate, label and swept parameters.
+        See :func:`tidy_tables`.
     """
-    run_id = task.run_ids[index]
-    extra = {"run_id": run_id, "point": task.point, "replicate": task.replicate,
-             "label": task.labels[index] if task.labels else None,
-             "swept": task.parameters, "days_planned": task.days, **task.extra}
-    if task.branch is not None:
-        extra["branch_day"] = task.branch.at_day
-    base = RunResult.from_model(model, wall_time_s=wall_time_s, extra=extra)
-
-    series = base.model_frame.reset_index()
-    for name in series.columns:
-        column = series[name]
-        if name != "day" and pd.api.types.is_numeric_dtype(column) \
-                and not pd.api.types.is_bool_dtype(column):
-            series[name] = column.astype("float64")
-    series["day"] = series["day"].astype("int64")
-    model_frame = pd.concat([pd.DataFrame(id_frame(task, index, len(series))), series], axis=1)
-
-    hoods = None
-    if base.neighborhood_frame is not None:
-        frame = base.neighborhood_frame
-        frame["day"] = frame["day"].astype("int64")
-        hoods = pd.concat([pd.DataFrame(id_frame(task, index, len(frame))),
-                           frame.reset_index(drop=True)], axis=1)
-
-    log = model.event_log
-    events = pd.DataFrame({
-        "day": np.array([e.day for e in log], dtype=np.int64),
-        "kind": pd.array([e.kind for e in log], dtype="string"),
-        "node": pd.array([None if e.node is None else str(e.node) for e in log],
-                         dtype="string"),
-        "details": pd.array([json.dumps(e.details, default=_json_default, sort_keys=True)
-                             for e in log], dtype="string"),
-    })
-    events = pd.concat([pd.DataFrame(id_frame(task, index, len(events))), events], axis=1)
-    return RunResult(model_frame, hoods, events, base.manifest)
+    return to_run_result(*tidy_tables(model, task, index, wall_time_s=wall_time_s))
