@@ -269,3 +269,21 @@ def test_client_side_writing_gives_the_same_files(tmp_path):
         pd.testing.assert_frame_equal(got, want)
     timings = client.timings()
     assert len(timings) == 2 and (timings["run"] > 0).all()
+
+
+def test_scenario_instances_serve_every_run_of_a_serial_ensemble():
+    pulse = helpers.Pulse(day=3, start_day=2, every=2)
+    result = ex.ensemble(seeds=3, days=6, root_seed=1, executor="serial", progress=False,
+                         city=helpers.square_city(), n_citizens=100, scenarios=[pulse])
+    assert result.n_finished == 3 and result.n_failed == 0
+    assert getattr(pulse, "_model", None) is None  # the caller's instance stays unused
+    events = result.to_pandas("events")
+    assert events.groupby("run_id")["kind"].apply(lambda k: (k == "pulse").sum()).eq(3).all()
+
+
+def test_importing_the_package_does_not_import_dask_or_salib():
+    code = ("import sys, waste_harmony, waste_harmony.experiments; "
+            "print(any(m.split('.')[0] in ('dask', 'distributed', 'SALib') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"

@@ -99,6 +99,21 @@ def apply_intervention(model: Any, intervention: Any) -> None:
                         f"scenario, got {intervention!r}")
 
 
+def _fresh(value: Any) -> Any:
+    """Copy scenario instances, which can be installed in one model only."""
+    import copy
+
+    from waste_harmony.scenarios import Scenario
+
+    if isinstance(value, Scenario):
+        return copy.deepcopy(value)
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_fresh(v) for v in value)
+    return value
+
+
 def execute(task: Task) -> Outcome:
     """Build, run, tidy and write the run(s) of one task.
 
@@ -117,7 +132,7 @@ def execute(task: Task) -> Outcome:
     start = time.perf_counter()
     seconds: dict[str, float] = {}
     try:
-        model = task.factory(rng=task.seed, **task.kwargs())
+        model = task.factory(rng=task.seed, **_fresh(task.kwargs()))
         built = time.perf_counter()
         if task.branch is None:
             model.run_for(task.days)
