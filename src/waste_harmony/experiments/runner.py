@@ -111,8 +111,7 @@ def _open_pool(executor: Any, workers: int | None, n_tasks: int) -> _Pool:
     if _is_dask(executor) and hasattr(executor, "get_executor"):  # a distributed.Client
         threads = sum(executor.nthreads().values()) or 1
         return _Pool(executor.get_executor(pure=False), False, 2 * threads, "dask",
-                     f"dask ({executor.scheduler.address if executor.scheduler else '?'}, "
-                     f"{threads} threads)")
+                     f"dask ({threads} threads)")
     if isinstance(executor, Executor):
         if _is_dask(executor):
             client = getattr(executor, "_client", None)
@@ -201,15 +200,18 @@ def _record_failure(folder: Path, task: Task, outcome: Outcome) -> None:
         write_atomic(folder / FAILURES / f"{run_id}.json", lambda p, t=text: p.write_text(t))
 
 
-def execute_tasks(tasks: Sequence[Task], *, folder: Path, executor: Any = None,
+def execute_tasks(tasks: Iterable[Task], *, n_tasks: int, folder: Path, executor: Any = None,
                   workers: int | None = None, progress: bool = True, desc: str = "runs",
                   total: int | None = None, initial: int = 0) -> dict[str, int]:
     """Run tasks on an executor, writing each result as it arrives.
 
     Parameters
     ----------
-    tasks : sequence of Task
-        The work (already filtered for resuming).
+    tasks : iterable of Task
+        The work (already filtered for resuming); consumed lazily, a few tasks ahead
+        of the workers.
+    n_tasks : int
+        How many tasks ``tasks`` yields (sizes the default pool).
     folder : pathlib.Path
         Experiment folder (results go to ``runs/``, failures to ``failures/``).
     executor, workers
@@ -235,11 +237,10 @@ def execute_tasks(tasks: Sequence[Task], *, folder: Path, executor: Any = None,
     from tqdm.auto import tqdm
 
     counts = {"finished": 0, "failed": 0}
-    n_runs = sum(len(t.run_ids) for t in tasks)
-    if not tasks:
+    if n_tasks == 0:
         return counts
-    pool = _open_pool(executor, workers, len(tasks))
-    bar = tqdm(total=total if total is not None else n_runs, initial=initial, desc=desc,
+    pool = _open_pool(executor, workers, n_tasks)
+    bar = tqdm(total=total if total is not None else n_tasks, initial=initial, desc=desc,
                unit="run", disable=not progress, dynamic_ncols=True)
     bar.set_postfix(failed=0)
     pending: dict[Future, Task] = {}
@@ -334,8 +335,8 @@ def _experiment(kind: str, model: Any, *, points: Sequence[Mapping[str, Any]],
     task_extra = {"experiment": kind, "fingerprint": finger}
     target = None if write_on == "client" else str(folder / RUNS)
     nonce = uuid.uuid4().hex
-    tasks: list[Task] = []
-    for r in plan:
+
+    def make_task(r: dict[str, Any]) -> Task:
         if branch is not None:
             run_ids: tuple[str, ...] = (f"baseline-r{r['replicate']:04d}",
                                         f"variant-r{r['replicate']:04d}")
@@ -345,16 +346,20 @@ def _experiment(kind: str, model: Any, *, points: Sequence[Mapping[str, Any]],
             task_labels = (labels[r["point"]],)
         else:
             run_ids, task_labels = (r["run_id"],), ()
-        tasks.append(Task(run_ids=run_ids, point=r["point"], replicate=r["replicate"],
-                          seed=r["seed"], parameters=r["parameters"], factory=factory,
-                          fixed=fixed, days=days, labels=task_labels, columns=columns,
-                          folder=target, branch=branch, extra=task_extra,
-                          nonce=f"{nonce}-{r['run_id']}"))
+        return Task(run_ids=run_ids, point=r["point"], replicate=r["replicate"],
+                    seed=r["seed"], parameters=r["parameters"], factory=factory,
+                    fixed=fixed, days=days, labels=task_labels, columns=columns,
+                    folder=target, branch=branch, extra=task_extra,
+                    nonce=f"{nonce}-{r['run_id']}")
+
     if executor is None or isinstance(executor, ProcessPoolExecutor):
-        check_sendable(tasks[0])  # before anything runs: explain what cannot be sent
-    todo = [t for t in tasks
-            if not all((folder / RUNS / i / MANIFEST).exists() for i in t.run_ids)]
-    skipped = len(runs) - sum(len(t.run_ids) for t in todo)
+        check_sendable(make_task(plan[0]))  # before anything runs: explain what cannot be sent
+    runs_folder = folder / RUNS
+    finished = {p.name for p in runs_folder.iterdir() if (p / MANIFEST).exists()}
+    todo = [i for i, r in enumerate(plan)
+            if not all(run_id in finished for run_id in make_task(r).run_ids)]
+    skipped = len(runs) - sum(2 if branch is not None else 1 for _ in todo)
+    lazy_tasks = (make_task(plan[i]) for i in todo)
     pool_name = executor if isinstance(executor, str) else (
         "process pool" if executor is None else type(executor).__name__)
     manifest.update(status="running", updated=_now(), executor=pool_name,
@@ -362,8 +367,9 @@ def _experiment(kind: str, model: Any, *, points: Sequence[Mapping[str, Any]],
     _write_manifest(folder, manifest)
     status = "interrupted"
     try:
-        execute_tasks(todo, folder=folder, executor=executor, workers=workers,
-                      progress=progress, desc=kind, total=len(runs), initial=skipped)
+        execute_tasks(lazy_tasks, n_tasks=len(todo), folder=folder, executor=executor,
+                      workers=workers, progress=progress, desc=kind, total=len(runs),
+                      initial=skipped)
         status = "complete"
     finally:
         result = SweepResult(folder, manifest=manifest)
