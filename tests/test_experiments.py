@@ -287,3 +287,10 @@ def test_importing_the_package_does_not_import_dask_or_salib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+def test_progress_bar_counts_runs_and_failures(tmp_path, capsys):
+    ex.sweep(helpers.failing_model, parameters=[{"fail": True}, {"fail": False}], days=2,
+             root_seed=1, executor="serial", out=tmp_path / "bar", progress=True)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "failed=1" in err
