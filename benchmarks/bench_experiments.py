@@ -7,7 +7,9 @@ Measures, on an ensemble of year-long runs of a 10^4-citizen city:
 2. per-run overhead: everything a worker does that is not building and running
    the model (process start and imports, task transfer, tidying and writing
    Parquet, idling at the end), per run, as a share of a run's own time:
-   ``(workers x wall - sum(build + run)) / runs / mean(build + run)``;
+   ``(workers x wall - sum(build + run)) / runs / mean(build + run)``; and its
+   parts: start-up until each worker's first task (once per worker), the gap
+   between a worker's consecutive tasks, and tidying + writing per run;
 3. peak memory (max RSS) of the parent process for ensembles of 8, 32 and 128
    runs, each in a fresh interpreter.
 
@@ -38,6 +40,7 @@ def measure(name, executor, workers, args, folder):
     from waste_harmony import experiments as ex
 
     start = time.perf_counter()
+    start_epoch = time.time()
     result = ex.ensemble(seeds=args.runs, days=args.days, n_citizens=args.citizens,
                          root_seed=1, executor=executor, workers=workers,
                          out=folder / name, progress=False, record_neighborhoods=True)
@@ -48,9 +51,18 @@ def measure(name, executor, workers, args, folder):
     n_workers = 1 if executor == "serial" else args.workers
     overhead = (n_workers * wall - compute) / args.runs
     mean_run = compute / args.runs
+    # Break the overhead down: start-up until each worker's first task, gaps between
+    # a worker's consecutive tasks (transfer, scheduling), tidying + writing in the worker.
+    first = t.groupby("worker")["started_at"].min() - start_epoch
+    t = t.sort_values("started_at")
+    gaps = (t.groupby("worker")["started_at"].shift(-1) - t["finished_at"]).dropna()
     return {"executor": name, "wall_s": wall, "mean_run_s": mean_run,
             "write_s": float(t["write"].mean()), "overhead_per_run_s": overhead,
-            "overhead_pct": 100 * overhead / mean_run, "load_after": load()}
+            "overhead_pct": 100 * overhead / mean_run,
+            "startup_s": float(first.mean()), "gap_s": float(gaps.mean()) if len(gaps) else 0.0,
+            "steady_pct": 100 * (float(gaps.mean()) if len(gaps) else 0.0)
+            / mean_run + 100 * float(t["write"].mean()) / mean_run,
+            "load_after": load()}
 
 
 def memory_probe(n_runs: int) -> None:
@@ -96,13 +108,15 @@ def main() -> None:
                 rows.append(row)
     serial = rows[0]["wall_s"]
     print(f"\n{args.runs} runs x {args.days} days x {args.citizens} citizens")
-    print("| executor | wall (s) | speed-up | mean run (s) | write (s/run) "
-          "| overhead/run (s) | overhead (% of run) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| executor | wall (s) | speed-up | mean run (s) | overhead/run, all (s) "
+          "| overhead, all (% of run) | start-up until first task (s) | gap between tasks (s) "
+          "| tidy + write (s/run) | steady-state overhead (% of run) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['executor']} | {r['wall_s']:.1f} | {serial / r['wall_s']:.2f}x "
-              f"| {r['mean_run_s']:.2f} | {r['write_s']:.3f} | {r['overhead_per_run_s']:.3f} "
-              f"| {r['overhead_pct']:.1f} % |")
+              f"| {r['mean_run_s']:.2f} | {r['overhead_per_run_s']:.3f} "
+              f"| {r['overhead_pct']:.1f} % | {r['startup_s']:.2f} | {r['gap_s']:.3f} "
+              f"| {r['write_s']:.3f} | {r['steady_pct']:.1f} % |")
     for r in rows:
         if "cluster_startup_s" in r:
             print(f"Dask cluster start-up (not in wall): {r['cluster_startup_s']:.1f} s")

@@ -190,7 +190,8 @@ class SweepResult:
         if not file.exists():
             return pd.DataFrame(columns=["run_ids", "status", "worker", "build", "run",
                                          "write", "total"])
-        return pd.read_json(file, lines=True)
+        with file.open() as fh:
+            return pd.DataFrame([json.loads(line) for line in fh if line.strip()])
 
     # ------------------------------------------------------------------ reading
     def files(self, kind: str = "model") -> list[Path]:

@@ -51,7 +51,8 @@ class Outcome:
     status : str
         ``"done"`` or ``"failed"``.
     seconds : dict
-        ``build``, ``run``, ``write`` and ``total`` wall-clock seconds in the worker.
+        ``build``, ``run``, ``write`` (tidy and write files) and ``total`` seconds in
+        the worker, and the epoch times ``started_at`` and ``finished_at``.
     error : str or None
         ``"ExceptionType: message"`` of a failed run.
     traceback : str or None
@@ -129,6 +130,7 @@ def execute(task: Task) -> Outcome:
         ``"failed"`` with the error and traceback.
     """
     worker = f"{socket.gethostname()}:{os.getpid()}"
+    started_at = time.time()  # wall-clock epoch, to see gaps between a worker's tasks
     start = time.perf_counter()
     seconds: dict[str, float] = {}
     try:
@@ -159,7 +161,8 @@ def execute(task: Task) -> Outcome:
         else:
             results_out = runs
         done = time.perf_counter()
-        seconds.update(write=done - ran, total=done - start)
+        seconds.update(write=done - ran, total=done - start, started_at=started_at,
+                       finished_at=time.time())
         return Outcome(task.run_ids, "done", seconds, results=results_out, worker=worker)
     except Exception as exc:
         seconds["total"] = time.perf_counter() - start
