@@ -1,0 +1,313 @@
+"""Paired comparisons: what a change does, with confidence intervals.
+
+Two designs:
+
+* **Common random numbers** (default): the baseline and the variant are run
+  with the same seeds, replicate by replicate, so both face the same random
+  draws as far as their dynamics allow; the difference is estimated from the
+  per-replicate differences (a paired t interval), which is usually far
+  narrower than comparing independent runs (Law 2015, §11.2).
+* **Branching**: each replicate runs one model to ``at_day``, copies it
+  (:meth:`~waste_harmony.CityModel.copy`) and applies the intervention to the
+  copy only. Both branches share their whole history up to the intervention,
+  including the state of the random generator, so the difference is the
+  intervention's alone.
+
+References
+----------
+Law, A. M. (2015). *Simulation Modeling and Analysis*, 5th ed., McGraw-Hill,
+§11.2 (common random numbers) and §10.2 (paired-t and Welch confidence intervals).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from waste_harmony.experiments.plan import Branch
+from waste_harmony.experiments.runner import _experiment
+from waste_harmony.experiments.store import SweepResult
+
+__all__ = ["Comparison", "compare", "difference_interval"]
+
+
+def difference_interval(baseline: np.ndarray, variant: np.ndarray, *, paired: bool,
+                        confidence: float = 0.95) -> dict[str, Any]:
+    """Mean difference ``variant - baseline`` with a t confidence interval.
+
+    Parameters
+    ----------
+    baseline, variant : array
+        One value per replicate (aligned by replicate when ``paired``); 2-D arrays
+        hold one group per row (e.g. one day per row) and give one result per row.
+        NaN marks a missing run.
+    paired : bool
+        Paired-t interval on per-replicate differences (common random numbers,
+        branching), or Welch's interval for independent samples.
+    confidence : float
+        Confidence level.
+
+    Returns
+    -------
+    dict
+        ``difference``, ``ci_low``, ``ci_high``, ``se``, ``n`` (floats, or arrays for
+        2-D input).
+
+    Examples
+    --------
+    >>> r = difference_interval(np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.4, 3.6]),
+    ...                         paired=True)
+    >>> round(r["difference"], 3), r["ci_low"] < 0.5 < r["ci_high"]
+    (0.5, True)
+    """
+    from scipy import stats
+
+    b = np.asarray(baseline, dtype=float)
+    v = np.asarray(variant, dtype=float)
+    scalar = b.ndim == 1
+    b, v = np.atleast_2d(b), np.atleast_2d(v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if paired:
+            d = v - b
+            n = np.sum(~np.isnan(d), axis=1)
+            mean = np.nanmean(d, axis=1) if d.shape[1] else np.full(len(d), np.nan)
+            se = np.where(n > 1, np.nanstd(d, axis=1, ddof=1) / np.sqrt(n), np.nan)
+            df = n - 1.0
+        else:
+            nb = np.sum(~np.isnan(b), axis=1)
+            nv = np.sum(~np.isnan(v), axis=1)
+            n = np.minimum(nb, nv)
+            mean = np.nanmean(v, axis=1) - np.nanmean(b, axis=1)
+            vb = np.where(nb > 1, np.nanvar(b, axis=1, ddof=1), np.nan) / nb
+            vv = np.where(nv > 1, np.nanvar(v, axis=1, ddof=1), np.nan) / nv
+            se = np.sqrt(vb + vv)
+            df = (vb + vv) ** 2 / (vb**2 / (nb - 1) + vv**2 / (nv - 1))  # Welch-Satterthwaite
+            df = np.where(np.isfinite(df), df, np.maximum(n - 1.0, 1.0))
+        half = np.where(se == 0, 0.0, stats.t.ppf(0.5 + confidence / 2, np.maximum(df, 1))
+                        * se)
+        half = np.where(n > 1, half, np.nan)
+    out = {"difference": mean, "ci_low": mean - half, "ci_high": mean + half, "se": se,
+           "n": n}
+    if scalar:
+        return {k: (int(val[0]) if k == "n" else float(val[0])) for k, val in out.items()}
+    return out
+
+
+@dataclass
+class Comparison:
+    """The outcome of :func:`compare`.
+
+    Attributes
+    ----------
+    result : SweepResult
+        The runs (labels ``"baseline"`` and ``"variant"``).
+    variables : list of str
+        Variables compared.
+    paired : bool
+        Whether differences are paired by replicate (common random numbers or
+        branching) or independent (Welch).
+    confidence : float
+        Confidence level of the intervals.
+    differences : pandas.DataFrame
+        One row per (variable, day): ``baseline_mean``, ``variant_mean``,
+        ``difference``, ``ci_low``, ``ci_high``, ``se``, ``n``.
+    """
+
+    result: SweepResult
+    variables: list[str]
+    paired: bool
+    confidence: float
+    differences: pd.DataFrame
+
+    def summary(self, *, from_day: int | None = None) -> pd.DataFrame:
+        """Per variable, the difference of the runs' time-averages, with its interval.
+
+        Parameters
+        ----------
+        from_day : int, optional
+            Average over days ``>= from_day`` only (e.g. after an intervention).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per variable: ``baseline_mean``, ``variant_mean``,
+            ``difference``, ``ci_low``, ``ci_high``, ``se``, ``n``.
+        """
+        frame = self.result.load(self.variables)
+        if from_day is not None:
+            frame = frame[frame["day"] >= from_day]
+        means = frame.groupby(["label", "replicate"])[self.variables].mean()
+        rows = []
+        for variable in self.variables:
+            table = means[variable].unstack("label")
+            row = difference_interval(table.get("baseline", pd.Series(dtype=float)).to_numpy(),
+                                      table.get("variant", pd.Series(dtype=float)).to_numpy(),
+                                      paired=self.paired, confidence=self.confidence)
+            rows.append({"variable": variable,
+                         "baseline_mean": float(table["baseline"].mean()),
+                         "variant_mean": float(table["variant"].mean()), **row})
+        return pd.DataFrame(rows)
+
+    def plot(self, variable: str, *, ax: Any = None) -> Any:
+        """Plot the mean difference of one variable over time with its interval.
+
+        Parameters
+        ----------
+        variable : str
+            A compared variable.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes.
+        """
+        import matplotlib.pyplot as plt
+
+        rows = self.differences[self.differences["variable"] == variable]
+        if rows.empty:
+            raise KeyError(f"{variable!r} was not compared; compared: {self.variables}")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 3.5))
+        ax.fill_between(rows["day"], rows["ci_low"], rows["ci_high"], alpha=0.3,
+                        label=f"{self.confidence:.0%} CI")
+        ax.plot(rows["day"], rows["difference"], label="variant − baseline")
+        ax.axhline(0.0, color="grey", lw=0.8)
+        branch = self.result.manifest.get("branch")
+        if branch:
+            ax.axvline(branch["at_day"], color="k", ls=":", label="intervention")
+        ax.set_xlabel("day")
+        ax.set_ylabel(f"Δ {variable}")
+        ax.legend(loc="best", fontsize="small")
+        return ax
+
+
+def _numeric_variables(result: SweepResult) -> list[str]:
+    import pyarrow as pa
+
+    schema = result.dataset("model").schema
+    skip = {"run_id", "label", "point", "replicate", "seed", "day", *result.parameter_names}
+    return [f.name for f in schema if f.name not in skip
+            and (pa.types.is_floating(f.type) or pa.types.is_integer(f.type))]
+
+
+def compare(baseline: Mapping[str, Any] | None = None,
+            variant: Mapping[str, Any] | None = None, *, model: Any = None,
+            seeds: int | Sequence[int] = 20, days: int | None = None,
+            root_seed: int | None = None, variables: Sequence[str] | None = None,
+            common_random_numbers: bool = True, intervention: Any = None,
+            at_day: int | None = None, confidence: float = 0.95,
+            out: str | os.PathLike[str] | None = None, executor: Any = None,
+            workers: int | None = None, resume: bool = False, overwrite: bool = False,
+            progress: bool = True, write_on: str = "workers", **kwargs: Any) -> Comparison:
+    """Compare a variant with a baseline over paired replicates.
+
+    Parameters
+    ----------
+    baseline : mapping, optional
+        Model keyword arguments of the baseline (on top of ``**kwargs``).
+    variant : mapping, optional
+        Model keyword arguments of the variant (on top of ``**kwargs``). Omit it when
+        branching.
+    model : class, callable or RunConfig, optional
+        What to build (see :func:`~waste_harmony.experiments.run`).
+    seeds : int or list of int
+        Replicates.
+    days : int
+        Days per run.
+    root_seed : int, optional
+        Root of the seeds.
+    variables : list of str, optional
+        Model-level variables to compare (default: every numeric one).
+    common_random_numbers : bool
+        Run baseline and variant with the same seeds and pair them (default), or
+        give the variant independent seeds (Welch's interval). Ignored when
+        branching, which is always paired.
+    intervention : callable or Scenario, optional
+        Branching mode: ``intervention(model)`` (an importable function) or a scenario
+        installed in the variant branch after ``at_day``.
+    at_day : int, optional
+        Branching mode: the last day the branches share.
+    confidence : float
+        Confidence level of the intervals.
+    out, executor, workers, resume, overwrite, progress, write_on
+        As in :func:`~waste_harmony.experiments.ensemble`.
+    **kwargs
+        Model keyword arguments shared by both.
+
+    Returns
+    -------
+    Comparison
+        Differences per variable and day with confidence intervals, a summary and
+        a plot.
+
+    Examples
+    --------
+    >>> from waste_harmony import experiments
+    >>> c = experiments.compare({}, {"waste_per_capita_kg": 1.0}, seeds=3, days=5,
+    ...                         n_citizens=200, root_seed=1, variables=["waste_generated_kg"],
+    ...                         executor="serial", progress=False)
+    >>> row = c.summary().iloc[0]
+    >>> bool(row["ci_low"] > 0), int(row["n"])
+    (True, 3)
+    """
+    base = dict(baseline or {})
+    branching = intervention is not None or at_day is not None
+    if branching:
+        if variant is not None:
+            raise TypeError("branching compares one model with itself after an intervention: "
+                            "give baseline and intervention/at_day, not a variant")
+        if intervention is None or at_day is None:
+            raise TypeError("branching needs both intervention= and at_day=")
+        if isinstance(at_day, bool) or not isinstance(at_day, int):
+            raise TypeError(f"at_day must be an integer day, got {at_day!r}")
+        points: list[dict[str, Any]] = [base]
+        labels = None
+        branch = Branch(at_day, intervention)
+        paired = True
+    else:
+        if variant is None:
+            raise TypeError("give a variant (model keyword arguments), or intervention= and "
+                            "at_day= for a branching comparison")
+        points = [base, dict(variant)]
+        labels = ["baseline", "variant"]
+        branch = None
+        paired = common_random_numbers
+    result = _experiment("compare", model, points=points, labels=labels, seeds=seeds,
+                         days=days, root_seed=root_seed,
+                         common_random_numbers=common_random_numbers or branching,
+                         branch=branch, fixed=kwargs, out=out, executor=executor,
+                         workers=workers, resume=resume, overwrite=overwrite,
+                         progress=progress, write_on=write_on,
+                         extra_manifest={"paired": paired})
+    chosen = list(variables) if variables is not None else _numeric_variables(result)
+    frame = result.load(chosen)
+    replicates = sorted(frame["replicate"].unique())
+    parts = []
+    for variable in chosen:
+        table = frame.pivot_table(index="day", columns=["label", "replicate"],
+                                  values=variable, dropna=False)
+        labels = set(table.columns.get_level_values(0))
+
+        def side(label: str, table: pd.DataFrame = table, labels: set = labels) -> np.ndarray:
+            if label not in labels:
+                return np.full((len(table), len(replicates)), np.nan)
+            return table[label].reindex(columns=replicates).to_numpy(dtype=float)
+
+        b, v = side("baseline"), side("variant")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (failed runs)
+            stats_rows = difference_interval(b, v, paired=paired, confidence=confidence)
+            parts.append(pd.DataFrame({
+                "variable": variable, "day": table.index.to_numpy(dtype=np.int64),
+                "baseline_mean": np.nanmean(b, axis=1), "variant_mean": np.nanmean(v, axis=1),
+                **stats_rows}))
+    differences = pd.concat(parts, ignore_index=True)
+    return Comparison(result, chosen, paired, confidence, differences)

@@ -1,0 +1,484 @@
+"""Planning an experiment: seeds, parameter points, model factories and tasks.
+
+A *plan* is the list of runs an experiment will make, fixed before anything runs:
+each run has an id, a parameter point, a replicate number and a seed. Seeds come
+from one root seed through :meth:`numpy.random.SeedSequence.spawn`, so a run's
+result depends only on the plan, never on which worker ran it or in what order.
+
+Workers receive small, picklable :class:`Task` objects (a model factory, keyword
+arguments and a seed) and build the model themselves; models are never sent
+between processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import pickle
+import sys
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ConfigFactory", "Task", "grid", "latin_hypercube", "make_plan", "plan_seeds",
+           "resolve_factory", "root_entropy"]
+
+
+def root_entropy(root_seed: int | None) -> int:
+    """The root seed to record: ``root_seed`` itself, or fresh OS entropy if ``None``.
+
+    Parameters
+    ----------
+    root_seed : int or None
+        A non-negative integer, or ``None`` for fresh entropy (recorded in the
+        manifest, so the experiment can still be repeated).
+
+    Returns
+    -------
+    int
+        The root seed.
+    """
+    if root_seed is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(root_seed, bool) or not isinstance(root_seed, int | np.integer) \
+            or root_seed < 0:
+        raise ValueError(f"root_seed must be a non-negative integer, got {root_seed!r}")
+    return int(root_seed)
+
+
+def _seed_int(sequence: np.random.SeedSequence) -> int:
+    hi, lo = sequence.generate_state(2, dtype=np.uint32).tolist()
+    return ((hi << 32) | lo) >> 1  # 63 bits: fits a signed 64-bit Parquet column
+
+
+def plan_seeds(root_seed: int, n: int) -> list[int]:
+    """``n`` independent integer seeds spawned from one root seed.
+
+    Parameters
+    ----------
+    root_seed : int
+        Root of the :class:`numpy.random.SeedSequence`.
+    n : int
+        Number of seeds.
+
+    Returns
+    -------
+    list of int
+        Seed ``i`` is derived from child ``i`` of ``SeedSequence(root_seed).spawn(n)``
+        and does not depend on ``n``.
+
+    Examples
+    --------
+    >>> plan_seeds(1, 3) == plan_seeds(1, 5)[:3]
+    True
+    >>> len(set(plan_seeds(1, 100)))
+    100
+    """
+    return [_seed_int(child) for child in np.random.SeedSequence(root_seed).spawn(n)]
+
+
+def grid(parameters: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every combination of parameter values (a full factorial grid).
+
+    Parameters
+    ----------
+    parameters : mapping
+        Parameter name → list of values.
+
+    Returns
+    -------
+    list of dict
+        One dict per point, the last parameter varying fastest.
+
+    Examples
+    --------
+    >>> grid({"a": [1, 2], "b": ["x", "y"]})
+    [{'a': 1, 'b': 'x'}, {'a': 1, 'b': 'y'}, {'a': 2, 'b': 'x'}, {'a': 2, 'b': 'y'}]
+    """
+    names = list(parameters)
+    for name in names:
+        values = parameters[name]
+        if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+            raise TypeError(f"grid values for {name!r} must be a list, got {values!r}")
+    lists = [list(parameters[name]) for name in names]
+    for name, values in zip(names, lists, strict=True):
+        if not values:
+            raise ValueError(f"grid values for {name!r} are empty; give at least one value")
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*lists)]
+
+
+def latin_hypercube(ranges: Mapping[str, tuple[float, float]], n: int, *,
+                    seed: int | None = None,
+                    integers: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """``n`` points of a Latin hypercube sample over parameter ranges.
+
+    Parameters
+    ----------
+    ranges : mapping
+        Parameter name → ``(low, high)``.
+    n : int
+        Number of points.
+    seed : int, optional
+        Seed of the sample.
+    integers : iterable of str
+        Parameters rounded to integers.
+
+    Returns
+    -------
+    list of dict
+        One dict per point.
+
+    Examples
+    --------
+    >>> points = latin_hypercube({"a": (0.0, 1.0), "k": (1, 10)}, 4, seed=0, integers=["k"])
+    >>> len(points), all(0 <= p["a"] <= 1 and isinstance(p["k"], int) for p in points)
+    (4, True)
+    """
+    from scipy.stats import qmc
+
+    names = list(ranges)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    bounds = np.array([ranges[name] for name in names], dtype=float).reshape(len(names), 2)
+    if np.any(bounds[:, 0] > bounds[:, 1]):
+        bad = names[int(np.argmax(bounds[:, 0] > bounds[:, 1]))]
+        raise ValueError(f"range of {bad!r} has low > high: {ranges[bad]}")
+    unit = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed)).random(n)
+    values = bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
+    rounded = set(integers)
+    return [{name: (round(float(v)) if name in rounded else float(v))
+             for name, v in zip(names, row, strict=True)} for row in values]
+
+
+@dataclass(frozen=True)
+class ConfigFactory:
+    """Build models from a validated run file (:class:`~waste_harmony.config.RunConfig`).
+
+    Called like a model class, ``factory(rng=seed, **overrides)``; besides
+    :class:`~waste_harmony.CityModel` keywords it accepts ``citizens`` (the run
+    file's key) and dotted scenario parameters ``"scenarios.<name>.<parameter>"``.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The run file.
+    """
+
+    config: Any
+
+    def __call__(self, **kwargs: Any) -> Any:
+        """Build one model."""
+        scenarios = {name: dict(params) for name, params in self.config.scenarios.items()}
+        overrides: dict[str, Any] = {}
+        for key, value in kwargs.items():
+            if key.startswith("scenarios."):
+                _, name, param = key.split(".", 2)
+                if name not in scenarios:
+                    raise ValueError(f"{key!r}: scenario {name!r} is not in the run file; "
+                                     f"installed: {', '.join(scenarios) or 'none'}")
+                scenarios[name][param] = value
+            elif key == "citizens":
+                overrides["n_citizens"] = value
+            else:
+                overrides[key] = value
+        config = dataclasses.replace(self.config, scenarios=scenarios)
+        return config.build_model(**overrides)
+
+    def describe(self) -> str:
+        """A short name for manifests: ``RunConfig(<file name>)``."""
+        source = self.config.source
+        return f"RunConfig({source.name if source else 'inline'})"
+
+
+def resolve_factory(model: Any) -> tuple[Callable[..., Any], int | None]:
+    """Turn what the user passed as ``model`` into a factory and its default days.
+
+    Parameters
+    ----------
+    model : None, class, callable or RunConfig
+        ``None`` for :class:`~waste_harmony.CityModel`; a model class or any
+        callable ``factory(rng=..., **kwargs)`` returning a model; or a run file's
+        :class:`~waste_harmony.config.RunConfig`.
+
+    Returns
+    -------
+    (callable, int or None)
+        The factory, and the run file's ``days`` (``None`` otherwise).
+    """
+    from waste_harmony.config import RunConfig
+
+    if model is None:
+        from waste_harmony.model import CityModel
+
+        return CityModel, None
+    if isinstance(model, RunConfig):
+        return ConfigFactory(model), model.days
+    if isinstance(model, ConfigFactory):
+        return model, model.config.days
+    if callable(model):
+        return model, None
+    raise TypeError(f"model must be a model class, a factory function or a RunConfig, "
+                    f"got {model!r}")
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Branching: run to ``at_day``, copy, apply ``intervention`` to the copy only.
+
+    Attributes
+    ----------
+    at_day : int
+        Day after which the branches split.
+    intervention : callable or Scenario
+        ``intervention(model)`` or a scenario (installed in the variant branch).
+    """
+
+    at_day: int
+    intervention: Any
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work for a worker: build, run, tidy and (optionally) write.
+
+    A task makes one run, or two for a branching comparison (baseline and variant
+    from one copied model).
+
+    Attributes
+    ----------
+    run_ids : tuple of str
+        The run(s) it produces.
+    point, replicate : int
+        Parameter point and replicate number.
+    seed : int
+        The model's seed.
+    parameters : dict
+        The point's swept values (the parameter columns).
+    factory : callable
+        Builds the model: ``factory(rng=seed, **fixed, **parameters)``.
+    fixed : dict
+        Keyword arguments shared by all runs.
+    days : int
+        Days to simulate.
+    labels : tuple of str
+        Label of each run (``"baseline"``/``"variant"`` in comparisons), or empty.
+    columns : dict
+        Parameter name → column kind (``int``, ``float``, ``bool``, ``str``, ``json``).
+    folder : str or None
+        Where to write the runs (``None``: return them to the caller).
+    branch : Branch or None
+        Branching comparison.
+    extra : dict
+        More manifest entries (experiment kind, fingerprint).
+    nonce : str
+        Makes every submission unique (Dask otherwise deduplicates identical calls).
+    """
+
+    run_ids: tuple[str, ...]
+    point: int
+    replicate: int
+    seed: int
+    parameters: dict[str, Any]
+    factory: Callable[..., Any]
+    fixed: dict[str, Any]
+    days: int
+    labels: tuple[str, ...] = ()
+    columns: dict[str, str] = field(default_factory=dict)
+    folder: str | None = None
+    branch: Branch | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    nonce: str = ""
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of the factory (without ``rng``)."""
+        return {**self.fixed, **self.parameters}
+
+
+def column_kinds(points: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The column type of each swept parameter over all points.
+
+    Parameters
+    ----------
+    points : sequence of mapping
+        Parameter points.
+
+    Returns
+    -------
+    dict
+        Name → ``"bool"``, ``"int"``, ``"float"``, ``"str"`` or ``"json"``.
+
+    Examples
+    --------
+    >>> column_kinds([{"a": 1, "b": "x"}, {"a": 2.5, "c": True}])
+    {'a': 'float', 'b': 'str', 'c': 'bool'}
+    """
+    kinds: dict[str, set[str]] = {}
+    for point in points:
+        for name, value in point.items():
+            if isinstance(value, bool | np.bool_):
+                kind = "bool"
+            elif isinstance(value, int | np.integer):
+                kind = "int"
+            elif isinstance(value, float | np.floating):
+                kind = "float"
+            elif isinstance(value, str):
+                kind = "str"
+            else:
+                kind = "json"
+            kinds.setdefault(name, set()).add(kind)
+    result = {}
+    for name, found in kinds.items():
+        if len(found) == 1:
+            result[name] = found.pop()
+        elif found <= {"int", "float"}:
+            result[name] = "float"
+        else:
+            result[name] = "json"
+    return result
+
+
+def make_plan(points: Sequence[Mapping[str, Any]], seeds: int | Sequence[int], root_seed: int,
+              *, common_random_numbers: bool = True) -> list[dict[str, Any]]:
+    """The runs of an experiment: every point × every replicate, with its seed.
+
+    Parameters
+    ----------
+    points : sequence of mapping
+        Parameter points (``[{}]`` for an ensemble).
+    seeds : int or sequence of int
+        Number of replicates (seeds spawned from ``root_seed``) or explicit seeds.
+    root_seed : int
+        Root seed.
+    common_random_numbers : bool
+        Replicate ``r`` uses the same seed at every point (default), so differences
+        between points are not blurred by different random draws; otherwise every
+        run gets its own seed.
+
+    Returns
+    -------
+    list of dict
+        ``run_id``, ``point``, ``replicate``, ``seed``, ``parameters``.
+
+    Examples
+    --------
+    >>> plan = make_plan([{"a": 1}, {"a": 2}], 2, root_seed=0)
+    >>> [r["run_id"] for r in plan]
+    ['p0000-r0000', 'p0000-r0001', 'p0001-r0000', 'p0001-r0001']
+    >>> plan[0]["seed"] == plan[2]["seed"] != plan[1]["seed"]
+    True
+    """
+    if isinstance(seeds, bool) or not isinstance(seeds, int | np.integer | Sequence):
+        raise TypeError(f"seeds must be a number of replicates or a list of seeds, got {seeds!r}")
+    if isinstance(seeds, int | np.integer):
+        if seeds < 1:
+            raise ValueError(f"seeds must be >= 1, got {seeds}")
+        n_reps = int(seeds)
+        explicit = None
+    else:
+        explicit = [int(s) for s in seeds]
+        if not explicit:
+            raise ValueError("seeds is an empty list; give a number of replicates or seeds")
+        n_reps = len(explicit)
+    if not points:
+        raise ValueError("no parameter points to run")
+    if explicit is not None:
+        table = [explicit] * len(points) if common_random_numbers else None
+        if table is None:
+            raise ValueError("explicit seeds cannot be combined with "
+                             "common_random_numbers=False; give a number of replicates")
+    elif common_random_numbers:
+        table = [plan_seeds(root_seed, n_reps)] * len(points)
+    else:
+        flat = plan_seeds(root_seed, n_reps * len(points))
+        table = [flat[p * n_reps:(p + 1) * n_reps] for p in range(len(points))]
+    return [{"run_id": f"p{p:04d}-r{r:04d}", "point": p, "replicate": r,
+             "seed": table[p][r], "parameters": dict(point)}
+            for p, point in enumerate(points) for r in range(n_reps)]
+
+
+def qualified_name(obj: Any) -> str:
+    """``module.qualname`` of a class or function (or of an instance's class)."""
+    if isinstance(obj, ConfigFactory):
+        return obj.describe()
+    target = obj if isinstance(obj, type | types.FunctionType | types.BuiltinFunctionType) \
+        else type(obj)
+    return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
+
+
+def fingerprint(*parts: Any) -> str:
+    """A stable hash of an experiment's definition (for resuming safely).
+
+    Parameters
+    ----------
+    *parts
+        Picklable objects (classes and functions pickle by name).
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    digest = hashlib.sha256()
+    for part in parts:
+        try:
+            digest.update(pickle.dumps(part, protocol=5))
+        except Exception:
+            digest.update(json.dumps(part, default=repr, sort_keys=True).encode())
+    return digest.hexdigest()[:32]
+
+
+def _walk(value: Any, depth: int = 0) -> Iterable[Any]:
+    yield value
+    if depth > 4:
+        return
+    if isinstance(value, Mapping):
+        for v in value.values():
+            yield from _walk(v, depth + 1)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            yield from _walk(v, depth + 1)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _walk(getattr(value, f.name, None), depth + 1)
+
+
+def check_sendable(task: Task) -> None:
+    """Check that a task can be sent to a spawned worker process; explain if not.
+
+    Parameters
+    ----------
+    task : Task
+        A task of the experiment.
+
+    Raises
+    ------
+    TypeError
+        If it refers to something defined in an interactive ``__main__`` (a notebook
+        or the interactive interpreter), or cannot be pickled at all.
+    """
+    main = sys.modules.get("__main__")
+    interactive = main is None or not getattr(main, "__file__", None)
+    if interactive:
+        for obj in _walk([task.factory, task.fixed, task.parameters, task.branch]):
+            target = obj if isinstance(obj, type | types.FunctionType) else type(obj)
+            if getattr(target, "__module__", None) == "__main__":
+                name = getattr(target, "__qualname__", repr(target))
+                raise TypeError(
+                    f"{name} is defined in __main__ (a notebook or interactive session), so "
+                    "worker processes cannot import it. Move it into a module (for example "
+                    "my_model.py next to the notebook) and import it from there, or run "
+                    "with executor='serial' (one process) or a Dask client "
+                    "(executor=client), which sends notebook classes by value.")
+    try:
+        pickle.dumps(task, protocol=5)
+    except Exception as exc:
+        raise TypeError(
+            f"this experiment cannot be sent to worker processes: {exc}. Use model classes, "
+            "factory functions, scenarios and interventions defined at the top level of an "
+            "importable module (not lambdas or functions defined inside other functions), or "
+            "run with executor='serial'.") from exc

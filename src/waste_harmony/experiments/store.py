@@ -1,0 +1,402 @@
+"""An experiment's folder on disk, and :class:`SweepResult`, which reads it lazily.
+
+Layout of an experiment folder::
+
+    experiment.json          the experiment manifest: kind, plan (every run's id,
+                             point, replicate, seed and parameters), model, root
+                             seed, versions, status and counts
+    runs/<run_id>/           one finished run: model.parquet, neighborhoods.parquet,
+                             events.parquet and manifest.json (written last)
+    failures/<run_id>.json   a run that raised: its error and traceback
+    timings.jsonl            one line per task as it finished: worker, seconds to
+                             build, run and write
+
+A run is finished when its ``manifest.json`` exists (files are written atomically
+and the manifest last), so an interrupted experiment leaves only complete runs.
+Results are read lazily: :meth:`SweepResult.dataset` is a :mod:`pyarrow.dataset`
+over the finished runs, :meth:`SweepResult.load` reads only the columns (and
+rows) asked for; only :meth:`SweepResult.to_pandas` reads everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from waste_harmony.results import EVENT_FILE, MANIFEST, MODEL_FILE, NEIGHBORHOOD_FILE, RunResult
+
+__all__ = ["EXPERIMENT_MANIFEST", "SweepResult", "load_experiment"]
+
+EXPERIMENT_MANIFEST = "experiment.json"
+RUNS = "runs"
+FAILURES = "failures"
+TIMINGS = "timings.jsonl"
+_FILES = {"model": MODEL_FILE, "neighborhoods": NEIGHBORHOOD_FILE, "events": EVENT_FILE}
+_ID_COLUMNS = ("run_id", "label", "point", "replicate", "seed")
+
+
+def _kind_file(kind: str) -> str:
+    try:
+        return _FILES[kind]
+    except KeyError:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(_FILES)}") from None
+
+
+class SweepResult:
+    """The results of an ensemble, sweep or comparison, read lazily from its folder.
+
+    Parameters
+    ----------
+    path : path
+        The experiment folder (see the module docstring for its layout).
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The folder.
+    manifest : dict
+        The experiment manifest.
+
+    Examples
+    --------
+    >>> from waste_harmony import experiments
+    >>> result = experiments.ensemble(n_citizens=100, days=5, seeds=2, root_seed=1,
+    ...                               executor="serial", progress=False)
+    >>> result.n_finished, result.n_failed
+    (2, 0)
+    >>> frame = result.load(["mean_concern"])
+    >>> list(frame.columns), len(frame)
+    (['run_id', 'point', 'replicate', 'seed', 'day', 'mean_concern'], 10)
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *,
+                 manifest: dict[str, Any] | None = None) -> None:
+        self.path = Path(path)
+        file = self.path / EXPERIMENT_MANIFEST
+        if manifest is not None:
+            self.manifest = manifest
+            return
+        if not file.exists():
+            raise FileNotFoundError(f"{self.path} holds no {EXPERIMENT_MANIFEST}: not an "
+                                    "experiment folder")
+        self.manifest: dict[str, Any] = json.loads(file.read_text())
+
+    def __repr__(self) -> str:
+        return (f"SweepResult({str(self.path)!r}, kind={self.manifest.get('kind')!r}, "
+                f"runs={self.n_runs}, finished={self.n_finished}, failed={self.n_failed})")
+
+    # ------------------------------------------------------------------ the plan
+    @property
+    def parameter_names(self) -> list[str]:
+        """Names of the swept parameters (the parameter columns)."""
+        return list(self.manifest.get("parameter_columns", {}))
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs planned."""
+        return len(self.manifest["runs"])
+
+    def run_ids(self) -> list[str]:
+        """Every planned run id, in plan order."""
+        return [r["run_id"] for r in self.manifest["runs"]]
+
+    def is_finished(self, run_id: str) -> bool:
+        """Whether a run's results are complete on disk.
+
+        Parameters
+        ----------
+        run_id : str
+            The run.
+
+        Returns
+        -------
+        bool
+            ``True`` if its manifest exists.
+        """
+        return (self.path / RUNS / run_id / MANIFEST).exists()
+
+    def finished(self) -> list[str]:
+        """Ids of the finished runs, in plan order."""
+        return [r for r in self.run_ids() if self.is_finished(r)]
+
+    @property
+    def n_finished(self) -> int:
+        """Number of finished runs."""
+        return len(self.finished())
+
+    @property
+    def n_failed(self) -> int:
+        """Number of runs whose last attempt failed."""
+        return len(self.failed_ids())
+
+    def failed_ids(self) -> list[str]:
+        """Ids of runs whose last attempt failed (and that have not finished since)."""
+        folder = self.path / FAILURES
+        if not folder.exists():
+            return []
+        failed = {p.stem for p in folder.glob("*.json")}
+        return [r for r in self.run_ids() if r in failed and not self.is_finished(r)]
+
+    def runs(self) -> pd.DataFrame:
+        """The plan with each run's status.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``run_id``, ``label``, ``point``, ``replicate``, ``seed``, the parameter
+            columns and ``status`` (``"finished"``, ``"failed"`` or ``"missing"``).
+        """
+        failed = set(self.failed_ids())
+        rows = []
+        for run in self.manifest["runs"]:
+            status = ("finished" if self.is_finished(run["run_id"])
+                      else "failed" if run["run_id"] in failed else "missing")
+            rows.append({"run_id": run["run_id"], "label": run.get("label"),
+                         "point": run["point"], "replicate": run["replicate"],
+                         "seed": run["seed"], **run["parameters"], "status": status})
+        frame = pd.DataFrame(rows)
+        if frame["label"].isna().all():
+            frame = frame.drop(columns="label")
+        return frame
+
+    def failures(self) -> pd.DataFrame:
+        """Runs that raised: id, seed, parameters, error and traceback.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per failed run (empty if none).
+        """
+        rows = [json.loads((self.path / FAILURES / f"{r}.json").read_text())
+                for r in self.failed_ids()]
+        columns = ["run_id", "seed", "parameters", "error", "traceback"]
+        return pd.DataFrame(rows, columns=columns) if not rows else pd.DataFrame(rows)
+
+    def timings(self) -> pd.DataFrame:
+        """Seconds each task spent building, running and writing, and where it ran.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per finished or failed task, in the order they finished.
+        """
+        file = self.path / TIMINGS
+        if not file.exists():
+            return pd.DataFrame(columns=["run_ids", "status", "worker", "build", "run",
+                                         "write", "total"])
+        with file.open() as fh:
+            return pd.DataFrame([json.loads(line) for line in fh if line.strip()])
+
+    # ------------------------------------------------------------------ reading
+    def files(self, kind: str = "model") -> list[Path]:
+        """The Parquet files of one kind, one per finished run.
+
+        Parameters
+        ----------
+        kind : str
+            ``"model"``, ``"neighborhoods"`` or ``"events"``.
+
+        Returns
+        -------
+        list of pathlib.Path
+            Existing files, in plan order.
+        """
+        name = _kind_file(kind)
+        paths = [self.path / RUNS / r / name for r in self.finished()]
+        return [p for p in paths if p.exists()]
+
+    def dataset(self, kind: str = "model") -> Any:
+        """A :class:`pyarrow.dataset.Dataset` over the finished runs (nothing is read yet).
+
+        Parameters
+        ----------
+        kind : str
+            ``"model"`` (one row per run and day), ``"neighborhoods"`` (per run, day
+            and node) or ``"events"``.
+
+        Returns
+        -------
+        pyarrow.dataset.Dataset
+            Scan it with filters and column selections, or hand it to DuckDB/Polars.
+
+        Raises
+        ------
+        FileNotFoundError
+            If no run has finished (or none recorded this kind).
+        """
+        import pyarrow.dataset as ds
+
+        files = self.files(kind)
+        if not files:
+            raise FileNotFoundError(f"no finished run in {self.path} has {kind} results")
+        return ds.dataset([str(f) for f in files], format="parquet")
+
+    def load(self, variables: str | Sequence[str] | None = None, *, kind: str = "model",
+             where: Mapping[str, Any] | None = None, runs: Sequence[str] | None = None
+             ) -> pd.DataFrame:
+        """Read some variables of the finished runs into one tidy frame.
+
+        Only the requested columns (and the identifying ones) are read, and rows are
+        filtered while scanning, so memory holds just what was asked for.
+
+        Parameters
+        ----------
+        variables : str or list of str, optional
+            Variables to read (default: all columns of this kind — prefer naming them).
+        kind : str
+            ``"model"``, ``"neighborhoods"`` or ``"events"``.
+        where : mapping, optional
+            Column → value (or list of values) that rows must match, e.g.
+            ``{"concern_confidence": 0.2}`` or ``{"day": range(300, 366)}``.
+        runs : list of str, optional
+            Only these run ids.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Id columns (``run_id``, ``label`` if any, ``point``, ``replicate``,
+            ``seed``), the parameter columns, ``day`` (and ``node``, ``zone`` for
+            neighbourhoods) and the variables.
+        """
+        import pyarrow.compute as pc
+        import pyarrow.dataset as ds
+
+        dataset = self.dataset(kind)
+        names = dataset.schema.names
+        if isinstance(variables, str):
+            variables = [variables]
+        if variables is None:
+            columns = names
+        else:
+            unknown = [v for v in variables if v not in names]
+            if unknown:
+                raise KeyError(f"no variable {unknown[0]!r} in the {kind} results; available: "
+                               f"{', '.join(n for n in names if n not in self._keys(names))}")
+            keys = self._keys(names)
+            columns = keys + [v for v in variables if v not in keys]
+        expression = None
+        conditions = dict(where or {})
+        if runs is not None:
+            conditions["run_id"] = list(runs)
+        for column, value in conditions.items():
+            if column not in names:
+                raise KeyError(f"cannot filter on {column!r}: not a column of the {kind} "
+                               "results")
+            values = list(value) if isinstance(value, list | tuple | set | range | np.ndarray) \
+                else [value]
+            term = pc.is_in(ds.field(column), value_set=_arrow_values(values))
+            expression = term if expression is None else expression & term
+        table = dataset.to_table(columns=columns, filter=expression)
+        return table.to_pandas()
+
+    def _keys(self, names: Sequence[str]) -> list[str]:
+        keys = [c for c in _ID_COLUMNS if c in names]
+        keys += [p for p in self.parameter_names if p in names and p not in keys]
+        keys += [c for c in ("day", "node", "zone") if c in names]
+        return keys
+
+    def to_pandas(self, kind: str = "model") -> pd.DataFrame:
+        """Every finished run's results of one kind in one frame (reads everything).
+
+        Parameters
+        ----------
+        kind : str
+            ``"model"``, ``"neighborhoods"`` or ``"events"``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The tidy frame.
+        """
+        return self.dataset(kind).to_table().to_pandas()
+
+    def iter_runs(self) -> Iterator[RunResult]:
+        """Finished runs one at a time (each fully loaded, then released).
+
+        Yields
+        ------
+        RunResult
+            A run's frames and manifest.
+        """
+        for run_id in self.finished():
+            yield RunResult.load(self.path / RUNS / run_id)
+
+    def run(self, run_id: str) -> RunResult:
+        """One finished run.
+
+        Parameters
+        ----------
+        run_id : str
+            Its id.
+
+        Returns
+        -------
+        RunResult
+            Its frames and manifest.
+        """
+        if run_id not in self.run_ids():
+            raise KeyError(f"no run {run_id!r} in this experiment")
+        return RunResult.load(self.path / RUNS / run_id)
+
+    def summary(self, variables: str | Sequence[str], *, confidence: float = 0.95,
+                where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Mean over replicates per parameter point and day, with a confidence interval.
+
+        Parameters
+        ----------
+        variables : str or list of str
+            Model-level variables.
+        confidence : float
+            Level of the t-based interval of the mean.
+        where : mapping, optional
+            Row filter, as in :meth:`load`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (label, point, parameters, day, variable): ``mean``, ``sd``,
+            ``n``, ``ci_low``, ``ci_high``.
+        """
+        from scipy import stats
+
+        if isinstance(variables, str):
+            variables = [variables]
+        frame = self.load(list(variables), where=where)
+        keys = [c for c in ("label", "point") if c in frame.columns]
+        keys += [p for p in self.parameter_names if p in frame.columns] + ["day"]
+        long = frame.melt(id_vars=keys, value_vars=list(variables), var_name="variable")
+        grouped = long.groupby([*keys, "variable"], dropna=False, sort=True)["value"]
+        out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
+        half = stats.t.ppf(0.5 + confidence / 2, np.maximum(out["n"] - 1, 1)) * out["sd"] \
+            / np.sqrt(out["n"])
+        out["ci_low"] = out["mean"] - half
+        out["ci_high"] = out["mean"] + half
+        return out
+
+
+def _arrow_values(values: list[Any]) -> Any:
+    import pyarrow as pa
+
+    return pa.array([v.item() if hasattr(v, "item") else v for v in values])
+
+
+def load_experiment(path: str | os.PathLike[str]) -> SweepResult:
+    """Open an experiment folder written by an ensemble, sweep or comparison.
+
+    Parameters
+    ----------
+    path : path
+        The folder.
+
+    Returns
+    -------
+    SweepResult
+        Its results (read lazily).
+    """
+    return SweepResult(path)

@@ -1,0 +1,266 @@
+"""Sweep files: a TOML run file plus a ``[sweep]`` table.
+
+A sweep file is a run file (:mod:`waste_harmony.config`) whose ``[sweep]`` table
+says which runs to make::
+
+    days = 365
+    citizens = 10000
+    [scenarios.techcore]
+
+    [sweep]
+    seeds = 20              # replicates per point (seeds spawned from root_seed)
+    root_seed = 1           # default: the file's seed, else 0
+    common_random_numbers = true
+
+    [sweep.grid]            # every combination...
+    concern_confidence = [0.1, 0.2, 0.3]
+    "scenarios.techcore.announce_day" = [30, 90]
+
+    [sweep.sample]          # ...or n points of a Latin hypercube over ranges
+    n = 50
+    integers = ["citizens"]
+    [sweep.sample.ranges]
+    bass_q = [0.1, 0.6]
+
+Swept names are model parameters, ``citizens``, or ``scenarios.<name>.<parameter>``
+for a scenario installed in the file. ``grid`` and ``sample`` may not both be
+given; with neither, the sweep is an ensemble over seeds. Every key is validated
+and errors name its path (``sweep.grid.concern_confidance``), as in run files.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from waste_harmony.config import (
+    ConfigError,
+    RunConfig,
+    _check_keys,
+    _did_you_mean,
+    _int,
+    parse_run_config,
+)
+from waste_harmony.experiments.plan import grid, latin_hypercube
+from waste_harmony.parameters import Parameters
+
+__all__ = ["SweepConfig", "load_sweep_file", "parse_sweep_config"]
+
+_SWEEP_KEYS = ("seeds", "root_seed", "common_random_numbers", "grid", "sample")
+_SAMPLE_KEYS = ("n", "ranges", "integers", "method")
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A validated sweep file.
+
+    Attributes
+    ----------
+    run : RunConfig
+        The run every point starts from.
+    points : list of dict
+        Parameter points (``[{}]`` for an ensemble).
+    seeds : int
+        Replicates per point.
+    root_seed : int
+        Root of the seeds.
+    common_random_numbers : bool
+        Same seeds at every point.
+
+    Examples
+    --------
+    >>> config = parse_sweep_config({"days": 5, "citizens": 100, "sweep": {
+    ...     "seeds": 2, "grid": {"concern_confidence": [0.1, 0.3]}}})
+    >>> config.points, config.seeds, config.n_runs
+    ([{'concern_confidence': 0.1}, {'concern_confidence': 0.3}], 2, 4)
+    >>> parse_sweep_config({"sweep": {"grid": {"concern_confidance": [0.1]}}})
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    waste_harmony.config.ConfigError: sweep.grid.concern_confidance: unknown parameter; ...
+    """
+
+    run: RunConfig
+    points: list[dict[str, Any]] = field(default_factory=lambda: [{}])
+    seeds: int = 1
+    root_seed: int = 0
+    common_random_numbers: bool = True
+
+    @property
+    def n_runs(self) -> int:
+        """Points × seeds."""
+        return len(self.points) * self.seeds
+
+
+def _swept_names(run: RunConfig) -> list[str]:
+    from waste_harmony.scenarios import available
+
+    names = ["citizens", *Parameters.names()]
+    registry = available()
+    for scenario in run.scenarios:
+        cls = registry[scenario]
+        names += [f"scenarios.{scenario}.{f.name}" for f in cls.parameter_fields()]
+    return names
+
+
+def _check_value(name: str, value: Any, run: RunConfig, key: str) -> None:
+    """Validate one swept value the way the model will, naming the key."""
+    if name == "citizens":
+        _int(value, key, minimum=0)
+        return
+    if name.startswith("scenarios."):
+        from waste_harmony.scenarios import available
+
+        _, scenario, param = name.split(".", 2)
+        cls = available()[scenario]
+        try:
+            instance = cls(**{**run.scenarios[scenario], param: value})
+            instance._check_parameter_types()
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(str(exc), key) from exc
+        return
+    try:
+        Parameters.from_kwargs({**run.parameters, name: value})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc), key) from exc
+
+
+def _check_name(name: str, valid: list[str], key: str) -> None:
+    if name not in valid:
+        if name.startswith("scenarios."):
+            raise ConfigError("unknown scenario parameter (is the scenario in the file's "
+                              f"[scenarios]?); {_did_you_mean(name, valid)}", key)
+        raise ConfigError(f"unknown parameter; {_did_you_mean(name, valid)}", key)
+
+
+def _parse_grid(table: Any, run: RunConfig) -> list[dict[str, Any]]:
+    if not isinstance(table, dict) or not table:
+        raise ConfigError("expected a table of parameter = [values, ...]", "sweep.grid")
+    valid = _swept_names(run)
+    for name, values in table.items():
+        key = f"sweep.grid.{name}"
+        _check_name(name, valid, key)
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"expected a non-empty list of values, got {values!r}", key)
+        for i, value in enumerate(values):
+            _check_value(name, value, run, f"{key}[{i}]")
+    return grid(table)
+
+
+def _parse_sample(table: Any, run: RunConfig, seed: int) -> list[dict[str, Any]]:
+    if not isinstance(table, dict):
+        raise ConfigError("expected a table with n and [sweep.sample.ranges]", "sweep.sample")
+    _check_keys(table, _SAMPLE_KEYS, "sweep.sample")
+    if "n" not in table:
+        raise ConfigError("missing: the number of points, e.g. n = 50", "sweep.sample.n")
+    n = _int(table["n"], "sweep.sample.n", minimum=1)
+    method = table.get("method", "lhs")
+    if method != "lhs":
+        raise ConfigError(f"only 'lhs' (Latin hypercube) is supported, got {method!r}",
+                          "sweep.sample.method")
+    ranges = table.get("ranges")
+    if not isinstance(ranges, dict) or not ranges:
+        raise ConfigError("expected a table of parameter = [low, high]", "sweep.sample.ranges")
+    valid = _swept_names(run)
+    integers = table.get("integers", [])
+    if not isinstance(integers, list) or not all(isinstance(i, str) for i in integers):
+        raise ConfigError("expected a list of parameter names", "sweep.sample.integers")
+    for name in integers:
+        if name not in ranges:
+            raise ConfigError(f"{name!r} is not in [sweep.sample.ranges]",
+                              "sweep.sample.integers")
+    for name, bounds in ranges.items():
+        key = f"sweep.sample.ranges.{name}"
+        _check_name(name, valid, key)
+        if (not isinstance(bounds, list) or len(bounds) != 2
+                or not all(isinstance(b, int | float) and not isinstance(b, bool)
+                           for b in bounds)):
+            raise ConfigError(f"expected [low, high], got {bounds!r}", key)
+        if bounds[0] > bounds[1]:
+            raise ConfigError(f"low > high in {bounds!r}", key)
+        for i, b in enumerate(bounds):
+            value = round(b) if name in integers else float(b)
+            _check_value(name, value, run, f"{key}[{i}]")
+    return latin_hypercube({k: tuple(v) for k, v in ranges.items()}, n, seed=seed,
+                           integers=integers)
+
+
+def parse_sweep_config(data: dict[str, Any], *, base_dir: str | os.PathLike[str] | None = None,
+                       source: Path | None = None) -> SweepConfig:
+    """Validate sweep-file data (as parsed from TOML) into a :class:`SweepConfig`.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed file.
+    base_dir : path, optional
+        Folder that relative paths are resolved against.
+    source : pathlib.Path, optional
+        The file.
+
+    Returns
+    -------
+    SweepConfig
+        The validated sweep.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key path of the first problem.
+    """
+    data = dict(data)
+    table = data.pop("sweep", None)
+    run = parse_run_config(data, base_dir=base_dir, source=source)
+    if table is None:
+        raise ConfigError("a sweep file needs a [sweep] table (e.g. seeds = 20)", "sweep")
+    if not isinstance(table, dict):
+        raise ConfigError("expected a table", "sweep")
+    _check_keys(table, _SWEEP_KEYS, "sweep")
+    seeds = _int(table.get("seeds", 1), "sweep.seeds", minimum=1)
+    root = table.get("root_seed", run.seed if run.seed is not None else 0)
+    root = _int(root, "sweep.root_seed", minimum=0)
+    crn = table.get("common_random_numbers", True)
+    if not isinstance(crn, bool):
+        raise ConfigError(f"expected true or false, got {crn!r}",
+                          "sweep.common_random_numbers")
+    if "grid" in table and "sample" in table:
+        raise ConfigError("give either [sweep.grid] or [sweep.sample], not both", "sweep")
+    if "grid" in table:
+        points = _parse_grid(table["grid"], run)
+    elif "sample" in table:
+        points = _parse_sample(table["sample"], run, root)
+    else:
+        points = [{}]
+    return SweepConfig(run=run, points=points, seeds=seeds, root_seed=root,
+                       common_random_numbers=crn)
+
+
+def load_sweep_file(path: str | os.PathLike[str]) -> SweepConfig:
+    """Read and validate a TOML sweep file.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+
+    Returns
+    -------
+    SweepConfig
+        The validated sweep.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid TOML, or holds an invalid key or value.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"sweep file not found: {file}")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
+    return parse_sweep_config(data, base_dir=file.parent, source=file)
