@@ -95,7 +95,7 @@ class Parameters:
     initial_concern_sd: float = _p(
         0.2, "concern units", 0.01, 0.49, "assumption", "s.d. of initial concern")
     pollution_concern_rate: float = _p(
-        0.001, "per day", 0.0, 1.0, "assumption (risk perception follows exposure)",
+        0.001, "per day", 0.0, 1.0, "mechanism: Slovic 1987; value: assumption",
         "rate at which perceived local pollution raises concern towards 1")
     pollution_half_saturation: float = _p(
         15.0, "µg/m³", 1e-6, _INF, "WHO 2021 air quality guidelines, interim target 3",

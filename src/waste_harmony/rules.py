@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from waste_harmony.dynamics import adoption, diffusion, opinion, organism, protest, recycling, waste
+from waste_harmony.dynamics import (
+    adoption,
+    diffusion,
+    opinion,
+    organism,
+    perception,
+    protest,
+    recycling,
+    waste,
+)
 
 if TYPE_CHECKING:
     from waste_harmony.model import CityModel
@@ -62,19 +71,16 @@ def meet_and_discuss(model: CityModel) -> None:
 
 
 def perceive_pollution(model: CityModel) -> None:
-    """Local pollution raises concern: ``c += rate * P/(P + P_half) * (1 - c)``.
+    """Local pollution raises concern (:mod:`~waste_harmony.dynamics.perception`).
 
-    The perceived harm ``P / (P + P_half)`` of the pollution where the citizen spent
-    the day pulls concern up towards 1; clean air does not lower it (lowering comes
-    from encounters and from events such as corporate PR).
+    The perceived harm of the pollution where the citizen spent the day pulls concern
+    up towards 1; clean air does not lower it.
     """
     c, p = model.citizens, model.params
     if p.pollution_concern_rate == 0:
         return
-    air = model.neighborhoods.pollution
-    perceived = air / (air + p.pollution_half_saturation)
-    concern = c.concern
-    concern += p.pollution_concern_rate * perceived[c.location] * (1.0 - concern)
+    harm = perception.perceived_harm(model.neighborhoods.pollution, p.pollution_half_saturation)
+    perception.raise_concern(c.concern, harm[c.location], p.pollution_concern_rate)
 
 
 def _recycling_probabilities(model: CityModel) -> np.ndarray:

@@ -11,6 +11,7 @@ module             model
 ``recycling``      theory of planned behaviour, logistic form
 ``waste``          Gamma waste generation; collection to landfill
 ``protest``        Granovetter thresholds on neighbourhood networks
+``perception``     exposure to pollution raises concern (saturating harm)
 ``diffusion``      graph-Laplacian dispersion and decay of air pollution
 ``organism``       Fisher–KPP logistic growth and spread on the graph
 ``adoption``       Bass diffusion of innovations
@@ -26,6 +27,7 @@ from waste_harmony.dynamics import (
     inequality,
     opinion,
     organism,
+    perception,
     protest,
     recycling,
     waste,
@@ -38,6 +40,7 @@ __all__ = [
     "inequality",
     "opinion",
     "organism",
+    "perception",
     "protest",
     "recycling",
     "waste",
