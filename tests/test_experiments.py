@@ -294,3 +294,14 @@ def test_progress_bar_counts_runs_and_failures(tmp_path, capsys):
              root_seed=1, executor="serial", out=tmp_path / "bar", progress=True)
     err = capsys.readouterr().err
     assert "2/2" in err and "failed=1" in err
+
+
+def test_workers_relax_glibc_heap_trimming_on_linux():
+    import platform
+
+    from waste_harmony.experiments.worker import relax_heap_trimming
+
+    relaxed = relax_heap_trimming()
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert relaxed is True
+    assert relax_heap_trimming() is relaxed  # once per process; repeat calls agree

@@ -115,6 +115,44 @@ def _fresh(value: Any) -> Any:
     return value
 
 
+#: glibc heap trim threshold for worker processes (bytes); see :func:`relax_heap_trimming`.
+TRIM_THRESHOLD_BYTES = 128 * 1024 * 1024
+_M_TRIM_THRESHOLD = -1  # mallopt() parameter number in glibc's malloc.h
+_heap_relaxed = False
+
+
+def relax_heap_trimming() -> bool:
+    """Stop glibc from returning freed heap memory to the OS after every small free.
+
+    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (and, since a
+    nanny sets it in its own process too, every process spawned after a Dask cluster
+    inherits it). The model allocates and frees many arrays of tens of kilobytes per
+    day; with that threshold glibc trims the heap after nearly every free and the
+    next allocation faults the pages back in, which made a year-long 10^4-citizen run
+    about 60 % slower (0.52 s instead of 0.32 s, measured in a spawn pool worker with
+    and without the variable). Raising the threshold to 128 MiB at run time, once per
+    worker process, restores the speed; memory is still returned to the OS when more
+    than that is free at the top of the heap. A no-op off glibc.
+
+    Returns
+    -------
+    bool
+        Whether the threshold was set (now or earlier in this process).
+    """
+    global _heap_relaxed
+    if _heap_relaxed:
+        return True
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        _heap_relaxed = bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl without mallopt)
+        _heap_relaxed = False
+    return _heap_relaxed
+
+
 def execute(task: Task) -> Outcome:
     """Build, run, tidy and write the run(s) of one task.
 
@@ -129,6 +167,7 @@ def execute(task: Task) -> Outcome:
         ``"done"`` with timings (and the results if ``task.folder`` is ``None``), or
         ``"failed"`` with the error and traceback.
     """
+    relax_heap_trimming()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     started_at = time.time()  # wall-clock epoch, to see gaps between a worker's tasks
     start = time.perf_counter()
