@@ -280,3 +280,47 @@ def test_mesa_batch_run_works_on_the_model():
     assert len(rows) == 2
     assert {row["concern_confidence"] for row in rows} == {0.1, 0.3}
     assert all(row["Step"] == 5 and 0 <= row["mean_concern"] <= 1 for row in rows)
+
+
+def test_tuple_node_ids_work_for_waste_taking_and_scenarios():
+    G = nx.grid_2d_graph(5, 5)
+    for node in G:
+        G.nodes[node]["pos"] = (float(node[0]), float(node[1]))
+    model = CityModel(G, n_citizens=300, rng=2, scenarios=["story-roles", "harmony-festival"])
+    model.run_for(60)
+    stock = model.neighborhoods.waste_stock_kg
+    before = stock[model.node_index((1, 1))], stock[model.node_index((0, 1))]
+    taken = model.reuse_waste([1.0, 2.0], nodes=[(1, 1), (0, 1)])
+    assert taken == pytest.approx(min(before[0], 1.0) + min(before[1], 2.0))
+    model.reuse_waste(0.5, nodes=(2, 2))  # one tuple id, not two ints
+    model.step()
+    assert abs(model.waste_balance_error_kg) < 1e-6
+
+
+@pytest.mark.parametrize(("wrong", "suggestion"),
+                         [("seed", "rng"), ("n_citizen", "n_citizens"),
+                          ("record_neighbourhoods", "record_neighborhoods"),
+                          ("scenario", "scenarios")])
+def test_misspelled_model_arguments_name_the_right_one(wrong, suggestion):
+    with pytest.raises(TypeError, match=f"did you mean '{suggestion}'"):
+        CityModel(n_citizens=10, **{wrong: 1})
+
+
+def test_initial_pollution_is_the_steady_state_of_industrial_emissions():
+    model = CityModel(n_citizens=200, rng=1, pollution_diffusion=0.0, waste_emission_factor=0.0,
+                      landfill_emission_factor=0.0)
+    start = model.neighborhoods.pollution.copy()
+    model.pipeline.remove("organism")
+    model.run_for(30)
+    np.testing.assert_allclose(model.neighborhoods.pollution, start, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dispersal", [0.3, 0.5])
+def test_organism_dispersal_conserves_biomass_at_any_allowed_rate(dispersal):
+    model = CityModel(n_citizens=200, rng=1, organism_growth_rate=0.0, organism_waste_uptake=0.0,
+                      organism_dispersal=dispersal)
+    model.deploy_organism(model.node_ids[5], 100.0)
+    model.run_for(30)
+    biomass = model.neighborhoods.organism_biomass
+    assert biomass.sum() == pytest.approx(100.0, rel=1e-9)
+    assert biomass.min() >= 0.0

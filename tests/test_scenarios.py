@@ -400,3 +400,34 @@ def test_custom_parameter_helper_validates_ranges():
 
     with pytest.raises(ValueError, match=r"length_km.*out of range \[0.1, 20.0\] \(km\)"):
         CityModel(n_citizens=20, scenarios=[Parade(length_km=50.0)], rng=0)
+
+
+def test_scheduling_anything_but_a_bound_method_is_refused():
+    import functools
+    from dataclasses import dataclass
+
+    from waste_harmony.scenarios import Scenario
+
+    @dataclass
+    class Partial(Scenario):
+        name = "partial-test"
+
+        def setup(self, model):
+            self.schedule(functools.partial(self.hit, 1), day=3)
+
+        def hit(self, value):
+            self.log("hit", value=value)
+
+    with pytest.raises(TypeError, match="bound method"):
+        CityModel(n_citizens=50, scenarios=[Partial()], rng=0)
+
+
+def test_a_group_that_cannot_install_leaves_nothing_behind():
+    model = CityModel(n_citizens=300, rng=1)
+    model.run_for(40)
+    rules = model.pipeline.names()
+    with pytest.raises(ValueError, match="in the past"):
+        model.add_scenario("story-roles")
+    assert model.scenarios == [] and model.pipeline.names() == rules
+    model.run_for(20)
+    assert not model.event_log.of_kind("assembly_meeting")

@@ -10,6 +10,7 @@ One step is one day.
 from __future__ import annotations
 
 import copy as copy_module
+import difflib
 import itertools
 import math
 from collections.abc import Iterable
@@ -114,6 +115,7 @@ class CityModel(mesa.Model):
         days: int | None = None,
         **params: Any,
     ) -> None:
+        _check_keywords(params)
         self.params = Parameters.from_kwargs(params)
         _check_count("n_citizens", n_citizens)
         if days is not None:
@@ -176,6 +178,8 @@ class CityModel(mesa.Model):
         self.links = adjacency.copy()  # protest links; assemblies may add more
         self.pollution_substeps = diffusion_substeps(self.params.pollution_diffusion,
                                                      float(self.degree.max(initial=0)))
+        self.organism_substeps = diffusion_substeps(self.params.organism_dispersal,
+                                                    float(self.degree.max(initial=0)))
         hoods = StateTable(self.n_nodes)
         hoods.add("zone", np.asarray(arrays["zone"], dtype=object))
         for name in _NODE_COLUMNS:
@@ -185,14 +189,19 @@ class CityModel(mesa.Model):
         for name in ("waste_stock_kg", "organism_biomass", "extra_emission", "extra_waste_kg",
                      "protest_threshold_shift", "recycling_norm"):
             hoods.add(name, np.zeros(m))
-        hoods.add("pollution", self.params.industrial_emission_scale * hoods.industrial_emission
-                  / max(self.params.pollution_decay, 1e-9))
+        # Start each node at the steady state of its own industrial emissions under
+        # P' = exp(-δ)(P + S), i.e. S / (exp(δ) - 1); with no removal (δ = 0), start clean.
+        decay = self.params.pollution_decay
+        base = self.params.industrial_emission_scale * hoods.industrial_emission
+        hoods.add("pollution", base / math.expm1(decay) if decay > 0 else np.zeros(m))
         self.neighborhoods = hoods
         self.landfill = hoods.zone == "industrial"
         if not self.landfill.any():
             # No industrial zone: waste goes to the least populated node.
             self.landfill[int(np.argmin(hoods.population_weight))] = True
         positions = {node: tuple(map(float, graph.nodes[node]["pos"])) for node in self.node_ids}
+        #: Node positions (km) in row order, shape (n_nodes, 2).
+        self.positions = np.array([positions[node] for node in self.node_ids], dtype=np.float64)
         # Always pass the city's own positions: Mesa's default spring layout is quadratic.
         self.space = Network(graph, layout=positions, random=self.random)
 
@@ -387,8 +396,7 @@ class CityModel(mesa.Model):
 
     def _take_waste(self, amounts: np.ndarray | float, nodes: Any) -> np.ndarray:
         stock = self.neighborhoods.waste_stock_kg
-        rows = (np.arange(self.n_nodes) if nodes is None
-                else np.array([self.node_index(n) for n in np.atleast_1d(nodes).tolist()]))
+        rows = np.arange(self.n_nodes) if nodes is None else self._rows_of(nodes)
         wanted = np.broadcast_to(np.asarray(amounts, dtype=np.float64), rows.shape)
         if np.any(wanted < 0) or not np.all(np.isfinite(wanted)):
             raise ValueError("waste amounts must be finite and non-negative")
@@ -398,6 +406,16 @@ class CityModel(mesa.Model):
         taken = np.minimum(stock[unique], requested)
         stock[unique] -= taken
         return taken
+
+    def _rows_of(self, nodes: Any) -> np.ndarray:
+        # One node id (tuples and strings are ids too) or an iterable of ids.
+        try:
+            single = nodes in self._node_index
+        except TypeError:  # unhashable: a list or array of ids
+            single = False
+        if single:
+            return np.array([self._node_index[nodes]])
+        return np.array([self.node_index(n) for n in nodes], dtype=np.int64)
 
     def reuse_waste(self, amounts: np.ndarray | float, nodes: Any = None) -> float:
         """Take waste from neighbourhood stocks into art (reused), at most what is there.
@@ -687,6 +705,24 @@ class CityModel(mesa.Model):
             latest = max(e.unique_id for e in events) + 1
             following = next(MesaEvent._ids)
             MesaEvent._ids = itertools.count(max(latest, following + 1))
+
+
+_MODEL_ARGUMENTS = ("city", "n_citizens", "scenarios", "rng", "citizen_class",
+                    "record_neighborhoods", "days")
+
+
+def _check_keywords(params: dict[str, Any]) -> None:
+    valid = Parameters.names()
+    for key in params:
+        if key in valid:
+            continue
+        if key == "seed":  # Mesa's deprecated name
+            hint = "did you mean 'rng'? (pass rng=SEED)"
+        else:
+            close = difflib.get_close_matches(key, [*_MODEL_ARGUMENTS, *valid], n=1, cutoff=0.5)
+            hint = (f"did you mean {close[0]!r}?" if close else
+                    "see waste_harmony.Parameters.names() for the behaviour parameters")
+        raise TypeError(f"unknown parameter {key!r}; {hint}")
 
 
 def _check_count(name: str, value: Any) -> None:

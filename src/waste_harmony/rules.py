@@ -143,7 +143,8 @@ def grow_organism(model: CityModel) -> None:
     capacity = p.organism_capacity_kg_per_km2 * hoods.area_km2 * hoods.habitat
     new = organism.organism_growth_step(biomass, capacity, model.laplacian,
                                         growth_rate=p.organism_growth_rate,
-                                        dispersal=p.organism_dispersal)
+                                        dispersal=p.organism_dispersal,
+                                        substeps=model.organism_substeps)
     eaten, removed, gained = organism.organism_services(
         new, hoods.waste_stock_kg, hoods.pollution, hoods.habitat, capacity,
         waste_uptake=p.organism_waste_uptake, air_uptake=p.organism_air_uptake,

@@ -174,6 +174,7 @@ class AssemblyFunding(_Recurring):
         else:
             need = np.zeros(model.n_nodes)
             need[rows] = (access[rows] < 1.0).astype(float)
+        need = need * (pop > 0)  # access is for residents: empty nodes get none
         weight = pop * need
         if weight.sum() <= 0:
             return

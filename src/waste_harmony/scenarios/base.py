@@ -25,6 +25,7 @@ without the hint only the lower bound (not in the past) is checked.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -228,6 +229,7 @@ class Scenario:
         mesa.time.Event
             The scheduled event (cancel with ``.cancel()``).
         """
+        _check_callback(method)
         event = self.model.schedule_event(method, at=day - (0.25 if after_others else 0.5))
         self._events.append(event)
         return event
@@ -254,6 +256,7 @@ class Scenario:
         """
         schedule = Schedule(interval=interval_days, start=start_day - 0.5,
                             end=None if end_day is None else end_day - 0.5)
+        _check_callback(method)
         generator = self.model.schedule_recurring(method, schedule)
         self._generators.append(generator)
         return generator
@@ -365,3 +368,13 @@ class Scenario:
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.parameters().items())
         return f"{type(self).__name__}({params})"
+
+
+def _check_callback(method: Any) -> None:
+    # Mesa keeps event callbacks by weak reference: a partial, lambda or closure made on
+    # the spot dies at once and its event silently never runs. Refuse it up front.
+    if not inspect.ismethod(method):
+        raise TypeError(
+            f"schedule a bound method of the scenario (e.g. self.open_gates), not {method!r}: "
+            "Mesa holds event callbacks by weak reference, so partials, lambdas and local "
+            "functions would be dropped and never run; store arguments on self instead")

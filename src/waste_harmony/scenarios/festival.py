@@ -17,7 +17,8 @@ node(s):
   2007): that day the recycling share citizens observe rises by
   ``norm_gain * attending share * (1 - norm)``.
 * **Waste art.** The exhibits are made of refuse: ``exhibit_waste_kg`` are taken
-  from the city's largest waste stocks and reused.
+  from the city's waste stocks, in proportion to each stock (so mostly from the
+  landfill), and reused.
 * **Rally.** If a facility proposal is pending, concerned attendees (concern at
   least the model's ``protest_concern_min``) join a rally with probability
   ``rally_share``: they count as protesters that day, which seeds the next day's

@@ -484,17 +484,34 @@ class _Composite(Scenario):
     parts: ClassVar[tuple[type[Scenario], ...]] = ()
 
     def validate(self, model: CityModel) -> None:
-        """Refuse to install a part that is installed already (it would act twice)."""
+        """Check every part before any is installed, so a failure installs nothing.
+
+        Refuses a part that is installed already (it would act twice) and runs each
+        part's own parameter checks and :meth:`validate` against the model.
+        """
         installed = {s.name for s in model.scenarios}
         for part in self.parts:
             if part.name in installed:
                 raise ValueError(f"scenario {self.name!r} installs {part.name!r}, which is "
                                  f"installed already; remove {part.name!r} or {self.name!r} "
                                  "(or install the parts one by one)")
+        self._pending = [part() for part in self.parts]
+        for part in self._pending:
+            part._check_parameter_types()
+            part.validate(model)
 
     def setup(self, model: CityModel) -> None:
-        """Install the parts with their defaults."""
-        self.parts_ = [model.add_scenario(part()) for part in self.parts]
+        """Install the parts with their defaults; if one still fails, remove those installed."""
+        self.parts_: list[Scenario] = []
+        try:
+            for part in self._pending:
+                self.parts_.append(model.add_scenario(part))
+        except Exception:
+            for part in self.parts_:
+                part.switch_off()
+                model.scenarios.remove(part)
+            self.parts_ = []
+            raise
 
     def switch_off(self) -> None:
         """Switch off every part, then this."""
