@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 
 import networkx as nx
 import numpy as np
@@ -232,21 +231,13 @@ def test_default_city():
     [lambda: organic_city(10_000, seed=0), lambda: grid_city(100, 100, seed=0)],
     ids=["organic-10k", "grid-100x100"],
 )
-def test_large_cities_build_validate_and_convert_fast(make):
-    start = time.perf_counter()
+def test_large_cities_build_validate_and_convert(make):
+    # Speed is measured in benchmarks/, never asserted here.
     G = make()
-    built = time.perf_counter() - start
     assert G.number_of_nodes() == 10_000
     assert nx.is_connected(G)
-    assert built < 5.0
-
-    start = time.perf_counter()
     validate_city(G)
-    assert time.perf_counter() - start < 1.0
-
-    start = time.perf_counter()
     arrays = city_arrays(G)
-    assert time.perf_counter() - start < 0.5
     assert arrays["adjacency"].shape == (10_000, 10_000)
 
 

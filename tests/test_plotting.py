@@ -237,3 +237,21 @@ def test_figures_from_saved_results_match_figures_from_the_model(tmp_path, story
     assert sorted(figures) == ["map", "overview"]
     overview = figures["overview"].axes[0]
     assert _event_lines(overview) == _event_lines(plot_series(story_model).axes[0])
+
+
+def test_facility_is_marked_when_other_events_have_no_node(tmp_path):
+    from waste_harmony import CityModel, Corporation
+    from waste_harmony.results import RunResult
+
+    model = CityModel(n_citizens=300, rng=4)
+    model.log_event("citywide_announcement")  # no node: must not turn node ids into floats
+    site = model.node_ids[int(np.argmax(model.neighborhoods.habitat))]
+    firm = Corporation(model, "TechCore")
+    firm.propose(site)
+    firm.build()
+    model.run_for(3)
+    assert model.event_frame()["node"].tolist()[1] == site
+    for run in (model, RunResult.from_model(model).save(tmp_path / "run")):
+        fig = plot_city_map(run, day=3)
+        gids = {c.get_gid() for c in fig.axes[0].collections}
+        assert "facility" in gids, run

@@ -233,7 +233,9 @@ class CityModel(mesa.Model):
         total_roles = sum(p.roles.values())
         if total_roles > n:
             raise ValueError(f"roles ask for {total_roles} citizens but n_citizens is {n}; "
-                             "lower the role counts or raise n_citizens")
+                             "lower the role counts (roles={'designer': 0, ...}; on the command "
+                             "line --param 'roles={designer=0, organiser=0, scientist=0, "
+                             "artist=0}') or raise n_citizens")
         chosen = rng.choice(n, size=total_roles, replace=False) if total_roles else []
         start = 0
         for code, role in enumerate(ROLE_NAMES, start=1):

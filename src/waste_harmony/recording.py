@@ -204,9 +204,12 @@ class EventLog(list):
         pandas.DataFrame
             One row per event.
         """
-        rows = [{"day": e.day, "kind": e.kind, "node": e.node, **e.details} for e in self]
-        if not rows:
+        if not self:
             return pd.DataFrame({"day": pd.Series(dtype="int64"),
                                  "kind": pd.Series(dtype="object"),
                                  "node": pd.Series(dtype="object")})
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame([{"day": e.day, "kind": e.kind, "node": e.node, **e.details}
+                              for e in self])
+        # Node ids keep their own type (pandas would turn 90 into 90.0 beside a None).
+        frame["node"] = pd.Series([e.node for e in self], dtype=object)
+        return frame

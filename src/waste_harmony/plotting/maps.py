@@ -153,7 +153,7 @@ def _draw_map(ax: Axes, data: RunData, values: pd.DataFrame, variable: str, day:
     ax.set_yticks([])
     ax.set_title(f"{pretty(variable)}, day {day}" if day is not None else pretty(variable),
                  fontsize=9)
-    if colonies.any() or site is not None:
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right", fontsize=7, markerscale=0.5, framealpha=0.8)
     return nodes
 
