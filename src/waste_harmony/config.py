@@ -30,7 +30,6 @@ standard library's :mod:`tomllib`.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import inspect
 import os
@@ -44,8 +43,16 @@ import networkx as nx
 from waste_harmony import city as city_module
 from waste_harmony.parameters import Parameters
 
-__all__ = ["GENERATORS", "CityConfig", "ConfigError", "OutputConfig", "RunConfig",
-           "load_run_file", "parse_run_config"]
+__all__ = [
+    "GENERATORS",
+    "CityConfig",
+    "ConfigError",
+    "OutputConfig",
+    "RunConfig",
+    "load_run_file",
+    "parse_run_config",
+    "read_toml",
+]
 
 #: City generators a run file may name.
 GENERATORS = {
@@ -392,14 +399,28 @@ def load_run_file(path: str | os.PathLike[str]) -> RunConfig:
         If the file is missing, is not valid TOML, or holds an invalid key or value.
     """
     file = Path(path)
+    return parse_run_config(read_toml(file, "run file"), base_dir=file.parent, source=file)
+
+
+def read_toml(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
+    """Read a TOML file, turning a missing file or bad syntax into :class:`ConfigError`.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    what : str
+        What the file is, for messages (``"run file"``, ``"sweep file"``).
+
+    Returns
+    -------
+    dict
+        The parsed TOML.
+    """
+    file = Path(path)
     if not file.is_file():
-        raise ConfigError(f"run file not found: {file}")
+        raise ConfigError(f"{what} not found: {file}")
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        return tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
-    return parse_run_config(data, base_dir=file.parent, source=file)
-
-
-def _replace(config: RunConfig, **changes: Any) -> RunConfig:
-    return dataclasses.replace(config, **changes)

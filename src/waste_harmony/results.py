@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
     from waste_harmony.model import CityModel
 
-__all__ = ["MANIFEST", "RunResult", "city_fingerprint", "versions", "write_atomic"]
+__all__ = ["MANIFEST", "RunResult", "city_fingerprint", "run_manifest", "versions",
+           "write_atomic"]
 
 #: File names inside a results folder.
 MODEL_FILE = "model.parquet"
@@ -121,6 +122,39 @@ def write_atomic(path: Path, write: Any) -> None:
         raise
 
 
+def run_manifest(model: CityModel, *, wall_time_s: float | None = None,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a saved run carries: parameters, seed, scenarios, city, versions, timing.
+
+    Parameters
+    ----------
+    model : CityModel
+        A model that has run.
+    wall_time_s : float, optional
+        Seconds the run took.
+    extra : dict, optional
+        More entries (for example a run id).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable manifest.
+    """
+    return {
+        "seed": _json_safe(model.seed),
+        "n_citizens": model.n_citizens,
+        "days": model.day,
+        "parameters": _json_safe(model.params.to_dict()),
+        "scenarios": [{"name": s.name, "parameters": _json_safe(s.parameters())}
+                      for s in model.scenarios],
+        "citizen_class": f"{model.citizen_class.__module__}.{model.citizen_class.__qualname__}",
+        "city": city_fingerprint(model),
+        "versions": versions(),
+        "wall_time_s": wall_time_s,
+        **(extra or {}),
+    }
+
+
 @dataclass
 class RunResult:
     """The outcome of one run: model series, neighbourhood series, events and manifest.
@@ -174,19 +208,7 @@ class RunResult:
         RunResult
             The results.
         """
-        manifest = {
-            "seed": _json_safe(model.seed),
-            "n_citizens": model.n_citizens,
-            "days": model.day,
-            "parameters": _json_safe(model.params.to_dict()),
-            "scenarios": [{"name": s.name, "parameters": _json_safe(s.parameters())}
-                          for s in model.scenarios],
-            "citizen_class": f"{model.citizen_class.__module__}.{model.citizen_class.__qualname__}",
-            "city": city_fingerprint(model),
-            "versions": versions(),
-            "wall_time_s": wall_time_s,
-            **(extra or {}),
-        }
+        manifest = run_manifest(model, wall_time_s=wall_time_s, extra=extra)
         hoods = model.neighborhood_frame() if model.neighborhood_recorder is not None else None
         return cls(model.model_frame(), hoods, model.event_frame(), manifest, city=model.city)
 

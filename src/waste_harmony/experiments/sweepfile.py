@@ -31,7 +31,6 @@ and errors name its path (``sweep.grid.concern_confidance``), as in run files.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from waste_harmony.config import (
     _did_you_mean,
     _int,
     parse_run_config,
+    read_toml,
 )
 from waste_harmony.experiments.plan import grid, latin_hypercube
 from waste_harmony.parameters import Parameters
@@ -257,10 +257,4 @@ def load_sweep_file(path: str | os.PathLike[str]) -> SweepConfig:
         If the file is missing, is not valid TOML, or holds an invalid key or value.
     """
     file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"sweep file not found: {file}")
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
-    return parse_sweep_config(data, base_dir=file.parent, source=file)
+    return parse_sweep_config(read_toml(file, "sweep file"), base_dir=file.parent, source=file)

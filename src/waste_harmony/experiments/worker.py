@@ -28,6 +28,7 @@ from waste_harmony.results import (
     MODEL_FILE,
     NEIGHBORHOOD_FILE,
     RunResult,
+    run_manifest,
     write_atomic,
 )
 
@@ -268,44 +269,6 @@ def id_columns(task: Task, index: int, n: int) -> dict[str, Any]:
     for name, kind in task.columns.items():
         columns[name] = _constant(task.parameters.get(name), kind, n)
     return columns
-
-
-def run_manifest(model: Any, *, wall_time_s: float | None,
-                 extra: dict[str, Any]) -> dict[str, Any]:
-    """The manifest of a run, with the keys of :meth:`RunResult.from_model`.
-
-    Built here without materialising the model's frames (the worker writes Arrow
-    tables directly); ``tests/test_experiments.py`` checks the keys stay in step.
-
-    Parameters
-    ----------
-    model : CityModel
-        A model that has run.
-    wall_time_s : float or None
-        Seconds the run took.
-    extra : dict
-        More entries.
-
-    Returns
-    -------
-    dict
-        The manifest.
-    """
-    from waste_harmony.results import _json_safe, city_fingerprint, versions
-
-    return {
-        "seed": _json_safe(model.seed),
-        "n_citizens": model.n_citizens,
-        "days": model.day,
-        "parameters": _json_safe(model.params.to_dict()),
-        "scenarios": [{"name": s.name, "parameters": _json_safe(s.parameters())}
-                      for s in model.scenarios],
-        "citizen_class": f"{model.citizen_class.__module__}.{model.citizen_class.__qualname__}",
-        "city": city_fingerprint(model),
-        "versions": versions(),
-        "wall_time_s": wall_time_s,
-        **extra,
-    }
 
 
 def tidy_tables(model: Any, task: Task, index: int = 0, *,
