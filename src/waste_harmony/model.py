@@ -589,17 +589,29 @@ class CityModel(mesa.Model):
         for key in a:
             a[key] = 0.0
 
+    def resident_mean(self, values: np.ndarray) -> np.ndarray:
+        """Mean of a per-citizen column over each node's residents (0 where nobody lives).
+
+        Parameters
+        ----------
+        values : numpy.ndarray, shape (n_citizens,)
+            Per-citizen values; a boolean column gives the share of residents.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_nodes,)
+            Per-node means, in node row order.
+        """
+        home, residents, m = self.citizens.home, self.residents, self.n_nodes
+        if values.dtype == bool:  # counting selected homes: same numbers, faster
+            total = np.bincount(home[values], minlength=m).astype(np.float64)
+        else:
+            total = np.bincount(home, weights=values, minlength=m)
+        return np.divide(total, residents, out=np.zeros(m), where=residents > 0)
+
     def _neighborhood_values(self) -> dict[str, np.ndarray]:
-        c, hoods, m = self.citizens, self.neighborhoods, self.n_nodes
-        home, residents = c.home, self.residents
-
-        def share(values: np.ndarray) -> np.ndarray:
-            if values.dtype == bool:  # counting selected homes: same numbers, faster
-                total = np.bincount(home[values], minlength=m).astype(np.float64)
-            else:
-                total = np.bincount(home, weights=values, minlength=m)
-            return np.divide(total, residents, out=np.zeros(m), where=residents > 0)
-
+        c, hoods, residents = self.citizens, self.neighborhoods, self.residents
+        share = self.resident_mean
         return {
             "population": residents,
             "concern": share(c.concern),

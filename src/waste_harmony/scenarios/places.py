@@ -27,7 +27,6 @@ __all__ = [
     "biodiverse_rows",
     "hop_distance",
     "plaza_rows",
-    "resident_mean",
     "role_rows",
 ]
 
@@ -134,23 +133,3 @@ def role_rows(model: CityModel, role: str) -> np.ndarray:
     if role not in ROLE_NAMES:
         raise ValueError(f"unknown role {role!r}; valid roles: {', '.join(ROLE_NAMES)}")
     return np.flatnonzero(model.citizens.role_code == ROLE_NAMES.index(role) + 1)
-
-
-def resident_mean(model: CityModel, values: np.ndarray) -> np.ndarray:
-    """Mean of a per-citizen column over each node's residents (0 where nobody lives).
-
-    Parameters
-    ----------
-    model : CityModel
-        The model.
-    values : numpy.ndarray, shape (n_citizens,)
-        Per-citizen values.
-
-    Returns
-    -------
-    numpy.ndarray, shape (n_nodes,)
-        Per-node means.
-    """
-    total = np.bincount(model.citizens.home, weights=values, minlength=model.n_nodes)
-    return np.divide(total, model.residents, out=np.zeros(model.n_nodes),
-                     where=model.residents > 0)

@@ -82,13 +82,6 @@ _EVENT_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c
                   "#17becf", "#bcbd22", "#ff7f0e", "#7f7f7f")
 
 
-def _resident_mean(model: CityModel, values: np.ndarray) -> np.ndarray:
-    m = model.n_nodes
-    total = np.bincount(model.citizens.home, weights=values, minlength=m)
-    residents = model.residents
-    return np.divide(total, residents, out=np.zeros(m), where=residents > 0)
-
-
 def node_values(model: CityModel, variable: str) -> np.ndarray:
     """Today's value of a map variable at every node, in ``model.node_ids`` order.
 
@@ -123,9 +116,9 @@ def node_values(model: CityModel, variable: str) -> np.ndarray:
         raise ValueError(f"unknown map variable {variable!r}; choose one of "
                          f"{', '.join(MAP_VARIABLES)}")
     if variable == "concern":
-        return _resident_mean(model, model.citizens.concern)
+        return model.resident_mean(model.citizens.concern)
     if variable == "protest_share":
-        return _resident_mean(model, model.citizens.protesting.astype(np.float64))
+        return model.resident_mean(model.citizens.protesting)
     return np.asarray(getattr(model.neighborhoods, variable), dtype=np.float64)
 
 
@@ -201,7 +194,7 @@ def city_map_figure(model: CityModel, variable: str = "concern", *,
     bar.set_label(f"{spec.label} ({spec.unit})")
 
     handles: list[Any] = []
-    protest = _resident_mean(model, model.citizens.protesting.astype(np.float64))
+    protest = model.resident_mean(model.citizens.protesting)
     on = protest > 0
     if on.any():
         ax.scatter(xy[on, 0], xy[on, 1], s=sizes[on] * 2.2, facecolors="none",
