@@ -82,8 +82,9 @@ class BaselineNeighborhood(FixedAgent):
         self.neighbours: list[BaselineNeighborhood] = []
         self.waste_stock_kg = 0.0
         p = model.params
-        self.pollution = (p.industrial_emission_scale * self.industrial_emission
-                          / max(p.pollution_decay, 1e-9))
+        self.pollution = (
+            p.industrial_emission_scale * self.industrial_emission / max(p.pollution_decay, 1e-9)
+        )
         # Shares of residents who recycled, protested, adopted: counted at the end of a day,
         # seen by the residents during the next one.
         self.recycling_norm = 0.0
@@ -114,8 +115,10 @@ class BaselineNeighborhood(FixedAgent):
         """Add today's emissions: industry and the waste lying here."""
         p = self.model.params
         factor = p.landfill_emission_factor if self.is_landfill else p.waste_emission_factor
-        self.pollution += (p.industrial_emission_scale * self.industrial_emission
-                           + factor * self.waste_stock_kg / 1000.0)
+        self.pollution += (
+            p.industrial_emission_scale * self.industrial_emission
+            + factor * self.waste_stock_kg / 1000.0
+        )
 
     def exchange_pollution(self, h: float) -> None:
         """Exchange ``h (P_j - P_i)`` with each neighbour, from the old values (phase 1)."""
@@ -138,8 +141,9 @@ class BaselineCitizen(CellAgent):
         mean, sd = p.initial_concern_mean, p.initial_concern_sd
         k = mean * (1 - mean) / sd**2 - 1
         self.concern = self.random.betavariate(mean * k, (1 - mean) * k)
-        self.threshold = min(max(self.random.gauss(p.protest_threshold_mean,
-                                                   p.protest_threshold_sd), 0.0), 1.0)
+        self.threshold = min(
+            max(self.random.gauss(p.protest_threshold_mean, p.protest_threshold_sd), 0.0), 1.0
+        )
         self.recycled = False
         self.protesting = False
         self.adopted = False
@@ -180,15 +184,22 @@ class BaselineCitizen(CellAgent):
         """Pollution where the day was spent raises concern."""
         p = self.model.params
         air = place.pollution
-        self.concern += (p.pollution_concern_rate * air / (air + p.pollution_half_saturation)
-                         * (1.0 - self.concern))
+        self.concern += (
+            p.pollution_concern_rate
+            * air
+            / (air + p.pollution_half_saturation)
+            * (1.0 - self.concern)
+        )
 
     def recycling_probability(self) -> float:
         """Theory-of-planned-behaviour logit of concern, norm and infrastructure."""
         p = self.model.params
-        z = (p.recycling_intercept + p.recycling_weight_concern * self.concern
-             + p.recycling_weight_norm * self.home.recycling_norm
-             + p.recycling_weight_infrastructure * self.home.infrastructure)
+        z = (
+            p.recycling_intercept
+            + p.recycling_weight_concern * self.concern
+            + p.recycling_weight_norm * self.home.recycling_norm
+            + p.recycling_weight_infrastructure * self.home.infrastructure
+        )
         return 1.0 / (1.0 + math.exp(-z))
 
     def handle_waste(self) -> None:
@@ -213,8 +224,9 @@ class BaselineCitizen(CellAgent):
         home = self.home
         linked = home.neighbours
         people = sum(len(nb.residents) for nb in linked)
-        linked_share = (sum(nb.protest_share * len(nb.residents) for nb in linked) / people
-                        if people else 0.0)
+        linked_share = (
+            sum(nb.protest_share * len(nb.residents) for nb in linked) / people if people else 0.0
+        )
         observed = (1.0 - w) * home.protest_share + w * linked_share
         self.protesting = self.threshold <= observed
 
@@ -247,8 +259,15 @@ class BaselineModel(mesa.Model):
         Fields of :class:`waste_harmony.parameters.Parameters`.
     """
 
-    def __init__(self, city: nx.Graph, *, n_citizens: int, rng: int | None = None,
-                 grievance: bool = False, **params: Any) -> None:
+    def __init__(
+        self,
+        city: nx.Graph,
+        *,
+        n_citizens: int,
+        rng: int | None = None,
+        grievance: bool = False,
+        **params: Any,
+    ) -> None:
         super().__init__(rng=rng)
         self.params = p = Parameters.from_kwargs(params)
         graph = load_city(city)
@@ -258,8 +277,10 @@ class BaselineModel(mesa.Model):
         self.waste_shape = 1.0 / p.waste_cv**2
         self.waste_scale = p.waste_per_capita_kg / self.waste_shape
 
-        hoods = {node: BaselineNeighborhood(self, self.space._cells[node], data)
-                 for node, data in graph.nodes(data=True)}
+        hoods = {
+            node: BaselineNeighborhood(self, self.space._cells[node], data)
+            for node, data in graph.nodes(data=True)
+        }
         for node, hood in hoods.items():
             hood.neighbours = [hoods[nb] for nb in graph.neighbors(node)]
         self.hoods = list(hoods.values())
@@ -276,8 +297,9 @@ class BaselineModel(mesa.Model):
                 citizen.peers = [c for c in hood.residents if c is not citizen]
             # Yesterday's recycling share before day 1: the residents' mean probability.
             if hood.residents:
-                hood.recycling_norm = (sum(c.recycling_probability() for c in hood.residents)
-                                       / len(hood.residents))
+                hood.recycling_norm = sum(c.recycling_probability() for c in hood.residents) / len(
+                    hood.residents
+                )
         self.citizens = self.agents_by_type[BaselineCitizen]
         self.neighborhoods = self.agents_by_type[BaselineNeighborhood]
         max_degree = max((len(h.neighbours) for h in self.hoods), default=0)
@@ -285,22 +307,28 @@ class BaselineModel(mesa.Model):
         self.n_citizens = n_citizens
         self.adopted = 0.0
         self._reset_accounts()
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "mean_concern": lambda m: sum(c.concern for c in m.citizens) / max(m.n_citizens, 1),
-            "recycling_share": lambda m: sum(c.recycled for c in m.citizens)
-            / max(m.n_citizens, 1),
-            "protest_share": lambda m: sum(c.protesting for c in m.citizens)
-            / max(m.n_citizens, 1),
-            "biotech_adoption": lambda m: sum(c.adopted for c in m.citizens)
-            / max(m.n_citizens, 1),
-            "recycling_rate": lambda m: (m.waste_recycled_kg / m.waste_generated_kg
-                                         if m.waste_generated_kg else 0.0),
-            "waste_generated_kg": "waste_generated_kg",
-            "waste_recycled_kg": "waste_recycled_kg",
-            "waste_consumed_kg": "waste_consumed_kg",
-            "waste_stock_kg": lambda m: sum(h.waste_stock_kg for h in m.hoods),
-            "mean_pollution": lambda m: sum(h.pollution for h in m.hoods) / len(m.hoods),
-        })
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "mean_concern": lambda m: sum(c.concern for c in m.citizens) / max(m.n_citizens, 1),
+                "recycling_share": lambda m: (
+                    sum(c.recycled for c in m.citizens) / max(m.n_citizens, 1)
+                ),
+                "protest_share": lambda m: (
+                    sum(c.protesting for c in m.citizens) / max(m.n_citizens, 1)
+                ),
+                "biotech_adoption": lambda m: (
+                    sum(c.adopted for c in m.citizens) / max(m.n_citizens, 1)
+                ),
+                "recycling_rate": lambda m: (
+                    m.waste_recycled_kg / m.waste_generated_kg if m.waste_generated_kg else 0.0
+                ),
+                "waste_generated_kg": "waste_generated_kg",
+                "waste_recycled_kg": "waste_recycled_kg",
+                "waste_consumed_kg": "waste_consumed_kg",
+                "waste_stock_kg": lambda m: sum(h.waste_stock_kg for h in m.hoods),
+                "mean_pollution": lambda m: sum(h.pollution for h in m.hoods) / len(m.hoods),
+            }
+        )
 
     def _reset_accounts(self) -> None:
         self.waste_generated_kg = 0.0
@@ -318,8 +346,7 @@ class BaselineModel(mesa.Model):
         for i in range(self.substeps):
             self.neighborhoods.do("exchange_pollution", h)
             last = i == self.substeps - 1
-            self.neighborhoods.do("apply_pollution", math.exp(-p.pollution_decay) if last
-                                  else 1.0)
+            self.neighborhoods.do("apply_pollution", math.exp(-p.pollution_decay) if last else 1.0)
         self.neighborhoods.do("observe_residents")
         self.adopted = sum(c.adopted for c in self.citizens) / max(self.n_citizens, 1)
         self.datacollector.collect(self)

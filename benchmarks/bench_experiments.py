@@ -41,9 +41,17 @@ def measure(name, executor, workers, args, folder):
 
     start = time.perf_counter()
     start_epoch = time.time()
-    result = ex.ensemble(seeds=args.runs, days=args.days, n_citizens=args.citizens,
-                         root_seed=1, executor=executor, workers=workers,
-                         out=folder / name, progress=False, record_neighborhoods=True)
+    result = ex.ensemble(
+        seeds=args.runs,
+        days=args.days,
+        n_citizens=args.citizens,
+        root_seed=1,
+        executor=executor,
+        workers=workers,
+        out=folder / name,
+        progress=False,
+        record_neighborhoods=True,
+    )
     wall = time.perf_counter() - start
     assert result.n_finished == args.runs, result.failures()
     t = result.timings()
@@ -56,21 +64,34 @@ def measure(name, executor, workers, args, folder):
     first = t.groupby("worker")["started_at"].min() - start_epoch
     t = t.sort_values("started_at")
     gaps = (t.groupby("worker")["started_at"].shift(-1) - t["finished_at"]).dropna()
-    return {"executor": name, "wall_s": wall, "mean_run_s": mean_run,
-            "write_s": float(t["write"].mean()), "overhead_per_run_s": overhead,
-            "overhead_pct": 100 * overhead / mean_run,
-            "startup_s": float(first.mean()), "gap_s": float(gaps.mean()) if len(gaps) else 0.0,
-            "steady_pct": 100 * (float(gaps.mean()) if len(gaps) else 0.0)
-            / mean_run + 100 * float(t["write"].mean()) / mean_run,
-            "load_after": load()}
+    return {
+        "executor": name,
+        "wall_s": wall,
+        "mean_run_s": mean_run,
+        "write_s": float(t["write"].mean()),
+        "overhead_per_run_s": overhead,
+        "overhead_pct": 100 * overhead / mean_run,
+        "startup_s": float(first.mean()),
+        "gap_s": float(gaps.mean()) if len(gaps) else 0.0,
+        "steady_pct": 100 * (float(gaps.mean()) if len(gaps) else 0.0) / mean_run
+        + 100 * float(t["write"].mean()) / mean_run,
+        "load_after": load(),
+    }
 
 
 def memory_probe(n_runs: int) -> None:
     from waste_harmony import experiments as ex
 
     with tempfile.TemporaryDirectory() as tmp:
-        ex.ensemble(seeds=n_runs, days=60, n_citizens=2000, root_seed=1, workers=2,
-                    out=Path(tmp) / "m", progress=False)
+        ex.ensemble(
+            seeds=n_runs,
+            days=60,
+            n_citizens=2000,
+            root_seed=1,
+            workers=2,
+            out=Path(tmp) / "m",
+            progress=False,
+        )
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"runs": n_runs, "parent_peak_rss_mb": peak_kb / 1024}))
 
@@ -99,8 +120,15 @@ def main() -> None:
             from distributed import Client, LocalCluster
 
             start = time.perf_counter()
-            with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                              dashboard_address=":0") as cluster, Client(cluster) as client:
+            with (
+                LocalCluster(
+                    n_workers=args.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                ) as cluster,
+                Client(cluster) as client,
+            ):
                 client.wait_for_workers(args.workers)
                 startup = time.perf_counter() - start
                 row = measure(f"dask LocalCluster ({args.workers})", client, None, args, folder)
@@ -108,15 +136,19 @@ def main() -> None:
                 rows.append(row)
     serial = rows[0]["wall_s"]
     print(f"\n{args.runs} runs x {args.days} days x {args.citizens} citizens")
-    print("| executor | wall (s) | speed-up | mean run (s) | overhead/run, all (s) "
-          "| overhead, all (% of run) | start-up until first task (s) | gap between tasks (s) "
-          "| tidy + write (s/run) | steady-state overhead (% of run) |")
+    print(
+        "| executor | wall (s) | speed-up | mean run (s) | overhead/run, all (s) "
+        "| overhead, all (% of run) | start-up until first task (s) | gap between tasks (s) "
+        "| tidy + write (s/run) | steady-state overhead (% of run) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['executor']} | {r['wall_s']:.1f} | {serial / r['wall_s']:.2f}x "
-              f"| {r['mean_run_s']:.2f} | {r['overhead_per_run_s']:.3f} "
-              f"| {r['overhead_pct']:.1f} % | {r['startup_s']:.2f} | {r['gap_s']:.3f} "
-              f"| {r['write_s']:.3f} | {r['steady_pct']:.1f} % |")
+        print(
+            f"| {r['executor']} | {r['wall_s']:.1f} | {serial / r['wall_s']:.2f}x "
+            f"| {r['mean_run_s']:.2f} | {r['overhead_per_run_s']:.3f} "
+            f"| {r['overhead_pct']:.1f} % | {r['startup_s']:.2f} | {r['gap_s']:.3f} "
+            f"| {r['write_s']:.3f} | {r['steady_pct']:.1f} % |"
+        )
     for r in rows:
         if "cluster_startup_s" in r:
             print(f"Dask cluster start-up (not in wall): {r['cluster_startup_s']:.1f} s")
@@ -126,8 +158,12 @@ def main() -> None:
         print("\n| runs (2000 citizens, 60 days, 2 workers) | parent peak RSS (MB) |")
         print("|---|---|")
         for n in (8, 32, 128):
-            out = subprocess.run([sys.executable, __file__, "--memory-probe", str(n)],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, __file__, "--memory-probe", str(n)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             probe = json.loads(out.strip().splitlines()[-1])
             print(f"| {probe['runs']} | {probe['parent_peak_rss_mb']:.0f} |")
     print(json.dumps(rows, indent=1), file=sys.stderr)

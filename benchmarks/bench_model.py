@@ -86,8 +86,12 @@ def _build_model(n: int, seed: int, record: bool) -> tuple[Any, dict[str, float]
     model = CityModel(city, n_citizens=n, rng=seed, record_neighborhoods=record)
     build_s, build_cpu_s = _since(start)
     model.open_grievance(GRIEVANCE)
-    return model, {"city_s": city_s, "build_s": build_s, "build_cpu_s": build_cpu_s,
-                   "nodes": model.n_nodes}
+    return model, {
+        "city_s": city_s,
+        "build_s": build_s,
+        "build_cpu_s": build_cpu_s,
+        "nodes": model.n_nodes,
+    }
 
 
 def _time_days(model: Any, days: int, into: dict[str, list[float]]) -> None:
@@ -105,8 +109,10 @@ def _times() -> dict[str, list[float]]:
 
 
 def _medians(times: dict[str, list[float]], prefix: str = "") -> dict[str, float]:
-    return {f"{prefix}sec_per_day": statistics.median(times["wall"]),
-            f"{prefix}cpu_sec_per_day": statistics.median(times["cpu"])}
+    return {
+        f"{prefix}sec_per_day": statistics.median(times["wall"]),
+        f"{prefix}cpu_sec_per_day": statistics.median(times["cpu"]),
+    }
 
 
 def task_model(n: int, days: int, seed: int) -> dict[str, Any]:
@@ -115,8 +121,15 @@ def task_model(n: int, days: int, seed: int) -> dict[str, Any]:
     model.step()  # warm-up
     times = _times()
     _time_days(model, days, times)
-    return {"task": "model", "n": n, **info, "days": days, **_medians(times),
-            "sec_per_day_all": times["wall"], "peak_rss_mib": _peak_rss_mib()}
+    return {
+        "task": "model",
+        "n": n,
+        **info,
+        "days": days,
+        **_medians(times),
+        "sec_per_day_all": times["wall"],
+        "peak_rss_mib": _peak_rss_mib(),
+    }
 
 
 def _alternate(models: list[Any], days: int, rounds: int) -> list[dict[str, list[float]]]:
@@ -138,12 +151,19 @@ def task_recording(n: int, days: int, seed: int, rounds: int = 2) -> dict[str, A
     on, info = _build_model(n, seed, True)
     off, _ = _build_model(n, seed, False)
     with_, without = _alternate([on, off], days, rounds)
-    result = {"task": "recording", "n": n, "nodes": info["nodes"], "days": days,
-              "rounds": rounds, **_medians(with_), **_medians(without, "no_recording_")}
-    result["recording_overhead"] = (result["cpu_sec_per_day"]
-                                    / result["no_recording_cpu_sec_per_day"])
-    result["recording_overhead_wall"] = (result["sec_per_day"]
-                                         / result["no_recording_sec_per_day"])
+    result = {
+        "task": "recording",
+        "n": n,
+        "nodes": info["nodes"],
+        "days": days,
+        "rounds": rounds,
+        **_medians(with_),
+        **_medians(without, "no_recording_"),
+    }
+    result["recording_overhead"] = (
+        result["cpu_sec_per_day"] / result["no_recording_cpu_sec_per_day"]
+    )
+    result["recording_overhead_wall"] = result["sec_per_day"] / result["no_recording_sec_per_day"]
     return result
 
 
@@ -157,10 +177,18 @@ def task_pair(n: int, days: int, seed: int, rounds: int = 2) -> dict[str, Any]:
     base = BaselineModel(_city(n, seed), n_citizens=n, rng=seed, grievance=True)
     base_build = _since(start)[0]
     slow, fast = _alternate([base, model], days, rounds)
-    result = {"task": "pair", "n": n, "nodes": info["nodes"], "days": days,
-              "rounds": rounds, **_medians(fast), **_medians(slow, "baseline_"),
-              "baseline_build_s": base_build, "sec_per_day_all": fast["wall"],
-              "baseline_sec_per_day_all": slow["wall"]}
+    result = {
+        "task": "pair",
+        "n": n,
+        "nodes": info["nodes"],
+        "days": days,
+        "rounds": rounds,
+        **_medians(fast),
+        **_medians(slow, "baseline_"),
+        "baseline_build_s": base_build,
+        "sec_per_day_all": fast["wall"],
+        "baseline_sec_per_day_all": slow["wall"],
+    }
     result["speed_ratio"] = result["baseline_cpu_sec_per_day"] / result["cpu_sec_per_day"]
     result["speed_ratio_wall"] = result["baseline_sec_per_day"] / result["sec_per_day"]
     return result
@@ -172,12 +200,19 @@ def task_year(n: int, days: int, seed: int) -> dict[str, Any]:
     start = _clock()
     model.run_for(days)
     wall, cpu = _since(start)
-    return {"task": "year", "n": n, **info, "days": days, "run_s": wall, "run_cpu_s": cpu,
-            "sec_per_day": wall / days, "peak_rss_mib": _peak_rss_mib()}
+    return {
+        "task": "year",
+        "n": n,
+        **info,
+        "days": days,
+        "run_s": wall,
+        "run_cpu_s": cpu,
+        "sec_per_day": wall / days,
+        "peak_rss_mib": _peak_rss_mib(),
+    }
 
 
-TASKS = {"model": task_model, "recording": task_recording, "pair": task_pair,
-         "year": task_year}
+TASKS = {"model": task_model, "recording": task_recording, "pair": task_pair, "year": task_year}
 
 
 def run_child(spec: list[dict[str, Any]]) -> None:
@@ -203,8 +238,9 @@ def spawn(spec: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
-def scaling_exponent(points: list[tuple[int, float]], low: float = 10_000,
-                     high: float = 1_000_000) -> float | None:
+def scaling_exponent(
+    points: list[tuple[int, float]], low: float = 10_000, high: float = 1_000_000
+) -> float | None:
     """Least-squares slope of log(seconds per day) on log(citizens), sizes in [low, high]."""
     xs = [(math.log(n), math.log(t)) for n, t in points if low <= n <= high and t > 0]
     if len(xs) < 2:
@@ -221,9 +257,11 @@ def _fmt(value: float | None) -> str:
 
 def markdown(report: dict[str, Any]) -> str:
     """The results as a Markdown table and a few lines."""
-    lines = ["| citizens | nodes | build (s) | s/day | CPU s/day | recording overhead | "
-             "peak RSS (MiB) | baseline CPU s/day | speed ratio (CPU) | speed ratio (wall) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| citizens | nodes | build (s) | s/day | CPU s/day | recording overhead | "
+        "peak RSS (MiB) | baseline CPU s/day | speed ratio (CPU) | speed ratio (wall) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in report["sizes"]:
         pair = row.get("pair") or {}
         x = "×" if pair else ""
@@ -233,42 +271,68 @@ def markdown(report: dict[str, Any]) -> str:
             f"{_fmt(row['sec_per_day'])} | {_fmt(row['cpu_sec_per_day'])} | "
             f"{_fmt(overhead)}{'×' if overhead else ''} | {row['peak_rss_mib']:.0f} | "
             f"{_fmt(pair.get('baseline_cpu_sec_per_day'))} | "
-            f"{_fmt(pair.get('speed_ratio'))}{x} | {_fmt(pair.get('speed_ratio_wall'))}{x} |")
+            f"{_fmt(pair.get('speed_ratio'))}{x} | {_fmt(pair.get('speed_ratio_wall'))}{x} |"
+        )
     lines.append("")
     low, high = report["scaling_range"]
     span = f"{low:,}–{high:,} citizens" if high else "all sizes"
-    lines.append(f"- scaling exponent (slope of log s/day on log citizens, {span}): "
-                 f"{_fmt(report['scaling_exponent_cpu'])} (CPU time), "
-                 f"{_fmt(report['scaling_exponent'])} (wall time)")
+    lines.append(
+        f"- scaling exponent (slope of log s/day on log citizens, {span}): "
+        f"{_fmt(report['scaling_exponent_cpu'])} (CPU time), "
+        f"{_fmt(report['scaling_exponent'])} (wall time)"
+    )
     year = report.get("year")
     if year:
-        lines.append(f"- {year['days']} days at {year['n']:,} citizens on {year['nodes']:,} "
-                     f"nodes: {_fmt(year['run_s'])} s wall, {_fmt(year['run_cpu_s'])} s CPU "
-                     f"(build {_fmt(year['build_s'])} s, peak RSS "
-                     f"{year['peak_rss_mib']:.0f} MiB)")
+        lines.append(
+            f"- {year['days']} days at {year['n']:,} citizens on {year['nodes']:,} "
+            f"nodes: {_fmt(year['run_s'])} s wall, {_fmt(year['run_cpu_s'])} s CPU "
+            f"(build {_fmt(year['build_s'])} s, peak RSS "
+            f"{year['peak_rss_mib']:.0f} MiB)"
+        )
     load = report["load"]
-    lines.append(f"- load average (1 min) before/after: {load['before'][0]:.2f} / "
-                 f"{load['after'][0]:.2f} on {report['cpus']} CPUs")
+    lines.append(
+        f"- load average (1 min) before/after: {load['before'][0]:.2f} / "
+        f"{load['after'][0]:.2f} on {report['cpus']} CPUs"
+    )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+",
-                        default=[1_000, 10_000, 100_000, 1_000_000], help="citizen counts")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[1_000, 10_000, 100_000, 1_000_000],
+        help="citizen counts",
+    )
     parser.add_argument("--days", type=int, default=10, help="measured days per size")
-    parser.add_argument("--baseline-sizes", type=int, nargs="*", default=[10_000, 100_000],
-                        help="sizes at which the per-agent baseline runs (none: skip)")
-    parser.add_argument("--baseline-days", type=int, default=5,
-                        help="days per block in the side-by-side comparison (two blocks each)")
-    parser.add_argument("--year-size", type=int, default=100_000,
-                        help="citizens of the year run (0: skip)")
+    parser.add_argument(
+        "--baseline-sizes",
+        type=int,
+        nargs="*",
+        default=[10_000, 100_000],
+        help="sizes at which the per-agent baseline runs (none: skip)",
+    )
+    parser.add_argument(
+        "--baseline-days",
+        type=int,
+        default=5,
+        help="days per block in the side-by-side comparison (two blocks each)",
+    )
+    parser.add_argument(
+        "--year-size", type=int, default=100_000, help="citizens of the year run (0: skip)"
+    )
     parser.add_argument("--year-days", type=int, default=365)
-    parser.add_argument("--no-recording-check", action="store_true",
-                        help="skip the record_neighborhoods=False runs")
+    parser.add_argument(
+        "--no-recording-check", action="store_true", help="skip the record_neighborhoods=False runs"
+    )
     parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke mode: tiny sizes, few days (seconds, not minutes)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke mode: tiny sizes, few days (seconds, not minutes)",
+    )
     parser.add_argument("--json", metavar="OUT", help="write every number to this JSON file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -283,12 +347,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
 
-    report: dict[str, Any] = {"argv": sys.argv[1:] if argv is None else argv,
-                              "cpus": os.cpu_count(), "python": sys.version.split()[0],
-                              "load": {"before": os.getloadavg()}, "sizes": []}
+    report: dict[str, Any] = {
+        "argv": sys.argv[1:] if argv is None else argv,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "load": {"before": os.getloadavg()},
+        "sizes": [],
+    }
     for n in args.sizes:
         spec: list[dict[str, Any]] = [
-            {"task": "model", "n": n, "days": args.days, "seed": args.seed}]
+            {"task": "model", "n": n, "days": args.days, "seed": args.seed}
+        ]
         if not args.no_recording_check:
             spec.append({"task": "recording", "n": n, "days": args.days, "seed": args.seed})
         if n in args.baseline_sizes:
@@ -306,14 +375,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     # The exponent is taken between 10^4 and 10^6 (in --quick mode: over its tiny sizes).
     low, high = (0, math.inf) if args.quick else (10_000, 1_000_000)
     report["scaling_range"] = [low, high if math.isfinite(high) else None]
-    for key, column in (("scaling_exponent", "sec_per_day"),
-                        ("scaling_exponent_cpu", "cpu_sec_per_day")):
-        report[key] = scaling_exponent([(row["n"], row[column]) for row in report["sizes"]],
-                                       low, high)
+    for key, column in (
+        ("scaling_exponent", "sec_per_day"),
+        ("scaling_exponent_cpu", "cpu_sec_per_day"),
+    ):
+        report[key] = scaling_exponent(
+            [(row["n"], row[column]) for row in report["sizes"]], low, high
+        )
     if args.year_size:
         print(f"year at {args.year_size:,} ...", file=sys.stderr, flush=True)
-        report["year"] = spawn([{"task": "year", "n": args.year_size, "days": args.year_days,
-                                 "seed": args.seed}])[0]
+        report["year"] = spawn(
+            [{"task": "year", "n": args.year_size, "days": args.year_days, "seed": args.seed}]
+        )[0]
     report["load"]["after"] = os.getloadavg()
     print(markdown(report))
     if args.json:

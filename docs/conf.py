@@ -92,8 +92,9 @@ def _insert_benchmarks(app, docname: str, source: list[str]) -> None:
     readme = ROOT / "benchmarks" / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.exists() else ""
     if not text.strip():
-        text = ("*No benchmark results yet: run the benchmarks (see `benchmarks/`) to "
-                "produce them.*\n")
+        text = (
+            "*No benchmark results yet: run the benchmarks (see `benchmarks/`) to produce them.*\n"
+        )
     else:
         text = _as_section(text)
     source[0] = source[0].replace(_BENCHMARKS_MARKER, text)

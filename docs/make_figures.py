@@ -27,12 +27,15 @@ def main() -> None:
     scenarios = [name for name in STORY if name in available()]
     model = CityModel(n_citizens=10_000, scenarios=scenarios, rng=7)
     model.run_for(365)
-    fig = plot_series(model, ["mean_concern", "protest_share", "recycling_rate",
-                              "mean_pollution"], ncols=2)
+    fig = plot_series(
+        model, ["mean_concern", "protest_share", "recycling_rate", "mean_pollution"], ncols=2
+    )
     fig.set_size_inches(9, 4.6)
-    fig.suptitle(f"A year in the default city, 10,000 citizens, scenarios: "
-                 f"{', '.join(scenarios) or 'none'} (facility: {model.facility_status})",
-                 fontsize=10)
+    fig.suptitle(
+        f"A year in the default city, 10,000 citizens, scenarios: "
+        f"{', '.join(scenarios) or 'none'} (facility: {model.facility_status})",
+        fontsize=10,
+    )
     STATIC.mkdir(exist_ok=True)
     path = STATIC / "overview.png"
     fig.savefig(path, dpi=80, pil_kwargs={"optimize": True})

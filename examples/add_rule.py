@@ -48,8 +48,10 @@ def main() -> None:
         model.run_for(args.days)
     frames = {"baseline": baseline.model_frame(), "deposit return": scheme.model_frame()}
     for label, frame in frames.items():
-        print(f"{label:>15}: recycling rate {frame['recycling_rate'].mean():.3f}, "
-              f"mean pollution {frame['mean_pollution'].mean():.2f} µg/m³")
+        print(
+            f"{label:>15}: recycling rate {frame['recycling_rate'].mean():.3f}, "
+            f"mean pollution {frame['mean_pollution'].mean():.2f} µg/m³"
+        )
 
     args.out.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")

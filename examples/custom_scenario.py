@@ -38,8 +38,9 @@ class RepairCafe(Scenario):
     kg_per_cafe: float = parameter(400.0, unit="kg", low=0.0, doc="waste repaired per café")
 
     def setup(self, model):
-        self.schedule_every(self.open, start_day=self.interval_days,
-                            interval_days=self.interval_days)
+        self.schedule_every(
+            self.open, start_day=self.interval_days, interval_days=self.interval_days
+        )
 
     def open(self):
         stock = self.model.neighborhoods.waste_stock_kg
@@ -56,8 +57,10 @@ def main() -> None:
     model = CityModel(n_citizens=2000, scenarios=["repair-cafe", "harmony-festival"], rng=7)
     model.run_for(365)
     cafes = model.event_log.of_kind("repair_cafe")
-    print(f"{len(cafes)} repair cafés reused {sum(e.details['repaired_kg'] for e in cafes):,.0f} "
-          "kg of waste in a year")
+    print(
+        f"{len(cafes)} repair cafés reused {sum(e.details['repaired_kg'] for e in cafes):,.0f} "
+        "kg of waste in a year"
+    )
 
     args.out.mkdir(parents=True, exist_ok=True)
     frame = model.model_frame()

@@ -41,8 +41,10 @@ def main() -> None:
         model = CityModel(n_citizens=2000, rng=7, citizen_class=cls)
         model.run_for(args.days)
         runs[label] = model.model_frame()
-        print(f"{label:>20}: mean recycling rate {runs[label]['recycling_rate'].mean():.3f}, "
-              f"waste stock at the end {runs[label]['waste_stock_kg'].iloc[-1]:,.0f} kg")
+        print(
+            f"{label:>20}: mean recycling rate {runs[label]['recycling_rate'].mean():.3f}, "
+            f"waste stock at the end {runs[label]['waste_stock_kg'].iloc[-1]:,.0f} kg"
+        )
 
     args.out.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")

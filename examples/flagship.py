@@ -41,11 +41,15 @@ def main() -> None:
     wall = time.perf_counter() - start
 
     frame = model.model_frame()
-    print(f"Waste Harmony: {args.citizens} citizens, {model.n_nodes} neighbourhoods, "
-          f"{args.days} days, seed {args.seed}, scenarios: {', '.join(scenarios) or 'none'}")
+    print(
+        f"Waste Harmony: {args.citizens} citizens, {model.n_nodes} neighbourhoods, "
+        f"{args.days} days, seed {args.seed}, scenarios: {', '.join(scenarios) or 'none'}"
+    )
     print(summary_table(frame))
-    print(f"facility status at the end: {frame['facility_status'].iloc[-1]}; "
-          f"events logged: {len(model.event_log)}; simulated in {wall:.1f} s")
+    print(
+        f"facility status at the end: {frame['facility_status'].iloc[-1]}; "
+        f"events logged: {len(model.event_log)}; simulated in {wall:.1f} s"
+    )
 
     result = RunResult.from_model(model, wall_time_s=wall)
     # RunResult.save through a staging folder: a crash never leaves a half-written result

@@ -37,23 +37,37 @@ def main() -> None:
     for seed in range(args.seeds):
         series = {}
         for label, scenarios in (("festival", [HarmonyFestival(day=DAY)]), ("no festival", [])):
-            model = CityModel(n_citizens=args.citizens, scenarios=scenarios, rng=seed,
-                              record_neighborhoods=False, days=DAY + 28)
+            model = CityModel(
+                n_citizens=args.citizens,
+                scenarios=scenarios,
+                rng=seed,
+                record_neighborhoods=False,
+                days=DAY + 28,
+            )
             model.run_for(DAY + 28)
             series[label] = model.model_frame()["mean_concern"]
             if scenarios:
                 festival = model.event_log.of_kind("festival")[0].details
-        gain = (series["festival"].loc[DAY + 1:] - series["no festival"].loc[DAY + 1:]).mean()
+        gain = (series["festival"].loc[DAY + 1 :] - series["no festival"].loc[DAY + 1 :]).mean()
         gains.append(gain)
-        print(f"seed {seed}: {festival['attendance']} attended "
-              f"({festival['attendance_share']:.1%}), {festival['waste_reused_kg']:.0f} kg "
-              f"of waste in art; mean concern in the 4 weeks after: {gain:+.4f}")
+        print(
+            f"seed {seed}: {festival['attendance']} attended "
+            f"({festival['attendance_share']:.1%}), {festival['waste_reused_kg']:.0f} kg "
+            f"of waste in art; mean concern in the 4 weeks after: {gain:+.4f}"
+        )
         for label, color in (("festival", "tab:green"), ("no festival", "tab:grey")):
-            ax.plot(series[label].index, series[label], color=color, lw=0.8,
-                    label=label if seed == 0 else None)
+            ax.plot(
+                series[label].index,
+                series[label],
+                color=color,
+                lw=0.8,
+                label=label if seed == 0 else None,
+            )
     gains = np.asarray(gains)
-    print(f"mean gain {gains.mean():+.4f} (s.d. {gains.std(ddof=1) if len(gains) > 1 else 0:.4f})"
-          f" over {len(gains)} seeds; higher in {np.count_nonzero(gains > 0)}/{len(gains)}")
+    print(
+        f"mean gain {gains.mean():+.4f} (s.d. {gains.std(ddof=1) if len(gains) > 1 else 0:.4f})"
+        f" over {len(gains)} seeds; higher in {np.count_nonzero(gains > 0)}/{len(gains)}"
+    )
     ax.axvline(DAY, color="k", lw=0.6)
     ax.set_xlabel("day")
     ax.set_ylabel("mean concern")

@@ -27,8 +27,9 @@ MARKED = ("proposal_announced", "festival", "facility_decision")
 
 def run(seed: int, citizens: int, roles: bool) -> CityModel:
     extra = {} if roles else {"roles": NO_ROLES}
-    model = CityModel(n_citizens=citizens, scenarios=STORY, rng=seed,
-                      record_neighborhoods=False, **extra)
+    model = CityModel(
+        n_citizens=citizens, scenarios=STORY, rng=seed, record_neighborhoods=False, **extra
+    )
     model.run_for(200)
     return model
 
@@ -52,29 +53,44 @@ def main() -> None:
                 example = model
         label = "four roles active" if roles else "roles switched off"
         rates[label] = decisions.count("withdraw") / len(decisions)
-        print(f"{label:>20}: TechCore withdrew in {decisions.count('withdraw')}/{len(decisions)} "
-              f"runs ({', '.join(d or 'undecided' for d in decisions)})")
+        print(
+            f"{label:>20}: TechCore withdrew in {decisions.count('withdraw')}/{len(decisions)} "
+            f"runs ({', '.join(d or 'undecided' for d in decisions)})"
+        )
 
     decision = example.event_log.of_kind("facility_decision")[0]
-    print(f"seed 0 with the roles: {decision.details['decision']} on day {decision.day} "
-          f"(campaign cost {decision.details['cost']:.2f} vs benefit "
-          f"{decision.details['benefit']:.2f}; sustained protest "
-          f"{decision.details['sustained_share']:.1%}, assemblies against "
-          f"{decision.details['votes_against']:.1%})")
+    print(
+        f"seed 0 with the roles: {decision.details['decision']} on day {decision.day} "
+        f"(campaign cost {decision.details['cost']:.2f} vs benefit "
+        f"{decision.details['benefit']:.2f}; sustained protest "
+        f"{decision.details['sustained_share']:.1%}, assemblies against "
+        f"{decision.details['votes_against']:.1%})"
+    )
 
     args.out.mkdir(parents=True, exist_ok=True)
     frame = example.model_frame()
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained",
-                                 gridspec_kw={"width_ratios": [3, 1]})
+    fig, (ax, bx) = plt.subplots(
+        1, 2, figsize=(11, 4), layout="constrained", gridspec_kw={"width_ratios": [3, 1]}
+    )
     ax.plot(frame.index, frame["protest_share"], label="protest share")
-    ax.plot(frame.index, frame["mean_concern"] - frame["mean_concern"].iloc[0],
-            label="mean concern − day 1")
+    ax.plot(
+        frame.index,
+        frame["mean_concern"] - frame["mean_concern"].iloc[0],
+        label="mean concern − day 1",
+    )
     ax.axhline(0.035, color="grey", lw=0.8, ls=":", label="3.5 % reference")
     for event in example.event_log:
         if event.kind in MARKED:
             ax.axvline(event.day, color="k", lw=0.6, alpha=0.5)
-            ax.text(event.day, ax.get_ylim()[1] * 0.95, event.kind.replace("_", " "),
-                    rotation=90, va="top", ha="right", fontsize=7)
+            ax.text(
+                event.day,
+                ax.get_ylim()[1] * 0.95,
+                event.kind.replace("_", " "),
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=7,
+            )
     ax.set_xlabel("day")
     ax.set_title("seed 0, four roles active")
     ax.legend(fontsize=8, loc="center left")

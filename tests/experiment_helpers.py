@@ -18,9 +18,19 @@ from waste_harmony import CityModel
 from waste_harmony.city import grid_city
 from waste_harmony.scenarios import Scenario
 
-__all__ = ["BUILD_LOG_ENV", "Pulse", "count_and_build", "failing_model", "interrupting_model",
-           "ishigami", "linear", "no_intervention", "pulse_intervention", "small_model",
-           "square_city"]
+__all__ = [
+    "BUILD_LOG_ENV",
+    "Pulse",
+    "count_and_build",
+    "failing_model",
+    "interrupting_model",
+    "ishigami",
+    "linear",
+    "no_intervention",
+    "pulse_intervention",
+    "small_model",
+    "square_city",
+]
 
 #: Environment variable naming a file that :func:`count_and_build` appends to.
 BUILD_LOG_ENV = "WASTE_HARMONY_TEST_BUILD_LOG"
@@ -69,12 +79,25 @@ def square_city(side: int = 4):
     return grid_city(side, side, seed=1)
 
 
-def small_model(*, rng=None, n_citizens: int = 300, side: int = 4, pulse: bool = False,
-                pulse_boost: float = 0.05, **params):
+def small_model(
+    *,
+    rng=None,
+    n_citizens: int = 300,
+    side: int = 4,
+    pulse: bool = False,
+    pulse_boost: float = 0.05,
+    **params,
+):
     """Build a small model (a module-level factory a worker process can import)."""
     scenarios = [Pulse(boost=pulse_boost)] if pulse else []
-    return CityModel(square_city(side), n_citizens=n_citizens, rng=rng, scenarios=scenarios,
-                     record_neighborhoods=True, **params)
+    return CityModel(
+        square_city(side),
+        n_citizens=n_citizens,
+        rng=rng,
+        scenarios=scenarios,
+        record_neighborhoods=True,
+        **params,
+    )
 
 
 def count_and_build(*, rng=None, **kwargs):
@@ -113,8 +136,7 @@ def pulse_intervention(model):
 def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
     """The Ishigami function on rows of ``x`` (three inputs in [-π, π])."""
     x = np.atleast_2d(x)
-    return (np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2
-            + b * x[:, 2] ** 4 * np.sin(x[:, 0]))
+    return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
 
 
 def no_intervention(model):

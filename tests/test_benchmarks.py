@@ -46,13 +46,16 @@ def test_quick_mode_reports_every_field(tmp_path, capsys):
         recording = row["recording"]
         assert recording["no_recording_cpu_sec_per_day"] > 0
         assert row["recording_overhead"] == pytest.approx(
-            recording["cpu_sec_per_day"] / recording["no_recording_cpu_sec_per_day"])
+            recording["cpu_sec_per_day"] / recording["no_recording_cpu_sec_per_day"]
+        )
     pair = report["sizes"][0]["pair"]
     assert len(pair["baseline_sec_per_day_all"]) == len(pair["sec_per_day_all"]) == 2
     assert pair["speed_ratio"] == pytest.approx(
-        pair["baseline_cpu_sec_per_day"] / pair["cpu_sec_per_day"])
+        pair["baseline_cpu_sec_per_day"] / pair["cpu_sec_per_day"]
+    )
     assert pair["speed_ratio_wall"] == pytest.approx(
-        pair["baseline_sec_per_day"] / pair["sec_per_day"])
+        pair["baseline_sec_per_day"] / pair["sec_per_day"]
+    )
     assert "pair" not in report["sizes"][1]
     assert math.isfinite(report["scaling_exponent"])
     assert math.isfinite(report["scaling_exponent_cpu"])
@@ -112,8 +115,7 @@ def test_baseline_waste_averages_n_times_per_capita_and_balances():
     # Daily total: sd = sqrt(n) * 0.74 * cv = 16.5 kg on 1,480 kg; 30-day mean: 0.2 %.
     assert df["waste_generated_kg"].mean() / n == pytest.approx(0.74, rel=0.012)
     change = np.diff(stocks)
-    balance = (df["waste_generated_kg"] - df["waste_recycled_kg"] - df["waste_consumed_kg"]
-               - change)
+    balance = df["waste_generated_kg"] - df["waste_recycled_kg"] - df["waste_consumed_kg"] - change
     assert np.abs(balance).max() < 1e-6 * df["waste_generated_kg"].max()
 
 
@@ -128,13 +130,14 @@ def test_baseline_recycling_and_concern_match_the_vectorised_model(seed):
     assert 0.4 < shares[10:].mean() < 0.8
     assert base["recycling_share"][10:].mean() == pytest.approx(shares[10:].mean(), abs=0.025)
     assert base["recycling_rate"][10:].mean() == pytest.approx(
-        model["recycling_rate"][10:].mean(), abs=0.01)
+        model["recycling_rate"][10:].mean(), abs=0.01
+    )
     # Mean concern: both start from Beta(0.45, s.d. 0.2) samples of n (s.d. 0.004).
-    assert base["mean_concern"].iloc[-1] == pytest.approx(model["mean_concern"].iloc[-1],
-                                                          abs=0.02)
+    assert base["mean_concern"].iloc[-1] == pytest.approx(model["mean_concern"].iloc[-1], abs=0.02)
     # Pollution follows the same waste stock and emissions: within 2 %.
-    assert base["mean_pollution"].iloc[-1] == pytest.approx(model["mean_pollution"].iloc[-1],
-                                                            rel=0.02)
+    assert base["mean_pollution"].iloc[-1] == pytest.approx(
+        model["mean_pollution"].iloc[-1], rel=0.02
+    )
 
 
 def test_baseline_protest_cascade_tracks_the_vectorised_model():
@@ -144,17 +147,19 @@ def test_baseline_protest_cascade_tracks_the_vectorised_model():
     peak_base, peak_model = base["protest_share"].max(), model["protest_share"].max()
     assert peak_model > 0.15
     assert peak_base == pytest.approx(peak_model, abs=0.04)
-    assert base["protest_share"].iloc[0] == pytest.approx(model["protest_share"].iloc[0],
-                                                          abs=0.015)
+    assert base["protest_share"].iloc[0] == pytest.approx(model["protest_share"].iloc[0], abs=0.015)
 
 
-@pytest.mark.parametrize("places", [
-    np.repeat(np.arange(50), 40),                         # grouped, as homes are
-    np.random.default_rng(1).integers(0, 300, 5_000),     # scattered, as locations are
-    np.random.default_rng(2).integers(-5, 5, 1_000),      # negative labels: plain path
-    np.random.default_rng(3).integers(0, 2**20, 1_000),   # labels past 2**16: plain path
-    np.random.default_rng(4).integers(0, 3_000, 300_000),  # past _RADIX_MAX: grouping only
-])
+@pytest.mark.parametrize(
+    "places",
+    [
+        np.repeat(np.arange(50), 40),  # grouped, as homes are
+        np.random.default_rng(1).integers(0, 300, 5_000),  # scattered, as locations are
+        np.random.default_rng(2).integers(-5, 5, 1_000),  # negative labels: plain path
+        np.random.default_rng(3).integers(0, 2**20, 1_000),  # labels past 2**16: plain path
+        np.random.default_rng(4).integers(0, 3_000, 300_000),  # past _RADIX_MAX: grouping only
+    ],
+)
 def test_fast_matching_sort_equals_the_stable_argsort(places):
     # Speed-up of random_matching made for the benchmark: it must not change any result.
     from waste_harmony.dynamics.opinion import _sort_keys
@@ -173,8 +178,9 @@ def test_in_place_recycling_probability_equals_the_formula():
     concern, norm, infra = rng.random(1_000), rng.random(1_000), rng.random(1_000)
     kw = dict(intercept=-3.0, weight_concern=3.0, weight_norm=2.0, weight_infrastructure=1.5)
     for c, n, i in [(concern, norm, infra), (concern, 0.0, infra), (0.3, 0.2, 0.9)]:
-        expected = 1.0 / (1.0 + np.exp(-(-3.0 + 3.0 * np.asarray(c) + 2.0 * np.asarray(n)
-                                         + 1.5 * np.asarray(i))))
+        expected = 1.0 / (
+            1.0 + np.exp(-(-3.0 + 3.0 * np.asarray(c) + 2.0 * np.asarray(n) + 1.5 * np.asarray(i)))
+        )
         got = recycling_probability(c, n, i, **kw)
         assert np.shape(got) == np.shape(expected)
         assert np.array_equal(got, expected)

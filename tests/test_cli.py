@@ -69,8 +69,15 @@ def test_run_writes_series_events_manifest_and_figures(tmp_path, capsys, paint_d
     out = tmp_path / "results"
     stdout, _ = run_ok(capsys, "--scenario", "paint-day", *SMALL[:-1], "--out", str(out))
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["city.graphml", "events.parquet", "manifest.json", "map.png",
-                     "model.parquet", "neighborhoods.parquet", "overview.png"]
+    assert names == [
+        "city.graphml",
+        "events.parquet",
+        "manifest.json",
+        "map.png",
+        "model.parquet",
+        "neighborhoods.parquet",
+        "overview.png",
+    ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 4 and manifest["days"] == 12 and manifest["n_citizens"] == 300
     assert [s["name"] for s in manifest["scenarios"]] == ["paint-day"]
@@ -99,13 +106,15 @@ def test_run_file_with_flag_overrides(tmp_path, capsys, paint_day):
     runfile = tmp_path / "mini.toml"
     runfile.write_text(
         "seed = 11\ndays = 30\ncitizens = 200\n"
-        "[city]\ngenerator = \"grid\"\nrows = 4\ncols = 5\n"
+        '[city]\ngenerator = "grid"\nrows = 4\ncols = 5\n'
         "[parameters]\nconcern_confidence = 0.3\n"
         "[scenarios.paint-day]\nday = 2\n"
-        "[output]\nfolder = \"ignored-because-of-out\"\nfigures = false\n")
+        '[output]\nfolder = "ignored-because-of-out"\nfigures = false\n'
+    )
     out = tmp_path / "from-file"
-    run_ok(capsys, str(runfile), "--days", "5", "--param", "bass_q=0.5", "--out", str(out),
-           "--quiet")
+    run_ok(
+        capsys, str(runfile), "--days", "5", "--param", "bass_q=0.5", "--out", str(out), "--quiet"
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["days"] == 5 and manifest["seed"] == 11 and manifest["n_citizens"] == 200
     assert manifest["city"]["n_nodes"] == 20
@@ -119,8 +128,7 @@ def test_run_file_with_flag_overrides(tmp_path, capsys, paint_day):
 
 def test_a_seed_is_drawn_and_recorded_when_none_is_given(tmp_path, capsys):
     out = tmp_path / "r"
-    run_ok(capsys, "--days", "2", "--citizens", "50", "--quiet", "--no-figures", "--out",
-           str(out))
+    run_ok(capsys, "--days", "2", "--citizens", "50", "--quiet", "--no-figures", "--out", str(out))
     seed = json.loads((out / "manifest.json").read_text())["seed"]
     assert isinstance(seed, int)
 
@@ -150,8 +158,21 @@ def test_a_crash_while_saving_leaves_no_complete_looking_folder(tmp_path, capsys
 
     monkeypatch.setattr(results_module, "write_atomic", crash_on_events)
     with pytest.raises(RuntimeError, match="simulated"):
-        main(["run", "--days", "3", "--citizens", "100", "--seed", "9", "--quiet",
-              "--out", str(out), "--force"])
+        main(
+            [
+                "run",
+                "--days",
+                "3",
+                "--citizens",
+                "100",
+                "--seed",
+                "9",
+                "--quiet",
+                "--out",
+                str(out),
+                "--force",
+            ]
+        )
     # the earlier complete result is intact, byte for byte, and no staging is left behind
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
@@ -162,24 +183,37 @@ def test_a_crash_while_saving_leaves_no_complete_looking_folder(tmp_path, capsys
     assert not fresh.exists() or not list(fresh.iterdir())
 
 
-def test_bad_run_file_unknown_scenario_and_bad_values_exit_2_in_one_line(tmp_path, capsys,
-                                                                        paint_day):
+def test_bad_run_file_unknown_scenario_and_bad_values_exit_2_in_one_line(
+    tmp_path, capsys, paint_day
+):
     bad = tmp_path / "bad.toml"
     bad.write_text("days = 10\n[scenarios.paint-day]\nreuse_shar = 0.5\n")
-    fails_with_one_line(capsys, ["run", str(bad)], "scenarios.paint-day.reuse_shar",
-                        "did you mean 'reuse_share'")
+    fails_with_one_line(
+        capsys, ["run", str(bad)], "scenarios.paint-day.reuse_shar", "did you mean 'reuse_share'"
+    )
     broken = tmp_path / "broken.toml"
     broken.write_text("days = = 3\n")
     fails_with_one_line(capsys, ["run", str(broken)], "not valid TOML")
     fails_with_one_line(capsys, ["run", str(tmp_path / "missing.toml")], "run file not found")
-    fails_with_one_line(capsys, ["run", "--scenario", "paint-dai", *SMALL],
-                        "scenarios.paint-dai", "did you mean 'paint-day'")
+    fails_with_one_line(
+        capsys,
+        ["run", "--scenario", "paint-dai", *SMALL],
+        "scenarios.paint-dai",
+        "did you mean 'paint-day'",
+    )
     fails_with_one_line(capsys, ["run", "--days", "0"], "days", "must be >= 1")
     fails_with_one_line(capsys, ["run", "--days", "abc"], "--days", "invalid int value")
-    fails_with_one_line(capsys, ["run", "--param", "concern_confidence=7", *SMALL],
-                        "parameters.concern_confidence", "out of range")
-    fails_with_one_line(capsys, ["run", "--param", "concern_confidense=0.2", *SMALL],
-                        "did you mean 'concern_confidence'")
+    fails_with_one_line(
+        capsys,
+        ["run", "--param", "concern_confidence=7", *SMALL],
+        "parameters.concern_confidence",
+        "out of range",
+    )
+    fails_with_one_line(
+        capsys,
+        ["run", "--param", "concern_confidense=0.2", *SMALL],
+        "did you mean 'concern_confidence'",
+    )
     fails_with_one_line(capsys, ["run", "--param", "oops", *SMALL], "NAME=VALUE")
     fails_with_one_line(capsys, ["plot", str(tmp_path)], "manifest.json")
 
@@ -231,19 +265,46 @@ def test_console_script_runs_and_fails_cleanly(tmp_path):
     script = Path(sys.executable).with_name("waste-harmony")
     assert script.exists(), "install the project (pip install -e .) to get the console script"
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    done = subprocess.run([str(script), "run", "--days", "3", "--citizens", "100", "--seed", "2",
-                           "--quiet", "--no-figures", "--out", str(tmp_path / "r")],
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [
+            str(script),
+            "run",
+            "--days",
+            "3",
+            "--citizens",
+            "100",
+            "--seed",
+            "2",
+            "--quiet",
+            "--no-figures",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "r" / "manifest.json").exists()
     assert "mean_concern" in done.stdout
-    bad = subprocess.run([str(script), "run", "--scenario", "no-such-scenario"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    bad = subprocess.run(
+        [str(script), "run", "--scenario", "no-such-scenario"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr
     assert "scenarios.no-such-scenario" in bad.stderr
-    module = subprocess.run([sys.executable, "-m", "waste_harmony", "list"], capture_output=True,
-                            text=True, env=env, timeout=120)
+    module = subprocess.run(
+        [sys.executable, "-m", "waste_harmony", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert module.returncode == 0
 
 
@@ -258,12 +319,18 @@ def fake_plugins(tmp_path, monkeypatch):
         "    p = subparsers.add_parser('fake', help='a fake command')\n"
         "    p.add_argument('--times', type=int, default=1)\n"
         "    p.set_defaults(handler=lambda args: 0 if args.times == 3 else 1)\n"
-        "    return p\n")
+        "    return p\n"
+    )
     (package / "broken.py").write_text("import no_such_dependency_for_waste_harmony\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr("waste_harmony.cli.PLUGIN_COMMANDS", {
-        "fake": ("whfake.cli", "a fake command"), "broken": ("whfake.broken", "broken"),
-        "absent": ("whfake.absent", "not there")})
+    monkeypatch.setattr(
+        "waste_harmony.cli.PLUGIN_COMMANDS",
+        {
+            "fake": ("whfake.cli", "a fake command"),
+            "broken": ("whfake.broken", "broken"),
+            "absent": ("whfake.absent", "not there"),
+        },
+    )
     yield
     for name in ("whfake.cli", "whfake.broken", "whfake"):
         sys.modules.pop(name, None)

@@ -32,8 +32,9 @@ def test_run_file_and_python_give_identical_series(tmp_path):
     config = load_run_file(path)
     from_file = config.build_model()
     from_file.run_for(config.days)
-    in_python = CityModel(grid_city(5, 6, seed=2), n_citizens=400, rng=5, concern_confidence=0.2,
-                          roles={"artist": 2})
+    in_python = CityModel(
+        grid_city(5, 6, seed=2), n_citizens=400, rng=5, concern_confidence=0.2, roles={"artist": 2}
+    )
     in_python.run_for(12)
     assert from_file.model_frame().equals(in_python.model_frame())
     assert from_file.params.roles == {"designer": 1, "organiser": 1, "scientist": 1, "artist": 2}
@@ -49,8 +50,11 @@ def test_run_file_and_python_give_identical_series(tmp_path):
         ({"city": {"generator": "grdi"}}, "city.generator", "did you mean 'grid'"),
         ({"city": {"generator": "grid", "row": 3}}, "city.row", "did you mean 'rows'"),
         ({"city": {"graphml": "missing.graphml"}}, "city.graphml", "not found"),
-        ({"parameters": {"concern_confidense": 0.1}}, "parameters.concern_confidense",
-         "did you mean 'concern_confidence'"),
+        (
+            {"parameters": {"concern_confidense": 0.1}},
+            "parameters.concern_confidense",
+            "did you mean 'concern_confidence'",
+        ),
         ({"parameters": {"mobility": 2.0}}, "parameters.mobility", "out of range"),
         ({"scenarios": {"no-such": {}}}, "scenarios.no-such", "unknown scenario"),
         ({"output": {"figures": "yes"}}, "output.figures", "true or false"),
@@ -83,14 +87,16 @@ def test_graphml_city_is_resolved_relative_to_the_run_file(tmp_path):
 
 
 def test_to_dict_round_trips():
-    config = parse_run_config({"citizens": 10, "days": 3, "seed": 1,
-                               "parameters": {"bass_p": 0.05}})
+    config = parse_run_config(
+        {"citizens": 10, "days": 3, "seed": 1, "parameters": {"bass_p": 0.05}}
+    )
     assert parse_run_config(config.to_dict()) == config
 
 
 def test_a_festival_after_the_end_of_the_run_fails_before_running():
-    config = parse_run_config({"citizens": 100, "days": 100,
-                               "scenarios": {"harmony-festival": {"day": 400}}})
+    config = parse_run_config(
+        {"citizens": 100, "days": 100, "scenarios": {"harmony-festival": {"day": 400}}}
+    )
     with pytest.raises(ConfigError, match="400") as info:
         config.build_model()
     assert info.value.key.startswith("scenarios")

@@ -38,22 +38,33 @@ def dask_client(workers_import_helpers):
     import distributed  # a dev dependency: a missing one must fail, not skip
 
     environ = dict(os.environ)
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         yield client
     # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ etc. in this process too; undo it for later tests.
     os.environ.clear()
     os.environ.update(environ)
 
 
-SWEEP = {"parameters": {"waste_per_capita_kg": [0.5, 0.9]}, "seeds": 2, "days": 30,
-         "root_seed": 11, "progress": False, "pulse": True}
+SWEEP = {
+    "parameters": {"waste_per_capita_kg": [0.5, 0.9]},
+    "seeds": 2,
+    "days": 30,
+    "root_seed": 11,
+    "progress": False,
+    "pulse": True,
+}
 
 
 def frames(result):
-    return [result.to_pandas(kind).sort_values(["run_id", "day"], kind="stable")
-            .reset_index(drop=True) for kind in ("model", "neighborhoods", "events")]
+    return [
+        result.to_pandas(kind).sort_values(["run_id", "day"], kind="stable").reset_index(drop=True)
+        for kind in ("model", "neighborhoods", "events")
+    ]
 
 
 # ---------------------------------------------------------------- seeds and plans
@@ -72,8 +83,7 @@ def test_run_returns_tidy_frames_and_a_manifest(tmp_path):
     frame = result.model_frame
     assert list(frame.columns[:5]) == ["run_id", "point", "replicate", "seed", "day"]
     assert frame["day"].tolist() == list(range(1, 13)) and set(frame["seed"]) == {5}
-    assert result.manifest["seed"] == 5 and result.manifest["scenarios"][0]["name"] == \
-        "test-pulse"
+    assert result.manifest["seed"] == 5 and result.manifest["scenarios"][0]["name"] == "test-pulse"
     assert "waste_harmony" in result.manifest["versions"]
     again = RunResult.load(tmp_path / "one")
     pd.testing.assert_frame_equal(again.model_frame, frame)
@@ -88,8 +98,9 @@ def test_sweep_is_identical_serially_in_a_process_pool_and_on_dask(tmp_path, das
     pool = ex.sweep(helpers.small_model, workers=2, out=tmp_path / "p", **SWEEP)
     dask = ex.sweep(helpers.small_model, executor=dask_client, out=tmp_path / "d", **SWEEP)
     # a plain get_executor() (pure=True by default) must not merge runs either
-    dask_executor = ex.sweep(helpers.small_model, executor=dask_client.get_executor(),
-                             out=tmp_path / "e", **SWEEP)
+    dask_executor = ex.sweep(
+        helpers.small_model, executor=dask_client.get_executor(), out=tmp_path / "e", **SWEEP
+    )
     expected = frames(serial)
     assert len(expected[0]) == 4 * 30 and expected[2]["kind"].eq("pulse").any()
     for other in (pool, dask, dask_executor):
@@ -98,8 +109,10 @@ def test_sweep_is_identical_serially_in_a_process_pool_and_on_dask(tmp_path, das
             pd.testing.assert_frame_equal(got, want)
     # the runs really executed in other processes
     for folder in ("p", "d"):
-        workers = {json.loads((p / "manifest.json").read_text())["worker"]
-                   for p in (tmp_path / folder / "runs").iterdir()}
+        workers = {
+            json.loads((p / "manifest.json").read_text())["worker"]
+            for p in (tmp_path / folder / "runs").iterdir()
+        }
         assert workers and not any(w.endswith(f":{os.getpid()}") for w in workers)
     # replicate r shares its seed across points (common random numbers)
     runs = serial.runs()
@@ -110,8 +123,15 @@ def test_user_managed_process_pool_is_used_and_left_open(tmp_path):
     import multiprocessing
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        result = ex.ensemble(helpers.small_model, seeds=2, days=5, root_seed=1, executor=pool,
-                             out=tmp_path / "x", progress=False)
+        result = ex.ensemble(
+            helpers.small_model,
+            seeds=2,
+            days=5,
+            root_seed=1,
+            executor=pool,
+            out=tmp_path / "x",
+            progress=False,
+        )
         assert result.n_finished == 2
         assert pool.submit(abs, -3).result() == 3  # still usable
 
@@ -123,15 +143,16 @@ def test_class_from_an_interactive_main_gets_a_clear_error(tmp_path):
             pass
         try:
             experiments.ensemble(MyModel, seeds=2, days=2, n_citizens=20, progress=False,
-                                 out={str(tmp_path / 'nb')!r})
+                                 out={str(tmp_path / "nb")!r})
         except TypeError as exc:
             print(exc)
         r = experiments.ensemble(MyModel, seeds=2, days=2, n_citizens=20, progress=False,
-                                 executor="serial", out={str(tmp_path / 'ok')!r})
+                                 executor="serial", out={str(tmp_path / "ok")!r})
         print("serial", r.n_finished)
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert "MyModel is defined in __main__" in done.stdout
     assert "Move it into a module" in done.stdout and "Dask" in done.stdout
     assert "serial 2" in done.stdout
@@ -149,8 +170,15 @@ def test_unpicklable_factory_gets_a_clear_error(tmp_path):
 def test_resume_skips_finished_runs(tmp_path, monkeypatch):
     log = tmp_path / "builds.log"
     monkeypatch.setenv(helpers.BUILD_LOG_ENV, str(log))
-    kwargs = {"parameters": {"n_citizens": [100, 200]}, "seeds": 2, "days": 5, "root_seed": 2,
-              "executor": "serial", "progress": False, "out": tmp_path / "sw"}
+    kwargs = {
+        "parameters": {"n_citizens": [100, 200]},
+        "seeds": 2,
+        "days": 5,
+        "root_seed": 2,
+        "executor": "serial",
+        "progress": False,
+        "out": tmp_path / "sw",
+    }
     first = ex.sweep(helpers.count_and_build, **kwargs)
     assert first.n_finished == 4 and len(log.read_text().splitlines()) == 4
     runs = tmp_path / "sw" / "runs"
@@ -173,16 +201,25 @@ def test_resume_skips_finished_runs(tmp_path, monkeypatch):
 
 
 def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path):
-    result = ex.sweep(helpers.failing_model, parameters=[{"fail": False}, {"fail": True},
-                                                         {"fail": False}],
-                      days=5, root_seed=1, workers=2, out=tmp_path / "f", progress=False)
+    result = ex.sweep(
+        helpers.failing_model,
+        parameters=[{"fail": False}, {"fail": True}, {"fail": False}],
+        days=5,
+        root_seed=1,
+        workers=2,
+        out=tmp_path / "f",
+        progress=False,
+    )
     assert result.n_finished == 2 and result.n_failed == 1
     failure = result.failures().iloc[0]
     assert failure["run_id"] == "p0001-r0000"
     assert "RuntimeError: this run was told to fail" in failure["error"]
     assert "Traceback" in failure["traceback"] and "failing_model" in failure["traceback"]
     assert result.runs().set_index("run_id")["status"].to_dict() == {
-        "p0000-r0000": "finished", "p0001-r0000": "failed", "p0002-r0000": "finished"}
+        "p0000-r0000": "finished",
+        "p0001-r0000": "failed",
+        "p0002-r0000": "finished",
+    }
     assert result.manifest["status"] == "complete with failures"
     assert json.loads((tmp_path / "f" / "experiment.json").read_text())["failed"] == 1
 
@@ -191,8 +228,14 @@ def test_interruption_keeps_finished_runs_and_resume_completes(tmp_path, monkeyp
     flag = tmp_path / "flag"
     monkeypatch.setenv(helpers.BUILD_LOG_ENV, str(flag))
     points = [{"stop": False}, {"stop": False}, {"stop": True}, {"stop": False}]
-    kwargs = {"parameters": points, "days": 5, "root_seed": 4, "executor": "serial",
-              "progress": False, "out": tmp_path / "i"}
+    kwargs = {
+        "parameters": points,
+        "days": 5,
+        "root_seed": 4,
+        "executor": "serial",
+        "progress": False,
+        "out": tmp_path / "i",
+    }
     with pytest.raises(KeyboardInterrupt):
         ex.sweep(helpers.interrupting_model, **kwargs)
     partial = ex.load_experiment(tmp_path / "i")
@@ -208,8 +251,15 @@ def test_interruption_in_a_process_pool_keeps_finished_runs(tmp_path, monkeypatc
     monkeypatch.setenv(helpers.BUILD_LOG_ENV, str(tmp_path / "flag"))
     points = [{"stop": False}, {"stop": True}, *({"stop": False} for _ in range(6))]
     with pytest.raises(KeyboardInterrupt):
-        ex.sweep(helpers.interrupting_model, parameters=points, days=5, root_seed=4,
-                 workers=1, progress=False, out=tmp_path / "i")
+        ex.sweep(
+            helpers.interrupting_model,
+            parameters=points,
+            days=5,
+            root_seed=4,
+            workers=1,
+            progress=False,
+            out=tmp_path / "i",
+        )
     partial = ex.load_experiment(tmp_path / "i")
     assert "p0000-r0000" in partial.finished() and "p0001-r0000" not in partial.finished()
     assert partial.n_finished < len(points) and partial.manifest["status"] == "interrupted"
@@ -217,15 +267,30 @@ def test_interruption_in_a_process_pool_keeps_finished_runs(tmp_path, monkeypatc
 
 # ---------------------------------------------------------------- lazy loading
 def test_results_are_read_lazily_by_variable(tmp_path):
-    result = ex.sweep(helpers.small_model, parameters={"waste_per_capita_kg": [0.5, 0.9]},
-                      seeds=2, days=10, root_seed=3, executor="serial", progress=False,
-                      out=tmp_path / "lazy")
+    result = ex.sweep(
+        helpers.small_model,
+        parameters={"waste_per_capita_kg": [0.5, 0.9]},
+        seeds=2,
+        days=10,
+        root_seed=3,
+        executor="serial",
+        progress=False,
+        out=tmp_path / "lazy",
+    )
     dataset = result.dataset("model")
     assert isinstance(dataset, ds.Dataset) and dataset.count_rows() == 40
-    frame = result.load("waste_generated_kg", where={"waste_per_capita_kg": 0.9,
-                                                      "day": range(5, 11)})
-    assert list(frame.columns) == ["run_id", "point", "replicate", "seed",
-                                   "waste_per_capita_kg", "day", "waste_generated_kg"]
+    frame = result.load(
+        "waste_generated_kg", where={"waste_per_capita_kg": 0.9, "day": range(5, 11)}
+    )
+    assert list(frame.columns) == [
+        "run_id",
+        "point",
+        "replicate",
+        "seed",
+        "waste_per_capita_kg",
+        "day",
+        "waste_generated_kg",
+    ]
     assert len(frame) == 2 * 6 and set(frame["waste_per_capita_kg"]) == {0.9}
     hoods = result.load(["pollution"], kind="neighborhoods", where={"day": 10})
     assert len(hoods) == 4 * 16 and {"node", "zone", "pollution"} <= set(hoods.columns)
@@ -234,7 +299,7 @@ def test_results_are_read_lazily_by_variable(tmp_path):
     assert sum(1 for _ in result.iter_runs()) == 4
     summary = result.summary("waste_generated_kg")
     assert set(summary["n"]) == {2} and len(summary) == 2 * 10
-    ratio = (summary.groupby("waste_per_capita_kg")["mean"].mean())
+    ratio = summary.groupby("waste_per_capita_kg")["mean"].mean()
     assert ratio[0.9] / ratio[0.5] == pytest.approx(0.9 / 0.5, rel=0.05)
     reopened = ex.load_experiment(tmp_path / "lazy")
     assert reopened.n_finished == 4 and reopened.parameter_names == ["waste_per_capita_kg"]
@@ -243,8 +308,9 @@ def test_results_are_read_lazily_by_variable(tmp_path):
 def test_temporary_results_folder_is_removed_with_the_result():
     import gc
 
-    result = ex.ensemble(helpers.small_model, seeds=1, days=2, root_seed=1,
-                         executor="serial", progress=False)
+    result = ex.ensemble(
+        helpers.small_model, seeds=1, days=2, root_seed=1, executor="serial", progress=False
+    )
     folder = result.path
     assert folder.exists()
     del result
@@ -258,8 +324,9 @@ def test_run_manifest_keeps_the_keys_of_run_result(tmp_path):
 
     model = helpers.small_model(rng=2, pulse=True)
     model.run_for(3)
-    task = Task(run_ids=("x",), point=0, replicate=0, seed=2, parameters={}, factory=None,
-                fixed={}, days=3)
+    task = Task(
+        run_ids=("x",), point=0, replicate=0, seed=2, parameters={}, factory=None, fixed={}, days=3
+    )
     _, manifest = tidy_tables(model, task)
     reference = RunResult.from_model(model, wall_time_s=1.0).manifest
     assert set(reference) <= set(manifest)
@@ -270,8 +337,9 @@ def test_run_manifest_keeps_the_keys_of_run_result(tmp_path):
 def test_client_side_writing_gives_the_same_files(tmp_path):
     kwargs = {"seeds": 2, "days": 6, "root_seed": 8, "progress": False, "pulse": True}
     workers = ex.ensemble(helpers.small_model, executor="serial", out=tmp_path / "w", **kwargs)
-    client = ex.ensemble(helpers.small_model, workers=1, write_on="client",
-                         out=tmp_path / "c", **kwargs)
+    client = ex.ensemble(
+        helpers.small_model, workers=1, write_on="client", out=tmp_path / "c", **kwargs
+    )
     for got, want in zip(frames(client), frames(workers), strict=True):
         pd.testing.assert_frame_equal(got, want)
     timings = client.timings()
@@ -280,8 +348,16 @@ def test_client_side_writing_gives_the_same_files(tmp_path):
 
 def test_scenario_instances_serve_every_run_of_a_serial_ensemble():
     pulse = helpers.Pulse(day=3, start_day=2, every=2)
-    result = ex.ensemble(seeds=3, days=6, root_seed=1, executor="serial", progress=False,
-                         city=helpers.square_city(), n_citizens=100, scenarios=[pulse])
+    result = ex.ensemble(
+        seeds=3,
+        days=6,
+        root_seed=1,
+        executor="serial",
+        progress=False,
+        city=helpers.square_city(),
+        n_citizens=100,
+        scenarios=[pulse],
+    )
     assert result.n_finished == 3 and result.n_failed == 0
     assert getattr(pulse, "_model", None) is None  # the caller's instance stays unused
     events = result.to_pandas("events")
@@ -289,16 +365,26 @@ def test_scenario_instances_serve_every_run_of_a_serial_ensemble():
 
 
 def test_importing_the_package_does_not_import_dask_or_salib():
-    code = ("import sys, waste_harmony, waste_harmony.experiments; "
-            "print(any(m.split('.')[0] in ('dask', 'distributed', 'SALib') for m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys, waste_harmony, waste_harmony.experiments; "
+        "print(any(m.split('.')[0] in ('dask', 'distributed', 'SALib') for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "False"
 
 
 def test_progress_bar_counts_runs_and_failures(tmp_path, capsys):
-    ex.sweep(helpers.failing_model, parameters=[{"fail": True}, {"fail": False}], days=2,
-             root_seed=1, executor="serial", out=tmp_path / "bar", progress=True)
+    ex.sweep(
+        helpers.failing_model,
+        parameters=[{"fail": True}, {"fail": False}],
+        days=2,
+        root_seed=1,
+        executor="serial",
+        out=tmp_path / "bar",
+        progress=True,
+    )
     err = capsys.readouterr().err
     assert "2/2" in err and "failed=1" in err
 

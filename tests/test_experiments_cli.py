@@ -58,22 +58,23 @@ def test_sweep_command_runs_resumes_and_refuses_to_clobber(tmp_path, capsys):
     assert manifest["parameters"]["waste_per_capita_kg"] == 0.5 and manifest["n_citizens"] == 120
     with pytest.raises(ConfigError, match="--resume"):
         args.handler(args)
-    resumed = _parse(["sweep", str(path), "--workers", "1", "--out", str(out), "--quiet",
-                      "--resume"])
+    resumed = _parse(
+        ["sweep", str(path), "--workers", "1", "--out", str(out), "--quiet", "--resume"]
+    )
     assert resumed.handler(resumed) == 0
     assert "(4 skipped" in capsys.readouterr().out
 
 
 def test_sweep_file_key_paths_in_errors(tmp_path):
-    bad = SWEEPFILE.replace("waste_per_capita_kg = [0.5, 1.0]",
-                            "waste_per_capita = [0.5, 1.0]")
+    bad = SWEEPFILE.replace("waste_per_capita_kg = [0.5, 1.0]", "waste_per_capita = [0.5, 1.0]")
     with pytest.raises(ConfigError, match="did you mean 'waste_per_capita_kg'") as info:
         load_sweep_file(_write(tmp_path, bad))
     assert info.value.key == "sweep.grid.waste_per_capita"
     with pytest.raises(ConfigError) as info:
         load_sweep_file(_write(tmp_path, SWEEPFILE.replace("[0.5, 1.0]", "[0.5, -1.0]")))
     assert info.value.key == "sweep.grid.waste_per_capita_kg[1]" and "out of range" in str(
-        info.value)
+        info.value
+    )
     with pytest.raises(ConfigError) as info:
         load_sweep_file(_write(tmp_path, SWEEPFILE.replace("seeds = 2", "seeds = 0")))
     assert info.value.key == "sweep.seeds"
@@ -89,15 +90,24 @@ def test_sweep_file_key_paths_in_errors(tmp_path):
 
 
 def test_sample_table_draws_a_latin_hypercube():
-    config = parse_sweep_config({"sweep": {"seeds": 3, "root_seed": 5, "sample": {
-        "n": 6, "integers": ["citizens"],
-        "ranges": {"bass_q": [0.1, 0.6], "citizens": [50, 80]}}}})
+    config = parse_sweep_config(
+        {
+            "sweep": {
+                "seeds": 3,
+                "root_seed": 5,
+                "sample": {
+                    "n": 6,
+                    "integers": ["citizens"],
+                    "ranges": {"bass_q": [0.1, 0.6], "citizens": [50, 80]},
+                },
+            }
+        }
+    )
     assert config.n_runs == 18 and len(config.points) == 6
     q = sorted(p["bass_q"] for p in config.points)
     # one point in each sixth of the range (Latin hypercube stratification)
     assert [int((v - 0.1) / (0.5 / 6)) for v in q] == list(range(6))
-    assert all(isinstance(p["citizens"], int) and 50 <= p["citizens"] <= 80
-               for p in config.points)
+    assert all(isinstance(p["citizens"], int) and 50 <= p["citizens"] <= 80 for p in config.points)
 
 
 def test_missing_output_folder_is_a_config_error(tmp_path):

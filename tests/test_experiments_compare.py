@@ -17,10 +17,17 @@ import experiment_helpers as helpers
 
 
 def _state(model):
-    return (model.model_frame(), model.neighborhood_frame(), model.event_frame(),
-            {name: getattr(model.citizens, name).copy()
-             for name in ("concern", "protesting", "recycled", "adopted", "location")},
-            model.rng.bit_generator.state, model.random.getstate())
+    return (
+        model.model_frame(),
+        model.neighborhood_frame(),
+        model.event_frame(),
+        {
+            name: getattr(model.citizens, name).copy()
+            for name in ("concern", "protesting", "recycled", "adopted", "location")
+        },
+        model.rng.bit_generator.state,
+        model.random.getstate(),
+    )
 
 
 def _assert_same(a, b):
@@ -35,8 +42,11 @@ def _assert_same(a, b):
 def test_copied_model_continues_exactly_like_the_original(how):
     original = helpers.small_model(rng=8, n_citizens=500, pulse=True)
     original.run_for(30)  # mid-run: the one-off event (day 40) and the pulses are pending
-    twin = {"copy": original.copy, "deepcopy": lambda: copy.deepcopy(original),
-            "pickle": lambda: pickle.loads(pickle.dumps(original))}[how]()
+    twin = {
+        "copy": original.copy,
+        "deepcopy": lambda: copy.deepcopy(original),
+        "pickle": lambda: pickle.loads(pickle.dumps(original)),
+    }[how]()
     assert twin.scenarios[0].model is twin and twin.scenarios[0] is not original.scenarios[0]
     original.run_for(100)
     twin.run_for(100)
@@ -57,40 +67,55 @@ def test_copies_are_independent():
 
 
 def test_common_random_numbers_narrow_the_interval():
-    kwargs = {"seeds": 8, "days": 30, "root_seed": 5, "n_citizens": 300,
-              "variables": ["waste_generated_kg", "mean_concern"], "executor": "serial",
-              "progress": False}
+    kwargs = {
+        "seeds": 8,
+        "days": 30,
+        "root_seed": 5,
+        "n_citizens": 300,
+        "variables": ["waste_generated_kg", "mean_concern"],
+        "executor": "serial",
+        "progress": False,
+    }
     variant = {"waste_per_capita_kg": 0.8}
     paired = ex.compare({}, variant, model=helpers.small_model, **kwargs)
-    independent = ex.compare({}, variant, model=helpers.small_model,
-                             common_random_numbers=False, **kwargs)
+    independent = ex.compare(
+        {}, variant, model=helpers.small_model, common_random_numbers=False, **kwargs
+    )
     assert paired.paired and not independent.paired
     p = paired.summary().set_index("variable")
     i = independent.summary().set_index("variable")
     width_p = p["ci_high"] - p["ci_low"]
     width_i = i["ci_high"] - i["ci_low"]
     # Same runs for the baseline; the variant differs only by seeds.
-    assert p.loc["waste_generated_kg", "baseline_mean"] == \
-        i.loc["waste_generated_kg", "baseline_mean"]
+    assert (
+        p.loc["waste_generated_kg", "baseline_mean"] == i.loc["waste_generated_kg", "baseline_mean"]
+    )
     assert width_p["waste_generated_kg"] < 0.2 * width_i["waste_generated_kg"]
     assert width_p["mean_concern"] < width_i["mean_concern"]
     # the paired interval covers the true effect on waste: 300 citizens x 0.06 kg more
-    assert p.loc["waste_generated_kg", "ci_low"] < 300 * 0.06 < \
-        p.loc["waste_generated_kg", "ci_high"]
+    assert (
+        p.loc["waste_generated_kg", "ci_low"] < 300 * 0.06 < p.loc["waste_generated_kg", "ci_high"]
+    )
     daily = paired.differences
     assert set(daily["variable"]) == {"waste_generated_kg", "mean_concern"}
     assert len(daily) == 2 * 30 and (daily["n"] == 8).all()
 
 
 def test_branching_isolates_the_intervention(tmp_path):
-    kwargs = {"seeds": 3, "days": 45, "root_seed": 9, "n_citizens": 300, "at_day": 20,
-              "model": helpers.small_model, "executor": "serial", "progress": False,
-              "variables": ["mean_concern", "waste_stock_kg"]}
-    comparison = ex.compare(intervention=helpers.pulse_intervention, out=tmp_path / "b",
-                            **kwargs)
+    kwargs = {
+        "seeds": 3,
+        "days": 45,
+        "root_seed": 9,
+        "n_citizens": 300,
+        "at_day": 20,
+        "model": helpers.small_model,
+        "executor": "serial",
+        "progress": False,
+        "variables": ["mean_concern", "waste_stock_kg"],
+    }
+    comparison = ex.compare(intervention=helpers.pulse_intervention, out=tmp_path / "b", **kwargs)
     frame = comparison.result.load(["mean_concern", "waste_stock_kg"])
-    wide = frame.pivot_table(index=["replicate", "day"], columns="label",
-                             values="mean_concern")
+    wide = frame.pivot_table(index=["replicate", "day"], columns="label", values="mean_concern")
     before = wide.loc[pd.IndexSlice[:, :20], :]
     after = wide.loc[pd.IndexSlice[:, 21:], :]
     assert (before["baseline"] == before["variant"]).all()  # shared history, bit for bit
@@ -100,8 +125,9 @@ def test_branching_isolates_the_intervention(tmp_path):
     assert (diff.loc[25:, "ci_low"] > 0).all()
     # the baseline branch is an ordinary run: copying did not disturb it
     seeds = comparison.result.runs().query("label == 'baseline'")["seed"].tolist()
-    plain = ex.ensemble(helpers.small_model, seeds=seeds, days=45, n_citizens=300,
-                        executor="serial", progress=False)
+    plain = ex.ensemble(
+        helpers.small_model, seeds=seeds, days=45, n_citizens=300, executor="serial", progress=False
+    )
     base = frame[frame["label"] == "baseline"].sort_values(["replicate", "day"])
     ref = plain.load("mean_concern").sort_values(["replicate", "day"])
     assert base["mean_concern"].tolist() == ref["mean_concern"].tolist()
@@ -114,10 +140,15 @@ def test_branching_isolates_the_intervention(tmp_path):
 
 def test_compare_rejects_ambiguous_designs():
     with pytest.raises(TypeError, match="not a variant"):
-        ex.compare({}, {"bass_p": 0.01}, intervention=helpers.no_intervention, at_day=3,
-                   days=5)
+        ex.compare({}, {"bass_p": 0.01}, intervention=helpers.no_intervention, at_day=3, days=5)
     with pytest.raises(TypeError, match="give a variant"):
         ex.compare({}, days=5)
     with pytest.raises(ValueError, match="at_day must be between"):
-        ex.compare(intervention=helpers.no_intervention, at_day=5, days=5,
-                   model=helpers.small_model, executor="serial", progress=False)
+        ex.compare(
+            intervention=helpers.no_intervention,
+            at_day=5,
+            days=5,
+            model=helpers.small_model,
+            executor="serial",
+            progress=False,
+        )

@@ -22,8 +22,10 @@ def _ishigami_indices(a=7.0, b=0.1):
     v2 = a**2 / 8
     v13 = b**2 * PI**8 * (1 / 18 - 1 / 50)
     v = v1 + v2 + v13
-    return {"S1": {"x1": v1 / v, "x2": v2 / v, "x3": 0.0},
-            "ST": {"x1": (v1 + v13) / v, "x2": v2 / v, "x3": v13 / v}}
+    return {
+        "S1": {"x1": v1 / v, "x2": v2 / v, "x3": 0.0},
+        "ST": {"x1": (v1 + v13) / v, "x2": v2 / v, "x3": v13 / v},
+    }
 
 
 @pytest.mark.validation
@@ -31,8 +33,9 @@ def test_sobol_indices_of_the_ishigami_function():
     truth = _ishigami_indices()
     assert truth["S1"]["x1"] == pytest.approx(0.314, abs=1e-3)
     assert truth["ST"]["x3"] == pytest.approx(0.244, abs=1e-3)
-    result = ex.sensitivity(ISHIGAMI, method="sobol", n=2048, function=helpers.ishigami,
-                            root_seed=1)
+    result = ex.sensitivity(
+        ISHIGAMI, method="sobol", n=2048, function=helpers.ishigami, root_seed=1
+    )
     table = result.indices.set_index(["index", "parameter"])
     for index in ("S1", "ST"):
         for name, value in truth[index].items():
@@ -57,10 +60,18 @@ def test_morris_mu_star_of_a_linear_function_and_ishigami_ranking():
 
 def test_model_sensitivity_smoke(tmp_path):
     problem = {"waste_per_capita_kg": (0.5, 1.0), "concern_confidence": (0.1, 0.4)}
-    result = ex.sensitivity(problem, method="sobol", n=8, model=helpers.small_model,
-                            outputs=["waste_generated_kg", "mean_concern"], days=8,
-                            n_citizens=200, executor="serial", progress=False,
-                            out=tmp_path / "sa")
+    result = ex.sensitivity(
+        problem,
+        method="sobol",
+        n=8,
+        model=helpers.small_model,
+        outputs=["waste_generated_kg", "mean_concern"],
+        days=8,
+        n_citizens=200,
+        executor="serial",
+        progress=False,
+        out=tmp_path / "sa",
+    )
     assert result.result.n_finished == 8 * 4
     waste = result.indices.query("output == 'waste_generated_kg' and index == 'S1'")
     s1 = waste.set_index("parameter")["value"]

@@ -29,8 +29,13 @@ def test_series_have_no_nan_shares_in_unit_interval_stocks_non_negative(year_mod
     df = year_model.model_frame()
     numeric = df.drop(columns="facility_status")
     assert not numeric.isna().any().any()
-    for share in ("mean_concern", "protest_share", "recycling_rate", "biotech_adoption",
-                  "biotech_access_gini"):
+    for share in (
+        "mean_concern",
+        "protest_share",
+        "recycling_rate",
+        "biotech_adoption",
+        "biotech_access_gini",
+    ):
         assert df[share].between(0, 1).all(), share
     for stock in ("waste_stock_kg", "organism_biomass", "mean_pollution", "waste_generated_kg"):
         assert (df[stock] >= 0).all(), stock
@@ -63,8 +68,15 @@ def test_no_scenario_means_no_facility_no_protest(year_model):
 def test_neighborhood_frame_has_one_row_per_day_and_node(year_model):
     frame = year_model.neighborhood_frame()
     assert len(frame) == 365 * year_model.n_nodes
-    for name in ("population", "concern", "waste_stock_kg", "pollution", "habitat",
-                 "biotech_access", "organism_biomass"):
+    for name in (
+        "population",
+        "concern",
+        "waste_stock_kg",
+        "pollution",
+        "habitat",
+        "biotech_access",
+        "organism_biomass",
+    ):
         assert name in frame.columns
     assert set(NEIGHBORHOOD_VARIABLES) <= set(frame.columns)
     day_one = frame[frame["day"] == 1]
@@ -272,9 +284,14 @@ def test_mesa_batch_run_works_on_the_model():
 
     method = multiprocessing.get_start_method(allow_none=True)
     try:  # batch_run sets the start method for the whole process; put it back afterwards
-        rows = mesa.batch_run(CityModel, parameters={"n_citizens": 200,
-                                                     "concern_confidence": [0.1, 0.3]},
-                              rng=[1], max_steps=5, display_progress=False, number_processes=1)
+        rows = mesa.batch_run(
+            CityModel,
+            parameters={"n_citizens": 200, "concern_confidence": [0.1, 0.3]},
+            rng=[1],
+            max_steps=5,
+            display_progress=False,
+            number_processes=1,
+        )
     finally:
         multiprocessing.set_start_method(method, force=True)
     assert len(rows) == 2
@@ -297,18 +314,28 @@ def test_tuple_node_ids_work_for_waste_taking_and_scenarios():
     assert abs(model.waste_balance_error_kg) < 1e-6
 
 
-@pytest.mark.parametrize(("wrong", "suggestion"),
-                         [("seed", "rng"), ("n_citizen", "n_citizens"),
-                          ("record_neighbourhoods", "record_neighborhoods"),
-                          ("scenario", "scenarios")])
+@pytest.mark.parametrize(
+    ("wrong", "suggestion"),
+    [
+        ("seed", "rng"),
+        ("n_citizen", "n_citizens"),
+        ("record_neighbourhoods", "record_neighborhoods"),
+        ("scenario", "scenarios"),
+    ],
+)
 def test_misspelled_model_arguments_name_the_right_one(wrong, suggestion):
     with pytest.raises(TypeError, match=f"did you mean '{suggestion}'"):
         CityModel(n_citizens=10, **{wrong: 1})
 
 
 def test_initial_pollution_is_the_steady_state_of_industrial_emissions():
-    model = CityModel(n_citizens=200, rng=1, pollution_diffusion=0.0, waste_emission_factor=0.0,
-                      landfill_emission_factor=0.0)
+    model = CityModel(
+        n_citizens=200,
+        rng=1,
+        pollution_diffusion=0.0,
+        waste_emission_factor=0.0,
+        landfill_emission_factor=0.0,
+    )
     start = model.neighborhoods.pollution.copy()
     model.pipeline.remove("organism")
     model.run_for(30)
@@ -317,8 +344,13 @@ def test_initial_pollution_is_the_steady_state_of_industrial_emissions():
 
 @pytest.mark.parametrize("dispersal", [0.3, 0.5])
 def test_organism_dispersal_conserves_biomass_at_any_allowed_rate(dispersal):
-    model = CityModel(n_citizens=200, rng=1, organism_growth_rate=0.0, organism_waste_uptake=0.0,
-                      organism_dispersal=dispersal)
+    model = CityModel(
+        n_citizens=200,
+        rng=1,
+        organism_growth_rate=0.0,
+        organism_waste_uptake=0.0,
+        organism_dispersal=dispersal,
+    )
     model.deploy_organism(model.node_ids[5], 100.0)
     model.run_for(30)
     biomass = model.neighborhoods.organism_biomass

@@ -25,7 +25,8 @@ def test_parameter_table_matches_the_code():
     generated = docs_tables.parameter_table_markdown().strip()
     assert committed == generated, (
         f"the parameter table in {DOC} differs from the code's parameters; "
-        f"regenerate it with `{REGENERATE}` and commit the result")
+        f"regenerate it with `{REGENERATE}` and commit the result"
+    )
 
 
 def test_every_parameter_has_a_row_with_default_unit_range_and_source():
@@ -59,15 +60,32 @@ def test_update_document_without_markers_says_how_to_fix(tmp_path):
 
 def test_document_has_the_odd_sections_and_one_subsection_per_rule():
     text = _text()
-    for heading in ("Purpose and patterns", "Entities, state variables and scales",
-                    "Process overview and scheduling", "Design concepts", "Initialisation",
-                    "Input data", "Submodels", "Parameters", "References"):
+    for heading in (
+        "Purpose and patterns",
+        "Entities, state variables and scales",
+        "Process overview and scheduling",
+        "Design concepts",
+        "Initialisation",
+        "Input data",
+        "Submodels",
+        "Parameters",
+        "References",
+    ):
         assert re.search(rf"^## \d*\.? ?{re.escape(heading)}", text, re.M), heading
     # The scheduling section lists the default rules in the order the code runs them.
-    schedule = text[text.index("## 3."):text.index("## 4.")]
+    schedule = text[text.index("## 3.") : text.index("## 4.")]
     positions = [schedule.index(f"**{name}**") for name, _ in DEFAULT_RULES]
     assert positions == sorted(positions)
     # Each dynamics module has a subsection naming its functions.
-    for module in ("opinion", "recycling", "waste", "diffusion", "organism", "protest",
-                   "adoption", "biodiversity", "inequality"):
+    for module in (
+        "opinion",
+        "recycling",
+        "waste",
+        "diffusion",
+        "organism",
+        "protest",
+        "adoption",
+        "biodiversity",
+        "inequality",
+    ):
         assert f"`{module}." in text, module

@@ -15,8 +15,12 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "examples" / "notebooks"
 
 def execute(name, tmp_path):
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     return notebook
 
 
@@ -26,7 +30,8 @@ def test_notebooks_are_committed_without_outputs():
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, (
-                    f"{path.name}: clear the outputs before committing")
+                    f"{path.name}: clear the outputs before committing"
+                )
 
 
 @pytest.mark.slow

@@ -22,8 +22,9 @@ SEEDS = range(4)
 
 # --------------------------------------------------------------------------- concern
 def _concern_after_a_year(epsilon: float, seed: int) -> np.ndarray:
-    model = CityModel(n_citizens=2000, rng=seed, concern_confidence=epsilon,
-                      record_neighborhoods=False)
+    model = CityModel(
+        n_citizens=2000, rng=seed, concern_confidence=epsilon, record_neighborhoods=False
+    )
     model.run_for(365)
     return model.citizens.concern.copy()
 
@@ -49,8 +50,9 @@ def _protest_series(seed: int, *, creeping: bool = False) -> np.ndarray:
     # A concerned city (initial concern mean 0.6 instead of 0.45: in the story the
     # awareness installation raises concern before the proposal; with the default the
     # concerned are too few for any cascade). TechCore announces on day 30.
-    model = CityModel(n_citizens=5000, rng=seed, initial_concern_mean=0.6,
-                      record_neighborhoods=False)
+    model = CityModel(
+        n_citizens=5000, rng=seed, initial_concern_mean=0.6, record_neighborhoods=False
+    )
     if creeping:
         model.pipeline.replace("protest", _independent_joining)
     model.run_for(29)
@@ -141,8 +143,9 @@ def test_organism_biomass_follows_an_s_curve(organism_runs):
         assert slope == pytest.approx(model.params.organism_growth_rate, rel=0.1)
         # Logistic fit explains ≥ 97 % of the variance (habitat restoration keeps
         # raising the capacity slowly, so the saturation tail is longer than logistic).
-        params, _ = curve_fit(_logistic, t, total, p0=[total[-1], 0.01, total.size / 2],
-                              maxfev=20_000)
+        params, _ = curve_fit(
+            _logistic, t, total, p0=[total[-1], 0.01, total.size / 2], maxfev=20_000
+        )
         resid = total - _logistic(t, *params)
         r2 = 1 - resid.var() / total.var()
         assert r2 > 0.97, r2
@@ -211,8 +214,9 @@ def test_biotech_adoption_follows_an_s_curve(adoption_runs):
         def bass(t, p, q, m):
             return m * bass_closed_form(t, p=p, q=q)
 
-        params, _ = curve_fit(bass, t, F, p0=[0.1, 1.5, 1.0],
-                              bounds=([1e-4, 1e-4, 0.1], [5.0, 20.0, 1.0]))
+        params, _ = curve_fit(
+            bass, t, F, p0=[0.1, 1.5, 1.0], bounds=([1e-4, 1e-4, 0.1], [5.0, 20.0, 1.0])
+        )
         r2 = 1 - (F - bass(t, *params)).var() / F.var()
         assert r2 > 0.99, r2
         rate = np.convolve(np.diff(F), np.ones(60) / 60, mode="valid")

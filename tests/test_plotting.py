@@ -68,18 +68,19 @@ def story_model():
 
 
 def _event_lines(ax):
-    return sorted((round(line.get_xdata()[0]), line.get_gid()) for line in ax.lines
-                  if (line.get_gid() or "").startswith("event:"))
+    return sorted(
+        (round(line.get_xdata()[0]), line.get_gid())
+        for line in ax.lines
+        if (line.get_gid() or "").startswith("event:")
+    )
 
 
 def test_series_plots_the_model_data_with_labels(story_model):
     frame = story_model.model_frame()
     fig = plot_series(story_model, ["mean_concern", "mean_pollution", "recycling_rate"])
     visible = [a for a in fig.axes if a.get_visible()]
-    assert [a.get_ylabel() for a in visible] == ["mean concern", "mean pollution",
-                                                 "recycling rate"]
-    for ax, name in zip(visible, ["mean_concern", "mean_pollution", "recycling_rate"],
-                        strict=True):
+    assert [a.get_ylabel() for a in visible] == ["mean concern", "mean pollution", "recycling rate"]
+    for ax, name in zip(visible, ["mean_concern", "mean_pollution", "recycling_rate"], strict=True):
         data = ax.lines[0]
         np.testing.assert_array_equal(data.get_xdata(), frame.index.to_numpy())
         np.testing.assert_allclose(data.get_ydata(), frame[name].to_numpy())
@@ -88,8 +89,11 @@ def test_series_plots_the_model_data_with_labels(story_model):
 
 def test_series_marks_announcement_festival_and_decision(story_model):
     fig = plot_series(story_model, ["mean_concern"])
-    assert _event_lines(fig.axes[0]) == [(3, "event:announcement"), (6, "event:festival opened"),
-                                         (9, "event:decision: withdrawn")]
+    assert _event_lines(fig.axes[0]) == [
+        (3, "event:announcement"),
+        (6, "event:festival opened"),
+        (9, "event:decision: withdrawn"),
+    ]
     texts = [t.get_text().strip() for t in fig.axes[0].texts]
     assert "announcement" in texts and "decision: withdrawn" in texts
     # organism deployment is not a story marker by default, but can be chosen
@@ -113,8 +117,17 @@ def test_series_rejects_unknown_and_categorical_variables(story_model):
 
 
 def test_event_days_deduplicates_and_sorts():
-    log = pd.DataFrame({"day": [9, 3, 3, 20], "kind": ["facility_withdrawn", "facility_proposed",
-                                                       "facility_proposed", "protest_started"]})
+    log = pd.DataFrame(
+        {
+            "day": [9, 3, 3, 20],
+            "kind": [
+                "facility_withdrawn",
+                "facility_proposed",
+                "facility_proposed",
+                "protest_started",
+            ],
+        }
+    )
     assert event_days(log) == [(3, "announcement"), (9, "decision: withdrawn")]
     assert event_days(log, "all")[-1] == (20, "protest started")
     assert event_days(None) == []
@@ -135,10 +148,10 @@ def test_ensemble_band_is_median_and_percentiles_across_seeds():
     summary = ensemble_summary(tidy, "mean_concern")
     stacked = np.vstack([m.model_frame()["mean_concern"].to_numpy() for m in models])
     np.testing.assert_allclose(summary[("mean_concern", "median")], np.median(stacked, axis=0))
-    np.testing.assert_allclose(summary[("mean_concern", "low")],
-                               np.percentile(stacked, 5, axis=0))
-    np.testing.assert_allclose(summary[("mean_concern", "high")],
-                               np.percentile(stacked, 95, axis=0))
+    np.testing.assert_allclose(summary[("mean_concern", "low")], np.percentile(stacked, 5, axis=0))
+    np.testing.assert_allclose(
+        summary[("mean_concern", "high")], np.percentile(stacked, 95, axis=0)
+    )
     assert (summary[("mean_concern", "n")] == 5).all()
     # a list of models gives the same summary as the tidy frame
     pd.testing.assert_frame_equal(ensemble_summary(models, "mean_concern"), summary)
@@ -195,18 +208,25 @@ def test_shares_of_residents_are_undefined_where_nobody_lives(story_model):
     empty = story_model.residents == 0
     assert empty.any() and (~empty).any()
     assert values["value"].isna().to_numpy().tolist() == empty.tolist()
-    nodes = next(c for c in plot_city_map(story_model, "concern").axes[0].collections
-                 if c.get_gid() == "nodes")
+    nodes = next(
+        c
+        for c in plot_city_map(story_model, "concern").axes[0].collections
+        if c.get_gid() == "nodes"
+    )
     assert len(nodes.get_offsets()) == story_model.n_nodes  # empty nodes drawn (grey)
 
 
 def test_small_multiples_share_one_colour_scale(story_model):
     fig = plot_city_maps(story_model, "pollution", days=[1, 6, 12], ncols=2)
     maps = [a for a in fig.axes if a.get_title().startswith("pollution, day")]
-    assert [a.get_title() for a in maps] == ["pollution, day 1", "pollution, day 6",
-                                             "pollution, day 12"]
-    norms = {(n.norm.vmin, n.norm.vmax) for a in maps for n in a.collections
-             if n.get_gid() == "nodes"}
+    assert [a.get_title() for a in maps] == [
+        "pollution, day 1",
+        "pollution, day 6",
+        "pollution, day 12",
+    ]
+    norms = {
+        (n.norm.vmin, n.norm.vmax) for a in maps for n in a.collections if n.get_gid() == "nodes"
+    }
     assert len(norms) == 1
     hoods = story_model.neighborhood_frame()
     low, high = norms.pop()
@@ -217,8 +237,9 @@ def test_small_multiples_share_one_colour_scale(story_model):
 def test_comparison_shows_both_runs_and_their_difference(story_model):
     base = CityModel(grid_city(4, 4, seed=1), n_citizens=400, rng=5)
     base.run_for(12)
-    fig = plot_comparison(base, story_model, ["mean_concern", "protest_share"],
-                          labels=("baseline", "showdown"))
+    fig = plot_comparison(
+        base, story_model, ["mean_concern", "protest_share"], labels=("baseline", "showdown")
+    )
     top, bottom = fig.axes[0], fig.axes[2]
     assert [line.get_label() for line in top.lines[:2]] == ["baseline", "showdown"]
     expected = story_model.model_frame()["mean_concern"] - base.model_frame()["mean_concern"]
@@ -230,8 +251,10 @@ def test_figures_from_saved_results_match_figures_from_the_model(tmp_path, story
     folder = RunResult.from_model(story_model).save(tmp_path / "run")
     live = map_values(story_model, "pollution", day=7)
     saved = map_values(folder, "pollution", day=7)
-    np.testing.assert_allclose(saved[["x", "y", "value", "population"]].to_numpy(),
-                               live[["x", "y", "value", "population"]].to_numpy())
+    np.testing.assert_allclose(
+        saved[["x", "y", "value", "population"]].to_numpy(),
+        live[["x", "y", "value", "population"]].to_numpy(),
+    )
     assert saved["colony"].tolist() == live["colony"].tolist()
     figures = standard_figures(folder)
     assert sorted(figures) == ["map", "overview"]

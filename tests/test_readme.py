@@ -13,8 +13,9 @@ def blocks(language):
 
 
 def test_readme_shows_the_two_commands():
-    commands = [line.split("#")[0].strip() for block in blocks("bash")
-                for line in block.splitlines()]
+    commands = [
+        line.split("#")[0].strip() for block in blocks("bash") for line in block.splitlines()
+    ]
     assert "bash scripts/example.sh" in commands
     assert "bash scripts/test.sh" in commands
     for script in ("scripts/example.sh", "scripts/test.sh"):

@@ -71,9 +71,20 @@ def test_conformance_kit_catches_unbalanced_waste():
 # ---------------------------------------------------------------- registry
 def test_builtins_are_registered_with_descriptions():
     names = set(available())
-    assert {"techcore", "harmony-festival", "story-roles", "aftermath", "eco-designer",
-            "assembly-organiser", "scientist", "artist", "workshops", "assembly-funding",
-            "organism-rooting", "community-art"} <= names
+    assert {
+        "techcore",
+        "harmony-festival",
+        "story-roles",
+        "aftermath",
+        "eco-designer",
+        "assembly-organiser",
+        "scientist",
+        "artist",
+        "workshops",
+        "assembly-funding",
+        "organism-rooting",
+        "community-art",
+    } <= names
     assert all(cls.description for cls in available().values())
 
 
@@ -131,9 +142,12 @@ GOOD_PLUGIN = """
 
 
 def test_third_party_plugin_is_found_and_runs(plugin_path):
-    _write_plugin(plugin_path, "wh_test_plugin_good",
-                  {"fireworks": "wh_test_plugin_good:Fireworks"},
-                  {"wh_test_plugin_good": GOOD_PLUGIN})
+    _write_plugin(
+        plugin_path,
+        "wh_test_plugin_good",
+        {"fireworks": "wh_test_plugin_good:Fireworks"},
+        {"wh_test_plugin_good": GOOD_PLUGIN},
+    )
     registry = available()
     assert "fireworks" in registry and registry["fireworks"].__name__ == "Fireworks"
     model = CityModel(n_citizens=80, scenarios=["fireworks", "harmony-festival"], rng=0)
@@ -143,11 +157,19 @@ def test_third_party_plugin_is_found_and_runs(plugin_path):
 
 
 def test_broken_plugins_warn_and_are_skipped(plugin_path):
-    _write_plugin(plugin_path, "wh_test_plugin_bad",
-                  {"crashes": "wh_test_plugin_bad:Nope", "not-a-scenario": "wh_test_plugin_bad2:x",
-                   "missing": "wh_test_plugin_does_not_exist:X"},
-                  {"wh_test_plugin_bad": "raise RuntimeError('broken on import')\n",
-                   "wh_test_plugin_bad2": "x = 42\n"})
+    _write_plugin(
+        plugin_path,
+        "wh_test_plugin_bad",
+        {
+            "crashes": "wh_test_plugin_bad:Nope",
+            "not-a-scenario": "wh_test_plugin_bad2:x",
+            "missing": "wh_test_plugin_does_not_exist:X",
+        },
+        {
+            "wh_test_plugin_bad": "raise RuntimeError('broken on import')\n",
+            "wh_test_plugin_bad2": "x = 42\n",
+        },
+    )
     with pytest.warns(RuntimeWarning, match="skipping scenario plug-in") as record:
         registry = available()
     messages = " ".join(str(w.message) for w in record)
@@ -157,8 +179,13 @@ def test_broken_plugins_warn_and_are_skipped(plugin_path):
     assert "techcore" in registry
     # import waste_harmony in a fresh interpreter with the broken plug-ins installed
     code = "import waste_harmony, waste_harmony.scenarios; print('ok')"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={"PYTHONPATH": str(plugin_path), "PATH": ""}, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(plugin_path), "PATH": ""},
+        check=False,
+    )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
@@ -174,16 +201,19 @@ def test_register_rejects_a_taken_name():
 
 
 # ---------------------------------------------------------------- bad input
-@pytest.mark.parametrize(("scenario", "error", "match"), [
-    (TechCoreProposal(announce_day="soon"), TypeError, "announce_day"),
-    (TechCoreProposal(announce_day=2.5), TypeError, "announce_day"),
-    (TechCoreProposal(benefit_cv=-0.1), ValueError, "benefit_cv"),
-    (TechCoreProposal(habitat_loss=1.5), ValueError, "habitat_loss"),
-    (HarmonyFestival(attendance=2.0), ValueError, "attendance"),
-    (HarmonyFestival(day=0), ValueError, "day"),
-    (TechCoreProposal(site="no such node"), ValueError, "not a node of the city"),
-    (HarmonyFestival(plaza=(99, 99)), ValueError, "not a node of the city"),
-])
+@pytest.mark.parametrize(
+    ("scenario", "error", "match"),
+    [
+        (TechCoreProposal(announce_day="soon"), TypeError, "announce_day"),
+        (TechCoreProposal(announce_day=2.5), TypeError, "announce_day"),
+        (TechCoreProposal(benefit_cv=-0.1), ValueError, "benefit_cv"),
+        (TechCoreProposal(habitat_loss=1.5), ValueError, "habitat_loss"),
+        (HarmonyFestival(attendance=2.0), ValueError, "attendance"),
+        (HarmonyFestival(day=0), ValueError, "day"),
+        (TechCoreProposal(site="no such node"), ValueError, "not a node of the city"),
+        (HarmonyFestival(plaza=(99, 99)), ValueError, "not a node of the city"),
+    ],
+)
 def test_bad_parameters_fail_before_the_run(scenario, error, match):
     with pytest.raises(error, match=match):
         CityModel(n_citizens=50, scenarios=[scenario], rng=0)
@@ -235,8 +265,11 @@ def test_firm_sites_on_a_biodiverse_node_by_its_own_logic():
     firm = model.scenario_named("techcore").corporation
     assert firm.status == "proposed" and firm.site in biodiverse_rows(model)
     # without noise and without regard for opposition it takes the cheapest biodiverse land
-    model = CityModel(n_citizens=500, rng=3, scenarios=[TechCoreProposal(
-        announce_day=2, siting_noise=0.0, opposition_weight=0.0)])
+    model = CityModel(
+        n_citizens=500,
+        rng=3,
+        scenarios=[TechCoreProposal(announce_day=2, siting_noise=0.0, opposition_weight=0.0)],
+    )
     model.run_for(2)
     rows = biodiverse_rows(model)
     cheapest = rows[np.argmin(model.neighborhoods.land_price[rows])]
@@ -257,8 +290,11 @@ def test_building_destroys_site_habitat_by_the_species_area_law():
     expected = species_remaining(lost / area0, z=model.params.species_area_z)
     assert model.biodiversity_index == pytest.approx(float(expected), rel=1e-12)
     kinds = [e.kind for e in model.event_log]
-    assert kinds.index("proposal_announced") < kinds.index("facility_decision") < kinds.index(
-        "facility_built")
+    assert (
+        kinds.index("proposal_announced")
+        < kinds.index("facility_decision")
+        < kinds.index("facility_built")
+    )
 
 
 def test_firm_withdraws_exactly_when_campaign_cost_exceeds_benefit(monkeypatch):
@@ -277,8 +313,9 @@ def test_firm_withdraws_exactly_when_campaign_cost_exceeds_benefit(monkeypatch):
 
 
 def test_threat_raises_concern_near_the_site_and_pr_lowers_it_everywhere():
-    tc = TechCoreProposal(announce_day=2, threat_perception_rate=0.05, pr_effect=0.0,
-                          comment_period_days=100)
+    tc = TechCoreProposal(
+        announce_day=2, threat_perception_rate=0.05, pr_effect=0.0, comment_period_days=100
+    )
     model = CityModel(n_citizens=2000, scenarios=[tc], rng=6, mobility=0.0)
     model.run_for(1)
     before = model.citizens.concern.copy()
@@ -354,8 +391,9 @@ def test_scientist_demonstrates_at_the_festival_then_deploys_in_biodiverse_zones
     model.run_for(150)
     demo = model.event_log.of_kind("organism_demonstrated")
     assert [e.day for e in demo] == [120]
-    assert demo[0].details["audience"] == model.event_log.of_kind("festival")[0].details[
-        "attendance"]
+    assert (
+        demo[0].details["audience"] == model.event_log.of_kind("festival")[0].details["attendance"]
+    )
     deployed = model.event_log.of_kind("organism_deployed")
     assert deployed and all(model.node_index(e.node) in biodiverse_rows(model) for e in deployed)
 

@@ -27,8 +27,13 @@ NO_ROLES = dict.fromkeys(("designer", "organiser", "scientist", "artist"), 0)
 
 def _decision(seed, roles):
     extra = {} if roles else {"roles": NO_ROLES}
-    model = CityModel(n_citizens=N_CITIZENS, rng=seed, record_neighborhoods=False,
-                      scenarios=["techcore", "harmony-festival", "story-roles"], **extra)
+    model = CityModel(
+        n_citizens=N_CITIZENS,
+        rng=seed,
+        record_neighborhoods=False,
+        scenarios=["techcore", "harmony-festival", "story-roles"],
+        **extra,
+    )
     model.run_for(181)
     return model.scenario_named("techcore").decision_
 
@@ -48,16 +53,18 @@ def test_techcore_withdraws_more_often_with_the_four_roles_than_without():
 
 
 def _final_gini(seed, scenarios):
-    model = CityModel(n_citizens=N_CITIZENS, rng=seed, record_neighborhoods=False,
-                      scenarios=scenarios)
+    model = CityModel(
+        n_citizens=N_CITIZENS, rng=seed, record_neighborhoods=False, scenarios=scenarios
+    )
     model.run_for(250)
     return model.biotech_access_gini
 
 
 @pytest.mark.slow
 def test_assembly_funding_for_marginalised_neighbourhoods_lowers_access_inequality():
-    prioritised = np.array([_final_gini(s, [AssemblyOrganiser(), AssemblyFunding()])
-                            for s in SEEDS])
+    prioritised = np.array(
+        [_final_gini(s, [AssemblyOrganiser(), AssemblyFunding()]) for s in SEEDS]
+    )
     unfunded = np.array([_final_gini(s, [AssemblyOrganiser()]) for s in SEEDS])
     assert np.all(prioritised < unfunded)
     assert prioritised.mean() < 0.75 * unfunded.mean()  # measured 0.042 vs 0.075
@@ -69,8 +76,9 @@ def test_festival_raises_mean_concern_in_the_weeks_after_it():
     for seed in SEEDS:
         after = []
         for scenarios in (["harmony-festival"], []):
-            model = CityModel(n_citizens=N_CITIZENS, rng=seed, record_neighborhoods=False,
-                              scenarios=scenarios)
+            model = CityModel(
+                n_citizens=N_CITIZENS, rng=seed, record_neighborhoods=False, scenarios=scenarios
+            )
             model.run_for(148)
             after.append(model.model_frame()["mean_concern"].loc[121:148].mean())
         gains.append(after[0] - after[1])

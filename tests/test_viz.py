@@ -57,8 +57,7 @@ def registered(monkeypatch):
 
 @pytest.fixture(scope="module")
 def run_model(small_city):
-    model = CityModel(small_city, n_citizens=2_000, scenarios=[SiteFacility(day=2, site=5)],
-                      rng=11)
+    model = CityModel(small_city, n_citizens=2_000, scenarios=[SiteFacility(day=2, site=5)], rng=11)
     model.deploy_organism(model.node_ids[3], 20.0)
     model.run_for(6)
     return model
@@ -66,20 +65,22 @@ def run_model(small_city):
 
 # ---------------------------------------------------------------- import hygiene
 def test_import_waste_harmony_does_not_import_solara():
-    code = ("import sys, waste_harmony, waste_harmony.results; "
-            "print(sorted(m for m in ('solara', 'altair', 'waste_harmony.viz') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, waste_harmony, waste_harmony.results; "
+        "print(sorted(m for m in ('solara', 'altair', 'waste_harmony.viz') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_missing_extra_names_the_install_command():
-    code = ("import sys; sys.modules['solara'] = None\n"
-            "try:\n    import waste_harmony.viz\n"
-            "except ImportError as exc:\n    print(exc)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys; sys.modules['solara'] = None\n"
+        "try:\n    import waste_harmony.viz\n"
+        "except ImportError as exc:\n    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'waste-harmony[viz]'" in out.stdout
 
 
@@ -89,16 +90,15 @@ def test_node_values_are_resident_means(run_model, variable):
     column = {"concern": "concern", "protest_share": "protesting"}[variable]
     c = run_model.citizens
     frame = pd.DataFrame({"home": c.home, "x": getattr(c, column).astype(float)})
-    expected = frame.groupby("home")["x"].mean().reindex(range(run_model.n_nodes),
-                                                         fill_value=0.0)
+    expected = frame.groupby("home")["x"].mean().reindex(range(run_model.n_nodes), fill_value=0.0)
     np.testing.assert_allclose(node_values(run_model, variable), expected.to_numpy())
 
 
 def test_node_values_reads_neighbourhood_columns(run_model):
-    for key in ("pollution", "waste_stock_kg", "habitat", "biotech_access",
-                "organism_biomass"):
-        np.testing.assert_array_equal(node_values(run_model, key),
-                                      getattr(run_model.neighborhoods, key))
+    for key in ("pollution", "waste_stock_kg", "habitat", "biotech_access", "organism_biomass"):
+        np.testing.assert_array_equal(
+            node_values(run_model, key), getattr(run_model.neighborhoods, key)
+        )
     with pytest.raises(ValueError, match="unknown map variable 'smog'.*pollution"):
         node_values(run_model, "smog")
 
@@ -130,8 +130,9 @@ def test_city_map_marks_site_plaza_colonies_and_protests(run_model):
     plaza = np.flatnonzero(run_model.neighborhoods.zone == "plaza")
     assert "festival plaza" in labels
     assert any(len(o) == len(plaza) and np.allclose(o, xy[plaza]) for o in offsets)
-    colonies = np.flatnonzero(run_model.neighborhoods.organism_biomass
-                              >= run_model.params.organism_colony_kg)
+    colonies = np.flatnonzero(
+        run_model.neighborhoods.organism_biomass >= run_model.params.organism_colony_kg
+    )
     assert colonies.size >= 1
     assert f"organism colony ({colonies.size})" in labels
     protesting = np.count_nonzero(node_values(run_model, "protest_share") > 0)
@@ -159,8 +160,13 @@ def test_series_figure_plots_every_day_and_marks_events(run_model):
 
 # ---------------------------------------------------------------- model factory
 def test_viz_model_reads_controls(registered):
-    model = VizCityModel(city_choice="organic, 400 nodes", n_citizens=1_500, seed="5",
-                         mobility=0.6, **{f"{SCENARIO_PREFIX}{registered.name}": True})
+    model = VizCityModel(
+        city_choice="organic, 400 nodes",
+        n_citizens=1_500,
+        seed="5",
+        mobility=0.6,
+        **{f"{SCENARIO_PREFIX}{registered.name}": True},
+    )
     assert model.n_nodes == 400 and model.n_citizens == 1_500
     assert model.params.mobility == 0.6 and model.seed == 5
     assert [s.name for s in model.scenarios] == [registered.name]
@@ -182,8 +188,7 @@ def test_viz_model_copies_scenario_templates():
 
 
 def test_model_params_offer_a_checkbox_per_registered_scenario(registered):
-    controls = model_params(n_citizens=3_000, scenarios=[], concern_confidence=0.2,
-                            waste_cv=0.7)
+    controls = model_params(n_citizens=3_000, scenarios=[], concern_confidence=0.2, waste_cv=0.7)
     box = controls[f"{SCENARIO_PREFIX}{registered.name}"]
     assert box["type"] == "Checkbox" and box["value"] is False
     assert registered.description in box["label"]
@@ -208,8 +213,9 @@ def test_reset_rebuilds_the_same_run_from_the_controls(registered):
     values = _initial_values(controls)
     first = VizCityModel(**values)
     first.run_for(5)
-    kwargs = _build_model_init_kwargs(first, values, add_scenario_when_empty=True,
-                                      require_model_accepts_scenario=True)
+    kwargs = _build_model_init_kwargs(
+        first, values, add_scenario_when_empty=True, require_model_accepts_scenario=True
+    )
     again = type(first)(**kwargs)
     again.run_for(5)
     pd.testing.assert_frame_equal(first.model_frame(), again.model_frame())
@@ -217,8 +223,9 @@ def test_reset_rebuilds_the_same_run_from_the_controls(registered):
 
 
 def test_settings_of_a_model_rebuild_it(small_city):
-    model = CityModel(small_city, n_citizens=1_200, rng=4, bass_q=0.5,
-                      scenarios=[SiteFacility(day=3, site=2)])
+    model = CityModel(
+        small_city, n_citizens=1_200, rng=4, bass_q=0.5, scenarios=[SiteFacility(day=3, site=2)]
+    )
     model.run_for(4)
     settings = settings_of(model)
     assert settings["rng"] == 4 and settings["bass_q"] == 0.5
@@ -246,8 +253,9 @@ def _texts(rc, cls):
 
 
 def _images(rc):
-    return {tuple(w._dom_classes) or w.layout.width: w.value
-            for w in rc.find(widgets.Image).widgets}
+    return {
+        tuple(w._dom_classes) or w.layout.width: w.value for w in rc.find(widgets.Image).widgets
+    }
 
 
 def test_page_renders_map_series_and_controls():
@@ -294,8 +302,7 @@ def test_register_adds_the_viz_subcommand():
     parser = argparse.ArgumentParser(prog="waste-harmony")
     viz_cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["viz"])
-    assert (args.command, args.runfile, args.host, args.port) == ("viz", None, "127.0.0.1",
-                                                                  8765)
+    assert (args.command, args.runfile, args.host, args.port) == ("viz", None, "127.0.0.1", 8765)
     assert args.handler is viz_cli.run_viz
 
 
@@ -315,8 +322,7 @@ def test_run_file_without_config_module_names_the_gap(tmp_path, monkeypatch):
         viz_cli.load_run_model(runfile)
 
 
-def test_page_reads_the_run_file_named_in_the_environment(tmp_path, monkeypatch,
-                                                          small_city):
+def test_page_reads_the_run_file_named_in_the_environment(tmp_path, monkeypatch, small_city):
     model = CityModel(small_city, n_citizens=1_000, rng=2)
     runfile = tmp_path / "run.toml"
     runfile.write_text("")

@@ -21,17 +21,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking"]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 60_000
 
 
 def _chromium() -> str:
     path = os.environ.get("WASTE_HARMONY_CHROMIUM") or shutil.which("chromium")
     if not path:
-        pytest.fail("Debian's chromium is needed for the browser tests but was not found; "
-                    "install it with 'apt-get install chromium' (scripts/setup_env.sh does "
-                    "this) or point WASTE_HARMONY_CHROMIUM at a Chromium binary")
+        pytest.fail(
+            "Debian's chromium is needed for the browser tests but was not found; "
+            "install it with 'apt-get install chromium' (scripts/setup_env.sh does "
+            "this) or point WASTE_HARMONY_CHROMIUM at a Chromium binary"
+        )
     return path
 
 
@@ -48,8 +49,13 @@ def server(tmp_path_factory):
     env = {**os.environ, "MPLBACKEND": "Agg"}
     env.pop("WASTE_HARMONY_VIZ_RUNFILE", None)
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "waste_harmony.viz", "--port", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "waste_harmony.viz", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+        )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 90
     try:
@@ -115,12 +121,17 @@ def _image_digest(page, selector: str) -> str:
             const data = await (await fetch(img.src)).arrayBuffer();
             const hash = await crypto.subtle.digest('SHA-256', data);
             return Array.from(new Uint8Array(hash)).map(b => b.toString(16)).join('');
-        }""", selector)
+        }""",
+        selector,
+    )
 
 
 def _rendered(page, selector: str) -> bool:
-    return page.evaluate("(s) => { const i = document.querySelector(s);"
-                         " return i.complete && i.naturalWidth > 100; }", selector)
+    return page.evaluate(
+        "(s) => { const i = document.querySelector(s);"
+        " return i.complete && i.naturalWidth > 100; }",
+        selector,
+    )
 
 
 def test_page_loads_with_map_series_and_controls(page):

@@ -41,29 +41,51 @@ import pandas as pd
 
 from waste_harmony.config import ConfigError, RunConfig, load_run_file, parse_run_config
 
-__all__ = ["EXIT_USAGE", "PLUGIN_COMMANDS", "USER_ERRORS", "build_parser", "main",
-           "publish_results", "run_config", "summary_table"]
+__all__ = [
+    "EXIT_USAGE",
+    "PLUGIN_COMMANDS",
+    "USER_ERRORS",
+    "build_parser",
+    "main",
+    "publish_results",
+    "run_config",
+    "summary_table",
+]
 
 #: Exit status for mistakes in the user's input (as argparse uses).
 EXIT_USAGE = 2
 
 #: Exceptions that mean "the input is wrong": one line and exit status 2.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileExistsError, FileNotFoundError,
-                                                KeyError)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    FileExistsError,
+    FileNotFoundError,
+    KeyError,
+)
 
 #: Subcommands provided by other modules: name → (module with ``register(subparsers)``,
 #: one-line help). A module is imported only when its command is used, so that heavy
 #: optional dependencies (Dask, Solara) never slow down ``list``, ``run`` or ``plot``.
 PLUGIN_COMMANDS: dict[str, tuple[str, str]] = {
-    "sweep": ("waste_harmony.experiments.cli",
-              "run an ensemble or parameter sweep from a TOML sweep file"),
+    "sweep": (
+        "waste_harmony.experiments.cli",
+        "run an ensemble or parameter sweep from a TOML sweep file",
+    ),
     "viz": ("waste_harmony.viz.cli", "interactive city in the browser (SolaraViz)"),
 }
 
 #: Model variables in the summary table printed after a run.
 SUMMARY_VARIABLES: tuple[str, ...] = (
-    "mean_concern", "protest_share", "recycling_rate", "waste_stock_kg", "mean_pollution",
-    "biodiversity_index", "organism_biomass", "biotech_adoption", "biotech_access_gini")
+    "mean_concern",
+    "protest_share",
+    "recycling_rate",
+    "waste_stock_kg",
+    "mean_pollution",
+    "biodiversity_index",
+    "organism_biomass",
+    "biotech_adoption",
+    "biotech_access_gini",
+)
 
 #: Files of a results folder that a new run replaces (``--force``), besides the manifest.
 _RESULT_FILES = ("model.parquet", "neighborhoods.parquet", "events.parquet", "city.graphml")
@@ -77,9 +99,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_debug(parser: argparse.ArgumentParser, *, top: bool) -> None:
-    parser.add_argument("--debug", action="store_true",
-                        default=False if top else argparse.SUPPRESS,
-                        help="show the full traceback on errors")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="show the full traceback on errors",
+    )
 
 
 # ---------------------------------------------------------------------------- list
@@ -92,8 +117,11 @@ def _describe_field(field: Any) -> str:
         default = repr(field.default_factory())
     else:
         default = "(required)"
-    type_name = field.type if isinstance(field.type, str) else getattr(field.type, "__name__",
-                                                                         str(field.type))
+    type_name = (
+        field.type
+        if isinstance(field.type, str)
+        else getattr(field.type, "__name__", str(field.type))
+    )
     text = f"{field.name}: {type_name} = {default}"
     unit, doc = field.metadata.get("unit"), field.metadata.get("doc")
     if unit:
@@ -109,14 +137,19 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
     registry = available()
     if not registry:
-        print("No scenarios are registered. Scenarios come with waste_harmony and with "
-              "packages that declare the entry point group 'waste_harmony.scenarios'.")
+        print(
+            "No scenarios are registered. Scenarios come with waste_harmony and with "
+            "packages that declare the entry point group 'waste_harmony.scenarios'."
+        )
         return 0
     print(f"{len(registry)} scenario(s) registered:\n")
     width = max(len(name) for name in registry)
     for name, cls in registry.items():
-        origin = "" if name in _BUILTIN and cls.__module__.startswith("waste_harmony.") else \
-            f"  [plug-in: {cls.__module__}]"
+        origin = (
+            ""
+            if name in _BUILTIN and cls.__module__.startswith("waste_harmony.")
+            else f"  [plug-in: {cls.__module__}]"
+        )
         description = " ".join((cls.description or "(no description)").split())
         print(f"  {name:<{width}}  {description}{origin}")
         fields = cls.parameter_fields()
@@ -173,8 +206,10 @@ def run_config(args: argparse.Namespace) -> RunConfig:
     for item in args.param or ():
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
-            raise ConfigError(f"expected NAME=VALUE, got {item!r} (for example "
-                              "--param concern_confidence=0.3)", "--param")
+            raise ConfigError(
+                f"expected NAME=VALUE, got {item!r} (for example --param concern_confidence=0.3)",
+                "--param",
+            )
         data.setdefault("parameters", {})[name.strip()] = _toml_value(text.strip())
     if data.get("seed") is None:
         # Record a fresh seed so that the run can be repeated exactly.
@@ -211,8 +246,9 @@ def summary_table(frame: pd.DataFrame, *, variables: Sequence[str] = SUMMARY_VAR
     return table.to_string(float_format=lambda v: f"{v:,.3f}")
 
 
-def publish_results(result: Any, folder: Path, *, force: bool = False,
-                    figures: bool = True) -> list[Path]:
+def publish_results(
+    result: Any, folder: Path, *, force: bool = False, figures: bool = True
+) -> list[Path]:
     """Write results (and their standard figures) into ``folder``, crash-safely.
 
     Everything is first written into a hidden staging folder next to ``folder``
@@ -270,8 +306,10 @@ def _check_empty(folder: Path, *, force: bool) -> None:
     if folder.exists() and not folder.is_dir():
         raise FileExistsError(f"output folder {folder} is a file; choose a folder with --out")
     if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise FileExistsError(f"output folder {folder} is not empty; choose another with --out "
-                              "or replace its results with --force")
+        raise FileExistsError(
+            f"output folder {folder} is not empty; choose another with --out "
+            "or replace its results with --force"
+        )
 
 
 def _output_folder(args: argparse.Namespace, config: RunConfig) -> Path:
@@ -293,21 +331,34 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_empty(out, force=args.force)  # fail before a long run, not after it
     model = config.build_model()
     names = [s.name for s in model.scenarios]
-    print(f"waste-harmony run: {config.citizens:,} citizens, {model.n_nodes} neighbourhoods, "
-          f"{config.days} days, seed {config.seed}, scenarios: {', '.join(names) or 'none'}")
+    print(
+        f"waste-harmony run: {config.citizens:,} citizens, {model.n_nodes} neighbourhoods, "
+        f"{config.days} days, seed {config.seed}, scenarios: {', '.join(names) or 'none'}"
+    )
     start = time.perf_counter()
-    with tqdm(total=config.days, desc="simulating", unit="day", disable=args.quiet,
-              file=sys.stderr, dynamic_ncols=True) as bar:
+    with tqdm(
+        total=config.days,
+        desc="simulating",
+        unit="day",
+        disable=args.quiet,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    ) as bar:
         for _ in range(config.days):
             model.run_for(1)
             bar.update(1)
     wall = time.perf_counter() - start
     frame = model.model_frame()
     print(summary_table(frame))
-    print(f"facility status at the end: {frame['facility_status'].iloc[-1]}; events logged: "
-          f"{len(model.event_log)}; simulated in {wall:.1f} s")
-    extra = {"run": config.to_dict(), "run_file": None if config.source is None
-             else str(config.source), "command": "waste-harmony run"}
+    print(
+        f"facility status at the end: {frame['facility_status'].iloc[-1]}; events logged: "
+        f"{len(model.event_log)}; simulated in {wall:.1f} s"
+    )
+    extra = {
+        "run": config.to_dict(),
+        "run_file": None if config.source is None else str(config.source),
+        "command": "waste-harmony run",
+    }
     result = RunResult.from_model(model, wall_time_s=wall, extra=extra)
     figures = config.output.figures and not args.no_figures
     written = publish_results(result, out, force=args.force, figures=figures)
@@ -340,8 +391,10 @@ def _plugin_exists(module_name: str) -> bool:
         return False
     if parent is None or not parent.submodule_search_locations:
         return False
-    return any((Path(loc) / f"{leaf}.py").exists() or (Path(loc) / leaf).is_dir()
-               for loc in parent.submodule_search_locations)
+    return any(
+        (Path(loc) / f"{leaf}.py").exists() or (Path(loc) / leaf).is_dir()
+        for loc in parent.submodule_search_locations
+    )
 
 
 def _register_plugins(subparsers: Any, load: set[str]) -> None:
@@ -357,8 +410,9 @@ def _register_plugins(subparsers: Any, load: set[str]) -> None:
         except ImportError as exc:
             # The module exists but an optional dependency is missing: say how to get it.
             # prefix_chars that never occur: every argument is taken as a plain word.
-            stub = subparsers.add_parser(name, help=f"(unavailable: {exc})", add_help=False,
-                                         prefix_chars="\x00")
+            stub = subparsers.add_parser(
+                name, help=f"(unavailable: {exc})", add_help=False, prefix_chars="\x00"
+            )
             stub.add_argument("rest", nargs="*")
             stub.set_defaults(handler=_unavailable(f"'{name}' is unavailable: {exc}"))
             continue
@@ -367,8 +421,11 @@ def _register_plugins(subparsers: Any, load: set[str]) -> None:
 
 def _unavailable(reason: str) -> Any:
     def handler(args: argparse.Namespace) -> int:
-        hint = "" if "pip install" in reason else ("; install the optional dependencies "
-                                                  "(pip install 'waste-harmony[dev]')")
+        hint = (
+            ""
+            if "pip install" in reason
+            else ("; install the optional dependencies (pip install 'waste-harmony[dev]')")
+        )
         print(f"waste-harmony: error: {reason}{hint}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -397,50 +454,77 @@ def build_parser(load: Sequence[str] = ()) -> argparse.ArgumentParser:
     """
     from waste_harmony._version import __version__
 
-    parser = _Parser(prog="waste-harmony",
-                     description="Agent-based simulation of cities, waste, ecology and "
-                                 "collective action, built on Mesa.")
+    parser = _Parser(
+        prog="waste-harmony",
+        description="Agent-based simulation of cities, waste, ecology and "
+        "collective action, built on Mesa.",
+    )
     parser.add_argument("--version", action="version", version=f"waste-harmony {__version__}")
     _add_debug(parser, top=True)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    p = subparsers.add_parser("list", help="list the registered scenarios and their parameters",
-                              description="List the registered scenarios (built-in and "
-                                          "plug-ins) with a description and their parameters.")
+    p = subparsers.add_parser(
+        "list",
+        help="list the registered scenarios and their parameters",
+        description="List the registered scenarios (built-in and "
+        "plug-ins) with a description and their parameters.",
+    )
     _add_debug(p, top=False)
     p.set_defaults(handler=_cmd_list)
 
     p = subparsers.add_parser(
-        "run", help="run a simulation from a run file and/or flags",
+        "run",
+        help="run a simulation from a run file and/or flags",
         description="Run a simulation, print a summary and write series (Parquet), events, a "
-                    "manifest and figures to the output folder. Flags override the run file.")
+        "manifest and figures to the output folder. Flags override the run file.",
+    )
     p.add_argument("runfile", nargs="?", help="TOML run file (see examples/runs/)")
-    p.add_argument("--scenario", action="append", metavar="NAME",
-                   help="add a scenario by name (repeatable; see 'waste-harmony list')")
+    p.add_argument(
+        "--scenario",
+        action="append",
+        metavar="NAME",
+        help="add a scenario by name (repeatable; see 'waste-harmony list')",
+    )
     p.add_argument("--days", type=int, help="days to simulate (default 365)")
     p.add_argument("--citizens", type=int, help="number of citizens (default 10000)")
     p.add_argument("--seed", type=int, help="random seed (default: drawn and recorded)")
-    p.add_argument("--param", action="append", metavar="NAME=VALUE",
-                   help="set a model parameter, e.g. --param concern_confidence=0.3 "
-                        "(repeatable; values in TOML syntax)")
-    p.add_argument("--out", metavar="DIR",
-                   help="output folder (default: the run file's [output] folder, or "
-                        "results/<run file name>)")
-    p.add_argument("--force", action="store_true",
-                   help="write into a non-empty output folder, replacing earlier results")
-    p.add_argument("--no-figures", action="store_true",
-                   help="do not draw the figures (redraw later with 'waste-harmony plot')")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="set a model parameter, e.g. --param concern_confidence=0.3 "
+        "(repeatable; values in TOML syntax)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default: the run file's [output] folder, or results/<run file name>)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty output folder, replacing earlier results",
+    )
+    p.add_argument(
+        "--no-figures",
+        action="store_true",
+        help="do not draw the figures (redraw later with 'waste-harmony plot')",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_debug(p, top=False)
     p.set_defaults(handler=_cmd_run)
 
-    p = subparsers.add_parser("plot", help="redraw the standard figures from saved results",
-                              description="Redraw the standard figures (overview, map) from a "
-                                          "results folder written by 'waste-harmony run'.")
+    p = subparsers.add_parser(
+        "plot",
+        help="redraw the standard figures from saved results",
+        description="Redraw the standard figures (overview, map) from a "
+        "results folder written by 'waste-harmony run'.",
+    )
     p.add_argument("results", metavar="RESULTS_DIR", help="a results folder")
     p.add_argument("--out", metavar="DIR", help="where to write (default: RESULTS_DIR)")
-    p.add_argument("--format", default="png", choices=("png", "pdf", "svg"),
-                   help="file format (default png)")
+    p.add_argument(
+        "--format", default="png", choices=("png", "pdf", "svg"), help="file format (default png)"
+    )
     p.add_argument("--dpi", type=int, default=110, help="resolution of PNGs (default 110)")
     _add_debug(p, top=False)
     p.set_defaults(handler=_cmd_plot)
@@ -476,8 +560,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_usage(sys.stderr)
-        print("waste-harmony: error: choose a command: list, run, plot (see "
-              "'waste-harmony --help')", file=sys.stderr)
+        print(
+            "waste-harmony: error: choose a command: list, run, plot (see 'waste-harmony --help')",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
         return int(handler(args) or 0)

@@ -212,8 +212,12 @@ class RunConfig:
         from waste_harmony.model import CityModel
 
         kwargs: dict[str, Any] = {
-            "n_citizens": self.citizens, "rng": self.seed, "days": self.days,
-            "record_neighborhoods": self.output.neighborhoods, **self.parameters, **overrides,
+            "n_citizens": self.citizens,
+            "rng": self.seed,
+            "days": self.days,
+            "record_neighborhoods": self.output.neighborhoods,
+            **self.parameters,
+            **overrides,
         }
         try:
             city = self.city.build()
@@ -236,16 +240,25 @@ class RunConfig:
         dict
             Keys as in a run file.
         """
-        city: dict[str, Any] = ({"graphml": str(self.city.graphml)} if self.city.graphml
-                                else {"generator": self.city.generator, **self.city.options})
-        output: dict[str, Any] = {"neighborhoods": self.output.neighborhoods,
-                                  "figures": self.output.figures}
+        city: dict[str, Any] = (
+            {"graphml": str(self.city.graphml)}
+            if self.city.graphml
+            else {"generator": self.city.generator, **self.city.options}
+        )
+        output: dict[str, Any] = {
+            "neighborhoods": self.output.neighborhoods,
+            "figures": self.output.figures,
+        }
         if self.output.folder is not None:
             output["folder"] = str(self.output.folder)
-        data: dict[str, Any] = {"citizens": self.citizens, "days": self.days, "city": city,
-                                "parameters": dict(self.parameters),
-                                "scenarios": {k: dict(v) for k, v in self.scenarios.items()},
-                                "output": output}
+        data: dict[str, Any] = {
+            "citizens": self.citizens,
+            "days": self.days,
+            "city": city,
+            "parameters": dict(self.parameters),
+            "scenarios": {k: dict(v) for k, v in self.scenarios.items()},
+            "output": output,
+        }
         if self.seed is not None:
             data["seed"] = self.seed
         return data
@@ -263,7 +276,7 @@ def _blame(message: str, config: RunConfig) -> str:
 
 def _parse_city(table: Any, base_dir: Path | None) -> CityConfig:
     if not isinstance(table, dict):
-        raise ConfigError("expected a table like [city] generator = \"grid\"", "city")
+        raise ConfigError('expected a table like [city] generator = "grid"', "city")
     if "graphml" in table:
         _check_keys(table, ("graphml",), "city")
         path = Path(table["graphml"])
@@ -274,8 +287,9 @@ def _parse_city(table: Any, base_dir: Path | None) -> CityConfig:
         return CityConfig(graphml=path)
     name = table.get("generator", "default")
     if name not in GENERATORS:
-        raise ConfigError(f"unknown generator {name!r}; {_did_you_mean(str(name), GENERATORS)}",
-                          "city.generator")
+        raise ConfigError(
+            f"unknown generator {name!r}; {_did_you_mean(str(name), GENERATORS)}", "city.generator"
+        )
     options = {k: v for k, v in table.items() if k != "generator"}
     accepted = [p for p in inspect.signature(GENERATORS[name]).parameters]
     _check_keys(options, accepted, "city")
@@ -298,8 +312,7 @@ def _parse_scenarios(table: Any) -> dict[str, dict[str, Any]]:
     from waste_harmony.scenarios import available
 
     if not isinstance(table, dict):
-        raise ConfigError("expected one table per scenario, like [scenarios.techcore]",
-                          "scenarios")
+        raise ConfigError("expected one table per scenario, like [scenarios.techcore]", "scenarios")
     registry = available()
     scenarios: dict[str, dict[str, Any]] = {}
     for name, params in table.items():
@@ -326,7 +339,7 @@ def _parse_scenarios(table: Any) -> dict[str, dict[str, Any]]:
 
 def _parse_output(table: Any, base_dir: Path | None) -> OutputConfig:
     if not isinstance(table, dict):
-        raise ConfigError("expected a table like [output] folder = \"results/run\"", "output")
+        raise ConfigError('expected a table like [output] folder = "results/run"', "output")
     _check_keys(table, _OUTPUT_KEYS, "output")
     folder = table.get("folder")
     if folder is not None:
@@ -336,12 +349,19 @@ def _parse_output(table: Any, base_dir: Path | None) -> OutputConfig:
     for flag in ("neighborhoods", "figures"):
         if flag in table and not isinstance(table[flag], bool):
             raise ConfigError(f"expected true or false, got {table[flag]!r}", f"output.{flag}")
-    return OutputConfig(folder=folder, neighborhoods=table.get("neighborhoods", True),
-                        figures=table.get("figures", True))
+    return OutputConfig(
+        folder=folder,
+        neighborhoods=table.get("neighborhoods", True),
+        figures=table.get("figures", True),
+    )
 
 
-def parse_run_config(data: dict[str, Any], *, base_dir: str | os.PathLike[str] | None = None,
-                     source: Path | None = None) -> RunConfig:
+def parse_run_config(
+    data: dict[str, Any],
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    source: Path | None = None,
+) -> RunConfig:
     """Validate run-file data (as parsed from TOML) into a :class:`RunConfig`.
 
     Parameters

@@ -54,12 +54,20 @@ def parameter_table_markdown() -> str:
     >>> "| `waste_per_capita_kg` | 0.74 |" in table
     True
     """
-    lines = ["| parameter | default | unit | range | source | meaning |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| parameter | default | unit | range | source | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in parameter_table():
         low, high = row["range"]
-        cells = [f"`{row['name']}`", _number(row["default"]), row["unit"],
-                 f"[{_number(low)}, {_number(high)}]", row["source"], row["description"]]
+        cells = [
+            f"`{row['name']}`",
+            _number(row["default"]),
+            row["unit"],
+            f"[{_number(low)}, {_number(high)}]",
+            row["source"],
+            row["description"],
+        ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -88,8 +96,10 @@ def update_document(path: str | Path, *, check: bool = False) -> bool:
     text = path.read_text(encoding="utf-8")
     start, end = text.find(START_MARKER), text.find(END_MARKER)
     if start < 0 or end < start:
-        raise ValueError(f"{path} must contain {START_MARKER!r} followed by {END_MARKER!r}; "
-                         "add both markers where the parameter table belongs")
+        raise ValueError(
+            f"{path} must contain {START_MARKER!r} followed by {END_MARKER!r}; "
+            "add both markers where the parameter table belongs"
+        )
     head = text[: start + len(START_MARKER)]
     new = head + "\n\n" + parameter_table_markdown() + "\n" + text[end:]
     changed = new != text

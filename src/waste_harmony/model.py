@@ -42,8 +42,16 @@ from waste_harmony.scenarios.registry import resolve
 
 __all__ = ["CityModel"]
 
-_NODE_COLUMNS = ("population", "marginalisation", "biotech_access", "habitat", "area_km2",
-                 "recycling_infrastructure", "industrial_emission", "land_price")
+_NODE_COLUMNS = (
+    "population",
+    "marginalisation",
+    "biotech_access",
+    "habitat",
+    "area_km2",
+    "recycling_infrastructure",
+    "industrial_emission",
+    "land_price",
+)
 
 
 class CityModel(mesa.Model):
@@ -122,8 +130,9 @@ class CityModel(mesa.Model):
             _check_count("days", days)
         self.days = days
         if not (isinstance(citizen_class, type) and issubclass(citizen_class, Citizen)):
-            raise TypeError(f"citizen_class must be Citizen or a subclass of it, got "
-                            f"{citizen_class!r}")
+            raise TypeError(
+                f"citizen_class must be Citizen or a subclass of it, got {citizen_class!r}"
+            )
         if isinstance(scenarios, str | mesa.Model) or not isinstance(scenarios, Iterable):
             scenarios = [scenarios]
         chosen = [resolve(s) for s in scenarios]
@@ -141,8 +150,10 @@ class CityModel(mesa.Model):
 
         graph = city_module.default_city() if city is None else city
         if not isinstance(graph, nx.Graph):
-            raise TypeError(f"city must be a networkx.Graph (or None for the default city), "
-                            f"got {type(graph).__name__}")
+            raise TypeError(
+                f"city must be a networkx.Graph (or None for the default city), "
+                f"got {type(graph).__name__}"
+            )
         graph = city_module.load_city(graph)
         self.city = graph
         self._build_city(graph)
@@ -155,11 +166,14 @@ class CityModel(mesa.Model):
         self._accounts = dict.fromkeys(("generated", "recycled", "reused", "consumed"), 0.0)
         self._stock_at_last_record = float(self.neighborhoods.waste_stock_kg.sum())
         self._initial_habitat_area = float(
-            (self.neighborhoods.habitat * self.neighborhoods.area_km2).sum())
+            (self.neighborhoods.habitat * self.neighborhoods.area_km2).sum()
+        )
         self.datacollector = mesa.DataCollector(model_reporters={v: v for v in MODEL_VARIABLES})
         self.neighborhood_recorder = (
             NeighborhoodRecorder(self.n_nodes, NEIGHBORHOOD_VARIABLES)
-            if record_neighborhoods else None)
+            if record_neighborhoods
+            else None
+        )
         self.scenarios: list[Any] = []
         for scenario in chosen:
             self.add_scenario(scenario)
@@ -176,18 +190,26 @@ class CityModel(mesa.Model):
         self.degree = np.diff(adjacency.indptr)
         self.laplacian = laplacian(adjacency)
         self.links = adjacency.copy()  # protest links; assemblies may add more
-        self.pollution_substeps = diffusion_substeps(self.params.pollution_diffusion,
-                                                     float(self.degree.max(initial=0)))
-        self.organism_substeps = diffusion_substeps(self.params.organism_dispersal,
-                                                    float(self.degree.max(initial=0)))
+        self.pollution_substeps = diffusion_substeps(
+            self.params.pollution_diffusion, float(self.degree.max(initial=0))
+        )
+        self.organism_substeps = diffusion_substeps(
+            self.params.organism_dispersal, float(self.degree.max(initial=0))
+        )
         hoods = StateTable(self.n_nodes)
         hoods.add("zone", np.asarray(arrays["zone"], dtype=object))
         for name in _NODE_COLUMNS:
             hoods.add(name, np.asarray(arrays[name], dtype=np.float64).copy())
         hoods.add("population_weight", hoods.population.copy())
         m = self.n_nodes
-        for name in ("waste_stock_kg", "organism_biomass", "extra_emission", "extra_waste_kg",
-                     "protest_threshold_shift", "recycling_norm"):
+        for name in (
+            "waste_stock_kg",
+            "organism_biomass",
+            "extra_emission",
+            "extra_waste_kg",
+            "protest_threshold_shift",
+            "recycling_norm",
+        ):
             hoods.add(name, np.zeros(m))
         # Start each node at the steady state of its own industrial emissions under
         # P' = exp(-δ)(P + S), i.e. S / (exp(δ) - 1); with no removal (δ = 0), start clean.
@@ -218,11 +240,15 @@ class CityModel(mesa.Model):
         mean, sd = p.initial_concern_mean, p.initial_concern_sd
         k = mean * (1 - mean) / sd**2 - 1
         if k <= 0:
-            raise ValueError(f"initial_concern_sd={sd} is too large for mean {mean}: need "
-                             f"sd < sqrt(mean (1 - mean)) = {math.sqrt(mean * (1 - mean)):.3f}")
+            raise ValueError(
+                f"initial_concern_sd={sd} is too large for mean {mean}: need "
+                f"sd < sqrt(mean (1 - mean)) = {math.sqrt(mean * (1 - mean)):.3f}"
+            )
         c.add("concern", rng.beta(mean * k, (1 - mean) * k, n))
-        c.add("threshold", np.clip(rng.normal(p.protest_threshold_mean, p.protest_threshold_sd,
-                                              n), 0.0, 1.0))
+        c.add(
+            "threshold",
+            np.clip(rng.normal(p.protest_threshold_mean, p.protest_threshold_sd, n), 0.0, 1.0),
+        )
         c.add("protesting", np.zeros(n, dtype=bool))
         c.add("recycled", np.zeros(n, dtype=bool))
         c.add("adopted", np.zeros(n, dtype=bool))
@@ -232,27 +258,33 @@ class CityModel(mesa.Model):
         self.neighborhoods.population[:] = counts
         total_roles = sum(p.roles.values())
         if total_roles > n:
-            raise ValueError(f"roles ask for {total_roles} citizens but n_citizens is {n}; "
-                             "lower the role counts (roles={'designer': 0, ...}; on the command "
-                             "line --param 'roles={designer=0, organiser=0, scientist=0, "
-                             "artist=0}') or raise n_citizens")
+            raise ValueError(
+                f"roles ask for {total_roles} citizens but n_citizens is {n}; "
+                "lower the role counts (roles={'designer': 0, ...}; on the command "
+                "line --param 'roles={designer=0, organiser=0, scientist=0, "
+                "artist=0}') or raise n_citizens"
+            )
         chosen = rng.choice(n, size=total_roles, replace=False) if total_roles else []
         start = 0
         for code, role in enumerate(ROLE_NAMES, start=1):
             count = p.roles.get(role, 0)
-            c.role_code[chosen[start:start + count]] = code
+            c.role_code[chosen[start : start + count]] = code
             start += count
         # Yesterday's recycling share before day 1: each resident's probability at norm 0.
         from waste_harmony.dynamics.recycling import recycling_probability
 
         prob = recycling_probability(
-            c.concern, 0.0, self.neighborhoods.recycling_infrastructure[home],
-            intercept=p.recycling_intercept, weight_concern=p.recycling_weight_concern,
+            c.concern,
+            0.0,
+            self.neighborhoods.recycling_infrastructure[home],
+            intercept=p.recycling_intercept,
+            weight_concern=p.recycling_weight_concern,
             weight_norm=p.recycling_weight_norm,
-            weight_infrastructure=p.recycling_weight_infrastructure)
+            weight_infrastructure=p.recycling_weight_infrastructure,
+        )
         self.neighborhoods.recycling_norm[:] = np.divide(
-            np.bincount(home, weights=prob, minlength=m), counts,
-            out=np.zeros(m), where=counts > 0)
+            np.bincount(home, weights=prob, minlength=m), counts, out=np.zeros(m), where=counts > 0
+        )
 
     def _build_agents(self) -> None:
         cells = [self.space._cells[node] for node in self.node_ids]
@@ -322,8 +354,9 @@ class CityModel(mesa.Model):
         for scenario in self.scenarios:
             if scenario.name == name:
                 return scenario
-        raise KeyError(f"no scenario {name!r} installed; installed: "
-                       f"{[s.name for s in self.scenarios]}")
+        raise KeyError(
+            f"no scenario {name!r} installed; installed: {[s.name for s in self.scenarios]}"
+        )
 
     # ------------------------------------------------------------------ services for rules
     def node_index(self, node: Any) -> int:
@@ -363,8 +396,11 @@ class CityModel(mesa.Model):
             Its agent.
         """
         row = self.node_index(node)
-        return next(a for a in self.space._cells[node].agents
-                    if isinstance(a, Neighborhood) and a.row == row)
+        return next(
+            a
+            for a in self.space._cells[node].agents
+            if isinstance(a, Neighborhood) and a.row == row
+        )
 
     def hooked_citizens(self, hook: str) -> list[Citizen]:
         """Citizens whose class overrides the per-agent hook ``hook``.
@@ -381,8 +417,14 @@ class CityModel(mesa.Model):
         """
         return self._hooked.get(hook, [])
 
-    def account_waste(self, *, generated: float = 0.0, recycled: float = 0.0,
-                      reused: float = 0.0, consumed: float = 0.0) -> None:
+    def account_waste(
+        self,
+        *,
+        generated: float = 0.0,
+        recycled: float = 0.0,
+        reused: float = 0.0,
+        consumed: float = 0.0,
+    ) -> None:
         """Add to today's waste accounts (kg). Rules that move waste must report it here.
 
         Parameters
@@ -548,8 +590,7 @@ class CityModel(mesa.Model):
     @property
     def corporations(self) -> list[Corporation]:
         """All :class:`Corporation` agents."""
-        return [a for t, s in self.agents_by_type.items() if issubclass(t, Corporation)
-                for a in s]
+        return [a for t, s in self.agents_by_type.items() if issubclass(t, Corporation) for a in s]
 
     @property
     def facility_status(self) -> str:
@@ -575,13 +616,20 @@ class CityModel(mesa.Model):
         self.waste_stock_kg = stock
         self.mean_pollution = float(hoods.pollution.mean())
         self.biodiversity_index = biodiversity_index(
-            float((hoods.habitat * hoods.area_km2).sum()), self._initial_habitat_area,
-            z=p.species_area_z)
+            float((hoods.habitat * hoods.area_km2).sum()),
+            self._initial_habitat_area,
+            z=p.species_area_z,
+        )
         self.organism_biomass = float(hoods.organism_biomass.sum())
         self.biotech_adoption = float(np.count_nonzero(c.adopted)) / n
         self.biotech_access_gini = self._access_gini()
-        self.waste_balance_error_kg = (a["generated"] - a["recycled"] - a["reused"]
-                                       - a["consumed"] - (stock - self._stock_at_last_record))
+        self.waste_balance_error_kg = (
+            a["generated"]
+            - a["recycled"]
+            - a["reused"]
+            - a["consumed"]
+            - (stock - self._stock_at_last_record)
+        )
         self.datacollector.collect(self)
         if self.neighborhood_recorder is not None:
             self.neighborhood_recorder.append(self.day, self._neighborhood_values())
@@ -640,8 +688,10 @@ class CityModel(mesa.Model):
             If the model was built with ``record_neighborhoods=False``.
         """
         if self.neighborhood_recorder is None:
-            raise RuntimeError("this model was built with record_neighborhoods=False; "
-                               "build it with record_neighborhoods=True to get the frame")
+            raise RuntimeError(
+                "this model was built with record_neighborhoods=False; "
+                "build it with record_neighborhoods=True to get the frame"
+            )
         frame = self.neighborhood_recorder.frame(self.node_ids)
         zones = np.tile(self.neighborhoods.zone, self.neighborhood_recorder.n_days)
         frame.insert(2, "zone", zones)
@@ -673,8 +723,11 @@ class CityModel(mesa.Model):
         # Access and residents rarely change: recompute the Gini (a sort) only when they do.
         access, residents = self.neighborhoods.biotech_access, self.residents
         cached = getattr(self, "_gini_cache", None)
-        if (cached is None or not np.array_equal(cached[0], access)
-                or not np.array_equal(cached[1], residents)):
+        if (
+            cached is None
+            or not np.array_equal(cached[0], access)
+            or not np.array_equal(cached[1], residents)
+        ):
             cached = (access.copy(), residents.copy(), gini(access, residents))
             self._gini_cache = cached
         return cached[2]
@@ -721,8 +774,15 @@ class CityModel(mesa.Model):
             MesaEvent._ids = itertools.count(max(latest, following + 1))
 
 
-_MODEL_ARGUMENTS = ("city", "n_citizens", "scenarios", "rng", "citizen_class",
-                    "record_neighborhoods", "days")
+_MODEL_ARGUMENTS = (
+    "city",
+    "n_citizens",
+    "scenarios",
+    "rng",
+    "citizen_class",
+    "record_neighborhoods",
+    "days",
+)
 
 
 def _check_keywords(params: dict[str, Any]) -> None:
@@ -734,8 +794,11 @@ def _check_keywords(params: dict[str, Any]) -> None:
             hint = "did you mean 'rng'? (pass rng=SEED)"
         else:
             close = difflib.get_close_matches(key, [*_MODEL_ARGUMENTS, *valid], n=1, cutoff=0.5)
-            hint = (f"did you mean {close[0]!r}?" if close else
-                    "see waste_harmony.Parameters.names() for the behaviour parameters")
+            hint = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else "see waste_harmony.Parameters.names() for the behaviour parameters"
+            )
         raise TypeError(f"unknown parameter {key!r}; {hint}")
 
 
@@ -753,5 +816,6 @@ def _check_scenario_set(scenarios: list[Any]) -> None:
             raise ValueError(f"scenario {s.name!r} is given twice; install it once")
         clash = [other for other in s.conflicts_with if other in names]
         if clash:
-            raise ValueError(f"scenario {s.name!r} cannot be combined with {clash[0]!r}; "
-                             "remove one of them")
+            raise ValueError(
+                f"scenario {s.name!r} cannot be combined with {clash[0]!r}; remove one of them"
+            )

@@ -54,125 +54,290 @@ class Parameters:
 
     # --- waste -----------------------------------------------------------------
     waste_per_capita_kg: float = _p(
-        0.74, "kg per citizen per day", 0.0, 10.0,
+        0.74,
+        "kg per citizen per day",
+        0.0,
+        10.0,
         "Kaza et al. 2018, World Bank What a Waste 2.0 (global mean)",
-        "mean municipal solid waste generated per citizen per day")
+        "mean municipal solid waste generated per citizen per day",
+    )
     waste_cv: float = _p(
-        0.5, "dimensionless", 0.01, 5.0, "assumption (household-level day-to-day variation)",
-        "coefficient of variation of one citizen's daily waste (Gamma distributed)")
+        0.5,
+        "dimensionless",
+        0.01,
+        5.0,
+        "assumption (household-level day-to-day variation)",
+        "coefficient of variation of one citizen's daily waste (Gamma distributed)",
+    )
     recyclable_fraction: float = _p(
-        0.38, "share of waste", 0.0, 1.0,
+        0.38,
+        "share of waste",
+        0.0,
+        1.0,
         "Kaza et al. 2018: paper 17 % + plastic 12 % + glass 5 % + metal 4 %",
-        "share of a recycling citizen's waste that is diverted to recycling")
+        "share of a recycling citizen's waste that is diverted to recycling",
+    )
     collection_rate: float = _p(
-        0.9, "share of stock per day", 0.0, 1.0, "assumption (near-daily kerbside collection)",
-        "share of each neighbourhood's waste stock moved to the landfill each day")
+        0.9,
+        "share of stock per day",
+        0.0,
+        1.0,
+        "assumption (near-daily kerbside collection)",
+        "share of each neighbourhood's waste stock moved to the landfill each day",
+    )
     # --- recycling (theory of planned behaviour) ------------------------------
     recycling_intercept: float = _p(
-        -3.0, "log-odds", -20.0, 20.0, "form: Ajzen 1991; value: assumption",
-        "intercept of the recycling logit")
+        -3.0,
+        "log-odds",
+        -20.0,
+        20.0,
+        "form: Ajzen 1991; value: assumption",
+        "intercept of the recycling logit",
+    )
     recycling_weight_concern: float = _p(
-        3.0, "log-odds per unit concern", 0.0, 20.0, "form: Tonglet et al. 2004; value: assumption",
-        "weight of environmental concern (attitude) in the recycling logit")
+        3.0,
+        "log-odds per unit concern",
+        0.0,
+        20.0,
+        "form: Tonglet et al. 2004; value: assumption",
+        "weight of environmental concern (attitude) in the recycling logit",
+    )
     recycling_weight_norm: float = _p(
-        2.0, "log-odds per unit share", 0.0, 20.0, "form: Cialdini et al. 1990; value: assumption",
-        "weight of the neighbourhood's recycling share yesterday (social norm)")
+        2.0,
+        "log-odds per unit share",
+        0.0,
+        20.0,
+        "form: Cialdini et al. 1990; value: assumption",
+        "weight of the neighbourhood's recycling share yesterday (social norm)",
+    )
     recycling_weight_infrastructure: float = _p(
-        1.5, "log-odds per unit", 0.0, 20.0, "form: Tonglet et al. 2004; value: assumption",
-        "weight of the neighbourhood's recycling infrastructure (behavioural control)")
+        1.5,
+        "log-odds per unit",
+        0.0,
+        20.0,
+        "form: Tonglet et al. 2004; value: assumption",
+        "weight of the neighbourhood's recycling infrastructure (behavioural control)",
+    )
     # --- concern (Deffuant–Weisbuch) -------------------------------------------
     concern_confidence: float = _p(
-        0.3, "concern units", 0.0, 1.0, "form: Deffuant et al. 2000 (ε); value: assumption",
-        "bounded-confidence threshold ε: citizens closer than this influence each other")
+        0.3,
+        "concern units",
+        0.0,
+        1.0,
+        "form: Deffuant et al. 2000 (ε); value: assumption",
+        "bounded-confidence threshold ε: citizens closer than this influence each other",
+    )
     concern_convergence: float = _p(
-        0.3, "dimensionless", 0.0, 0.5, "form: Deffuant et al. 2000 (μ); value: assumption",
-        "convergence μ: share of the difference each closes in an encounter")
+        0.3,
+        "dimensionless",
+        0.0,
+        0.5,
+        "form: Deffuant et al. 2000 (μ); value: assumption",
+        "convergence μ: share of the difference each closes in an encounter",
+    )
     mobility: float = _p(
-        0.3, "probability per day", 0.0, 1.0, "assumption",
-        "probability that a citizen meets people at a neighbouring node instead of home")
+        0.3,
+        "probability per day",
+        0.0,
+        1.0,
+        "assumption",
+        "probability that a citizen meets people at a neighbouring node instead of home",
+    )
     initial_concern_mean: float = _p(
-        0.45, "concern units", 0.0, 1.0, "assumption", "mean initial concern (Beta distributed)")
+        0.45, "concern units", 0.0, 1.0, "assumption", "mean initial concern (Beta distributed)"
+    )
     initial_concern_sd: float = _p(
-        0.2, "concern units", 0.01, 0.49, "assumption", "s.d. of initial concern")
+        0.2, "concern units", 0.01, 0.49, "assumption", "s.d. of initial concern"
+    )
     pollution_concern_rate: float = _p(
-        0.001, "per day", 0.0, 1.0, "mechanism: Slovic 1987; value: assumption",
-        "rate at which perceived local pollution raises concern towards 1")
+        0.001,
+        "per day",
+        0.0,
+        1.0,
+        "mechanism: Slovic 1987; value: assumption",
+        "rate at which perceived local pollution raises concern towards 1",
+    )
     pollution_half_saturation: float = _p(
-        15.0, "µg/m³", 1e-6, _INF, "WHO 2021 air quality guidelines, interim target 3",
-        "pollution at which perceived harm is one half")
+        15.0,
+        "µg/m³",
+        1e-6,
+        _INF,
+        "WHO 2021 air quality guidelines, interim target 3",
+        "pollution at which perceived harm is one half",
+    )
     # --- protest (Granovetter) -------------------------------------------------
     protest_threshold_mean: float = _p(
-        0.25, "share of observed participants", 0.0, 1.0,
-        "form: Granovetter 1978; value: assumption", "mean protest threshold")
+        0.25,
+        "share of observed participants",
+        0.0,
+        1.0,
+        "form: Granovetter 1978; value: assumption",
+        "mean protest threshold",
+    )
     protest_threshold_sd: float = _p(
-        0.15, "share", 0.0, 1.0, "form: Granovetter 1978; value: assumption",
-        "s.d. of protest thresholds")
+        0.15,
+        "share",
+        0.0,
+        1.0,
+        "form: Granovetter 1978; value: assumption",
+        "s.d. of protest thresholds",
+    )
     protest_concern_min: float = _p(
-        0.5, "concern units", 0.0, 1.0, "assumption (grievance requires concern)",
-        "citizens below this concern never protest")
+        0.5,
+        "concern units",
+        0.0,
+        1.0,
+        "assumption (grievance requires concern)",
+        "citizens below this concern never protest",
+    )
     protest_link_weight: float = _p(
-        0.3, "dimensionless", 0.0, 1.0, "form: Watts 2002; value: assumption",
-        "weight of linked neighbourhoods in the participation share a citizen observes")
+        0.3,
+        "dimensionless",
+        0.0,
+        1.0,
+        "form: Watts 2002; value: assumption",
+        "weight of linked neighbourhoods in the participation share a citizen observes",
+    )
     # --- pollution -------------------------------------------------------------
     industrial_emission_scale: float = _p(
-        3.0, "µg/m³ per day per unit emission", 0.0, _INF, "assumption (calibrated to urban PM2.5)",
-        "pollution added per day by a node's industrial_emission of 1")
+        3.0,
+        "µg/m³ per day per unit emission",
+        0.0,
+        _INF,
+        "assumption (calibrated to urban PM2.5)",
+        "pollution added per day by a node's industrial_emission of 1",
+    )
     waste_emission_factor: float = _p(
-        0.2, "µg/m³ per day per tonne", 0.0, _INF, "assumption (odour, burning, methane)",
-        "pollution added per day by uncollected waste at a neighbourhood")
+        0.2,
+        "µg/m³ per day per tonne",
+        0.0,
+        _INF,
+        "assumption (odour, burning, methane)",
+        "pollution added per day by uncollected waste at a neighbourhood",
+    )
     landfill_emission_factor: float = _p(
-        0.002, "µg/m³ per day per tonne", 0.0, _INF, "assumption (managed landfill)",
-        "pollution added per day by waste held at a landfill node")
+        0.002,
+        "µg/m³ per day per tonne",
+        0.0,
+        _INF,
+        "assumption (managed landfill)",
+        "pollution added per day by waste held at a landfill node",
+    )
     pollution_decay: float = _p(
-        0.2, "per day", 0.0, 10.0, "form: Seinfeld & Pandis 2016; value: assumption",
-        "first-order removal rate of air pollution")
+        0.2,
+        "per day",
+        0.0,
+        10.0,
+        "form: Seinfeld & Pandis 2016; value: assumption",
+        "first-order removal rate of air pollution",
+    )
     pollution_diffusion: float = _p(
-        0.05, "per day", 0.0, 10.0, "assumption", "exchange rate of pollution along each edge")
+        0.05, "per day", 0.0, 10.0, "assumption", "exchange rate of pollution along each edge"
+    )
     # --- organism ----------------------------------------------------------------
     organism_growth_rate: float = _p(
-        0.05, "per day", 0.0, 1.0, "form: Verhulst 1838; value: assumption",
-        "intrinsic growth rate r of the organism")
+        0.05,
+        "per day",
+        0.0,
+        1.0,
+        "form: Verhulst 1838; value: assumption",
+        "intrinsic growth rate r of the organism",
+    )
     organism_dispersal: float = _p(
-        0.02, "per day", 0.0, 0.5, "form: Fisher 1937; value: assumption",
-        "dispersal rate D of organism biomass along each edge")
+        0.02,
+        "per day",
+        0.0,
+        0.5,
+        "form: Fisher 1937; value: assumption",
+        "dispersal rate D of organism biomass along each edge",
+    )
     organism_capacity_kg_per_km2: float = _p(
-        2000.0, "kg per km² of habitat", 0.0, _INF, "assumption",
-        "carrying capacity per km² of habitat")
+        2000.0,
+        "kg per km² of habitat",
+        0.0,
+        _INF,
+        "assumption",
+        "carrying capacity per km² of habitat",
+    )
     organism_waste_uptake: float = _p(
-        0.05, "kg waste per kg biomass per day", 0.0, _INF, "assumption",
-        "waste eaten per kg of biomass per day")
+        0.05,
+        "kg waste per kg biomass per day",
+        0.0,
+        _INF,
+        "assumption",
+        "waste eaten per kg of biomass per day",
+    )
     organism_air_uptake: float = _p(
-        0.5, "per tonne biomass per day", 0.0, _INF,
+        0.5,
+        "per tonne biomass per day",
+        0.0,
+        _INF,
         "form: cf. Nowak et al. 2006; value: assumption",
-        "pollution removal rate per tonne of biomass")
+        "pollution removal rate per tonne of biomass",
+    )
     organism_restoration: float = _p(
-        0.002, "per day", 0.0, 1.0, "assumption",
-        "habitat restored per day at full occupancy, as share of non-habitat")
+        0.002,
+        "per day",
+        0.0,
+        1.0,
+        "assumption",
+        "habitat restored per day at full occupancy, as share of non-habitat",
+    )
     organism_colony_kg: float = _p(
-        1.0, "kg", 0.0, _INF, "assumption", "biomass at which a node counts as colonised")
+        1.0, "kg", 0.0, _INF, "assumption", "biomass at which a node counts as colonised"
+    )
     # --- biotech adoption (Bass) -------------------------------------------------
     bass_p: float = _p(
-        0.03, "per year", 0.0, 10.0, "Sultan, Farley & Lehmann 1990 (mean p)",
-        "Bass coefficient of innovation")
+        0.03,
+        "per year",
+        0.0,
+        10.0,
+        "Sultan, Farley & Lehmann 1990 (mean p)",
+        "Bass coefficient of innovation",
+    )
     bass_q: float = _p(
-        0.38, "per year", 0.0, 10.0, "Sultan, Farley & Lehmann 1990 (mean q)",
-        "Bass coefficient of imitation")
+        0.38,
+        "per year",
+        0.0,
+        10.0,
+        "Sultan, Farley & Lehmann 1990 (mean q)",
+        "Bass coefficient of imitation",
+    )
     bass_locality: float = _p(
-        0.5, "dimensionless", 0.0, 1.0, "assumption",
-        "weight of the own neighbourhood (vs the whole city) in the adopted share observed")
+        0.5,
+        "dimensionless",
+        0.0,
+        1.0,
+        "assumption",
+        "weight of the own neighbourhood (vs the whole city) in the adopted share observed",
+    )
     biotech_diversion: float = _p(
-        0.3, "share of waste", 0.0, 1.0, "assumption (household bio-digesters)",
-        "share of an adopter's non-recycled waste consumed by household biotech")
+        0.3,
+        "share of waste",
+        0.0,
+        1.0,
+        "assumption (household bio-digesters)",
+        "share of an adopter's non-recycled waste consumed by household biotech",
+    )
     # --- biodiversity ------------------------------------------------------------
     species_area_z: float = _p(
-        0.25, "dimensionless", 0.0, 1.0, "Rosenzweig 1995 (typical z 0.15-0.35)",
-        "exponent z of the species–area relationship S = cA^z")
+        0.25,
+        "dimensionless",
+        0.0,
+        1.0,
+        "Rosenzweig 1995 (typical z 0.15-0.35)",
+        "exponent z of the species–area relationship S = cA^z",
+    )
     # --- the story's people ------------------------------------------------------
     roles: dict[str, int] = field(
         default_factory=_default_roles,
-        metadata={"unit": "citizens", "range": (0, _INF), "source": "the story",
-                  "doc": "number of citizens in each role: designer, organiser, scientist, "
-                         "artist (0 switches a role off)"},
+        metadata={
+            "unit": "citizens",
+            "range": (0, _INF),
+            "source": "the story",
+            "doc": "number of citizens in each role: designer, organiser, scientist, "
+            "artist (0 switches a role off)",
+        },
     )
 
     def __post_init__(self) -> None:
@@ -202,7 +367,8 @@ class Parameters:
                 close = difflib.get_close_matches(str(name), ROLE_NAMES, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise ValueError(
-                    f"unknown role {name!r}{hint} Valid roles: {', '.join(ROLE_NAMES)}")
+                    f"unknown role {name!r}{hint} Valid roles: {', '.join(ROLE_NAMES)}"
+                )
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 raise ValueError(
                     f"roles[{name!r}] must be a non-negative integer count, got {count!r}"
@@ -243,8 +409,11 @@ class Parameters:
         for key in kwargs:
             if key not in valid:
                 close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
-                hint = f"; did you mean {close[0]!r}?" if close else (
-                    f"; valid parameters: {', '.join(valid)}")
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else (f"; valid parameters: {', '.join(valid)}")
+                )
                 raise TypeError(f"unknown parameter {key!r}{hint}")
         values = dict(kwargs)
         if "roles" in values and isinstance(values["roles"], Mapping):
@@ -260,8 +429,10 @@ class Parameters:
         dict
             Name → value.
         """
-        return {name: (dict(v) if isinstance(v := getattr(self, name), dict) else v)
-                for name in self.names()}
+        return {
+            name: (dict(v) if isinstance(v := getattr(self, name), dict) else v)
+            for name in self.names()
+        }
 
 
 def parameter_table() -> list[dict[str, Any]]:
@@ -281,12 +452,14 @@ def parameter_table() -> list[dict[str, Any]]:
     rows = []
     for f in dataclasses.fields(Parameters):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        rows.append({
-            "name": f.name,
-            "default": default,
-            "unit": f.metadata["unit"],
-            "range": f.metadata["range"],
-            "source": f.metadata["source"],
-            "description": f.metadata["doc"],
-        })
+        rows.append(
+            {
+                "name": f.name,
+                "default": default,
+                "unit": f.metadata["unit"],
+                "range": f.metadata["range"],
+                "source": f.metadata["source"],
+                "description": f.metadata["doc"],
+            }
+        )
     return rows

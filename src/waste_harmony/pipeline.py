@@ -55,8 +55,9 @@ class Pipeline:
                 return i
         raise KeyError(f"no rule named {name!r} in the pipeline; rules are: {self.names()}")
 
-    def add(self, name: str, rule: Rule, *, before: str | None = None,
-            after: str | None = None) -> None:
+    def add(
+        self, name: str, rule: Rule, *, before: str | None = None, after: str | None = None
+    ) -> None:
         """Add a rule at the end, or before/after a named rule.
 
         Parameters

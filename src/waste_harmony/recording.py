@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["MODEL_VARIABLES", "NEIGHBORHOOD_VARIABLES", "Event", "EventLog",
-           "NeighborhoodRecorder"]
+__all__ = ["MODEL_VARIABLES", "NEIGHBORHOOD_VARIABLES", "Event", "EventLog", "NeighborhoodRecorder"]
 
 #: Model-level variables recorded every day, with their meaning and unit.
 MODEL_VARIABLES: dict[str, str] = {
@@ -205,11 +204,16 @@ class EventLog(list):
             One row per event.
         """
         if not self:
-            return pd.DataFrame({"day": pd.Series(dtype="int64"),
-                                 "kind": pd.Series(dtype="object"),
-                                 "node": pd.Series(dtype="object")})
-        frame = pd.DataFrame([{"day": e.day, "kind": e.kind, "node": e.node, **e.details}
-                              for e in self])
+            return pd.DataFrame(
+                {
+                    "day": pd.Series(dtype="int64"),
+                    "kind": pd.Series(dtype="object"),
+                    "node": pd.Series(dtype="object"),
+                }
+            )
+        frame = pd.DataFrame(
+            [{"day": e.day, "kind": e.kind, "node": e.node, **e.details} for e in self]
+        )
         # Node ids keep their own type (pandas would turn 90 into 90.0 beside a None).
         frame["node"] = pd.Series([e.node for e in self], dtype=object)
         return frame

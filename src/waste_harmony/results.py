@@ -27,8 +27,7 @@ if TYPE_CHECKING:
 
     from waste_harmony.model import CityModel
 
-__all__ = ["MANIFEST", "RunResult", "city_fingerprint", "run_manifest", "versions",
-           "write_atomic"]
+__all__ = ["MANIFEST", "RunResult", "city_fingerprint", "run_manifest", "versions", "write_atomic"]
 
 #: File names inside a results folder.
 MODEL_FILE = "model.parquet"
@@ -50,9 +49,14 @@ def versions() -> dict[str, str]:
     import networkx
     import numpy
 
-    return {"waste_harmony": __version__, "mesa": mesa.__version__, "numpy": numpy.__version__,
-            "networkx": networkx.__version__, "pandas": pd.__version__,
-            "python": platform.python_version()}
+    return {
+        "waste_harmony": __version__,
+        "mesa": mesa.__version__,
+        "numpy": numpy.__version__,
+        "networkx": networkx.__version__,
+        "pandas": pd.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def city_fingerprint(model: CityModel) -> dict[str, Any]:
@@ -74,8 +78,12 @@ def city_fingerprint(model: CityModel) -> dict[str, Any]:
         digest.update(repr((node, sorted(G.nodes[node].items()))).encode())
     for u, v in G.edges:
         digest.update(repr((u, v)).encode())
-    return {"name": G.graph.get("name", "custom"), "n_nodes": G.number_of_nodes(),
-            "n_edges": G.number_of_edges(), "sha256": digest.hexdigest()}
+    return {
+        "name": G.graph.get("name", "custom"),
+        "n_nodes": G.number_of_nodes(),
+        "n_edges": G.number_of_edges(),
+        "sha256": digest.hexdigest(),
+    }
 
 
 def _json_safe(value: Any) -> Any:
@@ -122,8 +130,9 @@ def write_atomic(path: Path, write: Any) -> None:
         raise
 
 
-def run_manifest(model: CityModel, *, wall_time_s: float | None = None,
-                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_manifest(
+    model: CityModel, *, wall_time_s: float | None = None, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What a saved run carries: parameters, seed, scenarios, city, versions, timing.
 
     Parameters
@@ -145,8 +154,9 @@ def run_manifest(model: CityModel, *, wall_time_s: float | None = None,
         "n_citizens": model.n_citizens,
         "days": model.day,
         "parameters": _json_safe(model.params.to_dict()),
-        "scenarios": [{"name": s.name, "parameters": _json_safe(s.parameters())}
-                      for s in model.scenarios],
+        "scenarios": [
+            {"name": s.name, "parameters": _json_safe(s.parameters())} for s in model.scenarios
+        ],
         "citizen_class": f"{model.citizen_class.__module__}.{model.citizen_class.__qualname__}",
         "city": city_fingerprint(model),
         "versions": versions(),
@@ -190,8 +200,13 @@ class RunResult:
     city: nx.Graph | None = None
 
     @classmethod
-    def from_model(cls, model: CityModel, *, wall_time_s: float | None = None,
-                   extra: dict[str, Any] | None = None) -> RunResult:
+    def from_model(
+        cls,
+        model: CityModel,
+        *,
+        wall_time_s: float | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> RunResult:
         """Collect the results of a model that has run.
 
         Parameters
@@ -234,8 +249,10 @@ class RunResult:
         """
         out = Path(folder)
         if out.exists() and any(out.iterdir()) and not overwrite:
-            raise FileExistsError(f"{out} is not empty; choose an empty folder or allow "
-                                  "overwriting (overwrite=True, or --force on the command line)")
+            raise FileExistsError(
+                f"{out} is not empty; choose an empty folder or allow "
+                "overwriting (overwrite=True, or --force on the command line)"
+            )
         out.mkdir(parents=True, exist_ok=True)
         (out / MANIFEST).unlink(missing_ok=True)  # incomplete until the new manifest lands
         write_atomic(out / MODEL_FILE, lambda p: self.model_frame.to_parquet(p))

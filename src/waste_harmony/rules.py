@@ -87,8 +87,11 @@ def _recycling_probabilities(model: CityModel) -> np.ndarray:
     c, p, hoods = model.citizens, model.params, model.neighborhoods
     home = c.home
     prob = recycling.recycling_probability(
-        c.concern, hoods.recycling_norm[home], hoods.recycling_infrastructure[home],
-        intercept=p.recycling_intercept, weight_concern=p.recycling_weight_concern,
+        c.concern,
+        hoods.recycling_norm[home],
+        hoods.recycling_infrastructure[home],
+        intercept=p.recycling_intercept,
+        weight_concern=p.recycling_weight_concern,
         weight_norm=p.recycling_weight_norm,
         weight_infrastructure=p.recycling_weight_infrastructure,
     )
@@ -120,18 +123,21 @@ def generate_and_recycle(model: CityModel) -> None:
     consumed_kg = p.biotech_diversion * remaining_adopters
     extra = hoods.extra_waste_kg
     hoods.waste_stock_kg += generated - recycled_kg - consumed_kg + extra
-    model.account_waste(generated=float(generated.sum() + extra.sum()),
-                        recycled=float(recycled_kg.sum()), consumed=float(consumed_kg.sum()))
+    model.account_waste(
+        generated=float(generated.sum() + extra.sum()),
+        recycled=float(recycled_kg.sum()),
+        consumed=float(consumed_kg.sum()),
+    )
     residents = counts.reshape(m, 4).sum(axis=1)
     recyclers = counts.reshape(m, 4)[:, 2:].sum(axis=1)
-    hoods.recycling_norm[:] = np.divide(recyclers, residents, out=np.zeros(m),
-                                        where=residents > 0)
+    hoods.recycling_norm[:] = np.divide(recyclers, residents, out=np.zeros(m), where=residents > 0)
 
 
 def collect_waste(model: CityModel) -> None:
     """Collection moves a share of each neighbourhood's stock to the landfill nodes."""
-    waste.collect_to_landfill(model.neighborhoods.waste_stock_kg, model.landfill,
-                              model.params.collection_rate)
+    waste.collect_to_landfill(
+        model.neighborhoods.waste_stock_kg, model.landfill, model.params.collection_rate
+    )
 
 
 def grow_organism(model: CityModel) -> None:
@@ -141,14 +147,24 @@ def grow_organism(model: CityModel) -> None:
     if not biomass.any():
         return
     capacity = p.organism_capacity_kg_per_km2 * hoods.area_km2 * hoods.habitat
-    new = organism.organism_growth_step(biomass, capacity, model.laplacian,
-                                        growth_rate=p.organism_growth_rate,
-                                        dispersal=p.organism_dispersal,
-                                        substeps=model.organism_substeps)
+    new = organism.organism_growth_step(
+        biomass,
+        capacity,
+        model.laplacian,
+        growth_rate=p.organism_growth_rate,
+        dispersal=p.organism_dispersal,
+        substeps=model.organism_substeps,
+    )
     eaten, removed, gained = organism.organism_services(
-        new, hoods.waste_stock_kg, hoods.pollution, hoods.habitat, capacity,
-        waste_uptake=p.organism_waste_uptake, air_uptake=p.organism_air_uptake,
-        restoration=p.organism_restoration)
+        new,
+        hoods.waste_stock_kg,
+        hoods.pollution,
+        hoods.habitat,
+        capacity,
+        waste_uptake=p.organism_waste_uptake,
+        air_uptake=p.organism_air_uptake,
+        restoration=p.organism_restoration,
+    )
     hoods.organism_biomass = new
     hoods.waste_stock_kg -= eaten
     hoods.pollution -= removed
@@ -162,11 +178,19 @@ def disperse_pollution(model: CityModel) -> None:
     hoods, p = model.neighborhoods, model.params
     stock_t = hoods.waste_stock_kg / 1000.0
     factor = np.where(model.landfill, p.landfill_emission_factor, p.waste_emission_factor)
-    emissions = (p.industrial_emission_scale * hoods.industrial_emission
-                 + hoods.extra_emission + factor * stock_t)
+    emissions = (
+        p.industrial_emission_scale * hoods.industrial_emission
+        + hoods.extra_emission
+        + factor * stock_t
+    )
     hoods.pollution = diffusion.pollution_step(
-        hoods.pollution, emissions, model.laplacian, diffusion=p.pollution_diffusion,
-        decay=p.pollution_decay, substeps=model.pollution_substeps)
+        hoods.pollution,
+        emissions,
+        model.laplacian,
+        diffusion=p.pollution_diffusion,
+        decay=p.pollution_decay,
+        substeps=model.pollution_substeps,
+    )
 
 
 def protest_step(model: CityModel) -> None:
@@ -184,8 +208,9 @@ def protest_step(model: CityModel) -> None:
     home = c.home
     # Counting the selected homes equals the bool-weighted bincount, and is faster.
     participants = np.bincount(home[c.protesting], minlength=model.n_nodes).astype(np.float64)
-    observed = protest.local_participation(participants, model.residents, model.links,
-                                           p.protest_link_weight)
+    observed = protest.local_participation(
+        participants, model.residents, model.links, p.protest_link_weight
+    )
     eligible = c.concern >= p.protest_concern_min
     effective = c.threshold + hoods.protest_threshold_shift[home]
     c.protesting[:] = protest.threshold_step(effective, observed[home], eligible)
@@ -200,12 +225,14 @@ def adopt_biotech(model: CityModel) -> None:
     if n == 0:
         return
     local = np.bincount(home[adopted], minlength=model.n_nodes).astype(np.float64)
-    local_share = np.divide(local, model.residents, out=np.zeros(model.n_nodes),
-                            where=model.residents > 0)
+    local_share = np.divide(
+        local, model.residents, out=np.zeros(model.n_nodes), where=model.residents > 0
+    )
     city_share = float(local.sum()) / n
     observed = p.bass_locality * local_share + (1.0 - p.bass_locality) * city_share
-    prob = adoption.adoption_probability(observed, hoods.biotech_access, p=p.bass_p, q=p.bass_q,
-                                         dt_years=1.0 / _DAYS_PER_YEAR)
+    prob = adoption.adoption_probability(
+        observed, hoods.biotech_access, p=p.bass_p, q=p.bass_q, dt_years=1.0 / _DAYS_PER_YEAR
+    )
     adoption.adopt(adopted, prob[home], rng)
 
 

@@ -41,16 +41,18 @@ SCENARIO_CHECKS: tuple[str, ...] = (
 def _model(scenario: Scenario, n_citizens: int, seed: int, days: int) -> Any:
     from waste_harmony.model import CityModel
 
-    return CityModel(n_citizens=n_citizens, scenarios=[scenario], rng=seed, days=days,
-                     record_neighborhoods=False)
+    return CityModel(
+        n_citizens=n_citizens, scenarios=[scenario], rng=seed, days=days, record_neighborhoods=False
+    )
 
 
 def _names(model: Any) -> set[str]:
     return {s.name for s in model.scenarios}
 
 
-def check_scenario(cls: type[Scenario], *, n_citizens: int = 300, days: int = 365,
-                   seed: int = 0) -> None:
+def check_scenario(
+    cls: type[Scenario], *, n_citizens: int = 300, days: int = 365, seed: int = 0
+) -> None:
     """Check that a scenario class follows the scenario contract.
 
     Runs :data:`SCENARIO_CHECKS` on ``cls`` in a small default city.
@@ -78,7 +80,8 @@ def check_scenario(cls: type[Scenario], *, n_citizens: int = 300, days: int = 36
     """
     # 1. identity
     assert isinstance(cls, type) and issubclass(cls, Scenario), (
-        f"{cls!r} is not a waste_harmony.scenarios.Scenario subclass")
+        f"{cls!r} is not a waste_harmony.scenarios.Scenario subclass"
+    )
     assert cls.name and cls.name == cls.name.strip(), f"{cls.__name__} has no registry name"
     assert cls.description, f"{cls.__name__} ({cls.name!r}) has no description"
 
@@ -87,10 +90,13 @@ def check_scenario(cls: type[Scenario], *, n_citizens: int = 300, days: int = 36
     params = instance.parameters()
     stored = set(vars(instance))
     extra = stored - set(params)
-    assert not extra, (f"{cls.__name__}.__init__ stores more than its parameters: {sorted(extra)}; "
-                       "do the work in setup(model)")
+    assert not extra, (
+        f"{cls.__name__}.__init__ stores more than its parameters: {sorted(extra)}; "
+        "do the work in setup(model)"
+    )
     assert getattr(instance, "_model", None) is None, (
-        f"{cls.__name__}.__init__ touched a model; only store parameters")
+        f"{cls.__name__}.__init__ touched a model; only store parameters"
+    )
 
     # 3. parameters round-trip
     clone = cls(**params)
@@ -109,8 +115,10 @@ def check_scenario(cls: type[Scenario], *, n_citizens: int = 300, days: int = 36
             except TypeError as exc:
                 assert f.name in str(exc), f"the TypeError for {f.name!r} does not name it"
             else:
-                raise AssertionError(f"{cls.__name__}: a str for parameter {f.name!r} "
-                                     f"(typed {type_name}) was accepted")
+                raise AssertionError(
+                    f"{cls.__name__}: a str for parameter {f.name!r} "
+                    f"(typed {type_name}) was accepted"
+                )
             break
 
     # 5. installs, runs, logs
@@ -119,17 +127,19 @@ def check_scenario(cls: type[Scenario], *, n_citizens: int = 300, days: int = 36
     assert first in model.scenarios, f"{cls.__name__} is not kept referenced by the model"
     model.run_for(days)
     assert len(model.event_log) > 0, (
-        f"{cls.__name__} logged no event in {days} days; log what the scenario does")
+        f"{cls.__name__} logged no event in {days} days; log what the scenario does"
+    )
     frame = model.model_frame()
 
     # 6. determinism
     again = _model(cls(), n_citizens, seed, days)
     again.run_for(days)
     assert again.model_frame().equals(frame), (
-        f"{cls.__name__}: the same seed gave different series; take all randomness "
-        "from model.rng")
+        f"{cls.__name__}: the same seed gave different series; take all randomness from model.rng"
+    )
     assert again.event_frame().equals(model.event_frame()), (
-        f"{cls.__name__}: the same seed gave different events")
+        f"{cls.__name__}: the same seed gave different events"
+    )
 
     # 7. installed once only
     try:
@@ -142,13 +152,15 @@ def check_scenario(cls: type[Scenario], *, n_citizens: int = 300, days: int = 36
     # 8. waste balance
     stock = np.concatenate([[0.0], frame["waste_stock_kg"].to_numpy()])
     inflow = frame["waste_generated_kg"].to_numpy()
-    outflow = (frame["waste_recycled_kg"] + frame["waste_reused_kg"]
-               + frame["waste_consumed_kg"]).to_numpy()
+    outflow = (
+        frame["waste_recycled_kg"] + frame["waste_reused_kg"] + frame["waste_consumed_kg"]
+    ).to_numpy()
     error = np.abs(inflow - outflow - np.diff(stock))
     assert np.all(error <= 1e-6 + 1e-9 * np.abs(inflow)), (
         f"{cls.__name__}: waste does not balance (worst {error.max():.3g} kg on day "
         f"{int(np.argmax(error)) + 1}); report waste moved through reuse_waste, "
-        "consume_waste or account_waste")
+        "consume_waste or account_waste"
+    )
 
     # 9. switch off mid-run
     scenario = cls()
@@ -165,7 +177,8 @@ def check_scenario(cls: type[Scenario], *, n_citizens: int = 300, days: int = 36
             assert not left, f"{s.name!r} left rules {sorted(left)} after switch_off()"
     switched_day = model.day
     model.run_for(days - half)
-    late = [e for e in model.event_log
-            if e.day > switched_day and e.details.get("scenario") in off]
-    assert not late, (f"{cls.__name__} still acted after switch_off(): {late[0]}; cancel its "
-                      "events and stop its recurring schedules")
+    late = [e for e in model.event_log if e.day > switched_day and e.details.get("scenario") in off]
+    assert not late, (
+        f"{cls.__name__} still acted after switch_off(): {late[0]}; cancel its "
+        "events and stop its recurring schedules"
+    )

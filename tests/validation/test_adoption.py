@@ -26,8 +26,12 @@ RUNS = 4
 
 @pytest.fixture(scope="module")
 def runs():
-    return np.array([bass_agent_based(N, p=P, q=Q, years=YEARS, rng=np.random.default_rng(s))
-                     for s in range(RUNS)])
+    return np.array(
+        [
+            bass_agent_based(N, p=P, q=Q, years=YEARS, rng=np.random.default_rng(s))
+            for s in range(RUNS)
+        ]
+    )
 
 
 @pytest.mark.validation

@@ -47,6 +47,5 @@ def test_model_biodiversity_index_after_a_facility_is_species_area_of_habitat_lo
     model.run_for(1)
     h = lost / area0
     expected = float(species_remaining(h, z=model.params.species_area_z))
-    assert model.model_frame()["biodiversity_index"].iloc[-1] == pytest.approx(expected,
-                                                                                rel=1e-12)
+    assert model.model_frame()["biodiversity_index"].iloc[-1] == pytest.approx(expected, rel=1e-12)
     assert expected < 1.0

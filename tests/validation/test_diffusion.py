@@ -53,8 +53,13 @@ def test_decay_alone_is_exactly_exponential(decay):
 def test_diffusion_and_decay_total_decays_at_the_decay_rate_in_the_model():
     # In the assembled model with sources switched off, the city's total pollution
     # decays as e^{-δ t} whatever the diffusion does (diffusion conserves the total).
-    model = CityModel(n_citizens=200, rng=3, industrial_emission_scale=0.0,
-                      waste_emission_factor=0.0, landfill_emission_factor=0.0)
+    model = CityModel(
+        n_citizens=200,
+        rng=3,
+        industrial_emission_scale=0.0,
+        waste_emission_factor=0.0,
+        landfill_emission_factor=0.0,
+    )
     hoods = model.neighborhoods
     hoods.pollution = np.linspace(0.0, 50.0, model.n_nodes)
     total0 = hoods.pollution.sum()

@@ -53,10 +53,10 @@ def test_population_weights_equal_replicated_data():
     assert gini(values, weights) == pytest.approx(gini(replicated), abs=1e-12)
     assert theil(values, weights) == pytest.approx(theil(replicated), abs=1e-12)
     for eps in (0.5, 1.0, 2.0):
-        assert atkinson(values, eps, weights) == pytest.approx(atkinson(replicated, eps),
-                                                                abs=1e-12)
+        assert atkinson(values, eps, weights) == pytest.approx(atkinson(replicated, eps), abs=1e-12)
     assert concentration_index(values, rank, weights) == pytest.approx(
-        concentration_index(replicated, rank_rep), abs=1e-12)
+        concentration_index(replicated, rank_rep), abs=1e-12
+    )
 
 
 @pytest.mark.validation

@@ -36,8 +36,9 @@ MIN_SHARE = 0.02
 
 def _final_opinions(epsilon: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return deffuant_weisbuch(rng.random(N), epsilon=epsilon, mu=MU, sweeps=MAX_SWEEPS, rng=rng,
-                             tol=TOL)
+    return deffuant_weisbuch(
+        rng.random(N), epsilon=epsilon, mu=MU, sweeps=MAX_SWEEPS, rng=rng, tol=TOL
+    )
 
 
 def _major_clusters(epsilon: float, runs: int, first_seed: int = 0) -> np.ndarray:

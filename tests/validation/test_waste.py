@@ -59,8 +59,6 @@ def test_daily_balance_is_exact_with_every_flow_active():
     assert df["waste_reused_kg"].sum() > 0
     stock = np.concatenate([[0.0], df["waste_stock_kg"].to_numpy()])
     inflow = df["waste_generated_kg"].to_numpy()
-    outflow = (df["waste_recycled_kg"] + df["waste_reused_kg"]
-               + df["waste_consumed_kg"]).to_numpy()
+    outflow = (df["waste_recycled_kg"] + df["waste_reused_kg"] + df["waste_consumed_kg"]).to_numpy()
     # Floating-point sums of ~10⁵ kg: exact to round-off.
-    np.testing.assert_allclose(inflow - outflow, np.diff(stock), rtol=0,
-                               atol=1e-9 * inflow.max())
+    np.testing.assert_allclose(inflow - outflow, np.diff(stock), rtol=0, atol=1e-9 * inflow.max())

@@ -91,13 +91,17 @@ class Citizen(CellAgent):
         """
         p = self.model.params
         hoods = self.model.neighborhoods
-        return float(_tpb(
-            self.concern, hoods.recycling_norm[self.home],
-            hoods.recycling_infrastructure[self.home],
-            intercept=p.recycling_intercept, weight_concern=p.recycling_weight_concern,
-            weight_norm=p.recycling_weight_norm,
-            weight_infrastructure=p.recycling_weight_infrastructure,
-        ))
+        return float(
+            _tpb(
+                self.concern,
+                hoods.recycling_norm[self.home],
+                hoods.recycling_infrastructure[self.home],
+                intercept=p.recycling_intercept,
+                weight_concern=p.recycling_weight_concern,
+                weight_norm=p.recycling_weight_norm,
+                weight_infrastructure=p.recycling_weight_infrastructure,
+            )
+        )
 
     @classmethod
     def overridden_hooks(cls) -> tuple[str, ...]:

@@ -58,8 +58,10 @@ class Corporation(Agent):
         habitat_loss: float = 0.9,
     ) -> None:
         super().__init__(model)
-        for label, value in (("emission_per_day", emission_per_day),
-                             ("waste_kg_per_day", waste_kg_per_day)):
+        for label, value in (
+            ("emission_per_day", emission_per_day),
+            ("waste_kg_per_day", waste_kg_per_day),
+        ):
             if value < 0:
                 raise ValueError(f"{label} must be >= 0, got {value}")
         if not 0.0 <= habitat_loss <= 1.0:
@@ -105,7 +107,8 @@ class Corporation(Agent):
         """Build the proposed facility: habitat loss, new pollution and waste sources."""
         if self.status != "proposed":
             raise ValueError(
-                f"{self.name} can only build a proposed facility (status {self.status})")
+                f"{self.name} can only build a proposed facility (status {self.status})"
+            )
         hoods = self.model.neighborhoods
         site = self.site
         lost = hoods.habitat[site] * self.habitat_loss
@@ -114,8 +117,12 @@ class Corporation(Agent):
         hoods.extra_waste_kg[site] += self.waste_kg_per_day
         self.status = "built"
         self.model.close_grievance(self.grievance)
-        self.model.log_event("facility_built", node=self.site_node, corporation=self.name,
-                             habitat_lost_share=self.habitat_loss)
+        self.model.log_event(
+            "facility_built",
+            node=self.site_node,
+            corporation=self.name,
+            habitat_lost_share=self.habitat_loss,
+        )
 
     def withdraw(self) -> None:
         """Withdraw the proposal."""

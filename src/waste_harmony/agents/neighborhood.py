@@ -51,7 +51,8 @@ class Neighborhood(FixedAgent):
     recycling_norm = Column("neighborhoods", "share of residents who recycled yesterday")
     organism_biomass = Column("neighborhoods", "organism biomass (kg)")
     protest_threshold_shift = Column(
-        "neighborhoods", "shift of residents' protest thresholds (negative: easier to join)")
+        "neighborhoods", "shift of residents' protest thresholds (negative: easier to join)"
+    )
 
     def __init__(self, model: CityModel, row: int, cell) -> None:
         super().__init__(model)

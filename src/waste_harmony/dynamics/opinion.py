@@ -374,4 +374,5 @@ def degroot_consensus(
         x = new
     raise RuntimeError(
         f"DeGroot averaging did not converge within {max_steps} steps (tol={tol}); on a "
-        "bipartite graph opinions oscillate for ever; otherwise raise max_steps or tol")
+        "bipartite graph opinions oscillate for ever; otherwise raise max_steps or tol"
+    )

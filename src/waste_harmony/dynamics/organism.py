@@ -202,8 +202,9 @@ def lattice_front_speed(r: float, D: float) -> float:
     def speed(lam: float) -> float:
         return math.log(1.0 + r + 2.0 * D * (math.cosh(lam) - 1.0)) / lam
 
-    result = scipy.optimize.minimize_scalar(speed, bounds=(1e-6, 50.0), method="bounded",
-                                            options={"xatol": 1e-12})
+    result = scipy.optimize.minimize_scalar(
+        speed, bounds=(1e-6, 50.0), method="bounded", options={"xatol": 1e-12}
+    )
     return float(result.fun)
 
 

@@ -189,8 +189,14 @@ def mean_field_equilibrium(
     return x
 
 
-def critical_sd(mean: float = 25.0, n: int = 100, *, low: float = 1e-3,
-                high: float | None = None, tol: float = 1e-6) -> float:
+def critical_sd(
+    mean: float = 25.0,
+    n: int = 100,
+    *,
+    low: float = 1e-3,
+    high: float | None = None,
+    tol: float = 1e-6,
+) -> float:
     """Smallest threshold s.d. at which the mean-field cascade takes most of the population.
 
     Below it :func:`mean_field_equilibrium` stalls at a few participants; above it

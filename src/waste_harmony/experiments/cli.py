@@ -42,22 +42,40 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     (2, True, 'run_sweep_command')
     """
     parser = subparsers.add_parser(
-        "sweep", help="run an ensemble or parameter sweep from a TOML sweep file",
+        "sweep",
+        help="run an ensemble or parameter sweep from a TOML sweep file",
         description="Run the sweep a TOML sweep file describes (a run file plus a [sweep] "
-                    "table), one Parquet folder per run, on local processes or a Dask cluster.")
+        "table), one Parquet folder per run, on local processes or a Dask cluster.",
+    )
     parser.add_argument("sweepfile", help="the sweep file (TOML)")
-    parser.add_argument("--workers", type=int, default=None, metavar="N",
-                        help="local worker processes (default: CPU count); 1 runs serially "
-                             "in this process")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786, to run "
-                             "the sweep on its cluster (needs the 'experiments' extra)")
-    parser.add_argument("--resume", action="store_true",
-                        help="skip runs already finished in the output folder")
-    parser.add_argument("--force", action="store_true",
-                        help="replace a different experiment already in the output folder")
-    parser.add_argument("--out", default=None, metavar="DIR",
-                        help="output folder (default: the file's [output] folder)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: CPU count); 1 runs serially in this process",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786, to run "
+        "the sweep on its cluster (needs the 'experiments' extra)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="skip runs already finished in the output folder"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a different experiment already in the output folder",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default: the file's [output] folder)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run_sweep_command)
     return parser
@@ -88,35 +106,47 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     config = load_sweep_file(args.sweepfile)
     out = args.out if args.out is not None else config.run.output.folder
     if out is None:
-        raise ConfigError("no output folder: give --out DIR or set [output] folder",
-                          "output.folder")
+        raise ConfigError(
+            "no output folder: give --out DIR or set [output] folder", "output.folder"
+        )
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}")
     if args.scheduler is not None and args.workers is not None:
-        raise ConfigError("give --workers (local processes) or --scheduler (a Dask "
-                          "cluster), not both")
+        raise ConfigError(
+            "give --workers (local processes) or --scheduler (a Dask cluster), not both"
+        )
     client = None
     executor: Any = None
     if args.scheduler is not None:
         try:
             from distributed import Client
         except ImportError as exc:
-            raise ConfigError("--scheduler needs Dask: pip install 'waste-harmony[experiments]'"
-                              ) from exc
+            raise ConfigError(
+                "--scheduler needs Dask: pip install 'waste-harmony[experiments]'"
+            ) from exc
         try:
             client = Client(args.scheduler, timeout="20s")
         except OSError as exc:
-            raise ConfigError(f"cannot reach the Dask scheduler at {args.scheduler}: {exc}"
-                              ) from exc
+            raise ConfigError(
+                f"cannot reach the Dask scheduler at {args.scheduler}: {exc}"
+            ) from exc
         executor = client
     elif args.workers == 1:
         executor = "serial"
     try:
-        result = sweep(config.run, parameters=config.points, seeds=config.seeds,
-                       root_seed=config.root_seed,
-                       common_random_numbers=config.common_random_numbers, out=out,
-                       executor=executor, workers=args.workers, resume=args.resume,
-                       overwrite=args.force, progress=not args.quiet)
+        result = sweep(
+            config.run,
+            parameters=config.points,
+            seeds=config.seeds,
+            root_seed=config.root_seed,
+            common_random_numbers=config.common_random_numbers,
+            out=out,
+            executor=executor,
+            workers=args.workers,
+            resume=args.resume,
+            overwrite=args.force,
+            progress=not args.quiet,
+        )
     except (FileExistsError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise
@@ -125,8 +155,10 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         if client is not None:
             client.close()
     skipped = result.manifest.get("skipped_on_resume", 0)
-    print(f"{result.n_finished} of {result.n_runs} runs finished ({skipped} skipped as "
-          f"already done, {result.n_failed} failed) -> {result.path}")
+    print(
+        f"{result.n_finished} of {result.n_runs} runs finished ({skipped} skipped as "
+        f"already done, {result.n_failed} failed) -> {result.path}"
+    )
     if result.n_failed:
         print(f"failed runs: see {result.path / 'failures'}", file=sys.stderr)
         return 1

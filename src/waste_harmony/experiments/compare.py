@@ -37,8 +37,9 @@ from waste_harmony.experiments.store import SweepResult
 __all__ = ["Comparison", "compare", "difference_interval"]
 
 
-def difference_interval(baseline: np.ndarray, variant: np.ndarray, *, paired: bool,
-                        confidence: float = 0.95) -> dict[str, Any]:
+def difference_interval(
+    baseline: np.ndarray, variant: np.ndarray, *, paired: bool, confidence: float = 0.95
+) -> dict[str, Any]:
     """Mean difference ``variant - baseline`` with a t confidence interval.
 
     Parameters
@@ -89,11 +90,9 @@ def difference_interval(baseline: np.ndarray, variant: np.ndarray, *, paired: bo
             se = np.sqrt(vb + vv)
             df = (vb + vv) ** 2 / (vb**2 / (nb - 1) + vv**2 / (nv - 1))  # Welch-Satterthwaite
             df = np.where(np.isfinite(df), df, np.maximum(n - 1.0, 1.0))
-        half = np.where(se == 0, 0.0, stats.t.ppf(0.5 + confidence / 2, np.maximum(df, 1))
-                        * se)
+        half = np.where(se == 0, 0.0, stats.t.ppf(0.5 + confidence / 2, np.maximum(df, 1)) * se)
         half = np.where(n > 1, half, np.nan)
-    out = {"difference": mean, "ci_low": mean - half, "ci_high": mean + half, "se": se,
-           "n": n}
+    out = {"difference": mean, "ci_low": mean - half, "ci_high": mean + half, "se": se, "n": n}
     if scalar:
         return {k: (int(val[0]) if k == "n" else float(val[0])) for k, val in out.items()}
     return out
@@ -146,12 +145,20 @@ class Comparison:
         rows = []
         for variable in self.variables:
             table = means[variable].unstack("label")
-            row = difference_interval(table.get("baseline", pd.Series(dtype=float)).to_numpy(),
-                                      table.get("variant", pd.Series(dtype=float)).to_numpy(),
-                                      paired=self.paired, confidence=self.confidence)
-            rows.append({"variable": variable,
-                         "baseline_mean": float(table["baseline"].mean()),
-                         "variant_mean": float(table["variant"].mean()), **row})
+            row = difference_interval(
+                table.get("baseline", pd.Series(dtype=float)).to_numpy(),
+                table.get("variant", pd.Series(dtype=float)).to_numpy(),
+                paired=self.paired,
+                confidence=self.confidence,
+            )
+            rows.append(
+                {
+                    "variable": variable,
+                    "baseline_mean": float(table["baseline"].mean()),
+                    "variant_mean": float(table["variant"].mean()),
+                    **row,
+                }
+            )
         return pd.DataFrame(rows)
 
     def plot(self, variable: str, *, ax: Any = None) -> Any:
@@ -176,8 +183,13 @@ class Comparison:
             raise KeyError(f"{variable!r} was not compared; compared: {self.variables}")
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 3.5))
-        ax.fill_between(rows["day"], rows["ci_low"], rows["ci_high"], alpha=0.3,
-                        label=f"{self.confidence:.0%} CI")
+        ax.fill_between(
+            rows["day"],
+            rows["ci_low"],
+            rows["ci_high"],
+            alpha=0.3,
+            label=f"{self.confidence:.0%} CI",
+        )
         ax.plot(rows["day"], rows["difference"], label="variant − baseline")
         ax.axhline(0.0, color="grey", lw=0.8)
         branch = self.result.manifest.get("branch")
@@ -194,19 +206,35 @@ def _numeric_variables(result: SweepResult) -> list[str]:
 
     schema = result.dataset("model").schema
     skip = {"run_id", "label", "point", "replicate", "seed", "day", *result.parameter_names}
-    return [f.name for f in schema if f.name not in skip
-            and (pa.types.is_floating(f.type) or pa.types.is_integer(f.type))]
+    return [
+        f.name
+        for f in schema
+        if f.name not in skip and (pa.types.is_floating(f.type) or pa.types.is_integer(f.type))
+    ]
 
 
-def compare(baseline: Mapping[str, Any] | None = None,
-            variant: Mapping[str, Any] | None = None, *, model: Any = None,
-            seeds: int | Sequence[int] = 20, days: int | None = None,
-            root_seed: int | None = None, variables: Sequence[str] | None = None,
-            common_random_numbers: bool = True, intervention: Any = None,
-            at_day: int | None = None, confidence: float = 0.95,
-            out: str | os.PathLike[str] | None = None, executor: Any = None,
-            workers: int | None = None, resume: bool = False, overwrite: bool = False,
-            progress: bool = True, write_on: str = "workers", **kwargs: Any) -> Comparison:
+def compare(
+    baseline: Mapping[str, Any] | None = None,
+    variant: Mapping[str, Any] | None = None,
+    *,
+    model: Any = None,
+    seeds: int | Sequence[int] = 20,
+    days: int | None = None,
+    root_seed: int | None = None,
+    variables: Sequence[str] | None = None,
+    common_random_numbers: bool = True,
+    intervention: Any = None,
+    at_day: int | None = None,
+    confidence: float = 0.95,
+    out: str | os.PathLike[str] | None = None,
+    executor: Any = None,
+    workers: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    write_on: str = "workers",
+    **kwargs: Any,
+) -> Comparison:
     """Compare a variant with a baseline over paired replicates.
 
     Parameters
@@ -262,8 +290,10 @@ def compare(baseline: Mapping[str, Any] | None = None,
     branching = intervention is not None or at_day is not None
     if branching:
         if variant is not None:
-            raise TypeError("branching compares one model with itself after an intervention: "
-                            "give baseline and intervention/at_day, not a variant")
+            raise TypeError(
+                "branching compares one model with itself after an intervention: "
+                "give baseline and intervention/at_day, not a variant"
+            )
         if intervention is None or at_day is None:
             raise TypeError("branching needs both intervention= and at_day=")
         if isinstance(at_day, bool) or not isinstance(at_day, int):
@@ -274,26 +304,42 @@ def compare(baseline: Mapping[str, Any] | None = None,
         paired = True
     else:
         if variant is None:
-            raise TypeError("give a variant (model keyword arguments), or intervention= and "
-                            "at_day= for a branching comparison")
+            raise TypeError(
+                "give a variant (model keyword arguments), or intervention= and "
+                "at_day= for a branching comparison"
+            )
         points = [base, dict(variant)]
         labels = ["baseline", "variant"]
         branch = None
         paired = common_random_numbers
-    result = _experiment("compare", model, points=points, labels=labels, seeds=seeds,
-                         days=days, root_seed=root_seed,
-                         common_random_numbers=common_random_numbers or branching,
-                         branch=branch, fixed=kwargs, out=out, executor=executor,
-                         workers=workers, resume=resume, overwrite=overwrite,
-                         progress=progress, write_on=write_on,
-                         extra_manifest={"paired": paired})
+    result = _experiment(
+        "compare",
+        model,
+        points=points,
+        labels=labels,
+        seeds=seeds,
+        days=days,
+        root_seed=root_seed,
+        common_random_numbers=common_random_numbers or branching,
+        branch=branch,
+        fixed=kwargs,
+        out=out,
+        executor=executor,
+        workers=workers,
+        resume=resume,
+        overwrite=overwrite,
+        progress=progress,
+        write_on=write_on,
+        extra_manifest={"paired": paired},
+    )
     chosen = list(variables) if variables is not None else _numeric_variables(result)
     frame = result.load(chosen)
     replicates = sorted(frame["replicate"].unique())
     parts = []
     for variable in chosen:
-        table = frame.pivot_table(index="day", columns=["label", "replicate"],
-                                  values=variable, dropna=False)
+        table = frame.pivot_table(
+            index="day", columns=["label", "replicate"], values=variable, dropna=False
+        )
         labels = set(table.columns.get_level_values(0))
 
         def side(label: str, table: pd.DataFrame = table, labels: set = labels) -> np.ndarray:
@@ -305,9 +351,16 @@ def compare(baseline: Mapping[str, Any] | None = None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (failed runs)
             stats_rows = difference_interval(b, v, paired=paired, confidence=confidence)
-            parts.append(pd.DataFrame({
-                "variable": variable, "day": table.index.to_numpy(dtype=np.int64),
-                "baseline_mean": np.nanmean(b, axis=1), "variant_mean": np.nanmean(v, axis=1),
-                **stats_rows}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "variable": variable,
+                        "day": table.index.to_numpy(dtype=np.int64),
+                        "baseline_mean": np.nanmean(b, axis=1),
+                        "variant_mean": np.nanmean(v, axis=1),
+                        **stats_rows,
+                    }
+                )
+            )
     differences = pd.concat(parts, ignore_index=True)
     return Comparison(result, chosen, paired, confidence, differences)

@@ -25,8 +25,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ConfigFactory", "Task", "grid", "latin_hypercube", "make_plan", "plan_seeds",
-           "resolve_factory", "root_entropy"]
+__all__ = [
+    "ConfigFactory",
+    "Task",
+    "grid",
+    "latin_hypercube",
+    "make_plan",
+    "plan_seeds",
+    "resolve_factory",
+    "root_entropy",
+]
 
 
 def root_entropy(root_seed: int | None) -> int:
@@ -45,8 +53,7 @@ def root_entropy(root_seed: int | None) -> int:
     """
     if root_seed is None:
         return int(np.random.SeedSequence().entropy)
-    if isinstance(root_seed, bool) or not isinstance(root_seed, int | np.integer) \
-            or root_seed < 0:
+    if isinstance(root_seed, bool) or not isinstance(root_seed, int | np.integer) or root_seed < 0:
         raise ValueError(f"root_seed must be a non-negative integer, got {root_seed!r}")
     return int(root_seed)
 
@@ -112,9 +119,13 @@ def grid(parameters: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*lists)]
 
 
-def latin_hypercube(ranges: Mapping[str, tuple[float, float]], n: int, *,
-                    seed: int | None = None,
-                    integers: Iterable[str] = ()) -> list[dict[str, Any]]:
+def latin_hypercube(
+    ranges: Mapping[str, tuple[float, float]],
+    n: int,
+    *,
+    seed: int | None = None,
+    integers: Iterable[str] = (),
+) -> list[dict[str, Any]]:
     """``n`` points of a Latin hypercube sample over parameter ranges.
 
     Parameters
@@ -151,8 +162,13 @@ def latin_hypercube(ranges: Mapping[str, tuple[float, float]], n: int, *,
     unit = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed)).random(n)
     values = bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
     rounded = set(integers)
-    return [{name: (round(float(v)) if name in rounded else float(v))
-             for name, v in zip(names, row, strict=True)} for row in values]
+    return [
+        {
+            name: (round(float(v)) if name in rounded else float(v))
+            for name, v in zip(names, row, strict=True)
+        }
+        for row in values
+    ]
 
 
 @dataclass(frozen=True)
@@ -179,8 +195,10 @@ class ConfigFactory:
             if key.startswith("scenarios."):
                 _, name, param = key.split(".", 2)
                 if name not in scenarios:
-                    raise ValueError(f"{key!r}: scenario {name!r} is not in the run file; "
-                                     f"installed: {', '.join(scenarios) or 'none'}")
+                    raise ValueError(
+                        f"{key!r}: scenario {name!r} is not in the run file; "
+                        f"installed: {', '.join(scenarios) or 'none'}"
+                    )
                 scenarios[name][param] = value
             elif key == "citizens":
                 overrides["n_citizens"] = value
@@ -222,8 +240,9 @@ def resolve_factory(model: Any) -> tuple[Callable[..., Any], int | None]:
         return model, model.config.days
     if callable(model):
         return model, None
-    raise TypeError(f"model must be a model class, a factory function or a RunConfig, "
-                    f"got {model!r}")
+    raise TypeError(
+        f"model must be a model class, a factory function or a RunConfig, got {model!r}"
+    )
 
 
 @dataclass(frozen=True)
@@ -342,8 +361,13 @@ def column_kinds(points: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     return result
 
 
-def make_plan(points: Sequence[Mapping[str, Any]], seeds: int | Sequence[int], root_seed: int,
-              *, common_random_numbers: bool = True) -> list[dict[str, Any]]:
+def make_plan(
+    points: Sequence[Mapping[str, Any]],
+    seeds: int | Sequence[int],
+    root_seed: int,
+    *,
+    common_random_numbers: bool = True,
+) -> list[dict[str, Any]]:
     """The runs of an experiment: every point × every replicate, with its seed.
 
     Parameters
@@ -389,24 +413,35 @@ def make_plan(points: Sequence[Mapping[str, Any]], seeds: int | Sequence[int], r
     if explicit is not None:
         table = [explicit] * len(points) if common_random_numbers else None
         if table is None:
-            raise ValueError("explicit seeds cannot be combined with "
-                             "common_random_numbers=False; give a number of replicates")
+            raise ValueError(
+                "explicit seeds cannot be combined with "
+                "common_random_numbers=False; give a number of replicates"
+            )
     elif common_random_numbers:
         table = [plan_seeds(root_seed, n_reps)] * len(points)
     else:
         flat = plan_seeds(root_seed, n_reps * len(points))
-        table = [flat[p * n_reps:(p + 1) * n_reps] for p in range(len(points))]
-    return [{"run_id": f"p{p:04d}-r{r:04d}", "point": p, "replicate": r,
-             "seed": table[p][r], "parameters": dict(point)}
-            for p, point in enumerate(points) for r in range(n_reps)]
+        table = [flat[p * n_reps : (p + 1) * n_reps] for p in range(len(points))]
+    return [
+        {
+            "run_id": f"p{p:04d}-r{r:04d}",
+            "point": p,
+            "replicate": r,
+            "seed": table[p][r],
+            "parameters": dict(point),
+        }
+        for p, point in enumerate(points)
+        for r in range(n_reps)
+    ]
 
 
 def qualified_name(obj: Any) -> str:
     """``module.qualname`` of a class or function (or of an instance's class)."""
     if isinstance(obj, ConfigFactory):
         return obj.describe()
-    target = obj if isinstance(obj, type | types.FunctionType | types.BuiltinFunctionType) \
-        else type(obj)
+    target = (
+        obj if isinstance(obj, type | types.FunctionType | types.BuiltinFunctionType) else type(obj)
+    )
     return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
 
 
@@ -473,7 +508,8 @@ def check_sendable(task: Task) -> None:
                     "worker processes cannot import it. Move it into a module (for example "
                     "my_model.py next to the notebook) and import it from there, or run "
                     "with executor='serial' (one process) or a Dask client "
-                    "(executor=client), which sends notebook classes by value.")
+                    "(executor=client), which sends notebook classes by value."
+                )
     try:
         pickle.dumps(task, protocol=5)
     except Exception as exc:
@@ -481,4 +517,5 @@ def check_sendable(task: Task) -> None:
             f"this experiment cannot be sent to worker processes: {exc}. Use model classes, "
             "factory functions, scenarios and interventions defined at the top level of an "
             "importable module (not lambdas or functions defined inside other functions), or "
-            "run with executor='serial'.") from exc
+            "run with executor='serial'."
+        ) from exc

@@ -97,21 +97,28 @@ def _is_dask(obj: Any) -> bool:
 def _open_pool(executor: Any, workers: int | None, n_tasks: int) -> _Pool:
     if isinstance(executor, str):
         if executor != "serial":
-            raise ValueError(f"executor must be None, 'serial', a concurrent.futures.Executor "
-                             f"or a Dask client, got {executor!r}")
+            raise ValueError(
+                f"executor must be None, 'serial', a concurrent.futures.Executor "
+                f"or a Dask client, got {executor!r}"
+            )
         return _Pool(SerialExecutor(), True, 1, "serial", "serial")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or workers < 1):
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     if executor is None:
         n = workers or max(1, min(os.cpu_count() or 1, n_tasks))
-        pool = ProcessPoolExecutor(max_workers=n,
-                                   mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
         return _Pool(pool, True, 2 * n, "process", f"process pool ({n} workers, spawn)")
     if _is_dask(executor) and hasattr(executor, "get_executor"):  # a distributed.Client
         threads = sum(executor.nthreads().values()) or 1
-        return _Pool(executor.get_executor(pure=False), False, 2 * threads, "dask",
-                     f"dask ({threads} threads)")
+        return _Pool(
+            executor.get_executor(pure=False),
+            False,
+            2 * threads,
+            "dask",
+            f"dask ({threads} threads)",
+        )
     if isinstance(executor, Executor):
         if _is_dask(executor):
             client = getattr(executor, "_client", None)
@@ -120,8 +127,10 @@ def _open_pool(executor: Any, workers: int | None, n_tasks: int) -> _Pool:
         n = getattr(executor, "_max_workers", None) or os.cpu_count() or 1
         kind = "process" if isinstance(executor, ProcessPoolExecutor) else "custom"
         return _Pool(executor, False, 2 * n, kind, type(executor).__name__)
-    raise TypeError(f"executor must be None, 'serial', a concurrent.futures.Executor or a Dask "
-                    f"distributed.Client, got {type(executor).__name__}")
+    raise TypeError(
+        f"executor must be None, 'serial', a concurrent.futures.Executor or a Dask "
+        f"distributed.Client, got {type(executor).__name__}"
+    )
 
 
 def _now() -> str:
@@ -140,13 +149,16 @@ def _check_days(days: Any, default: int | None) -> int:
 
 def _check_fixed(fixed: Mapping[str, Any]) -> dict[str, Any]:
     if "rng" in fixed or "seed" in fixed:
-        raise TypeError("do not pass rng/seed to an experiment: each run's seed comes from "
-                        "root_seed (or pass seeds=[...] explicitly)")
+        raise TypeError(
+            "do not pass rng/seed to an experiment: each run's seed comes from "
+            "root_seed (or pass seeds=[...] explicitly)"
+        )
     return dict(fixed)
 
 
-def _prepare_folder(out: str | os.PathLike[str] | None, manifest: dict[str, Any], *,
-                    resume: bool, overwrite: bool) -> tuple[Path, bool]:
+def _prepare_folder(
+    out: str | os.PathLike[str] | None, manifest: dict[str, Any], *, resume: bool, overwrite: bool
+) -> tuple[Path, bool]:
     """Create or check the experiment folder; return it and whether it is temporary."""
     if out is None:
         folder = Path(tempfile.mkdtemp(prefix="waste-harmony-"))
@@ -167,19 +179,24 @@ def _prepare_folder(out: str | os.PathLike[str] | None, manifest: dict[str, Any]
                 f"{folder} holds a different experiment ({old.get('kind')}, "
                 f"{len(old.get('runs', []))} runs, created {old.get('created')}); its plan, "
                 "model or settings differ from this one. Choose another folder, or pass "
-                "overwrite=True (--force) to replace it.")
+                "overwrite=True (--force) to replace it."
+            )
         else:
-            finished = sum((folder / RUNS / r["run_id"] / MANIFEST).exists()
-                           for r in old.get("runs", []))
+            finished = sum(
+                (folder / RUNS / r["run_id"] / MANIFEST).exists() for r in old.get("runs", [])
+            )
             if finished and not resume:
                 raise FileExistsError(
                     f"{folder} already holds {finished} finished runs of this experiment; "
                     "pass resume=True (--resume) to skip them and run the rest, or "
-                    "overwrite=True (--force) to start over")
+                    "overwrite=True (--force) to start over"
+                )
             manifest["created"] = old.get("created", manifest["created"])
     elif folder.exists() and any(folder.iterdir()) and not overwrite:
-        raise FileExistsError(f"{folder} is not empty and holds no experiment; choose an empty "
-                              "or new folder (or pass overwrite=True)")
+        raise FileExistsError(
+            f"{folder} is not empty and holds no experiment; choose an empty "
+            "or new folder (or pass overwrite=True)"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RUNS).mkdir(exist_ok=True)
     return folder, temporary
@@ -192,17 +209,34 @@ def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
 
 def _record_failure(folder: Path, task: Task, outcome: Outcome) -> None:
     for index, run_id in enumerate(task.run_ids):
-        record = {"run_id": run_id, "label": task.labels[index] if task.labels else None,
-                  "point": task.point, "replicate": task.replicate, "seed": task.seed,
-                  "parameters": task.parameters, "error": outcome.error,
-                  "traceback": outcome.traceback, "worker": outcome.worker, "time": _now()}
+        record = {
+            "run_id": run_id,
+            "label": task.labels[index] if task.labels else None,
+            "point": task.point,
+            "replicate": task.replicate,
+            "seed": task.seed,
+            "parameters": task.parameters,
+            "error": outcome.error,
+            "traceback": outcome.traceback,
+            "worker": outcome.worker,
+            "time": _now(),
+        }
         text = json.dumps(_json_safe(record), indent=1)
         write_atomic(folder / FAILURES / f"{run_id}.json", lambda p, t=text: p.write_text(t))
 
 
-def execute_tasks(tasks: Iterable[Task], *, n_tasks: int, folder: Path, executor: Any = None,
-                  workers: int | None = None, progress: bool = True, desc: str = "runs",
-                  total: int | None = None, initial: int = 0) -> dict[str, int]:
+def execute_tasks(
+    tasks: Iterable[Task],
+    *,
+    n_tasks: int,
+    folder: Path,
+    executor: Any = None,
+    workers: int | None = None,
+    progress: bool = True,
+    desc: str = "runs",
+    total: int | None = None,
+    initial: int = 0,
+) -> dict[str, int]:
     """Run tasks on an executor, writing each result as it arrives.
 
     Parameters
@@ -240,8 +274,14 @@ def execute_tasks(tasks: Iterable[Task], *, n_tasks: int, folder: Path, executor
     if n_tasks == 0:
         return counts
     pool = _open_pool(executor, workers, n_tasks)
-    bar = tqdm(total=total if total is not None else n_tasks, initial=initial, desc=desc,
-               unit="run", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=total if total is not None else n_tasks,
+        initial=initial,
+        desc=desc,
+        unit="run",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     bar.set_postfix(failed=0)
     pending: dict[Future, Task] = {}
     queue = iter(tasks)
@@ -265,8 +305,17 @@ def execute_tasks(tasks: Iterable[Task], *, n_tasks: int, folder: Path, executor
             _record_failure(folder, task, outcome)
             counts["failed"] += len(task.run_ids)
         with timings.open("a") as fh:  # one line per task: streamed, never held in memory
-            fh.write(json.dumps({"run_ids": list(task.run_ids), "status": outcome.status,
-                                 "worker": outcome.worker, **outcome.seconds}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "run_ids": list(task.run_ids),
+                        "status": outcome.status,
+                        "worker": outcome.worker,
+                        **outcome.seconds,
+                    }
+                )
+                + "\n"
+            )
         bar.update(len(task.run_ids))
         bar.set_postfix(failed=counts["failed"])
 
@@ -282,9 +331,12 @@ def execute_tasks(tasks: Iterable[Task], *, n_tasks: int, folder: Path, executor
                 except Exception as exc:  # the executor failed (worker died, unpicklable...)
                     import traceback
 
-                    outcome = Outcome(task.run_ids, "failed", error=f"{type(exc).__name__}: "
-                                      f"{exc}", traceback="".join(
-                                          traceback.format_exception(exc)))
+                    outcome = Outcome(
+                        task.run_ids,
+                        "failed",
+                        error=f"{type(exc).__name__}: {exc}",
+                        traceback="".join(traceback.format_exception(exc)),
+                    )
                 handle(task, outcome)
             fill()
         clean = True
@@ -297,39 +349,71 @@ def execute_tasks(tasks: Iterable[Task], *, n_tasks: int, folder: Path, executor
     return counts
 
 
-def _experiment(kind: str, model: Any, *, points: Sequence[Mapping[str, Any]],
-                labels: Sequence[str] | None, seeds: int | Sequence[int], days: int | None,
-                root_seed: int | None, common_random_numbers: bool, branch: Branch | None,
-                fixed: Mapping[str, Any], out: Any, executor: Any, workers: int | None,
-                resume: bool, overwrite: bool, progress: bool, write_on: str,
-                extra_manifest: Mapping[str, Any] | None = None) -> SweepResult:
+def _experiment(
+    kind: str,
+    model: Any,
+    *,
+    points: Sequence[Mapping[str, Any]],
+    labels: Sequence[str] | None,
+    seeds: int | Sequence[int],
+    days: int | None,
+    root_seed: int | None,
+    common_random_numbers: bool,
+    branch: Branch | None,
+    fixed: Mapping[str, Any],
+    out: Any,
+    executor: Any,
+    workers: int | None,
+    resume: bool,
+    overwrite: bool,
+    progress: bool,
+    write_on: str,
+    extra_manifest: Mapping[str, Any] | None = None,
+) -> SweepResult:
     factory, default_days = resolve_factory(model)
     days = _check_days(days, default_days)
     fixed = _check_fixed(fixed)
     if write_on not in ("workers", "client"):
         raise ValueError(f"write_on must be 'workers' or 'client', got {write_on!r}")
     if branch is not None and not 0 < branch.at_day < days:
-        raise ValueError(f"at_day must be between 1 and days - 1 = {days - 1}, "
-                         f"got {branch.at_day}")
+        raise ValueError(f"at_day must be between 1 and days - 1 = {days - 1}, got {branch.at_day}")
     root = root_entropy(root_seed)
     plan = make_plan(points, seeds, root, common_random_numbers=common_random_numbers)
     columns = column_kinds(points)
     if branch is not None:
-        runs = [{**r, "run_id": f"{lab}-r{r['replicate']:04d}", "label": lab}
-                for r in plan for lab in ("baseline", "variant")]
+        runs = [
+            {**r, "run_id": f"{lab}-r{r['replicate']:04d}", "label": lab}
+            for r in plan
+            for lab in ("baseline", "variant")
+        ]
     elif labels is not None:
-        runs = [{**r, "run_id": f"{labels[r['point']]}-r{r['replicate']:04d}",
-                 "label": labels[r["point"]]} for r in plan]
+        runs = [
+            {
+                **r,
+                "run_id": f"{labels[r['point']]}-r{r['replicate']:04d}",
+                "label": labels[r["point"]],
+            }
+            for r in plan
+        ]
     else:
         runs = [{**r, "label": None} for r in plan]
     finger = fingerprint(kind, factory, fixed, days, runs, branch)
     manifest: dict[str, Any] = {
-        "kind": kind, "created": _now(), "fingerprint": finger, "root_seed": root,
-        "common_random_numbers": common_random_numbers, "days": days,
-        "model": qualified_name(factory), "fixed": fixed, "parameter_columns": columns,
-        "branch": None if branch is None else {
-            "at_day": branch.at_day, "intervention": repr(branch.intervention)},
-        "runs": runs, "versions": versions(), **(extra_manifest or {}),
+        "kind": kind,
+        "created": _now(),
+        "fingerprint": finger,
+        "root_seed": root,
+        "common_random_numbers": common_random_numbers,
+        "days": days,
+        "model": qualified_name(factory),
+        "fixed": fixed,
+        "parameter_columns": columns,
+        "branch": None
+        if branch is None
+        else {"at_day": branch.at_day, "intervention": repr(branch.intervention)},
+        "runs": runs,
+        "versions": versions(),
+        **(extra_manifest or {}),
     }
     folder, temporary = _prepare_folder(out, manifest, resume=resume, overwrite=overwrite)
     task_extra = {"experiment": kind, "fingerprint": finger}
@@ -338,55 +422,91 @@ def _experiment(kind: str, model: Any, *, points: Sequence[Mapping[str, Any]],
 
     def make_task(r: dict[str, Any]) -> Task:
         if branch is not None:
-            run_ids: tuple[str, ...] = (f"baseline-r{r['replicate']:04d}",
-                                        f"variant-r{r['replicate']:04d}")
+            run_ids: tuple[str, ...] = (
+                f"baseline-r{r['replicate']:04d}",
+                f"variant-r{r['replicate']:04d}",
+            )
             task_labels: tuple[str, ...] = ("baseline", "variant")
         elif labels is not None:
             run_ids = (f"{labels[r['point']]}-r{r['replicate']:04d}",)
             task_labels = (labels[r["point"]],)
         else:
             run_ids, task_labels = (r["run_id"],), ()
-        return Task(run_ids=run_ids, point=r["point"], replicate=r["replicate"],
-                    seed=r["seed"], parameters=r["parameters"], factory=factory,
-                    fixed=fixed, days=days, labels=task_labels, columns=columns,
-                    folder=target, branch=branch, extra=task_extra,
-                    nonce=f"{nonce}-{r['run_id']}")
+        return Task(
+            run_ids=run_ids,
+            point=r["point"],
+            replicate=r["replicate"],
+            seed=r["seed"],
+            parameters=r["parameters"],
+            factory=factory,
+            fixed=fixed,
+            days=days,
+            labels=task_labels,
+            columns=columns,
+            folder=target,
+            branch=branch,
+            extra=task_extra,
+            nonce=f"{nonce}-{r['run_id']}",
+        )
 
     if executor is None or isinstance(executor, ProcessPoolExecutor):
         check_sendable(make_task(plan[0]))  # before anything runs: explain what cannot be sent
     runs_folder = folder / RUNS
     finished = {p.name for p in runs_folder.iterdir() if (p / MANIFEST).exists()}
-    todo = [i for i, r in enumerate(plan)
-            if not all(run_id in finished for run_id in make_task(r).run_ids)]
+    todo = [
+        i
+        for i, r in enumerate(plan)
+        if not all(run_id in finished for run_id in make_task(r).run_ids)
+    ]
     skipped = len(runs) - sum(2 if branch is not None else 1 for _ in todo)
     lazy_tasks = (make_task(plan[i]) for i in todo)
-    pool_name = executor if isinstance(executor, str) else (
-        "process pool" if executor is None else type(executor).__name__)
-    manifest.update(status="running", updated=_now(), executor=pool_name,
-                    skipped_on_resume=skipped if resume else 0)
+    pool_name = (
+        executor
+        if isinstance(executor, str)
+        else ("process pool" if executor is None else type(executor).__name__)
+    )
+    manifest.update(
+        status="running",
+        updated=_now(),
+        executor=pool_name,
+        skipped_on_resume=skipped if resume else 0,
+    )
     _write_manifest(folder, manifest)
     status = "interrupted"
     try:
-        execute_tasks(lazy_tasks, n_tasks=len(todo), folder=folder, executor=executor,
-                      workers=workers, progress=progress, desc=kind, total=len(runs),
-                      initial=skipped)
+        execute_tasks(
+            lazy_tasks,
+            n_tasks=len(todo),
+            folder=folder,
+            executor=executor,
+            workers=workers,
+            progress=progress,
+            desc=kind,
+            total=len(runs),
+            initial=skipped,
+        )
         status = "complete"
     finally:
         result = SweepResult(folder, manifest=manifest)
         failed = result.n_failed
         if status == "complete" and failed:
             status = "complete with failures"
-        manifest.update(status=status, updated=_now(), finished=result.n_finished,
-                        failed=failed)
+        manifest.update(status=status, updated=_now(), finished=result.n_finished, failed=failed)
         _write_manifest(folder, manifest)
     if temporary:
         weakref.finalize(result, shutil.rmtree, folder, True)
     return result
 
 
-def run(model: Any = None, *, days: int | None = None, seed: int | None = None,
-        out: str | os.PathLike[str] | None = None, overwrite: bool = False,
-        **kwargs: Any) -> RunResult:
+def run(
+    model: Any = None,
+    *,
+    days: int | None = None,
+    seed: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    **kwargs: Any,
+) -> RunResult:
     """Build one model, run it and return its results (in this process).
 
     Parameters
@@ -423,8 +543,17 @@ def run(model: Any = None, *, days: int | None = None, seed: int | None = None,
     days = _check_days(days, default_days)
     fixed = _check_fixed(kwargs)
     seed = root_entropy(seed)
-    task = Task(run_ids=("run",), point=0, replicate=0, seed=seed, parameters={},
-                factory=factory, fixed=fixed, days=days, extra={"experiment": "run"})
+    task = Task(
+        run_ids=("run",),
+        point=0,
+        replicate=0,
+        seed=seed,
+        parameters={},
+        factory=factory,
+        fixed=fixed,
+        days=days,
+        extra={"experiment": "run"},
+    )
     outcome = execute(task)
     if outcome.status != "done":
         raise RuntimeError(f"the run failed: {outcome.error}\n{outcome.traceback}")
@@ -435,11 +564,21 @@ def run(model: Any = None, *, days: int | None = None, seed: int | None = None,
     return result
 
 
-def ensemble(model: Any = None, *, seeds: int | Sequence[int] = 10, days: int | None = None,
-             root_seed: int | None = None, out: str | os.PathLike[str] | None = None,
-             executor: Any = None, workers: int | None = None, resume: bool = False,
-             overwrite: bool = False, progress: bool = True, write_on: str = "workers",
-             **kwargs: Any) -> SweepResult:
+def ensemble(
+    model: Any = None,
+    *,
+    seeds: int | Sequence[int] = 10,
+    days: int | None = None,
+    root_seed: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    executor: Any = None,
+    workers: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    write_on: str = "workers",
+    **kwargs: Any,
+) -> SweepResult:
     """Run one model configuration over many seeds.
 
     Parameters
@@ -475,20 +614,44 @@ def ensemble(model: Any = None, *, seeds: int | Sequence[int] = 10, days: int | 
     SweepResult
         Lazy access to the tidy results.
     """
-    return _experiment("ensemble", model, points=[{}], labels=None, seeds=seeds, days=days,
-                       root_seed=root_seed, common_random_numbers=True, branch=None,
-                       fixed=kwargs, out=out, executor=executor, workers=workers,
-                       resume=resume, overwrite=overwrite, progress=progress,
-                       write_on=write_on)
+    return _experiment(
+        "ensemble",
+        model,
+        points=[{}],
+        labels=None,
+        seeds=seeds,
+        days=days,
+        root_seed=root_seed,
+        common_random_numbers=True,
+        branch=None,
+        fixed=kwargs,
+        out=out,
+        executor=executor,
+        workers=workers,
+        resume=resume,
+        overwrite=overwrite,
+        progress=progress,
+        write_on=write_on,
+    )
 
 
-def sweep(model: Any = None, *,
-          parameters: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
-          seeds: int | Sequence[int] = 1, days: int | None = None,
-          root_seed: int | None = None, common_random_numbers: bool = True,
-          out: str | os.PathLike[str] | None = None, executor: Any = None,
-          workers: int | None = None, resume: bool = False, overwrite: bool = False,
-          progress: bool = True, write_on: str = "workers", **kwargs: Any) -> SweepResult:
+def sweep(
+    model: Any = None,
+    *,
+    parameters: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
+    seeds: int | Sequence[int] = 1,
+    days: int | None = None,
+    root_seed: int | None = None,
+    common_random_numbers: bool = True,
+    out: str | os.PathLike[str] | None = None,
+    executor: Any = None,
+    workers: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    write_on: str = "workers",
+    **kwargs: Any,
+) -> SweepResult:
     """Run a model over parameter points × seeds.
 
     Parameters
@@ -527,10 +690,26 @@ def sweep(model: Any = None, *,
     elif isinstance(parameters, Iterable) and not isinstance(parameters, str):
         points = [dict(p) for p in parameters]
     else:
-        raise TypeError("parameters must be a grid (name -> list of values) or a list of "
-                        f"parameter dicts, got {parameters!r}")
-    return _experiment("sweep", model, points=points, labels=None, seeds=seeds, days=days,
-                       root_seed=root_seed, common_random_numbers=common_random_numbers,
-                       branch=None, fixed=kwargs, out=out, executor=executor,
-                       workers=workers, resume=resume, overwrite=overwrite,
-                       progress=progress, write_on=write_on)
+        raise TypeError(
+            "parameters must be a grid (name -> list of values) or a list of "
+            f"parameter dicts, got {parameters!r}"
+        )
+    return _experiment(
+        "sweep",
+        model,
+        points=points,
+        labels=None,
+        seeds=seeds,
+        days=days,
+        root_seed=root_seed,
+        common_random_numbers=common_random_numbers,
+        branch=None,
+        fixed=kwargs,
+        out=out,
+        executor=executor,
+        workers=workers,
+        resume=resume,
+        overwrite=overwrite,
+        progress=progress,
+        write_on=write_on,
+    )

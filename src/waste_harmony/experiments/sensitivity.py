@@ -72,8 +72,9 @@ def as_problem(problem: Mapping[str, Any]) -> dict[str, Any]:
         try:
             bounds = [[float(problem[n][0]), float(problem[n][1])] for n in names]
         except (TypeError, IndexError, ValueError):
-            raise TypeError("problem must be a SALib dict (names, bounds) or a mapping "
-                            "name -> (low, high)") from None
+            raise TypeError(
+                "problem must be a SALib dict (names, bounds) or a mapping name -> (low, high)"
+            ) from None
     if len(names) != len(bounds) or not names:
         raise ValueError("problem needs one (low, high) bound per name, and at least one name")
     for name, (lo, hi) in zip(names, bounds, strict=True):
@@ -88,8 +89,15 @@ def _check_method(method: str) -> str:
     return method
 
 
-def sample(problem: Mapping[str, Any], n: int, *, method: str = "sobol", seed: int = 0,
-           calc_second_order: bool = False, num_levels: int = 4) -> np.ndarray:
+def sample(
+    problem: Mapping[str, Any],
+    n: int,
+    *,
+    method: str = "sobol",
+    seed: int = 0,
+    calc_second_order: bool = False,
+    num_levels: int = 4,
+) -> np.ndarray:
     """Sample points for a sensitivity analysis.
 
     Parameters
@@ -123,17 +131,25 @@ def sample(problem: Mapping[str, Any], n: int, *, method: str = "sobol", seed: i
     if _check_method(method) == "sobol":
         from SALib.sample import sobol as sobol_sample
 
-        return sobol_sample.sample(problem, n, calc_second_order=calc_second_order,
-                                   scramble=True, seed=seed)
+        return sobol_sample.sample(
+            problem, n, calc_second_order=calc_second_order, scramble=True, seed=seed
+        )
     from SALib.sample import morris as morris_sample
 
     return morris_sample.sample(problem, n, num_levels=num_levels, seed=seed)
 
 
-def analyze(problem: Mapping[str, Any], X: np.ndarray,
-            Y: np.ndarray | Mapping[str, np.ndarray], *, method: str = "sobol",
-            seed: int = 0, calc_second_order: bool = False, num_levels: int = 4,
-            confidence: float = 0.95) -> pd.DataFrame:
+def analyze(
+    problem: Mapping[str, Any],
+    X: np.ndarray,
+    Y: np.ndarray | Mapping[str, np.ndarray],
+    *,
+    method: str = "sobol",
+    seed: int = 0,
+    calc_second_order: bool = False,
+    num_levels: int = 4,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Sensitivity indices of outputs ``Y`` at sample points ``X``, as a tidy frame.
 
     Parameters
@@ -180,41 +196,68 @@ def analyze(problem: Mapping[str, Any], X: np.ndarray,
         if len(y) != len(X):
             raise ValueError(f"output {output!r} has {len(y)} values for {len(X)} points")
         if np.isnan(y).any():
-            raise ValueError(f"output {output!r} has {int(np.isnan(y).sum())} missing values "
-                             "(failed runs?); rerun them (resume=True) before analysing")
+            raise ValueError(
+                f"output {output!r} has {int(np.isnan(y).sum())} missing values "
+                "(failed runs?); rerun them (resume=True) before analysing"
+            )
         if method == "sobol":
             from SALib.analyze import sobol as sobol_analyze
 
-            res = sobol_analyze.analyze(problem, y, calc_second_order=calc_second_order,
-                                        conf_level=confidence, print_to_console=False,
-                                        seed=seed)
+            res = sobol_analyze.analyze(
+                problem,
+                y,
+                calc_second_order=calc_second_order,
+                conf_level=confidence,
+                print_to_console=False,
+                seed=seed,
+            )
             for index in ("S1", "ST"):
                 for i, name in enumerate(names):
-                    rows.append(_row(output, name, index, res[index][i],
-                                     res[f"{index}_conf"][i]))
+                    rows.append(_row(output, name, index, res[index][i], res[f"{index}_conf"][i]))
             if calc_second_order:
                 for i in range(len(names)):
                     for j in range(i + 1, len(names)):
-                        rows.append(_row(output, f"{names[i]}:{names[j]}", "S2",
-                                         res["S2"][i][j], res["S2_conf"][i][j]))
+                        rows.append(
+                            _row(
+                                output,
+                                f"{names[i]}:{names[j]}",
+                                "S2",
+                                res["S2"][i][j],
+                                res["S2_conf"][i][j],
+                            )
+                        )
         else:
             from SALib.analyze import morris as morris_analyze
 
-            res = morris_analyze.analyze(problem, np.asarray(X), y, conf_level=confidence,
-                                         num_levels=num_levels, print_to_console=False,
-                                         seed=seed)
+            res = morris_analyze.analyze(
+                problem,
+                np.asarray(X),
+                y,
+                conf_level=confidence,
+                num_levels=num_levels,
+                print_to_console=False,
+                seed=seed,
+            )
             for i, name in enumerate(names):
                 rows.append(_row(output, name, "mu", res["mu"][i], np.nan))
-                rows.append(_row(output, name, "mu_star", res["mu_star"][i],
-                                 res["mu_star_conf"][i]))
+                rows.append(
+                    _row(output, name, "mu_star", res["mu_star"][i], res["mu_star_conf"][i])
+                )
                 rows.append(_row(output, name, "sigma", res["sigma"][i], np.nan))
     return pd.DataFrame(rows)
 
 
 def _row(output: str, parameter: str, index: str, value: float, conf: float) -> dict[str, Any]:
     value, conf = float(value), float(conf)
-    return {"output": output, "parameter": parameter, "index": index, "value": value,
-            "conf": conf, "ci_low": value - conf, "ci_high": value + conf}
+    return {
+        "output": output,
+        "parameter": parameter,
+        "index": index,
+        "value": value,
+        "conf": conf,
+        "ci_low": value - conf,
+        "ci_high": value + conf,
+    }
 
 
 @dataclass
@@ -259,8 +302,7 @@ class SensitivityResult:
         """
         index = "ST" if self.method == "sobol" else "mu_star"
         output = output or next(iter(self.Y))
-        rows = self.indices[(self.indices["output"] == output)
-                            & (self.indices["index"] == index)]
+        rows = self.indices[(self.indices["output"] == output) & (self.indices["index"] == index)]
         return rows.sort_values("value", ascending=False)["parameter"].tolist()
 
     def plot(self, *, outputs: Sequence[str] | None = None) -> Any:
@@ -280,8 +322,7 @@ class SensitivityResult:
 
         outputs = list(outputs or self.Y)
         shown = ("S1", "ST") if self.method == "sobol" else ("mu_star", "sigma")
-        fig, axes = plt.subplots(1, len(outputs), figsize=(4.5 * len(outputs), 3.5),
-                                 squeeze=False)
+        fig, axes = plt.subplots(1, len(outputs), figsize=(4.5 * len(outputs), 3.5), squeeze=False)
         names = self.problem["names"]
         x = np.arange(len(names))
         width = 0.8 / len(shown)
@@ -290,8 +331,14 @@ class SensitivityResult:
             for k, index in enumerate(shown):
                 rows = block[block["index"] == index].set_index("parameter").reindex(names)
                 errors = rows["conf"].fillna(0.0).to_numpy()
-                ax.bar(x + (k - (len(shown) - 1) / 2) * width, rows["value"], width,
-                       yerr=errors, capsize=3, label=index)
+                ax.bar(
+                    x + (k - (len(shown) - 1) / 2) * width,
+                    rows["value"],
+                    width,
+                    yerr=errors,
+                    capsize=3,
+                    label=index,
+                )
             ax.set_xticks(x, names, rotation=30, ha="right")
             ax.set_title(output)
             ax.axhline(0.0, color="grey", lw=0.8)
@@ -310,16 +357,30 @@ def _statistic(frame: pd.DataFrame, output: str, statistic: Any) -> float:
     raise ValueError(f"statistic must be 'mean', 'final' or a function, got {statistic!r}")
 
 
-def sensitivity(problem: Mapping[str, Any], *, method: str = "sobol",
-                outputs: Sequence[str] | None = None, n: int = 64,
-                function: Callable[[np.ndarray], Any] | None = None, model: Any = None,
-                days: int | None = None, seeds: int = 1, statistic: Any = "mean",
-                integers: Sequence[str] = (), root_seed: int = 0,
-                calc_second_order: bool = False, num_levels: int = 4,
-                confidence: float = 0.95, out: str | os.PathLike[str] | None = None,
-                executor: Any = None, workers: int | None = None, resume: bool = False,
-                overwrite: bool = False, progress: bool = True, **kwargs: Any
-                ) -> SensitivityResult:
+def sensitivity(
+    problem: Mapping[str, Any],
+    *,
+    method: str = "sobol",
+    outputs: Sequence[str] | None = None,
+    n: int = 64,
+    function: Callable[[np.ndarray], Any] | None = None,
+    model: Any = None,
+    days: int | None = None,
+    seeds: int = 1,
+    statistic: Any = "mean",
+    integers: Sequence[str] = (),
+    root_seed: int = 0,
+    calc_second_order: bool = False,
+    num_levels: int = 4,
+    confidence: float = 0.95,
+    out: str | os.PathLike[str] | None = None,
+    executor: Any = None,
+    workers: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    **kwargs: Any,
+) -> SensitivityResult:
     """Global sensitivity analysis of model outputs (or of a function) to parameters.
 
     Parameters
@@ -373,31 +434,66 @@ def sensitivity(problem: Mapping[str, Any], *, method: str = "sobol",
 
     problem = as_problem(problem)
     method = _check_method(method)
-    X = sample(problem, n, method=method, seed=root_seed, calc_second_order=calc_second_order,
-               num_levels=num_levels)
+    X = sample(
+        problem,
+        n,
+        method=method,
+        seed=root_seed,
+        calc_second_order=calc_second_order,
+        num_levels=num_levels,
+    )
     result = None
     if function is not None:
         values = function(X)
-        Y = ({k: np.asarray(v, dtype=float) for k, v in values.items()}
-             if isinstance(values, Mapping) else {"y": np.asarray(values, dtype=float)})
+        Y = (
+            {k: np.asarray(v, dtype=float) for k, v in values.items()}
+            if isinstance(values, Mapping)
+            else {"y": np.asarray(values, dtype=float)}
+        )
     else:
         if not outputs:
-            raise TypeError("outputs is required: the model-level variables to analyse, "
-                            "e.g. outputs=['mean_concern', 'recycling_rate']")
+            raise TypeError(
+                "outputs is required: the model-level variables to analyse, "
+                "e.g. outputs=['mean_concern', 'recycling_rate']"
+            )
         rounded = set(integers)
-        points = [{name: (round(float(v)) if name in rounded else float(v))
-                   for name, v in zip(problem["names"], row, strict=True)} for row in X]
-        result = sweep(model, parameters=points, seeds=seeds, days=days, root_seed=root_seed,
-                       out=out, executor=executor, workers=workers, resume=resume,
-                       overwrite=overwrite, progress=progress, **kwargs)
+        points = [
+            {
+                name: (round(float(v)) if name in rounded else float(v))
+                for name, v in zip(problem["names"], row, strict=True)
+            }
+            for row in X
+        ]
+        result = sweep(
+            model,
+            parameters=points,
+            seeds=seeds,
+            days=days,
+            root_seed=root_seed,
+            out=out,
+            executor=executor,
+            workers=workers,
+            resume=resume,
+            overwrite=overwrite,
+            progress=progress,
+            **kwargs,
+        )
         frame = result.load(list(outputs))
         Y = {}
         for output in outputs:
             per_run = frame.groupby(["point", "replicate"])[["day", output]].apply(
-                lambda f, o=output: _statistic(f, o, statistic))
+                lambda f, o=output: _statistic(f, o, statistic)
+            )
             per_point = per_run.groupby(level="point").mean()
             Y[output] = per_point.reindex(range(len(X))).to_numpy()
-    indices = analyze(problem, X, Y, method=method, seed=root_seed,
-                      calc_second_order=calc_second_order, num_levels=num_levels,
-                      confidence=confidence)
+    indices = analyze(
+        problem,
+        X,
+        Y,
+        method=method,
+        seed=root_seed,
+        calc_second_order=calc_second_order,
+        num_levels=num_levels,
+        confidence=confidence,
+    )
     return SensitivityResult(indices, method, problem, X, Y, result)

@@ -75,21 +75,25 @@ class SweepResult:
     (['run_id', 'point', 'replicate', 'seed', 'day', 'mean_concern'], 10)
     """
 
-    def __init__(self, path: str | os.PathLike[str], *,
-                 manifest: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, manifest: dict[str, Any] | None = None
+    ) -> None:
         self.path = Path(path)
         file = self.path / EXPERIMENT_MANIFEST
         if manifest is not None:
             self.manifest = manifest
             return
         if not file.exists():
-            raise FileNotFoundError(f"{self.path} holds no {EXPERIMENT_MANIFEST}: not an "
-                                    "experiment folder")
+            raise FileNotFoundError(
+                f"{self.path} holds no {EXPERIMENT_MANIFEST}: not an experiment folder"
+            )
         self.manifest: dict[str, Any] = json.loads(file.read_text())
 
     def __repr__(self) -> str:
-        return (f"SweepResult({str(self.path)!r}, kind={self.manifest.get('kind')!r}, "
-                f"runs={self.n_runs}, finished={self.n_finished}, failed={self.n_failed})")
+        return (
+            f"SweepResult({str(self.path)!r}, kind={self.manifest.get('kind')!r}, "
+            f"runs={self.n_runs}, finished={self.n_finished}, failed={self.n_failed})"
+        )
 
     # ------------------------------------------------------------------ the plan
     @property
@@ -155,11 +159,24 @@ class SweepResult:
         failed = set(self.failed_ids())
         rows = []
         for run in self.manifest["runs"]:
-            status = ("finished" if self.is_finished(run["run_id"])
-                      else "failed" if run["run_id"] in failed else "missing")
-            rows.append({"run_id": run["run_id"], "label": run.get("label"),
-                         "point": run["point"], "replicate": run["replicate"],
-                         "seed": run["seed"], **run["parameters"], "status": status})
+            status = (
+                "finished"
+                if self.is_finished(run["run_id"])
+                else "failed"
+                if run["run_id"] in failed
+                else "missing"
+            )
+            rows.append(
+                {
+                    "run_id": run["run_id"],
+                    "label": run.get("label"),
+                    "point": run["point"],
+                    "replicate": run["replicate"],
+                    "seed": run["seed"],
+                    **run["parameters"],
+                    "status": status,
+                }
+            )
         frame = pd.DataFrame(rows)
         if frame["label"].isna().all():
             frame = frame.drop(columns="label")
@@ -173,8 +190,9 @@ class SweepResult:
         pandas.DataFrame
             One row per failed run (empty if none).
         """
-        rows = [json.loads((self.path / FAILURES / f"{r}.json").read_text())
-                for r in self.failed_ids()]
+        rows = [
+            json.loads((self.path / FAILURES / f"{r}.json").read_text()) for r in self.failed_ids()
+        ]
         columns = ["run_id", "seed", "parameters", "error", "traceback"]
         return pd.DataFrame(rows, columns=columns) if not rows else pd.DataFrame(rows)
 
@@ -188,8 +206,9 @@ class SweepResult:
         """
         file = self.path / TIMINGS
         if not file.exists():
-            return pd.DataFrame(columns=["run_ids", "status", "worker", "build", "run",
-                                         "write", "total"])
+            return pd.DataFrame(
+                columns=["run_ids", "status", "worker", "build", "run", "write", "total"]
+            )
         with file.open() as fh:
             return pd.DataFrame([json.loads(line) for line in fh if line.strip()])
 
@@ -237,9 +256,14 @@ class SweepResult:
             raise FileNotFoundError(f"no finished run in {self.path} has {kind} results")
         return ds.dataset([str(f) for f in files], format="parquet")
 
-    def load(self, variables: str | Sequence[str] | None = None, *, kind: str = "model",
-             where: Mapping[str, Any] | None = None, runs: Sequence[str] | None = None
-             ) -> pd.DataFrame:
+    def load(
+        self,
+        variables: str | Sequence[str] | None = None,
+        *,
+        kind: str = "model",
+        where: Mapping[str, Any] | None = None,
+        runs: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
         """Read some variables of the finished runs into one tidy frame.
 
         Only the requested columns (and the identifying ones) are read, and rows are
@@ -276,8 +300,10 @@ class SweepResult:
         else:
             unknown = [v for v in variables if v not in names]
             if unknown:
-                raise KeyError(f"no variable {unknown[0]!r} in the {kind} results; available: "
-                               f"{', '.join(n for n in names if n not in self._keys(names))}")
+                raise KeyError(
+                    f"no variable {unknown[0]!r} in the {kind} results; available: "
+                    f"{', '.join(n for n in names if n not in self._keys(names))}"
+                )
             keys = self._keys(names)
             columns = keys + [v for v in variables if v not in keys]
         expression = None
@@ -286,10 +312,12 @@ class SweepResult:
             conditions["run_id"] = list(runs)
         for column, value in conditions.items():
             if column not in names:
-                raise KeyError(f"cannot filter on {column!r}: not a column of the {kind} "
-                               "results")
-            values = list(value) if isinstance(value, list | tuple | set | range | np.ndarray) \
+                raise KeyError(f"cannot filter on {column!r}: not a column of the {kind} results")
+            values = (
+                list(value)
+                if isinstance(value, list | tuple | set | range | np.ndarray)
                 else [value]
+            )
             term = pc.is_in(ds.field(column), value_set=_arrow_values(values))
             expression = term if expression is None else expression & term
         table = dataset.to_table(columns=columns, filter=expression)
@@ -344,8 +372,13 @@ class SweepResult:
             raise KeyError(f"no run {run_id!r} in this experiment")
         return RunResult.load(self.path / RUNS / run_id)
 
-    def summary(self, variables: str | Sequence[str], *, confidence: float = 0.95,
-                where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    def summary(
+        self,
+        variables: str | Sequence[str],
+        *,
+        confidence: float = 0.95,
+        where: Mapping[str, Any] | None = None,
+    ) -> pd.DataFrame:
         """Mean over replicates per parameter point and day, with a confidence interval.
 
         Parameters
@@ -373,8 +406,11 @@ class SweepResult:
         long = frame.melt(id_vars=keys, value_vars=list(variables), var_name="variable")
         grouped = long.groupby([*keys, "variable"], dropna=False, sort=True)["value"]
         out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
-        half = stats.t.ppf(0.5 + confidence / 2, np.maximum(out["n"] - 1, 1)) * out["sd"] \
+        half = (
+            stats.t.ppf(0.5 + confidence / 2, np.maximum(out["n"] - 1, 1))
+            * out["sd"]
             / np.sqrt(out["n"])
+        )
         out["ci_low"] = out["mean"] - half
         out["ci_high"] = out["mean"] + half
         return out

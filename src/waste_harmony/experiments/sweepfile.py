@@ -131,8 +131,11 @@ def _check_value(name: str, value: Any, run: RunConfig, key: str) -> None:
 def _check_name(name: str, valid: list[str], key: str) -> None:
     if name not in valid:
         if name.startswith("scenarios."):
-            raise ConfigError("unknown scenario parameter (is the scenario in the file's "
-                              f"[scenarios]?); {_did_you_mean(name, valid)}", key)
+            raise ConfigError(
+                "unknown scenario parameter (is the scenario in the file's "
+                f"[scenarios]?); {_did_you_mean(name, valid)}",
+                key,
+            )
         raise ConfigError(f"unknown parameter; {_did_you_mean(name, valid)}", key)
 
 
@@ -159,8 +162,9 @@ def _parse_sample(table: Any, run: RunConfig, seed: int) -> list[dict[str, Any]]
     n = _int(table["n"], "sweep.sample.n", minimum=1)
     method = table.get("method", "lhs")
     if method != "lhs":
-        raise ConfigError(f"only 'lhs' (Latin hypercube) is supported, got {method!r}",
-                          "sweep.sample.method")
+        raise ConfigError(
+            f"only 'lhs' (Latin hypercube) is supported, got {method!r}", "sweep.sample.method"
+        )
     ranges = table.get("ranges")
     if not isinstance(ranges, dict) or not ranges:
         raise ConfigError("expected a table of parameter = [low, high]", "sweep.sample.ranges")
@@ -170,26 +174,32 @@ def _parse_sample(table: Any, run: RunConfig, seed: int) -> list[dict[str, Any]]
         raise ConfigError("expected a list of parameter names", "sweep.sample.integers")
     for name in integers:
         if name not in ranges:
-            raise ConfigError(f"{name!r} is not in [sweep.sample.ranges]",
-                              "sweep.sample.integers")
+            raise ConfigError(f"{name!r} is not in [sweep.sample.ranges]", "sweep.sample.integers")
     for name, bounds in ranges.items():
         key = f"sweep.sample.ranges.{name}"
         _check_name(name, valid, key)
-        if (not isinstance(bounds, list) or len(bounds) != 2
-                or not all(isinstance(b, int | float) and not isinstance(b, bool)
-                           for b in bounds)):
+        if (
+            not isinstance(bounds, list)
+            or len(bounds) != 2
+            or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+        ):
             raise ConfigError(f"expected [low, high], got {bounds!r}", key)
         if bounds[0] > bounds[1]:
             raise ConfigError(f"low > high in {bounds!r}", key)
         for i, b in enumerate(bounds):
             value = round(b) if name in integers else float(b)
             _check_value(name, value, run, f"{key}[{i}]")
-    return latin_hypercube({k: tuple(v) for k, v in ranges.items()}, n, seed=seed,
-                           integers=integers)
+    return latin_hypercube(
+        {k: tuple(v) for k, v in ranges.items()}, n, seed=seed, integers=integers
+    )
 
 
-def parse_sweep_config(data: dict[str, Any], *, base_dir: str | os.PathLike[str] | None = None,
-                       source: Path | None = None) -> SweepConfig:
+def parse_sweep_config(
+    data: dict[str, Any],
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    source: Path | None = None,
+) -> SweepConfig:
     """Validate sweep-file data (as parsed from TOML) into a :class:`SweepConfig`.
 
     Parameters
@@ -224,8 +234,7 @@ def parse_sweep_config(data: dict[str, Any], *, base_dir: str | os.PathLike[str]
     root = _int(root, "sweep.root_seed", minimum=0)
     crn = table.get("common_random_numbers", True)
     if not isinstance(crn, bool):
-        raise ConfigError(f"expected true or false, got {crn!r}",
-                          "sweep.common_random_numbers")
+        raise ConfigError(f"expected true or false, got {crn!r}", "sweep.common_random_numbers")
     if "grid" in table and "sample" in table:
         raise ConfigError("give either [sweep.grid] or [sweep.sample], not both", "sweep")
     if "grid" in table:
@@ -234,8 +243,9 @@ def parse_sweep_config(data: dict[str, Any], *, base_dir: str | os.PathLike[str]
         points = _parse_sample(table["sample"], run, root)
     else:
         points = [{}]
-    return SweepConfig(run=run, points=points, seeds=seeds, root_seed=root,
-                       common_random_numbers=crn)
+    return SweepConfig(
+        run=run, points=points, seeds=seeds, root_seed=root, common_random_numbers=crn
+    )
 
 
 def load_sweep_file(path: str | os.PathLike[str]) -> SweepConfig:

@@ -32,8 +32,16 @@ from waste_harmony.results import (
     write_atomic,
 )
 
-__all__ = ["ID_COLUMNS", "Outcome", "apply_intervention", "execute", "tidy_result",
-           "tidy_tables", "to_run_result", "write_run"]
+__all__ = [
+    "ID_COLUMNS",
+    "Outcome",
+    "apply_intervention",
+    "execute",
+    "tidy_result",
+    "tidy_tables",
+    "to_run_result",
+    "write_run",
+]
 
 #: Columns identifying a run in every tidy frame (before the parameter columns).
 ID_COLUMNS = ("run_id", "label", "point", "replicate", "seed")
@@ -92,13 +100,16 @@ def apply_intervention(model: Any, intervention: Any) -> None:
     if isinstance(intervention, Scenario):
         model.add_scenario(copy.deepcopy(intervention))
     elif isinstance(intervention, str) or (
-            isinstance(intervention, type) and issubclass(intervention, Scenario)):
+        isinstance(intervention, type) and issubclass(intervention, Scenario)
+    ):
         model.add_scenario(intervention)
     elif callable(intervention):
         intervention(model)
     else:
-        raise TypeError(f"an intervention must be a callable intervention(model) or a "
-                        f"scenario, got {intervention!r}")
+        raise TypeError(
+            f"an intervention must be a callable intervention(model) or a "
+            f"scenario, got {intervention!r}"
+        )
 
 
 def _fresh(value: Any) -> Any:
@@ -189,8 +200,7 @@ def execute(task: Task) -> Outcome:
             models = [model, variant]
         ran = time.perf_counter()
         seconds.update(build=built - start, run=ran - built)
-        runs = [tidy_tables(m, task, i, wall_time_s=ran - start)
-                for i, m in enumerate(models)]
+        runs = [tidy_tables(m, task, i, wall_time_s=ran - start) for i, m in enumerate(models)]
         for _, manifest in runs:
             manifest["worker"] = worker
             manifest["seconds"] = dict(seconds)
@@ -201,13 +211,20 @@ def execute(task: Task) -> Outcome:
         else:
             results_out = runs
         done = time.perf_counter()
-        seconds.update(write=done - ran, total=done - start, started_at=started_at,
-                       finished_at=time.time())
+        seconds.update(
+            write=done - ran, total=done - start, started_at=started_at, finished_at=time.time()
+        )
         return Outcome(task.run_ids, "done", seconds, results=results_out, worker=worker)
     except Exception as exc:
         seconds["total"] = time.perf_counter() - start
-        return Outcome(task.run_ids, "failed", seconds, error=f"{type(exc).__name__}: {exc}",
-                       traceback=traceback.format_exc(), worker=worker)
+        return Outcome(
+            task.run_ids,
+            "failed",
+            seconds,
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(),
+            worker=worker,
+        )
 
 
 def _json_default(value: Any) -> Any:
@@ -221,8 +238,13 @@ def _json_default(value: Any) -> Any:
 def _arrow_type(kind: str) -> Any:
     import pyarrow as pa
 
-    return {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
-            "str": pa.string(), "json": pa.string()}[kind]
+    return {
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "str": pa.string(),
+        "json": pa.string(),
+    }[kind]
 
 
 def _constant(value: Any, kind: str, n: int) -> Any:
@@ -271,8 +293,9 @@ def id_columns(task: Task, index: int, n: int) -> dict[str, Any]:
     return columns
 
 
-def tidy_tables(model: Any, task: Task, index: int = 0, *,
-                wall_time_s: float | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def tidy_tables(
+    model: Any, task: Task, index: int = 0, *, wall_time_s: float | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """A model's results as tidy Arrow tables: id and parameter columns, ``day``, variables.
 
     Parameters
@@ -296,9 +319,15 @@ def tidy_tables(model: Any, task: Task, index: int = 0, *,
     """
     import pyarrow as pa
 
-    extra = {"run_id": task.run_ids[index], "point": task.point, "replicate": task.replicate,
-             "label": task.labels[index] if task.labels else None,
-             "swept": task.parameters, "days_planned": task.days, **task.extra}
+    extra = {
+        "run_id": task.run_ids[index],
+        "point": task.point,
+        "replicate": task.replicate,
+        "label": task.labels[index] if task.labels else None,
+        "swept": task.parameters,
+        "days_planned": task.days,
+        **task.extra,
+    }
     if task.branch is not None:
         extra["branch_day"] = task.branch.at_day
     manifest = run_manifest(model, wall_time_s=wall_time_s, extra=extra)
@@ -331,10 +360,13 @@ def tidy_tables(model: Any, task: Task, index: int = 0, *,
     columns = id_columns(task, index, len(log))
     columns["day"] = pa.array(np.array([e.day for e in log], dtype=np.int64))
     columns["kind"] = pa.array([e.kind for e in log], type=pa.string())
-    columns["node"] = pa.array([None if e.node is None else str(e.node) for e in log],
-                               type=pa.string())
-    columns["details"] = pa.array([json.dumps(e.details, default=_json_default, sort_keys=True)
-                                   for e in log], type=pa.string())
+    columns["node"] = pa.array(
+        [None if e.node is None else str(e.node) for e in log], type=pa.string()
+    )
+    columns["details"] = pa.array(
+        [json.dumps(e.details, default=_json_default, sort_keys=True) for e in log],
+        type=pa.string(),
+    )
     tables["events"] = pa.table(columns)
     return tables, manifest
 
@@ -364,9 +396,12 @@ def write_run(folder: Path, tables: dict[str, Any], manifest: dict[str, Any]) ->
     (folder / MANIFEST).unlink(missing_ok=True)
     for kind, table in tables.items():
         strings = [f.name for f in table.schema if f.type == "string"]
-        write_atomic(folder / _FILES[kind],
-                     lambda p, t=table, d=strings: pq.write_table(
-                         t, p, compression="snappy", use_dictionary=d))
+        write_atomic(
+            folder / _FILES[kind],
+            lambda p, t=table, d=strings: pq.write_table(
+                t, p, compression="snappy", use_dictionary=d
+            ),
+        )
     text = json.dumps(_json_safe(manifest), indent=2, sort_keys=True)
     write_atomic(folder / MANIFEST, lambda p: p.write_text(text + "\n"))
     return folder
@@ -388,13 +423,17 @@ def to_run_result(tables: dict[str, Any], manifest: dict[str, Any]) -> RunResult
         The run.
     """
     hoods = tables.get("neighborhoods")
-    return RunResult(tables["model"].to_pandas(),
-                     None if hoods is None else hoods.to_pandas(),
-                     tables["events"].to_pandas(), manifest)
+    return RunResult(
+        tables["model"].to_pandas(),
+        None if hoods is None else hoods.to_pandas(),
+        tables["events"].to_pandas(),
+        manifest,
+    )
 
 
-def tidy_result(model: Any, task: Task, index: int = 0, *,
-                wall_time_s: float | None = None) -> RunResult:
+def tidy_result(
+    model: Any, task: Task, index: int = 0, *, wall_time_s: float | None = None
+) -> RunResult:
     """A model's results as a :class:`RunResult` of tidy pandas frames.
 
     Parameters

@@ -11,8 +11,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["STORY_EVENTS", "STORY_EVENT_WORDS", "RunData", "as_run", "event_days", "mark_events",
-           "new_figure", "pretty"]
+__all__ = [
+    "STORY_EVENTS",
+    "STORY_EVENT_WORDS",
+    "RunData",
+    "as_run",
+    "event_days",
+    "mark_events",
+    "new_figure",
+    "pretty",
+]
 
 #: Event kinds marked by default, with their labels on the figures: the scenario
 #: events of the story (announcement, festivals, decision). Kinds not listed but
@@ -92,19 +100,32 @@ def as_run(run: Any, *, label: str | None = None) -> RunData:
         run = RunResult.load(run)
     if isinstance(run, CityModel):
         hoods = run.neighborhood_frame() if run.neighborhood_recorder is not None else None
-        return RunData(run.model_frame(), run.event_frame(), hoods, run.city,
-                       run.params.organism_colony_kg, label)
+        return RunData(
+            run.model_frame(),
+            run.event_frame(),
+            hoods,
+            run.city,
+            run.params.organism_colony_kg,
+            label,
+        )
     if isinstance(run, RunResult):
         colony = run.manifest.get("parameters", {}).get("organism_colony_kg", 1.0)
-        return RunData(run.model_frame, run.events, run.neighborhood_frame,
-                       getattr(run, "city", None), float(colony), label)
+        return RunData(
+            run.model_frame,
+            run.events,
+            run.neighborhood_frame,
+            getattr(run, "city", None),
+            float(colony),
+            label,
+        )
     if isinstance(run, pd.DataFrame):
         frame = run
         if "day" in frame.columns:
             frame = frame.set_index("day")
         return RunData(frame, label=label)
-    raise TypeError(f"expected a CityModel, RunResult, results folder or DataFrame, got "
-                    f"{type(run).__name__}")
+    raise TypeError(
+        f"expected a CityModel, RunResult, results folder or DataFrame, got {type(run).__name__}"
+    )
 
 
 def _label_for(kind: str) -> str | None:
@@ -115,8 +136,9 @@ def _label_for(kind: str) -> str | None:
     return None
 
 
-def event_days(events: pd.DataFrame | None,
-               kinds: Iterable[str] | str | None = None) -> list[tuple[int, str]]:
+def event_days(
+    events: pd.DataFrame | None, kinds: Iterable[str] | str | None = None
+) -> list[tuple[int, str]]:
     """The (day, label) pairs to mark on a time axis, one per distinct pair.
 
     Parameters
@@ -149,8 +171,7 @@ def event_days(events: pd.DataFrame | None,
         kinds = [kinds]
     wanted = None if kinds is None or kinds == "all" else set(kinds)
     marks: set[tuple[int, str]] = set()
-    for day, kind in zip(events["day"].tolist(), events["kind"].astype(str).tolist(),
-                         strict=True):
+    for day, kind in zip(events["day"].tolist(), events["kind"].astype(str).tolist(), strict=True):
         if kinds is None:
             label = _label_for(kind)
         elif wanted is None or kind in wanted:
@@ -183,19 +204,36 @@ def mark_events(ax: Axes, marks: Sequence[tuple[int, str]], *, labels: bool = Tr
     """
     seen: set[int] = set()
     for day, label in marks:
-        ax.axvline(day, color=_colour(label), linestyle="--", linewidth=0.9, alpha=0.8,
-                   gid=f"event:{label}")
+        ax.axvline(
+            day,
+            color=_colour(label),
+            linestyle="--",
+            linewidth=0.9,
+            alpha=0.8,
+            gid=f"event:{label}",
+        )
         if labels:
             # Stack labels of the same day; keep them inside the axes.
             offset = 0.97 - 0.18 * sum(1 for d, _ in marks if d == day and d in seen)
             seen.add(day)
-            ax.text(day, offset, f" {label}", transform=ax.get_xaxis_transform(), rotation=90,
-                    ha="left", va="top", fontsize=7, color=_colour(label), clip_on=True,
-                    bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 0.5})
+            ax.text(
+                day,
+                offset,
+                f" {label}",
+                transform=ax.get_xaxis_transform(),
+                rotation=90,
+                ha="left",
+                va="top",
+                fontsize=7,
+                color=_colour(label),
+                clip_on=True,
+                bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 0.5},
+            )
 
 
-def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
-               **kwargs: Any) -> tuple[Any, np.ndarray]:
+def new_figure(
+    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None, **kwargs: Any
+) -> tuple[Any, np.ndarray]:
     """A pyplot figure with a grid of axes (always returned as a 2-D array).
 
     Parameters
@@ -216,8 +254,9 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] |
 
     if figsize is None:
         figsize = (min(4.2 * ncols, 14.0), 2.6 * nrows + 0.6)
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False,
-                             layout="constrained", **kwargs)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=figsize, squeeze=False, layout="constrained", **kwargs
+    )
     return fig, axes
 
 

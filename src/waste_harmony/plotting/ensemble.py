@@ -53,8 +53,10 @@ def ensemble_frame(runs: Any, *, by: str | None = None) -> pd.DataFrame:
         frame = runs.reset_index() if "day" in (runs.index.names or []) else runs
         column = by or next((c for c in _RUN_COLUMNS if c in frame.columns), None)
         if column is None or column not in frame.columns:
-            raise ValueError(f"the ensemble frame needs a run column ({', '.join(_RUN_COLUMNS)}"
-                             " or by=NAME); pass by= naming the column that tells runs apart")
+            raise ValueError(
+                f"the ensemble frame needs a run column ({', '.join(_RUN_COLUMNS)}"
+                " or by=NAME); pass by= naming the column that tells runs apart"
+            )
         if "day" not in frame.columns:
             raise ValueError("the ensemble frame needs a 'day' column (or index level)")
         return frame
@@ -68,8 +70,13 @@ def ensemble_frame(runs: Any, *, by: str | None = None) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def ensemble_summary(runs: Any, variables: str | Iterable[str], *, by: str | None = None,
-                     band: tuple[float, float] = (5.0, 95.0)) -> pd.DataFrame:
+def ensemble_summary(
+    runs: Any,
+    variables: str | Iterable[str],
+    *,
+    by: str | None = None,
+    band: tuple[float, float] = (5.0, 95.0),
+) -> pd.DataFrame:
     """Median and percentile band of each variable across runs, per day.
 
     Parameters
@@ -102,8 +109,10 @@ def ensemble_summary(runs: Any, variables: str | Iterable[str], *, by: str | Non
     frame = ensemble_frame(runs, by=by)
     missing = [v for v in names if v not in frame.columns]
     if missing:
-        raise ValueError(f"unknown variable {missing[0]!r}; the ensemble has: "
-                         f"{', '.join(c for c in frame.columns if c != 'day')}")
+        raise ValueError(
+            f"unknown variable {missing[0]!r}; the ensemble has: "
+            f"{', '.join(c for c in frame.columns if c != 'day')}"
+        )
     grouped = frame.groupby("day")
     columns = {}
     for name in names:
@@ -115,10 +124,18 @@ def ensemble_summary(runs: Any, variables: str | Iterable[str], *, by: str | Non
     return pd.DataFrame(columns)
 
 
-def plot_ensemble(runs: Any, variables: str | Iterable[str], *, by: str | None = None,
-                  band: tuple[float, float] = (5.0, 95.0), ax: Axes | None = None,
-                  events: Any = None, ncols: int = 2, label: str | None = None,
-                  color: str | None = None) -> Figure:
+def plot_ensemble(
+    runs: Any,
+    variables: str | Iterable[str],
+    *,
+    by: str | None = None,
+    band: tuple[float, float] = (5.0, 95.0),
+    ax: Axes | None = None,
+    events: Any = None,
+    ncols: int = 2,
+    label: str | None = None,
+    color: str | None = None,
+) -> Figure:
     """Median with a percentile band (default 5–95 %) across the runs of an ensemble.
 
     Parameters
@@ -184,15 +201,25 @@ def plot_ensemble(runs: Any, variables: str | Iterable[str], *, by: str | None =
     return fig
 
 
-def _draw(ax: Axes, summary: pd.DataFrame, name: str, label: str | None,
-          band_label: str, color: str | None) -> None:
+def _draw(
+    ax: Axes,
+    summary: pd.DataFrame,
+    name: str,
+    label: str | None,
+    band_label: str,
+    color: str | None,
+) -> None:
     days = summary.index.to_numpy()
-    line, = ax.plot(days, summary[(name, "median")], label=f"{label or 'median'}", color=color)
-    ax.fill_between(days, summary[(name, "low")], summary[(name, "high")], alpha=0.25,
-                    color=line.get_color(), linewidth=0,
-                    label=f"{label + ' ' if label else ''}{band_label}")
+    (line,) = ax.plot(days, summary[(name, "median")], label=f"{label or 'median'}", color=color)
+    ax.fill_between(
+        days,
+        summary[(name, "low")],
+        summary[(name, "high")],
+        alpha=0.25,
+        color=line.get_color(),
+        linewidth=0,
+        label=f"{label + ' ' if label else ''}{band_label}",
+    )
     ax.set_xlabel("day")
     ax.set_ylabel(pretty(name))
     ax.legend(fontsize=8)
-
-

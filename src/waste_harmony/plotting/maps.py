@@ -29,13 +29,14 @@ RESIDENT_VARIABLES = ("concern", "protest_share", "recycling_share", "biotech_ad
 
 def _checked(data: RunData) -> RunData:
     if data.city is None:
-        raise ValueError("this run carries no city graph; pass a CityModel, or results "
-                         "saved with their city (RunResult.save writes city.graphml)")
+        raise ValueError(
+            "this run carries no city graph; pass a CityModel, or results "
+            "saved with their city (RunResult.save writes city.graphml)"
+        )
     return data
 
 
-def map_values(run: Any, variable: str = "pollution", *,
-               day: int | None = None) -> pd.DataFrame:
+def map_values(run: Any, variable: str = "pollution", *, day: int | None = None) -> pd.DataFrame:
     """Per-node data a map draws on one day: position, value, population, colony flag.
 
     Parameters
@@ -82,8 +83,10 @@ def map_values(run: Any, variable: str = "pollution", *,
         chosen = int(days.max()) if day is None else int(day)
         today = hoods[days == chosen]
         if today.empty:
-            raise ValueError(f"day {chosen} was not recorded; days run from {int(days.min())} "
-                             f"to {int(days.max())}")
+            raise ValueError(
+                f"day {chosen} was not recorded; days run from {int(days.min())} "
+                f"to {int(days.max())}"
+            )
         today = today.set_index(today["node"].astype(str))
         keys = [str(n) for n in nodes]
         if variable in today.columns:
@@ -92,16 +95,19 @@ def map_values(run: Any, variable: str = "pollution", *,
             out["value"] = np.array([float(static[n]) for n in nodes])
         else:
             choices = [c for c in today.columns if c not in ("day", "node", "zone")]
-            raise ValueError(f"unknown neighbourhood variable {variable!r}; choose from: "
-                             f"{', '.join(choices)}")
+            raise ValueError(
+                f"unknown neighbourhood variable {variable!r}; choose from: {', '.join(choices)}"
+            )
         out["population"] = today.loc[keys, "population"].to_numpy(dtype=np.float64)
         if variable in RESIDENT_VARIABLES:
             out.loc[out["population"].to_numpy() == 0, "value"] = np.nan
         out["colony"] = today.loc[keys, "organism_biomass"].to_numpy() >= data.colony_kg
         return out
     if any(v is None for v in static.values()):
-        raise ValueError(f"{variable!r} is not a node attribute and the run recorded no "
-                         "neighbourhood series (record_neighborhoods=True)")
+        raise ValueError(
+            f"{variable!r} is not a node attribute and the run recorded no "
+            "neighbourhood series (record_neighborhoods=True)"
+        )
     out["value"] = np.array([float(static[n]) for n in nodes])
     out["population"] = np.array([float(G.nodes[n].get("population", 1.0)) for n in nodes])
     out["colony"] = False
@@ -121,38 +127,77 @@ def _facility(data: RunData, day: int | None) -> tuple[Any, str] | None:
     return last["node"], str(last["kind"]).removeprefix("facility_")
 
 
-def _draw_map(ax: Axes, data: RunData, values: pd.DataFrame, variable: str, day: int | None,
-              norm: Any, cmap: str, show_edges: bool, node_size: float) -> Any:
+def _draw_map(
+    ax: Axes,
+    data: RunData,
+    values: pd.DataFrame,
+    variable: str,
+    day: int | None,
+    norm: Any,
+    cmap: str,
+    show_edges: bool,
+    node_size: float,
+) -> Any:
     G = data.city
     index = {str(n): i for i, n in enumerate(values.index)}
     xy = values[["x", "y"]].to_numpy()
     if show_edges and G.number_of_edges():
         segments = [(xy[index[str(u)]], xy[index[str(v)]]) for u, v in G.edges]
-        ax.add_collection(LineCollection(segments, colors="0.8", linewidths=0.6, zorder=1,
-                                         gid="streets"))
+        ax.add_collection(
+            LineCollection(segments, colors="0.8", linewidths=0.6, zorder=1, gid="streets")
+        )
     population = values["population"].to_numpy()
     scale = population.max() if population.max() > 0 else 1.0
     sizes = node_size * (0.15 + population / scale)
     colours = mpl.colormaps[cmap].with_extremes(bad="0.85")
-    nodes = ax.scatter(xy[:, 0], xy[:, 1], c=values["value"].to_numpy(), s=sizes, cmap=colours,
-                       plotnonfinite=True,
-                       norm=norm, edgecolors="0.3", linewidths=0.3, zorder=2, gid="nodes")
+    nodes = ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        c=values["value"].to_numpy(),
+        s=sizes,
+        cmap=colours,
+        plotnonfinite=True,
+        norm=norm,
+        edgecolors="0.3",
+        linewidths=0.3,
+        zorder=2,
+        gid="nodes",
+    )
     colonies = values["colony"].to_numpy()
     if colonies.any():
-        ax.scatter(xy[colonies, 0], xy[colonies, 1], s=sizes[colonies] * 2.2,
-                   facecolors="none", edgecolors="limegreen", linewidths=1.6, zorder=3,
-                   gid="colonies", label="organism colony")
+        ax.scatter(
+            xy[colonies, 0],
+            xy[colonies, 1],
+            s=sizes[colonies] * 2.2,
+            facecolors="none",
+            edgecolors="limegreen",
+            linewidths=1.6,
+            zorder=3,
+            gid="colonies",
+            label="organism colony",
+        )
     site = _facility(data, day)
     if site is not None and str(site[0]) in index:
         x, y = xy[index[str(site[0])]]
-        ax.scatter([x], [y], marker="*", s=node_size * 2.5, color="crimson", edgecolors="k",
-                   linewidths=0.6, zorder=4, gid="facility", label=f"facility ({site[1]})")
+        ax.scatter(
+            [x],
+            [y],
+            marker="*",
+            s=node_size * 2.5,
+            color="crimson",
+            edgecolors="k",
+            linewidths=0.6,
+            zorder=4,
+            gid="facility",
+            label=f"facility ({site[1]})",
+        )
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(f"{pretty(variable)}, day {day}" if day is not None else pretty(variable),
-                 fontsize=9)
+    ax.set_title(
+        f"{pretty(variable)}, day {day}" if day is not None else pretty(variable), fontsize=9
+    )
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right", fontsize=7, markerscale=0.5, framealpha=0.8)
     return nodes
@@ -173,10 +218,20 @@ def _last_day(data: RunData) -> int | None:
     return int(hoods["day"].max()) if hoods is not None and len(hoods) else None
 
 
-def plot_city_map(run: Any, variable: str = "pollution", *, day: int | None = None,
-                  ax: Axes | None = None, cmap: str = "viridis", vmin: float | None = None,
-                  vmax: float | None = None, scale: str = "linear", colorbar: bool = True,
-                  show_edges: bool = True, node_size: float = 80.0) -> Figure:
+def plot_city_map(
+    run: Any,
+    variable: str = "pollution",
+    *,
+    day: int | None = None,
+    ax: Axes | None = None,
+    cmap: str = "viridis",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    scale: str = "linear",
+    colorbar: bool = True,
+    show_edges: bool = True,
+    node_size: float = 80.0,
+) -> Figure:
     """Map of the city on one day, coloured by a neighbourhood variable.
 
     Parameters
@@ -220,8 +275,11 @@ def plot_city_map(run: Any, variable: str = "pollution", *, day: int | None = No
     data = _checked(as_run(run))
     day = _last_day(data) if day is None else day
     values = map_values(data, variable, day=day)
-    norm = _norm(float(np.nanmin(values["value"])) if vmin is None else vmin,
-                 float(np.nanmax(values["value"])) if vmax is None else vmax, scale)
+    norm = _norm(
+        float(np.nanmin(values["value"])) if vmin is None else vmin,
+        float(np.nanmax(values["value"])) if vmax is None else vmax,
+        scale,
+    )
     if ax is None:
         _, axes = new_figure(1, 1, figsize=(5.2, 4.6))
         ax = axes[0, 0]
@@ -231,9 +289,17 @@ def plot_city_map(run: Any, variable: str = "pollution", *, day: int | None = No
     return ax.figure
 
 
-def plot_city_maps(run: Any, variable: str = "pollution", days: Sequence[int] | None = None,
-                   *, ncols: int = 4, cmap: str = "viridis", scale: str = "linear",
-                   show_edges: bool = True, node_size: float = 50.0) -> Figure:
+def plot_city_maps(
+    run: Any,
+    variable: str = "pollution",
+    days: Sequence[int] | None = None,
+    *,
+    ncols: int = 4,
+    cmap: str = "viridis",
+    scale: str = "linear",
+    show_edges: bool = True,
+    node_size: float = 50.0,
+) -> Figure:
     """Small multiples of the city map at chosen days, on one shared colour scale.
 
     Parameters
@@ -274,8 +340,10 @@ def plot_city_maps(run: Any, variable: str = "pollution", days: Sequence[int] | 
     if days is None:
         last = _last_day(data)
         if last is None:
-            raise ValueError("the run recorded no neighbourhood series; pass days= for a map "
-                             "of a node attribute, or record neighbourhoods")
+            raise ValueError(
+                "the run recorded no neighbourhood series; pass days= for a map "
+                "of a node attribute, or record neighbourhoods"
+            )
         days = sorted({int(d) for d in np.linspace(1, last, num=min(4, last))})
     days = list(days)
     if not days:
@@ -292,7 +360,6 @@ def plot_city_maps(run: Any, variable: str = "pollution", days: Sequence[int] | 
         if i >= len(days):
             ax.set_visible(False)
             continue
-        nodes = _draw_map(ax, data, tables[i], variable, days[i], norm, cmap, show_edges,
-                          node_size)
+        nodes = _draw_map(ax, data, tables[i], variable, days[i], norm, cmap, show_edges, node_size)
     fig.colorbar(nodes, ax=axes, label=pretty(variable), shrink=0.8)
     return fig

@@ -15,8 +15,14 @@ from waste_harmony.plotting._common import as_run, event_days, mark_events, new_
 __all__ = ["DEFAULT_VARIABLES", "plot_comparison", "plot_series"]
 
 #: Variables drawn when none are chosen.
-DEFAULT_VARIABLES: tuple[str, ...] = ("mean_concern", "protest_share", "recycling_rate",
-                                      "mean_pollution", "biodiversity_index", "biotech_adoption")
+DEFAULT_VARIABLES: tuple[str, ...] = (
+    "mean_concern",
+    "protest_share",
+    "recycling_rate",
+    "mean_pollution",
+    "biodiversity_index",
+    "biotech_adoption",
+)
 
 
 def _numeric(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
@@ -26,8 +32,9 @@ def _numeric(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
         raise ValueError(f"unknown variable {missing[0]!r}; choose from: {', '.join(numeric)}")
     for v in variables:
         if not pd.api.types.is_numeric_dtype(frame[v]):
-            raise ValueError(f"variable {v!r} is not numeric (it is a category); "
-                             "plot a numeric series instead")
+            raise ValueError(
+                f"variable {v!r} is not numeric (it is a category); plot a numeric series instead"
+            )
     return frame[list(variables)]
 
 
@@ -37,9 +44,16 @@ def _variables(variables: str | Iterable[str] | None) -> list[str]:
     return [variables] if isinstance(variables, str) else list(variables)
 
 
-def plot_series(run: Any, variables: str | Iterable[str] | None = None, *,
-                events: Iterable[str] | str | None = None, ax: Axes | None = None,
-                ncols: int = 2, label: str | None = None, **line_kwargs: Any) -> Figure:
+def plot_series(
+    run: Any,
+    variables: str | Iterable[str] | None = None,
+    *,
+    events: Iterable[str] | str | None = None,
+    ax: Axes | None = None,
+    ncols: int = 2,
+    label: str | None = None,
+    **line_kwargs: Any,
+) -> Figure:
     """Time series of chosen model variables with the scenario events marked.
 
     Parameters
@@ -112,9 +126,15 @@ def plot_series(run: Any, variables: str | Iterable[str] | None = None, *,
     return fig
 
 
-def plot_comparison(a: Any, b: Any, variables: str | Iterable[str] | None = None, *,
-                    labels: tuple[str, str] = ("A", "B"), events: Iterable[str] | str | None = None,
-                    ax: Axes | None = None) -> Figure:
+def plot_comparison(
+    a: Any,
+    b: Any,
+    variables: str | Iterable[str] | None = None,
+    *,
+    labels: tuple[str, str] = ("A", "B"),
+    events: Iterable[str] | str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
     """Two runs (or scenarios) side by side: both series, and their difference over time.
 
     For each variable, the top panel shows both runs and the bottom panel the

@@ -18,7 +18,7 @@ __all__ = ["STANDARD_FIGURES", "save_standard_figures", "standard_figures"]
 STANDARD_FIGURES: dict[str, str] = {
     "overview": "the main model variables over time, scenario events marked",
     "map": "pollution across the city at four days, log colour scale (needs neighbourhood "
-           "series and the city)",
+    "series and the city)",
 }
 
 
@@ -51,8 +51,9 @@ def standard_figures(run: Any) -> dict[str, Figure]:
     return figures
 
 
-def save_standard_figures(run: Any, folder: str | os.PathLike[str], *, fmt: str = "png",
-                          dpi: int = 110) -> list[Path]:
+def save_standard_figures(
+    run: Any, folder: str | os.PathLike[str], *, fmt: str = "png", dpi: int = 110
+) -> list[Path]:
     """Draw the standard figures and write them into ``folder`` (atomically, one file each).
 
     Parameters

@@ -61,8 +61,7 @@ class _Recurring(RoleScenario):
 
     def start(self) -> None:
         """Schedule the rounds."""
-        self.schedule_every(self.round, start_day=self.model.day,
-                            interval_days=self.interval_days)
+        self.schedule_every(self.round, start_day=self.model.day, interval_days=self.interval_days)
 
     def round(self) -> None:  # pragma: no cover - overridden
         """One round (override)."""
@@ -93,14 +92,25 @@ class Workshops(_Recurring):
 
     start_day: int = _start_day()
     interval_days: int = _interval(14)
-    greening: float = _param(0.1, unit="share of non-habitat", low=0.0, high=1.0,
-                             doc="non-habitat area turned green per workshop",
-                             source="mechanism: Aronson et al. 2017; value: assumption")
+    greening: float = _param(
+        0.1,
+        unit="share of non-habitat",
+        low=0.0,
+        high=1.0,
+        doc="non-habitat area turned green per workshop",
+        source="mechanism: Aronson et al. 2017; value: assumption",
+    )
     radius_hops: int = _param(3, unit="hops", low=0, doc="how far from home workshops go")
-    participation: float = _param(0.2, unit="probability", low=0.0, high=1.0,
-                                  doc="attendance probability of a fully concerned resident")
-    concern_gain: float = _param(0.03, unit="share of 1 - concern", low=0.0, high=1.0,
-                                 doc="concern gained by participants")
+    participation: float = _param(
+        0.2,
+        unit="probability",
+        low=0.0,
+        high=1.0,
+        doc="attendance probability of a fully concerned resident",
+    )
+    concern_gain: float = _param(
+        0.03, unit="share of 1 - concern", low=0.0, high=1.0, doc="concern gained by participants"
+    )
 
     def round(self) -> None:
         """Hold one workshop per designer."""
@@ -117,8 +127,12 @@ class Workshops(_Recurring):
             here = np.flatnonzero(c.home == row)
             join = here[model.rng.random(len(here)) < self.participation * c.concern[here]]
             model.nudge_concern(join, self.concern_gain * (1.0 - c.concern[join]))
-            self.log("workshop", node=model.node_ids[row], habitat_gained=float(gained),
-                     participants=len(join))
+            self.log(
+                "workshop",
+                node=model.node_ids[row],
+                habitat_gained=float(gained),
+                participants=len(join),
+            )
 
 
 @register
@@ -146,18 +160,25 @@ class AssemblyFunding(_Recurring):
     """
 
     name = "assembly-funding"
-    description = ("Aftermath: assemblies secure biotech funding, prioritising marginalised "
-                   "neighbourhoods")
+    description = (
+        "Aftermath: assemblies secure biotech funding, prioritising marginalised neighbourhoods"
+    )
     role = "organiser"
 
     start_day: int = _start_day()
     interval_days: int = _interval(30)
-    budget_per_assembly: float = _param(0.002, unit="access units per assembly per round",
-                                        low=0.0, high=1.0,
-                                        doc="rise of population-mean access per assembly")
-    prioritise_marginalised: bool = _param(True, doc="allocate by need (True) or to the "
-                                           "assembly neighbourhoods by residents (False)",
-                                           source="mechanism: Santos 1998; value: assumption")
+    budget_per_assembly: float = _param(
+        0.002,
+        unit="access units per assembly per round",
+        low=0.0,
+        high=1.0,
+        doc="rise of population-mean access per assembly",
+    )
+    prioritise_marginalised: bool = _param(
+        True,
+        doc="allocate by need (True) or to the assembly neighbourhoods by residents (False)",
+        source="mechanism: Santos 1998; value: assumption",
+    )
 
     def round(self) -> None:
         """Allocate one round of funding."""
@@ -181,9 +202,12 @@ class AssemblyFunding(_Recurring):
         budget = self.budget_per_assembly * len(rows) * pop.sum()  # access × residents
         raise_by = np.minimum(budget * need / weight.sum(), 1.0 - access)
         access += raise_by
-        self.log("funding_round", budget=float(budget / pop.sum()),
-                 nodes_funded=int(np.count_nonzero(raise_by > 0)),
-                 access_gini=gini(access, pop))
+        self.log(
+            "funding_round",
+            budget=float(budget / pop.sum()),
+            nodes_funded=int(np.count_nonzero(raise_by > 0)),
+            access_gini=gini(access, pop),
+        )
 
 
 @register
@@ -226,11 +250,15 @@ class OrganismRooting(_Recurring):
             targets = biodiverse[near[biodiverse] & ~colonised[biodiverse]]
         else:
             targets = biodiverse[np.argsort(-hoods.pollution[biodiverse], kind="stable")[:1]]
-        targets = targets[:self.sites_per_round * len(self.holders_)]
+        targets = targets[: self.sites_per_round * len(self.holders_)]
         for row in targets.tolist():
             model.deploy_organism(model.node_ids[row], self.biomass_kg)
-        self.log("organism_rooted", colonised=int(np.count_nonzero(colonised)),
-                 seeded=len(targets), biomass_kg=float(hoods.organism_biomass.sum()))
+        self.log(
+            "organism_rooted",
+            colonised=int(np.count_nonzero(colonised)),
+            seeded=len(targets),
+            biomass_kg=float(hoods.organism_biomass.sum()),
+        )
 
 
 @register
@@ -260,13 +288,22 @@ class CommunityArt(_Recurring):
     start_day: int = _start_day()
     interval_days: int = _interval(14)
     radius_hops: int = _param(4, unit="hops", low=0, doc="how far from home projects go")
-    participation: float = _param(0.2, unit="probability", low=0.0, high=1.0,
-                                  doc="joining probability of a fully concerned resident")
-    kg_per_participant: float = _param(3.0, unit="kg", low=0.0,
-                                       doc="waste each participant reuses")
-    concern_gain: float = _param(0.03, unit="share of 1 - concern", low=0.0, high=1.0,
-                                 doc="concern gained by participants",
-                                 source="mechanism: Sommer & Klöckner 2021; value: assumption")
+    participation: float = _param(
+        0.2,
+        unit="probability",
+        low=0.0,
+        high=1.0,
+        doc="joining probability of a fully concerned resident",
+    )
+    kg_per_participant: float = _param(3.0, unit="kg", low=0.0, doc="waste each participant reuses")
+    concern_gain: float = _param(
+        0.03,
+        unit="share of 1 - concern",
+        low=0.0,
+        high=1.0,
+        doc="concern gained by participants",
+        source="mechanism: Sommer & Klöckner 2021; value: assumption",
+    )
 
     def round(self) -> None:
         """Start one project per artist."""
@@ -282,8 +319,12 @@ class CommunityArt(_Recurring):
             join = here[model.rng.random(len(here)) < self.participation * c.concern[here]]
             reused = model.reuse_waste(self.kg_per_participant * len(join), model.node_ids[row])
             model.nudge_concern(join, self.concern_gain * (1.0 - c.concern[join]))
-            self.log("community_art", node=model.node_ids[row], participants=len(join),
-                     waste_reused_kg=reused)
+            self.log(
+                "community_art",
+                node=model.node_ids[row],
+                participants=len(join),
+                waste_reused_kg=reused,
+            )
 
 
 @register
@@ -302,4 +343,3 @@ class Aftermath(_Composite):
     name = "aftermath"
     description = "The story's aftermath: workshops, funding, the organism roots, community art"
     parts = (Workshops, AssemblyFunding, OrganismRooting, CommunityArt)
-

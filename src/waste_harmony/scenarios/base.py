@@ -39,11 +39,22 @@ if TYPE_CHECKING:
 __all__ = ["Scenario", "parameter"]
 
 _TYPES: dict[str, tuple[type, ...]] = {
-    "int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "str": (str,),
+}
 
 
-def parameter(default: Any, *, unit: str = "", low: float | None = None,
-              high: float | None = None, doc: str = "", source: str = "") -> Any:
+def parameter(
+    default: Any,
+    *,
+    unit: str = "",
+    low: float | None = None,
+    high: float | None = None,
+    doc: str = "",
+    source: str = "",
+) -> Any:
     """Declare a scenario parameter: a dataclass field with unit, range and meaning.
 
     Parameters
@@ -74,9 +85,9 @@ def parameter(default: Any, *, unit: str = "", low: float | None = None,
     >>> Drill.parameter_table()[0]["range"]
     (1, None)
     """
-    return dataclasses.field(default=default, metadata={
-        "unit": unit, "range": (low, high), "doc": doc, "source": source})
-
+    return dataclasses.field(
+        default=default, metadata={"unit": unit, "range": (low, high), "doc": doc, "source": source}
+    )
 
 
 class Scenario:
@@ -130,8 +141,10 @@ class Scenario:
             If already installed, or if :meth:`validate` rejects the parameters.
         """
         if getattr(self, "_model", None) is not None:
-            raise ValueError(f"scenario {self.name!r} is already installed in a model; "
-                             "create a new instance for each model")
+            raise ValueError(
+                f"scenario {self.name!r} is already installed in a model; "
+                "create a new instance for each model"
+            )
         self._check_parameter_types()
         self.validate(model)
         self._model = model
@@ -192,12 +205,16 @@ class Scenario:
         """
         first = model.day + 1 if model.time > 0 else 1
         if day < first:
-            raise ValueError(f"scenario {self.name!r}: {label}={day} is in the past (the next "
-                             f"day to simulate is {first}); choose a later day")
+            raise ValueError(
+                f"scenario {self.name!r}: {label}={day} is in the past (the next "
+                f"day to simulate is {first}); choose a later day"
+            )
         horizon = getattr(model, "days", None)
         if horizon is not None and day > horizon:
-            raise ValueError(f"scenario {self.name!r}: {label}={day} is beyond the run "
-                             f"(days={horizon}); choose a day <= {horizon} or run longer")
+            raise ValueError(
+                f"scenario {self.name!r}: {label}={day} is beyond the run "
+                f"(days={horizon}); choose a day <= {horizon} or run longer"
+            )
 
     # -- helpers for subclasses --------------------------------------------------
     @property
@@ -208,8 +225,9 @@ class Scenario:
             raise RuntimeError(f"scenario {self.name!r} is not installed in a model")
         return model
 
-    def schedule(self, method: Callable[[], None], *, day: float,
-                 after_others: bool = False) -> Any:
+    def schedule(
+        self, method: Callable[[], None], *, day: float, after_others: bool = False
+    ) -> Any:
         """Run a bound method in the morning of ``day``.
 
         Parameters
@@ -234,8 +252,14 @@ class Scenario:
         self._events.append(event)
         return event
 
-    def schedule_every(self, method: Callable[[], None], *, start_day: float,
-                       interval_days: float, end_day: float | None = None) -> Any:
+    def schedule_every(
+        self,
+        method: Callable[[], None],
+        *,
+        start_day: float,
+        interval_days: float,
+        end_day: float | None = None,
+    ) -> Any:
         """Run a bound method in the morning of ``start_day`` and every ``interval_days``.
 
         Parameters
@@ -254,15 +278,19 @@ class Scenario:
         mesa.time.EventGenerator
             The generator (stop with ``.stop()``).
         """
-        schedule = Schedule(interval=interval_days, start=start_day - 0.5,
-                            end=None if end_day is None else end_day - 0.5)
+        schedule = Schedule(
+            interval=interval_days,
+            start=start_day - 0.5,
+            end=None if end_day is None else end_day - 0.5,
+        )
         _check_callback(method)
         generator = self.model.schedule_recurring(method, schedule)
         self._generators.append(generator)
         return generator
 
-    def add_rule(self, name: str, rule: Rule, *, before: str | None = None,
-                 after: str | None = None) -> None:
+    def add_rule(
+        self, name: str, rule: Rule, *, before: str | None = None, after: str | None = None
+    ) -> None:
         """Add a vectorised rule to the model's pipeline; removed by :meth:`switch_off`.
 
         Parameters
@@ -327,15 +355,24 @@ class Scenario:
         """
         rows = []
         for f in cls.parameter_fields():
-            default = (f.default if f.default is not dataclasses.MISSING
-                       else f.default_factory() if f.default_factory is not dataclasses.MISSING
-                       else None)
-            rows.append({
-                "name": f.name, "default": default,
-                "type": f.type if isinstance(f.type, str) else getattr(f.type, "__name__", ""),
-                "unit": f.metadata.get("unit", ""), "range": f.metadata.get("range", (None, None)),
-                "description": f.metadata.get("doc", ""), "source": f.metadata.get("source", ""),
-            })
+            default = (
+                f.default
+                if f.default is not dataclasses.MISSING
+                else f.default_factory()
+                if f.default_factory is not dataclasses.MISSING
+                else None
+            )
+            rows.append(
+                {
+                    "name": f.name,
+                    "default": default,
+                    "type": f.type if isinstance(f.type, str) else getattr(f.type, "__name__", ""),
+                    "unit": f.metadata.get("unit", ""),
+                    "range": f.metadata.get("range", (None, None)),
+                    "description": f.metadata.get("doc", ""),
+                    "source": f.metadata.get("source", ""),
+                }
+            )
         return rows
 
     def _check_parameter_types(self) -> None:
@@ -350,20 +387,28 @@ class Scenario:
             if not expected or any(p not in _TYPES and p != "None" for p in parts):
                 continue
             wrong = not isinstance(value, expected) or (
-                isinstance(value, bool) and bool not in expected)
+                isinstance(value, bool) and bool not in expected
+            )
             if wrong:
-                raise TypeError(f"scenario {self.name!r}: parameter {name!r} must be "
-                                f"{type_name}, got {type(value).__name__} {value!r}")
+                raise TypeError(
+                    f"scenario {self.name!r}: parameter {name!r} must be "
+                    f"{type_name}, got {type(value).__name__} {value!r}"
+                )
             low, high = f.metadata.get("range", (None, None))
             if isinstance(value, bool) or not isinstance(value, int | float):
                 continue
-            if math.isnan(value) or (low is not None and value < low) or (
-                    high is not None and value > high):
+            if (
+                math.isnan(value)
+                or (low is not None and value < low)
+                or (high is not None and value > high)
+            ):
                 unit = f.metadata.get("unit", "")
                 bounds = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
-                raise ValueError(f"scenario {self.name!r}: parameter {name!r} = {value!r} is "
-                                 f"out of range {bounds}{f' ({unit})' if unit else ''}; "
-                                 f"{f.metadata.get('doc', 'choose a value in range')}")
+                raise ValueError(
+                    f"scenario {self.name!r}: parameter {name!r} = {value!r} is "
+                    f"out of range {bounds}{f' ({unit})' if unit else ''}; "
+                    f"{f.metadata.get('doc', 'choose a value in range')}"
+                )
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.parameters().items())
@@ -377,4 +422,5 @@ def _check_callback(method: Any) -> None:
         raise TypeError(
             f"schedule a bound method of the scenario (e.g. self.open_gates), not {method!r}: "
             "Mesa holds event callbacks by weak reference, so partials, lambdas and local "
-            "functions would be dropped and never run; store arguments on self instead")
+            "functions would be dropped and never run; store arguments on self instead"
+        )

@@ -116,32 +116,56 @@ class HarmonyFestival(Scenario):
     """
 
     name = "harmony-festival"
-    description = ("The annual Harmony Festival at the plaza: citizens from across the city "
-                   "meet, exhibits raise concern and norms, waste art, rallies")
+    description = (
+        "The annual Harmony Festival at the plaza: citizens from across the city "
+        "meet, exhibits raise concern and norms, waste art, rallies"
+    )
 
     day: int = parameter(120, unit="day", low=1, doc="day of the first festival")
     interval_days: int = parameter(365, unit="days", low=1, doc="days between festivals")
     plaza: Any = parameter(None, doc="node id of the festival ground, or None for the plaza")  # noqa: RUF009
-    attendance: float = parameter(0.5, unit="probability", low=0.0, high=1.0,
-                                  doc="attendance probability of a fully concerned citizen "
-                                  "living at the plaza")
-    distance_decay: float = parameter(0.8, unit="per hop", low=0.0, high=1.0,
-                                      doc="attendance factor per hop from home to the plaza",
-                                      source=("mechanism: Haynes & Fotheringham 1984; "
-                                              "value: assumption"))
-    concern_gain: float = parameter(0.12, unit="share of 1 - concern", low=0.0, high=1.0,
-                                    doc="concern gained by attendees",
-                                    source="mechanism: Páez et al. 2015; value: assumption")
-    norm_gain: float = parameter(0.2, unit="share", low=0.0, high=1.0,
-                                 doc="salience of the recycling norm on the festival day",
-                                 source="mechanism: Schultz et al. 2007; value: assumption")
-    exhibit_waste_kg: float = parameter(2000.0, unit="kg", low=0.0,
-                                        doc="waste reused by the festival's art exhibits")
-    rally_share: float = parameter(0.5, unit="probability", low=0.0, high=1.0,
-                                   doc="probability a concerned attendee joins a rally when a "
-                                   "proposal is pending",
-                                   source=("mechanism: McAdam 1986; "
-                                           "value: assumption"))
+    attendance: float = parameter(
+        0.5,
+        unit="probability",
+        low=0.0,
+        high=1.0,
+        doc="attendance probability of a fully concerned citizen living at the plaza",
+    )
+    distance_decay: float = parameter(
+        0.8,
+        unit="per hop",
+        low=0.0,
+        high=1.0,
+        doc="attendance factor per hop from home to the plaza",
+        source=("mechanism: Haynes & Fotheringham 1984; value: assumption"),
+    )
+    concern_gain: float = parameter(
+        0.12,
+        unit="share of 1 - concern",
+        low=0.0,
+        high=1.0,
+        doc="concern gained by attendees",
+        source="mechanism: Páez et al. 2015; value: assumption",
+    )
+    norm_gain: float = parameter(
+        0.2,
+        unit="share",
+        low=0.0,
+        high=1.0,
+        doc="salience of the recycling norm on the festival day",
+        source="mechanism: Schultz et al. 2007; value: assumption",
+    )
+    exhibit_waste_kg: float = parameter(
+        2000.0, unit="kg", low=0.0, doc="waste reused by the festival's art exhibits"
+    )
+    rally_share: float = parameter(
+        0.5,
+        unit="probability",
+        low=0.0,
+        high=1.0,
+        doc="probability a concerned attendee joins a rally when a proposal is pending",
+        source=("mechanism: McAdam 1986; value: assumption"),
+    )
 
     def validate(self, model: CityModel) -> None:
         """Check the festival day against the run and the plaza node."""
@@ -150,13 +174,18 @@ class HarmonyFestival(Scenario):
             try:
                 model.node_index(self.plaza)
             except KeyError:
-                raise ValueError(f"scenario 'harmony-festival': plaza {self.plaza!r} is not a "
-                                 "node of the city; give a node id or None") from None
+                raise ValueError(
+                    f"scenario 'harmony-festival': plaza {self.plaza!r} is not a "
+                    "node of the city; give a node id or None"
+                ) from None
 
     def setup(self, model: CityModel) -> None:
         """Find the festival ground and schedule the festivals."""
-        plazas = (np.array([model.node_index(self.plaza)]) if self.plaza is not None
-                  else plaza_rows(model))
+        plazas = (
+            np.array([model.node_index(self.plaza)])
+            if self.plaza is not None
+            else plaza_rows(model)
+        )
         self.plaza_rows_ = plazas
         distances = np.stack([hop_distance(model, r) for r in plazas])
         self._venue = plazas[np.argmin(distances, axis=0)]  # nearest plaza per node
@@ -192,15 +221,18 @@ class HarmonyFestival(Scenario):
         model = self.model
         c, hoods, rng = model.citizens, model.neighborhoods, model.rng
         hops = np.minimum(self._hops, 1e3)[c.home]
-        prob = self.attendance * (0.25 + 0.75 * c.concern) * self.distance_decay ** hops
+        prob = self.attendance * (0.25 + 0.75 * c.concern) * self.distance_decay**hops
         attendees = np.flatnonzero(rng.random(len(prob)) < prob)
         self.attendees_ = attendees
         self.last_day_ = model.day
         c.gathering[attendees] = self._venue[c.home[attendees]]
         model.nudge_concern(attendees, self.concern_gain * (1.0 - c.concern[attendees]))
-        share = np.divide(np.bincount(c.home[attendees], minlength=model.n_nodes),
-                          model.residents, out=np.zeros(model.n_nodes),
-                          where=model.residents > 0)
+        share = np.divide(
+            np.bincount(c.home[attendees], minlength=model.n_nodes),
+            model.residents,
+            out=np.zeros(model.n_nodes),
+            where=model.residents > 0,
+        )
         norm = hoods.recycling_norm
         norm += self.norm_gain * share * (1.0 - norm)
         stock = hoods.waste_stock_kg
@@ -214,12 +246,20 @@ class HarmonyFestival(Scenario):
             self._rally = concerned[rng.random(len(concerned)) < self.rally_share]
             rally = len(self._rally)
         venue = model.node_ids[int(self.plaza_rows_[0])]
-        self.log("festival", node=venue, attendance=len(attendees),
-                 attendance_share=len(attendees) / max(model.n_citizens, 1),
-                 waste_reused_kg=reused)
+        self.log(
+            "festival",
+            node=venue,
+            attendance=len(attendees),
+            attendance_share=len(attendees) / max(model.n_citizens, 1),
+            waste_reused_kg=reused,
+        )
         if rally:
-            self.log("rally", node=venue, protesters=rally,
-                     protest_share=rally / max(model.n_citizens, 1))
+            self.log(
+                "rally",
+                node=venue,
+                protesters=rally,
+                protest_share=rally / max(model.n_citizens, 1),
+            )
 
     def _hold_rally(self, model: CityModel) -> None:
         if self._rally.size:

@@ -104,8 +104,9 @@ def hop_distance(model: CityModel, rows: Any) -> np.ndarray:
     (0.0, 18.0)
     """
     sources = np.atleast_1d(np.asarray(rows, dtype=np.int64))
-    return np.asarray(dijkstra(model.adjacency, unweighted=True, indices=sources,
-                               min_only=True), dtype=np.float64)
+    return np.asarray(
+        dijkstra(model.adjacency, unweighted=True, indices=sources, min_only=True), dtype=np.float64
+    )
 
 
 def role_rows(model: CityModel, role: str) -> np.ndarray:

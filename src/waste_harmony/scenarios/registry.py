@@ -59,18 +59,28 @@ def _plugins() -> dict[str, type[Scenario]]:
         try:
             cls = ep.load()
         except Exception as exc:
-            warnings.warn(f"skipping scenario plug-in {ep.name!r} ({ep.value}): it failed "
-                          f"to load: {exc!r}", RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"skipping scenario plug-in {ep.name!r} ({ep.value}): it failed to load: {exc!r}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             continue
         if not (isinstance(cls, type) and issubclass(cls, Scenario)):
-            warnings.warn(f"skipping scenario plug-in {ep.name!r} ({ep.value}): not a "
-                          "waste_harmony.scenarios.Scenario subclass", RuntimeWarning,
-                          stacklevel=3)
+            warnings.warn(
+                f"skipping scenario plug-in {ep.name!r} ({ep.value}): not a "
+                "waste_harmony.scenarios.Scenario subclass",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             continue
         name = cls.name or ep.name
         if name in found or name in _BUILTIN:
-            warnings.warn(f"scenario plug-in {ep.value} reuses the name {name!r}; keeping "
-                          "the first registration", RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"scenario plug-in {ep.value} reuses the name {name!r}; keeping "
+                "the first registration",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             continue
         found[name] = cls
     return found
@@ -123,7 +133,9 @@ def resolve(spec: Any) -> Scenario:
             return registry[spec]()
         close = difflib.get_close_matches(spec, registry, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown scenario {spec!r}.{hint} Available scenarios: "
-                         f"{', '.join(sorted(registry))}")
-    raise TypeError(f"a scenario must be a Scenario instance, class or registered name, "
-                    f"got {spec!r}")
+        raise ValueError(
+            f"unknown scenario {spec!r}.{hint} Available scenarios: {', '.join(sorted(registry))}"
+        )
+    raise TypeError(
+        f"a scenario must be a Scenario instance, class or registered name, got {spec!r}"
+    )

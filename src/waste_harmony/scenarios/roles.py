@@ -65,8 +65,9 @@ __all__ = [
 ]
 
 
-def catchment(model: CityModel, rows: Any, *, rate: float, decay: float = 0.5,
-              radius: int = 3) -> np.ndarray:
+def catchment(
+    model: CityModel, rows: Any, *, rate: float, decay: float = 0.5, radius: int = 3
+) -> np.ndarray:
     """Per-citizen daily probability of visiting one of ``rows``: ``rate * decay**hops``.
 
     Parameters
@@ -143,17 +144,28 @@ class EcoDesigner(RoleScenario):
 
     start_day: int = parameter(65, unit="day", low=1, doc="day the installation opens")
     duration_days: int = parameter(365, unit="days", low=1, doc="days it stays open")
-    visit_rate: float = parameter(0.03, unit="probability per day", low=0.0, high=1.0,
-                                  doc="daily visit probability of residents of its node")
-    concern_gain: float = parameter(0.08, unit="share of 1 - concern", low=0.0, high=1.0,
-                                    doc="concern a visitor gains",
-                                    source="mechanism: Sommer & Klöckner 2021; value: assumption")
+    visit_rate: float = parameter(
+        0.03,
+        unit="probability per day",
+        low=0.0,
+        high=1.0,
+        doc="daily visit probability of residents of its node",
+    )
+    concern_gain: float = parameter(
+        0.08,
+        unit="share of 1 - concern",
+        low=0.0,
+        high=1.0,
+        doc="concern a visitor gains",
+        source="mechanism: Sommer & Klöckner 2021; value: assumption",
+    )
 
     def start(self) -> None:
         """Open the installation(s)."""
         self._visit = catchment(self.model, self.homes_, rate=self.visit_rate)
-        self._venue = self.homes_[np.argmin(np.stack(
-            [hop_distance(self.model, r) for r in self.homes_]), axis=0)]
+        self._venue = self.homes_[
+            np.argmin(np.stack([hop_distance(self.model, r) for r in self.homes_]), axis=0)
+        ]
         self.add_rule("installation_visits", self._visits, before="meet")
         for row in self.homes_.tolist():
             self.log("installation_opened", node=self.model.node_ids[row])
@@ -161,8 +173,9 @@ class EcoDesigner(RoleScenario):
 
     def _visits(self, model: CityModel) -> None:
         c = model.citizens
-        visitors = np.flatnonzero((model.rng.random(len(self._visit)) < self._visit)
-                                  & (c.gathering < 0))
+        visitors = np.flatnonzero(
+            (model.rng.random(len(self._visit)) < self._visit) & (c.gathering < 0)
+        )
         c.gathering[visitors] = self._venue[c.home[visitors]]
         model.nudge_concern(visitors, self.concern_gain * (1.0 - c.concern[visitors]))
 
@@ -205,27 +218,50 @@ class AssemblyOrganiser(RoleScenario):
     """
 
     name = "assembly-organiser"
-    description = ("Decentralised neighbourhood assemblies that deliberate, vote, lower protest "
-                   "thresholds and link neighbourhoods")
+    description = (
+        "Decentralised neighbourhood assemblies that deliberate, vote, lower protest "
+        "thresholds and link neighbourhoods"
+    )
     role = "organiser"
 
     start_day: int = parameter(62, unit="day", low=1, doc="day the first assembly meets")
     meeting_interval_days: int = parameter(7, unit="days", low=1, doc="days between meetings")
-    spread_interval_days: int = parameter(14, unit="days", low=1,
-                                          doc="days between recruitments of a new neighbourhood")
-    max_assemblies: int = parameter(10, unit="assemblies per organiser", low=1,
-                                    doc="largest network an organiser builds")
-    attendance: float = parameter(0.4, unit="probability", low=0.0, high=1.0,
-                                  doc="attendance probability of a fully concerned resident")
-    deliberation_gain: float = parameter(0.08, unit="share of 1 - concern", low=0.0, high=1.0,
-                                         doc="concern gained by deliberating",
-                                         source="mechanism: Fishkin 2009; value: assumption")
-    threshold_drop: float = parameter(0.1, unit="share", low=0.0, high=1.0,
-                                      doc="drop of protest thresholds where an assembly meets",
-                                      source="mechanism: McCarthy & Zald 1977; value: assumption")
-    link_weight: float = parameter(1.0, unit="link weight", low=0.0,
-                                   doc="weight of the protest link between two assemblies",
-                                   source="mechanism: Gould 1991; value: assumption")
+    spread_interval_days: int = parameter(
+        14, unit="days", low=1, doc="days between recruitments of a new neighbourhood"
+    )
+    max_assemblies: int = parameter(
+        10, unit="assemblies per organiser", low=1, doc="largest network an organiser builds"
+    )
+    attendance: float = parameter(
+        0.4,
+        unit="probability",
+        low=0.0,
+        high=1.0,
+        doc="attendance probability of a fully concerned resident",
+    )
+    deliberation_gain: float = parameter(
+        0.08,
+        unit="share of 1 - concern",
+        low=0.0,
+        high=1.0,
+        doc="concern gained by deliberating",
+        source="mechanism: Fishkin 2009; value: assumption",
+    )
+    threshold_drop: float = parameter(
+        0.1,
+        unit="share",
+        low=0.0,
+        high=1.0,
+        doc="drop of protest thresholds where an assembly meets",
+        source="mechanism: McCarthy & Zald 1977; value: assumption",
+    )
+    link_weight: float = parameter(
+        1.0,
+        unit="link weight",
+        low=0.0,
+        doc="weight of the protest link between two assemblies",
+        source="mechanism: Gould 1991; value: assumption",
+    )
 
     def setup(self, model: CityModel) -> None:
         """Find the organisers; start empty."""
@@ -238,8 +274,11 @@ class AssemblyOrganiser(RoleScenario):
             self._found(row)
         day = self.model.day
         self.schedule_every(self.meet, start_day=day, interval_days=self.meeting_interval_days)
-        self.schedule_every(self.spread, start_day=day + self.spread_interval_days,
-                            interval_days=self.spread_interval_days)
+        self.schedule_every(
+            self.spread,
+            start_day=day + self.spread_interval_days,
+            interval_days=self.spread_interval_days,
+        )
 
     def _found(self, row: int) -> None:
         model = self.model
@@ -264,13 +303,17 @@ class AssemblyOrganiser(RoleScenario):
             if len(self.assembly_rows_) >= limit:
                 return
             adj = model.adjacency
-            near = np.unique(np.concatenate([adj.indices[adj.indptr[r]:adj.indptr[r + 1]]
-                                             for r in self.assembly_rows_]))
+            near = np.unique(
+                np.concatenate(
+                    [adj.indices[adj.indptr[r] : adj.indptr[r + 1]] for r in self.assembly_rows_]
+                )
+            )
             near = near[~np.isin(near, self.assembly_rows_) & (model.residents[near] > 0)]
             if near.size == 0:
                 return
-            concern = np.bincount(model.citizens.home, weights=model.citizens.concern,
-                                  minlength=model.n_nodes)[near]
+            concern = np.bincount(
+                model.citizens.home, weights=model.citizens.concern, minlength=model.n_nodes
+            )[near]
             weight = concern / concern.sum() if concern.sum() > 0 else None
             self._found(int(model.rng.choice(near, p=weight)))
 
@@ -280,8 +323,9 @@ class AssemblyOrganiser(RoleScenario):
         c = model.citizens
         member = np.zeros(model.n_nodes, dtype=bool)
         member[self.assembly_rows_] = True
-        attend = np.flatnonzero(member[c.home]
-                                & (model.rng.random(len(c.home)) < self.attendance * c.concern))
+        attend = np.flatnonzero(
+            member[c.home] & (model.rng.random(len(c.home)) < self.attendance * c.concern)
+        )
         model.nudge_concern(attend, self.deliberation_gain * (1.0 - c.concern[attend]))
         self.log("assembly_meeting", assemblies=len(self.assembly_rows_), attendance=len(attend))
         if not proposal_pending(model):
@@ -292,9 +336,13 @@ class AssemblyOrganiser(RoleScenario):
         present = np.bincount(homes, minlength=model.n_nodes)
         for row in self.assembly_rows_:
             if present[row]:
-                self.log("assembly_vote", node=model.node_ids[row],
-                         against=bool(yes[row] > present[row] / 2),
-                         share_against=float(yes[row] / present[row]), attendance=int(present[row]))
+                self.log(
+                    "assembly_vote",
+                    node=model.node_ids[row],
+                    against=bool(yes[row] > present[row] / 2),
+                    share_against=float(yes[row] / present[row]),
+                    attendance=int(present[row]),
+                )
 
 
 @register
@@ -325,25 +373,45 @@ class Scientist(RoleScenario):
     role = "scientist"
 
     start_day: int = parameter(1, unit="day", low=1, doc="day development starts")
-    development_days: float = parameter(90.0, unit="days", low=1.0,
-                                        doc="mean development time (Gamma distributed)")
-    development_cv: float = parameter(0.2, unit="dimensionless", low=0.0, high=2.0,
-                                      doc="coefficient of variation of the development time")
-    demo_concern_gain: float = parameter(0.05, unit="share of 1 - concern", low=0.0, high=1.0,
-                                         doc="concern gained by the demonstration's audience")
-    efficacy_gain: float = parameter(0.05, unit="share", low=0.0, high=1.0,
-                                     doc="drop of the audience's protest thresholds",
-                                     source="mechanism: van Zomeren et al. 2008; value: assumption")
-    deploy_delay_days: int = parameter(14, unit="days", low=0,
-                                       doc="days from demonstration to deployment")
+    development_days: float = parameter(
+        90.0, unit="days", low=1.0, doc="mean development time (Gamma distributed)"
+    )
+    development_cv: float = parameter(
+        0.2,
+        unit="dimensionless",
+        low=0.0,
+        high=2.0,
+        doc="coefficient of variation of the development time",
+    )
+    demo_concern_gain: float = parameter(
+        0.05,
+        unit="share of 1 - concern",
+        low=0.0,
+        high=1.0,
+        doc="concern gained by the demonstration's audience",
+    )
+    efficacy_gain: float = parameter(
+        0.05,
+        unit="share",
+        low=0.0,
+        high=1.0,
+        doc="drop of the audience's protest thresholds",
+        source="mechanism: van Zomeren et al. 2008; value: assumption",
+    )
+    deploy_delay_days: int = parameter(
+        14, unit="days", low=0, doc="days from demonstration to deployment"
+    )
     deploy_sites: int = parameter(3, unit="nodes", low=1, doc="biodiverse nodes seeded")
     biomass_kg: float = parameter(50.0, unit="kg", low=1e-6, doc="biomass released per site")
 
     def start(self) -> None:
         """Start developing; schedule the day the organism is ready."""
         cv = self.development_cv
-        days = (self.development_days if cv == 0 else
-                float(self.model.rng.gamma(1.0 / cv**2, self.development_days * cv**2)))
+        days = (
+            self.development_days
+            if cv == 0
+            else float(self.model.rng.gamma(1.0 / cv**2, self.development_days * cv**2))
+        )
         self.ready_day_ = self.model.day + max(1, round(days))
         self.log("development_started", expected_ready_day=self.ready_day_)
         self.schedule(self.ready, day=self.ready_day_)
@@ -352,8 +420,9 @@ class Scientist(RoleScenario):
         """The organism is ready: plan its demonstration."""
         model = self.model
         self.log("organism_ready")
-        festival = next((s for s in model.scenarios
-                         if isinstance(s, HarmonyFestival) and s.active), None)
+        festival = next(
+            (s for s in model.scenarios if isinstance(s, HarmonyFestival) and s.active), None
+        )
         day = festival.next_day(model.day) if festival is not None else None
         if day is not None and day - model.day <= 365:
             self._at_festival = festival
@@ -386,7 +455,7 @@ class Scientist(RoleScenario):
             self.log("organism_not_deployed", reason="no biodiverse node")
             return
         order = sites[np.argsort(-model.neighborhoods.pollution[sites], kind="stable")]
-        for row in order[:self.deploy_sites].tolist():
+        for row in order[: self.deploy_sites].tolist():
             model.deploy_organism(model.node_ids[row], self.biomass_kg)
 
 
@@ -418,37 +487,53 @@ class Artist(RoleScenario):
     role = "artist"
 
     start_day: int = parameter(30, unit="day", low=1, doc="day the artist starts collecting")
-    collection_interval_days: int = parameter(7, unit="days", low=1,
-                                              doc="days between collection rounds")
-    kg_per_collection: float = parameter(300.0, unit="kg", low=0.0,
-                                         doc="waste collected per round")
-    sculpture_interval_days: int = parameter(28, unit="days", low=1,
-                                             doc="days between unveilings")
-    viewer_rate: float = parameter(0.2, unit="probability", low=0.0, high=1.0,
-                                   doc="probability a resident of the plaza sees a sculpture")
-    concern_gain: float = parameter(0.05, unit="share of 1 - concern", low=0.0, high=1.0,
-                                    doc="concern a viewer gains",
-                                    source=("mechanism: Sommer & Klöckner 2021; "
-                                            "value: assumption"))
-    critique_multiplier: float = parameter(2.0, unit="dimensionless", low=0.0,
-                                           doc="effect multiplier of corporate waste while a "
-                                           "proposal is pending")
+    collection_interval_days: int = parameter(
+        7, unit="days", low=1, doc="days between collection rounds"
+    )
+    kg_per_collection: float = parameter(300.0, unit="kg", low=0.0, doc="waste collected per round")
+    sculpture_interval_days: int = parameter(28, unit="days", low=1, doc="days between unveilings")
+    viewer_rate: float = parameter(
+        0.2,
+        unit="probability",
+        low=0.0,
+        high=1.0,
+        doc="probability a resident of the plaza sees a sculpture",
+    )
+    concern_gain: float = parameter(
+        0.05,
+        unit="share of 1 - concern",
+        low=0.0,
+        high=1.0,
+        doc="concern a viewer gains",
+        source=("mechanism: Sommer & Klöckner 2021; value: assumption"),
+    )
+    critique_multiplier: float = parameter(
+        2.0,
+        unit="dimensionless",
+        low=0.0,
+        doc="effect multiplier of corporate waste while a proposal is pending",
+    )
 
     def start(self) -> None:
         """Start collecting and sculpting."""
         self.collected_kg_ = 0.0
         self.corporate_kg_ = 0.0
         day = self.model.day
-        self.schedule_every(self.collect, start_day=day,
-                            interval_days=self.collection_interval_days)
-        self.schedule_every(self.unveil, start_day=day + self.sculpture_interval_days,
-                            interval_days=self.sculpture_interval_days)
+        self.schedule_every(
+            self.collect, start_day=day, interval_days=self.collection_interval_days
+        )
+        self.schedule_every(
+            self.unveil,
+            start_day=day + self.sculpture_interval_days,
+            interval_days=self.sculpture_interval_days,
+        )
 
     def _corporate_rows(self) -> np.ndarray:
         model = self.model
         sites = [c.site for c in model.corporations if c.site is not None]
-        return np.unique(np.concatenate([np.flatnonzero(model.landfill),
-                                         np.asarray(sites, dtype=np.int64)]))
+        return np.unique(
+            np.concatenate([np.flatnonzero(model.landfill), np.asarray(sites, dtype=np.int64)])
+        )
 
     def collect(self) -> None:
         """Collect refuse from home and from corporate sources."""
@@ -471,9 +556,14 @@ class Artist(RoleScenario):
         critique = proposal_pending(model) and self.corporate_kg_ > 0
         gain = self.concern_gain * (self.critique_multiplier if critique else 1.0)
         model.nudge_concern(viewers, min(gain, 1.0) * (1.0 - c.concern[viewers]))
-        self.log("sculpture_unveiled", node=model.node_ids[int(plaza[0])],
-                 waste_kg=self.collected_kg_, corporate_waste_kg=self.corporate_kg_,
-                 viewers=len(viewers), critique=critique)
+        self.log(
+            "sculpture_unveiled",
+            node=model.node_ids[int(plaza[0])],
+            waste_kg=self.collected_kg_,
+            corporate_waste_kg=self.corporate_kg_,
+            viewers=len(viewers),
+            critique=critique,
+        )
         self.collected_kg_ = 0.0
         self.corporate_kg_ = 0.0
 
@@ -492,9 +582,11 @@ class _Composite(Scenario):
         installed = {s.name for s in model.scenarios}
         for part in self.parts:
             if part.name in installed:
-                raise ValueError(f"scenario {self.name!r} installs {part.name!r}, which is "
-                                 f"installed already; remove {part.name!r} or {self.name!r} "
-                                 "(or install the parts one by one)")
+                raise ValueError(
+                    f"scenario {self.name!r} installs {part.name!r}, which is "
+                    f"installed already; remove {part.name!r} or {self.name!r} "
+                    "(or install the parts one by one)"
+                )
         self._pending = [part() for part in self.parts]
         for part in self._pending:
             part._check_parameter_types()

@@ -81,9 +81,15 @@ if TYPE_CHECKING:
 __all__ = ["TechCoreProposal", "campaign_cost"]
 
 
-def campaign_cost(sustained_share: float, persistence: float, votes_against: float, *,
-                  reference_share: float = 0.035, reputation_cost: float = 1.0,
-                  assembly_cost: float = 0.5) -> float:
+def campaign_cost(
+    sustained_share: float,
+    persistence: float,
+    votes_against: float,
+    *,
+    reference_share: float = 0.035,
+    reputation_cost: float = 1.0,
+    assembly_cost: float = 0.5,
+) -> float:
     """Expected cost of an opposition campaign to the firm (Baron & Diermeier 2007).
 
     ``reputation_cost * (S / reference_share) * P + assembly_cost * V``.
@@ -114,8 +120,10 @@ def campaign_cost(sustained_share: float, persistence: float, votes_against: flo
     >>> campaign_cost(0.0, 0.0, 1.0)
     0.5
     """
-    return (reputation_cost * (sustained_share / reference_share) * persistence
-            + assembly_cost * votes_against)
+    return (
+        reputation_cost * (sustained_share / reference_share) * persistence
+        + assembly_cost * votes_against
+    )
 
 
 @register
@@ -162,62 +170,112 @@ class TechCoreProposal(Scenario):
     """
 
     name = "techcore"
-    description = ("TechCore proposes a facility on a biodiverse node, lobbies, and builds or "
-                   "withdraws by weighing sustained opposition against its expected benefit")
+    description = (
+        "TechCore proposes a facility on a biodiverse node, lobbies, and builds or "
+        "withdraws by weighing sustained opposition against its expected benefit"
+    )
 
     announce_day: int = parameter(60, unit="day", low=1, doc="day of the announcement")
     site: Any = parameter(None, doc="node id of a biodiverse site, or None: the firm chooses")  # noqa: RUF009
-    comment_period_days: int = parameter(120, unit="days", low=1, high=3650,
-                                         doc="days from announcement to the final decision")
-    review_interval_days: int = parameter(7, unit="days", low=1, high=365,
-                                          doc="days between the firm's reviews")
-    expected_benefit: float = parameter(1.0, unit="benefit units", low=0.0,
-                                        doc="mean private value of the facility to the firm",
-                                        source=("mechanism: Baron & Diermeier 2007 "
-                                                "(normalisation); value: assumption"))
-    benefit_cv: float = parameter(0.3, unit="dimensionless", low=0.0, high=3.0,
-                                  doc="coefficient of variation of the firm's valuation "
-                                  "(log-normal)", source="assumption")
-    reputation_cost: float = parameter(1.0, unit="benefit units", low=0.0,
-                                       doc="cost of protest sustained at the reference share "
-                                       "over the whole comment period",
-                                       source=("mechanism: Baron & Diermeier 2007; "
-                                               "value: assumption"))
-    assembly_cost: float = parameter(0.5, unit="benefit units", low=0.0,
-                                     doc="political cost when every assembly votes against",
-                                     source="assumption")
-    reference_share: float = parameter(0.035, unit="share of citizens", low=1e-6, high=1.0,
-                                       doc="participation reference point of the cost",
-                                       source="Chenoweth & Stephan 2011")
-    memory_days: int = parameter(14, unit="days", low=1, high=365,
-                                 doc="window over which mobilisation must be sustained")
-    threat_perception_rate: float = parameter(0.02, unit="per day", low=0.0, high=1.0,
-                                              doc="rate at which residents of the site raise "
-                                              "concern while the proposal is pending",
-                                              source=("mechanism: Devine-Wright 2009 "
-                                                      "(place attachment); value: assumption"))
-    threat_radius_hops: int = parameter(3, unit="hops", low=0, high=100,
-                                        doc="how far from the site the threat is perceived "
-                                        "(halving per hop)")
-    pr_effect: float = parameter(0.003, unit="share of concern per review", low=0.0, high=1.0,
-                                 doc="concern removed from every citizen by each PR round",
-                                 source="mechanism: Lyon & Maxwell 2011; value: assumption")
-    land_price_weight: float = parameter(1.0, unit="dimensionless", low=0.0,
-                                         doc="weight of land price in siting")
-    opposition_weight: float = parameter(1.0, unit="dimensionless", low=0.0,
-                                         doc="weight of expected opposition in siting",
-                                         source="mechanism: Hamilton 1995; value: assumption")
-    siting_noise: float = parameter(0.2, unit="utility units", low=0.0,
-                                    doc="scale of the Gumbel noise of the logit siting choice "
-                                    "(0: deterministic)",
-                                    source=("mechanism: McFadden 1974; "
-                                            "value: assumption"))
-    emission_per_day: float = parameter(6.0, unit="µg/m³ per day", low=0.0,
-                                        doc="pollution the facility emits at its site")
-    waste_kg_per_day: float = parameter(1500.0, unit="kg per day", low=0.0,
-                                        doc="waste the facility produces at its site")
-    habitat_loss: float = parameter(0.9, unit="share of the site's habitat", low=0.0,
-                                    high=1.0, doc="habitat destroyed by construction")
+    comment_period_days: int = parameter(
+        120, unit="days", low=1, high=3650, doc="days from announcement to the final decision"
+    )
+    review_interval_days: int = parameter(
+        7, unit="days", low=1, high=365, doc="days between the firm's reviews"
+    )
+    expected_benefit: float = parameter(
+        1.0,
+        unit="benefit units",
+        low=0.0,
+        doc="mean private value of the facility to the firm",
+        source=("mechanism: Baron & Diermeier 2007 (normalisation); value: assumption"),
+    )
+    benefit_cv: float = parameter(
+        0.3,
+        unit="dimensionless",
+        low=0.0,
+        high=3.0,
+        doc="coefficient of variation of the firm's valuation (log-normal)",
+        source="assumption",
+    )
+    reputation_cost: float = parameter(
+        1.0,
+        unit="benefit units",
+        low=0.0,
+        doc="cost of protest sustained at the reference share over the whole comment period",
+        source=("mechanism: Baron & Diermeier 2007; value: assumption"),
+    )
+    assembly_cost: float = parameter(
+        0.5,
+        unit="benefit units",
+        low=0.0,
+        doc="political cost when every assembly votes against",
+        source="assumption",
+    )
+    reference_share: float = parameter(
+        0.035,
+        unit="share of citizens",
+        low=1e-6,
+        high=1.0,
+        doc="participation reference point of the cost",
+        source="Chenoweth & Stephan 2011",
+    )
+    memory_days: int = parameter(
+        14, unit="days", low=1, high=365, doc="window over which mobilisation must be sustained"
+    )
+    threat_perception_rate: float = parameter(
+        0.02,
+        unit="per day",
+        low=0.0,
+        high=1.0,
+        doc="rate at which residents of the site raise concern while the proposal is pending",
+        source=("mechanism: Devine-Wright 2009 (place attachment); value: assumption"),
+    )
+    threat_radius_hops: int = parameter(
+        3,
+        unit="hops",
+        low=0,
+        high=100,
+        doc="how far from the site the threat is perceived (halving per hop)",
+    )
+    pr_effect: float = parameter(
+        0.003,
+        unit="share of concern per review",
+        low=0.0,
+        high=1.0,
+        doc="concern removed from every citizen by each PR round",
+        source="mechanism: Lyon & Maxwell 2011; value: assumption",
+    )
+    land_price_weight: float = parameter(
+        1.0, unit="dimensionless", low=0.0, doc="weight of land price in siting"
+    )
+    opposition_weight: float = parameter(
+        1.0,
+        unit="dimensionless",
+        low=0.0,
+        doc="weight of expected opposition in siting",
+        source="mechanism: Hamilton 1995; value: assumption",
+    )
+    siting_noise: float = parameter(
+        0.2,
+        unit="utility units",
+        low=0.0,
+        doc="scale of the Gumbel noise of the logit siting choice (0: deterministic)",
+        source=("mechanism: McFadden 1974; value: assumption"),
+    )
+    emission_per_day: float = parameter(
+        6.0, unit="µg/m³ per day", low=0.0, doc="pollution the facility emits at its site"
+    )
+    waste_kg_per_day: float = parameter(
+        1500.0, unit="kg per day", low=0.0, doc="waste the facility produces at its site"
+    )
+    habitat_loss: float = parameter(
+        0.9,
+        unit="share of the site's habitat",
+        low=0.0,
+        high=1.0,
+        doc="habitat destroyed by construction",
+    )
     corporation_name: str = parameter("TechCore", doc="the firm's name")
 
     # -- installation ----------------------------------------------------------------
@@ -228,8 +286,10 @@ class TechCoreProposal(Scenario):
             try:
                 row = model.node_index(self.site)
             except KeyError:
-                raise ValueError(f"scenario 'techcore': site {self.site!r} is not a node of "
-                                 "the city; give a biodiverse node id or None") from None
+                raise ValueError(
+                    f"scenario 'techcore': site {self.site!r} is not a node of "
+                    "the city; give a biodiverse node id or None"
+                ) from None
             candidates = biodiverse_rows(model)
             if row not in candidates:
                 examples = [model.node_ids[r] for r in candidates[:5]]
@@ -237,17 +297,23 @@ class TechCoreProposal(Scenario):
                     f"scenario 'techcore': site {self.site!r} is not a biodiverse node "
                     f"(zone {model.neighborhoods.zone[row]!r}, habitat "
                     f"{model.neighborhoods.habitat[row]:.2f}); choose a green node or one with "
-                    f"habitat >= 0.5, e.g. one of {examples}, or None to let the firm choose")
+                    f"habitat >= 0.5, e.g. one of {examples}, or None to let the firm choose"
+                )
         elif biodiverse_rows(model).size == 0:
-            raise ValueError("scenario 'techcore': the city has no biodiverse node (green zone "
-                             "or habitat >= 0.5) to site the facility on")
+            raise ValueError(
+                "scenario 'techcore': the city has no biodiverse node (green zone "
+                "or habitat >= 0.5) to site the facility on"
+            )
 
     def setup(self, model: CityModel) -> None:
         """Create the firm and schedule the announcement."""
-        self.corporation = Corporation(model, self.corporation_name,
-                                       emission_per_day=self.emission_per_day,
-                                       waste_kg_per_day=self.waste_kg_per_day,
-                                       habitat_loss=self.habitat_loss)
+        self.corporation = Corporation(
+            model,
+            self.corporation_name,
+            emission_per_day=self.emission_per_day,
+            waste_kg_per_day=self.waste_kg_per_day,
+            habitat_loss=self.habitat_loss,
+        )
         self.benefit_: float | None = None
         self.decision_: str | None = None
         self._peak = 0.0
@@ -266,8 +332,9 @@ class TechCoreProposal(Scenario):
         model = self.model
         hoods = model.neighborhoods
         candidates = biodiverse_rows(model)
-        concern = np.bincount(model.citizens.home, weights=model.citizens.concern,
-                              minlength=model.n_nodes)
+        concern = np.bincount(
+            model.citizens.home, weights=model.citizens.concern, minlength=model.n_nodes
+        )
         voice = concern * (1.0 - hoods.marginalisation)
         opposition = np.empty(len(candidates))
         radius = self.threat_radius_hops
@@ -276,8 +343,10 @@ class TechCoreProposal(Scenario):
             weight = np.where(d <= radius, 0.5 ** np.minimum(d, radius), 0.0)
             opposition[i] = float(weight @ voice)
         price = hoods.land_price[candidates]
-        utility = -(self.land_price_weight * price / max(float(price.max()), 1e-12)
-                    + self.opposition_weight * opposition / max(float(opposition.max()), 1e-12))
+        utility = -(
+            self.land_price_weight * price / max(float(price.max()), 1e-12)
+            + self.opposition_weight * opposition / max(float(opposition.max()), 1e-12)
+        )
         if self.siting_noise > 0:
             utility = utility + self.siting_noise * model.rng.gumbel(size=len(candidates))
         return int(candidates[int(np.argmax(utility))])
@@ -289,8 +358,7 @@ class TechCoreProposal(Scenario):
         row = model.node_index(self.site) if self.site is not None else self.choose_site()
         node = model.node_ids[row]
         sigma = float(np.sqrt(np.log1p(self.benefit_cv**2)))
-        self.benefit_ = float(self.expected_benefit
-                              * model.rng.lognormal(-sigma**2 / 2, sigma))
+        self.benefit_ = float(self.expected_benefit * model.rng.lognormal(-(sigma**2) / 2, sigma))
         self.corporation.propose(node)
         self.announced_day_ = model.day
         self.deadline_ = model.day + self.comment_period_days
@@ -298,10 +366,19 @@ class TechCoreProposal(Scenario):
         nodes = np.flatnonzero(d <= self.threat_radius_hops)
         self._near = (nodes, 0.5 ** d[nodes])
         self.add_rule("techcore_threat", self._perceive_threat, after="perceive_pollution")
-        self.log("proposal_announced", node=node, corporation=self.corporation_name,
-                 deadline=self.deadline_, land_price=float(model.neighborhoods.land_price[row]))
-        self.schedule_every(self.review, start_day=model.day + self.review_interval_days,
-                            interval_days=self.review_interval_days, end_day=self.deadline_)
+        self.log(
+            "proposal_announced",
+            node=node,
+            corporation=self.corporation_name,
+            deadline=self.deadline_,
+            land_price=float(model.neighborhoods.land_price[row]),
+        )
+        self.schedule_every(
+            self.review,
+            start_day=model.day + self.review_interval_days,
+            interval_days=self.review_interval_days,
+            end_day=self.deadline_,
+        )
         if self.comment_period_days % self.review_interval_days:
             self.schedule(self.review, day=self.deadline_)
 
@@ -325,21 +402,29 @@ class TechCoreProposal(Scenario):
         """
         model = self.model
         shares = np.asarray(model.datacollector.model_vars.get("protest_share", []), dtype=float)
-        since = shares[self.announced_day_ - 1:]
-        sustained = float(since[-self.memory_days:].mean()) if since.size else 0.0
-        persistence = (float(np.mean(since >= self.reference_share / 10)) if since.size
-                       else 0.0)
+        since = shares[self.announced_day_ - 1 :]
+        sustained = float(since[-self.memory_days :].mean()) if since.size else 0.0
+        persistence = float(np.mean(since >= self.reference_share / 10)) if since.size else 0.0
         latest: dict[Any, bool] = {}
         for event in model.event_log:
             if event.kind == "assembly_vote" and event.day >= self.announced_day_:
                 latest[event.node] = bool(event.details.get("against", False))
         against = [model.node_index(n) for n, vote in latest.items() if vote]
         votes = float(model.residents[against].sum() / max(model.residents.sum(), 1.0))
-        cost = campaign_cost(sustained, persistence, votes, reference_share=self.reference_share,
-                             reputation_cost=self.reputation_cost,
-                             assembly_cost=self.assembly_cost)
-        return {"sustained_share": sustained, "persistence": persistence,
-                "votes_against": votes, "cost": cost}
+        cost = campaign_cost(
+            sustained,
+            persistence,
+            votes,
+            reference_share=self.reference_share,
+            reputation_cost=self.reputation_cost,
+            assembly_cost=self.assembly_cost,
+        )
+        return {
+            "sustained_share": sustained,
+            "persistence": persistence,
+            "votes_against": votes,
+            "cost": cost,
+        }
 
     def review(self) -> None:
         """Weigh the opposition against the benefit; lobby and run PR if staying the course."""
@@ -348,7 +433,7 @@ class TechCoreProposal(Scenario):
             return
         reading = self.opposition()
         shares = model.datacollector.model_vars.get("protest_share", [])
-        week_max = float(max(shares[-self.review_interval_days:], default=0.0))
+        week_max = float(max(shares[-self.review_interval_days :], default=0.0))
         if week_max > max(1.1 * self._peak, self.reference_share / 10):
             self._peak = week_max
             self.log("protest_peak", node=firm.site_node, protest_share=week_max)
@@ -357,8 +442,13 @@ class TechCoreProposal(Scenario):
             self.decide(reading)
             return
         model.nudge_concern(slice(None), -self.pr_effect * model.citizens.concern)
-        self.log("lobbying", node=firm.site_node, corporation=self.corporation_name,
-                 pr_effect=self.pr_effect, **reading)
+        self.log(
+            "lobbying",
+            node=firm.site_node,
+            corporation=self.corporation_name,
+            pr_effect=self.pr_effect,
+            **reading,
+        )
 
     def decide(self, reading: dict[str, float]) -> None:
         """Build or withdraw by the cost–benefit rule, and log the decision.
@@ -371,8 +461,14 @@ class TechCoreProposal(Scenario):
         firm = self.corporation
         withdraw = reading["cost"] > self.benefit_
         self.decision_ = "withdraw" if withdraw else "build"
-        self.log("facility_decision", node=firm.site_node, corporation=self.corporation_name,
-                 decision=self.decision_, benefit=self.benefit_, **reading)
+        self.log(
+            "facility_decision",
+            node=firm.site_node,
+            corporation=self.corporation_name,
+            decision=self.decision_,
+            benefit=self.benefit_,
+            **reading,
+        )
         if withdraw:
             firm.withdraw()
         else:

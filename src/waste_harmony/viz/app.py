@@ -89,8 +89,10 @@ def _parse_seed(seed: Any) -> int | None:
     try:
         return int(str(seed).strip())
     except ValueError:
-        raise ValueError(f"seed must be a whole number, got {seed!r}; type digits, or leave "
-                         "it empty for a fresh random seed") from None
+        raise ValueError(
+            f"seed must be a whole number, got {seed!r}; type digits, or leave "
+            "it empty for a fresh random seed"
+        ) from None
 
 
 def _scenario_name(spec: Any) -> str:
@@ -157,18 +159,28 @@ class VizCityModel(CityModel):
         del scenario  # Mesa's own parameter container, see the docstring
         if city is None and city_choice is not None:
             if city_choice not in CITY_CHOICES:
-                raise ValueError(f"unknown city choice {city_choice!r}; choose one of "
-                                 f"{', '.join(CITY_CHOICES)}")
+                raise ValueError(
+                    f"unknown city choice {city_choice!r}; choose one of {', '.join(CITY_CHOICES)}"
+                )
             city = _choice_city(city_choice)
-        flags = {key.removeprefix(SCENARIO_PREFIX): bool(controls.pop(key))
-                 for key in [k for k in controls if k.startswith(SCENARIO_PREFIX)]}
+        flags = {
+            key.removeprefix(SCENARIO_PREFIX): bool(controls.pop(key))
+            for key in [k for k in controls if k.startswith(SCENARIO_PREFIX)]
+        }
         templates = [scenarios] if isinstance(scenarios, str | Scenario) else list(scenarios)
         names = [_scenario_name(t) for t in templates]
-        chosen = [_fresh(t) for t, name in zip(templates, names, strict=True)
-                  if flags.get(name, True)]
+        chosen = [
+            _fresh(t) for t, name in zip(templates, names, strict=True) if flags.get(name, True)
+        ]
         chosen += [name for name, on in flags.items() if on and name not in names]
-        super().__init__(city, n_citizens=int(n_citizens), scenarios=chosen,
-                         rng=_parse_seed(seed), citizen_class=citizen_class, **controls)
+        super().__init__(
+            city,
+            n_citizens=int(n_citizens),
+            scenarios=chosen,
+            rng=_parse_seed(seed),
+            citizen_class=citizen_class,
+            **controls,
+        )
 
 
 def settings_of(model: CityModel) -> dict[str, Any]:
@@ -195,9 +207,14 @@ def settings_of(model: CityModel) -> dict[str, Any]:
     defaults = Parameters().to_dict()
     changed = {k: v for k, v in model.params.to_dict().items() if defaults.get(k) != v}
     seed = model.seed if isinstance(model.seed, int) else None
-    return {"city": model.city, "n_citizens": model.n_citizens,
-            "scenarios": tuple(_fresh(s) for s in model.scenarios), "rng": seed,
-            "citizen_class": model.citizen_class, **changed}
+    return {
+        "city": model.city,
+        "n_citizens": model.n_citizens,
+        "scenarios": tuple(_fresh(s) for s in model.scenarios),
+        "rng": seed,
+        "citizen_class": model.citizen_class,
+        **changed,
+    }
 
 
 def model_params(
@@ -251,34 +268,49 @@ def model_params(
     if scenarios is None:
         templates: list[Any] = [name for name in STORY_SCENARIOS if name in registry]
     else:
-        templates = ([scenarios] if isinstance(scenarios, str | Scenario)
-                     else list(scenarios))
+        templates = [scenarios] if isinstance(scenarios, str | Scenario) else list(scenarios)
     ticked = [_scenario_name(t) for t in templates]
     controls: dict[str, Any] = {}
     if city is None:
-        controls["city_choice"] = {"type": "Select", "label": "City",
-                                   "value": next(iter(CITY_CHOICES)),
-                                   "values": list(CITY_CHOICES)}
+        controls["city_choice"] = {
+            "type": "Select",
+            "label": "City",
+            "value": next(iter(CITY_CHOICES)),
+            "values": list(CITY_CHOICES),
+        }
     else:
         controls["city"] = city
-    controls["n_citizens"] = Slider("Citizens", value=int(n_citizens), min=1_000,
-                                    max=max(100_000, int(n_citizens)), step=1_000, dtype=int)
-    controls["seed"] = {"type": "InputText", "label": "Seed (empty: random)",
-                        "value": "" if rng is None else str(rng)}
+    controls["n_citizens"] = Slider(
+        "Citizens",
+        value=int(n_citizens),
+        min=1_000,
+        max=max(100_000, int(n_citizens)),
+        step=1_000,
+        dtype=int,
+    )
+    controls["seed"] = {
+        "type": "InputText",
+        "label": "Seed (empty: random)",
+        "value": "" if rng is None else str(rng),
+    }
     controls["scenarios"] = tuple(templates)
     for name in dict.fromkeys([*ticked, *registry]):
         description = getattr(registry.get(name), "description", "") or ""
         label = f"{name}: {description}" if description else name
-        controls[f"{SCENARIO_PREFIX}{name}"] = {"type": "Checkbox", "label": label,
-                                                "value": name in ticked}
+        controls[f"{SCENARIO_PREFIX}{name}"] = {
+            "type": "Checkbox",
+            "label": label,
+            "value": name in ticked,
+        }
     defaults = Parameters().to_dict()
     for name, (label, low, high, step) in PARAMETER_CONTROLS.items():
         value = float(params.get(name, defaults[name]))
         # The browser's slider snaps to min + k * step (and reports the snapped value):
         # start the scale so that the current value lies on it.
         low = round(value - math.floor((value - low) / step + 1e-9) * step, 10)
-        controls[name] = Slider(label, value=value, min=low, max=max(high, value),
-                                step=step, dtype=float)
+        controls[name] = Slider(
+            label, value=value, min=low, max=max(high, value), step=step, dtype=float
+        )
     for name, value in params.items():
         if name not in PARAMETER_CONTROLS:
             controls[name] = value
@@ -332,16 +364,22 @@ def page_arguments(
     (2000, 0)
     """
     if model is not None and settings:
-        raise TypeError("give either a model or settings, not both; got a model and "
-                        f"{', '.join(settings)}")
+        raise TypeError(
+            f"give either a model or settings, not both; got a model and {', '.join(settings)}"
+        )
     shown = model if isinstance(model, VizCityModel) else None
     if model is not None:
         settings = settings_of(model)
     controls = model_params(**settings)
     if shown is None:
         shown = VizCityModel(**_initial_values(controls))
-    return {"model": shown, "components": list(COMPONENTS), "model_params": controls,
-            "name": name, "play_interval": play_interval}
+    return {
+        "model": shown,
+        "components": list(COMPONENTS),
+        "model_params": controls,
+        "name": name,
+        "play_interval": play_interval,
+    }
 
 
 def make_page(model: CityModel | None = None, **kwargs: Any) -> Any:

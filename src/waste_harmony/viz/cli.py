@@ -43,13 +43,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     >>> args.runfile, args.host, args.port
     (None, '127.0.0.1', 9000)
     """
-    parser.add_argument("runfile", nargs="?", default=None, metavar="RUNFILE",
-                        help="TOML run file whose city, citizens, scenarios and parameters "
-                             "start the page (default: the default city)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="interface to listen on (default: %(default)s, this machine only)")
-    parser.add_argument("--port", type=int, default=8765,
-                        help="port (default: %(default)s; 0 picks a free one)")
+    parser.add_argument(
+        "runfile",
+        nargs="?",
+        default=None,
+        metavar="RUNFILE",
+        help="TOML run file whose city, citizens, scenarios and parameters "
+        "start the page (default: the default city)",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default: %(default)s, this machine only)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port (default: %(default)s; 0 picks a free one)"
+    )
     return parser
 
 
@@ -75,9 +84,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     (True, 'run.toml', 9001)
     """
     parser = subparsers.add_parser(
-        "viz", help="interactive city in the browser (SolaraViz)",
+        "viz",
+        help="interactive city in the browser (SolaraViz)",
         description="Serve the interactive SolaraViz page of the city on localhost and "
-                    "print its address. Needs: pip install 'waste-harmony[viz]'.")
+        "print its address. Needs: pip install 'waste-harmony[viz]'.",
+    )
     add_arguments(parser)
     parser.set_defaults(handler=run_viz)
     return parser
@@ -105,15 +116,18 @@ def load_run_model(path: str | os.PathLike[str]) -> Any:
     """
     file = Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f"run file {str(file)!r} does not exist; give the path of a "
-                                "TOML run file, or no RUNFILE for the default city")
+        raise FileNotFoundError(
+            f"run file {str(file)!r} does not exist; give the path of a "
+            "TOML run file, or no RUNFILE for the default city"
+        )
     try:
         from waste_harmony.config import load_run_file
     except ImportError as exc:
         raise RuntimeError(
             "reading a RUNFILE needs waste_harmony.config.load_run_file, which this "
             "installation of waste_harmony does not provide; start the viz without a RUNFILE "
-            "and set the parameters in the page") from exc
+            "and set the parameters in the page"
+        ) from exc
     return load_run_file(file).build_model()
 
 
@@ -146,9 +160,21 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
 
     solara_settings.telemetry.mixpanel_enable = False
     solara_settings.assets.fontawesome_enabled = False
-    solara_cli.main(args=["run", APP, "--host", host, "--port", str(port), "--no-open",
-                          "--no-check-version", "--production"],
-                    prog_name="solara", standalone_mode=False)
+    solara_cli.main(
+        args=[
+            "run",
+            APP,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--no-open",
+            "--no-check-version",
+            "--production",
+        ],
+        prog_name="solara",
+        standalone_mode=False,
+    )
     return 0
 
 
@@ -172,8 +198,11 @@ def run_viz(args: argparse.Namespace) -> int:
     else:
         os.environ.pop(RUNFILE_ENV, None)
     port = args.port or _free_port(args.host)
-    print(f"Waste Harmony viz: open http://{args.host}:{port}/ in a browser "
-          "(Ctrl+C stops the server)", flush=True)
+    print(
+        f"Waste Harmony viz: open http://{args.host}:{port}/ in a browser "
+        "(Ctrl+C stops the server)",
+        flush=True,
+    )
     try:
         return serve(args.host, port)
     except KeyboardInterrupt:
@@ -193,9 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     int
         Exit status: 0, or 2 for a bad run file.
     """
-    parser = add_arguments(argparse.ArgumentParser(
-        prog="python -m waste_harmony.viz",
-        description="Serve the interactive SolaraViz page of the city on localhost."))
+    parser = add_arguments(
+        argparse.ArgumentParser(
+            prog="python -m waste_harmony.viz",
+            description="Serve the interactive SolaraViz page of the city on localhost.",
+        )
+    )
     args = parser.parse_args(argv)
     try:
         return run_viz(args)

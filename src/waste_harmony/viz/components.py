@@ -93,14 +93,24 @@ def CityMap(model: CityModel) -> None:  # noqa: N802
 
     image, drawn = solara.use_memo(draw, [*version, choice.value])
     with solara.Column(gap="4px", style={"padding": "4px"}):
-        solara.Text(f"Day {model.day}", classes=["wh-day"],
-                    style={"font-size": "20px", "font-weight": "bold"})
-        solara.Select(label="Colour neighbourhoods by", value=choice,
-                      values=list(MAP_CHOICES), classes=["wh-map-choice"])
+        solara.Text(
+            f"Day {model.day}",
+            classes=["wh-day"],
+            style={"font-size": "20px", "font-weight": "bold"},
+        )
+        solara.Select(
+            label="Colour neighbourhoods by",
+            value=choice,
+            values=list(MAP_CHOICES),
+            classes=["wh-map-choice"],
+        )
         solara.Image(image, width="100%", classes=["wh-city-map"])
-        solara.Text(f"{drawn:,} neighbourhoods drawn at their city positions · "
-                    f"{model.n_citizens:,} citizens (marker area ∝ residents)",
-                    classes=["wh-map-caption"], style={"font-size": "12px"})
+        solara.Text(
+            f"{drawn:,} neighbourhoods drawn at their city positions · "
+            f"{model.n_citizens:,} citizens (marker area ∝ residents)",
+            classes=["wh-map-caption"],
+            style={"font-size": "12px"},
+        )
 
 
 @solara.component
@@ -117,9 +127,12 @@ def SeriesPanel(model: CityModel) -> None:  # noqa: N802
     image = solara.use_memo(lambda: png_bytes(series_figure(model)), list(version))
     with solara.Column(gap="4px", style={"padding": "4px"}):
         solara.Image(image, width="100%", classes=["wh-series"])
-        solara.Text(f"{len(model.datacollector.model_vars.get('mean_concern', [])):,} days "
-                    "recorded; dashed lines: scenario events; shading: facility status",
-                    classes=["wh-series-caption"], style={"font-size": "12px"})
+        solara.Text(
+            f"{len(model.datacollector.model_vars.get('mean_concern', [])):,} days "
+            "recorded; dashed lines: scenario events; shading: facility status",
+            classes=["wh-series-caption"],
+            style={"font-size": "12px"},
+        )
         CitySummary(model)
 
 
@@ -138,23 +151,33 @@ def CitySummary(model: CityModel) -> None:  # noqa: N802
     names = ", ".join(s.name for s in model.scenarios) or "none"
     p = model.params
     with solara.Column(gap="2px", style={"padding": "8px", "font-size": "13px"}):
-        solara.Text(f"{model.n_nodes:,} neighbourhoods · {model.n_citizens:,} citizens · "
-                    f"scenarios: {names} · facility: {model.facility_status}",
-                    classes=["wh-setup"])
+        solara.Text(
+            f"{model.n_nodes:,} neighbourhoods · {model.n_citizens:,} citizens · "
+            f"scenarios: {names} · facility: {model.facility_status}",
+            classes=["wh-setup"],
+        )
         if latest.get("mean_concern") is not None:
             solara.Markdown(
                 f"mean concern **{latest['mean_concern']:.3f}** · protesting "
                 f"**{100 * latest['protest_share']:.1f} %** · recycling "
                 f"**{100 * latest['recycling_rate']:.1f} %** · pollution "
                 f"**{latest['mean_pollution']:.1f} µg/m³** · biotech adoption "
-                f"**{100 * latest['biotech_adoption']:.1f} %**")
-        solara.Text(f"parameters: waste {p.waste_per_capita_kg:g} kg/citizen/day · ε "
-                    f"{p.concern_confidence:g} · μ {p.concern_convergence:g} · mobility "
-                    f"{p.mobility:g} · protest threshold {p.protest_threshold_mean:g} · Bass q "
-                    f"{p.bass_q:g}/yr · organism r {p.organism_growth_rate:g}/day",
-                    classes=["wh-parameters"])
+                f"**{100 * latest['biotech_adoption']:.1f} %**"
+            )
+        solara.Text(
+            f"parameters: waste {p.waste_per_capita_kg:g} kg/citizen/day · ε "
+            f"{p.concern_confidence:g} · μ {p.concern_convergence:g} · mobility "
+            f"{p.mobility:g} · protest threshold {p.protest_threshold_mean:g} · Bass q "
+            f"{p.bass_q:g}/yr · organism r {p.organism_growth_rate:g}/day",
+            classes=["wh-parameters"],
+        )
         events = list(model.event_log)[-6:]
         if events:
-            solara.Markdown("**Latest events**\n\n" + "\n".join(
-                f"- day {e.day}: {e.kind.replace('_', ' ')}"
-                + ("" if e.node is None else f" at node {e.node}") for e in reversed(events)))
+            solara.Markdown(
+                "**Latest events**\n\n"
+                + "\n".join(
+                    f"- day {e.day}: {e.kind.replace('_', ' ')}"
+                    + ("" if e.node is None else f" at node {e.node}")
+                    for e in reversed(events)
+                )
+            )

@@ -78,8 +78,18 @@ SERIES_VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 _FACILITY_COLOURS = {"proposed": "#f0a030", "built": "#c0392b", "withdrawn": "#7f8c8d"}
-_EVENT_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
-                  "#17becf", "#bcbd22", "#ff7f0e", "#7f7f7f")
+_EVENT_COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#ff7f0e",
+    "#7f7f7f",
+)
 
 
 def node_values(model: CityModel, variable: str) -> np.ndarray:
@@ -113,8 +123,9 @@ def node_values(model: CityModel, variable: str) -> np.ndarray:
     (100,)
     """
     if variable not in MAP_VARIABLES:
-        raise ValueError(f"unknown map variable {variable!r}; choose one of "
-                         f"{', '.join(MAP_VARIABLES)}")
+        raise ValueError(
+            f"unknown map variable {variable!r}; choose one of {', '.join(MAP_VARIABLES)}"
+        )
     if variable == "concern":
         return model.resident_mean(model.citizens.concern)
     if variable == "protest_share":
@@ -144,8 +155,9 @@ def _marker_sizes(model: CityModel) -> np.ndarray:
     return np.clip(residents / mean * target, 4.0, 12 * target)
 
 
-def city_map_figure(model: CityModel, variable: str = "concern", *,
-                    figsize: tuple[float, float] = (6.4, 6.0)) -> Figure:
+def city_map_figure(
+    model: CityModel, variable: str = "concern", *, figsize: tuple[float, float] = (6.4, 6.0)
+) -> Figure:
     """The city at its real node positions, neighbourhoods coloured by ``variable``.
 
     Marker area is proportional to residents; the facility site (cross, coloured by
@@ -187,8 +199,18 @@ def city_map_figure(model: CityModel, variable: str = "concern", *,
     else:
         vmin, vmax = 0.0, max(float(values.max(initial=0.0)), 1e-9)
     sizes = _marker_sizes(model)
-    nodes = ax.scatter(xy[:, 0], xy[:, 1], c=values, s=sizes, cmap=spec.cmap, vmin=vmin,
-                       vmax=vmax, edgecolors="#555555", linewidths=0.3, zorder=2)
+    nodes = ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        c=values,
+        s=sizes,
+        cmap=spec.cmap,
+        vmin=vmin,
+        vmax=vmax,
+        edgecolors="#555555",
+        linewidths=0.3,
+        zorder=2,
+    )
     nodes.set_gid("city-nodes")
     bar = fig.colorbar(nodes, cax=cax)
     bar.set_label(f"{spec.label} ({spec.unit})")
@@ -197,35 +219,100 @@ def city_map_figure(model: CityModel, variable: str = "concern", *,
     protest = model.resident_mean(model.citizens.protesting)
     on = protest > 0
     if on.any():
-        ax.scatter(xy[on, 0], xy[on, 1], s=sizes[on] * 2.2, facecolors="none",
-                   edgecolors="#d62728", linewidths=0.8 + 3.0 * protest[on], zorder=3)
-    handles.append(Line2D([], [], ls="", marker="o", mfc="none", mec="#d62728", mew=2,
-                          ms=9, label=f"protest ({int(on.sum())} nbhds)"))
+        ax.scatter(
+            xy[on, 0],
+            xy[on, 1],
+            s=sizes[on] * 2.2,
+            facecolors="none",
+            edgecolors="#d62728",
+            linewidths=0.8 + 3.0 * protest[on],
+            zorder=3,
+        )
+    handles.append(
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker="o",
+            mfc="none",
+            mec="#d62728",
+            mew=2,
+            ms=9,
+            label=f"protest ({int(on.sum())} nbhds)",
+        )
+    )
     plaza = np.flatnonzero(model.neighborhoods.zone == "plaza")
     if plaza.size:
         star = float(np.clip(6 * sizes.mean(), 60, 260))
-        ax.scatter(xy[plaza, 0], xy[plaza, 1], marker="*", s=star, c="#ffd54f",
-                   edgecolors="black", linewidths=0.8, zorder=5)
-        handles.append(Line2D([], [], ls="", marker="*", mfc="#ffd54f", mec="black", ms=12,
-                              label="festival plaza"))
-    colonies = np.flatnonzero(model.neighborhoods.organism_biomass
-                              >= model.params.organism_colony_kg)
+        ax.scatter(
+            xy[plaza, 0],
+            xy[plaza, 1],
+            marker="*",
+            s=star,
+            c="#ffd54f",
+            edgecolors="black",
+            linewidths=0.8,
+            zorder=5,
+        )
+        handles.append(
+            Line2D(
+                [], [], ls="", marker="*", mfc="#ffd54f", mec="black", ms=12, label="festival plaza"
+            )
+        )
+    colonies = np.flatnonzero(
+        model.neighborhoods.organism_biomass >= model.params.organism_colony_kg
+    )
     if colonies.size:
-        ax.scatter(xy[colonies, 0], xy[colonies, 1], marker="^", s=40, c="#2e7d32",
-                   edgecolors="white", linewidths=0.5, zorder=4)
-    handles.append(Line2D([], [], ls="", marker="^", mfc="#2e7d32", mec="white", ms=8,
-                          label=f"organism colony ({colonies.size})"))
+        ax.scatter(
+            xy[colonies, 0],
+            xy[colonies, 1],
+            marker="^",
+            s=40,
+            c="#2e7d32",
+            edgecolors="white",
+            linewidths=0.5,
+            zorder=4,
+        )
+    handles.append(
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker="^",
+            mfc="#2e7d32",
+            mec="white",
+            ms=8,
+            label=f"organism colony ({colonies.size})",
+        )
+    )
     for firm in model.corporations:
         if firm.site is None:
             continue
         x, y = xy[firm.site]
         colour = _FACILITY_COLOURS.get(firm.status, "black")
-        ax.scatter([x], [y], marker="X", s=220, c=colour, edgecolors="black",
-                   linewidths=1.0, zorder=6)
-        handles.append(Line2D([], [], ls="", marker="X", mfc=colour, mec="black", ms=11,
-                              label=f"{firm.name} site ({firm.status})"))
-    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.46, 0.0), ncols=2,
-               fontsize=8, frameon=False)
+        ax.scatter(
+            [x], [y], marker="X", s=220, c=colour, edgecolors="black", linewidths=1.0, zorder=6
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="X",
+                mfc=colour,
+                mec="black",
+                ms=11,
+                label=f"{firm.name} site ({firm.status})",
+            )
+        )
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.46, 0.0),
+        ncols=2,
+        fontsize=8,
+        frameon=False,
+    )
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_xlabel("x (km)")
@@ -238,8 +325,12 @@ def _column(model: CityModel, name: str) -> list[Any]:
     return model.datacollector.model_vars.get(name, [])
 
 
-def series_figure(model: CityModel, variables: tuple[str, ...] | None = None, *,
-                  figsize: tuple[float, float] = (7.0, 6.0)) -> Figure:
+def series_figure(
+    model: CityModel,
+    variables: tuple[str, ...] | None = None,
+    *,
+    figsize: tuple[float, float] = (7.0, 6.0),
+) -> Figure:
     """Small multiples of model-level series with scenario events and facility status.
 
     Each event kind in ``model.event_log`` is drawn as dashed vertical lines of its own
@@ -271,8 +362,9 @@ def series_figure(model: CityModel, variables: tuple[str, ...] | None = None, *,
     names = tuple(SERIES_VARIABLES) if variables is None else tuple(variables)
     unknown = [v for v in names if v not in SERIES_VARIABLES]
     if unknown:
-        raise ValueError(f"unknown series {unknown[0]!r}; choose from "
-                         f"{', '.join(SERIES_VARIABLES)}")
+        raise ValueError(
+            f"unknown series {unknown[0]!r}; choose from {', '.join(SERIES_VARIABLES)}"
+        )
     fig = Figure(figsize=figsize)
     fig.subplots_adjust(left=0.09, right=0.98, top=0.95, bottom=0.16, hspace=0.5, wspace=0.28)
     cols = 2
@@ -295,12 +387,29 @@ def series_figure(model: CityModel, variables: tuple[str, ...] | None = None, *,
         for state in ("proposed", "built"):
             mask = np.array([s == state for s in status], dtype=bool)
             if mask.any():
-                ax.fill_between(days, 0, 1, where=mask, transform=ax.get_xaxis_transform(),
-                                color=_FACILITY_COLOURS[state], alpha=0.12, lw=0, step="mid")
+                ax.fill_between(
+                    days,
+                    0,
+                    1,
+                    where=mask,
+                    transform=ax.get_xaxis_transform(),
+                    color=_FACILITY_COLOURS[state],
+                    alpha=0.12,
+                    lw=0,
+                    step="mid",
+                )
         for kind, when in event_days.items():
             # one collection per kind, however many events: a daily event stays cheap
-            marks = ax.vlines(sorted(set(when)), 0, 1, transform=ax.get_xaxis_transform(),
-                              colors=kinds[kind], linestyles="--", lw=0.8, alpha=0.8)
+            marks = ax.vlines(
+                sorted(set(when)),
+                0,
+                1,
+                transform=ax.get_xaxis_transform(),
+                colors=kinds[kind],
+                linestyles="--",
+                lw=0.8,
+                alpha=0.8,
+            )
             marks.set_gid(f"events:{kind}")
         ax.plot(days, values, color="black", lw=1.2)
         ax.set_title(f"{title} ({unit})", fontsize=9)
@@ -309,15 +418,18 @@ def series_figure(model: CityModel, variables: tuple[str, ...] | None = None, *,
         ax.grid(alpha=0.3, lw=0.5)
         if n_days <= 1:
             ax.set_xlim(0, 2)
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     for ax in axes[-cols:]:
         ax.set_xlabel("day", fontsize=8)
-    handles = [Line2D([], [], color=c, ls="--", label=k.replace("_", " "))
-               for k, c in kinds.items()]
-    handles += [Line2D([], [], color=_FACILITY_COLOURS[s], lw=6, alpha=0.3,
-                       label=f"facility {s}") for s in ("proposed", "built")
-                if s in status]
+    handles = [
+        Line2D([], [], color=c, ls="--", label=k.replace("_", " ")) for k, c in kinds.items()
+    ]
+    handles += [
+        Line2D([], [], color=_FACILITY_COLOURS[s], lw=6, alpha=0.3, label=f"facility {s}")
+        for s in ("proposed", "built")
+        if s in status
+    ]
     if handles:
         fig.legend(handles=handles, loc="lower center", ncols=3, fontsize=7, frameon=False)
     return fig
