@@ -14,7 +14,7 @@ import difflib
 import itertools
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import networkx as nx
@@ -39,6 +39,7 @@ from waste_harmony.recording import (
 )
 from waste_harmony.rules import DEFAULT_RULES
 from waste_harmony.scenarios.registry import resolve
+from waste_harmony.services import CityServices
 
 __all__ = ["CityModel"]
 
@@ -287,7 +288,7 @@ class CityModel(mesa.Model):
         )
 
     def _build_agents(self) -> None:
-        cells = [self.space._cells[node] for node in self.node_ids]
+        cells = [self.space[node] for node in self.node_ids]
         for i in range(self.n_nodes):
             Neighborhood(self, i, cells[i])
         cls = self.citizen_class
@@ -397,9 +398,7 @@ class CityModel(mesa.Model):
         """
         row = self.node_index(node)
         return next(
-            a
-            for a in self.space._cells[node].agents
-            if isinstance(a, Neighborhood) and a.row == row
+            a for a in self.space[node].agents if isinstance(a, Neighborhood) and a.row == row
         )
 
     def hooked_citizens(self, hook: str) -> list[Citizen]:
@@ -512,17 +511,140 @@ class CityModel(mesa.Model):
         concern = self.citizens.concern
         concern[rows] = np.clip(concern[rows] + delta, 0.0, 1.0)
 
-    def gather(self, rows: np.ndarray, node: Any) -> None:
-        """Bring citizens to ``node`` for today: they meet people there instead of at home.
+    def gather(
+        self,
+        rows: np.ndarray | slice,
+        node: Any = None,
+        *,
+        node_rows: np.ndarray | None = None,
+    ) -> None:
+        """Bring citizens to a place for today: they meet people there instead of at home.
+
+        Gatherings last for the day being simulated (they are cleared after it is
+        recorded). Give the place either as one node id (``node``) or per citizen as
+        node rows (``node_rows``, e.g. each visitor's nearest venue).
 
         Parameters
         ----------
-        rows : array of int or boolean mask
+        rows : array of int, boolean mask or slice
             Citizens.
-        node : hashable
-            Node id of the gathering place.
+        node : hashable, optional
+            Node id of the gathering place of all of them.
+        node_rows : array of int, optional
+            Row of the gathering place of each citizen in ``rows`` (same length).
+
+        Raises
+        ------
+        TypeError
+            If neither or both of ``node`` and ``node_rows`` are given.
+
+        Examples
+        --------
+        >>> model = CityModel(n_citizens=10, rng=0)
+        >>> model.gather([0, 1], model.node_ids[5])
+        >>> model.citizens.gathering[:3].tolist()
+        [5, 5, -1]
         """
-        self.citizens.gathering[rows] = self.node_index(node)
+        if (node is None) == (node_rows is None):
+            raise TypeError("give the gathering place as node=<node id> or node_rows=<rows>")
+        where = self.node_index(node) if node_rows is None else node_rows
+        self.citizens.gathering[rows] = where
+
+    def add_links(self, rows: Any, others: Any, weight: float | np.ndarray = 1.0) -> None:
+        """Link pairs of neighbourhoods in the protest network, in both directions.
+
+        Protesters observe protest across links (:func:`waste_harmony.rules.protest_step`);
+        the network starts as the street adjacency. Links add up: linking a pair twice
+        doubles its weight.
+
+        Parameters
+        ----------
+        rows, others : array of int
+            Node rows of the pairs: ``rows[i]`` is linked with ``others[i]``.
+        weight : float or array
+            Weight of each link (≥ 0).
+
+        Examples
+        --------
+        >>> model = CityModel(n_citizens=10, rng=0)
+        >>> model.add_links([0], [99], weight=2.0)
+        >>> float(model.links[0, 99]), float(model.links[99, 0])
+        (2.0, 2.0)
+        """
+        a = np.asarray(rows, dtype=np.int64).reshape(-1)
+        b = np.asarray(others, dtype=np.int64).reshape(-1)
+        if a.shape != b.shape:
+            raise ValueError(f"rows and others must pair up: got {a.size} rows and {b.size} others")
+        w = np.broadcast_to(np.asarray(weight, dtype=np.float64), a.shape)
+        if np.any(w < 0) or not np.all(np.isfinite(w)):
+            raise ValueError("link weights must be finite and >= 0")
+        m = self.n_nodes
+        new = sp.csr_array(
+            (np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))),
+            shape=(m, m),
+        )
+        self.links = sp.csr_array(self.links + new)
+
+    def events(self, kind: str, *, since_day: int | None = None) -> list[Event]:
+        """Logged events of one kind, in order (an indexed query, cheap to repeat).
+
+        Parameters
+        ----------
+        kind : str
+            Event kind, e.g. ``"assembly_vote"``.
+        since_day : int, optional
+            Only events on or after this day.
+
+        Returns
+        -------
+        list of Event
+            The events.
+
+        Examples
+        --------
+        >>> model = CityModel(n_citizens=10, rng=0)
+        >>> model.log_event("drill", node=3)
+        >>> [(e.day, e.node) for e in model.events("drill")]
+        [(0, 3)]
+        """
+        return self.event_log.of_kind(kind, since_day=since_day)
+
+    def series(self, name: str, *, since_day: int = 1) -> np.ndarray:
+        """Recorded values of a model-level variable, from ``since_day`` to the latest day.
+
+        ``series(name)[-1]`` is the value recorded for the latest simulated day.
+
+        Parameters
+        ----------
+        name : str
+            A variable of :data:`waste_harmony.recording.MODEL_VARIABLES`.
+        since_day : int
+            First day to include (day 1 is the first simulated day).
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per recorded day (empty before the first day).
+
+        Raises
+        ------
+        KeyError
+            If ``name`` is not a recorded variable.
+
+        Examples
+        --------
+        >>> model = CityModel(n_citizens=100, rng=0)
+        >>> model.run_for(5)
+        >>> model.series("protest_share", since_day=4).shape
+        (2,)
+        """
+        values = self.datacollector.model_vars.get(name)
+        if values is None:
+            raise KeyError(
+                f"{name!r} is not a recorded model variable; recorded: "
+                f"{sorted(self.datacollector.model_vars)}"
+            )
+        return np.asarray(values[max(since_day, 1) - 1 :])
 
     def deploy_organism(self, node: Any, biomass_kg: float) -> None:
         """Release organism biomass at a node.
@@ -548,7 +670,7 @@ class CityModel(mesa.Model):
         for row in np.flatnonzero(biomass >= threshold).tolist():
             if row not in self._colonies:
                 node = self.node_ids[row]
-                self._colonies[row] = Organism(self, row, self.space._cells[node], self.day)
+                self._colonies[row] = Organism(self, row, self.space[node], self.day)
         for row in [r for r in self._colonies if biomass[r] < threshold / 10]:
             self._colonies.pop(row).remove()
 
@@ -819,3 +941,10 @@ def _check_scenario_set(scenarios: list[Any]) -> None:
             raise ValueError(
                 f"scenario {s.name!r} cannot be combined with {clash[0]!r}; remove one of them"
             )
+
+
+if TYPE_CHECKING:
+
+    def _offers_services(model: CityModel) -> CityServices:
+        # mypy checks here that CityModel satisfies the services protocol.
+        return model

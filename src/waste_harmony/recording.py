@@ -9,6 +9,7 @@ an :class:`EventLog`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,28 +173,66 @@ class Event:
 class EventLog(list):
     """The events of a run, in order; a list of :class:`Event`.
 
+    Queries by kind (:meth:`of_kind`) read an index by kind that is brought up to
+    date incrementally, so asking every week costs the new events only, not the whole
+    log. The log is append-only in normal use; if it is shortened or reordered the
+    index is rebuilt.
+
+    Parameters
+    ----------
+    events : iterable of Event, optional
+        Initial events, in order.
+
     Examples
     --------
     >>> log = EventLog()
     >>> log.append(Event(3, "festival", 7, {"attendance": 120}))
     >>> log.frame().loc[0, "attendance"]
     np.int64(120)
+    >>> log.append(Event(5, "rally", 7))
+    >>> [e.day for e in log.of_kind("rally", since_day=4)]
+    [5]
     """
 
-    def of_kind(self, kind: str) -> list[Event]:
-        """Events of one kind.
+    def __init__(self, events: Iterable[Event] = ()) -> None:
+        super().__init__(events)
+        self._by_kind: dict[str, list[Event]] = {}
+        self._indexed = 0
+        self._last: Event | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Copies and pickles carry the events only; the index is rebuilt on demand.
+        return (type(self), (list(self),))
+
+    def _update_index(self) -> None:
+        n = self._indexed
+        if n > len(self) or (n and self[n - 1] is not self._last):
+            self._by_kind, n = {}, 0  # shortened or reordered: rebuild
+        for event in self[n:]:
+            self._by_kind.setdefault(event.kind, []).append(event)
+        self._indexed = len(self)
+        self._last = self[-1] if self else None
+
+    def of_kind(self, kind: str, *, since_day: int | None = None) -> list[Event]:
+        """Events of one kind, optionally only those on or after a day.
 
         Parameters
         ----------
         kind : str
             The kind.
+        since_day : int, optional
+            Earliest day to include.
 
         Returns
         -------
         list of Event
-            Matching events in order.
+            Matching events in order (a new list).
         """
-        return [e for e in self if e.kind == kind]
+        self._update_index()
+        events = self._by_kind.get(kind, [])
+        if since_day is None:
+            return list(events)
+        return [e for e in events if e.day >= since_day]
 
     def frame(self) -> pd.DataFrame:
         """The log as a DataFrame: ``day``, ``kind``, ``node`` and one column per detail.

@@ -24,7 +24,7 @@ from waste_harmony.dynamics import (
 )
 
 if TYPE_CHECKING:
-    from waste_harmony.model import CityModel
+    from waste_harmony.services import CityServices
 
 __all__ = [
     "DEFAULT_RULES",
@@ -41,7 +41,7 @@ __all__ = [
 _DAYS_PER_YEAR = 365.0
 
 
-def meet_and_discuss(model: CityModel) -> None:
+def meet_and_discuss(model: CityServices) -> None:
     """Citizens go out, meet one other person, and update concern (Deffuant–Weisbuch).
 
     Each citizen spends the day at home or, with probability ``mobility``, at a random
@@ -70,7 +70,7 @@ def meet_and_discuss(model: CityModel) -> None:
     opinion.deffuant_update(c.concern, first, second, p.concern_confidence, p.concern_convergence)
 
 
-def perceive_pollution(model: CityModel) -> None:
+def perceive_pollution(model: CityServices) -> None:
     """Local pollution raises concern (:mod:`~waste_harmony.dynamics.perception`).
 
     The perceived harm of the pollution where the citizen spent the day pulls concern
@@ -83,7 +83,7 @@ def perceive_pollution(model: CityModel) -> None:
     perception.raise_concern(c.concern, harm[c.location], p.pollution_concern_rate)
 
 
-def _recycling_probabilities(model: CityModel) -> np.ndarray:
+def _recycling_probabilities(model: CityServices) -> np.ndarray:
     c, p, hoods = model.citizens, model.params, model.neighborhoods
     home = c.home
     prob = recycling.recycling_probability(
@@ -101,7 +101,7 @@ def _recycling_probabilities(model: CityModel) -> np.ndarray:
     return prob
 
 
-def generate_and_recycle(model: CityModel) -> None:
+def generate_and_recycle(model: CityServices) -> None:
     """Citizens generate waste, some recycle it, adopters' biotech eats some, the rest is stock.
 
     Waste per citizen is Gamma distributed (mean ``waste_per_capita_kg``); it is drawn
@@ -133,14 +133,14 @@ def generate_and_recycle(model: CityModel) -> None:
     hoods.recycling_norm[:] = np.divide(recyclers, residents, out=np.zeros(m), where=residents > 0)
 
 
-def collect_waste(model: CityModel) -> None:
+def collect_waste(model: CityServices) -> None:
     """Collection moves a share of each neighbourhood's stock to the landfill nodes."""
     waste.collect_to_landfill(
         model.neighborhoods.waste_stock_kg, model.landfill, model.params.collection_rate
     )
 
 
-def grow_organism(model: CityModel) -> None:
+def grow_organism(model: CityServices) -> None:
     """Organism biomass grows logistically, spreads along edges, eats waste, cleans air."""
     hoods, p = model.neighborhoods, model.params
     biomass = hoods.organism_biomass
@@ -173,7 +173,7 @@ def grow_organism(model: CityModel) -> None:
     model.sync_colonies()
 
 
-def disperse_pollution(model: CityModel) -> None:
+def disperse_pollution(model: CityServices) -> None:
     """Emissions from industry, facilities and waste; diffusion along edges; decay."""
     hoods, p = model.neighborhoods, model.params
     stock_t = hoods.waste_stock_kg / 1000.0
@@ -193,7 +193,7 @@ def disperse_pollution(model: CityModel) -> None:
     )
 
 
-def protest_step(model: CityModel) -> None:
+def protest_step(model: CityServices) -> None:
     """One synchronous round of Granovetter's threshold rule, while a grievance is open.
 
     A concerned citizen (concern ≥ ``protest_concern_min``) protests when the share of
@@ -216,7 +216,7 @@ def protest_step(model: CityModel) -> None:
     c.protesting[:] = protest.threshold_step(effective, observed[home], eligible)
 
 
-def adopt_biotech(model: CityModel) -> None:
+def adopt_biotech(model: CityServices) -> None:
     """Non-adopters adopt household biotech at the Bass hazard times their access."""
     c, p, hoods, rng = model.citizens, model.params, model.neighborhoods, model.rng
     home = c.home

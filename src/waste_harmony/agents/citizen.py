@@ -11,7 +11,7 @@ from waste_harmony.dynamics.recycling import recycling_probability as _tpb
 from waste_harmony.parameters import ROLE_NAMES
 
 if TYPE_CHECKING:
-    from waste_harmony.model import CityModel
+    from waste_harmony.services import CityServices
 
 __all__ = ["Citizen"]
 
@@ -28,7 +28,7 @@ class Citizen(CellAgent):
 
     Parameters
     ----------
-    model : CityModel
+    model : CityServices
         The model.
     row : int
         The citizen's row in ``model.citizens``.
@@ -59,7 +59,7 @@ class Citizen(CellAgent):
     home = Column("citizens", "index of the home node")
     role_code = Column("citizens", "0 for none, else 1 + index in ROLE_NAMES")
 
-    def __init__(self, model: CityModel, row: int, cell) -> None:
+    def __init__(self, model: CityServices, row: int, cell) -> None:
         super().__init__(model)
         self.row = row
         self.cell = cell

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from mesa import Agent
 
 if TYPE_CHECKING:
-    from waste_harmony.model import CityModel
+    from waste_harmony.services import CityServices
 
 __all__ = ["FACILITY_STATES", "Corporation"]
 
@@ -26,7 +26,7 @@ class Corporation(Agent):
 
     Parameters
     ----------
-    model : CityModel
+    model : CityServices
         The model.
     name : str
         The firm's name (used in the event log).
@@ -50,7 +50,7 @@ class Corporation(Agent):
 
     def __init__(
         self,
-        model: CityModel,
+        model: CityServices,
         name: str,
         *,
         emission_per_day: float = 0.0,

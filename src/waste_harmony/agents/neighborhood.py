@@ -9,7 +9,7 @@ from mesa.discrete_space import FixedAgent
 from waste_harmony.agents.columns import Column
 
 if TYPE_CHECKING:
-    from waste_harmony.model import CityModel
+    from waste_harmony.services import CityServices
 
 __all__ = ["Neighborhood"]
 
@@ -23,7 +23,7 @@ class Neighborhood(FixedAgent):
 
     Parameters
     ----------
-    model : CityModel
+    model : CityServices
         The model.
     row : int
         Index of the node (row in ``model.neighborhoods``).
@@ -54,7 +54,7 @@ class Neighborhood(FixedAgent):
         "neighborhoods", "shift of residents' protest thresholds (negative: easier to join)"
     )
 
-    def __init__(self, model: CityModel, row: int, cell) -> None:
+    def __init__(self, model: CityServices, row: int, cell) -> None:
         super().__init__(model)
         self.row = row
         self.cell = cell

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from mesa.discrete_space import FixedAgent
 
 if TYPE_CHECKING:
-    from waste_harmony.model import CityModel
+    from waste_harmony.services import CityServices
 
 __all__ = ["Organism"]
 
@@ -23,7 +23,7 @@ class Organism(FixedAgent):
 
     Parameters
     ----------
-    model : CityModel
+    model : CityServices
         The model.
     row : int
         Index of the colonised node.
@@ -42,7 +42,7 @@ class Organism(FixedAgent):
     [50.0]
     """
 
-    def __init__(self, model: CityModel, row: int, cell, founded: int) -> None:
+    def __init__(self, model: CityServices, row: int, cell, founded: int) -> None:
         super().__init__(model)
         self.row = row
         self.cell = cell

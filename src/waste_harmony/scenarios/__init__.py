@@ -31,6 +31,7 @@ from waste_harmony.scenarios.aftermath import (
 )
 from waste_harmony.scenarios.base import Scenario, parameter
 from waste_harmony.scenarios.festival import HarmonyFestival
+from waste_harmony.scenarios.group import ScenarioGroup
 from waste_harmony.scenarios.registry import ENTRY_POINT_GROUP, available, register, resolve
 from waste_harmony.scenarios.roles import (
     Artist,
@@ -52,6 +53,7 @@ __all__ = [
     "HarmonyFestival",
     "OrganismRooting",
     "Scenario",
+    "ScenarioGroup",
     "Scientist",
     "StoryRoles",
     "TechCoreProposal",

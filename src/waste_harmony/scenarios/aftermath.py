@@ -41,9 +41,10 @@ import numpy as np
 
 from waste_harmony.dynamics.inequality import gini
 from waste_harmony.scenarios.base import parameter as _param
+from waste_harmony.scenarios.group import ScenarioGroup
 from waste_harmony.scenarios.places import biodiverse_rows, hop_distance
 from waste_harmony.scenarios.registry import register
-from waste_harmony.scenarios.roles import AssemblyOrganiser, RoleScenario, _Composite
+from waste_harmony.scenarios.roles import AssemblyOrganiser, RoleScenario
 
 __all__ = ["Aftermath", "AssemblyFunding", "CommunityArt", "OrganismRooting", "Workshops"]
 
@@ -329,7 +330,7 @@ class CommunityArt(_Recurring):
 
 @register
 @dataclass
-class Aftermath(_Composite):
+class Aftermath(ScenarioGroup):
     """The four aftermath modules together: workshops, funding, rooting, community art.
 
     Examples

@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mesa.time import Schedule
 
 if TYPE_CHECKING:
-    from waste_harmony.model import CityModel
     from waste_harmony.pipeline import Rule
+    from waste_harmony.services import CityServices
 
 __all__ = ["Scenario", "parameter"]
 
@@ -127,12 +127,12 @@ class Scenario:
     conflicts_with: ClassVar[tuple[str, ...]] = ()
 
     # -- lifecycle ---------------------------------------------------------------
-    def install(self, model: CityModel) -> None:
+    def install(self, model: CityServices) -> None:
         """Validate and attach this scenario to ``model`` (called by the model).
 
         Parameters
         ----------
-        model : CityModel
+        model : CityServices
             The model.
 
         Raises
@@ -154,21 +154,21 @@ class Scenario:
         self.active = True
         self.setup(model)
 
-    def validate(self, model: CityModel) -> None:
+    def validate(self, model: CityServices) -> None:
         """Check parameters against the model before anything runs (override).
 
         Parameters
         ----------
-        model : CityModel
+        model : CityServices
             The model the scenario is about to be installed in.
         """
 
-    def setup(self, model: CityModel) -> None:
+    def setup(self, model: CityServices) -> None:
         """Schedule events and add rules (override).
 
         Parameters
         ----------
-        model : CityModel
+        model : CityServices
             The model.
         """
 
@@ -186,7 +186,7 @@ class Scenario:
         self.active = False
         self.log("scenario_switched_off")
 
-    def check_day(self, label: str, day: float, model: CityModel) -> None:
+    def check_day(self, label: str, day: float, model: CityServices) -> None:
         """Check that a scheduled ``day`` is in the run: not past, not beyond the hint.
 
         Parameters
@@ -195,7 +195,7 @@ class Scenario:
             Name of the parameter holding the day (used in the message).
         day : float
             The day.
-        model : CityModel
+        model : CityServices
             The model (its ``day`` and optional ``days`` hint).
 
         Raises
@@ -218,7 +218,7 @@ class Scenario:
 
     # -- helpers for subclasses --------------------------------------------------
     @property
-    def model(self) -> CityModel:
+    def model(self) -> CityServices:
         """The model this scenario is installed in."""
         model = getattr(self, "_model", None)
         if model is None:
@@ -304,6 +304,43 @@ class Scenario:
         """
         self.model.pipeline.add(name, rule, before=before, after=after)
         self._rules.append(name)
+
+    def remove_rule(self, name: str) -> bool:
+        """Remove a rule this scenario added with :meth:`add_rule` (e.g. when an activity ends).
+
+        Parameters
+        ----------
+        name : str
+            The rule's name.
+
+        Returns
+        -------
+        bool
+            ``True`` if the rule was in the pipeline and is now removed, ``False`` if
+            it was gone already.
+
+        Raises
+        ------
+        KeyError
+            If this scenario never added a rule of that name.
+        """
+        if name not in self._rules:
+            raise KeyError(
+                f"scenario {self.name!r} has no rule named {name!r}; its rules: {self._rules}"
+            )
+        self._rules.remove(name)
+        if name in self.model.pipeline:
+            self.model.pipeline.remove(name)
+            return True
+        return False
+
+    def stop_recurring(self) -> None:
+        """Stop every recurring event this scenario started with :meth:`schedule_every`.
+
+        One-off events (:meth:`schedule`) and rules stay; :meth:`switch_off` stops all.
+        """
+        for generator in self._generators:
+            generator.stop()
 
     def log(self, kind: str, node: Any = None, **details: Any) -> None:
         """Write an event to the model's log, tagged with this scenario's name.

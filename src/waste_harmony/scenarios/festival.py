@@ -56,17 +56,17 @@ from waste_harmony.scenarios.places import hop_distance, plaza_rows
 from waste_harmony.scenarios.registry import register
 
 if TYPE_CHECKING:
-    from waste_harmony.model import CityModel
+    from waste_harmony.services import CityServices
 
 __all__ = ["HarmonyFestival", "proposal_pending"]
 
 
-def proposal_pending(model: CityModel) -> bool:
+def proposal_pending(model: CityServices) -> bool:
     """Whether any firm has a facility proposal pending.
 
     Parameters
     ----------
-    model : CityModel
+    model : CityServices
         The model.
 
     Returns
@@ -167,7 +167,7 @@ class HarmonyFestival(Scenario):
         source=("mechanism: McAdam 1986; value: assumption"),
     )
 
-    def validate(self, model: CityModel) -> None:
+    def validate(self, model: CityServices) -> None:
         """Check the festival day against the run and the plaza node."""
         self.check_day("day", self.day, model)
         if self.plaza is not None:
@@ -179,7 +179,7 @@ class HarmonyFestival(Scenario):
                     "node of the city; give a node id or None"
                 ) from None
 
-    def setup(self, model: CityModel) -> None:
+    def setup(self, model: CityServices) -> None:
         """Find the festival ground and schedule the festivals."""
         plazas = (
             np.array([model.node_index(self.plaza)])
@@ -225,7 +225,7 @@ class HarmonyFestival(Scenario):
         attendees = np.flatnonzero(rng.random(len(prob)) < prob)
         self.attendees_ = attendees
         self.last_day_ = model.day
-        c.gathering[attendees] = self._venue[c.home[attendees]]
+        model.gather(attendees, node_rows=self._venue[c.home[attendees]])
         model.nudge_concern(attendees, self.concern_gain * (1.0 - c.concern[attendees]))
         share = np.divide(
             np.bincount(c.home[attendees], minlength=model.n_nodes),
@@ -261,7 +261,7 @@ class HarmonyFestival(Scenario):
                 protest_share=rally / max(model.n_citizens, 1),
             )
 
-    def _hold_rally(self, model: CityModel) -> None:
+    def _hold_rally(self, model: CityServices) -> None:
         if self._rally.size:
             model.citizens.protesting[self._rally] = True
             self._rally = np.zeros(0, dtype=np.int64)

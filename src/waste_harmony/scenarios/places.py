@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import dijkstra
 from waste_harmony.parameters import ROLE_NAMES
 
 if TYPE_CHECKING:
-    from waste_harmony.model import CityModel
+    from waste_harmony.services import CityServices
 
 __all__ = [
     "BIODIVERSE_HABITAT",
@@ -34,12 +34,12 @@ __all__ = [
 BIODIVERSE_HABITAT = 0.5
 
 
-def biodiverse_rows(model: CityModel) -> np.ndarray:
+def biodiverse_rows(model: CityServices) -> np.ndarray:
     """Rows of the biodiverse nodes: green zones and nodes with habitat ≥ 0.5.
 
     Parameters
     ----------
-    model : CityModel
+    model : CityServices
         The model.
 
     Returns
@@ -59,12 +59,12 @@ def biodiverse_rows(model: CityModel) -> np.ndarray:
     return np.flatnonzero((hoods.zone == "green") | (hoods.habitat >= BIODIVERSE_HABITAT))
 
 
-def plaza_rows(model: CityModel) -> np.ndarray:
+def plaza_rows(model: CityServices) -> np.ndarray:
     """Rows of the plaza nodes (or the node nearest the city's centre if it has none).
 
     Parameters
     ----------
-    model : CityModel
+    model : CityServices
         The model.
 
     Returns
@@ -80,12 +80,12 @@ def plaza_rows(model: CityModel) -> np.ndarray:
     return np.array([int(np.argmin(np.einsum("ij,ij->i", offset, offset)))])
 
 
-def hop_distance(model: CityModel, rows: Any) -> np.ndarray:
+def hop_distance(model: CityServices, rows: Any) -> np.ndarray:
     """Hop distance of every node to the nearest of ``rows``.
 
     Parameters
     ----------
-    model : CityModel
+    model : CityServices
         The model.
     rows : int or array of int
         Source rows.
@@ -109,12 +109,12 @@ def hop_distance(model: CityModel, rows: Any) -> np.ndarray:
     )
 
 
-def role_rows(model: CityModel, role: str) -> np.ndarray:
+def role_rows(model: CityServices, role: str) -> np.ndarray:
     """Rows of the citizens holding a story role (set by ``CityModel(roles=...)``).
 
     Parameters
     ----------
-    model : CityModel
+    model : CityServices
         The model.
     role : str
         One of :data:`waste_harmony.parameters.ROLE_NAMES`.

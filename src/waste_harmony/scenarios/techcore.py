@@ -76,7 +76,7 @@ from waste_harmony.scenarios.places import biodiverse_rows, hop_distance
 from waste_harmony.scenarios.registry import register
 
 if TYPE_CHECKING:
-    from waste_harmony.model import CityModel
+    from waste_harmony.services import CityServices
 
 __all__ = ["TechCoreProposal", "campaign_cost"]
 
@@ -279,7 +279,7 @@ class TechCoreProposal(Scenario):
     corporation_name: str = parameter("TechCore", doc="the firm's name")
 
     # -- installation ----------------------------------------------------------------
-    def validate(self, model: CityModel) -> None:
+    def validate(self, model: CityServices) -> None:
         """Check the announcement day and, if given, that the site is a biodiverse node."""
         self.check_day("announce_day", self.announce_day, model)
         if self.site is not None:
@@ -305,7 +305,7 @@ class TechCoreProposal(Scenario):
                 "or habitat >= 0.5) to site the facility on"
             )
 
-    def setup(self, model: CityModel) -> None:
+    def setup(self, model: CityServices) -> None:
         """Create the firm and schedule the announcement."""
         self.corporation = Corporation(
             model,
@@ -382,7 +382,7 @@ class TechCoreProposal(Scenario):
         if self.comment_period_days % self.review_interval_days:
             self.schedule(self.review, day=self.deadline_)
 
-    def _perceive_threat(self, model: CityModel) -> None:
+    def _perceive_threat(self, model: CityServices) -> None:
         if self._near is None or self.corporation.status != "proposed":
             return
         nodes, weight = self._near
@@ -401,14 +401,12 @@ class TechCoreProposal(Scenario):
             ``sustained_share``, ``persistence``, ``votes_against``, ``cost``.
         """
         model = self.model
-        shares = np.asarray(model.datacollector.model_vars.get("protest_share", []), dtype=float)
-        since = shares[self.announced_day_ - 1 :]
+        since = model.series("protest_share", since_day=self.announced_day_)
         sustained = float(since[-self.memory_days :].mean()) if since.size else 0.0
         persistence = float(np.mean(since >= self.reference_share / 10)) if since.size else 0.0
         latest: dict[Any, bool] = {}
-        for event in model.event_log:
-            if event.kind == "assembly_vote" and event.day >= self.announced_day_:
-                latest[event.node] = bool(event.details.get("against", False))
+        for event in model.events("assembly_vote", since_day=self.announced_day_):
+            latest[event.node] = bool(event.details.get("against", False))
         against = [model.node_index(n) for n, vote in latest.items() if vote]
         votes = float(model.residents[against].sum() / max(model.residents.sum(), 1.0))
         cost = campaign_cost(
@@ -432,7 +430,7 @@ class TechCoreProposal(Scenario):
         if firm.status != "proposed":
             return
         reading = self.opposition()
-        shares = model.datacollector.model_vars.get("protest_share", [])
+        shares = model.series("protest_share")
         week_max = float(max(shares[-self.review_interval_days :], default=0.0))
         if week_max > max(1.1 * self._peak, self.reference_share / 10):
             self._peak = week_max
@@ -473,11 +471,8 @@ class TechCoreProposal(Scenario):
             firm.withdraw()
         else:
             firm.build()
-        if "techcore_threat" in self.model.pipeline:
-            self.model.pipeline.remove("techcore_threat")
-            self._rules.remove("techcore_threat")
-        for generator in self._generators:
-            generator.stop()
+        self.remove_rule("techcore_threat")
+        self.stop_recurring()
 
     def switch_off(self) -> None:
         """Stop the scenario; a pending proposal is withdrawn (the firm leaves the city)."""

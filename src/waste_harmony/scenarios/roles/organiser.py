@@ -1,0 +1,183 @@
+"""The assembly organiser's decentralised neighbourhood assemblies (``"assembly-organiser"``).
+
+References
+----------
+.. [2] Fishkin, J. S. (2009). *When the People Speak: Deliberative Democracy and
+   Public Consultation*. Oxford University Press.
+.. [3] Dryzek, J. S. (2000). *Deliberative Democracy and Beyond*. Oxford University Press.
+.. [4] McCarthy, J. D. & Zald, M. N. (1977). Resource mobilization and social
+   movements: a partial theory. *American J. Sociology* 82(6), 1212–1241.
+.. [5] Gould, R. V. (1991). Multiple networks and mobilization in the Paris
+   Commune, 1871. *American Sociological Review* 56(6), 716–729.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from waste_harmony.scenarios.base import parameter
+from waste_harmony.scenarios.festival import proposal_pending
+from waste_harmony.scenarios.registry import register
+from waste_harmony.scenarios.roles.base import RoleScenario
+
+if TYPE_CHECKING:
+    from waste_harmony.services import CityServices
+
+__all__ = ["AssemblyOrganiser"]
+
+
+@register
+@dataclass
+class AssemblyOrganiser(RoleScenario):
+    """Decentralised neighbourhood assemblies: deliberate, vote, mobilise, link up.
+
+    Each organiser founds an assembly in their home neighbourhood; every
+    ``spread_interval_days`` each organiser's network recruits a neighbouring
+    neighbourhood (chosen with probability proportional to residents × mean
+    concern), up to ``max_assemblies`` per organiser. An assembly
+
+    * lowers its neighbourhood's protest thresholds by ``threshold_drop``
+      (organisation lowers the cost of participation, McCarthy & Zald 1977);
+    * links its neighbourhood to every other assembly's, so protesters observe each
+      other across the city (cross-neighbourhood ties, Gould 1991);
+    * meets every ``meeting_interval_days``: residents attend with probability
+      ``attendance * concern``, deliberate (``c += deliberation_gain * (1 - c)``;
+      deliberative polls move participants towards public-spirited, better-informed
+      positions, Fishkin 2009) and, while a proposal is pending, vote: the assembly
+      is against when a majority of attendees are concerned (concern at least the
+      model's ``protest_concern_min``). Votes are logged as ``assembly_vote`` events.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> model = CityModel(n_citizens=400, scenarios=["assembly-organiser"], rng=0)
+    >>> model.run_for(100)
+    >>> len(model.scenario_named("assembly-organiser").assembly_rows_) > 1
+    True
+    """
+
+    name = "assembly-organiser"
+    description = (
+        "Decentralised neighbourhood assemblies that deliberate, vote, lower protest "
+        "thresholds and link neighbourhoods"
+    )
+    role = "organiser"
+
+    start_day: int = parameter(62, unit="day", low=1, doc="day the first assembly meets")
+    meeting_interval_days: int = parameter(7, unit="days", low=1, doc="days between meetings")
+    spread_interval_days: int = parameter(
+        14, unit="days", low=1, doc="days between recruitments of a new neighbourhood"
+    )
+    max_assemblies: int = parameter(
+        10, unit="assemblies per organiser", low=1, doc="largest network an organiser builds"
+    )
+    attendance: float = parameter(
+        0.4,
+        unit="probability",
+        low=0.0,
+        high=1.0,
+        doc="attendance probability of a fully concerned resident",
+    )
+    deliberation_gain: float = parameter(
+        0.08,
+        unit="share of 1 - concern",
+        low=0.0,
+        high=1.0,
+        doc="concern gained by deliberating",
+        source="mechanism: Fishkin 2009; value: assumption",
+    )
+    threshold_drop: float = parameter(
+        0.1,
+        unit="share",
+        low=0.0,
+        high=1.0,
+        doc="drop of protest thresholds where an assembly meets",
+        source="mechanism: McCarthy & Zald 1977; value: assumption",
+    )
+    link_weight: float = parameter(
+        1.0,
+        unit="link weight",
+        low=0.0,
+        doc="weight of the protest link between two assemblies",
+        source="mechanism: Gould 1991; value: assumption",
+    )
+
+    def setup(self, model: CityServices) -> None:
+        """Find the organisers; start empty."""
+        self.assembly_rows_: list[int] = []
+        super().setup(model)
+
+    def start(self) -> None:
+        """Found the first assemblies and schedule meetings and recruitment."""
+        for row in self.homes_.tolist():
+            self._found(row)
+        day = self.model.day
+        self.schedule_every(self.meet, start_day=day, interval_days=self.meeting_interval_days)
+        self.schedule_every(
+            self.spread,
+            start_day=day + self.spread_interval_days,
+            interval_days=self.spread_interval_days,
+        )
+
+    def _found(self, row: int) -> None:
+        model = self.model
+        if row in self.assembly_rows_:
+            return
+        others = list(self.assembly_rows_)
+        self.assembly_rows_.append(row)
+        model.neighborhoods.protest_threshold_shift[row] -= self.threshold_drop
+        if others and self.link_weight > 0:
+            model.add_links([row] * len(others), others, self.link_weight)
+        self.log("assembly_founded", node=model.node_ids[row], assemblies=len(self.assembly_rows_))
+
+    def spread(self) -> None:
+        """Each organiser's network recruits one more neighbourhood."""
+        model = self.model
+        limit = self.max_assemblies * len(self.holders_)
+        for _ in range(len(self.holders_)):
+            if len(self.assembly_rows_) >= limit:
+                return
+            adj = model.adjacency
+            near = np.unique(
+                np.concatenate(
+                    [adj.indices[adj.indptr[r] : adj.indptr[r + 1]] for r in self.assembly_rows_]
+                )
+            )
+            near = near[~np.isin(near, self.assembly_rows_) & (model.residents[near] > 0)]
+            if near.size == 0:
+                return
+            concern = np.bincount(
+                model.citizens.home, weights=model.citizens.concern, minlength=model.n_nodes
+            )[near]
+            weight = concern / concern.sum() if concern.sum() > 0 else None
+            self._found(int(model.rng.choice(near, p=weight)))
+
+    def meet(self) -> None:
+        """Assemblies meet: attendance, deliberation, and votes on pending proposals."""
+        model = self.model
+        c = model.citizens
+        member = np.zeros(model.n_nodes, dtype=bool)
+        member[self.assembly_rows_] = True
+        attend = np.flatnonzero(
+            member[c.home] & (model.rng.random(len(c.home)) < self.attendance * c.concern)
+        )
+        model.nudge_concern(attend, self.deliberation_gain * (1.0 - c.concern[attend]))
+        self.log("assembly_meeting", assemblies=len(self.assembly_rows_), attendance=len(attend))
+        if not proposal_pending(model):
+            return
+        concerned = c.concern[attend] >= model.params.protest_concern_min
+        homes = c.home[attend]
+        yes = np.bincount(homes, weights=concerned, minlength=model.n_nodes)
+        present = np.bincount(homes, minlength=model.n_nodes)
+        for row in self.assembly_rows_:
+            if present[row]:
+                self.log(
+                    "assembly_vote",
+                    node=model.node_ids[row],
+                    against=bool(yes[row] > present[row] / 2),
+                    share_against=float(yes[row] / present[row]),
+                    attendance=int(present[row]),
+                )

@@ -1,0 +1,250 @@
+"""The import graph of ``src/waste_harmony``: no circles, no upward imports, no private names.
+
+Every module is parsed with :mod:`ast` (nothing is imported), and every import
+counts: at module level, inside functions, and under ``if TYPE_CHECKING:`` (a
+typing import is still a dependency of the design). An import of a submodule
+counts as a dependency on that submodule only, not on the packages around it.
+
+The layers, lowest first. A module may import from its own layer and from any
+layer below it, never from a layer above. Each module belongs to the layer of
+the longest prefix that names it; to add a module or package, add its dotted
+name to the right row (the test fails for a module that is in no row).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import waste_harmony
+from waste_harmony import CityModel
+from waste_harmony.services import CityServices
+
+PACKAGE = "waste_harmony"
+SOURCE = Path(waste_harmony.__file__).resolve().parent
+
+#: (layer name, module prefixes), lowest layer first.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    # The science and the data: pure functions and plain containers, no model.
+    ("foundations", ("_version", "city", "dynamics", "parameters")),
+    ("containers", ("agents.columns", "pipeline", "recording")),
+    # What lower layers may read and call on a model (a typing.Protocol).
+    ("services", ("services",)),
+    ("agents", ("agents",)),
+    ("rules", ("rules",)),
+    ("scenarios", ("scenarios",)),
+    # The composition root: builds everything above from everything below.
+    ("model", ("model",)),
+    # Reading a built model or run: results, run files, scenario checks, doc tables.
+    ("outputs", ("results", "config", "testing", "docs_tables")),
+    ("tools", ("experiments", "plotting", "viz")),
+    # Entry points and the package facade.
+    ("entry points", ("cli", "__main__", "")),
+]
+
+#: Private names still imported across modules, with the branch that removes them.
+#: TEMPORARY: the lead empties this after merging the ``results`` and ``params``
+#: branches; an entry that no longer occurs fails the test, so it gets removed.
+KNOWN_PRIVATE_IMPORTS: set[tuple[str, str, str]] = {
+    # (importing module, imported module, name)
+    ("waste_harmony.experiments.compare", "waste_harmony.experiments.runner", "_experiment"),
+    ("waste_harmony.experiments.runner", "waste_harmony.results", "_json_safe"),
+    ("waste_harmony.experiments.worker", "waste_harmony.results", "_json_safe"),
+    ("waste_harmony.cli", "waste_harmony.scenarios.registry", "_BUILTIN"),
+    ("waste_harmony.experiments.sweepfile", "waste_harmony.config", "_check_keys"),
+    ("waste_harmony.experiments.sweepfile", "waste_harmony.config", "_did_you_mean"),
+    ("waste_harmony.experiments.sweepfile", "waste_harmony.config", "_int"),
+}
+
+#: Import cycles still present (as sorted module tuples). TEMPORARY, like the list
+#: above: ``viz.app`` imports ``viz.cli.load_run_model`` inside a function while
+#: ``viz.cli`` imports ``viz.app.RUNFILE_ENV``; the lead moves one of them and
+#: empties this.
+KNOWN_CYCLES: set[tuple[str, ...]] = {
+    ("waste_harmony.viz.app", "waste_harmony.viz.cli"),
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SOURCE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join([PACKAGE, *parts])
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(SOURCE.rglob("*.py"))}
+
+
+MODULES = _modules()
+
+
+def _imports(name: str, path: Path) -> list[tuple[str, str | None]]:
+    """(imported module, imported name or None) for every import in a module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: list[tuple[str, str | None]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                module = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            for alias in node.names:
+                submodule = f"{module}.{alias.name}"
+                if submodule in MODULES:  # ``from pkg import submodule``
+                    found.append((submodule, None))
+                else:
+                    found.append((module, alias.name))
+    return [(m, n) for m, n in found if m == PACKAGE or m.startswith(PACKAGE + ".")]
+
+
+GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
+
+
+def _layer(module: str) -> int:
+    relative = module.removeprefix(PACKAGE).removeprefix(".")
+    best, best_len = None, -1
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (
+                relative == prefix
+                or relative.startswith(prefix + ".")
+                or (prefix == "" and relative == "")
+            ) and len(prefix) > best_len:
+                best, best_len = index, len(prefix)
+    if best is None:
+        raise AssertionError(f"module {module} is in no layer; add it to LAYERS")
+    return best
+
+
+def _edges() -> dict[str, set[str]]:
+    return {
+        name: {m for m, _ in imports if m != name and m in MODULES}
+        for name, imports in GRAPH.items()
+    }
+
+
+def test_every_module_has_a_layer():
+    unplaced = []
+    for module in MODULES:
+        try:
+            _layer(module)
+        except AssertionError:
+            unplaced.append(module)
+    assert not unplaced, f"modules in no layer (add them to LAYERS): {unplaced}"
+
+
+def test_no_import_cycles():
+    edges = _edges()
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+    cycles: list[list[str]] = []
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, stack)
+        stack.pop()
+        state[node] = 2
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module, [])
+    found = {tuple(sorted(set(c))) for c in cycles}
+    new = [c for c in cycles if tuple(sorted(set(c))) not in KNOWN_CYCLES]
+    assert not new, "import cycles:\n" + "\n".join(" -> ".join(c) for c in new)
+    stale = KNOWN_CYCLES - found
+    assert not stale, f"fixed, remove from KNOWN_CYCLES: {sorted(stale)}"
+
+
+def test_no_upward_imports():
+    upward = []
+    for module, targets in _edges().items():
+        for target in sorted(targets):
+            if _layer(target) > _layer(module):
+                upward.append(
+                    f"{module} ({LAYERS[_layer(module)][0]}) imports "
+                    f"{target} ({LAYERS[_layer(target)][0]})"
+                )
+    assert not upward, "imports from a higher layer:\n" + "\n".join(upward)
+
+
+def test_lower_layers_do_not_import_the_model():
+    model_layer = _layer(f"{PACKAGE}.model")
+    offenders = [
+        module
+        for module, targets in _edges().items()
+        if _layer(module) < model_layer and f"{PACKAGE}.model" in targets
+    ]
+    assert not offenders, f"type against waste_harmony.services.CityServices: {offenders}"
+
+
+def _private_imports() -> set[tuple[str, str, str]]:
+    found = set()
+    for module, imports in GRAPH.items():
+        for target, name in imports:
+            if name is None or not name.startswith("_") or name.startswith("__"):
+                continue
+            if target != module:
+                found.add((module, target, name))
+    return found
+
+
+def test_no_private_names_imported_across_modules():
+    new = sorted(_private_imports() - KNOWN_PRIVATE_IMPORTS)
+    assert not new, (
+        "private names imported from another module (make them public, or move the "
+        "code that needs them):\n" + "\n".join(f"{m}: from {t} import {n}" for m, t, n in new)
+    )
+
+
+def test_known_private_imports_still_occur():
+    stale = sorted(KNOWN_PRIVATE_IMPORTS - _private_imports())
+    assert not stale, f"fixed, remove from KNOWN_PRIVATE_IMPORTS: {stale}"
+
+
+def test_private_modules_stay_in_their_package():
+    outside = []
+    for module, imports in GRAPH.items():
+        for target, _ in imports:
+            parent, _, last = target.rpartition(".")
+            private = last.startswith("_") and not last.startswith("__")
+            if private and not (module == parent or module.startswith(parent + ".")):
+                outside.append(f"{module} imports {target}")
+    assert not outside, "\n".join(outside)
+
+
+def test_city_model_offers_every_service():
+    # mypy checks the signatures (``waste_harmony.model`` assigns a CityModel to a
+    # CityServices variable); at run time every declared member must exist.
+    model = CityModel(n_citizens=20, rng=0)
+    services: CityServices = model
+    members = [n for n in vars(CityServices) if not n.startswith("_")]
+    assert len(members) > 30
+    missing = [n for n in members if not hasattr(services, n)]
+    assert not missing, f"CityModel lacks the services {missing}"
+
+
+def test_scenario_uses_public_services_only():
+    # Scenarios reach the model's state through services, not its recorders or copies.
+    forbidden = ("datacollector", "event_log", "_cells", "._rules", "._generators")
+    offenders = []
+    for module, path in MODULES.items():
+        lower = _layer(f"{PACKAGE}.services") <= _layer(module) < _layer(f"{PACKAGE}.model")
+        if not lower or module.endswith("scenarios.base"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        code = "\n".join(
+            line for line in text.splitlines() if not line.lstrip().startswith((">>>", "..."))
+        )
+        offenders += [f"{module}: {word}" for word in forbidden if f"model.{word}" in code]
+        offenders += [f"{module}: self{word}" for word in forbidden[3:] if f"self{word}" in code]
+    assert not offenders, offenders
