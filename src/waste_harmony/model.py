@@ -397,9 +397,10 @@ class CityModel(mesa.Model):
             Its agent.
         """
         row = self.node_index(node)
-        return next(
-            a for a in self.space[node].agents if isinstance(a, Neighborhood) and a.row == row
-        )
+        for agent in self.space[node].agents:
+            if isinstance(agent, Neighborhood) and agent.row == row:
+                return agent
+        raise LookupError(f"node {node!r} has no Neighborhood agent")  # pragma: no cover
 
     def hooked_citizens(self, hook: str) -> list[Citizen]:
         """Citizens whose class overrides the per-agent hook ``hook``.

@@ -60,6 +60,9 @@ def _interval(default: int) -> int:
 class _Recurring(RoleScenario):
     """A role activity repeated every ``interval_days`` from ``start_day``."""
 
+    #: Days between rounds (each subclass declares it as a parameter).
+    interval_days: int
+
     def start(self) -> None:
         """Schedule the rounds."""
         self.schedule_every(self.round, start_day=self.model.day, interval_days=self.interval_days)

@@ -50,10 +50,10 @@ class ScenarioGroup(Scenario):
                     f"installed already; remove {part.name!r} or {self.name!r} "
                     "(or install the parts one by one)"
                 )
-        self._pending = [part() for part in self.parts]
-        for part in self._pending:
-            part._check_parameter_types()
-            part.validate(model)
+        self._pending = [cls() for cls in self.parts]
+        for pending in self._pending:
+            pending._check_parameter_types()
+            pending.validate(model)
 
     def setup(self, model: CityServices) -> None:
         """Install the parts with their defaults; if one still fails, remove those installed."""

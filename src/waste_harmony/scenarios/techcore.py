@@ -436,6 +436,7 @@ class TechCoreProposal(Scenario):
             self._peak = week_max
             self.log("protest_peak", node=firm.site_node, protest_share=week_max)
         final = model.day >= self.deadline_
+        assert self.benefit_ is not None  # drawn at the announcement, before any review
         if reading["cost"] > self.benefit_ or final:
             self.decide(reading)
             return
@@ -457,6 +458,7 @@ class TechCoreProposal(Scenario):
             The output of :meth:`opposition`.
         """
         firm = self.corporation
+        assert self.benefit_ is not None  # drawn at the announcement
         withdraw = reading["cost"] > self.benefit_
         self.decision_ = "withdraw" if withdraw else "build"
         self.log(
