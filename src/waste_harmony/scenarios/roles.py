@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from waste_harmony.paramspec import zero_or_at_least
 from waste_harmony.scenarios.base import Scenario, parameter
 from waste_harmony.scenarios.festival import HarmonyFestival, proposal_pending
 from waste_harmony.scenarios.places import biodiverse_rows, hop_distance, plaza_rows, role_rows
@@ -382,6 +383,7 @@ class Scientist(RoleScenario):
         low=0.0,
         high=2.0,
         doc="coefficient of variation of the development time",
+        constraints=(zero_or_at_least("development_cv", 1e-3),),
     )
     demo_concern_gain: float = parameter(
         0.05,
