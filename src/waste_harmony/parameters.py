@@ -161,12 +161,10 @@ class Parameters:
     initial_concern_mean: float = _p(
         0.45,
         "concern units",
-        0.0,
-        1.0,
+        0.001,
+        0.999,
         "assumption",
         "mean initial concern (Beta distributed)",
-        low_open=True,
-        high_open=True,
     )
     initial_concern_sd: float = _p(
         0.2, "concern units", 0.01, 0.49, "assumption", "s.d. of initial concern"
