@@ -40,6 +40,8 @@ import numpy as np
 import pandas as pd
 
 from waste_harmony.config import ConfigError, RunConfig, load_run_file, parse_run_config
+from waste_harmony.paramspec import describe
+from waste_harmony.recording import OUTPUTS
 
 __all__ = [
     "EXIT_USAGE",
@@ -74,18 +76,9 @@ PLUGIN_COMMANDS: dict[str, tuple[str, str]] = {
     "viz": ("waste_harmony.viz.cli", "interactive city in the browser (SolaraViz)"),
 }
 
-#: Model variables in the summary table printed after a run.
-SUMMARY_VARIABLES: tuple[str, ...] = (
-    "mean_concern",
-    "protest_share",
-    "recycling_rate",
-    "waste_stock_kg",
-    "mean_pollution",
-    "biodiversity_index",
-    "organism_biomass",
-    "biotech_adoption",
-    "biotech_access_gini",
-)
+#: Model variables in the summary table printed after a run (``summary`` in
+#: :data:`waste_harmony.recording.OUTPUTS`).
+SUMMARY_VARIABLES: tuple[str, ...] = tuple(v.name for v in OUTPUTS if v.summary)
 
 #: Files of a results folder that a new run replaces (``--force``), besides the manifest.
 _RESULT_FILES = ("model.parquet", "neighborhoods.parquet", "events.parquet", "city.graphml")
@@ -108,29 +101,6 @@ def _add_debug(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 # ---------------------------------------------------------------------------- list
-def _describe_field(field: Any) -> str:
-    import dataclasses
-
-    if field.default is not dataclasses.MISSING:
-        default = repr(field.default)
-    elif field.default_factory is not dataclasses.MISSING:
-        default = repr(field.default_factory())
-    else:
-        default = "(required)"
-    type_name = (
-        field.type
-        if isinstance(field.type, str)
-        else getattr(field.type, "__name__", str(field.type))
-    )
-    text = f"{field.name}: {type_name} = {default}"
-    unit, doc = field.metadata.get("unit"), field.metadata.get("doc")
-    if unit:
-        text += f" [{unit}]"
-    if doc:
-        text += f"  {' '.join(str(doc).split())}"
-    return text
-
-
 def _cmd_list(args: argparse.Namespace) -> int:
     from waste_harmony.scenarios import available
     from waste_harmony.scenarios.registry import _BUILTIN
@@ -152,10 +122,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
         )
         description = " ".join((cls.description or "(no description)").split())
         print(f"  {name:<{width}}  {description}{origin}")
-        fields = cls.parameter_fields()
-        for field in fields:
-            print(f"  {'':<{width}}    {_describe_field(field)}")
-        if not fields:
+        rows = cls.parameter_table()
+        for row in rows:
+            print(f"  {'':<{width}}    {describe(row)}")
+        if not rows:
             print(f"  {'':<{width}}    (no parameters)")
     print("\nUse them with: waste-harmony run --scenario NAME, or [scenarios.NAME] in a run file.")
     return 0

@@ -329,7 +329,7 @@ def _parse_scenarios(table: Any) -> dict[str, dict[str, Any]]:
         _check_keys(params, fields, key)
         try:
             instance = cls(**params)
-            instance._check_parameter_types()
+            instance.check_parameters()
         except (TypeError, ValueError) as exc:
             bad = next((k for k in params if repr(k) in str(exc)), "")
             raise ConfigError(str(exc), f"{key}.{bad}" if bad else key) from exc

@@ -1,11 +1,20 @@
-"""Tables of the model document generated from the code.
+"""Tables of the documents generated from the code.
 
-The parameter table of ``docs/model.md`` (the ODD description) is generated from
-:func:`waste_harmony.parameters.parameter_table`, so the document cannot drift from
-the code: a test fails when the committed table differs from the generated one.
-Regenerate with::
+Three kinds of block, each between its own pair of markers, are generated so the
+documents cannot drift from the code (a test fails when a committed table differs
+from the generated one):
 
-    python -m waste_harmony.docs_tables docs/model.md
+* ``parameter-table`` — the model's parameters
+  (:func:`waste_harmony.parameters.parameter_table`), in ``docs/model.md``;
+* ``output-table`` — the recorded model variables
+  (:data:`waste_harmony.recording.OUTPUTS`), in ``docs/model.md``;
+* ``scenario-tables`` — every built-in scenario's parameters
+  (:meth:`waste_harmony.scenarios.Scenario.parameter_table`), in ``docs/scenarios.md``.
+
+Model and scenario parameters go through the same renderer
+(:func:`parameter_rows_markdown`). Regenerate with::
+
+    python -m waste_harmony.docs_tables docs/model.md docs/scenarios.md
 """
 
 from __future__ import annotations
@@ -16,8 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from waste_harmony.parameters import parameter_table
+from waste_harmony.recording import OUTPUTS
 
-__all__ = ["END_MARKER", "START_MARKER", "parameter_table_markdown", "update_document"]
+__all__ = [
+    "BLOCKS",
+    "END_MARKER",
+    "START_MARKER",
+    "output_table_markdown",
+    "parameter_rows_markdown",
+    "parameter_table_markdown",
+    "scenario_tables_markdown",
+    "update_document",
+]
 
 START_MARKER = "<!-- parameter-table:start -->"
 END_MARKER = "<!-- parameter-table:end -->"
@@ -37,8 +56,38 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def parameter_rows_markdown(rows: list[dict[str, Any]]) -> str:
+    """Parameter rows (:func:`waste_harmony.paramspec.rows`) as a Markdown pipe table.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of a parameter table, model or scenario.
+
+    Returns
+    -------
+    str
+        Header, separator and one line per row, ending with a newline.
+    """
+    lines = [
+        "| parameter | default | unit | range | source | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        cells = [
+            f"`{row['name']}`",
+            _number(row["default"]),
+            row["unit"] or "—",
+            row["range_text"] or "—",
+            row["source"] or "—",
+            row["meaning"] or "—",
+        ]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def parameter_table_markdown() -> str:
-    """The parameter table as a Markdown (MyST) pipe table.
+    """The model's parameter table as a Markdown (MyST) pipe table.
 
     Returns
     -------
@@ -54,26 +103,58 @@ def parameter_table_markdown() -> str:
     >>> "| `waste_per_capita_kg` | 0.74 |" in table
     True
     """
-    lines = [
-        "| parameter | default | unit | range | source | meaning |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in parameter_table():
-        low, high = row["range"]
-        cells = [
-            f"`{row['name']}`",
-            _number(row["default"]),
-            row["unit"],
-            f"[{_number(low)}, {_number(high)}]",
-            row["source"],
-            row["description"],
-        ]
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return parameter_rows_markdown(parameter_table())
+
+
+def output_table_markdown() -> str:
+    """The recorded model variables (:data:`~waste_harmony.recording.OUTPUTS`) as a table.
+
+    Returns
+    -------
+    str
+        Header, separator and one line per variable, in column order.
+
+    Examples
+    --------
+    >>> output_table_markdown().splitlines()[2].startswith("| `mean_concern` |")
+    True
+    """
+    lines = ["| variable | unit | meaning |", "|---|---|---|"]
+    for v in OUTPUTS:
+        lines.append(f"| `{v.name}` | {_cell(v.unit)} | {_cell(v.meaning)} |")
     return "\n".join(lines) + "\n"
 
 
+def scenario_tables_markdown() -> str:
+    """One parameter table per built-in scenario, under a heading with its name.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    from waste_harmony.scenarios import available
+
+    parts = []
+    for name, cls in available().items():
+        if not cls.__module__.startswith("waste_harmony."):
+            continue  # plug-ins document themselves
+        rows = cls.parameter_table()
+        body = parameter_rows_markdown(rows) if rows else "(no parameters)\n"
+        parts.append(f"#### `{name}` ({cls.__name__})\n\n{body}")
+    return "\n".join(parts)
+
+
+#: Generated blocks: marker name → function returning the block's Markdown.
+BLOCKS: dict[str, Any] = {
+    "parameter-table": parameter_table_markdown,
+    "output-table": output_table_markdown,
+    "scenario-tables": scenario_tables_markdown,
+}
+
+
 def update_document(path: str | Path, *, check: bool = False) -> bool:
-    """Rewrite the block between the parameter-table markers of a document.
+    """Rewrite every generated block (see :data:`BLOCKS`) between its markers in a document.
 
     Parameters
     ----------
@@ -94,14 +175,27 @@ def update_document(path: str | Path, *, check: bool = False) -> bool:
     """
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    if start < 0 or end < start:
+    new = text
+    found = False
+    for block, render in BLOCKS.items():
+        start_marker, end_marker = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
+        start, end = new.find(start_marker), new.find(end_marker)
+        if start < 0 and end < 0:
+            continue
+        if start < 0 or end < start:
+            raise ValueError(
+                f"{path} must contain {start_marker!r} followed by {end_marker!r}; "
+                "add both markers where the table belongs"
+            )
+        found = True
+        head = new[: start + len(start_marker)]
+        new = head + "\n\n" + render() + "\n" + new[end:]
+    if not found:
         raise ValueError(
-            f"{path} must contain {START_MARKER!r} followed by {END_MARKER!r}; "
-            "add both markers where the parameter table belongs"
+            f"{path} must contain {START_MARKER!r} followed by {END_MARKER!r} (or the "
+            f"markers of another generated block: {', '.join(BLOCKS)}); "
+            "add both markers where the table belongs"
         )
-    head = text[: start + len(START_MARKER)]
-    new = head + "\n\n" + parameter_table_markdown() + "\n" + text[end:]
     changed = new != text
     if changed and not check:
         path.write_text(new, encoding="utf-8")
@@ -109,7 +203,7 @@ def update_document(path: str | Path, *, check: bool = False) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m waste_harmony.docs_tables [--check] [docs/model.md]``.
+    """Command line: ``python -m waste_harmony.docs_tables [--check] [DOCUMENT ...]``.
 
     Parameters
     ----------
@@ -123,13 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     check = "--check" in args
-    paths = [a for a in args if a != "--check"] or ["docs/model.md"]
+    paths = [a for a in args if a != "--check"] or ["docs/model.md", "docs/scenarios.md"]
     stale = False
     for path in paths:
         changed = update_document(path, check=check)
         stale |= changed
         verb = ("is out of date" if check else "updated") if changed else "is up to date"
-        print(f"{path}: parameter table {verb}")
+        print(f"{path}: generated tables {verb}")
     return 1 if (check and stale) else 0
 
 

@@ -10,7 +10,6 @@ One step is one day.
 from __future__ import annotations
 
 import copy as copy_module
-import difflib
 import itertools
 import math
 from collections.abc import Iterable
@@ -25,14 +24,14 @@ from mesa.discrete_space import Network
 
 from waste_harmony import city as city_module
 from waste_harmony.agents import Citizen, Corporation, Neighborhood, Organism, StateTable
-from waste_harmony.dynamics.biodiversity import biodiversity_index
 from waste_harmony.dynamics.diffusion import diffusion_substeps, laplacian
 from waste_harmony.dynamics.inequality import gini
 from waste_harmony.parameters import ROLE_NAMES, Parameters
+from waste_harmony.paramspec import unknown_keyword
 from waste_harmony.pipeline import Pipeline
 from waste_harmony.recording import (
-    MODEL_VARIABLES,
     NEIGHBORHOOD_VARIABLES,
+    OUTPUTS,
     Event,
     EventLog,
     NeighborhoodRecorder,
@@ -166,10 +165,10 @@ class CityModel(mesa.Model):
         self.event_log = EventLog()
         self._accounts = dict.fromkeys(("generated", "recycled", "reused", "consumed"), 0.0)
         self._stock_at_last_record = float(self.neighborhoods.waste_stock_kg.sum())
-        self._initial_habitat_area = float(
+        self.initial_habitat_km2 = float(
             (self.neighborhoods.habitat * self.neighborhoods.area_km2).sum()
         )
-        self.datacollector = mesa.DataCollector(model_reporters={v: v for v in MODEL_VARIABLES})
+        self.datacollector = mesa.DataCollector(model_reporters={v.name: v.name for v in OUTPUTS})
         self.neighborhood_recorder = (
             NeighborhoodRecorder(self.n_nodes, NEIGHBORHOOD_VARIABLES)
             if record_neighborhoods
@@ -278,10 +277,7 @@ class CityModel(mesa.Model):
             c.concern,
             0.0,
             self.neighborhoods.recycling_infrastructure[home],
-            intercept=p.recycling_intercept,
-            weight_concern=p.recycling_weight_concern,
-            weight_norm=p.recycling_weight_norm,
-            weight_infrastructure=p.recycling_weight_infrastructure,
+            **p.recycling_coefficients(),
         )
         self.neighborhoods.recycling_norm[:] = np.divide(
             np.bincount(home, weights=prob, minlength=m), counts, out=np.zeros(m), where=counts > 0
@@ -724,41 +720,30 @@ class CityModel(mesa.Model):
                 return status
         return "none"
 
+    @property
+    def waste_today(self) -> dict[str, float]:
+        """Today's waste accounts so far (kg): generated, recycled, reused, consumed.
+
+        Reset after each day is recorded.
+        """
+        return dict(self._accounts)
+
+    @property
+    def waste_stock_yesterday_kg(self) -> float:
+        """Waste in the city at the end of the last recorded day (kg)."""
+        return self._stock_at_last_record
+
     def _record(self) -> None:
-        c, hoods, p = self.citizens, self.neighborhoods, self.params
-        n = max(self.n_citizens, 1)
-        a = self._accounts
-        stock = float(hoods.waste_stock_kg.sum())
-        self.mean_concern = float(c.concern.mean()) if self.n_citizens else 0.0
-        self.protest_share = float(np.count_nonzero(c.protesting)) / n
-        self.waste_generated_kg = a["generated"]
-        self.waste_recycled_kg = a["recycled"]
-        self.waste_reused_kg = a["reused"]
-        self.waste_consumed_kg = a["consumed"]
-        self.recycling_rate = a["recycled"] / a["generated"] if a["generated"] > 0 else 0.0
-        self.waste_stock_kg = stock
-        self.mean_pollution = float(hoods.pollution.mean())
-        self.biodiversity_index = biodiversity_index(
-            float((hoods.habitat * hoods.area_km2).sum()),
-            self._initial_habitat_area,
-            z=p.species_area_z,
-        )
-        self.organism_biomass = float(hoods.organism_biomass.sum())
-        self.biotech_adoption = float(np.count_nonzero(c.adopted)) / n
-        self.biotech_access_gini = self._access_gini()
-        self.waste_balance_error_kg = (
-            a["generated"]
-            - a["recycled"]
-            - a["reused"]
-            - a["consumed"]
-            - (stock - self._stock_at_last_record)
-        )
+        # Every model-level output is one entry of recording.OUTPUTS.
+        for output in OUTPUTS:
+            if output.compute is not None:
+                setattr(self, output.name, output.compute(self))
         self.datacollector.collect(self)
         if self.neighborhood_recorder is not None:
             self.neighborhood_recorder.append(self.day, self._neighborhood_values())
-        self._stock_at_last_record = stock
-        for key in a:
-            a[key] = 0.0
+        self._stock_at_last_record = float(self.neighborhoods.waste_stock_kg.sum())
+        for key in self._accounts:
+            self._accounts[key] = 0.0
 
     def resident_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of a per-citizen column over each node's residents (0 where nobody lives).
@@ -842,7 +827,13 @@ class CityModel(mesa.Model):
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="day")
         return frame
 
-    def _access_gini(self) -> float:
+    def access_gini(self) -> float:
+        """Population-weighted Gini of neighbourhood biotech access (cached until either changes).
+
+        Returns
+        -------
+        float
+        """
         # Access and residents rarely change: recompute the Gini (a sort) only when they do.
         access, residents = self.neighborhoods.biotech_access, self.residents
         cached = getattr(self, "_gini_cache", None)
@@ -911,18 +902,8 @@ _MODEL_ARGUMENTS = (
 def _check_keywords(params: dict[str, Any]) -> None:
     valid = Parameters.names()
     for key in params:
-        if key in valid:
-            continue
-        if key == "seed":  # Mesa's deprecated name
-            hint = "did you mean 'rng'? (pass rng=SEED)"
-        else:
-            close = difflib.get_close_matches(key, [*_MODEL_ARGUMENTS, *valid], n=1, cutoff=0.5)
-            hint = (
-                f"did you mean {close[0]!r}?"
-                if close
-                else "see waste_harmony.Parameters.names() for the behaviour parameters"
-            )
-        raise TypeError(f"unknown parameter {key!r}; {hint}")
+        if key not in valid:
+            raise TypeError(unknown_keyword(key, [*_MODEL_ARGUMENTS, *valid]))
 
 
 def _check_count(name: str, value: Any) -> None:

@@ -10,24 +10,39 @@ renders them (the ODD document's table is generated from it).
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-__all__ = ["ROLE_NAMES", "Parameters", "parameter_table"]
+from waste_harmony.paramspec import (
+    Constraint,
+    ParamSpec,
+    check,
+    declare,
+    problems,
+    rows,
+    specs,
+    unknown_keyword,
+    zero_or_at_least,
+)
+
+__all__ = ["ROLE_NAMES", "Parameters", "parameter_table", "violations"]
 
 #: Citizen roles of the story, in the order of their role codes 1..4.
 ROLE_NAMES: tuple[str, ...] = ("designer", "organiser", "scientist", "artist")
 
-_INF = math.inf
 
-
-def _p(default: Any, unit: str, low: float, high: float, source: str, doc: str) -> Any:
-    return field(
-        default=default,
-        metadata={"unit": unit, "range": (low, high), "source": source, "doc": doc},
+def _p(
+    default: float,
+    unit: str,
+    low: float | None,
+    high: float | None,
+    source: str,
+    doc: str,
+    **more: Any,
+) -> Any:
+    return declare(
+        default, kind="float", unit=unit, low=low, high=high, source=source, meaning=doc, **more
     )
 
 
@@ -144,7 +159,12 @@ class Parameters:
         "probability that a citizen meets people at a neighbouring node instead of home",
     )
     initial_concern_mean: float = _p(
-        0.45, "concern units", 0.0, 1.0, "assumption", "mean initial concern (Beta distributed)"
+        0.45,
+        "concern units",
+        0.001,
+        0.999,
+        "assumption",
+        "mean initial concern (Beta distributed)",
     )
     initial_concern_sd: float = _p(
         0.2, "concern units", 0.01, 0.49, "assumption", "s.d. of initial concern"
@@ -161,7 +181,7 @@ class Parameters:
         15.0,
         "µg/m³",
         1e-6,
-        _INF,
+        1e6,
         "WHO 2021 air quality guidelines, interim target 3",
         "pollution at which perceived harm is one half",
     )
@@ -203,7 +223,7 @@ class Parameters:
         3.0,
         "µg/m³ per day per unit emission",
         0.0,
-        _INF,
+        1000.0,
         "assumption (calibrated to urban PM2.5)",
         "pollution added per day by a node's industrial_emission of 1",
     )
@@ -211,7 +231,7 @@ class Parameters:
         0.2,
         "µg/m³ per day per tonne",
         0.0,
-        _INF,
+        1000.0,
         "assumption (odour, burning, methane)",
         "pollution added per day by uncollected waste at a neighbourhood",
     )
@@ -219,7 +239,7 @@ class Parameters:
         0.002,
         "µg/m³ per day per tonne",
         0.0,
-        _INF,
+        1000.0,
         "assumption (managed landfill)",
         "pollution added per day by waste held at a landfill node",
     )
@@ -230,6 +250,7 @@ class Parameters:
         10.0,
         "form: Seinfeld & Pandis 2016; value: assumption",
         "first-order removal rate of air pollution",
+        constraints=(zero_or_at_least("pollution_decay", 1e-6),),
     )
     pollution_diffusion: float = _p(
         0.05, "per day", 0.0, 10.0, "assumption", "exchange rate of pollution along each edge"
@@ -255,7 +276,7 @@ class Parameters:
         2000.0,
         "kg per km² of habitat",
         0.0,
-        _INF,
+        1e7,
         "assumption",
         "carrying capacity per km² of habitat",
     )
@@ -263,7 +284,7 @@ class Parameters:
         0.05,
         "kg waste per kg biomass per day",
         0.0,
-        _INF,
+        10.0,
         "assumption",
         "waste eaten per kg of biomass per day",
     )
@@ -271,7 +292,7 @@ class Parameters:
         0.5,
         "per tonne biomass per day",
         0.0,
-        _INF,
+        1000.0,
         "form: cf. Nowak et al. 2006; value: assumption",
         "pollution removal rate per tonne of biomass",
     )
@@ -284,7 +305,7 @@ class Parameters:
         "habitat restored per day at full occupancy, as share of non-habitat",
     )
     organism_colony_kg: float = _p(
-        1.0, "kg", 0.0, _INF, "assumption", "biomass at which a node counts as colonised"
+        1.0, "kg", 0.0, 1e6, "assumption", "biomass at which a node counts as colonised"
     )
     # --- biotech adoption (Bass) -------------------------------------------------
     bass_p: float = _p(
@@ -332,31 +353,41 @@ class Parameters:
     roles: dict[str, int] = field(
         default_factory=_default_roles,
         metadata={
+            "spec": ParamSpec(
+                kind="mapping",
+                unit="citizens",
+                low=0,
+                source="the story",
+                meaning="number of citizens in each role: designer, organiser, scientist, "
+                "artist (0 switches a role off)",
+            ),
             "unit": "citizens",
-            "range": (0, _INF),
+            "range": (0, None),
             "source": "the story",
             "doc": "number of citizens in each role: designer, organiser, scientist, "
             "artist (0 switches a role off)",
         },
     )
 
+    #: Conditions that must hold jointly (checked with the ranges, before anything runs).
+    constraints: ClassVar[tuple[Constraint, ...]] = (
+        Constraint(
+            "initial_concern_sd < sqrt(initial_concern_mean (1 - initial_concern_mean))",
+            lambda v: (
+                v["initial_concern_sd"] ** 2
+                < v["initial_concern_mean"] * (1 - v["initial_concern_mean"])
+            ),
+            "the Beta distribution of initial concern needs a smaller s.d. for this mean; "
+            "lower initial_concern_sd or move initial_concern_mean towards 0.5",
+            names=("initial_concern_mean", "initial_concern_sd"),
+        ),
+    )
+
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name == "roles":
-                self._check_roles(value)
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise TypeError(
-                    f"parameter {f.name!r} must be a number ({f.metadata['unit']}), "
-                    f"got {type(value).__name__} {value!r}"
-                )
-            low, high = f.metadata["range"]
-            if not (low <= value <= high) or math.isnan(value):
-                raise ValueError(
-                    f"parameter {f.name!r} = {value!r} is out of range [{low}, {high}] "
-                    f"({f.metadata['unit']}); {f.metadata['doc']}"
-                )
+        self._check_roles(self.roles)
+        values = {name: getattr(self, name) for name in self.names() if name != "roles"}
+        declared = [s for s in specs(type(self)) if s.name != "roles"]
+        check(declared, values, self.constraints)
 
     @staticmethod
     def _check_roles(roles: Any) -> None:
@@ -364,10 +395,9 @@ class Parameters:
             raise TypeError(f"roles must be a mapping like {_default_roles()}, got {roles!r}")
         for name, count in roles.items():
             if name not in ROLE_NAMES:
-                close = difflib.get_close_matches(str(name), ROLE_NAMES, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise ValueError(
-                    f"unknown role {name!r}{hint} Valid roles: {', '.join(ROLE_NAMES)}"
+                    f"{unknown_keyword(str(name), ROLE_NAMES, what='role')} "
+                    f"Valid roles: {', '.join(ROLE_NAMES)}"
                 )
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 raise ValueError(
@@ -384,6 +414,58 @@ class Parameters:
             Field names in definition order.
         """
         return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def specs(cls) -> list[ParamSpec]:
+        """The declared parameters (one :class:`~waste_harmony.paramspec.ParamSpec` each).
+
+        Returns
+        -------
+        list of ParamSpec
+            In definition order.
+        """
+        return specs(cls)
+
+    @classmethod
+    def violations(cls, values: Mapping[str, Any]) -> list[str]:
+        """Every problem of a set of parameter values, without raising.
+
+        Unknown names, wrong kinds, non-finite or out-of-range values and violated
+        joint :attr:`constraints` are all reported, so a sweep or a sensitivity design
+        can be refused before anything runs.
+
+        Parameters
+        ----------
+        values : Mapping
+            Parameter name → value (missing ones take their defaults).
+
+        Returns
+        -------
+        list of str
+            One message per problem; empty when the values are admissible.
+
+        Examples
+        --------
+        >>> Parameters.violations({"initial_concern_mean": 0.1, "initial_concern_sd": 0.4})
+        ['initial_concern_sd < sqrt(initial_concern_mean (1 - initial_concern_mean)) does not \
+hold (initial_concern_mean=0.1, initial_concern_sd=0.4); the Beta distribution of initial \
+concern needs a smaller s.d. for this mean; lower initial_concern_sd or move \
+initial_concern_mean towards 0.5']
+        >>> Parameters.violations({"mobility": float("nan")})[0][:40]
+        "parameter 'mobility' = nan is not finite"
+        """
+        found = []
+        rest = dict(values)
+        if "roles" in rest:
+            try:
+                cls._check_roles(rest.pop("roles"))
+            except (TypeError, ValueError) as exc:
+                found.append(str(exc))
+        declared = [s for s in specs(cls) if s.name != "roles"]
+        found += [
+            msg for _, msg in problems(declared, rest, cls.constraints, extra_names=["roles"])
+        ]
+        return found
 
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> Parameters:
@@ -408,13 +490,7 @@ class Parameters:
         valid = cls.names()
         for key in kwargs:
             if key not in valid:
-                close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
-                hint = (
-                    f"; did you mean {close[0]!r}?"
-                    if close
-                    else (f"; valid parameters: {', '.join(valid)}")
-                )
-                raise TypeError(f"unknown parameter {key!r}{hint}")
+                raise TypeError(unknown_keyword(key, valid))
         values = dict(kwargs)
         if "roles" in values and isinstance(values["roles"], Mapping):
             cls._check_roles(values["roles"])
@@ -434,9 +510,55 @@ class Parameters:
             for name in self.names()
         }
 
+    def recycling_coefficients(self) -> dict[str, float]:
+        """The four coefficients of the recycling logit, as keywords of the rule.
+
+        Returns
+        -------
+        dict
+            ``intercept``, ``weight_concern``, ``weight_norm``, ``weight_infrastructure``
+            for :func:`waste_harmony.dynamics.recycling.recycling_probability`.
+
+        Examples
+        --------
+        >>> Parameters().recycling_coefficients()["intercept"]
+        -3.0
+        """
+        return {
+            "intercept": self.recycling_intercept,
+            "weight_concern": self.recycling_weight_concern,
+            "weight_norm": self.recycling_weight_norm,
+            "weight_infrastructure": self.recycling_weight_infrastructure,
+        }
+
+
+def violations(values: Mapping[str, Any]) -> list[str]:
+    """Every problem of a set of model parameter values (see :meth:`Parameters.violations`).
+
+    Parameters
+    ----------
+    values : Mapping
+        Parameter name → value.
+
+    Returns
+    -------
+    list of str
+        Empty when the values are admissible.
+
+    Examples
+    --------
+    >>> violations({"mobility": 0.5})
+    []
+    """
+    return Parameters.violations(values)
+
 
 def parameter_table() -> list[dict[str, Any]]:
-    """One row per parameter: name, default, unit, range, source, description.
+    """One row per parameter: name, default, unit, range, source, meaning.
+
+    Rendered by :func:`waste_harmony.paramspec.rows` (the same renderer as scenario
+    parameters); joint constraints appear in the ``range_text`` of the parameters
+    they read.
 
     Returns
     -------
@@ -446,20 +568,7 @@ def parameter_table() -> list[dict[str, Any]]:
     Examples
     --------
     >>> row = parameter_table()[0]
-    >>> row["name"], row["default"], row["unit"]
-    ('waste_per_capita_kg', 0.74, 'kg per citizen per day')
+    >>> row["name"], row["default"], row["unit"], row["range_text"]
+    ('waste_per_capita_kg', 0.74, 'kg per citizen per day', '[0, 10]')
     """
-    rows = []
-    for f in dataclasses.fields(Parameters):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        rows.append(
-            {
-                "name": f.name,
-                "default": default,
-                "unit": f.metadata["unit"],
-                "range": f.metadata["range"],
-                "source": f.metadata["source"],
-                "description": f.metadata["doc"],
-            }
-        )
-    return rows
+    return rows(specs(Parameters), Parameters.constraints)

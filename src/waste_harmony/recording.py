@@ -9,32 +9,204 @@ an :class:`EventLog`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["MODEL_VARIABLES", "NEIGHBORHOOD_VARIABLES", "Event", "EventLog", "NeighborhoodRecorder"]
+from waste_harmony.dynamics.biodiversity import biodiversity_index
 
-#: Model-level variables recorded every day, with their meaning and unit.
-MODEL_VARIABLES: dict[str, str] = {
-    "mean_concern": "mean environmental concern of citizens, [0, 1]",
-    "protest_share": "share of citizens protesting today, [0, 1]",
-    "recycling_rate": "waste recycled / waste generated today, [0, 1]",
-    "waste_generated_kg": "waste generated today by citizens and facilities (kg)",
-    "waste_recycled_kg": "waste recycled today (kg)",
-    "waste_reused_kg": "waste reused in art today (kg)",
-    "waste_consumed_kg": "waste consumed by the organism and household biotech today (kg)",
-    "waste_stock_kg": "waste present in the city at the end of the day (kg)",
-    "mean_pollution": "mean air pollution over neighbourhoods (µg/m³)",
-    "biodiversity_index": "species remaining relative to day 0, (A/A0)^z",
-    "organism_biomass": "total organism biomass (kg)",
-    "biotech_adoption": "share of citizens who have adopted household biotech, [0, 1]",
-    "biotech_access_gini": "population-weighted Gini of neighbourhood biotech access",
-    "facility_status": "'none', 'proposed', 'built' or 'withdrawn'",
-}
+__all__ = [
+    "MODEL_VARIABLES",
+    "NEIGHBORHOOD_VARIABLES",
+    "OUTPUTS",
+    "Event",
+    "EventLog",
+    "NeighborhoodRecorder",
+    "OutputVariable",
+]
+
+
+@dataclass(frozen=True)
+class OutputVariable:
+    """One model-level output: recorded every day, documented, summarised, plotted.
+
+    Parameters
+    ----------
+    name : str
+        Column name in the model frame (and attribute of the model after each day).
+    unit : str
+        Unit (``"kg"``, ``"share"``, …).
+    meaning : str
+        One-line meaning.
+    compute : callable or None
+        ``compute(model) -> value`` evaluated at the end of each day, after the
+        rules; ``None`` reads the model's public attribute of the same name.
+    summary : bool
+        Shown in the summary ``waste-harmony run`` prints.
+
+    Examples
+    --------
+    Adding a variable is one entry of :data:`OUTPUTS` (the model records it, the
+    documents and ``waste-harmony run`` list it)::
+
+        OutputVariable(
+            "share_with_roles",
+            "share",
+            "share of citizens with a role in the story, [0, 1]",
+            lambda model: float((model.citizens.role_code > 0).mean()),
+        )
+    """
+
+    name: str
+    unit: str
+    meaning: str
+    compute: Callable[[Any], Any] | None = None
+    summary: bool = False
+
+
+def _share(column: np.ndarray, n: int) -> float:
+    return float(np.count_nonzero(column)) / max(n, 1)
+
+
+def _recycling_rate(model: Any) -> float:
+    w = model.waste_today
+    return w["recycled"] / w["generated"] if w["generated"] > 0 else 0.0
+
+
+def _stock(model: Any) -> float:
+    return float(model.neighborhoods.waste_stock_kg.sum())
+
+
+def _balance_error(model: Any) -> float:
+    w = model.waste_today
+    return (
+        w["generated"]
+        - w["recycled"]
+        - w["reused"]
+        - w["consumed"]
+        - (_stock(model) - model.waste_stock_yesterday_kg)
+    )
+
+
+def _biodiversity(model: Any) -> float:
+    hoods = model.neighborhoods
+    return biodiversity_index(
+        float((hoods.habitat * hoods.area_km2).sum()),
+        model.initial_habitat_km2,
+        z=model.params.species_area_z,
+    )
+
+
+#: Model-level variables recorded every day, in column order: the one table the
+#: DataCollector, the documents, the command line's summary and the viewer read.
+OUTPUTS: tuple[OutputVariable, ...] = (
+    OutputVariable(
+        "mean_concern",
+        "concern units, [0, 1]",
+        "mean environmental concern of citizens",
+        lambda m: float(m.citizens.concern.mean()) if m.n_citizens else 0.0,
+        summary=True,
+    ),
+    OutputVariable(
+        "protest_share",
+        "share, [0, 1]",
+        "share of citizens protesting today",
+        lambda m: _share(m.citizens.protesting, m.n_citizens),
+        summary=True,
+    ),
+    OutputVariable(
+        "recycling_rate",
+        "share, [0, 1]",
+        "waste recycled / waste generated today",
+        _recycling_rate,
+        summary=True,
+    ),
+    OutputVariable(
+        "waste_generated_kg",
+        "kg per day",
+        "waste generated today by citizens and facilities",
+        lambda m: m.waste_today["generated"],
+    ),
+    OutputVariable(
+        "waste_recycled_kg",
+        "kg per day",
+        "waste recycled today",
+        lambda m: m.waste_today["recycled"],
+    ),
+    OutputVariable(
+        "waste_reused_kg",
+        "kg per day",
+        "waste reused in art today",
+        lambda m: m.waste_today["reused"],
+    ),
+    OutputVariable(
+        "waste_consumed_kg",
+        "kg per day",
+        "waste consumed by the organism and household biotech today",
+        lambda m: m.waste_today["consumed"],
+    ),
+    OutputVariable(
+        "waste_stock_kg",
+        "kg",
+        "waste present in the city at the end of the day",
+        _stock,
+        summary=True,
+    ),
+    OutputVariable(
+        "mean_pollution",
+        "µg/m³",
+        "mean air pollution over neighbourhoods",
+        lambda m: float(m.neighborhoods.pollution.mean()),
+        summary=True,
+    ),
+    OutputVariable(
+        "biodiversity_index",
+        "dimensionless, (0, 1]",
+        "species remaining relative to day 0, (A/A0)^z",
+        _biodiversity,
+        summary=True,
+    ),
+    OutputVariable(
+        "organism_biomass",
+        "kg",
+        "total organism biomass",
+        lambda m: float(m.neighborhoods.organism_biomass.sum()),
+        summary=True,
+    ),
+    OutputVariable(
+        "biotech_adoption",
+        "share, [0, 1]",
+        "share of citizens who have adopted household biotech",
+        lambda m: _share(m.citizens.adopted, m.n_citizens),
+        summary=True,
+    ),
+    OutputVariable(
+        "biotech_access_gini",
+        "dimensionless, [0, 1]",
+        "population-weighted Gini of neighbourhood biotech access",
+        lambda m: m.access_gini(),
+        summary=True,
+    ),
+    OutputVariable(
+        "facility_status",
+        "category",
+        "'none', 'proposed', 'built' or 'withdrawn'",
+        None,
+    ),
+    OutputVariable(
+        "waste_balance_error_kg",
+        "kg",
+        "generated − recycled − reused − consumed − change of stock today; "
+        "0 up to rounding (a check of the waste accounts)",
+        _balance_error,
+    ),
+)
+
+#: Model-level variables, name → "meaning (unit)" (derived from :data:`OUTPUTS`).
+MODEL_VARIABLES: dict[str, str] = {v.name: f"{v.meaning} ({v.unit})" for v in OUTPUTS}
 
 #: Per-neighbourhood variables recorded every day.
 NEIGHBORHOOD_VARIABLES: dict[str, str] = {

@@ -90,10 +90,7 @@ def _recycling_probabilities(model: CityServices) -> np.ndarray:
         c.concern,
         hoods.recycling_norm[home],
         hoods.recycling_infrastructure[home],
-        intercept=p.recycling_intercept,
-        weight_concern=p.recycling_weight_concern,
-        weight_norm=p.recycling_weight_norm,
-        weight_infrastructure=p.recycling_weight_infrastructure,
+        **p.recycling_coefficients(),
     )
     # Subclasses overriding the per-agent hook: call it on each of their agents.
     for agent in model.hooked_citizens("recycling_probability"):

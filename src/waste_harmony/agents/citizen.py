@@ -96,10 +96,7 @@ class Citizen(CellAgent):
                 self.concern,
                 hoods.recycling_norm[self.home],
                 hoods.recycling_infrastructure[self.home],
-                intercept=p.recycling_intercept,
-                weight_concern=p.recycling_weight_concern,
-                weight_norm=p.recycling_weight_norm,
-                weight_infrastructure=p.recycling_weight_infrastructure,
+                **p.recycling_coefficients(),
             )
         )
 

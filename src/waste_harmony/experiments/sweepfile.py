@@ -118,7 +118,7 @@ def _check_value(name: str, value: Any, run: RunConfig, key: str) -> None:
         cls = available()[scenario]
         try:
             instance = cls(**{**run.scenarios[scenario], param: value})
-            instance._check_parameter_types()
+            instance.check_parameters()
         except (TypeError, ValueError) as exc:
             raise ConfigError(str(exc), key) from exc
         return

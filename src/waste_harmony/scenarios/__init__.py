@@ -22,6 +22,7 @@ Built-in scenarios (registry name → class):
 ===========================  ===============================================
 """
 
+from waste_harmony.paramspec import Constraint
 from waste_harmony.scenarios.aftermath import (
     Aftermath,
     AssemblyFunding,
@@ -49,6 +50,7 @@ __all__ = [
     "AssemblyFunding",
     "AssemblyOrganiser",
     "CommunityArt",
+    "Constraint",
     "EcoDesigner",
     "HarmonyFestival",
     "OrganismRooting",

@@ -26,24 +26,20 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import math
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mesa.time import Schedule
+
+from waste_harmony import paramspec
+from waste_harmony.paramspec import Constraint, Kind, ParamSpec, declare, kind_of
 
 if TYPE_CHECKING:
     from waste_harmony.pipeline import Rule
     from waste_harmony.services import CityServices
 
 __all__ = ["Scenario", "parameter"]
-
-_TYPES: dict[str, tuple[type, ...]] = {
-    "int": (int,),
-    "float": (int, float),
-    "bool": (bool,),
-    "str": (str,),
-}
 
 
 def parameter(
@@ -54,8 +50,18 @@ def parameter(
     high: float | None = None,
     doc: str = "",
     source: str = "",
+    kind: Kind | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    choices: tuple[Any, ...] = (),
+    optional: bool | None = None,
+    constraints: tuple[Constraint, ...] = (),
 ) -> Any:
     """Declare a scenario parameter: a dataclass field with unit, range and meaning.
+
+    The same declaration as the model's parameters
+    (:class:`waste_harmony.paramspec.ParamSpec`): one validation path (kind, finite,
+    range, choices, constraints) and one renderer for both.
 
     Parameters
     ----------
@@ -64,11 +70,25 @@ def parameter(
     unit : str
         Unit, e.g. ``"days"`` or ``"concern units"``.
     low, high : float, optional
-        Admissible closed range for numbers, checked at install time.
+        Admissible range for numbers, checked at install time (closed unless
+        ``low_open``/``high_open``). Numbers must be finite in any case.
     doc : str
         One-line meaning.
     source : str
         Published source or ``"assumption"``.
+    kind : {"float", "int", "bool", "str", "node", "mapping"}, optional
+        The kind of value. Default: taken from ``default`` (``None`` gives
+        ``"node"``, any hashable value; a whole-number default of a field annotated
+        ``float`` gives ``"float"``).
+    low_open, high_open : bool
+        Exclude the bound itself.
+    choices : tuple
+        The admissible values, if only a few are.
+    optional : bool, optional
+        ``None`` is admissible (default: when ``default`` is ``None``).
+    constraints : tuple of Constraint
+        Conditions on this parameter alone beyond its range; joint conditions
+        between parameters go to the class attribute :attr:`Scenario.constraints`.
 
     Returns
     -------
@@ -82,12 +102,27 @@ def parameter(
     ... class Drill(Scenario):
     ...     name = "drill"
     ...     day: int = parameter(10, unit="day", low=1, doc="day of the drill")
-    >>> Drill.parameter_table()[0]["range"]
-    (1, None)
+    >>> row = Drill.parameter_table()[0]
+    >>> row["range"], row["range_text"], row["kind"]
+    ((1, None), '[1, ∞)', 'int')
     """
-    return dataclasses.field(
-        default=default, metadata={"unit": unit, "range": (low, high), "doc": doc, "source": source}
+    field_ = declare(
+        default,
+        kind=kind_of(default) if kind is None else kind,
+        unit=unit,
+        low=low,
+        high=high,
+        low_open=low_open,
+        high_open=high_open,
+        choices=tuple(choices),
+        optional=(default is None) if optional is None else optional,
+        source=source,
+        meaning=doc,
+        constraints=tuple(constraints),
     )
+    if kind is None:
+        field_.metadata = types.MappingProxyType({**field_.metadata, "kind_inferred": True})
+    return field_
 
 
 class Scenario:
@@ -125,6 +160,9 @@ class Scenario:
     description: ClassVar[str] = ""
     #: Names of scenarios that cannot be installed in the same model.
     conflicts_with: ClassVar[tuple[str, ...]] = ()
+    #: Conditions that must hold jointly between parameters, checked before anything
+    #: runs and shown in the parameter table (see :class:`waste_harmony.paramspec.Constraint`).
+    constraints: ClassVar[tuple[Constraint, ...]] = ()
 
     # -- lifecycle ---------------------------------------------------------------
     def install(self, model: CityServices) -> None:
@@ -145,7 +183,7 @@ class Scenario:
                 f"scenario {self.name!r} is already installed in a model; "
                 "create a new instance for each model"
             )
-        self._check_parameter_types()
+        self.check_parameters()
         self.validate(model)
         self._model = model
         self._events: list[Any] = []
@@ -370,6 +408,23 @@ class Scenario:
             return []
         return [f for f in dataclasses.fields(cls) if not f.name.startswith("_")]
 
+    @classmethod
+    def parameter_specs(cls) -> list[ParamSpec]:
+        """The scenario's declared parameters, one :class:`~waste_harmony.paramspec.ParamSpec` each.
+
+        Returns
+        -------
+        list of ParamSpec
+            In definition order (plain dataclass fields get a spec from their default).
+        """
+        out = []
+        for spec, f in zip(paramspec.specs(cls), cls.parameter_fields(), strict=True):
+            inferred = f.metadata.get("kind_inferred", "spec" not in f.metadata)
+            if inferred and spec.kind == "int" and f.type in (float, "float"):
+                spec = dataclasses.replace(spec, kind="float")  # `x: float = parameter(1)`
+            out.append(spec)
+        return out
+
     def parameters(self) -> dict[str, Any]:
         """Current parameter values.
 
@@ -382,70 +437,57 @@ class Scenario:
 
     @classmethod
     def parameter_table(cls) -> list[dict[str, Any]]:
-        """One row per parameter: name, default, type, unit, range, description, source.
+        """One row per parameter: name, default, kind, unit, range, meaning, source.
+
+        The same rows as the model's (:func:`waste_harmony.paramspec.rows`); joint
+        :attr:`constraints` appear in ``range_text``.
 
         Returns
         -------
         list of dict
-            Rows in definition order (unit, range, doc empty when not declared with
-            :func:`parameter`).
+            Rows in definition order (unit, range, meaning empty when not declared).
         """
-        rows = []
-        for f in cls.parameter_fields():
-            default = (
-                f.default
-                if f.default is not dataclasses.MISSING
-                else f.default_factory()
-                if f.default_factory is not dataclasses.MISSING
-                else None
-            )
-            rows.append(
-                {
-                    "name": f.name,
-                    "default": default,
-                    "type": f.type if isinstance(f.type, str) else getattr(f.type, "__name__", ""),
-                    "unit": f.metadata.get("unit", ""),
-                    "range": f.metadata.get("range", (None, None)),
-                    "description": f.metadata.get("doc", ""),
-                    "source": f.metadata.get("source", ""),
-                }
-            )
-        return rows
+        return paramspec.rows(cls.parameter_specs(), cls.constraints)
 
-    def _check_parameter_types(self) -> None:
-        for f in self.parameter_fields():
-            name = f.name
-            type_name = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-            parts = [t.strip() for t in str(type_name).split("|")]
-            value = getattr(self, name)
-            if value is None and "None" in parts:
-                continue
-            expected = tuple(t for p in parts for t in _TYPES.get(p, ()))
-            if not expected or any(p not in _TYPES and p != "None" for p in parts):
-                continue
-            wrong = not isinstance(value, expected) or (
-                isinstance(value, bool) and bool not in expected
-            )
-            if wrong:
-                raise TypeError(
-                    f"scenario {self.name!r}: parameter {name!r} must be "
-                    f"{type_name}, got {type(value).__name__} {value!r}"
-                )
-            low, high = f.metadata.get("range", (None, None))
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                continue
-            if (
-                math.isnan(value)
-                or (low is not None and value < low)
-                or (high is not None and value > high)
-            ):
-                unit = f.metadata.get("unit", "")
-                bounds = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
-                raise ValueError(
-                    f"scenario {self.name!r}: parameter {name!r} = {value!r} is "
-                    f"out of range {bounds}{f' ({unit})' if unit else ''}; "
-                    f"{f.metadata.get('doc', 'choose a value in range')}"
-                )
+    @classmethod
+    def violations(cls, values: Mapping[str, Any]) -> list[str]:
+        """Every problem of a set of this scenario's parameter values, without raising.
+
+        Unknown names, wrong kinds, non-finite or out-of-range values and violated
+        :attr:`constraints` are all reported (checks that need the city, such as a
+        site id, happen in :meth:`validate` at install time).
+
+        Parameters
+        ----------
+        values : Mapping
+            Parameter name → value (missing ones take their defaults).
+
+        Returns
+        -------
+        list of str
+            One message per problem; empty when the values are admissible.
+        """
+        found = paramspec.problems(cls.parameter_specs(), values, cls.constraints)
+        return [f"scenario {cls.name!r}: {msg}" for _, msg in found]
+
+    def check_parameters(self) -> None:
+        """Check this scenario's parameter values (kind, finite, range, constraints).
+
+        Called when the scenario is installed, before anything runs.
+
+        Raises
+        ------
+        TypeError
+            If a value has the wrong kind.
+        ValueError
+            If a value is not finite, out of range, or a constraint fails.
+        """
+        paramspec.check(
+            self.parameter_specs(),
+            self.parameters(),
+            self.constraints,
+            owner=f"scenario {self.name!r}: ",
+        )
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.parameters().items())

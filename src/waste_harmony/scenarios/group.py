@@ -52,7 +52,7 @@ class ScenarioGroup(Scenario):
                 )
         self._pending = [cls() for cls in self.parts]
         for pending in self._pending:
-            pending._check_parameter_types()
+            pending.check_parameters()
             pending.validate(model)
 
     def setup(self, model: CityServices) -> None:

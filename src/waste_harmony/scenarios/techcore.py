@@ -71,6 +71,7 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from waste_harmony.agents.corporation import Corporation
+from waste_harmony.paramspec import Constraint
 from waste_harmony.scenarios.base import Scenario, parameter
 from waste_harmony.scenarios.places import biodiverse_rows, hop_distance
 from waste_harmony.scenarios.registry import register
@@ -173,6 +174,17 @@ class TechCoreProposal(Scenario):
     description = (
         "TechCore proposes a facility on a biodiverse node, lobbies, and builds or "
         "withdraws by weighing sustained opposition against its expected benefit"
+    )
+
+    #: Reviews fall inside the comment period (a longer interval would end the schedule
+    #: before it starts).
+    constraints = (
+        Constraint(
+            "review_interval_days <= comment_period_days",
+            lambda v: v["review_interval_days"] <= v["comment_period_days"],
+            "lower review_interval_days or raise comment_period_days",
+            names=("review_interval_days", "comment_period_days"),
+        ),
     )
 
     announce_day: int = parameter(60, unit="day", low=1, doc="day of the announcement")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from waste_harmony.paramspec import zero_or_at_least
 from waste_harmony.scenarios.base import parameter
 from waste_harmony.scenarios.festival import HarmonyFestival
 from waste_harmony.scenarios.places import biodiverse_rows
@@ -59,6 +60,7 @@ class Scientist(RoleScenario):
         low=0.0,
         high=2.0,
         doc="coefficient of variation of the development time",
+        constraints=(zero_or_at_least("development_cv", 1e-3),),
     )
     demo_concern_gain: float = parameter(
         0.05,
