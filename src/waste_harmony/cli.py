@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from waste_harmony.config import ConfigError, RunConfig, load_run_file, parse_run_config
+from waste_harmony.schema import CITY_FILE, FILES, MANIFEST
 
 __all__ = [
     "EXIT_USAGE",
@@ -88,7 +89,7 @@ SUMMARY_VARIABLES: tuple[str, ...] = (
 )
 
 #: Files of a results folder that a new run replaces (``--force``), besides the manifest.
-_RESULT_FILES = ("model.parquet", "neighborhoods.parquet", "events.parquet", "city.graphml")
+_RESULT_FILES = (*FILES.values(), CITY_FILE)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -278,7 +279,6 @@ def publish_results(
         If ``folder`` is not empty and ``force`` is false.
     """
     from waste_harmony.plotting import STANDARD_FIGURES, save_standard_figures
-    from waste_harmony.results import MANIFEST
 
     _check_empty(folder, force=force)
     folder.parent.mkdir(parents=True, exist_ok=True)
