@@ -27,7 +27,7 @@ SOURCE = Path(waste_harmony.__file__).resolve().parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # The science and the data: pure functions and plain containers, no model.
     ("foundations", ("_version", "paramspec", "city", "dynamics", "parameters")),
-    ("containers", ("agents.columns", "pipeline", "recording")),
+    ("containers", ("agents.columns", "pipeline", "recording", "schema")),
     # What lower layers may read and call on a model (a typing.Protocol).
     ("services", ("services",)),
     ("agents", ("agents",)),
@@ -42,19 +42,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("entry points", ("cli", "__main__", "")),
 ]
 
-#: Private names still imported across modules, with the branch that removes them.
-#: TEMPORARY: the lead empties this after merging the ``results`` and ``params``
-#: branches; an entry that no longer occurs fails the test, so it gets removed.
-KNOWN_PRIVATE_IMPORTS: set[tuple[str, str, str]] = {
-    # (importing module, imported module, name)
-    ("waste_harmony.experiments.compare", "waste_harmony.experiments.runner", "_experiment"),
-    ("waste_harmony.experiments.runner", "waste_harmony.results", "_json_safe"),
-    ("waste_harmony.experiments.worker", "waste_harmony.results", "_json_safe"),
-    ("waste_harmony.cli", "waste_harmony.scenarios.registry", "_BUILTIN"),
-    ("waste_harmony.experiments.sweepfile", "waste_harmony.config", "_check_keys"),
-    ("waste_harmony.experiments.sweepfile", "waste_harmony.config", "_did_you_mean"),
-    ("waste_harmony.experiments.sweepfile", "waste_harmony.config", "_int"),
-}
+#: Private names imported across modules that are tolerated: none. (An entry that no
+#: longer occurs fails the test, so the list can only shrink.)
+KNOWN_PRIVATE_IMPORTS: set[tuple[str, str, str]] = set()
 
 #: Import cycles still present (as sorted module tuples). TEMPORARY, like the list
 #: above: ``viz.app`` imports ``viz.cli.load_run_model`` inside a function while

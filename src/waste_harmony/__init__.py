@@ -5,10 +5,38 @@ and organism colonies on a networkx city graph; scenario modules drive events;
 every run records model-level and per-neighbourhood time series and an event log.
 """
 
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
 from waste_harmony._version import __version__
 from waste_harmony.agents import Citizen, Corporation, Neighborhood, Organism
 from waste_harmony.model import CityModel
 from waste_harmony.parameters import Parameters
+
+if TYPE_CHECKING:
+    from waste_harmony.experiments.store import SweepResult
+    from waste_harmony.results import RunResult
+
+
+def load_results(path: str | os.PathLike[str]) -> RunResult | SweepResult:
+    """Open any results folder; see :func:`waste_harmony.experiments.store.load_results`.
+
+    Parameters
+    ----------
+    path : path
+        A run folder (``manifest.json``) or an experiment folder (``experiment.json``).
+
+    Returns
+    -------
+    RunResult or SweepResult
+        The results.
+    """
+    from waste_harmony.experiments.store import load_results as load
+
+    return load(path)
+
 
 __all__ = [
     "Citizen",
@@ -18,4 +46,5 @@ __all__ = [
     "Organism",
     "Parameters",
     "__version__",
+    "load_results",
 ]

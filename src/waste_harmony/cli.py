@@ -42,6 +42,7 @@ import pandas as pd
 from waste_harmony.config import ConfigError, RunConfig, load_run_file, parse_run_config
 from waste_harmony.paramspec import describe
 from waste_harmony.recording import OUTPUTS
+from waste_harmony.schema import CITY_FILE, FILES, MANIFEST
 
 __all__ = [
     "EXIT_USAGE",
@@ -81,7 +82,7 @@ PLUGIN_COMMANDS: dict[str, tuple[str, str]] = {
 SUMMARY_VARIABLES: tuple[str, ...] = tuple(v.name for v in OUTPUTS if v.summary)
 
 #: Files of a results folder that a new run replaces (``--force``), besides the manifest.
-_RESULT_FILES = ("model.parquet", "neighborhoods.parquet", "events.parquet", "city.graphml")
+_RESULT_FILES = (*FILES.values(), CITY_FILE)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,7 +104,6 @@ def _add_debug(parser: argparse.ArgumentParser, *, top: bool) -> None:
 # ---------------------------------------------------------------------------- list
 def _cmd_list(args: argparse.Namespace) -> int:
     from waste_harmony.scenarios import available
-    from waste_harmony.scenarios.registry import _BUILTIN
 
     registry = available()
     if not registry:
@@ -116,9 +116,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     width = max(len(name) for name in registry)
     for name, cls in registry.items():
         origin = (
-            ""
-            if name in _BUILTIN and cls.__module__.startswith("waste_harmony.")
-            else f"  [plug-in: {cls.__module__}]"
+            "" if cls.__module__.startswith("waste_harmony.") else f"  [plug-in: {cls.__module__}]"
         )
         description = " ".join((cls.description or "(no description)").split())
         print(f"  {name:<{width}}  {description}{origin}")
@@ -248,7 +246,6 @@ def publish_results(
         If ``folder`` is not empty and ``force`` is false.
     """
     from waste_harmony.plotting import STANDARD_FIGURES, save_standard_figures
-    from waste_harmony.results import MANIFEST
 
     _check_empty(folder, force=force)
     folder.parent.mkdir(parents=True, exist_ok=True)

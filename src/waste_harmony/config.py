@@ -93,6 +93,59 @@ def _check_keys(table: dict[str, Any], valid: Any, path: str) -> None:
             raise ConfigError(f"unknown key; {_did_you_mean(key, valid)}", where)
 
 
+def check_keys(table: dict[str, Any], valid: Any, path: str) -> None:
+    """Raise :class:`ConfigError` naming the first key of ``table`` not in ``valid``.
+
+    Parameters
+    ----------
+    table : dict
+        A TOML table.
+    valid : collection of str
+        Accepted keys.
+    path : str
+        The table's dotted path (for the message).
+    """
+    _check_keys(table, valid, path)
+
+
+def did_you_mean(key: str, valid: Any) -> str:
+    """A hint naming the valid key closest to ``key`` (or listing them all).
+
+    Parameters
+    ----------
+    key : str
+        The unknown key.
+    valid : collection of str
+        Accepted keys.
+
+    Returns
+    -------
+    str
+        ``"did you mean 'x'?"`` or the list of valid keys.
+    """
+    return _did_you_mean(key, valid)
+
+
+def check_int(value: Any, key: str, *, minimum: int) -> int:
+    """``value`` if it is an integer ``>= minimum``, else :class:`ConfigError` at ``key``.
+
+    Parameters
+    ----------
+    value : object
+        The TOML value.
+    key : str
+        Its dotted key (for the message).
+    minimum : int
+        Smallest accepted value.
+
+    Returns
+    -------
+    int
+        The value.
+    """
+    return _int(value, key, minimum=minimum)
+
+
 def _int(value: Any, key: str, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"expected an integer, got {type(value).__name__} {value!r}", key)

@@ -800,8 +800,14 @@ class CityModel(mesa.Model):
                 "this model was built with record_neighborhoods=False; "
                 "build it with record_neighborhoods=True to get the frame"
             )
-        frame = self.neighborhood_recorder.frame(self.node_ids)
-        zones = np.tile(self.neighborhoods.zone, self.neighborhood_recorder.n_days)
+        recorder = self.neighborhood_recorder
+        frame = recorder.frame(list(range(self.n_nodes)))
+        # Node ids keep their own type; built element-wise so tuple ids stay one value.
+        ids = np.empty(self.n_nodes, dtype=object)
+        for i, node in enumerate(self.node_ids):
+            ids[i] = node
+        frame["node"] = pd.Series(ids[frame["node"].to_numpy(dtype=np.int64)], dtype=object)
+        zones = np.tile(self.neighborhoods.zone, recorder.n_days)
         frame.insert(2, "zone", zones)
         return frame
 

@@ -3,8 +3,10 @@
 :class:`RunResult` is what every entry point produces and saves — the flagship
 example, the ``waste-harmony run`` command and :mod:`waste_harmony.experiments` —
 so a saved run always carries its parameters, seed, scenarios and the versions
-that made it. Files are written to temporary names and renamed into place; the
-manifest is written last, so a folder with a manifest is complete.
+that made it. Its tables follow the one results schema of
+:mod:`waste_harmony.schema` (file names, id columns, dtypes). Files are written
+to temporary names and renamed into place; the manifest is written last, so a
+folder with a manifest is complete.
 """
 
 from __future__ import annotations
@@ -21,20 +23,40 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from waste_harmony._version import __version__
+from waste_harmony.schema import (
+    CITY_FILE,
+    EVENT_FILE,
+    FILES,
+    MANIFEST,
+    MODEL_FILE,
+    NEIGHBORHOOD_FILE,
+    RunIds,
+    frame_to_table,
+    json_safe,
+    model_tables,
+    table_to_frame,
+    write_table,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
 
     from waste_harmony.model import CityModel
 
-__all__ = ["MANIFEST", "RunResult", "city_fingerprint", "run_manifest", "versions", "write_atomic"]
-
-#: File names inside a results folder.
-MODEL_FILE = "model.parquet"
-NEIGHBORHOOD_FILE = "neighborhoods.parquet"
-EVENT_FILE = "events.parquet"
-MANIFEST = "manifest.json"
-CITY_FILE = "city.graphml"
+__all__ = [
+    "CITY_FILE",
+    "EVENT_FILE",
+    "MANIFEST",
+    "MODEL_FILE",
+    "NEIGHBORHOOD_FILE",
+    "RunResult",
+    "city_fingerprint",
+    "json_safe",
+    "run_manifest",
+    "save_run",
+    "versions",
+    "write_atomic",
+]
 
 
 def versions() -> dict[str, str]:
@@ -84,18 +106,6 @@ def city_fingerprint(model: CityModel) -> dict[str, Any]:
         "n_edges": G.number_of_edges(),
         "sha256": digest.hexdigest(),
     }
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return repr(value)
 
 
 def _file_mode() -> int:
@@ -150,12 +160,12 @@ def run_manifest(
         JSON-serialisable manifest.
     """
     return {
-        "seed": _json_safe(model.seed),
+        "seed": json_safe(model.seed),
         "n_citizens": model.n_citizens,
         "days": model.day,
-        "parameters": _json_safe(model.params.to_dict()),
+        "parameters": json_safe(model.params.to_dict()),
         "scenarios": [
-            {"name": s.name, "parameters": _json_safe(s.parameters())} for s in model.scenarios
+            {"name": s.name, "parameters": json_safe(s.parameters())} for s in model.scenarios
         ],
         "citizen_class": f"{model.citizen_class.__module__}.{model.citizen_class.__qualname__}",
         "city": city_fingerprint(model),
@@ -165,18 +175,68 @@ def run_manifest(
     }
 
 
+def save_run(
+    folder: str | os.PathLike[str],
+    tables: dict[str, Any],
+    manifest: dict[str, Any],
+    *,
+    city: nx.Graph | None = None,
+) -> Path:
+    """Write a run's schema tables, city and manifest into ``folder``, atomically.
+
+    The one writer of a run folder, used by :meth:`RunResult.save`, the
+    ``waste-harmony run`` command and every experiment run. The old manifest is
+    removed first and the new one written last, so a folder with a manifest is
+    complete.
+
+    Parameters
+    ----------
+    folder : path
+        The run's folder (created if missing).
+    tables : dict
+        Kind (``"model"``, ``"neighborhoods"``, ``"events"``) → :class:`pyarrow.Table`
+        (:func:`waste_harmony.schema.model_tables`).
+    manifest : dict
+        The run's manifest.
+    city : networkx.Graph, optional
+        Also save the city as ``city.graphml``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).unlink(missing_ok=True)  # incomplete until the new manifest lands
+    for kind, table in tables.items():
+        write_atomic(out / FILES[kind], lambda p, t=table: write_table(p, t))
+    if city is not None:
+        from waste_harmony.city import save_city
+
+        write_atomic(out / CITY_FILE, lambda p: save_city(city, p))
+    text = json.dumps(json_safe(manifest), indent=2, sort_keys=True)
+    write_atomic(out / MANIFEST, lambda p: p.write_text(text + "\n"))
+    return out
+
+
 @dataclass
 class RunResult:
     """The outcome of one run: model series, neighbourhood series, events and manifest.
 
+    The frames follow :mod:`waste_harmony.schema`: id columns (``run_id``,
+    ``point``, ``replicate``, ``seed``, ...), ``day`` as a column (RangeIndex), node
+    ids as their original objects, event details as JSON text.
+
     Attributes
     ----------
     model_frame : pandas.DataFrame
-        One row per day (index ``day``), the model-level variables.
+        One row per day: id columns, ``day``, the model-level variables.
     neighborhood_frame : pandas.DataFrame or None
-        One row per (day, node).
+        One row per (day, node): id columns, ``day``, ``node``, ``zone``, variables.
     events : pandas.DataFrame
-        The event log.
+        The event log: id columns, ``day``, ``kind``, ``node``, ``scenario``,
+        ``details`` (JSON; :func:`waste_harmony.schema.expand_details` spreads it).
     manifest : dict
         Parameters, seed, scenarios, city, versions, days and wall time.
     city : networkx.Graph or None
@@ -191,6 +251,8 @@ class RunResult:
     >>> result = RunResult.from_model(model)
     >>> result.manifest["seed"], result.manifest["days"], len(result.model_frame)
     (1, 3, 3)
+    >>> result.model_frame["day"].tolist()
+    [1, 2, 3]
     """
 
     model_frame: pd.DataFrame
@@ -206,6 +268,7 @@ class RunResult:
         *,
         wall_time_s: float | None = None,
         extra: dict[str, Any] | None = None,
+        ids: RunIds | None = None,
     ) -> RunResult:
         """Collect the results of a model that has run.
 
@@ -217,6 +280,8 @@ class RunResult:
             Seconds the run took, stored in the manifest.
         extra : dict, optional
             More manifest entries (for example a run id).
+        ids : RunIds, optional
+            The id columns (default: a single run with the model's seed).
 
         Returns
         -------
@@ -224,8 +289,50 @@ class RunResult:
             The results.
         """
         manifest = run_manifest(model, wall_time_s=wall_time_s, extra=extra)
-        hoods = model.neighborhood_frame() if model.neighborhood_recorder is not None else None
-        return cls(model.model_frame(), hoods, model.event_frame(), manifest, city=model.city)
+        return cls.from_tables(model_tables(model, ids), manifest, city=model.city)
+
+    @classmethod
+    def from_tables(
+        cls, tables: dict[str, Any], manifest: dict[str, Any], *, city: nx.Graph | None = None
+    ) -> RunResult:
+        """Schema tables (:func:`waste_harmony.schema.model_tables`) as a RunResult.
+
+        Parameters
+        ----------
+        tables : dict
+            Kind → :class:`pyarrow.Table`.
+        manifest : dict
+            The manifest.
+        city : networkx.Graph, optional
+            The city.
+
+        Returns
+        -------
+        RunResult
+            Frames with node ids decoded.
+        """
+        hoods = tables.get("neighborhoods")
+        return cls(
+            table_to_frame(tables["model"]),
+            None if hoods is None else table_to_frame(hoods),
+            table_to_frame(tables["events"]),
+            manifest,
+            city=city,
+        )
+
+    def tables(self) -> dict[str, Any]:
+        """The frames as schema Arrow tables (node ids encoded), ready to write.
+
+        Returns
+        -------
+        dict
+            Kind → :class:`pyarrow.Table`.
+        """
+        tables = {"model": frame_to_table(self.model_frame)}
+        if self.neighborhood_frame is not None:
+            tables["neighborhoods"] = frame_to_table(self.neighborhood_frame)
+        tables["events"] = frame_to_table(self.events)
+        return tables
 
     def save(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write Parquet files and ``manifest.json`` into ``folder``, atomically.
@@ -253,25 +360,11 @@ class RunResult:
                 f"{out} is not empty; choose an empty folder or allow "
                 "overwriting (overwrite=True, or --force on the command line)"
             )
-        out.mkdir(parents=True, exist_ok=True)
-        (out / MANIFEST).unlink(missing_ok=True)  # incomplete until the new manifest lands
-        write_atomic(out / MODEL_FILE, lambda p: self.model_frame.to_parquet(p))
-        if self.neighborhood_frame is not None:
-            frame = self.neighborhood_frame.astype({"node": "string"})
-            write_atomic(out / NEIGHBORHOOD_FILE, lambda p: frame.to_parquet(p, index=False))
-        events = _events_for_parquet(self.events)
-        write_atomic(out / EVENT_FILE, lambda p: events.to_parquet(p, index=False))
-        if self.city is not None:
-            from waste_harmony.city import save_city
-
-            write_atomic(out / CITY_FILE, lambda p: save_city(self.city, p))
-        text = json.dumps(_json_safe(self.manifest), indent=2, sort_keys=True)
-        write_atomic(out / MANIFEST, lambda p: p.write_text(text + "\n"))
-        return out
+        return save_run(out, self.tables(), self.manifest, city=self.city)
 
     @classmethod
     def load(cls, folder: str | os.PathLike[str]) -> RunResult:
-        """Read results written by :meth:`save`.
+        """Read results written by :meth:`save` (or any run folder of the schema).
 
         Parameters
         ----------
@@ -288,29 +381,18 @@ class RunResult:
         FileNotFoundError
             If the folder has no manifest (missing, or an incomplete run).
         """
+        import pyarrow.parquet as pq
+
         src = Path(folder)
         if not (src / MANIFEST).exists():
             raise FileNotFoundError(f"{src} holds no {MANIFEST}: not a complete results folder")
         manifest = json.loads((src / MANIFEST).read_text())
-        hood_path = src / NEIGHBORHOOD_FILE
         city = None
         if (src / CITY_FILE).exists():
             from waste_harmony.city import load_city
 
             city = load_city(src / CITY_FILE)
-        return cls(
-            model_frame=pd.read_parquet(src / MODEL_FILE),
-            neighborhood_frame=pd.read_parquet(hood_path) if hood_path.exists() else None,
-            events=pd.read_parquet(src / EVENT_FILE),
-            manifest=manifest,
-            city=city,
-        )
-
-
-def _events_for_parquet(events: pd.DataFrame) -> pd.DataFrame:
-    # Details vary by event kind; store mixed-type columns as text so Parquet accepts them.
-    frame = events.copy()
-    for column in frame.columns:
-        if column != "day" and frame[column].dtype == object:
-            frame[column] = frame[column].map(lambda v: None if v is None else str(v))
-    return frame
+        tables = {
+            kind: pq.read_table(src / name) for kind, name in FILES.items() if (src / name).exists()
+        }
+        return cls.from_tables(tables, manifest, city=city)

@@ -32,7 +32,7 @@ from waste_harmony.experiments.sensitivity import (
     sample,
     sensitivity,
 )
-from waste_harmony.experiments.store import SweepResult, load_experiment
+from waste_harmony.experiments.store import SweepResult, load_experiment, load_results
 
 __all__ = [
     "Comparison",
@@ -46,6 +46,7 @@ __all__ = [
     "grid",
     "latin_hypercube",
     "load_experiment",
+    "load_results",
     "plan_seeds",
     "run",
     "sample",

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from waste_harmony.experiments.plan import Branch
-from waste_harmony.experiments.runner import _experiment
+from waste_harmony.experiments.runner import Execution, experiment
 from waste_harmony.experiments.store import SweepResult
 
 __all__ = ["Comparison", "compare", "difference_interval"]
@@ -312,24 +312,18 @@ def compare(
         labels = ["baseline", "variant"]
         branch = None
         paired = common_random_numbers
-    result = _experiment(
+    result = experiment(
         "compare",
         model,
         points=points,
-        labels=labels,
         seeds=seeds,
         days=days,
         root_seed=root_seed,
+        fixed=kwargs,
+        execution=Execution(out, executor, workers, resume, overwrite, progress, write_on),
+        labels=labels,
         common_random_numbers=common_random_numbers or branching,
         branch=branch,
-        fixed=kwargs,
-        out=out,
-        executor=executor,
-        workers=workers,
-        resume=resume,
-        overwrite=overwrite,
-        progress=progress,
-        write_on=write_on,
         extra_manifest={"paired": paired},
     )
     chosen = list(variables) if variables is not None else _numeric_variables(result)
@@ -340,10 +334,10 @@ def compare(
         table = frame.pivot_table(
             index="day", columns=["label", "replicate"], values=variable, dropna=False
         )
-        labels = set(table.columns.get_level_values(0))
+        present = set(table.columns.get_level_values(0))
 
-        def side(label: str, table: pd.DataFrame = table, labels: set = labels) -> np.ndarray:
-            if label not in labels:
+        def side(label: str, table: pd.DataFrame = table, present: set = present) -> np.ndarray:
+            if label not in present:
                 return np.full((len(table), len(replicates)), np.nan)
             return table[label].reindex(columns=replicates).to_numpy(dtype=float)
 

@@ -28,6 +28,8 @@ import numpy as np
 __all__ = [
     "ConfigFactory",
     "Task",
+    "check_days",
+    "check_fixed",
     "grid",
     "latin_hypercube",
     "make_plan",
@@ -56,6 +58,51 @@ def root_entropy(root_seed: int | None) -> int:
     if isinstance(root_seed, bool) or not isinstance(root_seed, int | np.integer) or root_seed < 0:
         raise ValueError(f"root_seed must be a non-negative integer, got {root_seed!r}")
     return int(root_seed)
+
+
+def check_days(days: Any, default: int | None) -> int:
+    """The days each run simulates: ``days``, else ``default``; a positive integer.
+
+    Parameters
+    ----------
+    days : int or None
+        Asked for.
+    default : int or None
+        The run file's ``days``.
+
+    Returns
+    -------
+    int
+        The days.
+    """
+    if days is None:
+        days = default
+    if days is None:
+        raise TypeError("days is required: how many days each run simulates (365 = a year)")
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValueError(f"days must be a positive integer, got {days!r}")
+    return days
+
+
+def check_fixed(fixed: Mapping[str, Any]) -> dict[str, Any]:
+    """The model keyword arguments shared by all runs (refusing ``rng``/``seed``).
+
+    Parameters
+    ----------
+    fixed : mapping
+        Keyword arguments.
+
+    Returns
+    -------
+    dict
+        A copy.
+    """
+    if "rng" in fixed or "seed" in fixed:
+        raise TypeError(
+            "do not pass rng/seed to an experiment: each run's seed comes from "
+            "root_seed (or pass seeds=[...] explicitly)"
+        )
+    return dict(fixed)
 
 
 def _seed_int(sequence: np.random.SeedSequence) -> int:

@@ -20,32 +20,126 @@ rows) asked for; only :meth:`SweepResult.to_pandas` reads everything.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from waste_harmony.results import EVENT_FILE, MANIFEST, MODEL_FILE, NEIGHBORHOOD_FILE, RunResult
+from waste_harmony.results import RunResult, write_atomic
+from waste_harmony.schema import (
+    FILES,
+    MANIFEST,
+    encode_node,
+    json_safe,
+    key_columns,
+    table_to_frame,
+)
 
-__all__ = ["EXPERIMENT_MANIFEST", "SweepResult", "load_experiment"]
+if TYPE_CHECKING:
+    from waste_harmony.experiments.plan import Task
+    from waste_harmony.experiments.worker import Outcome
 
+__all__ = [
+    "EXPERIMENT_MANIFEST",
+    "FAILURES",
+    "RUNS",
+    "TIMINGS",
+    "SweepResult",
+    "append_timing",
+    "load_experiment",
+    "load_results",
+    "now",
+    "record_failure",
+    "write_experiment_manifest",
+]
+
+#: Files and folders of an experiment folder (see the module docstring).
 EXPERIMENT_MANIFEST = "experiment.json"
 RUNS = "runs"
 FAILURES = "failures"
 TIMINGS = "timings.jsonl"
-_FILES = {"model": MODEL_FILE, "neighborhoods": NEIGHBORHOOD_FILE, "events": EVENT_FILE}
-_ID_COLUMNS = ("run_id", "label", "point", "replicate", "seed")
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601 text (seconds), as written in manifests."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def write_experiment_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write ``experiment.json`` atomically.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The experiment folder.
+    manifest : dict
+        The experiment manifest.
+    """
+    text = json.dumps(json_safe(manifest), indent=1, sort_keys=True)
+    write_atomic(folder / EXPERIMENT_MANIFEST, lambda p: p.write_text(text + "\n"))
+
+
+def record_failure(folder: Path, task: Task, outcome: Outcome) -> None:
+    """Write ``failures/<run_id>.json`` for each run of a failed task.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The experiment folder.
+    task : Task
+        The task.
+    outcome : Outcome
+        Its failed outcome (error, traceback, worker).
+    """
+    for index, run_id in enumerate(task.run_ids):
+        record = {
+            "run_id": run_id,
+            "label": task.labels[index] if task.labels else None,
+            "point": task.point,
+            "replicate": task.replicate,
+            "seed": task.seed,
+            "parameters": task.parameters,
+            "error": outcome.error,
+            "traceback": outcome.traceback,
+            "worker": outcome.worker,
+            "time": now(),
+        }
+        text = json.dumps(json_safe(record), indent=1)
+        write_atomic(folder / FAILURES / f"{run_id}.json", lambda p, t=text: p.write_text(t))
+
+
+def append_timing(folder: Path, task: Task, outcome: Outcome) -> None:
+    """Append one line for a finished or failed task to ``timings.jsonl``.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The experiment folder.
+    task : Task
+        The task.
+    outcome : Outcome
+        Its outcome (status, worker, seconds).
+    """
+    line = {
+        "run_ids": list(task.run_ids),
+        "status": outcome.status,
+        "worker": outcome.worker,
+        **outcome.seconds,
+    }
+    with (folder / TIMINGS).open("a") as fh:  # streamed, never held in memory
+        fh.write(json.dumps(line) + "\n")
 
 
 def _kind_file(kind: str) -> str:
     try:
-        return _FILES[kind]
+        return FILES[kind]
     except KeyError:
-        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(_FILES)}") from None
+        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(FILES)}") from None
 
 
 class SweepResult:
@@ -80,14 +174,13 @@ class SweepResult:
     ) -> None:
         self.path = Path(path)
         file = self.path / EXPERIMENT_MANIFEST
-        if manifest is not None:
-            self.manifest = manifest
-            return
-        if not file.exists():
-            raise FileNotFoundError(
-                f"{self.path} holds no {EXPERIMENT_MANIFEST}: not an experiment folder"
-            )
-        self.manifest: dict[str, Any] = json.loads(file.read_text())
+        if manifest is None:
+            if not file.exists():
+                raise FileNotFoundError(
+                    f"{self.path} holds no {EXPERIMENT_MANIFEST}: not an experiment folder"
+                )
+            manifest = json.loads(file.read_text())
+        self.manifest: dict[str, Any] = manifest
 
     def __repr__(self) -> str:
         return (
@@ -286,7 +379,8 @@ class SweepResult:
         pandas.DataFrame
             Id columns (``run_id``, ``label`` if any, ``point``, ``replicate``,
             ``seed``), the parameter columns, ``day`` (and ``node``, ``zone`` for
-            neighbourhoods) and the variables.
+            neighbourhoods) and the variables; the schema of
+            :mod:`waste_harmony.schema`, node ids decoded.
         """
         import pyarrow.compute as pc
         import pyarrow.dataset as ds
@@ -313,21 +407,23 @@ class SweepResult:
         for column, value in conditions.items():
             if column not in names:
                 raise KeyError(f"cannot filter on {column!r}: not a column of the {kind} results")
-            values = (
-                list(value)
-                if isinstance(value, list | tuple | set | range | np.ndarray)
-                else [value]
-            )
+            values: list[Any]
+            if column == "node":  # node ids are stored as JSON text (a tuple is one id)
+                many = isinstance(value, list | set | range | np.ndarray)
+                values = [encode_node(v) for v in (list(value) if many else [value])]
+            else:
+                values = (
+                    list(value)
+                    if isinstance(value, list | tuple | set | range | np.ndarray)
+                    else [value]
+                )
             term = pc.is_in(ds.field(column), value_set=_arrow_values(values))
             expression = term if expression is None else expression & term
         table = dataset.to_table(columns=columns, filter=expression)
-        return table.to_pandas()
+        return table_to_frame(table)
 
     def _keys(self, names: Sequence[str]) -> list[str]:
-        keys = [c for c in _ID_COLUMNS if c in names]
-        keys += [p for p in self.parameter_names if p in names and p not in keys]
-        keys += [c for c in ("day", "node", "zone") if c in names]
-        return keys
+        return key_columns(names, self.parameter_names)
 
     def to_pandas(self, kind: str = "model") -> pd.DataFrame:
         """Every finished run's results of one kind in one frame (reads everything).
@@ -340,9 +436,9 @@ class SweepResult:
         Returns
         -------
         pandas.DataFrame
-            The tidy frame.
+            The tidy frame (node ids decoded, see :mod:`waste_harmony.schema`).
         """
-        return self.dataset(kind).to_table().to_pandas()
+        return table_to_frame(self.dataset(kind).to_table())
 
     def iter_runs(self) -> Iterator[RunResult]:
         """Finished runs one at a time (each fully loaded, then released).
@@ -436,3 +532,47 @@ def load_experiment(path: str | os.PathLike[str]) -> SweepResult:
         Its results (read lazily).
     """
     return SweepResult(path)
+
+
+def load_results(path: str | os.PathLike[str]) -> RunResult | SweepResult:
+    """Open any results folder: a CLI run, a saved run, an experiment run or a whole experiment.
+
+    Every run folder holds the tables of :mod:`waste_harmony.schema`; an
+    experiment folder (``experiment.json``) holds one run folder per run.
+
+    Parameters
+    ----------
+    path : path
+        A folder with ``manifest.json`` (one run: ``waste-harmony run``,
+        :meth:`RunResult.save`, ``experiments.run(out=...)`` or ``runs/<run_id>/`` of
+        an experiment) or with ``experiment.json`` (an ensemble, sweep, comparison or
+        sensitivity analysis).
+
+    Returns
+    -------
+    RunResult or SweepResult
+        The run's frames, or the experiment read lazily.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder holds neither manifest.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from waste_harmony import experiments, load_results
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = experiments.run(n_citizens=100, days=3, seed=1, out=folder, overwrite=True)
+    >>> load_results(folder).model_frame[["run_id", "day"]].values.tolist()
+    [['run', 1], ['run', 2], ['run', 3]]
+    """
+    folder = Path(path)
+    if (folder / EXPERIMENT_MANIFEST).exists():
+        return SweepResult(folder)
+    if (folder / MANIFEST).exists():
+        return RunResult.load(folder)
+    raise FileNotFoundError(
+        f"{folder} holds neither {MANIFEST} (a run) nor {EXPERIMENT_MANIFEST} (an "
+        "experiment): not a complete results folder"
+    )

@@ -38,9 +38,9 @@ from typing import Any
 from waste_harmony.config import (
     ConfigError,
     RunConfig,
-    _check_keys,
-    _did_you_mean,
-    _int,
+    check_int,
+    check_keys,
+    did_you_mean,
     parse_run_config,
     read_toml,
 )
@@ -109,7 +109,7 @@ def _swept_names(run: RunConfig) -> list[str]:
 def _check_value(name: str, value: Any, run: RunConfig, key: str) -> None:
     """Validate one swept value the way the model will, naming the key."""
     if name == "citizens":
-        _int(value, key, minimum=0)
+        check_int(value, key, minimum=0)
         return
     if name.startswith("scenarios."):
         from waste_harmony.scenarios import available
@@ -133,10 +133,10 @@ def _check_name(name: str, valid: list[str], key: str) -> None:
         if name.startswith("scenarios."):
             raise ConfigError(
                 "unknown scenario parameter (is the scenario in the file's "
-                f"[scenarios]?); {_did_you_mean(name, valid)}",
+                f"[scenarios]?); {did_you_mean(name, valid)}",
                 key,
             )
-        raise ConfigError(f"unknown parameter; {_did_you_mean(name, valid)}", key)
+        raise ConfigError(f"unknown parameter; {did_you_mean(name, valid)}", key)
 
 
 def _parse_grid(table: Any, run: RunConfig) -> list[dict[str, Any]]:
@@ -156,10 +156,10 @@ def _parse_grid(table: Any, run: RunConfig) -> list[dict[str, Any]]:
 def _parse_sample(table: Any, run: RunConfig, seed: int) -> list[dict[str, Any]]:
     if not isinstance(table, dict):
         raise ConfigError("expected a table with n and [sweep.sample.ranges]", "sweep.sample")
-    _check_keys(table, _SAMPLE_KEYS, "sweep.sample")
+    check_keys(table, _SAMPLE_KEYS, "sweep.sample")
     if "n" not in table:
         raise ConfigError("missing: the number of points, e.g. n = 50", "sweep.sample.n")
-    n = _int(table["n"], "sweep.sample.n", minimum=1)
+    n = check_int(table["n"], "sweep.sample.n", minimum=1)
     method = table.get("method", "lhs")
     if method != "lhs":
         raise ConfigError(
@@ -228,10 +228,10 @@ def parse_sweep_config(
         raise ConfigError("a sweep file needs a [sweep] table (e.g. seeds = 20)", "sweep")
     if not isinstance(table, dict):
         raise ConfigError("expected a table", "sweep")
-    _check_keys(table, _SWEEP_KEYS, "sweep")
-    seeds = _int(table.get("seeds", 1), "sweep.seeds", minimum=1)
+    check_keys(table, _SWEEP_KEYS, "sweep")
+    seeds = check_int(table.get("seeds", 1), "sweep.seeds", minimum=1)
     root = table.get("root_seed", run.seed if run.seed is not None else 0)
-    root = _int(root, "sweep.root_seed", minimum=0)
+    root = check_int(root, "sweep.root_seed", minimum=0)
     crn = table.get("common_random_numbers", True)
     if not isinstance(crn, bool):
         raise ConfigError(f"expected true or false, got {crn!r}", "sweep.common_random_numbers")

@@ -10,7 +10,6 @@ back to the parent process.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -19,34 +18,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from waste_harmony.experiments.plan import Task
-from waste_harmony.results import (
-    EVENT_FILE,
-    MANIFEST,
-    MODEL_FILE,
-    NEIGHBORHOOD_FILE,
-    RunResult,
-    run_manifest,
-    write_atomic,
-)
+from waste_harmony.results import RunResult, run_manifest, save_run
+from waste_harmony.schema import RunIds, model_tables
 
 __all__ = [
-    "ID_COLUMNS",
     "Outcome",
     "apply_intervention",
     "execute",
+    "run_ids",
     "tidy_result",
     "tidy_tables",
     "to_run_result",
     "write_run",
 ]
-
-#: Columns identifying a run in every tidy frame (before the parameter columns).
-ID_COLUMNS = ("run_id", "label", "point", "replicate", "seed")
-
-_FILES = {"model": MODEL_FILE, "neighborhoods": NEIGHBORHOOD_FILE, "events": EVENT_FILE}
 
 
 @dataclass
@@ -227,43 +212,8 @@ def execute(task: Task) -> Outcome:
         )
 
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return repr(value)
-
-
-def _arrow_type(kind: str) -> Any:
-    import pyarrow as pa
-
-    return {
-        "int": pa.int64(),
-        "float": pa.float64(),
-        "bool": pa.bool_(),
-        "str": pa.string(),
-        "json": pa.string(),
-    }[kind]
-
-
-def _constant(value: Any, kind: str, n: int) -> Any:
-    import pyarrow as pa
-
-    kind_type = _arrow_type(kind)
-    if value is None:
-        return pa.nulls(n, kind_type)
-    if kind == "json":
-        value = json.dumps(value, default=_json_default, sort_keys=True)
-    elif hasattr(value, "item"):
-        value = value.item()
-    if kind == "float":
-        value = float(value)
-    return pa.repeat(pa.scalar(value, type=kind_type), n)
-
-
-def id_columns(task: Task, index: int, n: int) -> dict[str, Any]:
-    """The identifying columns of run ``index`` of a task, each ``n`` long (Arrow arrays).
+def run_ids(task: Task, index: int = 0) -> RunIds:
+    """The id columns of run ``index`` of a task (see :mod:`waste_harmony.schema`).
 
     Parameters
     ----------
@@ -271,32 +221,28 @@ def id_columns(task: Task, index: int, n: int) -> dict[str, Any]:
         The task.
     index : int
         Which of its runs.
-    n : int
-        Rows.
 
     Returns
     -------
-    dict
-        Column name → array: ``run_id``, ``label`` (if labelled), ``point``,
-        ``replicate``, ``seed``, then one column per swept parameter.
+    RunIds
+        ``run_id``, ``label`` (if labelled), ``point``, ``replicate``, ``seed`` and the
+        swept parameters with their column kinds.
     """
-    import pyarrow as pa
-
-    columns: dict[str, Any] = {"run_id": pa.repeat(pa.scalar(task.run_ids[index]), n)}
-    if task.labels:
-        columns["label"] = pa.repeat(pa.scalar(task.labels[index]), n)
-    columns["point"] = pa.array(np.full(n, task.point, dtype=np.int64))
-    columns["replicate"] = pa.array(np.full(n, task.replicate, dtype=np.int64))
-    columns["seed"] = pa.array(np.full(n, task.seed, dtype=np.int64))
-    for name, kind in task.columns.items():
-        columns[name] = _constant(task.parameters.get(name), kind, n)
-    return columns
+    return RunIds(
+        run_id=task.run_ids[index],
+        seed=task.seed,
+        point=task.point,
+        replicate=task.replicate,
+        label=task.labels[index] if task.labels else None,
+        parameters=task.parameters,
+        kinds=task.columns,
+    )
 
 
 def tidy_tables(
     model: Any, task: Task, index: int = 0, *, wall_time_s: float | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A model's results as tidy Arrow tables: id and parameter columns, ``day``, variables.
+    """A model's results as the schema's Arrow tables, and its manifest.
 
     Parameters
     ----------
@@ -312,13 +258,11 @@ def tidy_tables(
     Returns
     -------
     (dict, dict)
-        Tables ``"model"`` (one row per day), ``"neighborhoods"`` (one row per day and
-        node; absent if not recorded) and ``"events"`` (details as a JSON string);
-        and the manifest (run id, point, replicate, label, swept parameters, seed,
+        Tables of :func:`waste_harmony.schema.model_tables` (``"model"``,
+        ``"neighborhoods"`` unless not recorded, ``"events"``) and the manifest (run id,
+        point, replicate, label, swept parameters, seed,
         all parameters, scenarios, city, versions).
     """
-    import pyarrow as pa
-
     extra = {
         "run_id": task.run_ids[index],
         "point": task.point,
@@ -332,47 +276,11 @@ def tidy_tables(
         extra["branch_day"] = task.branch.at_day
     manifest = run_manifest(model, wall_time_s=wall_time_s, extra=extra)
 
-    series = model.datacollector.model_vars
-    n = len(next(iter(series.values()))) if series else 0
-    columns = id_columns(task, index, n)
-    columns["day"] = pa.array(np.arange(1, n + 1, dtype=np.int64))
-    for name, values in series.items():
-        if values and isinstance(values[0], str):
-            columns[name] = pa.array(values, type=pa.string())
-        else:
-            columns[name] = pa.array(np.asarray(values, dtype=np.float64))
-    tables = {"model": pa.table(columns)}
-
-    recorder = model.neighborhood_recorder
-    if recorder is not None:
-        days, m = recorder.n_days, recorder.n_nodes
-        rows = days * m
-        columns = id_columns(task, index, rows)
-        columns["day"] = pa.array(np.repeat(recorder.days, m))
-        positions = pa.array(np.tile(np.arange(m, dtype=np.int32), days))
-        columns["node"] = pa.array([str(v) for v in model.node_ids]).take(positions)
-        columns["zone"] = pa.array([str(z) for z in model.neighborhoods.zone]).take(positions)
-        for name in recorder.variables:
-            columns[name] = pa.array(recorder.array(name).reshape(-1))
-        tables["neighborhoods"] = pa.table(columns)
-
-    log = model.event_log
-    columns = id_columns(task, index, len(log))
-    columns["day"] = pa.array(np.array([e.day for e in log], dtype=np.int64))
-    columns["kind"] = pa.array([e.kind for e in log], type=pa.string())
-    columns["node"] = pa.array(
-        [None if e.node is None else str(e.node) for e in log], type=pa.string()
-    )
-    columns["details"] = pa.array(
-        [json.dumps(e.details, default=_json_default, sort_keys=True) for e in log],
-        type=pa.string(),
-    )
-    tables["events"] = pa.table(columns)
-    return tables, manifest
+    return model_tables(model, run_ids(task, index)), manifest
 
 
 def write_run(folder: Path, tables: dict[str, Any], manifest: dict[str, Any]) -> Path:
-    """Write a run's tables and manifest atomically, in :meth:`RunResult.save`'s layout.
+    """Write a run's tables and manifest atomically (:func:`waste_harmony.results.save_run`).
 
     Parameters
     ----------
@@ -388,23 +296,7 @@ def write_run(folder: Path, tables: dict[str, Any], manifest: dict[str, Any]) ->
     pathlib.Path
         The folder.
     """
-    import pyarrow.parquet as pq
-
-    from waste_harmony.results import _json_safe
-
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MANIFEST).unlink(missing_ok=True)
-    for kind, table in tables.items():
-        strings = [f.name for f in table.schema if f.type == "string"]
-        write_atomic(
-            folder / _FILES[kind],
-            lambda p, t=table, d=strings: pq.write_table(
-                t, p, compression="snappy", use_dictionary=d
-            ),
-        )
-    text = json.dumps(_json_safe(manifest), indent=2, sort_keys=True)
-    write_atomic(folder / MANIFEST, lambda p: p.write_text(text + "\n"))
-    return folder
+    return save_run(folder, tables, manifest)
 
 
 def to_run_result(tables: dict[str, Any], manifest: dict[str, Any]) -> RunResult:
@@ -422,13 +314,7 @@ def to_run_result(tables: dict[str, Any], manifest: dict[str, Any]) -> RunResult
     RunResult
         The run.
     """
-    hoods = tables.get("neighborhoods")
-    return RunResult(
-        tables["model"].to_pandas(),
-        None if hoods is None else hoods.to_pandas(),
-        tables["events"].to_pandas(),
-        manifest,
-    )
+    return RunResult.from_tables(tables, manifest)
 
 
 def tidy_result(

@@ -93,6 +93,7 @@ def as_run(run: Any, *, label: str | None = None) -> RunData:
 
     from waste_harmony.model import CityModel
     from waste_harmony.results import RunResult
+    from waste_harmony.schema import ID_COLUMNS
 
     if isinstance(run, RunData):
         return run
@@ -110,8 +111,13 @@ def as_run(run: Any, *, label: str | None = None) -> RunData:
         )
     if isinstance(run, RunResult):
         colony = run.manifest.get("parameters", {}).get("organism_colony_kg", 1.0)
+        keys = [*ID_COLUMNS, *run.manifest.get("swept", {})]
+        series = run.model_frame
+        if "day" in series.columns:  # the results schema: id columns, day, variables
+            series = series.drop(columns=[c for c in keys if c in series.columns])
+            series = series.set_index("day")
         return RunData(
-            run.model_frame,
+            series,
             run.events,
             run.neighborhood_frame,
             getattr(run, "city", None),
