@@ -77,9 +77,9 @@ def random_matching(places: np.ndarray, rng: np.random.Generator) -> tuple[np.nd
     new_place = np.empty(n, dtype=bool)
     new_place[0] = True
     np.not_equal(sorted_places[1:], sorted_places[:-1], out=new_place[1:])
-    starts = np.flatnonzero(new_place)
-    offset = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
-    lead = np.flatnonzero((offset[:-1] & 1 == 0) & ~new_place[1:])
+    index = np.arange(n)
+    offset = index - np.maximum.accumulate(np.where(new_place, index, 0))
+    lead = np.flatnonzero(((offset[:-1] & 1) == 0) & ~new_place[1:])
     return order[lead], order[lead + 1]
 
 
