@@ -14,9 +14,12 @@ from waste_harmony.city import (
     ATTRIBUTE_DEFAULTS,
     BIODIVERSE_ZONE,
     NODE_ATTRIBUTES,
+    ZONE_DEFAULTS,
     ZONES,
+    check_units,
     city_arrays,
     default_city,
+    from_graph,
     grid_city,
     load_city,
     organic_city,
@@ -40,8 +43,10 @@ def _node_data(G: nx.Graph) -> dict:
 
 def _valid_small(labels: list) -> nx.Graph:
     """A valid 3-node path city with the given node labels."""
-    G = nx.relabel_nodes(nx.path_graph(3), dict(enumerate(labels)))
-    return with_defaults(G, seed=0)
+    G = nx.path_graph(3)
+    for node in G:
+        G.nodes[node]["pos"] = (0.5 * node, 0.0)
+    return with_defaults(nx.relabel_nodes(G, dict(enumerate(labels))))
 
 
 # ---------------------------------------------------------------- constants
@@ -51,7 +56,10 @@ def test_zone_constants():
     assert ZONES == ("residential", "commercial", "industrial", "green", "plaza")
     assert BIODIVERSE_ZONE == "green"
     assert BIODIVERSE_ZONE in ZONES
-    assert set(ATTRIBUTE_DEFAULTS) == set(NODE_ATTRIBUTES) - {"pos"}
+    # pos and area_km2 are never invented from nothing; the rest have defaults.
+    by_zone = set(ZONE_DEFAULTS["residential"])
+    assert set(ATTRIBUTE_DEFAULTS) | by_zone == set(NODE_ATTRIBUTES) - {"pos", "area_km2"}
+    assert set(ZONE_DEFAULTS) == set(ZONES)
 
 
 def test_public_api_exports():
@@ -263,26 +271,26 @@ def test_validate_rejects_empty_graph():
 
 def test_validate_rejects_directed_graph():
     G = nx.DiGraph(_valid_small([0, 1, 2]))
-    with pytest.raises(ValueError, match=re.escape("G.to_undirected()")):
+    with pytest.raises(ValueError, match=r"is directed \(DiGraph.*from_graph\(G\)"):
         validate_city(G)
 
 
 def test_validate_rejects_multigraph():
     G = nx.MultiGraph(_valid_small([0, 1, 2]))
-    with pytest.raises(ValueError, match=re.escape("nx.Graph(G)")):
+    with pytest.raises(ValueError, match=r"is a multigraph \(MultiGraph.*from_graph\(G\)"):
         validate_city(G)
 
 
 def test_validate_rejects_self_loop():
     G = _valid_small(["a", "b", "c"])
     G.add_edge("b", "b")
-    with pytest.raises(ValueError, match="node 'b' has a self-loop"):
+    with pytest.raises(ValueError, match=r"has 1 self-loop\(s\) \(e.g. at node 'b'\).*from_graph"):
         validate_city(G)
 
 
 def test_validate_disconnected():
     G = _valid_small([0, 1, 2])
-    G.add_node(7, **G.nodes[0])
+    G.add_node(7, **{**G.nodes[0], "pos": (3.0, 0.0)})
     with pytest.raises(ValueError, match="2 connected components; e.g. node 7 is detached"):
         validate_city(G)
     validate_city(G, allow_disconnected=True)
@@ -363,25 +371,69 @@ def test_validate_reports_first_bad_node_in_large_city():
 # ---------------------------------------------------------------- with_defaults
 
 
+def _path_with_positions(n: int) -> nx.Graph:
+    G = nx.path_graph(n)
+    nx.set_node_attributes(G, {node: (0.5 * node, 0.0) for node in G}, "pos")
+    return G
+
+
 def test_with_defaults_fills_documented_defaults_and_does_not_mutate():
-    G = nx.path_graph(4)
+    G = _path_with_positions(4)
     G.nodes[0]["zone"] = "industrial"
     G.nodes[1]["population"] = 7.0
+    G.nodes[2]["zone"] = "commercial"
     before = _node_data(G)
     H = with_defaults(G)
     assert _node_data(G) == before  # input untouched
     assert H is not G
     assert H.nodes[1]["population"] == 7.0  # existing attribute kept
-    assert H.nodes[0]["industrial_emission"] == 1.0
-    assert H.nodes[2]["industrial_emission"] == 0.0
     for attr, value in ATTRIBUTE_DEFAULTS.items():
-        if attr not in ("population", "industrial_emission"):
+        if attr != "zone":
             assert H.nodes[3][attr] == value
+    for node, zone in [(0, "industrial"), (2, "commercial"), (3, "residential")]:
+        for attr, value in ZONE_DEFAULTS[zone].items():
+            if (node, attr) != (1, "population"):
+                assert H.nodes[node][attr] == value
     validate_city(H)
 
 
+def test_zone_defaults_match_the_generators_calibration():
+    # The default of a missing attribute is what the generators give a node of that
+    # zone on average (emission: the mean; population: the median weight at the
+    # lowest deprivation; habitat: the middle of the range) — measured on big cities.
+    cities = [grid_city(40, 40, seed=s) for s in range(3)] + [organic_city(1500, seed=3)]
+    zone = np.concatenate([city_arrays(G)["zone"] for G in cities])
+    emission = np.concatenate([city_arrays(G)["industrial_emission"] for G in cities])
+    habitat = np.concatenate([city_arrays(G)["habitat"] for G in cities])
+    for z in ZONES:
+        here = zone == z
+        expected = ZONE_DEFAULTS[z]["industrial_emission"]
+        assert emission[here].mean() == pytest.approx(expected, rel=0.15, abs=1e-12)
+        assert habitat[here].mean() == pytest.approx(ZONE_DEFAULTS[z]["habitat"], rel=0.15)
+    assert ZONE_DEFAULTS["industrial"]["industrial_emission"] == 10.0
+    assert ZONE_DEFAULTS["industrial"]["population"] == 0.0
+
+
+def test_with_defaults_derives_area_from_positions():
+    # The grid's own areas are recovered when they are dropped (cells 0.5 km wide).
+    G = grid_city(6, 7, spacing_km=0.5, seed=1)
+    for node in G:
+        del G.nodes[node]["area_km2"]
+    H = with_defaults(G)
+    assert all(H.nodes[n]["area_km2"] == pytest.approx(0.25) for n in H)
+    organic = organic_city(400, seed=2)  # 0.25 km² per node by construction
+    for node in organic:
+        del organic.nodes[node]["area_km2"]
+    areas = [d["area_km2"] for _, d in with_defaults(organic).nodes(data=True)]
+    assert areas[0] == pytest.approx(0.25, rel=0.1)
+    single = nx.Graph()
+    single.add_node(0, pos=(0.0, 0.0))
+    with pytest.raises(ValueError, match="'area_km2' is missing and cannot be derived"):
+        with_defaults(single)
+
+
 def test_with_defaults_keeps_explicit_emission_on_industrial_node():
-    G = nx.path_graph(2)
+    G = _path_with_positions(2)
     G.nodes[0].update(zone="industrial", industrial_emission=4.0)
     assert with_defaults(G).nodes[0]["industrial_emission"] == 4.0
 
@@ -396,25 +448,36 @@ def test_with_defaults_positions_from_x_y():
     assert H.nodes[0]["x"] == 1.5  # existing attributes kept
 
 
+def test_missing_positions_are_an_error_unless_a_layout_is_asked_for():
+    G = nx.cycle_graph(6)
+    assert all("pos" not in d for _, d in with_defaults(G).nodes(data=True))
+    with pytest.raises(ValueError, match=r"node 0, attribute 'pos' is missing.*layout='spring'"):
+        load_city(G)
+    with pytest.raises(ValueError, match="layout must be None or 'spring'"):
+        with_defaults(G, layout="circle")
+    assert all(len(d["pos"]) == 2 for _, d in load_city(G, layout="spring").nodes(data=True))
+
+
 def test_with_defaults_spring_layout_deterministic_and_keeps_given_positions():
     G = nx.cycle_graph(6)
     G.nodes[0]["pos"] = (10.0, 10.0)
-    H1, H2 = with_defaults(G), with_defaults(G)
+    H1, H2 = with_defaults(G, layout="spring"), with_defaults(G, layout="spring")
     assert _node_data(H1) == _node_data(H2)
     assert H1.nodes[0]["pos"] == (10.0, 10.0)
     assert all(len(H1.nodes[n]["pos"]) == 2 for n in H1)
-    assert with_defaults(G, seed=1).nodes[3]["pos"] != with_defaults(G, seed=2).nodes[3]["pos"]
+    one = with_defaults(G, seed=1, layout="spring").nodes[3]["pos"]
+    assert one != with_defaults(G, seed=2, layout="spring").nodes[3]["pos"]
 
 
 def test_with_defaults_refuses_spring_layout_on_big_graph():
     G = nx.path_graph(2001)
     with pytest.raises(ValueError, match="node 0, attribute 'pos' is missing.*too many"):
-        with_defaults(G)
+        with_defaults(G, layout="spring")
 
 
 def test_with_defaults_big_graph_with_positions_is_fine():
     G = nx.path_graph(2500)
-    nx.set_node_attributes(G, {n: (float(n), 0.0) for n in G}, "pos")
+    nx.set_node_attributes(G, {n: (0.1 * n, 0.0) for n in G}, "pos")
     validate_city(with_defaults(G))
 
 
@@ -423,6 +486,7 @@ def test_with_defaults_big_graph_with_positions_is_fine():
 
 def test_load_city_from_graph_copies_and_validates():
     G = nx.star_graph(4)
+    nx.set_node_attributes(G, {n: (0.5 * n, 0.1 * n) for n in G}, "pos")
     H = load_city(G)
     assert H is not G
     assert "zone" not in G.nodes[0]
@@ -437,8 +501,8 @@ def test_load_city_without_defaults_validates_strictly():
 @pytest.mark.parametrize(
     ("graph", "match"),
     [
-        (nx.DiGraph([(0, 1)]), re.escape("G.to_undirected()")),
-        (nx.MultiGraph([(0, 1), (0, 1)]), re.escape("nx.Graph(G)")),
+        (nx.DiGraph([(0, 1)]), r"is directed.*from_graph\(G\)"),
+        (nx.MultiGraph([(0, 1), (0, 1)]), r"is a multigraph.*from_graph\(G\)"),
     ],
     ids=["directed", "multigraph"],
 )
@@ -450,13 +514,13 @@ def test_load_city_rejects_directed_and_multigraphs(graph, match):
 def test_load_city_rejects_directed_graphml(tmp_path):
     path = tmp_path / "directed.graphml"
     nx.write_graphml(nx.DiGraph([("a", "b")]), path)
-    with pytest.raises(ValueError, match=re.escape("G.to_undirected()")):
+    with pytest.raises(ValueError, match=r"is directed.*from_graph\(G\)"):
         load_city(path)
 
 
 def test_load_city_disconnected(tmp_path):
     G = nx.Graph()
-    G.add_nodes_from(["a", "b"])
+    G.add_nodes_from([("a", {"pos": (0.0, 0.0)}), ("b", {"pos": (1.0, 0.0)})])
     with pytest.raises(ValueError, match="2 connected components"):
         load_city(G)
     assert load_city(G, allow_disconnected=True).number_of_nodes() == 2
@@ -556,3 +620,152 @@ def test_city_arrays_ignores_edge_weights():
     G = _valid_small([0, 1, 2])
     G.edges[0, 1]["weight"] = 5.0
     assert city_arrays(G)["adjacency"][0, 1] == 1.0
+
+
+# ---------------------------------------------------------------- units, conversion, safety
+
+
+def test_positions_in_degrees_are_refused_with_the_conversion():
+    G = grid_city(4, 4, seed=0)
+    for node in G:  # central Aguascalientes in lon/lat: 0.039 x 0.029 "km"
+        x, y = G.nodes[node]["pos"]
+        G.nodes[node]["pos"] = (-102.31 + x / 100 * 2.6, 21.87 + y / 100 * 1.9)
+    with pytest.raises(ValueError, match=r"longitude/latitude.*metric CRS.*divide.*1000"):
+        validate_city(G)
+
+
+@pytest.mark.parametrize("scale", [1000.0, 80.0])
+def test_positions_in_metres_are_refused_with_the_conversion(scale):
+    # 1000: a 4.5 km town written in metres (extent 4,500 "km"); 80: a small town in
+    # metres whose links are 40 "km" long though its extent is under 500.
+    G = grid_city(5, 5, seed=0) if scale == 80.0 else grid_city(10, 10, seed=0)
+    for node in G:
+        x, y = G.nodes[node]["pos"]
+        G.nodes[node]["pos"] = (x * scale, y * scale)
+    with pytest.raises(ValueError, match=r"look like metres.*divide x and y by 1000"):
+        validate_city(G)
+
+
+def test_km_positions_anywhere_reasonable_pass_the_unit_check():
+    rng = np.random.default_rng(0)
+    for xy in [
+        rng.random((50, 2)) * 4.5,  # the default town
+        rng.random((50, 2)) * 0.3 + 10.0,  # a quarter 10 km from the origin
+        rng.random((50, 2)) * 300,  # a metropolitan region
+        np.array([[0.0, 0.0], [1.0, 0.0]]),
+    ]:
+        assert check_units(xy) is None
+    validate_city(grid_city(30, 30, seed=1))
+    validate_city(organic_city(300, seed=1))
+
+
+def test_validation_reports_every_problem_at_once():
+    G = nx.MultiDiGraph(grid_city(3, 3, seed=0))
+    G.add_edge(0, 0)
+    G.nodes[1]["habitat"] = 2.0
+    G.nodes[2]["habitat"] = -1.0
+    G.nodes[3]["zone"] = "harbour"
+    del G.nodes[4]["population"]
+    with pytest.raises(ValueError) as info:
+        validate_city(G)
+    message = str(info.value)
+    assert message.startswith("the city graph has 4 problems:")
+    for fragment in (
+        "is directed (MultiDiGraph",
+        "is a multigraph",
+        "has 1 self-loop(s) (e.g. at node 0)",
+        "from_graph(G)",
+        "node 1, attribute 'habitat' is 2.0, but it must lie in [0, 1]",
+        "(1 more node(s) like this)",
+        "node 3, attribute 'zone' is 'harbour'",
+        "node 4, attribute 'population' is missing",
+    ):
+        assert fragment in message, fragment
+
+
+def _osmnx_like() -> nx.MultiDiGraph:
+    """A street network as osmnx gives it: one-way pairs, parallel ways, a loop."""
+    city = grid_city(3, 4, seed=2)
+    G = nx.MultiDiGraph()
+    G.add_nodes_from(city.nodes(data=True))
+    for u, v, d in city.edges(data=True):
+        G.add_edge(u, v, length=1000 * d["length_km"])
+        G.add_edge(v, u, length=1000 * d["length_km"])
+    G.add_edge(0, 1, length=400.0)  # a parallel, shorter way
+    G.add_edge(5, 5, length=120.0)  # a loop street
+    return G
+
+
+def test_from_graph_converts_an_osmnx_like_graph_in_one_step():
+    G = _osmnx_like()
+    before = G.number_of_edges()
+    with pytest.warns(UserWarning) as caught:
+        city = from_graph(G)
+    assert len(caught) == 1
+    report = str(caught[0].message)
+    for fragment in ("direction dropped", "merged", "1 self-loop(s) removed"):
+        assert fragment in report, fragment
+    assert type(city) is nx.Graph and G.number_of_edges() == before  # input untouched
+    assert city.number_of_edges() == grid_city(3, 4, seed=2).number_of_edges()
+    assert city.edges[0, 1]["length"] == 400.0  # the shortest parallel way kept
+    validate_city(city)
+    with pytest.raises(ValueError, match=r"is directed.*is a multigraph.*self-loop"):
+        load_city(G)  # not converted silently
+
+
+def test_from_graph_is_quiet_on_a_plain_graph():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        city = from_graph(grid_city(3, 3, seed=0))
+    assert city.number_of_nodes() == 9
+
+
+_GRAPHML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
+_GRAPHML_BODY = (
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+    '<key id="d0" for="node" attr.name="zone" attr.type="string"/>'
+    '<graph edgedefault="undirected"><node id="a"><data key="d0">{zone}</data></node>'
+    "</graph></graphml>"
+)
+
+
+def test_graphml_billion_laughs_is_refused(tmp_path):
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+        for i in range(1, 10)
+    )
+    path = tmp_path / "laughs.graphml"
+    path.write_text(
+        _GRAPHML_HEAD + f"<!DOCTYPE graphml [{entities}]>" + _GRAPHML_BODY.format(zone="&lol9;")
+    )
+    with pytest.raises(ValueError, match=r"laughs\.graphml.*is refused.*entities"):
+        load_city(path)
+
+
+def test_graphml_external_entity_is_refused(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("residential")
+    path = tmp_path / "external.graphml"
+    path.write_text(
+        _GRAPHML_HEAD
+        + f'<!DOCTYPE graphml [<!ENTITY ext SYSTEM "file://{secret}">]>'
+        + _GRAPHML_BODY.format(zone="&ext;")
+    )
+    with pytest.raises(ValueError, match=r"external\.graphml.*is refused"):
+        load_city(path)
+
+
+def test_truncated_graphml_names_the_file_and_the_problem(tmp_path):
+    good = tmp_path / "good.graphml"
+    save_city(grid_city(3, 3, seed=0), good)
+    text = good.read_text()
+    bad = tmp_path / "truncated.graphml"
+    bad.write_text(text[: len(text) // 2])
+    with pytest.raises(ValueError, match=r"truncated\.graphml.*not well-formed XML.*truncated"):
+        load_city(bad)
+    not_graphml = tmp_path / "other.graphml"
+    not_graphml.write_text("<html><body>hello</body></html>")
+    with pytest.raises(ValueError, match=r"other\.graphml.*no <graph> element"):
+        load_city(not_graphml)

@@ -8,6 +8,8 @@ Cowell (2011) *Measuring Inequality*: for x = 1, 2, 3, 4, 5 the Gini coefficient
 value three times), which is how the model weights neighbourhoods by residents.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -69,3 +71,56 @@ def test_model_access_gini_is_the_gini_over_citizens():
     recorded = model.model_frame()["biotech_access_gini"].iloc[-1]
     assert recorded == pytest.approx(gini(per_citizen), abs=1e-12)
     assert recorded > 0.0
+
+
+@pytest.mark.validation
+def test_concentration_index_gives_ties_their_mean_fractional_rank():
+    # x = [1, 2, 3, 4] ranked [0, 0, 1, 1]: ranks 1/4, 1/4, 3/4, 3/4 (O'Donnell et al.
+    # 2008, ch. 8), cov = 0.25, C = 2 · 0.25 / 2.5 = 0.20 — in any row order.
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    rank = np.array([0.0, 0.0, 1.0, 1.0])
+    for perm in itertools.permutations(range(4)):
+        p = list(perm)
+        assert concentration_index(x[p], rank[p]) == pytest.approx(0.20, abs=1e-12)
+
+
+@pytest.mark.validation
+@pytest.mark.parametrize("weighted", [False, True])
+def test_concentration_index_does_not_depend_on_row_order(weighted):
+    rng = np.random.default_rng(11)
+    x = rng.random(60) + 0.1
+    rank = rng.integers(0, 5, 60).astype(float)  # heavily tied, as with_defaults makes it
+    w = rng.integers(1, 6, 60).astype(float) if weighted else None
+    expected = concentration_index(x, rank, w)
+    for _ in range(50):
+        p = rng.permutation(60)
+        got = concentration_index(x[p], rank[p], None if w is None else w[p])
+        assert got == pytest.approx(expected, abs=1e-12)
+    if weighted:  # weights equal replicated rows, ties included
+        reps = w.astype(int)
+        assert expected == pytest.approx(
+            concentration_index(np.repeat(x, reps), np.repeat(rank, reps)), abs=1e-12
+        )
+
+
+@pytest.mark.validation
+def test_concentration_index_matches_closed_form_on_untied_data():
+    # Without ties and weights, R_i = (2i - 1) / (2n) for the i-th ranked (i = 1..n) and
+    # C = 2/(n mean) sum x_i R_i - 1 (O'Donnell et al. 2008, eq. 8.5).
+    rng = np.random.default_rng(5)
+    x = rng.random(40) + 0.05
+    rank = rng.random(40)
+    xs = x[np.argsort(rank)]
+    n = len(x)
+    r = (2 * np.arange(1, n + 1) - 1) / (2 * n)
+    closed = 2.0 / (n * xs.mean()) * np.sum(xs * r) - 1.0
+    assert concentration_index(x, rank) == pytest.approx(closed, abs=1e-12)
+
+
+def test_concentration_index_rejects_mismatched_input():
+    with pytest.raises(ValueError, match="shape"):
+        concentration_index([1.0, 2.0], rank_by=[0.0])
+    with pytest.raises(ValueError, match="NaN"):
+        concentration_index([1.0, 2.0], rank_by=[0.0, np.nan])
+    with pytest.raises(ValueError, match="non-negative"):
+        concentration_index([1.0, -2.0], rank_by=[0.0, 1.0])

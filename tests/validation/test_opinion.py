@@ -19,6 +19,7 @@ from waste_harmony.dynamics.opinion import (
     deffuant_weisbuch,
     degroot_consensus,
     degroot_step,
+    random_matching,
 )
 
 N = 1000
@@ -131,3 +132,57 @@ def test_degroot_on_a_bipartite_graph_does_not_converge_and_says_so():
     A = nx.to_scipy_sparse_array(nx.cycle_graph(6), dtype=float, format="csr")
     with pytest.raises(RuntimeError, match="bipartite"):
         degroot_consensus(A, np.array([1.0, 0, 0, 0, 0, 0]), max_steps=500)
+
+
+# ---------------------------------------------------------------- random matching
+def _check_matching(places: np.ndarray, first: np.ndarray, second: np.ndarray) -> None:
+    """Pairs are disjoint, within one place, and number floor(size / 2) in every place."""
+    members = np.concatenate([first, second])
+    assert len(np.unique(members)) == len(members)
+    assert np.array_equal(places[first], places[second])
+    labels, sizes = np.unique(places, return_counts=True)
+    pairs = dict(zip(*np.unique(places[first], return_counts=True), strict=True))
+    got = np.array([pairs.get(label, 0) for label in labels])
+    assert np.array_equal(got, sizes // 2)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_matching_pairs_floor_half_of_every_place(seed):
+    rng = np.random.default_rng(seed)
+    sizes = rng.poisson(4, 400)  # 400 places of mean size 4, in blocks as homes are
+    places = np.repeat(np.arange(400), sizes)
+    _check_matching(places, *random_matching(places, rng))
+    scattered = rng.integers(0, 300, 5_000)  # scattered labels, as locations are
+    _check_matching(scattered, *random_matching(scattered, rng))
+    negative = rng.integers(-5, 5, 1_001)  # labels the digit presort does not take
+    _check_matching(negative, *random_matching(negative, rng))
+    big = rng.integers(0, 3_000, 300_000)  # past the digit presort's size limit
+    _check_matching(big, *random_matching(big, rng))
+
+
+def test_matching_every_place_of_two_or_more_meets_every_day():
+    rng = np.random.default_rng(1)
+    places = np.repeat(np.arange(3), [1, 2, 3])  # sizes 1, 2, 3
+    for _ in range(200):
+        first, _ = random_matching(places, rng)
+        assert sorted(places[first].tolist()) == [1, 2]
+
+
+def test_matching_partners_are_uniform_within_a_place():
+    from scipy.stats import chisquare
+
+    rng = np.random.default_rng(7)
+    places = np.array([0, 1, 1, 1, 1, 2, 2, 2])  # 0 alone; four in place 1; three in 2
+    days = 3_000
+    partner = np.zeros(4, dtype=int)  # partner of individual 1 among 2, 3, 4
+    sits_out = np.zeros(3, dtype=int)  # who of 5, 6, 7 sits out
+    for _ in range(days):
+        first, second = random_matching(places, rng)
+        pairs = dict(zip(first.tolist(), second.tolist(), strict=True))
+        pairs |= {b: a for a, b in pairs.items()}
+        partner[pairs[1] - 1] += 1
+        out = ({5, 6, 7} - set(pairs)).pop()
+        sits_out[out - 5] += 1
+    assert partner[0] == 0 and partner[1:].sum() == days
+    assert chisquare(partner[1:]).pvalue > 0.001
+    assert chisquare(sits_out).pvalue > 0.001

@@ -30,13 +30,21 @@ Examples
 
 from .arrays import city_arrays
 from .generators import default_city, grid_city, organic_city
-from .io import SPRING_LAYOUT_MAX_NODES, load_city, save_city, with_defaults
-from .validation import validate_city
+from .io import (
+    SPRING_LAYOUT_MAX_NODES,
+    from_graph,
+    load_city,
+    read_graphml,
+    save_city,
+    with_defaults,
+)
+from .validation import check_units, validate_city
 from .zones import (
     ATTRIBUTE_DEFAULTS,
     BIODIVERSE_ZONE,
     DEFAULT_ZONE_SHARES,
     NODE_ATTRIBUTES,
+    ZONE_DEFAULTS,
     ZONES,
 )
 
@@ -47,11 +55,15 @@ __all__ = [
     "NODE_ATTRIBUTES",
     "SPRING_LAYOUT_MAX_NODES",
     "ZONES",
+    "ZONE_DEFAULTS",
+    "check_units",
     "city_arrays",
     "default_city",
+    "from_graph",
     "grid_city",
     "load_city",
     "organic_city",
+    "read_graphml",
     "save_city",
     "validate_city",
     "with_defaults",

@@ -37,7 +37,15 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial import Delaunay, KDTree, QhullError
 
-from .zones import ZONES, assign_zones, zone_counts
+from .zones import (
+    ZONE_EMISSION_MEAN,
+    ZONE_HABITAT_RANGE,
+    ZONE_LAND_PRICE,
+    ZONE_POPULATION_WEIGHT,
+    ZONES,
+    assign_zones,
+    zone_counts,
+)
 
 __all__ = ["default_city", "grid_city", "organic_city"]
 
@@ -45,11 +53,11 @@ SeedLike = int | np.random.Generator | None
 
 # Per-zone parameters of the synthetic attributes, in ZONES order:
 # residential, commercial, industrial, green, plaza.
-_POPULATION_BASE = np.array([1.0, 0.35, 0.0, 0.02, 0.1])
-_HABITAT_RANGE = np.array([[0.05, 0.25], [0.0, 0.08], [0.0, 0.04], [0.6, 0.95], [0.02, 0.1]])
+_POPULATION_BASE = np.array(ZONE_POPULATION_WEIGHT)
+_HABITAT_RANGE = np.array(ZONE_HABITAT_RANGE)
 _RECYCLING_BONUS = np.array([0.0, 0.1, -0.1, 0.0, 0.15])
-_LAND_PRICE_BASE = np.array([1.0, 1.8, 0.6, 0.9, 2.5])
-_EMISSION_MEAN = np.array([0.0, 0.1, 10.0, 0.0, 0.0])  # pollution units per day
+_LAND_PRICE_BASE = np.array(ZONE_LAND_PRICE)
+_EMISSION_MEAN = np.array(ZONE_EMISSION_MEAN)  # pollution units per day
 
 
 def _synthesise_attributes(

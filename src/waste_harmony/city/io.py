@@ -1,27 +1,44 @@
-"""Bring your own city: fill defaults, load and save GraphML.
+"""Bring your own city: convert graphs, fill defaults, load and save GraphML.
 
 GraphML cannot store tuples, so positions are written as two float node
 attributes ``x`` and ``y`` (km). On reading, ``pos`` is rebuilt from ``x``/``y``
-or from a ``"x,y"`` string.
+or from a ``"x,y"`` string. GraphML is parsed with :mod:`defusedxml`, which
+refuses entity declarations (billion laughs) and external entities whatever
+the system's XML parser would do.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
+import defusedxml.ElementTree  # type: ignore[import-untyped]
 import networkx as nx
 import numpy as np
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from scipy.spatial import KDTree
 
 from .generators import SeedLike
 from .validation import check_graph_type, validate_city
-from .zones import ATTRIBUTE_DEFAULTS, NODE_ATTRIBUTES
+from .zones import ATTRIBUTE_DEFAULTS, NODE_ATTRIBUTES, ZONE_DEFAULTS
 
-__all__ = ["SPRING_LAYOUT_MAX_NODES", "load_city", "save_city", "with_defaults"]
+__all__ = [
+    "SPRING_LAYOUT_MAX_NODES",
+    "from_graph",
+    "load_city",
+    "read_graphml",
+    "save_city",
+    "with_defaults",
+]
 
 #: Largest graph whose missing positions :func:`with_defaults` computes with
-#: a spring layout; bigger graphs must bring their own positions.
+#: a spring layout (``layout="spring"``); bigger graphs must bring their own
+#: positions.
 SPRING_LAYOUT_MAX_NODES = 2000
 
 _NODE_ID_TYPE_KEY = "waste_harmony_node_id_type"
@@ -53,19 +70,39 @@ def _layout_seed(seed: SeedLike) -> int:
     return int(seed)
 
 
-def with_defaults(G: nx.Graph, *, seed: SeedLike = None) -> nx.Graph:
+def _node_area_km2(H: nx.Graph) -> float:
+    """Area per node from the positions: the extent, widened by one typical spacing, / n.
+
+    Each node is taken to stand for a cell as wide as the median distance ``d`` to
+    its nearest neighbour, so the city covers ``(width + d) (height + d)`` km²,
+    shared equally: exact for the generators' grids and organic cities.
+    """
+    xy = np.array([H.nodes[n]["pos"] for n in H.nodes], dtype=np.float64).reshape(-1, 2)
+    if len(xy) < 2 or not np.all(np.isfinite(xy)):
+        return math.nan
+    d = float(np.median(KDTree(xy).query(xy, k=2)[0][:, 1]))
+    width, height = xy.max(axis=0) - xy.min(axis=0)
+    return float((width + d) * (height + d) / len(xy))
+
+
+def with_defaults(G: nx.Graph, *, seed: SeedLike = None, layout: str | None = None) -> nx.Graph:
     """Copy of ``G`` with every missing node attribute filled by a default.
 
-    Existing attributes are kept. Defaults (see
-    :data:`~waste_harmony.city.zones.ATTRIBUTE_DEFAULTS`): ``zone``
-    ``"residential"``, ``population`` 1.0, ``marginalisation`` 0.5,
-    ``biotech_access`` 0.5, ``habitat`` 0.1, ``area_km2`` 1.0,
-    ``recycling_infrastructure`` 0.5, ``industrial_emission`` 0.0 (1.0 on
-    industrial nodes), ``land_price`` 1.0. ``pos`` comes from float
-    attributes ``x`` and ``y`` when present; otherwise, for graphs of at most
-    :data:`SPRING_LAYOUT_MAX_NODES` nodes, from a deterministic
-    :func:`networkx.spring_layout` (nodes that already have ``pos`` stay
-    fixed; with no fixed node the layout spans about ``0.5 * sqrt(n)`` km).
+    Existing attributes are kept. Defaults follow the generators' calibration:
+    ``zone`` ``"residential"``; ``marginalisation``, ``biotech_access`` and
+    ``recycling_infrastructure`` 0.5 (:data:`~waste_harmony.city.zones.ATTRIBUTE_DEFAULTS`);
+    ``population``, ``habitat``, ``industrial_emission`` and ``land_price`` by zone
+    (:data:`~waste_harmony.city.zones.ZONE_DEFAULTS`: e.g. ``industrial_emission``
+    10 per day on industrial nodes, 0.1 on commercial ones, 0 elsewhere, as the
+    generators give on average). ``pos`` comes from float attributes ``x`` and
+    ``y``; positions are never invented unless ``layout="spring"`` asks for a
+    deterministic :func:`networkx.spring_layout` (graphs of at most
+    :data:`SPRING_LAYOUT_MAX_NODES` nodes; nodes that have ``pos`` stay fixed;
+    with no fixed node the layout spans about ``0.5 * sqrt(n)`` km). A missing
+    ``area_km2`` is derived from the positions: the city's extent widened by the
+    median nearest-neighbour distance ``d``, ``(width + d)(height + d)``, shared
+    equally by the nodes (each node standing for a cell about ``d`` wide; exact
+    for :func:`~waste_harmony.city.grid_city`).
 
     Parameters
     ----------
@@ -74,44 +111,58 @@ def with_defaults(G: nx.Graph, *, seed: SeedLike = None) -> nx.Graph:
     seed : int, numpy.random.Generator or None, default None
         Seed of the spring layout; ``None`` means a fixed seed 0, so the
         result is reproducible.
+    layout : {None, "spring"}, default None
+        ``"spring"`` invents positions for nodes without them; ``None`` leaves
+        them missing (so :func:`~waste_harmony.city.validate_city` reports them).
 
     Returns
     -------
     networkx.Graph
-        A copy of ``G`` (same class) with all node attributes present.
+        A copy of ``G`` (same class) with the node attributes filled.
 
     Raises
     ------
     TypeError
         If ``G`` is not a networkx graph.
     ValueError
-        If positions are missing on a graph larger than
-        :data:`SPRING_LAYOUT_MAX_NODES` nodes.
+        If ``layout`` is not None or ``"spring"``; if a spring layout is asked
+        for a graph larger than :data:`SPRING_LAYOUT_MAX_NODES` nodes; or if
+        ``area_km2`` is missing and the positions cannot give it (fewer than two
+        distinct positions).
 
     Examples
     --------
     >>> import networkx as nx
     >>> G = nx.path_graph(3)
+    >>> for node in G:
+    ...     G.nodes[node]["pos"] = (0.5 * node, 0.0)
     >>> G.nodes[0]["zone"] = "industrial"
     >>> H = with_defaults(G)
-    >>> H.nodes[0]["industrial_emission"], H.nodes[1]["population"]
-    (1.0, 1.0)
-    >>> "pos" in G.nodes[1], len(H.nodes[1]["pos"])
-    (False, 2)
+    >>> H.nodes[0]["industrial_emission"], H.nodes[1]["population"], H.nodes[1]["area_km2"]
+    (10.0, 1.0, 0.25)
+    >>> "pos" in with_defaults(nx.path_graph(3)).nodes[0]
+    False
+    >>> len(with_defaults(nx.path_graph(3), layout="spring").nodes[0]["pos"])
+    2
     """
     if not isinstance(G, nx.Graph):
         raise TypeError(f"a city must be a networkx.Graph, got {type(G).__name__}")
+    if layout not in (None, "spring"):
+        raise ValueError(f"layout must be None or 'spring', got {layout!r}")
     H = G.copy()
-    for node, data in H.nodes(data=True):
+    residential = ZONE_DEFAULTS["residential"]
+    for _, data in H.nodes(data=True):
         if "pos" not in data and "x" in data and "y" in data:
             data["pos"] = (float(data["x"]), float(data["y"]))
         for attr, value in ATTRIBUTE_DEFAULTS.items():
             data.setdefault(attr, value)
-        if "industrial_emission" not in G.nodes[node] and data["zone"] == "industrial":
-            data["industrial_emission"] = 1.0
+        zone = data["zone"]
+        by_zone = ZONE_DEFAULTS.get(zone, residential) if isinstance(zone, str) else residential
+        for attr, value in by_zone.items():
+            data.setdefault(attr, value)
 
     missing = [n for n, d in H.nodes(data=True) if "pos" not in d]
-    if missing:
+    if missing and layout == "spring":
         n = H.number_of_nodes()
         if n > SPRING_LAYOUT_MAX_NODES:
             raise ValueError(
@@ -121,7 +172,7 @@ def with_defaults(G: nx.Graph, *, seed: SeedLike = None) -> nx.Graph:
                 "attributes 'x' and 'y'"
             )
         fixed = {k: tuple(d["pos"]) for k, d in H.nodes(data=True) if "pos" in d}
-        layout = nx.spring_layout(
+        spring = nx.spring_layout(
             H,
             pos=fixed or None,
             fixed=list(fixed) or None,
@@ -129,15 +180,204 @@ def with_defaults(G: nx.Graph, *, seed: SeedLike = None) -> nx.Graph:
             scale=0.5 * np.sqrt(n),
         )
         for node in missing:
-            x, y = layout[node]
+            x, y = spring[node]
             H.nodes[node]["pos"] = (float(x), float(y))
+        missing = []
+
+    no_area = [n for n, d in H.nodes(data=True) if "area_km2" not in d]
+    if no_area and not missing:
+        try:
+            area = _node_area_km2(H)
+        except (TypeError, ValueError):  # malformed positions: validate_city names them
+            area = math.nan
+        if math.isfinite(area) and area > 0:
+            for node in no_area:
+                H.nodes[node]["area_km2"] = area
+        elif H.number_of_nodes() == 1 or math.isfinite(area):
+            raise ValueError(
+                f"node {no_area[0]!r}, attribute 'area_km2' is missing and cannot be derived "
+                "from the positions (fewer than two distinct positions); set "
+                f"G.nodes[{no_area[0]!r}]['area_km2'] to the neighbourhood's area in km²"
+            )
     return H
+
+
+def _merge_links(G: nx.Graph) -> tuple[nx.Graph, str]:
+    """A plain undirected copy of ``G`` and a sentence on what was changed."""
+    H: nx.Graph = nx.Graph()
+    H.graph.update(G.graph)
+    H.add_nodes_from(G.nodes(data=True))
+    loops = merged = 0
+    for u, v, data in G.edges(data=True):
+        if u == v:
+            loops += 1
+        elif H.has_edge(u, v):
+            merged += 1
+            if _link_length(data) < _link_length(H.edges[u, v]):
+                H.edges[u, v].clear()
+                H.edges[u, v].update(data)
+        else:
+            H.add_edge(u, v, **data)
+    done = []
+    if G.is_directed():
+        done.append("direction dropped (links u->v and v->u are one two-way link)")
+    if merged:
+        kind = "opposite or parallel" if G.is_directed() else "parallel"
+        done.append(f"{merged} {kind} link(s) merged into the shortest")
+    if loops:
+        done.append(f"{loops} self-loop(s) removed")
+    if not done:
+        return H, ""
+    return H, (
+        f"converted the {type(G).__name__} of {G.number_of_edges()} links into a city graph "
+        f"of {H.number_of_edges()} two-way links: " + "; ".join(done)
+    )
+
+
+def _link_length(data: Mapping[str, Any]) -> float:
+    for key in ("length_km", "length"):
+        value = data.get(key)
+        if isinstance(value, int | float) and math.isfinite(value):
+            return float(value)
+    return math.inf
+
+
+def from_graph(
+    G: nx.Graph,
+    *,
+    fill_defaults: bool = True,
+    layout: str | None = None,
+    allow_disconnected: bool = False,
+) -> nx.Graph:
+    """A city from any networkx graph, such as a street network from osmnx.
+
+    Direction is dropped, parallel links are merged (the shortest, by
+    ``length_km`` or ``length``, keeps its attributes) and self-loops are
+    removed; what was changed is reported in one :class:`UserWarning`. Then
+    :func:`load_city` fills defaults and validates (every problem left, such as
+    positions in degrees or metres, is reported in one error).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        Any graph (``Graph``, ``DiGraph``, ``MultiGraph``, ``MultiDiGraph``); it
+        is not modified.
+    fill_defaults : bool, default True
+        Fill missing attributes with :func:`with_defaults`.
+    layout : {None, "spring"}, default None
+        Passed to :func:`with_defaults`.
+    allow_disconnected : bool, default False
+        Passed to :func:`~waste_harmony.city.validate_city`.
+
+    Returns
+    -------
+    networkx.Graph
+        A validated, plain undirected city graph.
+
+    Raises
+    ------
+    TypeError
+        If ``G`` is not a networkx graph.
+    ValueError
+        If the converted graph fails validation.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import networkx as nx
+    >>> G = nx.MultiDiGraph([(0, 1), (1, 0), (1, 2), (1, 2), (2, 2)])
+    >>> for node in G:
+    ...     G.nodes[node]["pos"] = (0.5 * node, 0.0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     city = from_graph(G)
+    >>> type(city).__name__, city.number_of_edges(), len(caught)
+    ('Graph', 2, 1)
+    """
+    if not isinstance(G, nx.Graph):
+        raise TypeError(f"a city must be a networkx.Graph, got {type(G).__name__}")
+    H, report = _merge_links(G)
+    if report:
+        warnings.warn(report, UserWarning, stacklevel=2)
+    return load_city(
+        H, fill_defaults=fill_defaults, layout=layout, allow_disconnected=allow_disconnected
+    )
+
+
+def read_graphml(path: str | os.PathLike[str]) -> nx.Graph:
+    """Read a GraphML file safely, with errors that name the file.
+
+    The XML is parsed with :mod:`defusedxml` (entity declarations, the "billion
+    laughs" attack, and external entities are refused) before networkx builds the
+    graph from it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The GraphML file.
+
+    Returns
+    -------
+    networkx.Graph
+        The graph as networkx reads it (node ids are strings).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the file is not well-formed XML, declares entities or is not GraphML;
+        the message names the file and the problem.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "bad.graphml"
+    ...     _ = path.write_text("<graphml><graph")
+    ...     read_graphml(path)
+    Traceback (most recent call last):
+    ...
+    ValueError: city file '...bad.graphml' is not well-formed XML (unclosed token: line 1, column 9); ...
+    """  # noqa: E501
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"city file not found: {os.fspath(path)!r}")
+    text = path.read_bytes()
+    where = f"city file {os.fspath(path)!r}"
+    try:
+        defusedxml.ElementTree.fromstring(text)
+    except DefusedXmlException as err:
+        raise ValueError(
+            f"{where} is refused: it declares XML entities or refers to external resources "
+            f"({type(err).__name__}: {err}); a GraphML city needs neither, write it with "
+            "waste_harmony.city.save_city or networkx.write_graphml"
+        ) from None
+    except ParseError as err:
+        raise ValueError(
+            f"{where} is not well-formed XML ({err}); the file may be truncated or not "
+            "GraphML, write it again with waste_harmony.city.save_city"
+        ) from None
+    try:
+        graphs = list(nx.readwrite.graphml.GraphMLReader()(string=text))
+    except (nx.NetworkXError, KeyError, ValueError, TypeError) as err:
+        raise ValueError(
+            f"{where} is not a readable GraphML graph ({type(err).__name__}: {err}); "
+            "write it with waste_harmony.city.save_city or networkx.write_graphml"
+        ) from None
+    if not graphs:
+        raise ValueError(
+            f"{where} holds no <graph> element (is it GraphML?); write it with "
+            "waste_harmony.city.save_city"
+        )
+    return graphs[0]
 
 
 def load_city(
     source: nx.Graph | str | os.PathLike[str],
     *,
     fill_defaults: bool = True,
+    layout: str | None = None,
     allow_disconnected: bool = False,
 ) -> nx.Graph:
     """Load a city from a graph or a GraphML file, fill defaults and validate.
@@ -151,6 +391,8 @@ def load_city(
         integer node ids back.
     fill_defaults : bool, default True
         Fill missing attributes with :func:`with_defaults`.
+    layout : {None, "spring"}, default None
+        Passed to :func:`with_defaults`: ``"spring"`` invents missing positions.
     allow_disconnected : bool, default False
         Passed to :func:`~waste_harmony.city.validate_city`.
 
@@ -167,22 +409,21 @@ def load_city(
         If ``source`` is neither a graph nor a path.
     ValueError
         If the graph is directed or a multigraph (it is not converted
-        silently), or fails :func:`~waste_harmony.city.validate_city`.
+        silently: see :func:`from_graph`), if a file is not well-formed GraphML
+        (:func:`read_graphml`), or if the city fails
+        :func:`~waste_harmony.city.validate_city`.
 
     Examples
     --------
     >>> import networkx as nx
-    >>> G = load_city(nx.cycle_graph(4))
+    >>> G = load_city(nx.cycle_graph(4), layout="spring")
     >>> G.nodes[0]["zone"], G.nodes[0]["population"]
     ('residential', 1.0)
     """
     if isinstance(source, nx.Graph):
         G = source.copy()
     elif isinstance(source, str | os.PathLike):
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"city file not found: {os.fspath(source)!r}")
-        G = nx.read_graphml(path)
+        G = read_graphml(source)
         id_type = G.graph.pop(_NODE_ID_TYPE_KEY, None)
         for key in ("node_default", "edge_default"):  # added by read_graphml
             if G.graph.get(key) == {}:
@@ -197,7 +438,7 @@ def load_city(
     for node, data in G.nodes(data=True):
         _pos_from_xy_or_string(data, node)
     if fill_defaults:
-        G = with_defaults(G)
+        G = with_defaults(G, layout=layout)
     validate_city(G, allow_disconnected=allow_disconnected)
     return G
 

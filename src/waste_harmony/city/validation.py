@@ -1,9 +1,17 @@
 """Validation of city graphs, with error messages that say what to fix.
 
-:func:`validate_city` checks the graph type, its structure and every node
-attribute of :data:`~waste_harmony.city.zones.NODE_ATTRIBUTES`. Checks are
+:func:`validate_city` checks the graph type, its structure, every node
+attribute of :data:`~waste_harmony.city.zones.NODE_ATTRIBUTES` and the units of
+the positions, and reports every problem it finds in one error. Checks are
 column-wise (one pass per attribute, range checks vectorised with NumPy), so a
 city of 10^4 nodes validates in milliseconds.
+
+Positions must be in km. Two unit mistakes are recognised (:func:`check_units`):
+longitude/latitude in degrees (every ``|x| <= 180`` and ``|y| <= 90``, an extent
+below :data:`LONLAT_MAX_EXTENT` and a centre more than :data:`LONLAT_MIN_OFFSET`
+extents away from the origin, as a city's coordinates in degrees are) and metres
+(an extent above :data:`MAX_EXTENT_KM` km or a median link longer than
+:data:`MAX_MEDIAN_LINK_KM` km).
 """
 
 from __future__ import annotations
@@ -18,7 +26,29 @@ import numpy as np
 
 from .zones import NODE_ATTRIBUTES, UNIT_INTERVAL_ATTRIBUTES, ZONES
 
-__all__ = ["check_graph_type", "validate_city"]
+__all__ = [
+    "LONLAT_MAX_EXTENT",
+    "LONLAT_MIN_OFFSET",
+    "MAX_EXTENT_KM",
+    "MAX_MEDIAN_LINK_KM",
+    "check_graph_type",
+    "check_units",
+    "validate_city",
+]
+
+#: Positions spanning less than this (in their own unit) may be degrees ...
+LONLAT_MAX_EXTENT = 2.0
+#: ... when their centre lies more than this many extents from the origin.
+LONLAT_MIN_OFFSET = 50.0
+#: A city wider than this many km is taken to be in metres.
+MAX_EXTENT_KM = 500.0
+#: A city whose median link is longer than this many km is taken to be in metres.
+MAX_MEDIAN_LINK_KM = 25.0
+
+_FROM_GRAPH = (
+    "convert it in one step with waste_harmony.city.from_graph(G) (drops direction, "
+    "merges parallel links, removes self-loops)"
+)
 
 _MISSING = object()
 _FAST_NUMERIC = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
@@ -37,6 +67,28 @@ def _where(node: Hashable, attr: str) -> str:
     return f"node {node!r}, attribute {attr!r}"
 
 
+def _structure_problems(G: nx.Graph) -> list[str]:
+    """Direction, parallel links and self-loops, described in one problem."""
+    found = _type_problems(G)
+    loops = list(nx.selfloop_edges(G))
+    if loops:
+        found.append(f"has {len(loops)} self-loop(s) (e.g. at node {loops[0][0]!r})")
+    return [f"the city graph {_join(found)}; {_FROM_GRAPH}"] if found else []
+
+
+def _type_problems(G: nx.Graph) -> list[str]:
+    found = []
+    if G.is_directed():
+        found.append(f"is directed ({type(G).__name__}; city links are two-way)")
+    if G.is_multigraph():
+        found.append(f"is a multigraph ({type(G).__name__}; parallel links are not supported)")
+    return found
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def check_graph_type(G: Any) -> None:
     """Reject anything that is not a plain undirected ``networkx.Graph``.
 
@@ -50,79 +102,105 @@ def check_graph_type(G: Any) -> None:
     TypeError
         If ``G`` is not a networkx graph.
     ValueError
-        If ``G`` is directed or a multigraph (the message says how to convert).
+        If ``G`` is directed or a multigraph (one message naming both, and how to
+        convert: :func:`waste_harmony.city.from_graph`).
 
     Examples
     --------
     >>> import networkx as nx
     >>> check_graph_type(nx.path_graph(3))
-    >>> check_graph_type(nx.DiGraph())
+    >>> check_graph_type(nx.MultiDiGraph())
     Traceback (most recent call last):
     ...
-    ValueError: the city graph is directed (DiGraph); city links are two-way: convert it with G.to_undirected()
+    ValueError: the city graph is directed (MultiDiGraph; city links are two-way) and is a multigraph (MultiDiGraph; parallel links are not supported); convert it in one step with waste_harmony.city.from_graph(G) (drops direction, merges parallel links, removes self-loops)
     """  # noqa: E501
     if not isinstance(G, nx.Graph):
         raise TypeError(f"a city must be a networkx.Graph, got {type(G).__name__}")
-    if G.is_directed():
-        raise ValueError(
-            f"the city graph is directed ({type(G).__name__}); city links are two-way: "
-            "convert it with G.to_undirected()"
+    found = _type_problems(G)
+    if found:
+        raise ValueError(f"the city graph {_join(found)}; {_FROM_GRAPH}")
+
+
+def _more(count: int) -> str:
+    return f" ({count - 1} more node(s) like this)" if count > 1 else ""
+
+
+def _missing_problem(nodes: Sequence[Hashable], attr: str, values: list[Any]) -> str | None:
+    bad = [node for node, value in zip(nodes, values, strict=True) if value is _MISSING]
+    if not bad:
+        return None
+    node = bad[0]
+    if attr == "pos":
+        fix = (
+            f"set G.nodes[{node!r}]['pos'] = (x, y) in km (or float attributes 'x' and 'y'); "
+            "with_defaults(G, layout='spring') invents a layout only when asked"
         )
-    if G.is_multigraph():
-        raise ValueError(
-            f"the city graph is a multigraph ({type(G).__name__}); parallel links are not "
-            "supported: convert it with nx.Graph(G)"
+    elif attr == "area_km2":
+        fix = (
+            f"set G.nodes[{node!r}]['area_km2'] in km², or let "
+            "waste_harmony.city.with_defaults(G) derive it from the positions"
         )
-
-
-def _check_missing(nodes: Sequence[Hashable], attr: str, values: list[Any]) -> None:
-    for node, value in zip(nodes, values, strict=True):
-        if value is _MISSING:
-            raise ValueError(
-                f"{_where(node, attr)} is missing; set G.nodes[{node!r}][{attr!r}] or fill "
-                "documented defaults with waste_harmony.city.with_defaults(G)"
-            )
-
-
-def _check_zone(nodes: Sequence[Hashable], values: list[Any]) -> None:
-    for node, value in zip(nodes, values, strict=True):
-        if not (isinstance(value, str) and value in _ZONE_SET):
-            raise ValueError(
-                f"{_where(node, 'zone')} is {value!r}, an unknown zone; "
-                f"use one of {', '.join(map(repr, ZONES))}"
-            )
-
-
-def _check_pos(nodes: Sequence[Hashable], values: list[Any]) -> None:
-    for node, p in zip(nodes, values, strict=True):
-        ok = (
-            isinstance(p, tuple | list | np.ndarray)
-            and len(p) == 2
-            and _is_real(p[0])
-            and _is_real(p[1])
+    else:
+        fix = (
+            f"set G.nodes[{node!r}][{attr!r}] or fill documented defaults with "
+            "waste_harmony.city.with_defaults(G)"
         )
-        if ok and math.isfinite(p[0]) and math.isfinite(p[1]):
-            continue
-        raise ValueError(
-            f"{_where(node, 'pos')} is {p!r}; it must be a length-2 sequence of finite "
-            f"numbers (x, y) in km, e.g. G.nodes[{node!r}]['pos'] = (0.0, 1.5)"
+    return f"{_where(node, attr)} is missing{_more(len(bad))}; {fix}"
+
+
+def _zone_problem(nodes: Sequence[Hashable], values: list[Any]) -> str | None:
+    bad = [
+        (node, value)
+        for node, value in zip(nodes, values, strict=True)
+        if not (isinstance(value, str) and value in _ZONE_SET)
+    ]
+    if not bad:
+        return None
+    node, value = bad[0]
+    return (
+        f"{_where(node, 'zone')} is {value!r}, an unknown zone{_more(len(bad))}; "
+        f"use one of {', '.join(map(repr, ZONES))}"
+    )
+
+
+def _pos_ok(p: Any) -> bool:
+    return (
+        isinstance(p, tuple | list | np.ndarray)
+        and len(p) == 2
+        and _is_real(p[0])
+        and _is_real(p[1])
+        and math.isfinite(p[0])
+        and math.isfinite(p[1])
+    )
+
+
+def _pos_problem(nodes: Sequence[Hashable], values: list[Any]) -> str | None:
+    bad = [(node, p) for node, p in zip(nodes, values, strict=True) if not _pos_ok(p)]
+    if not bad:
+        return None
+    node, p = bad[0]
+    return (
+        f"{_where(node, 'pos')} is {p!r}{_more(len(bad))}; it must be a length-2 sequence "
+        f"of finite numbers (x, y) in km, e.g. G.nodes[{node!r}]['pos'] = (0.0, 1.5)"
+    )
+
+
+def _numeric_problem(nodes: Sequence[Hashable], attr: str, values: list[Any]) -> str | None:
+    wrong = [i for i, value in enumerate(values) if not _is_real(value)]
+    if wrong:
+        i = wrong[0]
+        return (
+            f"{_where(nodes[i], attr)} has type {type(values[i]).__name__} ({values[i]!r})"
+            f"{_more(len(wrong))}; it must be a real number, e.g. "
+            f"G.nodes[{nodes[i]!r}][{attr!r}] = float(...)"
         )
-
-
-def _check_numeric(nodes: Sequence[Hashable], attr: str, values: list[Any]) -> np.ndarray:
-    for node, value in zip(nodes, values, strict=True):
-        if not _is_real(value):
-            raise ValueError(
-                f"{_where(node, attr)} has type {type(value).__name__} ({value!r}); "
-                f"it must be a real number, e.g. G.nodes[{node!r}][{attr!r}] = float(...)"
-            )
     arr = np.asarray(values, dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
         i = bad[0]
-        raise ValueError(
-            f"{_where(nodes[i], attr)} is {values[i]!r}; NaN and infinity are not allowed, "
-            "set a finite number"
+        return (
+            f"{_where(nodes[i], attr)} is {values[i]!r}{_more(bad.size)}; NaN and infinity "
+            "are not allowed, set a finite number"
         )
     if attr in UNIT_INTERVAL_ATTRIBUTES:
         bad = np.flatnonzero((arr < 0.0) | (arr > 1.0))
@@ -135,19 +213,87 @@ def _check_numeric(nodes: Sequence[Hashable], attr: str, values: list[Any]) -> n
         rule = "must be >= 0; set a non-negative value"
     if bad.size:
         i = bad[0]
-        raise ValueError(f"{_where(nodes[i], attr)} is {values[i]!r}, but it {rule}")
-    return arr
+        return f"{_where(nodes[i], attr)} is {values[i]!r}, but it {rule}{_more(bad.size)}"
+    if attr == "population" and not np.any(arr > 0):
+        return (
+            f"attribute 'population' is zero on every node (e.g. node {nodes[0]!r}); "
+            "citizens are placed in proportion to it, so give at least one node a "
+            "positive population"
+        )
+    return None
+
+
+def check_units(xy: np.ndarray, links: np.ndarray | None = None) -> str | None:
+    """Say why positions are evidently not in km, or return None.
+
+    Parameters
+    ----------
+    xy : numpy.ndarray, shape (n, 2)
+        Node positions.
+    links : numpy.ndarray of int, shape (m, 2), optional
+        Row indices of the linked node pairs (for the median link length).
+
+    Returns
+    -------
+    str or None
+        A message naming the likely unit and how to convert, or None when the
+        positions can be km (see the module's rules).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_units(np.array([[0.0, 0.0], [0.5, 0.0], [0.5, 0.5]])) is None
+    True
+    >>> print(check_units(np.array([[-102.30, 21.88], [-102.27, 21.90]])))  # doctest: +ELLIPSIS
+    positions look like longitude/latitude in degrees...
+    """
+    if len(xy) < 2:
+        return None
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    span = high - low
+    extent = float(span.max())
+    centre = 0.5 * (low + high)
+    box = f"x from {low[0]:.6g} to {high[0]:.6g}, y from {low[1]:.6g} to {high[1]:.6g}"
+    if (
+        0.0 < extent < LONLAT_MAX_EXTENT
+        and np.all(np.abs(xy[:, 0]) <= 180.0)
+        and np.all(np.abs(xy[:, 1]) <= 90.0)
+        and float(np.hypot(*centre)) > LONLAT_MIN_OFFSET * extent
+    ):
+        return (
+            f"positions look like longitude/latitude in degrees ({box}: a city "
+            f"{span[0]:.3g} x {span[1]:.3g} 'km' wide, far from the origin), but 'pos' must "
+            "be in km; project them to a metric CRS (e.g. osmnx.project_graph(G), or "
+            "gdf.to_crs(gdf.estimate_utm_crs()) in geopandas) and divide the metres by "
+            "1000; if they really are km, shift them to a local origin (subtract the "
+            "minimum x and y)"
+        )
+    median_link = 0.0
+    if links is not None and len(links):
+        median_link = float(np.median(np.hypot(*(xy[links[:, 0]] - xy[links[:, 1]]).T)))
+    if extent > MAX_EXTENT_KM or median_link > MAX_MEDIAN_LINK_KM:
+        return (
+            f"positions look like metres, not km ({box}: a city {span[0]:.4g} x "
+            f"{span[1]:.4g} km wide with a median link of {median_link:.4g} km; a city is "
+            f"at most {MAX_EXTENT_KM:g} km wide and its links at most about "
+            f"{MAX_MEDIAN_LINK_KM:g} km long); divide x and y by 1000"
+        )
+    return None
 
 
 def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
     """Check that ``G`` is a usable city graph; raise with a fix otherwise.
+
+    Every problem found is reported in one error (one line per problem, naming
+    the first node concerned and how many more are alike), so a city can be
+    fixed in one round.
 
     Parameters
     ----------
     G : networkx.Graph
         Candidate city: a plain undirected graph whose nodes (ints, strings or
         any hashable) carry every attribute of
-        :data:`~waste_harmony.city.zones.NODE_ATTRIBUTES`.
+        :data:`~waste_harmony.city.zones.NODE_ATTRIBUTES`, with positions in km.
     allow_disconnected : bool, default False
         Accept a graph of several connected components.
 
@@ -163,12 +309,14 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
         If the graph is empty, directed, a multigraph, has self-loops, is
         disconnected (unless allowed), if a node misses an attribute or has a
         value of the wrong type, not finite or out of range, an unknown zone,
-        a malformed ``pos``, or if every population is zero. The message names
-        the node and the attribute and says how to fix it.
+        a malformed ``pos``, positions evidently not in km (:func:`check_units`),
+        or if every population is zero. The message names the node and the
+        attribute and says how to fix it.
 
     See Also
     --------
     waste_harmony.city.with_defaults : fill missing attributes.
+    waste_harmony.city.from_graph : convert directed graphs and multigraphs.
 
     Examples
     --------
@@ -181,46 +329,61 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
     ...
     ValueError: node 4, attribute 'habitat' is 1.5, but it must lie in [0, 1]; rescale or clip it to that interval
     """  # noqa: E501
-    check_graph_type(G)
+    if not isinstance(G, nx.Graph):
+        raise TypeError(f"a city must be a networkx.Graph, got {type(G).__name__}")
     if G.number_of_nodes() == 0:
         raise ValueError(
             "the city graph is empty; add neighbourhood nodes or use a generator such as "
             "waste_harmony.city.grid_city()"
         )
-    loop = next(iter(nx.selfloop_edges(G)), None)
-    if loop is not None:
-        raise ValueError(
-            f"node {loop[0]!r} has a self-loop; remove it with "
-            "G.remove_edges_from(nx.selfloop_edges(G))"
-        )
+    problems = _structure_problems(G)
 
     nodes = list(G.nodes)
     data = [d for _, d in G.nodes(data=True)]
-    columns: dict[str, np.ndarray] = {}
     for attr in NODE_ATTRIBUTES:
         values = [d.get(attr, _MISSING) for d in data]
-        _check_missing(nodes, attr, values)
-        if attr == "zone":
-            _check_zone(nodes, values)
-        elif attr == "pos":
-            _check_pos(nodes, values)
-        else:
-            columns[attr] = _check_numeric(nodes, attr, values)
+        problem = _missing_problem(nodes, attr, values)
+        if problem is None:
+            if attr == "zone":
+                problem = _zone_problem(nodes, values)
+            elif attr == "pos":
+                problem = _pos_problem(nodes, values)
+                if problem is None:
+                    problem = _units_problem(G, nodes, values)
+            else:
+                problem = _numeric_problem(nodes, attr, values)
+        if problem is not None:
+            problems.append(problem)
 
-    if not np.any(columns["population"] > 0):
-        raise ValueError(
-            f"attribute 'population' is zero on every node (e.g. node {nodes[0]!r}); "
-            "citizens are placed in proportion to it, so give at least one node a "
-            "positive population"
-        )
+    if not allow_disconnected:
+        weakly = G.is_directed() and nx.is_weakly_connected(G)  # type: ignore[call-overload]
+        connected = weakly or (not G.is_directed() and nx.is_connected(G))
+        if not connected:
+            undirected: nx.Graph = G.to_undirected(as_view=True) if G.is_directed() else G
+            components = sorted(
+                nx.connected_components(undirected),
+                key=len,
+                reverse=True,
+            )
+            example = next(iter(components[1]))
+            problems.append(
+                f"the city graph has {len(components)} connected components; e.g. node "
+                f"{example!r} is detached from the largest one ({len(components[0])} nodes). "
+                "Link the components, keep the largest one with "
+                "G.subgraph(max(nx.connected_components(G), key=len)).copy(), "
+                "or pass allow_disconnected=True"
+            )
+    if len(problems) == 1:
+        raise ValueError(problems[0])
+    if problems:
+        lines = "\n".join(f"  {i}. {p}" for i, p in enumerate(problems, start=1))
+        raise ValueError(f"the city graph has {len(problems)} problems:\n{lines}")
 
-    if not allow_disconnected and not nx.is_connected(G):
-        components = sorted(nx.connected_components(G), key=len, reverse=True)
-        example = next(iter(components[1]))
-        raise ValueError(
-            f"the city graph has {len(components)} connected components; e.g. node "
-            f"{example!r} is detached from the largest one ({len(components[0])} nodes). "
-            "Link the components, keep the largest one with "
-            "G.subgraph(max(nx.connected_components(G), key=len)).copy(), "
-            "or pass allow_disconnected=True"
-        )
+
+def _units_problem(G: nx.Graph, nodes: list[Hashable], values: list[Any]) -> str | None:
+    xy = np.array([(float(p[0]), float(p[1])) for p in values], dtype=np.float64).reshape(-1, 2)
+    index = {node: i for i, node in enumerate(nodes)}
+    links = np.array(
+        [(index[u], index[v]) for u, v in G.edges() if u != v], dtype=np.int64
+    ).reshape(-1, 2)
+    return check_units(xy, links)

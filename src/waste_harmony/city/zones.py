@@ -24,6 +24,11 @@ __all__ = [
     "NONNEGATIVE_ATTRIBUTES",
     "UNIT_INTERVAL_ATTRIBUTES",
     "ZONES",
+    "ZONE_DEFAULTS",
+    "ZONE_EMISSION_MEAN",
+    "ZONE_HABITAT_RANGE",
+    "ZONE_LAND_PRICE",
+    "ZONE_POPULATION_WEIGHT",
     "assign_zones",
     "zone_counts",
 ]
@@ -64,20 +69,54 @@ NONNEGATIVE_ATTRIBUTES: tuple[str, ...] = (
     "land_price",
 )
 
-#: Defaults used by :func:`~waste_harmony.city.with_defaults` for missing
-#: attributes (``pos`` is computed, and ``industrial_emission`` is 1.0 on
-#: industrial nodes).
+# Per-zone calibration of the synthetic cities (in ZONES order: residential,
+# commercial, industrial, green, plaza), shared by the generators and the defaults.
+
+#: Median residential weight (``population``) per zone in the generators.
+ZONE_POPULATION_WEIGHT: tuple[float, ...] = (1.0, 0.35, 0.0, 0.02, 0.1)
+#: Range ``(low, high)`` of the uniform ``habitat`` fraction per zone in the generators.
+ZONE_HABITAT_RANGE: tuple[tuple[float, float], ...] = (
+    (0.05, 0.25),
+    (0.0, 0.08),
+    (0.0, 0.04),
+    (0.6, 0.95),
+    (0.02, 0.1),
+)
+#: Mean ``industrial_emission`` per zone in the generators, pollution units per day.
+ZONE_EMISSION_MEAN: tuple[float, ...] = (0.0, 0.1, 10.0, 0.0, 0.0)
+#: Base ``land_price`` per zone in the generators (before deprivation and industry).
+ZONE_LAND_PRICE: tuple[float, ...] = (1.0, 1.8, 0.6, 0.9, 2.5)
+
+#: Zone-independent defaults used by :func:`~waste_harmony.city.with_defaults` for
+#: missing attributes. ``marginalisation``, ``biotech_access`` and
+#: ``recycling_infrastructure`` take the middle of their unit interval (the
+#: generators give 0.525 and 0.475 at marginalisation 0.5). The zone-dependent
+#: attributes come from :data:`ZONE_DEFAULTS`; ``pos`` and ``area_km2`` are never
+#: invented from nothing (see :func:`~waste_harmony.city.with_defaults`).
 ATTRIBUTE_DEFAULTS: Mapping[str, str | float] = MappingProxyType(
     {
         "zone": "residential",
-        "population": 1.0,
         "marginalisation": 0.5,
         "biotech_access": 0.5,
-        "habitat": 0.1,
-        "area_km2": 1.0,
         "recycling_infrastructure": 0.5,
-        "industrial_emission": 0.0,
-        "land_price": 1.0,
+    }
+)
+
+#: Zone-dependent defaults for missing attributes, derived from the generators'
+#: calibration: ``population`` the zone's median weight, ``habitat`` the middle of
+#: the zone's range, ``industrial_emission`` the zone's mean emission (10 per day on
+#: industrial nodes), ``land_price`` the zone's base price.
+ZONE_DEFAULTS: Mapping[str, Mapping[str, float]] = MappingProxyType(
+    {
+        zone: MappingProxyType(
+            {
+                "population": ZONE_POPULATION_WEIGHT[i],
+                "habitat": 0.5 * (ZONE_HABITAT_RANGE[i][0] + ZONE_HABITAT_RANGE[i][1]),
+                "industrial_emission": ZONE_EMISSION_MEAN[i],
+                "land_price": ZONE_LAND_PRICE[i],
+            }
+        )
+        for i, zone in enumerate(ZONES)
     }
 )
 

@@ -150,9 +150,12 @@ def concentration_index(
     """Concentration index of ``x`` along the ranking ``rank_by``.
 
     ``C = 2 cov_w(x, R) / mean(x)`` with ``R`` the weighted fractional rank by
-    ``rank_by`` (ascending). Negative when ``x`` is concentrated among the
-    low-ranked, positive when among the high-ranked; ``gini(x)`` when ranking by
-    ``x`` itself.
+    ``rank_by`` (ascending): ``R_i = (sum of the weights ranked below i + w_i / 2) / W``.
+    Tied values of ``rank_by`` share the mean fractional rank of their group,
+    ``(weight below the group + half the group's weight) / W``, the convention of
+    O'Donnell et al. (2008, ch. 8), so the index does not depend on the order of the
+    rows. Negative when ``x`` is concentrated among the low-ranked, positive when
+    among the high-ranked; ``gini(x)`` when ranking by ``x`` itself.
 
     Parameters
     ----------
@@ -166,23 +169,49 @@ def concentration_index(
     Returns
     -------
     float
-        Index in (-1, 1).
+        Index in (-1, 1); 0 when ``x`` sums to zero, every ranking value is tied,
+        or the input is empty.
+
+    Raises
+    ------
+    ValueError
+        If ``x``, ``rank_by`` and ``weights`` differ in shape, a value or weight is
+        negative, or a ranking value is NaN.
+
+    References
+    ----------
+    O'Donnell, O., van Doorslaer, E., Wagstaff, A. & Lindelow, M. (2008). *Analyzing
+    Health Equity Using Household Survey Data*. World Bank, ch. 8 (fractional rank,
+    ties given their mean rank).
 
     Examples
     --------
     >>> x = [1, 2, 3, 4, 5]
     >>> round(concentration_index(x, rank_by=x), 4) == round(gini(x), 4)
     True
+    >>> round(concentration_index([1, 2, 3, 4], rank_by=[0, 0, 1, 1]), 4)
+    0.2
     """
-    values = np.asarray(x, dtype=np.float64)
     rank_var = np.asarray(rank_by, dtype=np.float64)
-    w = np.ones_like(values) if weights is None else np.asarray(weights, dtype=np.float64)
+    if rank_var.shape != np.shape(x):
+        raise ValueError(f"x and rank_by differ in shape: {np.shape(x)} vs {rank_var.shape}")
+    if np.any(np.isnan(rank_var)):
+        raise ValueError("rank_by contains NaN; every individual needs a ranking value")
+    values, w = _prepare(x, weights)
+    rank_var = rank_var[w > 0] if weights is not None else rank_var
+    if values.size == 0:
+        return 0.0
     order = np.argsort(rank_var, kind="stable")
-    values, w = values[order], w[order]
+    values, w, rank_var = values[order], w[order], rank_var[order]
     total_w = np.sum(w)
     mean = float(np.sum(w * values) / total_w)
     if mean == 0.0:
         return 0.0
-    rank = (np.cumsum(w) - 0.5 * w) / total_w
+    # Groups of tied ranking values: each gets (weight below it + half its weight) / W.
+    starts = np.flatnonzero(np.r_[True, rank_var[1:] != rank_var[:-1]])
+    group_w = np.add.reduceat(w, starts)
+    below = np.cumsum(group_w) - group_w
+    group_rank = (below + 0.5 * group_w) / total_w
+    rank = np.repeat(group_rank, np.diff(np.r_[starts, values.size]))
     cov = float(np.sum(w * (values - mean) * (rank - np.sum(w * rank) / total_w)) / total_w)
     return 2.0 * cov / mean

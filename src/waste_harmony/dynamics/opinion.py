@@ -40,8 +40,9 @@ def random_matching(places: np.ndarray, rng: np.random.Generator) -> tuple[np.nd
     """Pair individuals at random within each meeting place.
 
     Everyone is shuffled, grouped by place, and consecutive members of a group are
-    paired; in a group of odd size one random member sits out. Each individual
-    appears in at most one pair.
+    paired: a place of ``k`` members holds ``k // 2`` pairs, and in a place of odd
+    size one member, chosen uniformly at random, sits out. Pairs never span two
+    places, and each individual appears in at most one pair.
 
     Parameters
     ----------
@@ -70,13 +71,16 @@ def random_matching(places: np.ndarray, rng: np.random.Generator) -> tuple[np.nd
     keys = places + rng.random(n)
     order = _sort_keys(places, keys)
     sorted_places = places[order]
-    first = order[0:-1:2]
-    second = order[1::2]
-    if len(second) < len(first):
-        first = first[: len(second)]
-    same = sorted_places[0:-1:2][: len(second)] == sorted_places[1::2]
-    # Pairs straddling two places are dropped; their members sit out today.
-    return first[same], second[same]
+    # Pair the 1st and 2nd, 3rd and 4th, ... member of each place: a member at an even
+    # offset from its place's first position pairs with the next one if that is in the
+    # same place (so only the last member of an odd-sized place sits out).
+    new_place = np.empty(n, dtype=bool)
+    new_place[0] = True
+    np.not_equal(sorted_places[1:], sorted_places[:-1], out=new_place[1:])
+    index = np.arange(n)
+    offset = index - np.maximum.accumulate(np.where(new_place, index, 0))
+    lead = np.flatnonzero(((offset[:-1] & 1) == 0) & ~new_place[1:])
+    return order[lead], order[lead + 1]
 
 
 _RADIX_MAX = 2**18  # above this, the digit sorts' scattered reads cost more than they save
