@@ -366,7 +366,9 @@ def _parse_geo_city(table: dict[str, Any], key: str, base_dir: Path | None) -> C
             )
         if value is not None and not value > 0:
             raise ConfigError(f"must be > 0, got {value}", f"city.{name}")
-    return CityConfig(options=options, **{key: path})
+    if key == "file":
+        return CityConfig(options=options, file=path)
+    return CityConfig(options=options, osm=path)
 
 
 def _parse_parameters(table: Any) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from .generators import expected_attributes
 from .zones import NODE_ATTRIBUTES, ZONES
 
 if TYPE_CHECKING:
-    import geopandas as gpd
+    import geopandas as gpd  # type: ignore[import-untyped]
 
 __all__ = ["GEO_EXTRA_HINT", "district_geometries", "from_districts", "require_geo"]
 
@@ -312,7 +312,7 @@ def from_districts(
     attrs = expected_attributes(xy, zones, area, given.get("marginalisation"))
     attrs.update(given)
 
-    G = nx.Graph(
+    G: nx.Graph = nx.Graph(
         name=name
         or (os.path.basename(os.fspath(source)) if not hasattr(source, "crs") else "districts"),
         crs=crs_text or "",

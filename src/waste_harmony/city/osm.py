@@ -153,7 +153,7 @@ def from_osm(
     """
     ox = _require_osmnx()
     gpd = require_geo("from_osm")
-    import shapely
+    import shapely  # type: ignore[import-untyped]
 
     if not (isinstance(cell_km, int | float) and math.isfinite(cell_km) and cell_km > 0):
         raise ValueError(f"cell_km must be a positive number of km, got {cell_km!r}")
@@ -209,7 +209,7 @@ def from_osm(
     street_km = np.bincount(node_mid, weights=piece_km, minlength=n)
     pedestrian_km = np.bincount(node_mid, weights=piece_km * pedestrian, minlength=n)
     cross = node_a != node_b
-    links = nx.Graph()
+    links: nx.Graph = nx.Graph()
     links.add_nodes_from(range(n))
     links.add_edges_from(zip(node_a[cross].tolist(), node_b[cross].tolist(), strict=True))
     components = sorted(nx.connected_components(links), key=len, reverse=True)
@@ -264,7 +264,9 @@ def from_osm(
     total = float(population) if population is not None else float(attrs["population"].sum())
     attrs["population"] = weight * (total / weight.sum())
 
-    G = nx.Graph(name=name or default_name, crs=str(crs), units="km", cell_km=float(cell_km))
+    G: nx.Graph = nx.Graph(
+        name=name or default_name, crs=str(crs), units="km", cell_km=float(cell_km)
+    )
     wkt = boxes.affine_transform([km_per_unit, 0, 0, km_per_unit, 0, 0]).to_wkt().tolist()
     for i, c in enumerate(keep.tolist()):
         G.add_node(
