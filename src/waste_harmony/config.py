@@ -7,7 +7,9 @@ own parameters, the length, the seed and the outputs::
     days = 365
     citizens = 20000
 
-    [city]                  # or: graphml = "my_city.graphml" (relative to this file)
+    [city]                  # or: graphml = "my_city.graphml" (relative to this file),
+                            # file = "districts.geojson" with id_column = "..." and
+                            # column keys, or osm = "place.osm" with cell_km = 0.25
     generator = "grid"      # "default", "grid" or "organic"
     rows = 12
     cols = 12
@@ -166,11 +168,19 @@ class CityConfig:
         Keyword arguments of the generator.
     graphml : pathlib.Path or None
         A GraphML file to load instead.
+    file : pathlib.Path or None
+        A district polygon file for :func:`~waste_harmony.city.from_districts`
+        (``options`` holds its column mapping).
+    osm : pathlib.Path or None
+        An ``.osm`` file for :func:`~waste_harmony.city.from_osm` (``options``
+        holds ``cell_km`` and the other keywords).
     """
 
     generator: str = "default"
     options: dict[str, Any] = field(default_factory=dict)
     graphml: Path | None = None
+    file: Path | None = None
+    osm: Path | None = None
 
     def build(self) -> nx.Graph:
         """Make the city graph.
@@ -182,6 +192,10 @@ class CityConfig:
         """
         if self.graphml is not None:
             return city_module.load_city(self.graphml)
+        if self.file is not None:
+            return city_module.from_districts(self.file, **self.options)
+        if self.osm is not None:
+            return city_module.from_osm(self.osm, **self.options)
         return GENERATORS[self.generator](**self.options)
 
 
@@ -298,6 +312,9 @@ class RunConfig:
             if self.city.graphml
             else {"generator": self.city.generator, **self.city.options}
         )
+        for key in ("file", "osm"):
+            if getattr(self.city, key) is not None:
+                city = {key: str(getattr(self.city, key)), **self.city.options}
         output: dict[str, Any] = {
             "neighborhoods": self.output.neighborhoods,
             "figures": self.output.figures,
@@ -338,6 +355,9 @@ def _parse_city(table: Any, base_dir: Path | None) -> CityConfig:
         if not path.exists():
             raise ConfigError(f"GraphML file not found: {path}", "city.graphml")
         return CityConfig(graphml=path)
+    for key in ("file", "osm"):
+        if key in table:
+            return _parse_geo_city(table, key, base_dir)
     name = table.get("generator", "default")
     if name not in GENERATORS:
         raise ConfigError(
@@ -347,6 +367,61 @@ def _parse_city(table: Any, base_dir: Path | None) -> CityConfig:
     accepted = [p for p in inspect.signature(GENERATORS[name]).parameters]
     _check_keys(options, accepted, "city")
     return CityConfig(generator=name, options=options)
+
+
+_GEO_CITY_KEYS = {
+    "file": (
+        "id_column",
+        "population",
+        "zone",
+        "marginalisation",
+        "columns",
+        "table",
+        "table_id",
+        "zone_map",
+        "crs",
+        "unit_km",
+        "name",
+    ),
+    "osm": ("cell_km", "population", "min_share", "name"),
+}
+
+
+def _parse_geo_city(table: dict[str, Any], key: str, base_dir: Path | None) -> CityConfig:
+    """``[city] file = ...`` (districts) or ``[city] osm = ...`` (streets)."""
+    _check_keys(table, (key, *_GEO_CITY_KEYS[key]), "city")
+
+    def resolve(value: Any, where: str) -> Path:
+        if not isinstance(value, str):
+            raise ConfigError(f"expected a path string, got {type(value).__name__}", where)
+        path = Path(value)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if not path.exists():
+            raise ConfigError(f"file not found: {path}", where)
+        return path
+
+    path = resolve(table[key], f"city.{key}")
+    options = {k: v for k, v in table.items() if k != key}
+    if key == "file" and "id_column" not in options:
+        raise ConfigError('a district file needs id_column = "..." (the id column)', "city")
+    if "table" in options:
+        options["table"] = resolve(options["table"], "city.table")
+    for name in ("columns", "zone_map"):
+        if name in options and not isinstance(options[name], dict):
+            raise ConfigError('expected a table like { land_price = "HOVAL" }', f"city.{name}")
+    numbers = ("cell_km", "population", "min_share") if key == "osm" else ("unit_km",)
+    for name in numbers:
+        value = options.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ConfigError(
+                f"expected a number, got {type(value).__name__} {value!r}", f"city.{name}"
+            )
+        if value is not None and not value > 0:
+            raise ConfigError(f"must be > 0, got {value}", f"city.{name}")
+    if key == "file":
+        return CityConfig(options=options, file=path)
+    return CityConfig(options=options, osm=path)
 
 
 def _parse_parameters(table: Any) -> dict[str, Any]:

@@ -17,7 +17,9 @@ neighbourhoods carrying the attributes of :data:`NODE_ATTRIBUTES`:
 ============================  =====================================================
 
 This is the lowest layer of the package: it depends only on NumPy, SciPy and
-networkx.
+networkx. :func:`from_districts` (GIS polygons) and :func:`from_osm`
+(OpenStreetMap streets) need the ``geo`` extra (geopandas, osmnx); they are
+imported on first use, so ``import waste_harmony.city`` stays light.
 
 Examples
 --------
@@ -27,6 +29,8 @@ Examples
 >>> city_arrays(G)["adjacency"].shape
 (100, 100)
 """
+
+from typing import Any
 
 from .arrays import city_arrays
 from .generators import default_city, grid_city, organic_city
@@ -59,7 +63,10 @@ __all__ = [
     "check_units",
     "city_arrays",
     "default_city",
+    "district_geometries",
+    "from_districts",
     "from_graph",
+    "from_osm",
     "grid_city",
     "load_city",
     "organic_city",
@@ -68,3 +75,18 @@ __all__ = [
     "validate_city",
     "with_defaults",
 ]
+
+_LAZY = {
+    "from_districts": "geo",
+    "district_geometries": "geo",
+    "from_osm": "osm",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the GIS loaders (``geo`` extra) only when they are first used."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -47,7 +47,7 @@ from .zones import (
     zone_counts,
 )
 
-__all__ = ["default_city", "grid_city", "organic_city"]
+__all__ = ["default_city", "expected_attributes", "grid_city", "organic_city"]
 
 SeedLike = int | np.random.Generator | None
 
@@ -348,3 +348,87 @@ def default_city(seed: SeedLike = 0) -> nx.Graph:
     (100, 'grid_city(10x10, seed=0)')
     """
     return grid_city(10, 10, spacing_km=0.5, seed=seed)
+
+
+def expected_attributes(
+    xy: np.ndarray,
+    zone: np.ndarray | list[str],
+    area_km2: np.ndarray,
+    marginalisation: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The generators' attributes without their noise: expected values per node.
+
+    Used to fill attributes of cities built from real data (GIS districts,
+    OpenStreetMap) so that they match the calibration of :func:`grid_city`
+    and :func:`organic_city`: the same per-zone tables and the same
+    dependence on the distance to industry and to the plaza, with each
+    random factor replaced by its mean. ``population`` is scaled by
+    ``area_km2 / 0.25`` (the generators' neighbourhoods are 0.25 km²), so it
+    is a residential weight per area. Without an industrial node the
+    proximity to industry is 0; without a plaza the centre is the mean
+    position.
+
+    Parameters
+    ----------
+    xy : numpy.ndarray, shape (n, 2)
+        Positions in km.
+    zone : sequence of str
+        Zone of each node, one of :data:`~waste_harmony.city.zones.ZONES`.
+    area_km2 : numpy.ndarray, shape (n,)
+        Areas in km².
+    marginalisation : numpy.ndarray, shape (n,), optional
+        Known marginalisation (e.g. from a census); the attributes that the
+        generators derive from it use it instead of the geographic estimate.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Every numeric node attribute.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    >>> out = expected_attributes(xy, ["industrial", "plaza", "residential"], np.full(3, 0.25))
+    >>> out["industrial_emission"].tolist()
+    [10.0, 0.0, 0.0]
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    n = len(xy)
+    index = {z: i for i, z in enumerate(ZONES)}
+    code = np.fromiter((index[str(z)] for z in zone), dtype=np.intp, count=n)
+    area = np.broadcast_to(np.asarray(area_km2, dtype=float), (n,))
+    scale = float(np.max(xy.max(axis=0) - xy.min(axis=0))) if n else 1.0
+    scale = scale or 1.0
+    industrial = xy[code == ZONES.index("industrial")]
+    if len(industrial):
+        proximity = np.exp(-KDTree(industrial).query(xy)[0] / scale / 0.2)
+    else:
+        proximity = np.zeros(n)
+    plaza = xy[code == ZONES.index("plaza")]
+    centre = plaza.mean(axis=0) if len(plaza) else xy.mean(axis=0)
+    d_centre = np.hypot(*(xy - centre).T) / scale
+    if marginalisation is None:
+        marginalisation = np.clip(0.1 + 0.5 * proximity + 0.3 * d_centre, 0.0, 1.0)
+    else:
+        marginalisation = np.asarray(marginalisation, dtype=float)
+    low, high = _HABITAT_RANGE[code].T
+    return {
+        "population": _POPULATION_BASE[code]
+        * math.exp(0.35**2 / 2)
+        * (1.0 + 0.5 * marginalisation)
+        * area
+        / 0.25,
+        "marginalisation": marginalisation,
+        "biotech_access": np.clip(0.9 - 0.75 * marginalisation, 0.0, 1.0),
+        "habitat": (low + high) / 2.0,
+        "area_km2": area.copy(),
+        "recycling_infrastructure": np.clip(
+            0.75 - 0.55 * marginalisation + _RECYCLING_BONUS[code], 0.0, 1.0
+        ),
+        "industrial_emission": _EMISSION_MEAN[code].copy(),
+        "land_price": _LAND_PRICE_BASE[code]
+        * (1.0 - 0.6 * marginalisation)
+        * (1.0 - 0.5 * proximity)
+        * math.exp(0.1**2 / 2),
+    }

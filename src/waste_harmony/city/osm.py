@@ -1,0 +1,286 @@
+"""Cities from OpenStreetMap streets, in square cells (needs the ``geo`` extra).
+
+:func:`from_osm` reads an osmnx street graph or an ``.osm`` XML file offline
+(:func:`osmnx.graph_from_xml`), projects it to its local UTM zone
+(:func:`osmnx.projection.project_graph`) and aggregates the streets into
+square neighbourhood cells of ``cell_km`` a side, aligned on multiples of
+``cell_km`` in that CRS (so 500 m cells are unions of 250 m cells):
+
+* nodes are the cells that a street passes through; edges join cells that a
+  street crosses between (streets are cut into pieces of ``cell_km / 4`` so
+  no cell is skipped);
+* ``pos`` is the cell centre and ``area_km2`` the cell area, in km;
+* ``zone`` comes from OSM land use read from the same file
+  (:func:`osmnx.features_from_xml`): each zone class scores the share of the
+  cell it covers (for ``plaza`` also the share of the cell's street length
+  that is pedestrian), and the best class wins when its score reaches
+  ``min_share``; otherwise the cell is residential. See :data:`ZONE_TAGS`.
+  When no cell reaches ``min_share`` as a plaza but some cell has a square or
+  a pedestrian street, the cell with the highest plaza score is the plaza;
+* ``population`` is proportional to the street length in the cell times the
+  residential density of the cell's zone in the library's generators
+  (:func:`~waste_harmony.city.generators.expected_attributes`), scaled to
+  ``population`` residents in total;
+* every other attribute is the generators' expected value for the cell's zone
+  and geography.
+
+Only the largest street-connected group of cells is kept (a warning says how
+many cells were dropped).
+
+Data from OpenStreetMap is © OpenStreetMap contributors, ODbL 1.0.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from .generators import expected_attributes
+from .geo import GEO_EXTRA_HINT, require_geo
+from .zones import NODE_ATTRIBUTES
+
+__all__ = ["ZONE_TAGS", "from_osm"]
+
+#: OSM tags (key -> values, ``True`` = any value) that mark each zone class.
+ZONE_TAGS: Mapping[str, Mapping[str, Any]] = {
+    "green": {
+        "leisure": ["park", "garden", "nature_reserve", "playground", "pitch", "dog_park"],
+        "landuse": [
+            "meadow",
+            "grass",
+            "forest",
+            "recreation_ground",
+            "village_green",
+            "orchard",
+            "allotments",
+            "cemetery",
+        ],
+        "natural": ["wood", "scrub", "grassland", "heath", "wetland"],
+    },
+    "industrial": {"landuse": ["industrial", "railway", "landfill", "quarry", "port"]},
+    "commercial": {"landuse": ["commercial", "retail"]},
+    "plaza": {"place": ["square"], "highway": ["pedestrian"]},
+}
+
+_NUMERIC = tuple(a for a in NODE_ATTRIBUTES if a not in ("zone", "pos"))
+
+
+def _require_osmnx() -> Any:
+    require_geo("from_osm")
+    try:
+        import osmnx
+    except ImportError as exc:
+        raise ImportError(f"from_osm needs osmnx; {GEO_EXTRA_HINT}") from exc
+    return osmnx
+
+
+def _query_tags() -> dict[str, Any]:
+    tags: dict[str, list[str]] = {}
+    for table in ZONE_TAGS.values():
+        for key, values in table.items():
+            tags.setdefault(key, []).extend(values)
+    return tags
+
+
+def _matches(frame: Any, table: Mapping[str, Any]) -> np.ndarray:
+    hit = np.zeros(len(frame), dtype=bool)
+    for key, values in table.items():
+        if key in frame.columns:
+            hit |= frame[key].isin(values).to_numpy()
+    return hit
+
+
+def _is_pedestrian(highway: Any) -> bool:
+    if isinstance(highway, list):
+        return "pedestrian" in highway
+    return highway == "pedestrian"
+
+
+def from_osm(
+    source: Any,
+    *,
+    cell_km: float = 0.25,
+    population: float | None = None,
+    features: Any = None,
+    min_share: float = 0.25,
+    name: str | None = None,
+) -> nx.Graph:
+    """A city of square cells from OpenStreetMap streets and land use.
+
+    Parameters
+    ----------
+    source : networkx.MultiDiGraph or path
+        An osmnx street graph (any CRS) or an ``.osm`` XML file, read offline.
+    cell_km : float, default 0.25
+        Side of a cell, km.
+    population : float, optional
+        Total population (residential weight) spread over the cells; default
+        the generators' scale (about 1 per 0.25 km² of residential streets).
+    features : geopandas.GeoDataFrame, optional
+        OSM land-use features (as from :func:`osmnx.features_from_xml`);
+        read from ``source`` when it is a file, none for a graph.
+    min_share : float, default 0.25
+        Score a zone class needs to zone a cell (see the module notes).
+    name : str, optional
+        ``G.graph["name"]``; default the file name.
+
+    Returns
+    -------
+    networkx.Graph
+        Integer nodes with every node attribute plus ``cell_col``,
+        ``cell_row``, ``street_km`` and ``geometry_wkt`` (the cell square in
+        km); edges carry ``length_km``. ``G.graph`` holds ``name``, ``crs``,
+        ``units = "km"`` and ``cell_km``.
+
+    Raises
+    ------
+    ImportError
+        If the ``geo`` extra is not installed.
+    ValueError
+        On a bad ``cell_km``, ``population`` or ``min_share``, or when no
+        street or no residential street is found.
+
+    Examples
+    --------
+    >>> from waste_harmony.city import from_osm
+    >>> G = from_osm("tests/data/osm/West-Oakland.osm.bz2", cell_km=0.1)  # doctest: +SKIP
+    """
+    ox = _require_osmnx()
+    gpd = require_geo("from_osm")
+    import shapely  # type: ignore[import-untyped]
+
+    if not (isinstance(cell_km, int | float) and math.isfinite(cell_km) and cell_km > 0):
+        raise ValueError(f"cell_km must be a positive number of km, got {cell_km!r}")
+    if population is not None and not (math.isfinite(population) and population > 0):
+        raise ValueError(f"population must be a positive total, got {population!r}")
+    if not 0.0 < min_share <= 1.0:
+        raise ValueError(f"min_share must lie in (0, 1], got {min_share!r}")
+
+    if isinstance(source, str | os.PathLike):
+        path = os.fspath(source)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"OSM file not found: {path}")
+        graph = ox.graph_from_xml(path, retain_all=True)
+        if features is None:
+            try:
+                features = ox.features_from_xml(path, tags=_query_tags())
+            except Exception:  # osmnx raises when the file has no such feature
+                features = None
+        default_name = os.path.basename(path)
+    elif isinstance(source, nx.Graph):
+        graph = source
+        default_name = str(source.graph.get("name", "osm"))
+    else:
+        raise TypeError(
+            f"source must be an osmnx graph or a path to an .osm file, got {type(source).__name__}"
+        )
+    if graph.number_of_edges() == 0:
+        raise ValueError("the OSM source has no streets")
+    if not ox.projection.is_projected(graph.graph["crs"]):
+        graph = ox.projection.project_graph(graph)
+    crs = graph.graph["crs"]
+    km_per_unit = gpd.GeoSeries([], crs=crs).crs.axis_info[0].unit_conversion_factor / 1000.0
+    cell = cell_km / km_per_unit  # cell side in CRS units
+    edges = ox.graph_to_gdfs(ox.convert.to_undirected(graph), nodes=False)
+
+    # streets cut into short pieces; each piece belongs to its midpoint's cell
+    lines = shapely.segmentize(edges.geometry.to_numpy(), cell / 4.0)
+    xy, line = shapely.get_coordinates(lines, return_index=True)
+    same = line[1:] == line[:-1]
+    a, b = xy[:-1][same], xy[1:][same]
+    piece_line = line[1:][same]
+    piece_km = np.hypot(*(b - a).T) * km_per_unit
+    pedestrian = np.array([_is_pedestrian(h) for h in edges["highway"]], dtype=bool)[piece_line]
+    ij_a = np.floor(a / cell).astype(np.int64)
+    ij_b = np.floor(b / cell).astype(np.int64)
+    ij_mid = np.floor((a + b) / 2.0 / cell).astype(np.int64)
+
+    cells, inverse = np.unique(np.concatenate([ij_a, ij_b, ij_mid]), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    m = len(a)
+    node_a, node_b, node_mid = inverse[:m], inverse[m : 2 * m], inverse[2 * m :]
+    n = len(cells)
+    street_km = np.bincount(node_mid, weights=piece_km, minlength=n)
+    pedestrian_km = np.bincount(node_mid, weights=piece_km * pedestrian, minlength=n)
+    cross = node_a != node_b
+    links: nx.Graph = nx.Graph()
+    links.add_nodes_from(range(n))
+    links.add_edges_from(zip(node_a[cross].tolist(), node_b[cross].tolist(), strict=True))
+    components = sorted(nx.connected_components(links), key=len, reverse=True)
+    keep = np.array(sorted(components[0]))
+    if len(components) > 1:
+        warnings.warn(
+            f"kept the largest street-connected group of {len(keep)} cells; dropped "
+            f"{n - len(keep)} cells in {len(components) - 1} detached groups",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    boxes = gpd.GeoSeries(
+        shapely.box(
+            cells[keep, 0] * cell,
+            cells[keep, 1] * cell,
+            (cells[keep, 0] + 1) * cell,
+            (cells[keep, 1] + 1) * cell,
+        ),
+        crs=crs,
+    )
+    scores = {z: np.zeros(len(keep)) for z in ZONE_TAGS}
+    if features is not None and len(features):
+        polys = features[features.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(crs)
+        for zone_name, table in ZONE_TAGS.items():
+            chosen = polys[_matches(polys, table)]
+            if len(chosen):
+                shape = chosen.geometry.union_all()
+                scores[zone_name] = boxes.intersection(shape).area.to_numpy() / cell**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(street_km[keep] > 0, pedestrian_km[keep] / street_km[keep], 0.0)
+    scores["plaza"] = np.maximum(scores["plaza"], share)
+    names = list(scores)
+    stacked = np.column_stack([scores[z] for z in names])
+    best = stacked.argmax(axis=1)
+    zones = np.where(
+        stacked.max(axis=1) >= min_share, np.array(names, dtype=object)[best], "residential"
+    ).astype(object)
+    if "plaza" not in zones and scores["plaza"].max() > 0:
+        zones[int(scores["plaza"].argmax())] = "plaza"  # the most pedestrian cell
+
+    centre = (cells[keep] + 0.5) * cell * km_per_unit
+    area = np.full(len(keep), cell_km**2)
+    attrs = expected_attributes(centre, zones, area)
+    density = attrs["population"] / area  # generators' residents per km² by zone
+    weight = street_km[keep] * density
+    if not weight.sum() > 0:
+        raise ValueError(
+            "no street lies in a zone with residents (all cells are industrial?); "
+            "check the extract or lower min_share"
+        )
+    total = float(population) if population is not None else float(attrs["population"].sum())
+    attrs["population"] = weight * (total / weight.sum())
+
+    G: nx.Graph = nx.Graph(
+        name=name or default_name, crs=str(crs), units="km", cell_km=float(cell_km)
+    )
+    wkt = boxes.affine_transform([km_per_unit, 0, 0, km_per_unit, 0, 0]).to_wkt().tolist()
+    for i, c in enumerate(keep.tolist()):
+        G.add_node(
+            i,
+            zone=str(zones[i]),
+            pos=(float(centre[i, 0]), float(centre[i, 1])),
+            cell_col=int(cells[c, 0]),
+            cell_row=int(cells[c, 1]),
+            street_km=float(street_km[c]),
+            geometry_wkt=wkt[i],
+            **{k: float(attrs[k][i]) for k in _NUMERIC},
+        )
+    index = {c: i for i, c in enumerate(keep.tolist())}
+    for u, v in links.subgraph(keep.tolist()).edges:
+        p, q = index[u], index[v]
+        G.add_edge(p, q, length_km=float(np.hypot(*(centre[p] - centre[q]))))
+    return G

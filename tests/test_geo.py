@@ -1,0 +1,243 @@
+"""Real cities: districts from GIS polygons and streets from OpenStreetMap.
+
+District polygons are libpysal's bundled examples (Columbus's 49 neighbourhoods,
+Chicago's 77 community areas, shipped inside the wheel); the OSM extracts in
+tests/data/osm/ are osmnx's own test inputs (© OpenStreetMap contributors, ODbL).
+Adjacency is checked against libpysal's rook contiguity, computed independently.
+"""
+
+import math
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+gpd = pytest.importorskip("geopandas")
+libpysal = pytest.importorskip("libpysal")
+pytest.importorskip("osmnx")
+
+from waste_harmony import CityModel  # noqa: E402
+from waste_harmony.city import (  # noqa: E402
+    ZONES,
+    district_geometries,
+    from_districts,
+    from_osm,
+    load_city,
+    save_city,
+    validate_city,
+)
+from waste_harmony.config import ConfigError, load_run_file  # noqa: E402
+
+OSM = Path(__file__).parent / "data" / "osm"
+AGUAS = OSM / "aguascalientes.osm.bz2"
+OAKLAND = OSM / "West-Oakland.osm.bz2"
+COLUMBUS = libpysal.examples.get_path("columbus.shp")
+CHICAGO = libpysal.examples.get_path("Chicago77.shp")
+ILLINOIS_EAST_FT = "EPSG:3435"  # the CRS of Chicago77 (coordinates in US survey feet)
+
+
+def _rook_edges(frame, id_column):
+    w = libpysal.weights.Rook.from_dataframe(frame, ids=id_column, use_index=False)
+    return {frozenset((a, b)) for a, nbrs in w.neighbors.items() for b in nbrs}
+
+
+@pytest.fixture(scope="module")
+def chicago_frame():
+    return gpd.read_file(CHICAGO)
+
+
+@pytest.fixture(scope="module")
+def chicago(chicago_frame):
+    return from_districts(chicago_frame, id_column="AREANO", crs=ILLINOIS_EAST_FT)
+
+
+def test_importing_city_does_not_import_geopandas():
+    code = "import sys, waste_harmony.city; print('geopandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_columbus_districts_match_rook_contiguity():
+    frame = gpd.read_file(COLUMBUS)
+    G = from_districts(COLUMBUS, id_column="POLYID", unit_km=1.0, population="INC")
+    validate_city(G)
+    assert G.number_of_nodes() == len(frame) == 49
+    assert {frozenset(e) for e in G.edges} == _rook_edges(frame, "POLYID")
+    assert all(d["border_km"] > 0 for _, _, d in G.edges(data=True))
+    pops = dict(G.nodes(data="population"))
+    assert pops == dict(zip(frame.POLYID, frame.INC.astype(float), strict=True))
+
+
+def test_chicago_areas_and_adjacency(chicago, chicago_frame):
+    G = chicago
+    validate_city(G)
+    assert G.number_of_nodes() == 77
+    assert {frozenset(e) for e in G.edges} == _rook_edges(chicago_frame, "AREANO")
+    # areas in km² from feet: the layer's own projected total, converted independently
+    ft_km = 1200 / 3937 / 1000  # one US survey foot in km
+    total = chicago_frame.geometry.area.sum() * ft_km**2
+    areas = np.array([a for _, a in G.nodes(data="area_km2")])
+    assert math.isclose(areas.sum(), total, rel_tol=1e-6)
+    assert 550 < areas.sum() < 650  # Chicago is about 600 km²
+    # shared borders are symmetric (an undirected graph) and at most either perimeter
+    geoms = district_geometries(G)
+    for u, v, d in G.edges(data=True):
+        assert d["border_km"] <= min(geoms[u].length, geoms[v].length) + 1e-9
+    assert math.isclose(geoms.area.sum(), areas.sum(), rel_tol=1e-9)
+
+
+def test_geographic_crs_is_projected_to_utm_with_a_warning(chicago, chicago_frame):
+    lonlat = chicago_frame.set_crs(ILLINOIS_EAST_FT).to_crs("EPSG:4326")
+    with pytest.warns(UserWarning, match=r"geographic CRS.*UTM zone 16N"):
+        G = from_districts(lonlat, id_column="AREANO")
+    assert G.graph["crs"] == "EPSG:32616"
+    a = sum(d for _, d in G.nodes(data="area_km2"))
+    b = sum(d for _, d in chicago.nodes(data="area_km2"))
+    assert math.isclose(a, b, rel_tol=2e-3)  # UTM scale distortion is below 0.1 %
+    assert set(G.edges) == set(chicago.edges)
+
+
+def test_table_join_and_zones(tmp_path, chicago_frame):
+    table = pd.DataFrame(
+        {
+            "area": chicago_frame.AREANO,
+            "residents": np.arange(1, 78) * 1000.0,
+            "use": ["park" if i % 10 == 0 else "homes" for i in range(77)],
+        }
+    )
+    path = tmp_path / "census.csv"
+    table.to_csv(path, index=False)
+    G = from_districts(
+        chicago_frame,
+        id_column="AREANO",
+        crs=ILLINOIS_EAST_FT,
+        table=path,
+        table_id="area",
+        population="residents",
+        zone="use",
+        zone_map={"park": "green", "homes": "residential"},
+    )
+    assert sum(p for _, p in G.nodes(data="population")) == pytest.approx(77 * 78 / 2 * 1000)
+    assert Counter(z for _, z in G.nodes(data="zone")) == {"residential": 69, "green": 8}
+
+
+def test_errors_name_the_problem(tmp_path, chicago_frame):
+    with pytest.raises(ValueError, match=r"no CRS.*crs=.*unit_km="):
+        from_districts(chicago_frame, id_column="AREANO")
+    with pytest.raises(ValueError, match=r"no id column 'AREA_ID'"):
+        from_districts(chicago_frame, id_column="AREA_ID", crs=ILLINOIS_EAST_FT)
+    with pytest.raises(ValueError, match=r"population: no column 'POP'"):
+        from_districts(chicago_frame, id_column="AREANO", crs=ILLINOIS_EAST_FT, population="POP")
+    short = pd.DataFrame({"AREANO": range(1, 76), "pop": 1.0})
+    with pytest.raises(ValueError, match=r"2 district id\(s\).*no row in the table.*'76', '77'"):
+        from_districts(
+            chicago_frame, id_column="AREANO", crs=ILLINOIS_EAST_FT, table=short, population="pop"
+        )
+    with pytest.raises(ValueError, match="zone_map"):
+        from_districts(chicago_frame, id_column="AREANO", crs=ILLINOIS_EAST_FT, zone="COMMUNITY")
+
+
+def test_geometry_survives_graphml(tmp_path, chicago):
+    path = tmp_path / "chicago.graphml"
+    save_city(chicago, path)
+    G = load_city(path)
+    assert G.nodes[1]["geometry_wkt"] == chicago.nodes[1]["geometry_wkt"]
+    assert district_geometries(G).area.sum() == pytest.approx(
+        district_geometries(chicago).area.sum()
+    )
+
+
+def test_model_runs_30_days_on_chicago(chicago):
+    model = CityModel(chicago, n_citizens=2000, rng=1)
+    model.run_for(30)
+    assert np.isfinite(model.mean_pollution)
+
+
+@pytest.fixture(scope="module")
+def aguas_cells():
+    return {km: from_osm(AGUAS, cell_km=km, population=20_000) for km in (0.25, 0.5)}
+
+
+def test_osm_cells_at_two_resolutions(aguas_cells):
+    fine, coarse = aguas_cells[0.25], aguas_cells[0.5]
+    for km, G in aguas_cells.items():
+        validate_city(G)
+        assert G.graph["units"] == "km" and G.graph["cell_km"] == km
+        assert sum(p for _, p in G.nodes(data="population")) == pytest.approx(20_000)
+        assert [a for _, a in G.nodes(data="area_km2")] == pytest.approx([km**2] * len(G))
+        zones = Counter(z for _, z in G.nodes(data="zone"))
+        assert zones["residential"] > 0 and zones["green"] > 0  # parks and meadows found
+        assert set(zones) <= set(ZONES)
+        # neighbouring cells' centres are one cell (or one diagonal) apart
+        lengths = {round(d / km, 6) for *_, d in G.edges(data="length_km")}
+        assert lengths <= {1.0, round(math.sqrt(2), 6)}
+    # street extent: the extract spans a few km, so tens of 250 m cells; 500 m cells nest them
+    assert 40 < fine.number_of_nodes() < 400
+    assert coarse.number_of_nodes() < fine.number_of_nodes() <= 4 * coarse.number_of_nodes()
+    street = [sum(s for _, s in G.nodes(data="street_km")) for G in (fine, coarse)]
+    assert street[0] == pytest.approx(street[1], rel=0.02)
+    assert nx.is_connected(fine)
+
+
+def test_osm_zones_from_land_use(aguas_cells):
+    G = aguas_cells[0.25]
+    zones = Counter(z for _, z in G.nodes(data="zone"))
+    assert zones["plaza"] == 1  # the pedestrian historic centre
+    assert zones["industrial"] >= 1  # the extract's landuse=industrial polygon
+    plaza = next(n for n, z in G.nodes(data="zone") if z == "plaza")
+    emission = {z: [] for z in ZONES}
+    for _, d in G.nodes(data=True):
+        emission[d["zone"]].append(d["industrial_emission"])
+    assert min(emission["industrial"]) > max(emission["residential"])
+    assert G.nodes[plaza]["population"] < max(p for _, p in G.nodes(data="population"))
+
+
+def test_model_runs_on_osm_cells(aguas_cells):
+    model = CityModel(aguas_cells[0.5], n_citizens=1000, rng=2)
+    model.run_for(30)
+    assert np.isfinite(model.mean_pollution)
+
+
+def test_osm_from_an_osmnx_graph_and_bad_input():
+    import osmnx as ox
+
+    graph = ox.graph_from_xml(OAKLAND, retain_all=True)
+    with pytest.warns(UserWarning, match="largest street-connected group"):
+        G = from_osm(graph, cell_km=0.1)
+    validate_city(G)
+    assert all(z == "residential" for _, z in G.nodes(data="zone"))  # no land use given
+    with pytest.raises(ValueError, match="cell_km must be a positive"):
+        from_osm(graph, cell_km=0)
+    with pytest.raises(FileNotFoundError, match="OSM file not found"):
+        from_osm(OSM / "nowhere.osm")
+
+
+def test_run_files_load_districts_and_osm(tmp_path):
+    frame = gpd.read_file(COLUMBUS).set_crs("EPSG:26917", allow_override=True)
+    frame.to_file(tmp_path / "districts.geojson")
+    (tmp_path / "run.toml").write_text(
+        'days = 2\ncitizens = 300\n[city]\nfile = "districts.geojson"\n'
+        'id_column = "POLYID"\npopulation = "INC"\ncolumns = { land_price = "HOVAL" }\n'
+    )
+    config = load_run_file(tmp_path / "run.toml")
+    G = config.city.build()
+    assert G.number_of_nodes() == 49
+    assert G.nodes[1]["land_price"] == pytest.approx(80.467003)
+    assert config.to_dict()["city"]["file"].endswith("districts.geojson")
+
+    (tmp_path / "osm.toml").write_text(f'[city]\nosm = "{OAKLAND}"\ncell_km = 0.25\n')
+    with pytest.warns(UserWarning, match="largest"):
+        H = load_run_file(tmp_path / "osm.toml").city.build()
+    assert H.graph["cell_km"] == 0.25
+
+    (tmp_path / "bad.toml").write_text(f'[city]\nosm = "{OAKLAND}"\ncell_kms = 0.25\n')
+    with pytest.raises(ConfigError, match=r"city.cell_kms: unknown key; did you mean 'cell_km'"):
+        load_run_file(tmp_path / "bad.toml")
+    (tmp_path / "bad2.toml").write_text('[city]\nfile = "missing.geojson"\nid_column = "x"\n')
+    with pytest.raises(ConfigError, match="city.file: file not found"):
+        load_run_file(tmp_path / "bad2.toml")
