@@ -18,6 +18,11 @@ Examples
 [{'day': 5, 'n': 3}]
 """
 
+from waste_harmony.experiments.calibration import (
+    CalibrationResult,
+    calibrate,
+    load_calibration,
+)
 from waste_harmony.experiments.compare import Comparison, compare
 from waste_harmony.experiments.plan import (
     ConfigFactory,
@@ -35,16 +40,19 @@ from waste_harmony.experiments.sensitivity import (
 from waste_harmony.experiments.store import SweepResult, load_experiment
 
 __all__ = [
+    "CalibrationResult",
     "Comparison",
     "ConfigFactory",
     "SensitivityResult",
     "SerialExecutor",
     "SweepResult",
     "analyze",
+    "calibrate",
     "compare",
     "ensemble",
     "grid",
     "latin_hypercube",
+    "load_calibration",
     "load_experiment",
     "plan_seeds",
     "run",
