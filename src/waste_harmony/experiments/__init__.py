@@ -24,6 +24,7 @@ from waste_harmony.experiments.calibration import (
     load_calibration,
 )
 from waste_harmony.experiments.compare import Comparison, compare
+from waste_harmony.experiments.discovery import PrimBox, discover, prim
 from waste_harmony.experiments.plan import (
     ConfigFactory,
     grid,
@@ -43,18 +44,21 @@ __all__ = [
     "CalibrationResult",
     "Comparison",
     "ConfigFactory",
+    "PrimBox",
     "SensitivityResult",
     "SerialExecutor",
     "SweepResult",
     "analyze",
     "calibrate",
     "compare",
+    "discover",
     "ensemble",
     "grid",
     "latin_hypercube",
     "load_calibration",
     "load_experiment",
     "plan_seeds",
+    "prim",
     "run",
     "sample",
     "sensitivity",
