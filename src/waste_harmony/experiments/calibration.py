@@ -96,8 +96,8 @@ def _check_observed(
         raise ValueError("observed has no rows; give at least one observation")
     frame = observed.copy()
     if "node" not in frame.columns:
-        frame["node"] = -1
-    frame["node"] = frame["node"].fillna(-1).astype(int)
+        frame["node"] = None
+    frame["node"] = [_node_id(v) for v in frame["node"]]
     frame["day"] = frame["day"].astype(int)
     frame["variable"] = frame["variable"].astype(str)
     frame["value"] = frame["value"].astype(float)
@@ -116,12 +116,21 @@ def _check_observed(
     return frame.sort_values(_KEYS, ignore_index=True)[[*_KEYS, "value", "scale", "weight"]]
 
 
+def _node_id(value: Any) -> str:
+    """Neighbourhood id as the results store it (a string); ``""`` for model level."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _summaries(result: SweepResult, observed: pd.DataFrame, replicates: int) -> np.ndarray:
     """Array ``(points, replicates, n_obs)`` of the simulated values at the observations."""
     n_points = len(result.manifest["runs"]) // replicates
     out = np.full((n_points, replicates, len(observed)), np.nan)
     key = observed[_KEYS].reset_index().rename(columns={"index": "stat"})
-    for node_level, part in key.groupby(key["node"] >= 0):
+    for node_level, part in key.groupby(key["node"] != ""):
         kind = "neighborhoods" if node_level else "model"
         if not result.n_finished:
             continue
@@ -129,8 +138,10 @@ def _summaries(result: SweepResult, observed: pd.DataFrame, replicates: int) -> 
         frame = result.load(sorted(set(part["variable"])), kind=kind, where=where)
         id_cols = ["point", "replicate", "day"] + (["node"] if node_level else [])
         long = frame.melt(id_vars=id_cols, value_vars=sorted(set(part["variable"])))
-        if not node_level:
-            long["node"] = -1
+        if node_level:
+            long["node"] = long["node"].astype(str)
+        else:
+            long["node"] = ""
         merged = long.merge(part, on=_KEYS)
         out[
             merged["point"].to_numpy(),
@@ -317,7 +328,7 @@ class CalibrationResult:
         -------
         pandas.DataFrame
             ``variable``, ``node``, ``day``, ``low``, ``median``, ``high`` for every
-            observed variable and day of the runs (``node`` −1: model level).
+            observed variable and day of the runs (``node`` "": model level).
         """
         from waste_harmony.experiments import sweep
 
@@ -338,17 +349,16 @@ class CalibrationResult:
         )
         q = [(1 - level) / 2, 0.5, (1 + level) / 2]
         bands = []
-        for node_level, part in self.observed.groupby(self.observed["node"] >= 0):
+        for node_level, part in self.observed.groupby(self.observed["node"] != ""):
             kind = "neighborhoods" if node_level else "model"
             variables = sorted(set(part["variable"]))
             frame = result.load(variables, kind=kind)
             keys = ["day"] + (["node"] if node_level else [])
             if node_level:
-                frame = frame[frame["node"].isin(set(part["node"]))]
+                frame = frame[frame["node"].astype(str).isin(set(part["node"]))]
             long = frame.melt(id_vars=keys, value_vars=variables)
-            if not node_level:
-                long["node"] = -1
-            stats = long.groupby(_KEYS)["value"].quantile(q).unstack()
+            long["node"] = long["node"].astype(str) if node_level else ""
+            stats = long.groupby(_KEYS)["value"].quantile(np.array(q)).unstack()
             stats.columns = ["low", "median", "high"]
             bands.append(stats.reset_index())
         return pd.concat(bands, ignore_index=True)
@@ -412,7 +422,7 @@ class CalibrationResult:
                 (self.observed["variable"] == variable) & (self.observed["node"] == node)
             ]
             ax.plot(obs["day"], obs["value"], "o", color="C3", label="observed")
-            ax.set_title(variable if node < 0 else f"{variable} (node {node})")
+            ax.set_title(f"{variable} (node {node})" if node else variable)
             ax.set_xlabel("day")
         axes[0][0].legend(frameon=False)
         fig.tight_layout()
@@ -595,7 +605,7 @@ def calibrate(
         )
     n_generations = budget // per_generation
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy)
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
     elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
     seed = int(seed)

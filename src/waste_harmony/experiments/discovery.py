@@ -210,7 +210,10 @@ def prim(
         record(step)
     trajectory = pd.DataFrame(boxes)
     good = trajectory[trajectory["density"] >= threshold]
-    chosen = int(good["coverage"].idxmax()) if len(good) else int(trajectory["density"].idxmax())
+    if len(good):
+        chosen = int(good["step"].to_numpy()[np.argmax(good["coverage"].to_numpy())])
+    else:
+        chosen = int(np.argmax(trajectory["density"].to_numpy()))
     full_low, full_high = values.min(axis=0), values.max(axis=0)
     row = trajectory.iloc[chosen]
     b_low = np.array([row[f"low_{m}"] for m in names])
