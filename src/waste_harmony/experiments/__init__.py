@@ -18,7 +18,13 @@ Examples
 [{'day': 5, 'n': 3}]
 """
 
+from waste_harmony.experiments.calibration import (
+    CalibrationResult,
+    calibrate,
+    load_calibration,
+)
 from waste_harmony.experiments.compare import Comparison, compare
+from waste_harmony.experiments.discovery import PrimBox, discover, prim
 from waste_harmony.experiments.plan import (
     ConfigFactory,
     grid,
@@ -35,19 +41,25 @@ from waste_harmony.experiments.sensitivity import (
 from waste_harmony.experiments.store import SweepResult, load_experiment, load_results
 
 __all__ = [
+    "CalibrationResult",
     "Comparison",
     "ConfigFactory",
+    "PrimBox",
     "SensitivityResult",
     "SerialExecutor",
     "SweepResult",
     "analyze",
+    "calibrate",
     "compare",
+    "discover",
     "ensemble",
     "grid",
     "latin_hypercube",
+    "load_calibration",
     "load_experiment",
     "load_results",
     "plan_seeds",
+    "prim",
     "run",
     "sample",
     "sensitivity",

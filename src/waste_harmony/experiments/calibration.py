@@ -1,0 +1,730 @@
+"""Calibration to observed data: ABC-SMC on the experiment executors, with its diagnostics.
+
+:func:`calibrate` confronts a model with observations — a tidy frame of ``day``,
+``variable``, ``value`` (and ``node`` for neighbourhood variables) — and returns a
+:class:`CalibrationResult`: the weighted posterior sample, credible intervals, the
+effective sample size and tolerance of every generation, posterior predictive bands
+and a contraction table showing which parameters the data identify.
+
+The algorithm is ABC-SMC (:mod:`waste_harmony.experiments.abc`): every generation's
+particles run as one :func:`~waste_harmony.experiments.sweep` with explicit points
+and seeds, so runs stream to Parquet on any executor, the posterior depends only on
+the seed, and an interrupted calibration resumes: finished generations are reloaded,
+the unfinished one resumes its sweep.
+
+Layout of ``out``::
+
+    out/calibration.json        manifest: priors, observed, settings, seed, versions
+    out/particles.parquet       generation, particle, parameters, weight, distance
+    out/generations.parquet     generation, epsilon, ess, runs, accepted
+    out/observed.parquet        the observations
+    out/generation-000/ ...     each generation's sweep (an ordinary experiment folder)
+
+Examples
+--------
+>>> import pandas as pd
+>>> from waste_harmony import experiments
+>>> observed = pd.DataFrame({"day": [10], "variable": ["mean_concern"], "value": [0.45]})
+>>> cal = experiments.calibrate(priors={"concern_convergence": (0.0, 0.5)},
+...                             observed=observed, days=10, n_citizens=60,
+...                             budget=16, population_size=8, seed=1,
+...                             executor="serial", progress=False)
+>>> list(cal.generations.columns)[:3], len(cal.generations)
+(['generation', 'epsilon', 'ess'], 2)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+import waste_harmony.experiments.abc as abc
+from waste_harmony.results import versions
+
+if TYPE_CHECKING:
+    from waste_harmony.experiments.store import SweepResult
+
+__all__ = ["CalibrationResult", "calibrate", "load_calibration", "weighted_quantile"]
+
+MANIFEST = "calibration.json"
+_KEYS = ["variable", "node", "day"]
+
+
+def weighted_quantile(values: Any, weights: Any, q: Any) -> np.ndarray:
+    """Quantiles of a weighted sample (inverse of the weighted empirical CDF, midpoint rule).
+
+    Examples
+    --------
+    >>> weighted_quantile([1.0, 2.0, 3.0], [1, 1, 1], [0.5]).tolist()
+    [2.0]
+    """
+    v = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    keep = w > 0
+    v, w = v[keep], w[keep]
+    order = np.argsort(v)
+    v, w = v[order], w[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(np.atleast_1d(q), cdf, v)
+
+
+# ---------------------------------------------------------------------------- observations
+def _check_observed(
+    observed: pd.DataFrame,
+    scales: Mapping[str, float] | None,
+    weights: Mapping[str, float] | None,
+) -> pd.DataFrame:
+    if not isinstance(observed, pd.DataFrame):
+        raise TypeError(
+            "observed must be a pandas DataFrame with columns day, variable, value "
+            f"(and node for neighbourhood variables), got {type(observed).__name__}"
+        )
+    missing = {"day", "variable", "value"} - set(observed.columns)
+    if missing:
+        raise ValueError(
+            f"observed lacks the column(s) {sorted(missing)}; it needs day, variable, "
+            "value (one row per observation) and optionally node"
+        )
+    if observed.empty:
+        raise ValueError("observed has no rows; give at least one observation")
+    frame = observed.copy()
+    if "node" not in frame.columns:
+        frame["node"] = None
+    frame["node"] = [_node_id(v) for v in frame["node"]]
+    frame["day"] = frame["day"].astype(int)
+    frame["variable"] = frame["variable"].astype(str)
+    frame["value"] = frame["value"].astype(float)
+    if not np.isfinite(frame["value"]).all():
+        raise ValueError("observed values must be finite; drop the missing observations")
+    if frame.duplicated(_KEYS).any():
+        raise ValueError("observed holds duplicate (variable, node, day) rows; keep one each")
+    for label, mapping in (("scales", scales), ("weights", weights)):
+        for name, value in (mapping or {}).items():
+            if name not in set(frame["variable"]):
+                raise KeyError(f"{label} names {name!r}, which is not an observed variable")
+            if not float(value) > 0:
+                raise ValueError(f"{label}[{name!r}] must be positive, got {value!r}")
+    frame["scale"] = frame["variable"].map(dict(scales or {})).astype(float)
+    frame["weight"] = frame["variable"].map(dict(weights or {})).fillna(1.0).astype(float)
+    return frame.sort_values(_KEYS, ignore_index=True)[[*_KEYS, "value", "scale", "weight"]]
+
+
+def _node_id(value: Any) -> str:
+    """Neighbourhood id as the results store it (a string); ``""`` for model level."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _summaries(result: SweepResult, observed: pd.DataFrame, replicates: int) -> np.ndarray:
+    """Array ``(points, replicates, n_obs)`` of the simulated values at the observations."""
+    n_points = len(result.manifest["runs"]) // replicates
+    out = np.full((n_points, replicates, len(observed)), np.nan)
+    key = observed[_KEYS].reset_index().rename(columns={"index": "stat"})
+    for node_level, part in key.groupby(key["node"] != ""):
+        kind = "neighborhoods" if node_level else "model"
+        if not result.n_finished:
+            continue
+        where = {"day": sorted(set(part["day"].tolist()))}
+        frame = result.load(sorted(set(part["variable"])), kind=kind, where=where)
+        id_cols = ["point", "replicate", "day"] + (["node"] if node_level else [])
+        long = frame.melt(id_vars=id_cols, value_vars=sorted(set(part["variable"])))
+        if node_level:
+            long["node"] = long["node"].astype(str)
+        else:
+            long["node"] = ""
+        merged = long.merge(part, on=_KEYS)
+        out[
+            merged["point"].to_numpy(),
+            merged["replicate"].to_numpy(),
+            merged["stat"].to_numpy(),
+        ] = merged["value"].to_numpy(dtype=float)
+    return out
+
+
+# ---------------------------------------------------------------------------- result
+class CalibrationResult:
+    """The outcome of :func:`calibrate`: posterior sample, diagnostics, predictive checks.
+
+    Attributes
+    ----------
+    particles : pandas.DataFrame
+        Every proposal of every generation: ``generation``, ``particle``, the
+        parameters, ``weight`` (0 = rejected) and ``distance``.
+    generations : pandas.DataFrame
+        Per generation: ``epsilon``, ``ess``, ``runs``, ``accepted``.
+    observed : pandas.DataFrame
+        The observations (``variable``, ``node``, ``day``, ``value``, ``scale``, ``weight``).
+    priors : dict
+        Name → frozen scipy distribution.
+    manifest : dict
+        Settings, seed and versions.
+    path : pathlib.Path or None
+        The output folder.
+    """
+
+    def __init__(
+        self,
+        *,
+        particles: pd.DataFrame,
+        generations: pd.DataFrame,
+        observed: pd.DataFrame,
+        priors: Mapping[str, Any],
+        manifest: dict[str, Any],
+        path: Path | None = None,
+        model: Any = None,
+        model_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.particles = particles
+        self.generations = generations
+        self.observed = observed
+        self.priors = dict(priors)
+        self.manifest = manifest
+        self.path = path
+        self.model = model
+        self.model_kwargs = dict(model_kwargs or {})
+
+    def __repr__(self) -> str:
+        last = self.generations.iloc[-1]
+        return (
+            f"CalibrationResult(parameters={self.names}, generations={len(self.generations)}, "
+            f"epsilon={last['epsilon']:.4g}, ess={last['ess']:.1f})"
+        )
+
+    @property
+    def names(self) -> list[str]:
+        """The calibrated parameters."""
+        return list(self.priors)
+
+    @property
+    def posterior(self) -> pd.DataFrame:
+        """The weighted posterior sample: one column per parameter and ``weight``."""
+        last = self.particles[self.particles["generation"] == self.particles["generation"].max()]
+        last = last[last["weight"] > 0]
+        return last[[*self.names, "weight"]].reset_index(drop=True)
+
+    @property
+    def ess(self) -> float:
+        """Effective sample size of the posterior."""
+        return float(self.generations["ess"].iloc[-1])
+
+    def mean(self) -> pd.Series:
+        """Posterior means."""
+        post = self.posterior
+        w = post["weight"].to_numpy()
+        return pd.Series({n: float(np.average(post[n], weights=w)) for n in self.names})
+
+    def credible_interval(self, name: str, level: float = 0.9) -> tuple[float, float]:
+        """Equal-tailed credible interval of one parameter (weighted quantiles).
+
+        Parameters
+        ----------
+        name : str
+            A calibrated parameter.
+        level : float
+            Probability mass inside, e.g. 0.9.
+
+        Returns
+        -------
+        (float, float)
+        """
+        if name not in self.priors:
+            raise KeyError(f"{name!r} was not calibrated; parameters: {', '.join(self.names)}")
+        if not 0 < level < 1:
+            raise ValueError(f"level must be between 0 and 1, got {level}")
+        post = self.posterior
+        low, high = weighted_quantile(
+            post[name], post["weight"], [(1 - level) / 2, (1 + level) / 2]
+        )
+        return float(low), float(high)
+
+    def contraction(self, level: float = 0.9, threshold: float = 0.5) -> pd.DataFrame:
+        """Posterior against prior width per parameter; which ones the data identify.
+
+        Parameters
+        ----------
+        level : float
+            Level of the intervals compared.
+        threshold : float
+            A parameter counts as identified when its posterior interval is narrower
+            than ``threshold`` × its prior interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``parameter``, ``prior_low``, ``prior_high``, ``posterior_low``,
+            ``posterior_high``, ``width_ratio``, ``contraction`` (1 − posterior variance
+            / prior variance; Schad, Betancourt & Vasishth 2021) and ``identified``.
+        """
+        post = self.posterior
+        w = post["weight"].to_numpy()
+        rows = []
+        for name, prior in self.priors.items():
+            p_low, p_high = prior.ppf([(1 - level) / 2, (1 + level) / 2])
+            low, high = self.credible_interval(name, level)
+            mean = np.average(post[name], weights=w)
+            var = float(np.average((post[name] - mean) ** 2, weights=w))
+            ratio = (high - low) / (p_high - p_low)
+            rows.append(
+                {
+                    "parameter": name,
+                    "prior_low": float(p_low),
+                    "prior_high": float(p_high),
+                    "posterior_low": low,
+                    "posterior_high": high,
+                    "width_ratio": float(ratio),
+                    "contraction": 1.0 - var / float(prior.var()),
+                    "identified": bool(ratio < threshold),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def sample(self, n: int, *, seed: int = 0) -> list[dict[str, float]]:
+        """``n`` parameter sets drawn from the posterior by weight (reproducible)."""
+        post = self.posterior
+        rng = np.random.default_rng(seed)
+        idx = rng.choice(len(post), size=n, p=post["weight"] / post["weight"].sum())
+        return [{k: float(post.iloc[i][k]) for k in self.names} for i in idx]
+
+    def predictive(
+        self,
+        n: int = 50,
+        *,
+        level: float = 0.9,
+        seed: int = 0,
+        executor: Any = None,
+        workers: int | None = None,
+        out: str | os.PathLike[str] | None = None,
+        progress: bool = True,
+        model: Any = None,
+        **kwargs: Any,
+    ) -> pd.DataFrame:
+        """Posterior predictive bands: ``n`` runs at parameter sets drawn from the posterior.
+
+        Parameters
+        ----------
+        n : int
+            Runs.
+        level : float
+            Width of the band.
+        seed : int
+            Seed of the draws and of the runs.
+        executor, workers, out, progress
+            As in :func:`~waste_harmony.experiments.sweep`.
+        model, **kwargs
+            Model and keyword arguments (default: those of the calibration; after
+            :func:`load_calibration` only JSON-storable ones are known).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``variable``, ``node``, ``day``, ``low``, ``median``, ``high`` for every
+            observed variable and day of the runs (``node`` "": model level).
+        """
+        from waste_harmony.experiments.runner import sweep
+
+        config = {**self.model_kwargs, **kwargs}
+        days = int(config.pop("days", self.manifest["days"]))
+        result = sweep(
+            self.model if model is None else model,
+            parameters=self.sample(n, seed=seed),
+            seeds=1,
+            days=days,
+            root_seed=seed,
+            common_random_numbers=False,
+            out=out,
+            executor=executor,
+            workers=workers,
+            progress=progress,
+            **config,
+        )
+        q = [(1 - level) / 2, 0.5, (1 + level) / 2]
+        bands = []
+        for node_level, part in self.observed.groupby(self.observed["node"] != ""):
+            kind = "neighborhoods" if node_level else "model"
+            variables = sorted(set(part["variable"]))
+            frame = result.load(variables, kind=kind)
+            keys = ["day"] + (["node"] if node_level else [])
+            if node_level:
+                frame = frame[frame["node"].astype(str).isin(set(part["node"]))]
+            long = frame.melt(id_vars=keys, value_vars=variables)
+            long["node"] = long["node"].astype(str) if node_level else ""
+            stats = long.groupby(_KEYS)["value"].quantile(np.array(q)).unstack()
+            stats.columns = ["low", "median", "high"]
+            bands.append(stats.reset_index())
+        return pd.concat(bands, ignore_index=True)
+
+    # ------------------------------------------------------------------ plots
+    def plot_marginals(self, *, bins: int = 30) -> Any:
+        """Weighted posterior histogram of each parameter against its prior density."""
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, len(self.names), figsize=(3.2 * len(self.names), 2.8))
+        axes = np.atleast_1d(axes)
+        post = self.posterior
+        for ax, name in zip(axes, self.names, strict=True):
+            prior = self.priors[name]
+            lo, hi = prior.ppf([0.001, 0.999])
+            grid = np.linspace(lo, hi, 200)
+            ax.hist(post[name], bins=bins, weights=post["weight"], density=True, alpha=0.6,
+                    color="C0", label="posterior")  # fmt: skip
+            ax.plot(grid, prior.pdf(grid), color="0.3", ls="--", label="prior")
+            ax.set_xlabel(name)
+        axes[0].set_ylabel("density")
+        axes[0].legend(frameon=False)
+        fig.tight_layout()
+        return fig
+
+    def plot_pairs(self) -> Any:
+        """Pairwise scatter of the posterior (point size ∝ weight) within the prior ranges."""
+        import matplotlib.pyplot as plt
+
+        k = len(self.names)
+        fig, axes = plt.subplots(k, k, figsize=(2.6 * k, 2.6 * k), squeeze=False)
+        post = self.posterior
+        size = 200 * post["weight"] / post["weight"].max()
+        for i, yi in enumerate(self.names):
+            for j, xj in enumerate(self.names):
+                ax = axes[i][j]
+                if i == j:
+                    ax.hist(post[xj], bins=25, weights=post["weight"], color="C0", alpha=0.6)
+                else:
+                    ax.scatter(post[xj], post[yi], s=size, alpha=0.4, color="C0")
+                    ax.set_ylim(*self.priors[yi].ppf([0.001, 0.999]))
+                ax.set_xlim(*self.priors[xj].ppf([0.001, 0.999]))
+                if i == k - 1:
+                    ax.set_xlabel(xj)
+                if j == 0:
+                    ax.set_ylabel(yi)
+        fig.tight_layout()
+        return fig
+
+    def plot_predictive(self, bands: pd.DataFrame) -> Any:
+        """Predictive bands (from :meth:`predictive`) with the observed points."""
+        import matplotlib.pyplot as plt
+
+        groups = list(bands.groupby(["variable", "node"]))
+        fig, axes = plt.subplots(1, len(groups), figsize=(3.6 * len(groups), 2.8), squeeze=False)
+        for ax, ((variable, node), band) in zip(axes[0], groups, strict=True):
+            ax.fill_between(band["day"], band["low"], band["high"], alpha=0.3, color="C0",
+                            label="predictive band")  # fmt: skip
+            ax.plot(band["day"], band["median"], color="C0")
+            obs = self.observed[
+                (self.observed["variable"] == variable) & (self.observed["node"] == node)
+            ]
+            ax.plot(obs["day"], obs["value"], "o", color="C3", label="observed")
+            ax.set_title(f"{variable} (node {node})" if node else variable)
+            ax.set_xlabel("day")
+        axes[0][0].legend(frameon=False)
+        fig.tight_layout()
+        return fig
+
+    # ------------------------------------------------------------------ storage
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write the particles, generations, observations and manifest into ``folder``."""
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        self.particles.to_parquet(path / "particles.parquet", index=False)
+        self.generations.to_parquet(path / "generations.parquet", index=False)
+        self.observed.to_parquet(path / "observed.parquet", index=False)
+        (path / MANIFEST).write_text(json.dumps(self.manifest, indent=2, default=repr))
+        return path
+
+
+def _describe_prior(dist: Any) -> dict[str, Any]:
+    name = getattr(getattr(dist, "dist", None), "name", type(dist).__name__)
+    return {
+        "distribution": name,
+        "args": [float(a) for a in getattr(dist, "args", ())],
+        "kwds": {k: float(v) for k, v in getattr(dist, "kwds", {}).items()},
+    }
+
+
+def _rebuild_prior(spec: Mapping[str, Any]) -> Any:
+    from scipy import stats
+
+    return getattr(stats, spec["distribution"])(*spec["args"], **spec["kwds"])
+
+
+def _json_or_none(value: Any) -> Any:
+    try:
+        json.dumps(value)
+    except TypeError:
+        return None
+    return value
+
+
+def load_calibration(path: str | os.PathLike[str]) -> CalibrationResult:
+    """Read a calibration saved by :func:`calibrate` (``out``) or :meth:`CalibrationResult.save`.
+
+    Parameters
+    ----------
+    path : path
+        The folder.
+
+    Returns
+    -------
+    CalibrationResult
+    """
+    folder = Path(path)
+    if not (folder / MANIFEST).exists():
+        raise FileNotFoundError(f"{folder} holds no {MANIFEST}: not a calibration folder")
+    manifest = json.loads((folder / MANIFEST).read_text())
+    if not (folder / "particles.parquet").exists():
+        raise FileNotFoundError(
+            f"{folder} holds an unfinished calibration; resume it with calibrate(..., "
+            "resume=True) and the same settings"
+        )
+    priors = {k: _rebuild_prior(v) for k, v in manifest["priors"].items()}
+    kwargs = {k: v for k, v in (manifest.get("model_kwargs") or {}).items() if v is not None}
+    return CalibrationResult(
+        particles=pd.read_parquet(folder / "particles.parquet"),
+        generations=pd.read_parquet(folder / "generations.parquet"),
+        observed=pd.read_parquet(folder / "observed.parquet"),
+        priors=priors,
+        manifest=manifest,
+        path=folder,
+        model_kwargs=kwargs,
+    )
+
+
+# ---------------------------------------------------------------------------- calibrate
+def _generation_seed(seed: int, generation: int) -> int:
+    state = np.random.SeedSequence([seed, 0x5EED, generation]).generate_state(2, dtype=np.uint32)
+    return int((int(state[0]) << 31) | (int(state[1]) >> 1))
+
+
+def calibrate(
+    model: Any = None,
+    *,
+    priors: Mapping[str, Any],
+    observed: pd.DataFrame,
+    budget: int,
+    population_size: int = 200,
+    replicates: int = 1,
+    days: int | None = None,
+    scales: Mapping[str, float] | None = None,
+    weights: Mapping[str, float] | None = None,
+    constraint: Callable[[Mapping[str, float]], bool] | None = None,
+    alpha: float = 0.5,
+    min_acceptance: float = 0.05,
+    seed: int | None = None,
+    executor: Any = None,
+    workers: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    **kwargs: Any,
+) -> CalibrationResult:
+    """Calibrate model parameters to observations by ABC-SMC.
+
+    Parameters
+    ----------
+    model : class, callable or RunConfig, optional
+        What to build, as in :func:`~waste_harmony.experiments.sweep`.
+    priors : mapping
+        Parameter → ``(low, high)`` (uniform) or a frozen ``scipy.stats`` distribution.
+    observed : pandas.DataFrame
+        ``day``, ``variable``, ``value`` and optionally ``node`` (neighbourhood
+        variables); any subset of days and variables.
+    budget : int
+        Model runs in total; ``budget // (population_size × replicates)`` generations.
+    population_size : int
+        Parameter sets proposed per generation.
+    replicates : int
+        Runs per parameter set (seeds); a particle's weight counts the share of its
+        replicates within the tolerance (Del Moral et al. 2012).
+    days : int, optional
+        Days per run (default: the run file's, else the last observed day).
+    scales : mapping, optional
+        Variable → fixed scale of its observations (default: adaptive, Prangle 2017).
+    weights : mapping, optional
+        Variable → relative weight in the distance (default 1).
+    constraint : callable, optional
+        ``constraint(params) -> bool`` on a dict of the calibrated parameters; proposals
+        violating it are redrawn (joint constraints between parameters).
+    alpha : float
+        Share of the effective sample size kept when the tolerance shrinks.
+    min_acceptance : float
+        Minimum share of each generation's proposals accepted.
+    seed : int, optional
+        Root seed of proposals and runs (``None``: fresh entropy, recorded).
+    executor, workers, progress
+        As in :func:`~waste_harmony.experiments.sweep`.
+    out : path, optional
+        Output folder (``None``: a temporary folder removed at the end).
+    resume : bool
+        Continue a calibration interrupted in ``out`` (same settings): finished
+        generations are reloaded, the unfinished one resumes its sweep.
+    **kwargs
+        Keyword arguments of the model shared by all runs (``n_citizens``,
+        ``scenarios``, fixed parameters).
+
+    Returns
+    -------
+    CalibrationResult
+
+    References
+    ----------
+    Beaumont et al. (2009) *Biometrika* 96, 983–990; Del Moral, Doucet & Jasra (2012)
+    *Statistics and Computing* 22, 1009–1020; Prangle (2017) *Bayesian Analysis* 12, 289–309.
+    """
+    from waste_harmony.experiments.runner import sweep
+    from waste_harmony.experiments.store import load_experiment
+
+    prior_dists = abc.make_priors(priors)
+    overlap = set(prior_dists) & set(kwargs)
+    if overlap:
+        raise ValueError(
+            f"{sorted(overlap)} are both calibrated (priors) and fixed (keyword arguments); "
+            "remove them from one of the two"
+        )
+    obs = _check_observed(observed, scales, weights)
+    if days is None:
+        days = int(getattr(model, "days", None) or obs["day"].max())
+    if int(obs["day"].max()) > days:
+        raise ValueError(
+            f"observations reach day {int(obs['day'].max())} but runs last {days} days"
+        )
+    for label, value in (("population_size", population_size), ("replicates", replicates)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{label} must be a positive integer, got {value!r}")
+    per_generation = population_size * replicates
+    if budget < per_generation:
+        raise ValueError(
+            f"budget = {budget} runs is less than one generation (population_size × "
+            f"replicates = {per_generation}); raise the budget or lower population_size"
+        )
+    n_generations = budget // per_generation
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    seed = int(seed)
+    temporary = out is None
+    folder = Path(tempfile.mkdtemp(prefix="waste-harmony-calibration-") if out is None else out)
+    manifest: dict[str, Any] = {
+        "kind": "calibration",
+        "seed": seed,
+        "priors": {k: _describe_prior(v) for k, v in prior_dists.items()},
+        "observed": obs.drop(columns=["scale", "weight"]).to_dict("records"),
+        "scales": dict(scales or {}),
+        "weights": dict(weights or {}),
+        "budget": budget,
+        "population_size": population_size,
+        "replicates": replicates,
+        "generations": n_generations,
+        "alpha": alpha,
+        "min_acceptance": min_acceptance,
+        "days": days,
+        "constraint": None if constraint is None else repr(constraint),
+        "model": None if model is None else repr(model),
+        "model_kwargs": {k: _json_or_none(v) for k, v in kwargs.items()},
+    }
+    existing = folder / MANIFEST
+    if existing.exists():
+        old = json.loads(existing.read_text())
+        same = {k: v for k, v in old.items() if k not in ("versions", "status")} == json.loads(
+            json.dumps(manifest, default=repr)
+        )
+        if not same:
+            raise ValueError(
+                f"{folder} holds a different calibration (its settings differ); choose "
+                "another folder"
+            )
+        if not resume:
+            raise FileExistsError(
+                f"{folder} already holds this calibration; pass resume=True to continue it"
+            )
+    elif folder.exists() and any(folder.iterdir()) and not temporary:
+        raise FileExistsError(f"{folder} is not empty and holds no calibration; choose another")
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest["versions"] = versions()
+    manifest["status"] = "running"
+    existing.write_text(json.dumps(manifest, indent=2, default=repr))
+    names = list(prior_dists)
+
+    def simulate(t: int, thetas: np.ndarray) -> np.ndarray:
+        target = folder / f"generation-{t:03d}"
+        points = [dict(zip(names, map(float, row), strict=True)) for row in thetas]
+        done = None
+        if (target / "experiment.json").exists():
+            done = load_experiment(target)
+            if done.manifest.get("status") != "complete" or done.n_finished < len(points):
+                done = None
+        if done is None:
+            done = sweep(
+                model,
+                parameters=points,
+                seeds=replicates,
+                days=days,
+                root_seed=_generation_seed(seed, t),
+                common_random_numbers=False,
+                out=target,
+                executor=executor,
+                workers=workers,
+                resume=True,
+                progress=progress,
+                **kwargs,
+            )
+        return _summaries(done, obs, replicates)
+
+    smc = abc.abc_smc(
+        simulate,
+        prior_dists,
+        obs["value"].to_numpy(),
+        population_size=population_size,
+        generations=n_generations,
+        seed=seed,
+        alpha=alpha,
+        min_acceptance=min_acceptance,
+        scales=obs["scale"].to_numpy(),
+        weights=obs["weight"].to_numpy(),
+        constraint=constraint,
+    )
+    particles = []
+    rows = []
+    for t, g in enumerate(smc.generations):
+        frame = pd.DataFrame(g.theta, columns=names)
+        frame.insert(0, "particle", np.arange(len(frame)))
+        frame.insert(0, "generation", t)
+        frame["weight"] = g.weight
+        frame["distance"] = np.median(g.distance, axis=1)
+        particles.append(frame)
+        rows.append(
+            {
+                "generation": t,
+                "epsilon": g.epsilon,
+                "ess": g.ess,
+                "runs": g.n_runs,
+                "accepted": int(g.accepted.sum()),
+                "failed": int(np.isnan(g.summaries).any(axis=2).sum()),
+            }
+        )
+    manifest["status"] = "complete"
+    result = CalibrationResult(
+        particles=pd.concat(particles, ignore_index=True),
+        generations=pd.DataFrame(rows),
+        observed=obs,
+        priors=prior_dists,
+        manifest=manifest,
+        path=None if temporary else folder,
+        model=model,
+        model_kwargs={"days": days, **kwargs},
+    )
+    if temporary:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        result.save(folder)
+    return result

@@ -1,0 +1,239 @@
+"""Calibration (ABC-SMC) and scenario discovery (PRIM): validation against known answers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from waste_harmony import experiments
+from waste_harmony.experiments import abc
+from waste_harmony.experiments.calibration import weighted_quantile
+
+# Normal mean with known variance: y_1..y_m ~ N(mu, 1), prior mu ~ N(0, 3²). The sample
+# mean is sufficient, so the ABC simulator returns it: ybar ~ N(mu, 1/m).
+M_OBS = 4
+PRIOR_SD = 3.0
+
+
+def exact_posterior(ybar: float) -> tuple[float, float]:
+    precision = 1 / PRIOR_SD**2 + M_OBS
+    return ybar * M_OBS / precision, float(np.sqrt(1 / precision))
+
+
+def normal_simulator(key: int):
+    def simulate(t: int, theta: np.ndarray) -> np.ndarray:
+        rng = np.random.default_rng([key, t])
+        noise = rng.normal(0.0, 1 / np.sqrt(M_OBS), (len(theta), 1, 1))
+        return theta[:, None, :] + noise
+
+    return simulate
+
+
+def summarise(gen: abc.Generation, level: float = 0.9) -> tuple[float, float, float]:
+    x, w = gen.theta[:, 0], gen.weight
+    low, high = weighted_quantile(x, w, [(1 - level) / 2, (1 + level) / 2])
+    return float(np.average(x, weights=w)), float(low), float(high)
+
+
+def test_conjugate_normal_posterior_matches_closed_form():
+    """ABC posterior mean and 90 % interval within 0.15 posterior sd of the exact ones."""
+    ybar = 1.3
+    out = abc.abc_smc(
+        normal_simulator(5),
+        {"mu": stats.norm(0, PRIOR_SD)},
+        np.array([ybar]),
+        population_size=3000,
+        generations=4,
+        seed=1,
+    )
+    mean, low, high = summarise(out.generations[-1])
+    m, s = exact_posterior(ybar)
+    z = stats.norm.ppf(0.95)
+    assert out.generations[-1].ess > 300
+    assert abs(mean - m) < 0.15 * s
+    assert abs(low - (m - z * s)) < 0.25 * s
+    assert abs(high - (m + z * s)) < 0.25 * s
+    # tolerances shrink over the generations
+    assert out.generations[-1].epsilon < out.generations[0].epsilon
+
+
+def test_simulation_based_calibration_coverage():
+    """Talts et al. 2018: 90 % intervals cover the true mu in a binomial band over 30 sets."""
+    rng = np.random.default_rng(2024)
+    n_sets, covered = 30, 0
+    for k in range(n_sets):
+        mu = rng.normal(0, PRIOR_SD)
+        ybar = rng.normal(mu, 1 / np.sqrt(M_OBS))
+        out = abc.abc_smc(
+            normal_simulator(100 + k),
+            {"mu": stats.norm(0, PRIOR_SD)},
+            np.array([ybar]),
+            population_size=600,
+            generations=4,
+            seed=k,
+        )
+        _, low, high = summarise(out.generations[-1])
+        covered += low <= mu <= high
+    band = stats.binom.ppf([0.005, 0.995], n_sets, 0.9)
+    assert band[0] <= covered <= band[1], (covered, band)
+
+
+def test_proposals_respect_priors_and_constraint():
+    priors = abc.make_priors({"a": (0, 1), "b": stats.beta(2, 2)})
+    rng = np.random.default_rng(0)
+    theta = abc.sample_prior(priors, 200, rng, constraint=lambda p: p["a"] < p["b"])
+    assert (theta[:, 0] < theta[:, 1]).all()
+    cov = abc.perturbation_covariance(theta, np.ones(len(theta)))
+    ordered = lambda p: p["a"] < p["b"]  # noqa: E731
+    moved = abc.propose(theta, np.ones(len(theta)), cov, 300, rng, priors, ordered)
+    assert (moved[:, 0] < moved[:, 1]).all() and (moved >= 0).all() and (moved <= 1).all()
+
+
+def test_bad_priors_and_observations_are_explained():
+    with pytest.raises(ValueError, match="low < high"):
+        abc.make_priors({"a": (1, 0)})
+    with pytest.raises(TypeError, match="scipy.stats"):
+        abc.make_priors({"a": "uniform"})
+    obs = pd.DataFrame({"day": [3], "variable": ["mean_concern"]})
+    with pytest.raises(ValueError, match="value"):
+        experiments.calibrate(priors={"concern_convergence": (0, 0.5)}, observed=obs, budget=4)
+    obs = pd.DataFrame({"day": [3], "variable": ["mean_concern"], "value": [0.4]})
+    with pytest.raises(ValueError, match="less than one generation"):
+        experiments.calibrate(
+            priors={"concern_convergence": (0, 0.5)}, observed=obs, budget=4, population_size=8
+        )
+    with pytest.raises(ValueError, match="both calibrated"):
+        experiments.calibrate(
+            priors={"concern_convergence": (0, 0.5)},
+            observed=obs,
+            budget=8,
+            population_size=8,
+            concern_convergence=0.2,
+        )
+
+
+CITY = {"n_citizens": 50, "days": 6}
+OBSERVED = pd.DataFrame(
+    {
+        "day": [3, 6, 6],
+        "variable": ["mean_concern", "recycling_rate", "concern"],
+        "value": [0.45, 0.25, 0.4],
+        "node": [None, None, 0],
+    }
+)
+
+
+def small_calibration(**kwargs):
+    settings = {
+        "priors": {"recycling_weight_concern": (0.0, 8.0)},
+        "observed": OBSERVED,
+        "budget": 16,
+        "population_size": 8,
+        "seed": 3,
+        "progress": False,
+        **CITY,
+    }
+    return experiments.calibrate(**{**settings, **kwargs})
+
+
+def test_same_seed_same_posterior_serial_and_pool(tmp_path):
+    serial = small_calibration(executor="serial")
+    pool = small_calibration(executor=None, workers=2, out=tmp_path / "pool")
+    pd.testing.assert_frame_equal(serial.posterior, pool.posterior)
+    pd.testing.assert_frame_equal(serial.generations, pool.generations)
+    loaded = experiments.load_calibration(tmp_path / "pool")
+    pd.testing.assert_frame_equal(loaded.posterior, pool.posterior)
+    assert loaded.manifest["seed"] == 3 and "versions" in loaded.manifest
+    low, high = loaded.credible_interval("recycling_weight_concern", 0.9)
+    assert 0 <= low <= high <= 8
+    table = loaded.contraction()
+    assert list(table["parameter"]) == ["recycling_weight_concern"]
+    assert table["width_ratio"].between(0, 1.5).all()
+
+
+def test_resume_reloads_finished_generations(tmp_path):
+    out = tmp_path / "cal"
+    first = small_calibration(executor="serial", out=out)
+    run_folder = next((out / "generation-000" / "runs").iterdir())
+    stamp = (run_folder / "manifest.json").stat().st_mtime_ns
+    with pytest.raises(FileExistsError, match="resume=True"):
+        small_calibration(executor="serial", out=out)
+    (out / "particles.parquet").unlink()  # as if interrupted before the end
+    again = small_calibration(executor="serial", out=out, resume=True)
+    pd.testing.assert_frame_equal(first.posterior, again.posterior)
+    assert (run_folder / "manifest.json").stat().st_mtime_ns == stamp
+    with pytest.raises(ValueError, match="different calibration"):
+        small_calibration(executor="serial", out=out, resume=True, seed=4)
+
+
+def test_predictive_bands_cover_observed_variables():
+    cal = small_calibration(executor="serial")
+    bands = cal.predictive(6, executor="serial", progress=False)
+    assert set(bands["variable"]) == {"mean_concern", "recycling_rate", "concern"}
+    assert (bands["low"] <= bands["median"]).all() and (bands["median"] <= bands["high"]).all()
+    assert set(bands.loc[bands["variable"] == "concern", "node"]) == {"0"}
+    for fig in (cal.plot_marginals(), cal.plot_pairs(), cal.plot_predictive(bands)):
+        assert fig.axes
+
+
+@pytest.mark.slow
+def test_recovery_on_the_city_model():
+    """Synthetic observations from a known recycling weight: the 90 % interval holds it."""
+    truth = 3.0
+    run = experiments.run(n_citizens=80, days=60, seed=11, recycling_weight_concern=truth)
+    frame = run.model_frame.set_index("day")
+    days = [20, 40, 60]
+    observed = pd.concat(
+        pd.DataFrame({"day": days, "variable": v, "value": frame.loc[days, v].to_numpy()})
+        for v in ["recycling_rate", "mean_concern"]
+    )
+    cal = experiments.calibrate(
+        priors={"recycling_weight_concern": (0.0, 8.0)},
+        observed=observed,
+        days=60,
+        n_citizens=80,
+        budget=180,
+        population_size=60,
+        min_acceptance=0.2,
+        seed=2,
+        executor="serial",
+        progress=False,
+    )
+    low, high = cal.credible_interval("recycling_weight_concern", 0.9)
+    assert low <= truth <= high
+    assert cal.contraction()["width_ratio"].iloc[0] < 0.6
+
+
+def test_prim_finds_a_planted_box():
+    rng = np.random.default_rng(7)
+    x = pd.DataFrame(rng.uniform(0, 1, (3000, 4)), columns=list("abcd"))
+    y = (x["a"].between(0.2, 0.6)) & (x["c"] > 0.5)
+    box = experiments.prim(x, y, threshold=0.9)
+    assert box.coverage >= 0.9 and box.density >= 0.9
+    assert set(box.restricted) <= {"a", "c"} and "a" in box.restricted
+    assert box.importance["parameter"].iloc[:2].tolist() in (["a", "c"], ["c", "a"])
+    assert box.limits.loc["a", "low"] == pytest.approx(0.2, abs=0.05)
+    assert box.limits.loc["c", "low"] == pytest.approx(0.5, abs=0.05)
+    traj = box.trajectory
+    assert traj["coverage"].is_monotonic_decreasing and traj["density"].iloc[-1] > 0.9
+    assert box.plot_tradeoff().axes
+    with pytest.raises(ValueError, match="never true"):
+        experiments.prim(x, np.zeros(len(x), bool))
+
+
+def test_discover_on_a_sweep():
+    result = experiments.sweep(
+        parameters=experiments.latin_hypercube(
+            {"recycling_weight_concern": (0.0, 8.0), "mobility": (0.0, 1.0)}, 24, seed=1
+        ),
+        n_citizens=40,
+        days=5,
+        root_seed=1,
+        executor="serial",
+        progress=False,
+    )
+    box = experiments.discover(
+        result, lambda f: f["recycling_rate"].iloc[-1] > 0.3, threshold=0.8, min_support=0.1
+    )
+    assert set(box.limits.index) == {"recycling_weight_concern", "mobility"}
+    assert 0 < box.coverage <= 1
