@@ -25,7 +25,7 @@ def load_results(path: str | os.PathLike[str]) -> RunResult | SweepResult:
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         A run folder (``manifest.json``) or an experiment folder (``experiment.json``).
 
     Returns

@@ -496,7 +496,7 @@ def parse_run_config(
     ----------
     data : dict
         The parsed file.
-    base_dir : path, optional
+    base_dir : str or os.PathLike, optional
         Folder that relative paths (GraphML) are resolved against.
     source : pathlib.Path, optional
         The file the data came from (kept for the manifest).
@@ -533,7 +533,7 @@ def load_run_file(path: str | os.PathLike[str]) -> RunConfig:
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         The file.
 
     Returns
@@ -555,7 +555,7 @@ def read_toml(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         The file.
     what : str
         What the file is, for messages (``"run file"``, ``"sweep file"``).

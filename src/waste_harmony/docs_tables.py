@@ -141,7 +141,7 @@ def scenario_tables_markdown() -> str:
             continue  # plug-ins document themselves
         rows = cls.parameter_table()
         body = parameter_rows_markdown(rows) if rows else "(no parameters)\n"
-        parts.append(f"#### `{name}` ({cls.__name__})\n\n{body}")
+        parts.append(f"### `{name}` ({cls.__name__})\n\n{body}")
     return "\n".join(parts)
 
 

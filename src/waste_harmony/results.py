@@ -191,7 +191,7 @@ def save_run(
 
     Parameters
     ----------
-    folder : path
+    folder : str or os.PathLike
         The run's folder (created if missing).
     tables : dict
         Kind (``"model"``, ``"neighborhoods"``, ``"events"``) → :class:`pyarrow.Table`
@@ -339,7 +339,7 @@ class RunResult:
 
         Parameters
         ----------
-        folder : path
+        folder : str or os.PathLike
             Destination folder (created if missing).
         overwrite : bool
             Allow writing into a folder that already holds files.
@@ -368,7 +368,7 @@ class RunResult:
 
         Parameters
         ----------
-        folder : path
+        folder : str or os.PathLike
             A results folder.
 
         Returns

@@ -415,7 +415,7 @@ def write_table(path: Any, table: pa.Table) -> None:
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         Destination.
     table : pyarrow.Table
         The table.

@@ -195,7 +195,7 @@ def from_districts(
 
     Parameters
     ----------
-    source : geopandas.GeoDataFrame or path
+    source : geopandas.GeoDataFrame or os.PathLike
         Polygons; a path is read with :func:`geopandas.read_file`.
     id_column : str
         Column of unique district ids; they become the node ids.

@@ -115,7 +115,7 @@ def from_osm(
 
     Parameters
     ----------
-    source : networkx.MultiDiGraph or path
+    source : networkx.MultiDiGraph or os.PathLike
         An osmnx street graph (any CRS) or an ``.osm`` XML file, read offline.
     cell_km : float, default 0.25
         Side of a cell, km.

@@ -468,7 +468,7 @@ def load_calibration(path: str | os.PathLike[str]) -> CalibrationResult:
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         The folder.
 
     Returns
@@ -560,7 +560,7 @@ def calibrate(
         Root seed of proposals and runs (``None``: fresh entropy, recorded).
     executor, workers, progress
         As in :func:`~waste_harmony.experiments.sweep`.
-    out : path, optional
+    out : str or os.PathLike, optional
         Output folder (``None``: a temporary folder removed at the end).
     resume : bool
         Continue a calibration interrupted in ``out`` (same settings): finished

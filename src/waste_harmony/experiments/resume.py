@@ -31,7 +31,7 @@ def prepare_folder(
 
     Parameters
     ----------
-    out : path or None
+    out : str, os.PathLike or None
         The folder (``None``: a new temporary folder).
     manifest : dict
         The new experiment's manifest (``fingerprint``, ``created``); ``created`` is

@@ -49,7 +49,7 @@ class Execution:
 
     Attributes
     ----------
-    out : path or None
+    out : str, os.PathLike or None
         Experiment folder (``None``: a temporary folder removed with the result).
     executor : None, "serial", Executor or Dask Client
         Where runs execute (:func:`~waste_harmony.experiments.executors.open_pool`).
@@ -266,7 +266,7 @@ def run(
         Days to simulate (default: the run file's ``days``).
     seed : int, optional
         The model's seed (``None``: fresh entropy, recorded in the manifest).
-    out : path, optional
+    out : str or os.PathLike, optional
         Also save the results in this folder.
     overwrite : bool
         Allow saving into a non-empty folder.
@@ -338,7 +338,7 @@ def ensemble(
         Days per run (default: the run file's ``days``).
     root_seed : int, optional
         Root of every run's seed (``None``: fresh entropy, recorded).
-    out : path, optional
+    out : str or os.PathLike, optional
         Experiment folder (``None``: a temporary folder removed with the result).
     executor : None, "serial", Executor or Dask Client
         Where runs execute (default: a spawn process pool).

@@ -147,7 +147,7 @@ class SweepResult:
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         The experiment folder (see the module docstring for its layout).
 
     Attributes
@@ -523,7 +523,7 @@ def load_experiment(path: str | os.PathLike[str]) -> SweepResult:
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         The folder.
 
     Returns
@@ -542,7 +542,7 @@ def load_results(path: str | os.PathLike[str]) -> RunResult | SweepResult:
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         A folder with ``manifest.json`` (one run: ``waste-harmony run``,
         :meth:`RunResult.save`, ``experiments.run(out=...)`` or ``runs/<run_id>/`` of
         an experiment) or with ``experiment.json`` (an ensemble, sweep, comparison or

@@ -206,7 +206,7 @@ def parse_sweep_config(
     ----------
     data : dict
         The parsed file.
-    base_dir : path, optional
+    base_dir : str or os.PathLike, optional
         Folder that relative paths are resolved against.
     source : pathlib.Path, optional
         The file.
@@ -253,7 +253,7 @@ def load_sweep_file(path: str | os.PathLike[str]) -> SweepConfig:
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         The file.
 
     Returns

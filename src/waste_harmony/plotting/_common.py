@@ -74,7 +74,7 @@ def as_run(run: Any, *, label: str | None = None) -> RunData:
 
     Parameters
     ----------
-    run : CityModel, RunResult, path or pandas.DataFrame
+    run : CityModel, RunResult, os.PathLike or pandas.DataFrame
         The run.
     label : str, optional
         Name for legends.

@@ -60,7 +60,7 @@ def save_standard_figures(
     ----------
     run : CityModel, RunResult or results folder
         The run.
-    folder : path
+    folder : str or os.PathLike
         Destination folder (created if missing); existing figures are replaced.
     fmt : str
         File format understood by matplotlib (``png``, ``pdf``, ``svg``).
