@@ -205,7 +205,7 @@ def from_districts(
         ``zone`` values must be zones or be mapped by ``zone_map``.
     columns : mapping of str to str, optional
         Further node attributes from columns, e.g. ``{"land_price": "HOVAL"}``.
-    table : pandas.DataFrame or path to a CSV, optional
+    table : pandas.DataFrame or os.PathLike, optional
         Attribute table joined by district id (e.g. a census table).
     table_id : str, optional
         The table's id column; default ``id_column``.
