@@ -123,7 +123,7 @@ def measure(url: str, clicks: int, play_seconds: float) -> dict[str, float]:
     ordered = sorted(latencies)
     return {
         "median": statistics.median(latencies),
-        "p90": ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))],
+        "p90": ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))],
         "max": ordered[-1],
         "days_per_second": (last - first) / elapsed,
     }
@@ -149,8 +149,10 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=15)
     print(f"viz page, 10^4 citizens on 100 nodes, {args.clicks} Step clicks:")
-    print(f"  Step click → map and series updated: median {1000 * result['median']:.0f} ms, "
-          f"p90 {1000 * result['p90']:.0f} ms, max {1000 * result['max']:.0f} ms")
+    print(
+        f"  Step click → map and series updated: median {1000 * result['median']:.0f} ms, "
+        f"p90 {1000 * result['p90']:.0f} ms, max {1000 * result['max']:.0f} ms"
+    )
     print(f"  Play: {result['days_per_second']:.2f} days/s over {args.play_seconds:g} s")
 
 
