@@ -335,7 +335,7 @@ def _initial_values(controls: Mapping[str, Any]) -> dict[str, Any]:
 def page_arguments(
     model: CityModel | None = None,
     *,
-    play_interval: int = 50,
+    play_interval: int = 20,
     name: str = "Waste Harmony",
     **settings: Any,
 ) -> dict[str, Any]:

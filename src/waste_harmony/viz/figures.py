@@ -102,6 +102,7 @@ MAX_EVENT_ROWS = 6
 #: variable's full range (0–1 for shares, 0 to today's maximum otherwise).
 COLOUR_SCALES = ("auto", "fixed")
 _SHADED = ("proposed", "built")
+_RESIDENT_MEANS = ("concern", "protest_share")
 
 
 def node_values(model: CityModel, variable: str) -> np.ndarray:
@@ -406,12 +407,20 @@ class CityMapView:
         """
         values = node_values(model, variable)
         spec = MAP_VARIABLES[variable]
-        vmin, vmax = colour_limits(values, variable, scale)
+        # where nobody lives a resident mean is a placeholder 0: leave it out of the scale
+        lived = values[model.residents > 0] if variable in _RESIDENT_MEANS else values
+        vmin, vmax = colour_limits(lived if lived.size else values, variable, scale)
+        if self._key is not None and self._key[:2] == (variable, scale):
+            # keep yesterday's range while today's data still fill most of it: a new
+            # colour bar means a full redraw
+            old_min, old_max = self._key[2:]
+            if old_min <= vmin and vmax <= old_max and vmax - vmin >= 0.7 * (old_max - old_min):
+                vmin, vmax = old_min, old_max
         xy = self.xy
         sizes = _marker_sizes(model)
         self.nodes.set_array(values)
         self.nodes.set_sizes(sizes)
-        if self._key != (variable, vmin, vmax):  # the colour bar redraws on any change
+        if self._key != (variable, scale, vmin, vmax):  # the colour bar redraws on any change
             self.nodes.set_cmap(spec.cmap)
             self.nodes.set_clim(vmin, vmax)
             self.bar.set_label(f"{spec.label} ({spec.unit})")
@@ -439,7 +448,7 @@ class CityMapView:
             "festival": int(festival.size),
             "facility": len(sites),
         }
-        self._key = (variable, vmin, vmax)
+        self._key = (variable, scale, vmin, vmax)
         return self
 
     def image(self, fmt: str = "jpeg", dpi: float = 80) -> bytes:
@@ -516,9 +525,9 @@ def _column(model: CityModel, name: str) -> list[Any]:
 def _horizon(n_days: int) -> int:
     """The x range of the series: stays put for many days, so the axes are redrawn rarely."""
     for days in (30, 60, 120, 180, 365):
-        if n_days < days:
+        if n_days <= days:
             return days
-    return 365 * (n_days // 365 + 1)
+    return 365 * -(-n_days // 365)
 
 
 def event_rows(model: CityModel, max_rows: int = MAX_EVENT_ROWS) -> dict[str, list[int]]:
@@ -599,18 +608,11 @@ class SeriesView:
         cols = 2
         rows = -(-len(names) // cols)
         grid = fig.add_gridspec(
-            rows + 1,
-            cols,
-            height_ratios=[1.0] * rows + [0.9],
-            left=0.09,
-            right=0.98,
-            top=0.95,
-            bottom=0.06,
-            hspace=0.55,
-            wspace=0.28,
+            rows, cols, left=0.09, right=0.98, top=0.95, bottom=0.31, hspace=0.55, wspace=0.28
         )
         self.axes = [fig.add_subplot(grid[i // cols, i % cols]) for i in range(len(names))]
-        self.events_ax = fig.add_subplot(grid[rows, :])
+        # the event strip below, with room on the left for its row labels
+        self.events_ax = fig.add_axes((0.26, 0.07, 0.72, 0.15))
         self.lines = []
         for ax, name in zip(self.axes, names, strict=True):
             title, unit = SERIES_VARIABLES[name]
@@ -623,7 +625,7 @@ class SeriesView:
             ax.grid(alpha=0.3, lw=0.5)
         self.events_ax.tick_params(labelsize=7)
         self.events_ax.set_xlabel("day", fontsize=8)
-        self.events_ax.set_title("events (one row per kind)", fontsize=9)
+        self.events_ax.set_title("events (one row per kind)", fontsize=9, loc="left")
         self.marks = self.events_ax.scatter(
             [], [], marker="|", s=60, c="#1f77b4", linewidths=1.0, zorder=3
         )
@@ -723,8 +725,8 @@ class SeriesView:
             ax.set_xlim(0, horizon)
             if ylim is not None:
                 ax.set_ylim(*ylim)
-        for ax in self.axes:
-            ax.tick_params(labelbottom=False)
+        for i, ax in enumerate(self.axes):  # day labels on the lowest panel of each column
+            ax.tick_params(labelbottom=i >= len(self.axes) - 2)
         self.events_ax.set_yticks(range(0, -len(labels), -1), labels)
         self.events_ax.set_ylim(-max(len(labels), 1) + 0.5, 0.5)
         for legend in list(self.fig.legends):
@@ -735,8 +737,8 @@ class SeriesView:
                     Patch(color=FACILITY_STATUS_COLOURS[s], alpha=0.3, label=f"facility {s}")
                     for s in states
                 ],
-                loc="upper right",
-                bbox_to_anchor=(0.99, 1.0),
+                loc="lower right",  # beside the strip's title, above no data
+                bbox_to_anchor=(0.98, self.events_ax.get_position().y1 + 0.005),
                 ncols=len(states),
                 fontsize=7,
                 frameon=False,
