@@ -3,14 +3,12 @@
 The static maps (:mod:`waste_harmony.plotting.maps`) and the live viewer
 (:mod:`waste_harmony.viz`) draw the same marks the same way:
 
-========================  ===========================================  =================
-mark                      meaning                                      style
-========================  ===========================================  =================
-:data:`FACILITY`          the facility site (colour: its status)       cross ``X``
-:data:`FESTIVAL`          where the festival is held                   gold star ``*``
-:data:`COLONY`            organism colony (biomass ≥ colony threshold)  green triangle ``^``
-:data:`PROTEST`           residents protesting (ring width ∝ share)     red ring
-========================  ===========================================  =================
+- :data:`FACILITY` — the facility site: a cross ``X``, coloured by its status
+  (:data:`FACILITY_STATUS_COLOURS`);
+- :data:`FESTIVAL` — where the festival is held: a gold star ``*``;
+- :data:`COLONY` — an organism colony (biomass at or above the colony threshold): a
+  green triangle ``^``;
+- :data:`PROTEST` — residents protesting: a red ring (width ∝ share protesting).
 """
 
 from __future__ import annotations
