@@ -19,6 +19,7 @@ memoises its image on (model, day, choice) so an unrelated re-render costs nothi
 from __future__ import annotations
 
 import io
+import threading
 from typing import TYPE_CHECKING, Any
 
 import solara
@@ -84,6 +85,10 @@ def png_bytes(fig: Figure, *, dpi: float = 90) -> bytes:
     return buffer.getvalue()
 
 
+#: One figure drawn at a time: Mesa's Play loop renders from its own thread.
+_DRAWING = threading.RLock()
+
+
 def _version(model: CityModel) -> tuple[int, int, int]:
     # A new model (reset), a new day or a forced update all change the picture.
     return (id(model), int(model.steps), update_counter.value)
@@ -117,8 +122,9 @@ def CityMap(model: CityModel) -> None:  # noqa: N802
     view = solara.use_memo(lambda: CityMapView(model), [id(model)])
 
     def draw() -> tuple[bytes, dict[str, int]]:
-        view.update(model, MAP_CHOICES[choice.value], SCALE_CHOICES[scale.value])
-        return view.image(), dict(view.counts)
+        with _DRAWING:  # Play steps and renders from more than one thread
+            view.update(model, MAP_CHOICES[choice.value], SCALE_CHOICES[scale.value])
+            return view.image(), dict(view.counts)
 
     image, counts = solara.use_memo(draw, [*version, choice.value, scale.value])
     with solara.Column(gap="4px", style={"padding": "4px"}):
@@ -166,7 +172,12 @@ def SeriesPanel(model: CityModel) -> None:  # noqa: N802
     update_counter.get()
     version = _version(model)
     view = solara.use_memo(SeriesView, [id(model)])
-    image = solara.use_memo(lambda: view.update(model).image(), list(version))
+
+    def draw() -> bytes:
+        with _DRAWING:
+            return view.update(model).image()
+
+    image = solara.use_memo(draw, list(version))
     with solara.Column(gap="4px", style={"padding": "4px"}):
         solara.Image(image, format="jpeg", width="100%", classes=["wh-series"])
         solara.Text(

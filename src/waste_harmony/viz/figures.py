@@ -677,7 +677,8 @@ class SeriesView:
         days = np.arange(1, n_days + 1)
         horizon = _horizon(n_days)
         for i, (line, name) in enumerate(zip(self.lines, self.names, strict=True)):
-            values = np.asarray(_column(model, name), dtype=np.float64)
+            # the same days for every column, even if the model steps meanwhile (Play)
+            values = np.asarray(_column(model, name)[:n_days], dtype=np.float64)
             if name == "waste_stock_kg":
                 values = values / 1000.0
             line.set_data(days, values)
@@ -687,7 +688,7 @@ class SeriesView:
         points = [(d, -r) for r, label in enumerate(labels) for d in rows[label]]
         self.marks.set_offsets(np.array(points, dtype=np.float64).reshape(-1, 2))
         self.rows = rows
-        status = _column(model, "facility_status")
+        status = _column(model, "facility_status")[:n_days]
         runs = []
         for state in _SHADED:
             mask = np.array([s == state for s in status], dtype=bool)
