@@ -38,3 +38,14 @@ def test_readme_python_blocks_run_as_written(tmp_path, monkeypatch, capsys):
     plt.close("all")
     assert "mean_concern" in capsys.readouterr().out
     assert (tmp_path / "year.png").exists()
+
+
+def test_readme_opens_the_notebooks_with_the_notebook_extra():
+    import tomllib
+
+    pyproject = tomllib.loads((README.parent / "pyproject.toml").read_text())
+    extras = pyproject["project"]["optional-dependencies"]
+    assert any(req.startswith("jupyterlab") for req in extras["notebook"])
+    line = 'pip install -e ".[notebook]" && jupyter lab examples/notebooks'
+    assert line in README.read_text()
+    assert (README.parent / "examples" / "notebooks").is_dir()

@@ -11,10 +11,20 @@ import numpy as np
 import pandas as pd
 import pytest
 import solara
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 from mesa.visualization.solara_viz import _build_model_init_kwargs
 
 from waste_harmony import CityModel, Corporation
-from waste_harmony.scenarios import Scenario, registry
+from waste_harmony.city import organic_city
+from waste_harmony.plotting.markers import (
+    COLONY,
+    FACILITY,
+    FACILITY_STATUS_COLOURS,
+    FESTIVAL,
+    PROTEST,
+)
+from waste_harmony.scenarios import HarmonyFestival, Scenario, registry
 from waste_harmony.viz import (
     MAP_VARIABLES,
     SERIES_VARIABLES,
@@ -29,6 +39,14 @@ from waste_harmony.viz import (
 from waste_harmony.viz import app as viz_app
 from waste_harmony.viz import cli as viz_cli
 from waste_harmony.viz.app import SCENARIO_PREFIX, _initial_values
+from waste_harmony.viz.components import SLIDER_VALUES_CSS
+from waste_harmony.viz.figures import (
+    MAX_EVENT_ROWS,
+    CityMapView,
+    SeriesView,
+    colour_limits,
+    festival_rows,
+)
 
 
 @dataclasses.dataclass
@@ -117,48 +135,154 @@ def test_city_map_draws_every_node_at_its_position(run_model, variable):
     assert ax.get_title().startswith(f"Day {run_model.day}:")
 
 
-def test_city_map_marks_site_plaza_colonies_and_protests(run_model):
+def _collection(fig, gid):
+    return next(c for c in fig.axes[0].collections if c.get_gid() == gid)
+
+
+def test_city_map_marks_site_colonies_and_protests(run_model):
     fig = city_map_figure(run_model, "concern")
-    ax = fig.axes[0]
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"protest", "organism colony", "facility proposed", "facility built"} <= set(labels)
     site = run_model.corporations[0]
     assert site.status == "proposed"
-    assert "TestCorp site (proposed)" in labels
     xy = np.array([run_model.city.nodes[n]["pos"] for n in run_model.node_ids])
-    offsets = [c.get_offsets() for c in ax.collections[2:]]
-    assert any(np.allclose(o, xy[[site.site]]) for o in offsets)
-    plaza = np.flatnonzero(run_model.neighborhoods.zone == "plaza")
-    assert "festival plaza" in labels
-    assert any(len(o) == len(plaza) and np.allclose(o, xy[plaza]) for o in offsets)
+    facility = _collection(fig, "facility")
+    np.testing.assert_allclose(facility.get_offsets(), xy[[site.site]])
+    np.testing.assert_allclose(
+        facility.get_facecolors()[0], to_rgba(FACILITY_STATUS_COLOURS["proposed"])
+    )
     colonies = np.flatnonzero(
         run_model.neighborhoods.organism_biomass >= run_model.params.organism_colony_kg
     )
     assert colonies.size >= 1
-    assert f"organism colony ({colonies.size})" in labels
-    protesting = np.count_nonzero(node_values(run_model, "protest_share") > 0)
-    assert f"protest ({protesting} nbhds)" in labels
+    np.testing.assert_allclose(_collection(fig, "colonies").get_offsets(), xy[colonies])
+    protesting = node_values(run_model, "protest_share") > 0
+    np.testing.assert_allclose(_collection(fig, "protests").get_offsets(), xy[protesting])
+    # no festival in this run: no star, no legend entry
+    assert len(_collection(fig, "festival").get_offsets()) == 0
+    assert "festival" not in labels
+
+
+def test_markers_have_one_meaning_each():
+    marks = [FACILITY, FESTIVAL, COLONY, PROTEST]
+    assert len({m.marker for m in marks}) == len(marks)
+    assert len({m.label for m in marks}) == len(marks)
+
+
+def test_festival_is_marked_where_it_is_held(small_city):
+    model = CityModel(
+        small_city, n_citizens=500, scenarios=[HarmonyFestival(day=2, plaza=0)], rng=1
+    )
+    plaza = np.flatnonzero(model.neighborhoods.zone == "plaza")
+    assert plaza.size and 0 not in plaza  # the plaza zone is elsewhere
+    xy = np.array([model.city.nodes[n]["pos"] for n in model.node_ids])
+    for _ in range(2):  # before and after the festival
+        fig = city_map_figure(model)
+        np.testing.assert_allclose(_collection(fig, "festival").get_offsets(), xy[[0]])
+        assert "festival" in [t.get_text() for t in fig.legends[0].get_texts()]
+        model.run_for(3)
+    assert [e.node for e in model.event_log.of_kind("festival")] == [model.node_ids[0]]
+
+
+def test_festival_on_a_city_without_a_plaza_is_marked_at_its_ground():
+    city = organic_city(60, seed=4)
+    for node in city.nodes:
+        if city.nodes[node].get("zone") == "plaza":
+            city.nodes[node]["zone"] = "residential"
+    model = CityModel(city, n_citizens=500, scenarios=["harmony-festival"], rng=1)
+    assert not np.any(model.neighborhoods.zone == "plaza")
+    model.run_for(121)
+    held = {model.node_index(e.node) for e in model.event_log.of_kind("festival")}
+    assert len(held) == 1
+    xy = np.array([model.city.nodes[n]["pos"] for n in model.node_ids])
+    np.testing.assert_allclose(
+        _collection(city_map_figure(model), "festival").get_offsets(), xy[sorted(held)]
+    )
+    assert festival_rows(model).tolist() == sorted(held)
+
+
+def test_colour_scale_follows_the_data_by_default(run_model):
+    # nodes nobody lives in have no concern (a placeholder 0): not part of the scale
+    values = node_values(run_model, "concern")[run_model.residents > 0]
+    assert values.min() > 0.2
+    low, high = colour_limits(values, "concern")
+    assert low <= values.min() and values.max() <= high
+    assert (values.max() - values.min()) / (high - low) > 0.6  # the data fill the scale
+    assert colour_limits(values, "concern", "fixed") == (0.0, 1.0)
+    assert colour_limits(np.array([0.38, 0.65]), "concern") == (0.38, 0.66)
+    assert colour_limits(np.array([2.0, 8.0]), "pollution", "fixed") == (0.0, 8.0)
+    auto = _collection(city_map_figure(run_model, "concern"), "city-nodes").get_clim()
+    fixed = _collection(city_map_figure(run_model, "concern", scale="fixed"), "city-nodes")
+    assert auto == (low, high) and fixed.get_clim() == (0.0, 1.0)
+    with pytest.raises(ValueError, match="unknown colour scale 'log'.*auto, fixed"):
+        colour_limits(values, "concern", "log")
 
 
 def test_series_figure_plots_every_day_and_marks_events(run_model):
     fig = series_figure(run_model)
-    assert len(fig.axes) == len(SERIES_VARIABLES)
+    assert len(fig.axes) == len(SERIES_VARIABLES) + 1
     frame = run_model.model_frame()
-    for ax, name in zip(fig.axes, SERIES_VARIABLES, strict=True):
-        data = ax.lines[-1]
+    for ax, name in zip(fig.axes, SERIES_VARIABLES, strict=False):
+        data = next(line for line in ax.lines if line.get_gid() == f"series:{name}")
         expected = frame[name].to_numpy() / (1000.0 if name == "waste_stock_kg" else 1.0)
         np.testing.assert_allclose(data.get_xdata(), frame.index.to_numpy())
         np.testing.assert_allclose(data.get_ydata(), expected)
-        for kind in {e.kind for e in run_model.event_log}:
-            marks = next(c for c in ax.collections if c.get_gid() == f"events:{kind}")
-            marked = sorted(float(seg[0][0]) for seg in marks.get_segments())
-            assert marked == sorted({e.day for e in run_model.event_log.of_kind(kind)})
+        low, high = ax.get_ylim()
+        assert low <= expected.min() and expected.max() <= high
+    strip = fig.axes[-1]
+    rows = [t.get_text() for t in strip.get_yticklabels()]
+    kinds = list(dict.fromkeys(e.kind.replace("_", " ") for e in run_model.event_log))
+    assert rows == kinds
+    marks = next(c for c in strip.collections if c.get_gid() == "events")
+    for row, kind in enumerate(dict.fromkeys(e.kind for e in run_model.event_log)):
+        marked = sorted(x for x, y in marks.get_offsets() if y == -row)
+        assert marked == sorted({e.day for e in run_model.event_log.of_kind(kind)})
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert "facility proposed" in legend and "organism deployed" in legend
+    assert legend == ["facility proposed"]
     with pytest.raises(ValueError, match="unknown series"):
         series_figure(run_model, ("mean_concern", "happiness"))
 
 
-# ---------------------------------------------------------------- model factory
+@pytest.fixture(scope="module")
+def story_year():
+    model = CityModel(
+        n_citizens=2_000, scenarios=["techcore", "harmony-festival", "story-roles"], rng=3
+    )
+    model.run_for(365)
+    return model
+
+
+def test_series_panel_is_readable_after_a_story_year(story_year):
+    assert len({e.kind for e in story_year.event_log}) > MAX_EVENT_ROWS
+    assert len(story_year.event_log) > 100
+    fig = series_figure(story_year)
+    strip = fig.axes[-1]
+    rows = [t.get_text() for t in strip.get_yticklabels()]
+    assert len(rows) == MAX_EVENT_ROWS and rows[-1].startswith("other (")
+    every_day = {e.day for e in story_year.event_log}
+    marked = {x for x, _ in next(c for c in strip.collections).get_offsets()}
+    assert marked == every_day  # condensed, nothing lost
+    assert all(not ax.collections and len(ax.lines) == 1 for ax in fig.axes[:-1])
+    # at most a handful of legend entries, and every legend outside the data
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    entries = sum(len(legend.get_texts()) for legend in fig.legends)
+    assert entries <= 3
+    for legend in fig.legends:
+        box = legend.get_window_extent(renderer)
+        for ax in fig.axes:
+            assert not box.overlaps(ax.get_window_extent(renderer))
+
+
+def test_live_views_update_in_place(story_year, small_city):
+    series, city_map = SeriesView(), CityMapView(story_year)
+    first = series.update(story_year).image("png")
+    assert first[:4] == b"\x89PNG" and series.image()[:2] == b"\xff\xd8"
+    assert city_map.update(story_year, "pollution", "fixed").image()[:2] == b"\xff\xd8"
+    assert city_map.nodes.get_clim()[0] == 0.0
+    city_map.update(story_year, "concern")
+    np.testing.assert_allclose(city_map.nodes.get_array(), node_values(story_year, "concern"))
+
+
 def test_viz_model_reads_controls(registered):
     model = VizCityModel(
         city_choice="organic, 400 nodes",
@@ -263,11 +387,35 @@ def test_page_renders_map_series_and_controls():
     assert _texts(rc, "wh-day") == ["Day 0"]
     assert _texts(rc, "wh-map-caption")[0].startswith("100 neighbourhoods drawn")
     images = [w.value for w in rc.find(widgets.Image).widgets]
-    assert len(images) == 2 and all(img[:4] == b"\x89PNG" for img in images)
+    assert len(images) == 2 and all(bytes(img[:2]) == b"\xff\xd8" for img in images)
     for label in ("Reset", "Step"):
         rc.find(v.Btn, children=[label]).assert_single()
     labels = {w.label for w in rc.find(v.Select).widgets}
-    assert {"City", "Colour neighbourhoods by"} <= labels
+    assert {"City", "Colour neighbourhoods by", "Colour scale"} <= labels
+
+
+def test_sliders_show_their_values():
+    rc = _render(n_citizens=2_000, rng=3)
+    sliders = rc.find(v.Slider).widgets
+    assert {"Citizens", "concern confidence ε"} <= {w.label for w in sliders}
+    # Vuetify renders a thumb label with each slider's value; the page's style shows
+    # it always instead of only while dragging
+    assert all(w.thumb_label for w in sliders)
+    (style,) = rc.find(v.Html, tag="style").widgets
+    assert style.children == [SLIDER_VALUES_CSS]
+    assert "display: block !important" in SLIDER_VALUES_CSS
+
+
+def _map_image(rc):
+    (image,) = [w for w in rc.find(widgets.Image).widgets if "wh-city-map" in w._dom_classes]
+    return image.value
+
+
+def test_colour_scale_control_redraws_the_map():
+    rc = _render(n_citizens=2_000, rng=3)
+    before = _map_image(rc)
+    rc.find(v.Select, label="Colour scale").widget.v_model = "fixed (full range)"
+    assert _map_image(rc) != before
 
 
 def test_step_advances_the_day_and_redraws():
@@ -283,9 +431,9 @@ def test_step_advances_the_day_and_redraws():
 def test_colour_choice_redraws_the_map():
     rc = _render(n_citizens=2_000, rng=3)
     choice = rc.find(v.Select, label="Colour neighbourhoods by").widget
-    before = rc.find(widgets.Image).widgets[0].value
+    before = _map_image(rc)
     choice.v_model = "pollution"
-    assert rc.find(widgets.Image).widgets[0].value != before
+    assert _map_image(rc) != before
 
 
 def test_changing_a_control_and_reset_rebuild_the_model():

@@ -204,3 +204,22 @@ def test_screenshot(page):
     target = ARTIFACTS / "viz.png"
     page.screenshot(path=target)
     assert target.stat().st_size > 50_000
+
+
+def test_sliders_show_their_values(page):
+    labels = page.locator(".v-slider__thumb-label")
+    labels.first.wait_for(state="visible")
+    texts = [t.strip() for t in labels.all_inner_texts()]
+    assert "0.74" in texts  # waste per citizen (kg/day), without touching the slider
+    assert "10000" in texts  # citizens
+
+
+def test_colour_scale_control_changes_the_map(page):
+    before = _image_digest(page, "img.wh-city-map")
+    page.locator(".v-select", has_text="Colour scale").click()
+    page.get_by_role("option", name="fixed (full range)").click()
+    page.wait_for_function(
+        "(old) => document.querySelector('img.wh-city-map').src !== old",
+        arg=page.locator("img.wh-city-map").get_attribute("src"),
+    )
+    assert _image_digest(page, "img.wh-city-map") != before

@@ -2,8 +2,8 @@
 
 Nodes are drawn at their ``pos`` (km), coloured by a neighbourhood variable on a
 chosen day and sized by population; streets are thin grey lines; the facility
-site (from the event log) is a star and organism colonies (biomass at or above
-the colony threshold) are green rings.
+site (from the event log) is a cross and organism colonies (biomass at or above
+the colony threshold) are green triangles (:mod:`waste_harmony.plotting.markers`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from waste_harmony.plotting._common import RunData, as_run, new_figure, pretty
+from waste_harmony.plotting.markers import COLONY, FACILITY, FACILITY_STATUS_COLOURS
 
 __all__ = ["RESIDENT_VARIABLES", "map_values", "plot_city_map", "plot_city_maps"]
 
@@ -168,10 +169,7 @@ def _draw_map(
         ax.scatter(
             xy[colonies, 0],
             xy[colonies, 1],
-            s=sizes[colonies] * 2.2,
-            facecolors="none",
-            edgecolors="limegreen",
-            linewidths=1.6,
+            **COLONY.scatter_kwargs(),
             zorder=3,
             gid="colonies",
             label="organism colony",
@@ -182,11 +180,9 @@ def _draw_map(
         ax.scatter(
             [x],
             [y],
-            marker="*",
-            s=node_size * 2.5,
-            color="crimson",
-            edgecolors="k",
-            linewidths=0.6,
+            **FACILITY.scatter_kwargs(
+                s=node_size * 2.5, facecolors=FACILITY_STATUS_COLOURS.get(site[1], "black")
+            ),
             zorder=4,
             gid="facility",
             label=f"facility ({site[1]})",

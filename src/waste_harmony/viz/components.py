@@ -2,33 +2,45 @@
 
 Each component is a ``@solara.component`` taking the model, the extension point
 Mesa's ``SolaraViz(model, components=[...])`` expects. They subscribe to Mesa's
-``update_counter`` so they redraw after every step, play tick and reset, and they
-memoise their figure on (model, day, choice) so an unrelated re-render costs nothing.
+``update_counter`` so they redraw after every step, play tick and reset; each keeps
+one figure per model and updates it in place (blitting only what changed), and
+memoises its image on (model, day, choice) so an unrelated re-render costs nothing.
 
 - :func:`CityMap` — the city at its real node positions, neighbourhoods coloured by a
-  chosen variable (:data:`~waste_harmony.viz.figures.MAP_VARIABLES`), with the
-  facility site, festival plaza, organism colonies and protests marked;
-- :func:`SeriesPanel` — live small multiples of the key model series with scenario
-  events and the facility's status marked, followed by a :func:`CitySummary`;
+  chosen variable (:data:`~waste_harmony.viz.figures.MAP_VARIABLES`) on a colour
+  scale that follows the data or is fixed, with the facility site, the festival
+  ground, organism colonies and protests marked; it also makes every slider of the
+  page show its value (:data:`SLIDER_VALUES_CSS`);
+- :func:`SeriesPanel` — live small multiples of the key model series with a strip of
+  scenario events and the facility's status shaded, followed by a :func:`CitySummary`;
 - :func:`CitySummary` — setup, headline numbers, parameters and the latest events.
 """
 
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
 
 import solara
 from mesa.visualization.utils import update_counter
 
-from waste_harmony.viz.figures import city_map_figure, series_figure
+from waste_harmony.viz.figures import CityMapView, SeriesView
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from waste_harmony.model import CityModel
 
-__all__ = ["MAP_CHOICES", "CityMap", "CitySummary", "SeriesPanel", "png_bytes"]
+__all__ = [
+    "MAP_CHOICES",
+    "SCALE_CHOICES",
+    "SLIDER_VALUES_CSS",
+    "CityMap",
+    "CitySummary",
+    "SeriesPanel",
+    "png_bytes",
+]
 
 #: Labels of the map's colour selector → :data:`MAP_VARIABLES` keys.
 MAP_CHOICES: dict[str, str] = {
@@ -39,6 +51,11 @@ MAP_CHOICES: dict[str, str] = {
     "biotech access": "biotech_access",
     "organism biomass": "organism_biomass",
     "protest share": "protest_share",
+}
+#: Labels of the map's colour-scale selector → :func:`colour_limits` scales.
+SCALE_CHOICES: dict[str, str] = {
+    "follow the data": "auto",
+    "fixed (full range)": "fixed",
 }
 
 
@@ -68,14 +85,30 @@ def png_bytes(fig: Figure, *, dpi: float = 90) -> bytes:
     return buffer.getvalue()
 
 
+#: One figure drawn at a time: Mesa's Play loop renders from its own thread.
+_DRAWING = threading.RLock()
+
+
 def _version(model: CityModel) -> tuple[int, int, int]:
     # A new model (reset), a new day or a forced update all change the picture.
     return (id(model), int(model.steps), update_counter.value)
 
 
+#: Shows every slider's value next to its thumb, not only while dragging (Vuetify
+#: hides the thumb label with an inline ``display: none`` when not focused).
+SLIDER_VALUES_CSS = """
+.v-slider__thumb-label-container { display: block !important; }
+.v-slider__thumb-label { transform: translateY(-20%) translateX(-50%) rotate(45deg) scale(0.85); }
+.v-input__slider { margin-top: 18px; }
+"""
+
+
 @solara.component
 def CityMap(model: CityModel) -> None:  # noqa: N802
-    """The city map with a selector for the neighbourhood colour variable.
+    """The city map with selectors for the colour variable and the colour scale.
+
+    One :class:`~waste_harmony.viz.figures.CityMapView` per model is kept and
+    updated in place; only its changing artists are redrawn each day.
 
     Parameters
     ----------
@@ -84,30 +117,41 @@ def CityMap(model: CityModel) -> None:  # noqa: N802
     """
     update_counter.get()
     choice = solara.use_reactive("concern")
+    scale = solara.use_reactive(next(iter(SCALE_CHOICES)))
     version = _version(model)
+    view = solara.use_memo(lambda: CityMapView(model), [id(model)])
 
-    def draw() -> tuple[bytes, int]:
-        fig = city_map_figure(model, MAP_CHOICES[choice.value])
-        drawn = len(fig.axes[0].collections[1].get_offsets())
-        return png_bytes(fig), drawn
+    def draw() -> tuple[bytes, dict[str, int]]:
+        with _DRAWING:  # Play steps and renders from more than one thread
+            view.update(model, MAP_CHOICES[choice.value], SCALE_CHOICES[scale.value])
+            return view.image(), dict(view.counts)
 
-    image, drawn = solara.use_memo(draw, [*version, choice.value])
+    image, counts = solara.use_memo(draw, [*version, choice.value, scale.value])
     with solara.Column(gap="4px", style={"padding": "4px"}):
+        solara.v.Html(tag="style", children=[SLIDER_VALUES_CSS], class_="wh-slider-values")
         solara.Text(
             f"Day {model.day}",
             classes=["wh-day"],
             style={"font-size": "20px", "font-weight": "bold"},
         )
-        solara.Select(
-            label="Colour neighbourhoods by",
-            value=choice,
-            values=list(MAP_CHOICES),
-            classes=["wh-map-choice"],
-        )
-        solara.Image(image, width="100%", classes=["wh-city-map"])
+        with solara.Row(gap="8px"):
+            solara.Select(
+                label="Colour neighbourhoods by",
+                value=choice,
+                values=list(MAP_CHOICES),
+                classes=["wh-map-choice"],
+            )
+            solara.Select(
+                label="Colour scale",
+                value=scale,
+                values=list(SCALE_CHOICES),
+                classes=["wh-map-scale"],
+            )
+        solara.Image(image, format="jpeg", width="100%", classes=["wh-city-map"])
         solara.Text(
-            f"{drawn:,} neighbourhoods drawn at their city positions · "
-            f"{model.n_citizens:,} citizens (marker area ∝ residents)",
+            f"{model.n_nodes:,} neighbourhoods drawn at their city positions · "
+            f"{model.n_citizens:,} citizens (marker area ∝ residents) · protests in "
+            f"{counts['protest']} · colonies {counts['colony']}",
             classes=["wh-map-caption"],
             style={"font-size": "12px"},
         )
@@ -115,7 +159,10 @@ def CityMap(model: CityModel) -> None:  # noqa: N802
 
 @solara.component
 def SeriesPanel(model: CityModel) -> None:  # noqa: N802
-    """Live model-level series with scenario events marked.
+    """Live model-level series with scenario events on a strip below.
+
+    One :class:`~waste_harmony.viz.figures.SeriesView` per model is kept and updated
+    in place.
 
     Parameters
     ----------
@@ -124,12 +171,19 @@ def SeriesPanel(model: CityModel) -> None:  # noqa: N802
     """
     update_counter.get()
     version = _version(model)
-    image = solara.use_memo(lambda: png_bytes(series_figure(model)), list(version))
+    view = solara.use_memo(SeriesView, [id(model)])
+
+    def draw() -> bytes:
+        with _DRAWING:
+            return view.update(model).image()
+
+    image = solara.use_memo(draw, list(version))
     with solara.Column(gap="4px", style={"padding": "4px"}):
-        solara.Image(image, width="100%", classes=["wh-series"])
+        solara.Image(image, format="jpeg", width="100%", classes=["wh-series"])
         solara.Text(
             f"{len(model.datacollector.model_vars.get('mean_concern', [])):,} days "
-            "recorded; dashed lines: scenario events; shading: facility status",
+            "recorded; ticks below: scenario events (a row per kind); shading: "
+            "facility status",
             classes=["wh-series-caption"],
             style={"font-size": "12px"},
         )
@@ -147,7 +201,7 @@ def CitySummary(model: CityModel) -> None:  # noqa: N802
     """
     update_counter.get()
     vars_ = model.datacollector.model_vars
-    latest = {k: (v[-1] if v else None) for k, v in vars_.items()}
+    latest: dict[str, Any] = {k: (v[-1] if v else None) for k, v in vars_.items()}
     names = ", ".join(s.name for s in model.scenarios) or "none"
     p = model.params
     with solara.Column(gap="2px", style={"padding": "8px", "font-size": "13px"}):

@@ -10,22 +10,41 @@ no layout is ever computed.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from PIL import Image
+
+from waste_harmony.plotting.markers import (
+    COLONY,
+    FACILITY,
+    FACILITY_STATUS_COLOURS,
+    FESTIVAL,
+    PROTEST,
+    legend_handle,
+)
 
 if TYPE_CHECKING:
     from waste_harmony.model import CityModel
 
 __all__ = [
+    "COLOUR_SCALES",
     "MAP_VARIABLES",
+    "MAX_EVENT_ROWS",
     "SERIES_VARIABLES",
+    "CityMapView",
     "MapVariable",
+    "SeriesView",
     "city_map_figure",
+    "colour_limits",
+    "event_rows",
+    "festival_rows",
     "node_values",
     "series_figure",
 ]
@@ -44,8 +63,8 @@ class MapVariable:
     cmap : str
         Matplotlib colour map.
     bounded : bool
-        ``True`` for shares in [0, 1] (fixed colour scale, comparable across days);
-        ``False`` for quantities scaled from 0 to today's maximum.
+        ``True`` for shares in [0, 1] (the fixed colour scale is 0–1);
+        ``False`` for quantities (the fixed scale is 0 to today's maximum).
     """
 
     label: str
@@ -77,19 +96,13 @@ SERIES_VARIABLES: dict[str, tuple[str, str]] = {
     "biotech_adoption": ("biotech adoption", "share of citizens"),
 }
 
-_FACILITY_COLOURS = {"proposed": "#f0a030", "built": "#c0392b", "withdrawn": "#7f8c8d"}
-_EVENT_COLOURS = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#bcbd22",
-    "#ff7f0e",
-    "#7f7f7f",
-)
+#: At most this many event rows in the series panel; rarer kinds share an "other" row.
+MAX_EVENT_ROWS = 6
+#: Colour scales of the map: ``"auto"`` follows today's values, ``"fixed"`` is the
+#: variable's full range (0–1 for shares, 0 to today's maximum otherwise).
+COLOUR_SCALES = ("auto", "fixed")
+_SHADED = ("proposed", "built")
+_RESIDENT_MEANS = ("concern", "protest_share")
 
 
 def node_values(model: CityModel, variable: str) -> np.ndarray:
@@ -143,7 +156,7 @@ def _geometry(model: CityModel) -> tuple[np.ndarray, np.ndarray]:
     upper = model.adjacency.tocoo()
     keep = upper.row < upper.col
     segments = np.stack([xy[upper.row[keep]], xy[upper.col[keep]]], axis=1)
-    model._viz_geometry = (xy, segments)
+    setattr(model, "_viz_geometry", (xy, segments))  # noqa: B010  (cache on the model)
     return xy, segments
 
 
@@ -155,15 +168,322 @@ def _marker_sizes(model: CityModel) -> np.ndarray:
     return np.clip(residents / mean * target, 4.0, 12 * target)
 
 
+def festival_rows(model: CityModel) -> np.ndarray:
+    """Rows (in ``model.node_ids`` order) where the festival is held.
+
+    Read from the run itself: the nodes of the ``festival`` events logged so far and,
+    before the first festival, the festival ground each installed festival scenario
+    chose (its ``plaza_rows_``; e.g. ``HarmonyFestival(plaza=0)`` → node 0, a city
+    without a plaza zone → its most central node). Empty without a festival.
+
+    Parameters
+    ----------
+    model : CityModel
+        The model.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted unique row indices.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> from waste_harmony.scenarios import HarmonyFestival
+    >>> model = CityModel(n_citizens=300, scenarios=[HarmonyFestival(plaza=0)], rng=1)
+    >>> festival_rows(model).tolist()
+    [0]
+    >>> festival_rows(CityModel(n_citizens=300, rng=1)).tolist()
+    []
+    """
+    rows = [
+        model.node_index(e.node) for e in model.event_log.of_kind("festival") if e.node is not None
+    ]
+    for scenario in model.scenarios:
+        ground = getattr(scenario, "plaza_rows_", None)
+        if ground is not None:
+            rows.extend(int(r) for r in np.atleast_1d(ground))
+    return np.unique(np.asarray(rows, dtype=np.int64))
+
+
+def _nice_step(span: float) -> float:
+    """A 1-2-5 step giving about twenty steps over ``span``."""
+    raw = max(span, 1e-12) / 20.0
+    power = 10.0 ** np.floor(np.log10(raw))
+    for factor in (1.0, 2.0, 5.0, 10.0):
+        if raw <= factor * power:
+            return float(factor * power)
+    return float(10 * power)  # pragma: no cover
+
+
+def colour_limits(values: np.ndarray, variable: str, scale: str = "auto") -> tuple[float, float]:
+    """The colour range of the map for today's ``values``.
+
+    ``"auto"`` (the default) follows the data: today's minimum and maximum, widened
+    to a round step (about a twentieth of the span) so the scale is stable from day to
+    day and values such as concern 0.38–0.65 use the whole colour map. ``"fixed"``
+    is the variable's full range: 0–1 for shares, 0 to today's maximum otherwise.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Today's node values.
+    variable : str
+        A key of :data:`MAP_VARIABLES`.
+    scale : {"auto", "fixed"}
+        The colour scale.
+
+    Returns
+    -------
+    tuple of float
+        ``(vmin, vmax)`` with ``vmin < vmax``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown scale.
+
+    Examples
+    --------
+    >>> colour_limits(np.array([0.38, 0.5, 0.65]), "concern")
+    (0.38, 0.66)
+    >>> colour_limits(np.array([0.38, 0.5, 0.65]), "concern", "fixed")
+    (0.0, 1.0)
+    """
+    if scale not in COLOUR_SCALES:
+        raise ValueError(
+            f"unknown colour scale {scale!r}; choose one of {', '.join(COLOUR_SCALES)}"
+        )
+    spec = MAP_VARIABLES[variable]
+    finite = values[np.isfinite(values)]
+    top = float(finite.max()) if finite.size else 0.0
+    if scale == "fixed":
+        return (0.0, 1.0) if spec.bounded else (0.0, max(top, 1e-9))
+    bottom = float(finite.min()) if finite.size else 0.0
+    step = _nice_step(top - bottom if top > bottom else max(abs(top), 1.0) * 0.1)
+    low = np.floor(bottom / step + 1e-9) * step
+    high = np.ceil(top / step - 1e-9) * step
+    if high <= low:
+        high = low + step
+    if spec.bounded:
+        low, high = max(low, 0.0), min(high, 1.0) if high - low > step / 2 else high
+    return round(float(low), 12), round(float(high), 12)
+
+
+class _Canvas:
+    """Agg drawing with blitting: a full draw only when the static part changes.
+
+    Artists marked animated are left out of the cached background and drawn on top
+    of it on every render; ``key`` names everything the background depends on
+    (limits, labels): when it changes, the whole figure is drawn again.
+    """
+
+    def __init__(self, fig: Figure, dynamic: list[Any]) -> None:
+        self.fig = fig
+        self.canvas = FigureCanvasAgg(fig)
+        self.dynamic = dynamic
+        self.key: Any = None
+        self.background: Any = None
+
+    def render(self, key: Any, dpi: float, fmt: str) -> bytes:
+        if self.fig.dpi != dpi:
+            self.fig.set_dpi(dpi)
+            self.key = None
+        if key != self.key or self.background is None:
+            for artist in self.dynamic:
+                artist.set_animated(True)
+            self.canvas.draw()
+            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self.key = key
+        else:
+            self.canvas.restore_region(self.background)
+        renderer = self.canvas.get_renderer()
+        for artist in self.dynamic:
+            if artist.get_visible():
+                artist.draw(renderer)
+        width, height = self.canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba())
+        image = image.convert("RGB")  # opaque figure
+        buffer = io.BytesIO()
+        if fmt == "png":
+            image.save(buffer, format="png", compress_level=1)
+        else:  # JPEG at full chroma: ~1 ms instead of ~30 ms for PNG, text stays sharp
+            image.save(buffer, format="jpeg", quality=92, subsampling=0)
+        return buffer.getvalue()
+
+
+class CityMapView:
+    r"""The live city map: one figure per model, updated in place every day.
+
+    The streets, axes, colour bar and legend are drawn once (and again only when the
+    colour range or variable changes); the neighbourhood markers, protests,
+    colonies, festival and facility are updated with ``set_offsets``/``set_array``
+    and blitted on top.
+
+    Parameters
+    ----------
+    model : CityModel
+        The model (its geometry is fixed for the view's life).
+    figsize : tuple of float
+        Figure size in inches.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> view = CityMapView(CityModel(n_citizens=200, rng=1))
+    >>> view.update(view.model, "concern").image("png")[:4]
+    b'\x89PNG'
+    """
+
+    def __init__(self, model: CityModel, *, figsize: tuple[float, float] = (6.4, 6.0)) -> None:
+        self.model = model
+        xy, segments = _geometry(model)
+        self.xy = xy
+        fig = Figure(figsize=figsize)
+        # Fixed axes instead of a layout engine: constrained layout doubles the draw time.
+        ax = fig.add_axes((0.1, 0.16, 0.72, 0.77))
+        cax = fig.add_axes((0.85, 0.25, 0.025, 0.6))
+        ax.add_collection(
+            LineCollection(list(segments), colors="#c8c8c8", linewidths=0.6, zorder=1)
+        )
+        x0, y0 = np.empty(0), np.empty(0)
+        self.nodes = ax.scatter(
+            xy[:, 0], xy[:, 1], c=np.zeros(len(xy)), edgecolors="#555555", linewidths=0.3, zorder=2
+        )
+        self.nodes.set_gid("city-nodes")
+        self.protests: Any = ax.scatter(x0, y0, **PROTEST.scatter_kwargs(), zorder=3)
+        self.protests.set_gid("protests")
+        self.colonies = ax.scatter(x0, y0, **COLONY.scatter_kwargs(), zorder=4)
+        self.colonies.set_gid("colonies")
+        self.festival = ax.scatter(x0, y0, **FESTIVAL.scatter_kwargs(), zorder=5)
+        self.festival.set_gid("festival")
+        self.facility: Any = ax.scatter(x0, y0, **FACILITY.scatter_kwargs(), zorder=6)
+        self.facility.set_gid("facility")
+        self.bar = fig.colorbar(self.nodes, cax=cax)
+        handles = [legend_handle(PROTEST), legend_handle(COLONY)]
+        if festival_rows(model).size or any(hasattr(s, "plaza_rows_") for s in model.scenarios):
+            handles.append(legend_handle(FESTIVAL))
+        handles += [
+            legend_handle(FACILITY, f"facility {status}", face=colour)
+            for status, colour in FACILITY_STATUS_COLOURS.items()
+        ]
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.46, 0.0),
+            ncols=3,
+            fontsize=8,
+            frameon=False,
+        )
+        ax.set_aspect("equal")
+        ax.autoscale_view()
+        ax.set_xlabel("x (km)")
+        ax.set_ylabel("y (km)")
+        self.title = ax.set_title("", fontsize=11)
+        self.fig, self.ax = fig, ax
+        self.counts: dict[str, int] = {}
+        self._canvas = _Canvas(
+            fig,
+            [self.nodes, self.protests, self.colonies, self.festival, self.facility, self.title],
+        )
+        self._key: Any = None
+
+    def update(self, model: CityModel, variable: str = "concern", scale: str = "auto") -> Self:
+        """Show today's state of ``model`` (the view's model or a rebuilt one on the same city).
+
+        Parameters
+        ----------
+        model : CityModel
+            The model.
+        variable : str
+            A key of :data:`MAP_VARIABLES`.
+        scale : {"auto", "fixed"}
+            The colour scale (:func:`colour_limits`).
+
+        Returns
+        -------
+        CityMapView
+            ``self``.
+        """
+        values = node_values(model, variable)
+        spec = MAP_VARIABLES[variable]
+        # where nobody lives a resident mean is a placeholder 0: leave it out of the scale
+        lived = values[model.residents > 0] if variable in _RESIDENT_MEANS else values
+        vmin, vmax = colour_limits(lived if lived.size else values, variable, scale)
+        if self._key is not None and self._key[:2] == (variable, scale):
+            # keep yesterday's range while today's data still fill most of it: a new
+            # colour bar means a full redraw
+            old_min, old_max = self._key[2:]
+            if old_min <= vmin and vmax <= old_max and vmax - vmin >= 0.7 * (old_max - old_min):
+                vmin, vmax = old_min, old_max
+        xy = self.xy
+        sizes = _marker_sizes(model)
+        self.nodes.set_array(values)
+        self.nodes.set_sizes(sizes)
+        if self._key != (variable, scale, vmin, vmax):  # the colour bar redraws on any change
+            self.nodes.set_cmap(spec.cmap)
+            self.nodes.set_clim(vmin, vmax)
+            self.bar.set_label(f"{spec.label} ({spec.unit})")
+        protest = model.resident_mean(model.citizens.protesting)
+        on = protest > 0
+        self.protests.set_offsets(xy[on])
+        self.protests.set_sizes(sizes[on] * 2.2)
+        self.protests.set_linewidths(0.8 + 3.0 * protest[on])
+        colonies = np.flatnonzero(
+            model.neighborhoods.organism_biomass >= model.params.organism_colony_kg
+        )
+        self.colonies.set_offsets(xy[colonies])
+        festival = festival_rows(model)
+        self.festival.set_offsets(xy[festival])
+        self.festival.set_sizes([float(np.clip(6 * sizes.mean(), 60, 260))])
+        sites = [f for f in model.corporations if f.site is not None]
+        self.facility.set_offsets(xy[[f.site for f in sites if f.site is not None]].reshape(-1, 2))
+        self.facility.set_facecolors(
+            [FACILITY_STATUS_COLOURS.get(f.status, "black") for f in sites] or "none"
+        )
+        self.title.set_text(f"Day {model.day}: {spec.label}")
+        self.counts = {
+            "protest": int(on.sum()),
+            "colony": int(colonies.size),
+            "festival": int(festival.size),
+            "facility": len(sites),
+        }
+        self._key = (variable, scale, vmin, vmax)
+        return self
+
+    def image(self, fmt: str = "jpeg", dpi: float = 80) -> bytes:
+        """The map as an image (a full draw only when the colour range or variable changed).
+
+        Parameters
+        ----------
+        fmt : {"jpeg", "png"}
+            Image format; JPEG encodes some 30 times faster, which the live page needs.
+        dpi : float
+            Resolution.
+
+        Returns
+        -------
+        bytes
+            The encoded image.
+        """
+        return self._canvas.render(self._key, dpi, fmt)
+
+
 def city_map_figure(
-    model: CityModel, variable: str = "concern", *, figsize: tuple[float, float] = (6.4, 6.0)
+    model: CityModel,
+    variable: str = "concern",
+    *,
+    scale: str = "auto",
+    figsize: tuple[float, float] = (6.4, 6.0),
 ) -> Figure:
     """The city at its real node positions, neighbourhoods coloured by ``variable``.
 
-    Marker area is proportional to residents; the facility site (cross, coloured by
-    status), the festival plaza (star), organism colonies (green triangles) and
-    protests (red rings, width ∝ share protesting) are marked. The node markers
-    carry the SVG id ``city-nodes`` (one ``<use>`` per neighbourhood).
+    Marker area is proportional to residents; the marks follow
+    :mod:`waste_harmony.plotting.markers`: the facility site (cross, coloured by
+    status), the festival ground where the festival is actually held
+    (:func:`festival_rows`; star), organism colonies (green triangles) and protests
+    (red rings, width ∝ share protesting). The node markers carry the gid
+    ``city-nodes``.
 
     Parameters
     ----------
@@ -171,6 +491,9 @@ def city_map_figure(
         The model.
     variable : str
         A key of :data:`MAP_VARIABLES`.
+    scale : {"auto", "fixed"}
+        Colour scale: follow today's data (default) or the variable's full range
+        (:func:`colour_limits`).
     figsize : tuple of float
         Figure size in inches.
 
@@ -179,6 +502,11 @@ def city_map_figure(
     matplotlib.figure.Figure
         A new figure (not registered with pyplot; nothing to close).
 
+    Raises
+    ------
+    ValueError
+        For an unknown variable or scale.
+
     Examples
     --------
     >>> from waste_harmony import CityModel
@@ -186,143 +514,253 @@ def city_map_figure(
     >>> fig.axes[0].collections[1].get_offsets().shape
     (100, 2)
     """
-    spec = MAP_VARIABLES.get(variable)
-    values = node_values(model, variable)
-    xy, segments = _geometry(model)
-    # Fixed axes instead of a layout engine: constrained layout doubles the draw time.
-    fig = Figure(figsize=figsize)
-    ax = fig.add_axes((0.1, 0.16, 0.72, 0.77))
-    cax = fig.add_axes((0.85, 0.25, 0.025, 0.6))
-    ax.add_collection(LineCollection(segments, colors="#c8c8c8", linewidths=0.6, zorder=1))
-    if spec.bounded:
-        vmin, vmax = 0.0, 1.0
-    else:
-        vmin, vmax = 0.0, max(float(values.max(initial=0.0)), 1e-9)
-    sizes = _marker_sizes(model)
-    nodes = ax.scatter(
-        xy[:, 0],
-        xy[:, 1],
-        c=values,
-        s=sizes,
-        cmap=spec.cmap,
-        vmin=vmin,
-        vmax=vmax,
-        edgecolors="#555555",
-        linewidths=0.3,
-        zorder=2,
-    )
-    nodes.set_gid("city-nodes")
-    bar = fig.colorbar(nodes, cax=cax)
-    bar.set_label(f"{spec.label} ({spec.unit})")
-
-    handles: list[Any] = []
-    protest = model.resident_mean(model.citizens.protesting)
-    on = protest > 0
-    if on.any():
-        ax.scatter(
-            xy[on, 0],
-            xy[on, 1],
-            s=sizes[on] * 2.2,
-            facecolors="none",
-            edgecolors="#d62728",
-            linewidths=0.8 + 3.0 * protest[on],
-            zorder=3,
-        )
-    handles.append(
-        Line2D(
-            [],
-            [],
-            ls="",
-            marker="o",
-            mfc="none",
-            mec="#d62728",
-            mew=2,
-            ms=9,
-            label=f"protest ({int(on.sum())} nbhds)",
-        )
-    )
-    plaza = np.flatnonzero(model.neighborhoods.zone == "plaza")
-    if plaza.size:
-        star = float(np.clip(6 * sizes.mean(), 60, 260))
-        ax.scatter(
-            xy[plaza, 0],
-            xy[plaza, 1],
-            marker="*",
-            s=star,
-            c="#ffd54f",
-            edgecolors="black",
-            linewidths=0.8,
-            zorder=5,
-        )
-        handles.append(
-            Line2D(
-                [], [], ls="", marker="*", mfc="#ffd54f", mec="black", ms=12, label="festival plaza"
-            )
-        )
-    colonies = np.flatnonzero(
-        model.neighborhoods.organism_biomass >= model.params.organism_colony_kg
-    )
-    if colonies.size:
-        ax.scatter(
-            xy[colonies, 0],
-            xy[colonies, 1],
-            marker="^",
-            s=40,
-            c="#2e7d32",
-            edgecolors="white",
-            linewidths=0.5,
-            zorder=4,
-        )
-    handles.append(
-        Line2D(
-            [],
-            [],
-            ls="",
-            marker="^",
-            mfc="#2e7d32",
-            mec="white",
-            ms=8,
-            label=f"organism colony ({colonies.size})",
-        )
-    )
-    for firm in model.corporations:
-        if firm.site is None:
-            continue
-        x, y = xy[firm.site]
-        colour = _FACILITY_COLOURS.get(firm.status, "black")
-        ax.scatter(
-            [x], [y], marker="X", s=220, c=colour, edgecolors="black", linewidths=1.0, zorder=6
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                ls="",
-                marker="X",
-                mfc=colour,
-                mec="black",
-                ms=11,
-                label=f"{firm.name} site ({firm.status})",
-            )
-        )
-    fig.legend(
-        handles=handles,
-        loc="lower center",
-        bbox_to_anchor=(0.46, 0.0),
-        ncols=2,
-        fontsize=8,
-        frameon=False,
-    )
-    ax.set_aspect("equal")
-    ax.autoscale_view()
-    ax.set_xlabel("x (km)")
-    ax.set_ylabel("y (km)")
-    ax.set_title(f"Day {model.day}: {spec.label}", fontsize=11)
-    return fig
+    node_values(model, variable)  # validates the name
+    return CityMapView(model, figsize=figsize).update(model, variable, scale).fig
 
 
 def _column(model: CityModel, name: str) -> list[Any]:
     return model.datacollector.model_vars.get(name, [])
+
+
+def _horizon(n_days: int) -> int:
+    """The x range of the series: stays put for many days, so the axes are redrawn rarely."""
+    for days in (30, 60, 120, 180, 365):
+        if n_days <= days:
+            return days
+    return 365 * -(-n_days // 365)
+
+
+def event_rows(model: CityModel, max_rows: int = MAX_EVENT_ROWS) -> dict[str, list[int]]:
+    """Event days grouped into at most ``max_rows`` labelled rows for the series panel.
+
+    One row per event kind, in order of first occurrence; once there are more kinds
+    than rows, the rarest share the last row, labelled ``"other (k kinds)"``.
+
+    Parameters
+    ----------
+    model : CityModel
+        The model.
+    max_rows : int
+        Most rows.
+
+    Returns
+    -------
+    dict
+        Row label → sorted unique event days.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> event_rows(CityModel(n_citizens=200, rng=1))
+    {}
+    """
+    days: dict[str, set[int]] = {}
+    counts: dict[str, int] = {}
+    for event in model.event_log:
+        days.setdefault(event.kind, set()).add(int(event.day))
+        counts[event.kind] = counts.get(event.kind, 0) + 1
+    kinds = list(days)
+    if len(kinds) > max_rows:
+        keep = set(sorted(kinds, key=lambda k: -counts[k])[: max_rows - 1])
+        rest = [k for k in kinds if k not in keep]
+        merged = set().union(*(days[k] for k in rest))
+        rows = {k.replace("_", " "): sorted(days[k]) for k in kinds if k in keep}
+        rows[f"other ({len(rest)} kinds)"] = sorted(merged)
+        return rows
+    return {k.replace("_", " "): sorted(v) for k, v in days.items()}
+
+
+class SeriesView:
+    r"""The live series panel: one figure per model, data updated in place.
+
+    Small multiples of :data:`SERIES_VARIABLES` above one event strip (a row of ticks
+    per event kind, :func:`event_rows`); days with a facility ``proposed`` or
+    ``built`` are shaded. The x range grows in steps (:func:`_horizon`) and each
+    panel's y range only when the data leave it, so most days redraw just the lines.
+
+    Parameters
+    ----------
+    variables : tuple of str, optional
+        Keys of :data:`SERIES_VARIABLES` (default: all of them).
+    figsize : tuple of float
+        Figure size in inches.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> model = CityModel(n_citizens=200, rng=1)
+    >>> model.run_for(3)
+    >>> SeriesView().update(model).image("png")[:4]
+    b'\x89PNG'
+    """
+
+    def __init__(
+        self, variables: tuple[str, ...] | None = None, *, figsize: tuple[float, float] = (7.0, 6.0)
+    ) -> None:
+        names = tuple(SERIES_VARIABLES) if variables is None else tuple(variables)
+        unknown = [v for v in names if v not in SERIES_VARIABLES]
+        if unknown:
+            raise ValueError(
+                f"unknown series {unknown[0]!r}; choose from {', '.join(SERIES_VARIABLES)}"
+            )
+        self.names = names
+        fig = Figure(figsize=figsize)
+        cols = 2
+        rows = -(-len(names) // cols)
+        grid = fig.add_gridspec(
+            rows, cols, left=0.09, right=0.98, top=0.95, bottom=0.31, hspace=0.55, wspace=0.28
+        )
+        self.axes = [fig.add_subplot(grid[i // cols, i % cols]) for i in range(len(names))]
+        # the event strip below, with room on the left for its row labels
+        self.events_ax = fig.add_axes((0.26, 0.07, 0.72, 0.15))
+        self.lines = []
+        for ax, name in zip(self.axes, names, strict=True):
+            title, unit = SERIES_VARIABLES[name]
+            (line,) = ax.plot([], [], color="black", lw=1.2)
+            line.set_gid(f"series:{name}")
+            self.lines.append(line)
+            ax.set_title(f"{title} ({unit})", fontsize=9)
+            ax.tick_params(labelsize=7)
+            cast(Any, ax.yaxis.get_major_formatter()).set_useOffset(False)
+            ax.grid(alpha=0.3, lw=0.5)
+        self.events_ax.tick_params(labelsize=7)
+        self.events_ax.set_xlabel("day", fontsize=8)
+        self.events_ax.set_title("events (one row per kind)", fontsize=9, loc="left")
+        self.marks = self.events_ax.scatter(
+            [], [], marker="|", s=60, c="#1f77b4", linewidths=1.0, zorder=3
+        )
+        self.marks.set_gid("events")
+        self.shading: list[Any] = []
+        self.fig = fig
+        self._canvas = _Canvas(fig, [*self.lines, self.marks])
+        self._ylim: list[tuple[float, float]] = [(0.0, 1.0)] * len(names)
+        self._key: Any = None
+        self._runs: list[tuple[str, float, float]] = []
+        self.rows: dict[str, list[int]] = {}
+
+    def _limits(self, i: int, values: np.ndarray, horizon: int) -> tuple[float, float]:
+        """The panel's y range: kept while the data fit, else widened with room to grow.
+
+        A widened range reaches the recent trend's value at the end of the x range,
+        so a steadily growing series (a waste stock) seldom forces a full redraw.
+        """
+        low, high = self._ylim[i]
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return low, high
+        vmin, vmax = float(finite.min()), float(finite.max())
+        if self._key is not None and low <= vmin and vmax <= high:
+            return low, high
+        if finite.size >= 2:
+            recent = finite[-min(10, finite.size) :]
+            ahead = recent[-1] + (recent[-1] - recent[0]) / (recent.size - 1) * (
+                horizon - finite.size
+            )
+            vmin, vmax = min(vmin, float(ahead)), max(vmax, float(ahead))
+        pad = max(0.25 * (vmax - vmin), 0.05 * max(abs(vmax), abs(vmin)), 1e-6)
+        return vmin - pad, vmax + pad
+
+    def update(self, model: CityModel) -> Self:
+        """Show the series of ``model`` up to today.
+
+        Parameters
+        ----------
+        model : CityModel
+            The model.
+
+        Returns
+        -------
+        SeriesView
+            ``self``.
+        """
+        n_days = len(_column(model, "mean_concern"))
+        days = np.arange(1, n_days + 1)
+        horizon = _horizon(n_days)
+        for i, (line, name) in enumerate(zip(self.lines, self.names, strict=True)):
+            # the same days for every column, even if the model steps meanwhile (Play)
+            values = np.asarray(_column(model, name)[:n_days], dtype=np.float64)
+            if name == "waste_stock_kg":
+                values = values / 1000.0
+            line.set_data(days, values)
+            self._ylim[i] = self._limits(i, values, horizon)
+        rows = event_rows(model)
+        labels = list(rows)
+        points = [(d, -r) for r, label in enumerate(labels) for d in rows[label]]
+        self.marks.set_offsets(np.array(points, dtype=np.float64).reshape(-1, 2))
+        self.rows = rows
+        status = _column(model, "facility_status")[:n_days]
+        runs = []
+        for state in _SHADED:
+            mask = np.array([s == state for s in status], dtype=bool)
+            if mask.any():
+                edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+                runs += [
+                    (state, int(a) + 0.5, int(b) + 0.5)
+                    for a, b in zip(
+                        np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True
+                    )
+                ]
+        if runs != self._runs:
+            self._shade(runs)
+        states = list(dict.fromkeys(state for state, _, _ in runs))
+        key = (horizon, tuple(self._ylim), tuple(labels), tuple(states))
+        if key != self._key:
+            self._redraw_static(horizon, labels, states)
+        self._key = key
+        return self
+
+    def _shade(self, runs: list[tuple[str, float, float]]) -> None:
+        """Facility shading: drawn on top of the background like the lines."""
+        for patch in self.shading:
+            patch.remove()
+        self.shading = [
+            ax.axvspan(a, b, color=FACILITY_STATUS_COLOURS[state], alpha=0.15, lw=0, zorder=0)
+            for ax in [*self.axes, self.events_ax]
+            for state, a, b in runs
+        ]
+        self._runs = runs
+        self._canvas.dynamic = [*self.shading, *self.lines, self.marks]
+
+    def _redraw_static(self, horizon: int, labels: list[str], states: list[str]) -> None:
+        for ax, ylim in zip([*self.axes, self.events_ax], [*self._ylim, None], strict=True):
+            ax.set_xlim(0, horizon)
+            if ylim is not None:
+                ax.set_ylim(*ylim)
+        for i, ax in enumerate(self.axes):  # day labels on the lowest panel of each column
+            ax.tick_params(labelbottom=i >= len(self.axes) - 2)
+        self.events_ax.set_yticks(range(0, -len(labels), -1), labels)
+        self.events_ax.set_ylim(-max(len(labels), 1) + 0.5, 0.5)
+        for legend in list(self.fig.legends):
+            legend.remove()
+        if states:
+            self.fig.legend(
+                handles=[
+                    Patch(color=FACILITY_STATUS_COLOURS[s], alpha=0.3, label=f"facility {s}")
+                    for s in states
+                ],
+                loc="lower right",  # beside the strip's title, above no data
+                bbox_to_anchor=(0.98, self.events_ax.get_position().y1 + 0.005),
+                ncols=len(states),
+                fontsize=7,
+                frameon=False,
+            )
+
+    def image(self, fmt: str = "jpeg", dpi: float = 80) -> bytes:
+        """The panel as an image (a full draw only when limits or event rows changed).
+
+        Parameters
+        ----------
+        fmt : {"jpeg", "png"}
+            Image format; JPEG encodes some 30 times faster, which the live page needs.
+        dpi : float
+            Resolution.
+
+        Returns
+        -------
+        bytes
+            The encoded image.
+        """
+        return self._canvas.render(self._key, dpi, fmt)
 
 
 def series_figure(
@@ -333,9 +771,10 @@ def series_figure(
 ) -> Figure:
     """Small multiples of model-level series with scenario events and facility status.
 
-    Each event kind in ``model.event_log`` is drawn as dashed vertical lines of its own
-    colour (one collection per kind and panel, SVG id ``events:<kind>``; legend at the
-    bottom); days with a facility ``proposed`` or ``built`` are shaded.
+    The panels share one event strip at the bottom: a row of ticks per event kind (at
+    most :data:`MAX_EVENT_ROWS`, :func:`event_rows`), so a year of daily events stays
+    readable; days with a facility ``proposed`` or ``built`` are shaded, with their
+    legend above the panels, outside the data.
 
     Parameters
     ----------
@@ -349,7 +788,7 @@ def series_figure(
     Returns
     -------
     matplotlib.figure.Figure
-        A new figure.
+        A new figure: one axes per variable, then the event strip.
 
     Examples
     --------
@@ -357,79 +796,6 @@ def series_figure(
     >>> model = CityModel(n_citizens=200, rng=1)
     >>> model.run_for(3)
     >>> len(series_figure(model).axes)
-    8
+    9
     """
-    names = tuple(SERIES_VARIABLES) if variables is None else tuple(variables)
-    unknown = [v for v in names if v not in SERIES_VARIABLES]
-    if unknown:
-        raise ValueError(
-            f"unknown series {unknown[0]!r}; choose from {', '.join(SERIES_VARIABLES)}"
-        )
-    fig = Figure(figsize=figsize)
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.95, bottom=0.16, hspace=0.5, wspace=0.28)
-    cols = 2
-    rows = -(-len(names) // cols)
-    axes = fig.subplots(rows, cols, sharex=True, squeeze=False).ravel()
-    n_days = len(_column(model, "mean_concern"))
-    days = np.arange(1, n_days + 1)
-    status = _column(model, "facility_status")
-    kinds: dict[str, str] = {}
-    event_days: dict[str, list[int]] = {}
-    for event in model.event_log:
-        if event.kind not in kinds:
-            kinds[event.kind] = _EVENT_COLOURS[len(kinds) % len(_EVENT_COLOURS)]
-        event_days.setdefault(event.kind, []).append(int(event.day))
-    for ax, name in zip(axes, names, strict=False):
-        title, unit = SERIES_VARIABLES[name]
-        values = np.asarray(_column(model, name), dtype=np.float64)
-        if name == "waste_stock_kg":
-            values = values / 1000.0
-        for state in ("proposed", "built"):
-            mask = np.array([s == state for s in status], dtype=bool)
-            if mask.any():
-                ax.fill_between(
-                    days,
-                    0,
-                    1,
-                    where=mask,
-                    transform=ax.get_xaxis_transform(),
-                    color=_FACILITY_COLOURS[state],
-                    alpha=0.12,
-                    lw=0,
-                    step="mid",
-                )
-        for kind, when in event_days.items():
-            # one collection per kind, however many events: a daily event stays cheap
-            marks = ax.vlines(
-                sorted(set(when)),
-                0,
-                1,
-                transform=ax.get_xaxis_transform(),
-                colors=kinds[kind],
-                linestyles="--",
-                lw=0.8,
-                alpha=0.8,
-            )
-            marks.set_gid(f"events:{kind}")
-        ax.plot(days, values, color="black", lw=1.2)
-        ax.set_title(f"{title} ({unit})", fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.yaxis.get_major_formatter().set_useOffset(False)
-        ax.grid(alpha=0.3, lw=0.5)
-        if n_days <= 1:
-            ax.set_xlim(0, 2)
-    for ax in axes[len(names) :]:
-        ax.set_visible(False)
-    for ax in axes[-cols:]:
-        ax.set_xlabel("day", fontsize=8)
-    handles = [
-        Line2D([], [], color=c, ls="--", label=k.replace("_", " ")) for k, c in kinds.items()
-    ]
-    handles += [
-        Line2D([], [], color=_FACILITY_COLOURS[s], lw=6, alpha=0.3, label=f"facility {s}")
-        for s in ("proposed", "built")
-        if s in status
-    ]
-    if handles:
-        fig.legend(handles=handles, loc="lower center", ncols=3, fontsize=7, frameon=False)
-    return fig
+    return SeriesView(variables, figsize=figsize).update(model).fig
