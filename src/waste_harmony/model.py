@@ -13,7 +13,7 @@ import copy as copy_module
 import itertools
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import mesa
 import networkx as nx
@@ -37,7 +37,7 @@ from waste_harmony.recording import (
     NeighborhoodRecorder,
 )
 from waste_harmony.rules import DEFAULT_RULES
-from waste_harmony.scenarios.registry import resolve
+from waste_harmony.scenarios.registry import ScenarioSpec, resolve
 from waste_harmony.services import CityServices
 
 __all__ = ["CityModel"]
@@ -67,9 +67,9 @@ class CityModel(mesa.Model):
     n_citizens : int
         Number of citizens, placed on nodes in proportion to their ``population``
         weight.
-    scenarios : iterable
+    scenarios : Scenario, type, str or iterable of these
         Scenario modules: instances, classes or registered names
-        (see :func:`waste_harmony.scenarios.available`).
+        (see :func:`waste_harmony.scenarios.available`); one alone needs no list.
     rng : int, numpy.random.Generator or None
         Seed or generator; all randomness comes from it. The same seed gives
         identical series.
@@ -116,8 +116,8 @@ class CityModel(mesa.Model):
         city: nx.Graph | None = None,
         *,
         n_citizens: int = 10_000,
-        scenarios: Iterable[Any] = (),
-        rng: Any = None,
+        scenarios: ScenarioSpec | Iterable[ScenarioSpec] = (),
+        rng: int | np.random.Generator | None = None,
         citizen_class: type[Citizen] = Citizen,
         record_neighborhoods: bool = True,
         days: int | None = None,
@@ -142,7 +142,8 @@ class CityModel(mesa.Model):
             rng = int(rng.integers(2**63))
         elif rng is None:
             # Draw the seed from OS entropy and keep it, so every run can be repeated.
-            rng = int(np.random.SeedSequence().entropy % 2**63)
+            # (SeedSequence() draws its entropy itself, so it is an int)
+            rng = int(cast(int, np.random.SeedSequence().entropy) % 2**63)
         super().__init__(rng=rng)
         self.seed = rng
         self.citizen_class = citizen_class
@@ -264,7 +265,9 @@ class CityModel(mesa.Model):
                 "line --param 'roles={designer=0, organiser=0, scientist=0, "
                 "artist=0}') or raise n_citizens"
             )
-        chosen = rng.choice(n, size=total_roles, replace=False) if total_roles else []
+        chosen: np.ndarray | list[int] = (
+            rng.choice(n, size=total_roles, replace=False) if total_roles else []
+        )
         start = 0
         for code, role in enumerate(ROLE_NAMES, start=1):
             count = p.roles.get(role, 0)
