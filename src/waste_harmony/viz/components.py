@@ -16,7 +16,7 @@ memoise their figure on (model, day, choice) so an unrelated re-render costs not
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import solara
 from mesa.visualization.utils import update_counter
@@ -24,6 +24,7 @@ from mesa.visualization.utils import update_counter
 from waste_harmony.viz.figures import city_map_figure, series_figure
 
 if TYPE_CHECKING:
+    import numpy as np
     from matplotlib.figure import Figure
 
     from waste_harmony.model import CityModel
@@ -88,7 +89,8 @@ def CityMap(model: CityModel) -> None:  # noqa: N802
 
     def draw() -> tuple[bytes, int]:
         fig = city_map_figure(model, MAP_CHOICES[choice.value])
-        drawn = len(fig.axes[0].collections[1].get_offsets())
+        # the stubs say ArrayLike; a scatter's offsets are an (n, 2) array
+        drawn = len(cast("np.ndarray", fig.axes[0].collections[1].get_offsets()))
         return png_bytes(fig), drawn
 
     image, drawn = solara.use_memo(draw, [*version, choice.value])
@@ -147,7 +149,7 @@ def CitySummary(model: CityModel) -> None:  # noqa: N802
     """
     update_counter.get()
     vars_ = model.datacollector.model_vars
-    latest = {k: (v[-1] if v else None) for k, v in vars_.items()}
+    latest: dict[str, float] = {k: v[-1] for k, v in vars_.items() if v}
     names = ", ".join(s.name for s in model.scenarios) or "none"
     p = model.params
     with solara.Column(gap="2px", style={"padding": "8px", "font-size": "13px"}):
@@ -156,7 +158,7 @@ def CitySummary(model: CityModel) -> None:  # noqa: N802
             f"scenarios: {names} · facility: {model.facility_status}",
             classes=["wh-setup"],
         )
-        if latest.get("mean_concern") is not None:
+        if "mean_concern" in latest:
             solara.Markdown(
                 f"mean concern **{latest['mean_concern']:.3f}** · protesting "
                 f"**{100 * latest['protest_share']:.1f} %** · recycling "
