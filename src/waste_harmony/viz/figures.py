@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from matplotlib.collections import LineCollection
@@ -133,9 +134,13 @@ def node_values(model: CityModel, variable: str) -> np.ndarray:
     return np.asarray(getattr(model.neighborhoods, variable), dtype=np.float64)
 
 
+#: Node positions and street segments per model, computed on the first draw.
+_GEOMETRY: WeakKeyDictionary[CityModel, tuple[np.ndarray, np.ndarray]] = WeakKeyDictionary()
+
+
 def _geometry(model: CityModel) -> tuple[np.ndarray, np.ndarray]:
     """Node positions (n, 2) and street segments (e, 2, 2), cached on the model."""
-    cached = getattr(model, "_viz_geometry", None)
+    cached = _GEOMETRY.get(model)
     if cached is not None:
         return cached
     graph = model.city
@@ -143,7 +148,7 @@ def _geometry(model: CityModel) -> tuple[np.ndarray, np.ndarray]:
     upper = model.adjacency.tocoo()
     keep = upper.row < upper.col
     segments = np.stack([xy[upper.row[keep]], xy[upper.col[keep]]], axis=1)
-    model._viz_geometry = (xy, segments)
+    _GEOMETRY[model] = (xy, segments)
     return xy, segments
 
 
@@ -186,14 +191,16 @@ def city_map_figure(
     >>> fig.axes[0].collections[1].get_offsets().shape
     (100, 2)
     """
-    spec = MAP_VARIABLES.get(variable)
-    values = node_values(model, variable)
+    values = node_values(model, variable)  # raises for an unknown variable
+    spec = MAP_VARIABLES[variable]
     xy, segments = _geometry(model)
     # Fixed axes instead of a layout engine: constrained layout doubles the draw time.
     fig = Figure(figsize=figsize)
     ax = fig.add_axes((0.1, 0.16, 0.72, 0.77))
     cax = fig.add_axes((0.85, 0.25, 0.025, 0.6))
-    ax.add_collection(LineCollection(segments, colors="#c8c8c8", linewidths=0.6, zorder=1))
+    # matplotlib documents an (e, 2, 2) array for segments; its stub wants a Sequence
+    lines = LineCollection(segments, colors="#c8c8c8", linewidths=0.6, zorder=1)  # type: ignore[arg-type]
+    ax.add_collection(lines)
     if spec.bounded:
         vmin, vmax = 0.0, 1.0
     else:
@@ -225,7 +232,8 @@ def city_map_figure(
             s=sizes[on] * 2.2,
             facecolors="none",
             edgecolors="#d62728",
-            linewidths=0.8 + 3.0 * protest[on],
+            # matplotlib documents array-like linewidths; its stub wants a Sequence
+            linewidths=0.8 + 3.0 * protest[on],  # type: ignore[arg-type]
             zorder=3,
         )
     handles.append(
