@@ -8,17 +8,18 @@ the colony threshold) are green rings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import matplotlib as mpl
+import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 
-from waste_harmony.plotting._common import RunData, as_run, new_figure, pretty
+from waste_harmony.plotting._common import RunData, as_run, figure_of, new_figure, pretty
 
 __all__ = ["RESIDENT_VARIABLES", "map_values", "plot_city_map", "plot_city_maps"]
 
@@ -28,12 +29,17 @@ RESIDENT_VARIABLES = ("concern", "protest_share", "recycling_share", "biotech_ad
 
 
 def _checked(data: RunData) -> RunData:
+    _city(data)
+    return data
+
+
+def _city(data: RunData) -> nx.Graph:
     if data.city is None:
         raise ValueError(
             "this run carries no city graph; pass a CityModel, or results "
             "saved with their city (RunResult.save writes city.graphml)"
         )
-    return data
+    return data.city
 
 
 def map_values(run: Any, variable: str = "pollution", *, day: int | None = None) -> pd.DataFrame:
@@ -71,12 +77,12 @@ def map_values(run: Any, variable: str = "pollution", *, day: int | None = None)
     >>> len(values), list(values.columns)
     (9, ['x', 'y', 'value', 'population', 'colony'])
     """
-    data = _checked(as_run(run))
-    G = data.city
+    data = as_run(run)
+    G = _city(data)
     nodes = list(G.nodes)
     xy = np.array([G.nodes[n]["pos"] for n in nodes], dtype=np.float64).reshape(-1, 2)
     hoods = data.neighborhood_frame
-    static = {n: G.nodes[n].get(variable) for n in nodes}
+    static: dict[Hashable, Any] = {n: G.nodes[n].get(variable) for n in nodes}
     out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=pd.Index(nodes, name="node"))
     if hoods is not None and len(hoods):
         days = hoods["day"].to_numpy()
@@ -137,8 +143,8 @@ def _draw_map(
     cmap: str,
     show_edges: bool,
     node_size: float,
-) -> Any:
-    G = data.city
+) -> PathCollection:
+    G = _city(data)
     index = {str(n): i for i, n in enumerate(values.index)}
     xy = values[["x", "y"]].to_numpy()
     if show_edges and G.number_of_edges():
@@ -286,7 +292,7 @@ def plot_city_map(
     nodes = _draw_map(ax, data, values, variable, day, norm, cmap, show_edges, node_size)
     if colorbar:
         ax.figure.colorbar(nodes, ax=ax, label=pretty(variable), shrink=0.85)
-    return ax.figure
+    return figure_of(ax)
 
 
 def plot_city_maps(
@@ -355,11 +361,12 @@ def plot_city_maps(
     ncols = max(1, min(ncols, len(days)))
     nrows = -(-len(days) // ncols)
     fig, axes = new_figure(nrows, ncols, figsize=(3.3 * ncols + 0.8, 3.1 * nrows + 0.3))
-    nodes = None
+    nodes: PathCollection | None = None
     for i, ax in enumerate(axes.flat):
         if i >= len(days):
             ax.set_visible(False)
             continue
         nodes = _draw_map(ax, data, tables[i], variable, days[i], norm, cmap, show_edges, node_size)
+    assert nodes is not None  # days is not empty
     fig.colorbar(nodes, ax=axes, label=pretty(variable), shrink=0.8)
     return fig
