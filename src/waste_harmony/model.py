@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy as copy_module
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import mesa
@@ -359,7 +359,7 @@ class CityModel(mesa.Model):
         )
 
     # ------------------------------------------------------------------ services for rules
-    def node_index(self, node: Any) -> int:
+    def node_index(self, node: Hashable) -> int:
         """Row of a node id in the neighbourhood columns.
 
         Parameters
@@ -382,7 +382,7 @@ class CityModel(mesa.Model):
         except (KeyError, TypeError):
             raise KeyError(f"node {node!r} is not in the city graph") from None
 
-    def neighborhood_at(self, node: Any) -> Neighborhood:
+    def neighborhood_at(self, node: Hashable) -> Neighborhood:
         """The :class:`Neighborhood` agent of a node.
 
         Parameters
@@ -396,7 +396,8 @@ class CityModel(mesa.Model):
             Its agent.
         """
         row = self.node_index(node)
-        for agent in self.space[node].agents:
+        # Mesa annotates cell keys as int tuples; a Network's cells are keyed by node id
+        for agent in self.space[node].agents:  # type: ignore[index]
             if isinstance(agent, Neighborhood) and agent.row == row:
                 return agent
         raise LookupError(f"node {node!r} has no Neighborhood agent")  # pragma: no cover
@@ -460,7 +461,9 @@ class CityModel(mesa.Model):
             return np.array([self._node_index[nodes]])
         return np.array([self.node_index(n) for n in nodes], dtype=np.int64)
 
-    def reuse_waste(self, amounts: np.ndarray | float, nodes: Any = None) -> float:
+    def reuse_waste(
+        self, amounts: np.ndarray | float, nodes: Hashable | Sequence[Hashable] | None = None
+    ) -> float:
         """Take waste from neighbourhood stocks into art (reused), at most what is there.
 
         Parameters
@@ -479,7 +482,9 @@ class CityModel(mesa.Model):
         self.account_waste(reused=taken)
         return taken
 
-    def consume_waste(self, amounts: np.ndarray | float, nodes: Any = None) -> float:
+    def consume_waste(
+        self, amounts: np.ndarray | float, nodes: Hashable | Sequence[Hashable] | None = None
+    ) -> float:
         """Take waste from neighbourhood stocks as consumed (organism, biotech).
 
         Parameters
@@ -514,7 +519,7 @@ class CityModel(mesa.Model):
     def gather(
         self,
         rows: np.ndarray | slice,
-        node: Any = None,
+        node: Hashable | None = None,
         *,
         node_rows: np.ndarray | None = None,
     ) -> None:
@@ -646,7 +651,7 @@ class CityModel(mesa.Model):
             )
         return np.asarray(values[max(since_day, 1) - 1 :])
 
-    def deploy_organism(self, node: Any, biomass_kg: float) -> None:
+    def deploy_organism(self, node: Hashable, biomass_kg: float) -> None:
         """Release organism biomass at a node.
 
         Parameters
@@ -694,7 +699,7 @@ class CityModel(mesa.Model):
         """
         self.grievances.discard(name)
 
-    def log_event(self, kind: str, node: Any = None, **details: Any) -> None:
+    def log_event(self, kind: str, node: Hashable | None = None, **details: Any) -> None:
         """Append an event to the log, dated today.
 
         Parameters
