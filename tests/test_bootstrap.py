@@ -12,6 +12,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ SCRIPTS = [
     ROOT / "scripts" / "setup_env.sh",
     ROOT / "scripts" / "example.sh",
     ROOT / "scripts" / "test.sh",
+    ROOT / "scripts" / "check.sh",
     ROOT / ".ci" / "run",
 ]
 BASH = shutil.which("bash") or "/bin/bash"
@@ -213,6 +215,7 @@ def test_ci_run_exit_codes(tmp_path, inner, expected):
     """.ci/run runs scripts/test.sh, passes its status through, except 5 -> failure."""
     (tmp_path / ".ci").mkdir()
     shutil.copy2(ROOT / ".ci" / "run", tmp_path / ".ci" / "run")
+    _write_exe(tmp_path / "scripts" / "check.sh", "#!/usr/bin/env bash\nexit 0\n")
     _write_exe(tmp_path / "scripts" / "test.sh", f"#!/usr/bin/env bash\nexit {inner}\n")
     res = subprocess.run(
         [BASH, ".ci/run"],
@@ -227,3 +230,66 @@ def test_ci_run_exit_codes(tmp_path, inner, expected):
     assert "finished with exit code" in res.stdout
     if inner == 5:
         assert "no tests" in res.stderr
+
+
+def test_ci_run_stops_when_checks_fail(tmp_path):
+    """A finding of scripts/check.sh fails .ci/run before the tests start."""
+    (tmp_path / ".ci").mkdir()
+    shutil.copy2(ROOT / ".ci" / "run", tmp_path / ".ci" / "run")
+    _write_exe(tmp_path / "scripts" / "check.sh", "#!/usr/bin/env bash\nexit 1\n")
+    marker = tmp_path / "tests-ran"
+    _write_exe(tmp_path / "scripts" / "test.sh", f"#!/usr/bin/env bash\ntouch {marker}\nexit 0\n")
+    res = subprocess.run(
+        [BASH, ".ci/run"],
+        cwd=tmp_path,
+        env={**os.environ, "CI": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "static checks failed" in res.stderr
+    assert not marker.exists()
+
+
+def _check(paths: list[Path]) -> subprocess.CompletedProcess[str]:
+    """scripts/check.sh on ``paths`` with the ruff next to this interpreter, mypy skipped."""
+    ruff_dir = Path(shutil.which("ruff") or Path(sys.executable).with_name("ruff")).parent
+    env = {
+        **os.environ,
+        "PATH": f"{ruff_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "WASTE_HARMONY_NO_SETUP": "1",
+        "WASTE_HARMONY_SKIP_MYPY": "1",
+    }
+    return subprocess.run(
+        [BASH, str(ROOT / "scripts" / "check.sh"), *map(str, paths)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(
+    not (shutil.which("ruff") or Path(sys.executable).with_name("ruff").exists()),
+    reason="ruff is not installed (it comes with the test extra)",
+)
+def test_check_script_fails_on_lint_and_format_findings(tmp_path):
+    clean = tmp_path / "clean.py"
+    clean.write_text('"""A clean module."""\n\nVALUE = 1\n')
+    assert _check([clean]).returncode == 0
+
+    unused = tmp_path / "unused.py"
+    unused.write_text('"""Imports what it never uses."""\n\nimport os\n')
+    res = _check([unused])
+    assert res.returncode == 1
+    assert "F401" in res.stdout
+    assert "FAILED: ruff check" in res.stderr
+
+    messy = tmp_path / "messy.py"
+    messy.write_text('"""Badly formatted."""\n\nVALUE = {  "a":1 }\n')
+    res = _check([messy])
+    assert res.returncode == 1
+    assert "FAILED: ruff format --check" in res.stderr

@@ -34,7 +34,7 @@ import tomllib
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -181,7 +181,8 @@ def run_config(args: argparse.Namespace) -> RunConfig:
         data.setdefault("parameters", {})[name.strip()] = _toml_value(text.strip())
     if data.get("seed") is None:
         # Record a fresh seed so that the run can be repeated exactly.
-        data["seed"] = int(np.random.SeedSequence().entropy % 2**31)
+        # (SeedSequence() draws its entropy itself, so it is an int)
+        data["seed"] = int(cast(int, np.random.SeedSequence().entropy) % 2**31)
     return parse_run_config(data, source=source)
 
 

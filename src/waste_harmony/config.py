@@ -36,6 +36,7 @@ import difflib
 import inspect
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 #: City generators a run file may name.
-GENERATORS = {
+GENERATORS: dict[str, Callable[..., nx.Graph]] = {
     "default": city_module.default_city,
     "grid": city_module.grid_city,
     "organic": city_module.organic_city,

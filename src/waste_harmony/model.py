@@ -12,8 +12,8 @@ from __future__ import annotations
 import copy as copy_module
 import itertools
 import math
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import mesa
 import networkx as nx
@@ -37,7 +37,7 @@ from waste_harmony.recording import (
     NeighborhoodRecorder,
 )
 from waste_harmony.rules import DEFAULT_RULES
-from waste_harmony.scenarios.registry import resolve
+from waste_harmony.scenarios.registry import ScenarioSpec, resolve
 from waste_harmony.services import CityServices
 
 __all__ = ["CityModel"]
@@ -67,9 +67,9 @@ class CityModel(mesa.Model):
     n_citizens : int
         Number of citizens, placed on nodes in proportion to their ``population``
         weight.
-    scenarios : iterable
+    scenarios : Scenario, type, str or iterable of these
         Scenario modules: instances, classes or registered names
-        (see :func:`waste_harmony.scenarios.available`).
+        (see :func:`waste_harmony.scenarios.available`); one alone needs no list.
     rng : int, numpy.random.Generator or None
         Seed or generator; all randomness comes from it. The same seed gives
         identical series.
@@ -116,8 +116,8 @@ class CityModel(mesa.Model):
         city: nx.Graph | None = None,
         *,
         n_citizens: int = 10_000,
-        scenarios: Iterable[Any] = (),
-        rng: Any = None,
+        scenarios: ScenarioSpec | Iterable[ScenarioSpec] = (),
+        rng: int | np.random.Generator | None = None,
         citizen_class: type[Citizen] = Citizen,
         record_neighborhoods: bool = True,
         days: int | None = None,
@@ -142,7 +142,8 @@ class CityModel(mesa.Model):
             rng = int(rng.integers(2**63))
         elif rng is None:
             # Draw the seed from OS entropy and keep it, so every run can be repeated.
-            rng = int(np.random.SeedSequence().entropy % 2**63)
+            # (SeedSequence() draws its entropy itself, so it is an int)
+            rng = int(cast(int, np.random.SeedSequence().entropy) % 2**63)
         super().__init__(rng=rng)
         self.seed = rng
         self.citizen_class = citizen_class
@@ -264,7 +265,9 @@ class CityModel(mesa.Model):
                 "line --param 'roles={designer=0, organiser=0, scientist=0, "
                 "artist=0}') or raise n_citizens"
             )
-        chosen = rng.choice(n, size=total_roles, replace=False) if total_roles else []
+        chosen: np.ndarray | list[int] = (
+            rng.choice(n, size=total_roles, replace=False) if total_roles else []
+        )
         start = 0
         for code, role in enumerate(ROLE_NAMES, start=1):
             count = p.roles.get(role, 0)
@@ -356,7 +359,7 @@ class CityModel(mesa.Model):
         )
 
     # ------------------------------------------------------------------ services for rules
-    def node_index(self, node: Any) -> int:
+    def node_index(self, node: Hashable) -> int:
         """Row of a node id in the neighbourhood columns.
 
         Parameters
@@ -379,7 +382,7 @@ class CityModel(mesa.Model):
         except (KeyError, TypeError):
             raise KeyError(f"node {node!r} is not in the city graph") from None
 
-    def neighborhood_at(self, node: Any) -> Neighborhood:
+    def neighborhood_at(self, node: Hashable) -> Neighborhood:
         """The :class:`Neighborhood` agent of a node.
 
         Parameters
@@ -393,7 +396,8 @@ class CityModel(mesa.Model):
             Its agent.
         """
         row = self.node_index(node)
-        for agent in self.space[node].agents:
+        # Mesa annotates cell keys as int tuples; a Network's cells are keyed by node id
+        for agent in self.space[node].agents:  # type: ignore[index]
             if isinstance(agent, Neighborhood) and agent.row == row:
                 return agent
         raise LookupError(f"node {node!r} has no Neighborhood agent")  # pragma: no cover
@@ -457,7 +461,9 @@ class CityModel(mesa.Model):
             return np.array([self._node_index[nodes]])
         return np.array([self.node_index(n) for n in nodes], dtype=np.int64)
 
-    def reuse_waste(self, amounts: np.ndarray | float, nodes: Any = None) -> float:
+    def reuse_waste(
+        self, amounts: np.ndarray | float, nodes: Hashable | Sequence[Hashable] | None = None
+    ) -> float:
         """Take waste from neighbourhood stocks into art (reused), at most what is there.
 
         Parameters
@@ -476,7 +482,9 @@ class CityModel(mesa.Model):
         self.account_waste(reused=taken)
         return taken
 
-    def consume_waste(self, amounts: np.ndarray | float, nodes: Any = None) -> float:
+    def consume_waste(
+        self, amounts: np.ndarray | float, nodes: Hashable | Sequence[Hashable] | None = None
+    ) -> float:
         """Take waste from neighbourhood stocks as consumed (organism, biotech).
 
         Parameters
@@ -511,7 +519,7 @@ class CityModel(mesa.Model):
     def gather(
         self,
         rows: np.ndarray | slice,
-        node: Any = None,
+        node: Hashable | None = None,
         *,
         node_rows: np.ndarray | None = None,
     ) -> None:
@@ -643,7 +651,7 @@ class CityModel(mesa.Model):
             )
         return np.asarray(values[max(since_day, 1) - 1 :])
 
-    def deploy_organism(self, node: Any, biomass_kg: float) -> None:
+    def deploy_organism(self, node: Hashable, biomass_kg: float) -> None:
         """Release organism biomass at a node.
 
         Parameters
@@ -691,7 +699,7 @@ class CityModel(mesa.Model):
         """
         self.grievances.discard(name)
 
-    def log_event(self, kind: str, node: Any = None, **details: Any) -> None:
+    def log_event(self, kind: str, node: Hashable | None = None, **details: Any) -> None:
         """Append an event to the log, dated today.
 
         Parameters

@@ -423,7 +423,8 @@ def write_table(path: Any, table: pa.Table) -> None:
     import pyarrow.parquet as pq
 
     strings = [f.name for f in table.schema if str(f.type) in ("string", "large_string")]
-    pq.write_table(table, path, compression="snappy", use_dictionary=strings)
+    # pyarrow-stubs type use_dictionary as bool; pyarrow also takes a list of columns
+    pq.write_table(table, path, compression="snappy", use_dictionary=strings)  # type: ignore[arg-type]
 
 
 def key_columns(names: Sequence[str], parameters: Sequence[str] = ()) -> list[str]:

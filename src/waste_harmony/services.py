@@ -28,7 +28,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -130,11 +130,11 @@ class CityServices(Protocol):
         ...
 
     @property
-    def node_ids(self) -> list[Any]:
+    def node_ids(self) -> list[Hashable]:
         """Node ids of the city graph in row order."""
         ...
 
-    def node_index(self, node: Any) -> int:
+    def node_index(self, node: Hashable) -> int:
         """Row of a node id; :class:`KeyError` naming the node if it is not in the city."""
         ...
 
@@ -209,7 +209,7 @@ class CityServices(Protocol):
     def gather(
         self,
         rows: np.ndarray | slice,
-        node: Any = None,
+        node: Hashable | None = None,
         *,
         node_rows: np.ndarray | None = None,
     ) -> None:
@@ -228,15 +228,19 @@ class CityServices(Protocol):
         """Add to today's waste accounts (kg); every rule that moves waste reports here."""
         ...
 
-    def reuse_waste(self, amounts: np.ndarray | float, nodes: Any = None) -> float:
+    def reuse_waste(
+        self, amounts: np.ndarray | float, nodes: Hashable | Sequence[Hashable] | None = None
+    ) -> float:
         """Take waste from node stocks into art (accounted as reused); return kg taken."""
         ...
 
-    def consume_waste(self, amounts: np.ndarray | float, nodes: Any = None) -> float:
+    def consume_waste(
+        self, amounts: np.ndarray | float, nodes: Hashable | Sequence[Hashable] | None = None
+    ) -> float:
         """Take waste from node stocks as consumed (organism, biotech); return kg taken."""
         ...
 
-    def deploy_organism(self, node: Any, biomass_kg: float) -> None:
+    def deploy_organism(self, node: Hashable, biomass_kg: float) -> None:
         """Release organism biomass at a node (logs ``organism_deployed``)."""
         ...
 
@@ -264,7 +268,7 @@ class CityServices(Protocol):
         ...
 
     # ------------------------------------------------------------------ records
-    def log_event(self, kind: str, node: Any = None, **details: Any) -> None:
+    def log_event(self, kind: str, node: Hashable | None = None, **details: Any) -> None:
         """Append an event dated today to the event log."""
         ...
 

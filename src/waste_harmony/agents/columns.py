@@ -33,6 +33,9 @@ class StateTable:
     (np.float64(0.2), 3, True)
     """
 
+    _columns: dict[str, np.ndarray]
+    n_rows: int
+
     def __init__(self, n_rows: int) -> None:
         object.__setattr__(self, "_columns", {})
         object.__setattr__(self, "n_rows", int(n_rows))

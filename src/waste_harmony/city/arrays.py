@@ -69,6 +69,8 @@ def city_arrays(G: nx.Graph) -> dict[str, Any]:
             f"node {node!r}, attribute {err.args[0]!r} is missing; fill defaults with "
             "waste_harmony.city.with_defaults(G) and check with validate_city(G)"
         ) from None
-    A = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=None, dtype=np.float64, format="csr")
+    A = nx.to_scipy_sparse_array(
+        G, nodelist=nodes, weight=None, dtype=np.dtype(np.float64), format="csr"
+    )
     out["adjacency"] = sp.csr_array(A)
     return out

@@ -116,7 +116,7 @@ def _build_graph(
     edges: np.ndarray,
 ) -> nx.Graph:
     """Assemble a plain ``nx.Graph`` from column arrays and an edge array."""
-    G = nx.Graph(name=name)
+    G: nx.Graph[int] = nx.Graph(name=name)
     keys = ("zone", "pos", *columns)
     pos = list(zip(xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True))
     values = zip(
@@ -247,7 +247,9 @@ def _connect_components(xy: np.ndarray, edges: np.ndarray) -> np.ndarray:
         coo_array((weight, (lo_c[first], hi_c[first])), shape=(n_comp, n_comp))
     ).tocoo()
     lookup = {(int(p), int(q)): k for k, p, q in zip(first, lo_c[first], hi_c[first], strict=True)}
-    chosen = [lookup[(min(p, q), max(p, q))] for p, q in zip(mst.row, mst.col, strict=True)]
+    chosen = [
+        lookup[(int(min(p, q)), int(max(p, q)))] for p, q in zip(mst.row, mst.col, strict=True)
+    ]
     return np.concatenate([edges.reshape(-1, 2), cand[chosen]])
 
 

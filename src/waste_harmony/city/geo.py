@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
 import numpy as np
@@ -36,7 +36,8 @@ from .generators import expected_attributes
 from .zones import NODE_ATTRIBUTES, ZONES
 
 if TYPE_CHECKING:
-    import geopandas as gpd  # type: ignore[import-untyped]
+    import geopandas as gpd
+    from geopandas import GeoSeries
 
 __all__ = ["GEO_EXTRA_HINT", "district_geometries", "from_districts", "require_geo"]
 
@@ -100,6 +101,7 @@ def _to_projected_km(
                 "crs='EPSG:3435' for Illinois State Plane feet) or, for a layer in plain "
                 "planar units, unit_km= (the length of one coordinate unit in km)"
             )
+    assert frame.crs is not None  # set above, or returned early
     if frame.crs.is_geographic:
         utm = frame.estimate_utm_crs()
         warnings.warn(
@@ -109,8 +111,10 @@ def _to_projected_km(
             stacklevel=3,
         )
         frame = frame.to_crs(utm)
-    metres = frame.crs.axis_info[0].unit_conversion_factor
-    return frame, metres / 1000.0, frame.crs.to_string()
+    projected = frame.crs
+    assert projected is not None  # to_crs keeps a CRS
+    metres = projected.axis_info[0].unit_conversion_factor
+    return frame, metres / 1000.0, projected.to_string()
 
 
 def _table_columns(
@@ -266,7 +270,8 @@ def from_districts(
     if not kinds <= {"Polygon", "MultiPolygon"}:
         raise ValueError(f"districts must be polygons, got geometry types {sorted(kinds)}")
     frame, km_per_unit, crs_text = _to_projected_km(frame, crs, unit_km)
-    geom = frame.geometry.reset_index(drop=True)
+    # the stubs type reset_index as a plain Series; on a GeoSeries it returns a GeoSeries
+    geom = cast("GeoSeries", frame.geometry.reset_index(drop=True))
     if not geom.is_valid.all():
         geom = geom.make_valid()
 

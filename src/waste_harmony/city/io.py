@@ -12,15 +12,15 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-import defusedxml.ElementTree  # type: ignore[import-untyped]
+import defusedxml.ElementTree
 import networkx as nx
 import numpy as np
-from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml import DefusedXmlException
 from scipy.spatial import KDTree
 
 from .generators import SeedLike
@@ -486,7 +486,7 @@ def save_city(G: nx.Graph, path: str | os.PathLike[str]) -> None:
     True
     """
     check_graph_type(G)
-    H = nx.Graph()
+    H: nx.Graph[Hashable] = nx.Graph()
     H.graph.update({k: _plain(v) for k, v in G.graph.items()})
     if G.number_of_nodes() and all(type(n) is int for n in G.nodes):
         H.graph[_NODE_ID_TYPE_KEY] = "int"

@@ -153,7 +153,7 @@ def from_osm(
     """
     ox = _require_osmnx()
     gpd = require_geo("from_osm")
-    import shapely  # type: ignore[import-untyped]
+    import shapely
 
     if not (isinstance(cell_km, int | float) and math.isfinite(cell_km) and cell_km > 0):
         raise ValueError(f"cell_km must be a positive number of km, got {cell_km!r}")

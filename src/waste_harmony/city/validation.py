@@ -356,6 +356,7 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
             problems.append(problem)
 
     if not allow_disconnected:
+        # types-networkx accept only a DiGraph here; G is one when is_directed() holds
         weakly = G.is_directed() and nx.is_weakly_connected(G)  # type: ignore[call-overload]
         connected = weakly or (not G.is_directed() and nx.is_connected(G))
         if not connected:

@@ -48,7 +48,8 @@ def laplacian(adjacency: sp.sparray) -> sp.csr_array:
     >>> laplacian(sp.csr_array(np.array([[0.0, 1.0], [1.0, 0.0]]))).toarray().tolist()
     [[1.0, -1.0], [-1.0, 1.0]]
     """
-    A = sp.csr_array(adjacency, dtype=np.float64)
+    # scipy-stubs lack the (sparse, dtype=...) overload that scipy accepts
+    A = sp.csr_array(adjacency, dtype=np.float64)  # type: ignore[call-overload]
     degree = np.asarray(A.sum(axis=1)).ravel()
     return sp.csr_array(sp.diags_array(degree) - A)
 

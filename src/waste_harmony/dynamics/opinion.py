@@ -206,11 +206,11 @@ def deffuant_weisbuch(
     """
     x = np.array(opinions, dtype=np.float64, copy=True)
     where = np.zeros(len(x), dtype=np.int64) if places is None else np.asarray(places)
-    check = tol is not None and places is None
+    check_tol = tol if places is None else None
     for sweep in range(1, sweeps + 1):
         first, second = random_matching(where, rng)
         deffuant_update(x, first, second, epsilon, mu)
-        if check and sweep % 10 == 0 and _converged(x, epsilon, tol):
+        if check_tol is not None and sweep % 10 == 0 and _converged(x, epsilon, check_tol):
             break
     return x
 
@@ -364,7 +364,8 @@ def degroot_consensus(
     >>> degroot_consensus(A, np.array([0.0, 0.0, 3.0])).round(6).tolist()
     [1.0, 1.0, 1.0]
     """
-    A = sp.csr_array(adjacency, dtype=np.float64)
+    # scipy-stubs lack the (sparse or dense, dtype=...) overload that scipy accepts
+    A = sp.csr_array(adjacency, dtype=np.float64)  # type: ignore[arg-type]
     degree = np.asarray(A.sum(axis=1)).ravel()
     if np.any(degree == 0):
         node = int(np.flatnonzero(degree == 0)[0])

@@ -40,7 +40,7 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -606,7 +606,8 @@ def calibrate(
         )
     n_generations = budget // per_generation
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        # (SeedSequence() draws its entropy itself, so it is an int)
+        seed = int(cast(int, np.random.SeedSequence().entropy))
     elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
     seed = int(seed)

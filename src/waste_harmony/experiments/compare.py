@@ -25,7 +25,7 @@ import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -339,7 +339,9 @@ def compare(
         def side(label: str, table: pd.DataFrame = table, present: set = present) -> np.ndarray:
             if label not in present:
                 return np.full((len(table), len(replicates)), np.nan)
-            return table[label].reindex(columns=replicates).to_numpy(dtype=float)
+            # with (label, replicate) columns, table[label] is a frame (stubs say Series)
+            part = cast(pd.DataFrame, table[label])
+            return part.reindex(columns=replicates).to_numpy(dtype=float)
 
         b, v = side("baseline"), side("variant")
         with warnings.catch_warnings():

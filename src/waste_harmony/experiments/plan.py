@@ -21,7 +21,7 @@ import sys
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -54,7 +54,8 @@ def root_entropy(root_seed: int | None) -> int:
         The root seed.
     """
     if root_seed is None:
-        return int(np.random.SeedSequence().entropy)
+        # (SeedSequence() draws its entropy itself, so it is an int)
+        return int(cast(int, np.random.SeedSequence().entropy))
     if isinstance(root_seed, bool) or not isinstance(root_seed, int | np.integer) or root_seed < 0:
         raise ValueError(f"root_seed must be a non-negative integer, got {root_seed!r}")
     return int(root_seed)

@@ -353,7 +353,7 @@ def _statistic(frame: pd.DataFrame, output: str, statistic: Any) -> float:
     if statistic == "mean":
         return float(frame[output].mean())
     if statistic == "final":
-        return float(frame.loc[frame["day"].idxmax(), output])
+        return float(frame[output].iloc[frame["day"].argmax()])
     raise ValueError(f"statistic must be 'mean', 'final' or a function, got {statistic!r}")
 
 
@@ -445,7 +445,7 @@ def sensitivity(
     result = None
     if function is not None:
         values = function(X)
-        Y = (
+        Y: dict[str, np.ndarray] = (
             {k: np.asarray(v, dtype=float) for k, v in values.items()}
             if isinstance(values, Mapping)
             else {"y": np.asarray(values, dtype=float)}
@@ -482,7 +482,7 @@ def sensitivity(
         Y = {}
         for output in outputs:
             per_run = frame.groupby(["point", "replicate"])[["day", output]].apply(
-                lambda f, o=output: _statistic(f, o, statistic)
+                _statistic, output, statistic
             )
             per_point = per_run.groupby(level="point").mean()
             Y[output] = per_point.reindex(range(len(X))).to_numpy()

@@ -10,6 +10,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 __all__ = [
     "STORY_EVENTS",
@@ -17,6 +18,7 @@ __all__ = [
     "RunData",
     "as_run",
     "event_days",
+    "figure_of",
     "mark_events",
     "new_figure",
     "pretty",
@@ -237,9 +239,34 @@ def mark_events(ax: Axes, marks: Sequence[tuple[int, str]], *, labels: bool = Tr
             )
 
 
+def figure_of(ax: Axes) -> Figure:
+    """The figure an Axes is drawn in (the top-level one if the Axes sit in a subfigure).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes placed in a figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure to show or save.
+
+    Examples
+    --------
+    >>> fig, axes = new_figure(1, 2)
+    >>> figure_of(axes[0, 1]) is fig
+    True
+    """
+    fig = ax.get_figure(root=True)
+    if fig is None:
+        raise ValueError("these axes are not placed in a figure; create them with a figure")
+    return fig
+
+
 def new_figure(
     nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None, **kwargs: Any
-) -> tuple[Any, np.ndarray]:
+) -> tuple[Figure, np.ndarray]:
     """A pyplot figure with a grid of axes (always returned as a 2-D array).
 
     Parameters

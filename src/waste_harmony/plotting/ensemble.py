@@ -10,7 +10,14 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from waste_harmony.plotting._common import as_run, event_days, mark_events, new_figure, pretty
+from waste_harmony.plotting._common import (
+    as_run,
+    event_days,
+    figure_of,
+    mark_events,
+    new_figure,
+    pretty,
+)
 
 __all__ = ["ensemble_frame", "ensemble_summary", "plot_ensemble"]
 
@@ -184,7 +191,7 @@ def plot_ensemble(
             raise ValueError("drawing into a given ax takes one variable; pass one name")
         _draw(ax, summary, names[0], label, band_label, color)
         mark_events(ax, marks)
-        return ax.figure
+        return figure_of(ax)
     ncols = max(1, min(ncols, len(names)))
     nrows = -(-len(names) // ncols)
     fig, axes = new_figure(nrows, ncols, sharex=True)

@@ -10,7 +10,14 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from waste_harmony.plotting._common import as_run, event_days, mark_events, new_figure, pretty
+from waste_harmony.plotting._common import (
+    as_run,
+    event_days,
+    figure_of,
+    mark_events,
+    new_figure,
+    pretty,
+)
 
 __all__ = ["DEFAULT_VARIABLES", "plot_comparison", "plot_series"]
 
@@ -107,7 +114,7 @@ def plot_series(
             ax.set_ylabel(pretty(names[0]))
         mark_events(ax, marks)
         ax.legend(fontsize=8)
-        return ax.figure
+        return figure_of(ax)
     ncols = max(1, min(ncols, len(names)))
     nrows = math.ceil(len(names) / ncols)
     fig, axes = new_figure(nrows, ncols, sharex=True)
@@ -186,7 +193,7 @@ def plot_comparison(
         ax.set_title(title)
         mark_events(ax, marks_a)
         ax.legend(fontsize=8)
-        return ax.figure
+        return figure_of(ax)
     fig, axes = new_figure(2, len(names), sharex="col", figsize=(min(4.2 * len(names), 16), 5.2))
     for j, name in enumerate(names):
         top, bottom = axes[0, j], axes[1, j]

@@ -13,13 +13,15 @@ from __future__ import annotations
 import difflib
 import warnings
 from importlib.metadata import entry_points
-from typing import Any
 
 from waste_harmony.scenarios.base import Scenario
 
-__all__ = ["ENTRY_POINT_GROUP", "available", "register", "resolve"]
+__all__ = ["ENTRY_POINT_GROUP", "ScenarioSpec", "available", "register", "resolve"]
 
 ENTRY_POINT_GROUP = "waste_harmony.scenarios"
+
+#: A scenario as users give it: an instance, a :class:`Scenario` subclass or a registered name.
+ScenarioSpec = Scenario | type[Scenario] | str
 
 _BUILTIN: dict[str, type[Scenario]] = {}
 
@@ -102,7 +104,7 @@ def available() -> dict[str, type[Scenario]]:
     return {**_BUILTIN, **_plugins()}
 
 
-def resolve(spec: Any) -> Scenario:
+def resolve(spec: ScenarioSpec) -> Scenario:
     """Turn a scenario given as instance, class or name into an instance.
 
     Parameters
