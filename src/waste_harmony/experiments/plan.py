@@ -602,19 +602,36 @@ def accepts_days(factory: Callable[..., Any]) -> bool:
         return False
 
 
-def _argument_problems(factory: Callable[..., Any], kwargs: Mapping[str, Any]) -> list[str]:
+def _model_keywords(factory: Callable[..., Any]) -> set[str]:
+    """Named keyword arguments of CityModel and of ``factory`` (a subclass)."""
+    from waste_harmony.model import CityModel
+
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    keys: set[str] = set()
+    for target in (CityModel, factory):
+        try:
+            signature = inspect.signature(target)
+        except (TypeError, ValueError):
+            continue
+        keys |= {n for n, p in signature.parameters.items() if p.kind in named}
+    return keys - {"rng"}
+
+
+def _argument_problems(
+    factory: Callable[..., Any],
+    kwargs: Mapping[str, Any],
+    model_keys: set[str],
+    registry: Mapping[str, Any],
+) -> list[str]:
     """Every problem of one run's keyword arguments that can be found without building."""
     from waste_harmony.parameters import Parameters, violations
     from waste_harmony.paramspec import unknown_keyword
-    from waste_harmony.scenarios import available
 
-    model_keys = {"n_citizens", "scenarios", "citizen_class", "record_neighborhoods", "days"}
     params = Parameters.names()
     found: list[str] = []
     values = {k: v for k, v in kwargs.items() if k in params}
     if isinstance(factory, ConfigFactory):
         config = factory.config
-        registry = available()
         dotted = [
             f"scenarios.{s}.{f.name}"
             for s in config.scenarios
@@ -673,12 +690,16 @@ def check_plan(
         or (isinstance(factory, type) and issubclass(factory, CityModel))
     ):
         return
+    from waste_harmony.scenarios import available
+
+    registry = available() if isinstance(factory, ConfigFactory) else {}  # slow: once
+    model_keys = _model_keywords(factory)
     where: dict[str, list[int]] = {}
     first: dict[str, str] = {}
     builds: dict[str, tuple[int, dict[str, Any]]] = {}
     for p, point in enumerate(points):
         kwargs = {**fixed, **point}
-        found = _argument_problems(factory, kwargs)
+        found = _argument_problems(factory, kwargs, model_keys, registry)
         for message in found:
             # One entry per rule: a joint constraint failing at many sampled points
             # differs only in the values quoted in parentheses.

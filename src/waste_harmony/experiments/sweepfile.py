@@ -167,14 +167,11 @@ def _parse_grid(table: Any, run: RunConfig) -> list[dict[str, Any]]:
     return points
 
 
-def _point_problems(point: dict[str, Any], run: RunConfig) -> list[str]:
+def _point_problems(point: dict[str, Any], run: RunConfig, registry: dict[str, Any]) -> list[str]:
     """Every problem of one point together with the run file's values (joint constraints)."""
-    from waste_harmony.scenarios import available
-
     model = {**run.parameters, **{k: v for k, v in point.items() if "." not in k}}
     model.pop("citizens", None)
     found = violations(model)
-    registry = available()
     for scenario, params in run.scenarios.items():
         prefix = f"scenarios.{scenario}."
         values = {
@@ -187,10 +184,13 @@ def _point_problems(point: dict[str, Any], run: RunConfig) -> list[str]:
 
 def _check_points(points: list[dict[str, Any]], run: RunConfig, key: str, fix: str) -> None:
     """Refuse a design with points that break a joint constraint, before anything runs."""
+    from waste_harmony.scenarios import available
+
+    registry = available()  # slow (entry points): once per design
     first: dict[str, str] = {}
     counts: dict[str, int] = {}
     for point in points:
-        for message in _point_problems(point, run):
+        for message in _point_problems(point, run, registry):
             rule = re.sub(r" \([^()]*=[^()]*\)", "", message)  # the same rule, other values
             first.setdefault(rule, message)
             counts[rule] = counts.get(rule, 0) + 1
