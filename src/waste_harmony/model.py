@@ -308,7 +308,7 @@ class CityModel(mesa.Model):
         self._record()
         self.citizens.gathering[:] = -1
 
-    def run_for(self, duration: int) -> None:
+    def run_for(self, duration: float | int) -> None:
         """Simulate ``duration`` more days (``0`` does nothing).
 
         Parameters
