@@ -13,11 +13,16 @@ Subcommands::
 Handler convention: every subcommand is an :mod:`argparse` subparser with
 ``set_defaults(handler=fn)``, where ``fn(args) -> int`` returns the exit code.
 Other modules add subcommands through a ``register(subparsers)`` function (see
-:data:`PLUGIN_COMMANDS`). Mistakes in the user's input — :class:`ConfigError`
-and any other :class:`ValueError`, :class:`FileExistsError`,
-:class:`FileNotFoundError`, :class:`KeyError` — print one line naming the problem
-and the fix to stderr and exit with status 2; the traceback is shown only with
-``--debug``. Command-line syntax errors also exit with status 2, in one line.
+:data:`PLUGIN_COMMANDS`). :func:`main` is the single error boundary: the
+library's answers to mistakes in the user's input (:data:`USER_ERRORS`:
+:class:`ConfigError` and any other :class:`ValueError`, :class:`TypeError`,
+:class:`KeyError`, and the file errors :class:`FileNotFoundError`,
+:class:`FileExistsError`, :class:`NotADirectoryError`, :class:`IsADirectoryError`,
+:class:`PermissionError`) print one line naming the problem and the fix to stderr
+and exit with status 2; the traceback is shown only with ``--debug``. Any other
+exception is a defect of waste-harmony, not of the input: its traceback is
+printed with a request to report it, and the exit status is 1. Command-line
+syntax errors also exit with status 2, in one line.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from waste_harmony.recording import OUTPUTS
 from waste_harmony.schema import CITY_FILE, FILES, MANIFEST
 
 __all__ = [
+    "EXIT_BUG",
     "EXIT_USAGE",
     "PLUGIN_COMMANDS",
     "USER_ERRORS",
@@ -58,13 +64,22 @@ __all__ = [
 #: Exit status for mistakes in the user's input (as argparse uses).
 EXIT_USAGE = 2
 
-#: Exceptions that mean "the input is wrong": one line and exit status 2.
+#: Exceptions that mean "the input is wrong": one line and exit status 2. The library
+#: raises these (with a message naming the file, key or argument and the fix) for
+#: every mistake in what it is given; anything else escaping a command is a bug.
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
+    TypeError,
+    KeyError,
     FileExistsError,
     FileNotFoundError,
-    KeyError,
+    NotADirectoryError,
+    IsADirectoryError,
+    PermissionError,
 )
+
+#: Exit status for a defect of waste-harmony itself (an unexpected exception).
+EXIT_BUG = 1
 
 #: Subcommands provided by other modules: name → (module with ``register(subparsers)``,
 #: one-line help). A module is imported only when its command is used, so that heavy
@@ -517,7 +532,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 for a mistake in the input.
+        Exit status: 0 on success, 2 for a mistake in the input (one line on stderr;
+        ``--debug`` adds the traceback), 1 for a failed sweep run or a defect of
+        waste-harmony (with its traceback), 130 when interrupted.
     """
     tokens = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(load=[name for name in PLUGIN_COMMANDS if name in tokens])
@@ -543,3 +560,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("waste-harmony: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a defect of ours, not the user's: keep the traceback
+        traceback.print_exc()
+        print(
+            f"waste-harmony: internal error ({type(exc).__name__}): {_one_line(exc)}. "
+            "This is a bug in waste-harmony, not in your input; please report it with "
+            "the traceback above.",
+            file=sys.stderr,
+        )
+        return EXIT_BUG

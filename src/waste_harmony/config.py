@@ -44,7 +44,7 @@ from typing import Any
 import networkx as nx
 
 from waste_harmony import city as city_module
-from waste_harmony.parameters import Parameters
+from waste_harmony.parameters import Parameters, violations
 
 __all__ = [
     "GENERATORS",
@@ -52,6 +52,7 @@ __all__ = [
     "ConfigError",
     "OutputConfig",
     "RunConfig",
+    "combine_errors",
     "load_run_file",
     "parse_run_config",
     "read_toml",
@@ -80,6 +81,37 @@ class ConfigError(ValueError):
     def __init__(self, message: str, key: str = "") -> None:
         super().__init__(f"{key}: {message}" if key else message)
         self.key = key
+        #: Every problem found (one :class:`ConfigError` each; just ``[self]`` unless
+        #: several were collected with :func:`combine_errors`).
+        self.problems: list[ConfigError] = [self]
+
+
+def combine_errors(problems: list[ConfigError]) -> ConfigError:
+    """One :class:`ConfigError` reporting every problem in ``problems`` (at least one).
+
+    Parameters
+    ----------
+    problems : list of ConfigError
+        The problems found, in file order.
+
+    Returns
+    -------
+    ConfigError
+        ``problems[0]`` if it is the only one, else an error whose message lists them
+        all (``"3 problems: days: ...; city.generator: ...; ..."``) and whose
+        ``problems`` attribute holds them.
+
+    Examples
+    --------
+    >>> str(combine_errors([ConfigError("must be >= 1", "days"), ConfigError("bad", "seed")]))
+    '2 problems: days: must be >= 1; seed: bad'
+    """
+    flat = [p for problem in problems for p in problem.problems]
+    if len(flat) == 1:
+        return flat[0]
+    error = ConfigError(f"{len(flat)} problems: " + "; ".join(str(p) for p in flat))
+    error.problems = flat
+    return error
 
 
 def _did_you_mean(key: str, valid: Any) -> str:
@@ -90,14 +122,17 @@ def _did_you_mean(key: str, valid: Any) -> str:
 
 
 def _check_keys(table: dict[str, Any], valid: Any, path: str) -> None:
-    for key in table:
-        if key not in valid:
-            where = f"{path}.{key}" if path else key
-            raise ConfigError(f"unknown key; {_did_you_mean(key, valid)}", where)
+    problems = [
+        ConfigError(f"unknown key; {_did_you_mean(key, valid)}", f"{path}.{key}" if path else key)
+        for key in table
+        if key not in valid
+    ]
+    if problems:
+        raise combine_errors(problems)
 
 
 def check_keys(table: dict[str, Any], valid: Any, path: str) -> None:
-    """Raise :class:`ConfigError` naming the first key of ``table`` not in ``valid``.
+    """Raise :class:`ConfigError` naming every key of ``table`` not in ``valid``.
 
     Parameters
     ----------
@@ -428,7 +463,17 @@ def _parse_geo_city(table: dict[str, Any], key: str, base_dir: Path | None) -> C
 def _parse_parameters(table: Any) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError("expected a table of parameter = value", "parameters")
-    _check_keys(table, Parameters.names(), "parameters")
+    problems: list[ConfigError] = []
+    try:
+        _check_keys(table, Parameters.names(), "parameters")
+    except ConfigError as exc:
+        problems.append(exc)
+    known = {k: v for k, v in table.items() if k in Parameters.names()}
+    for message in violations(known):
+        key = next((k for k in known if repr(k) in message), "")
+        problems.append(ConfigError(message, f"parameters.{key}" if key else "parameters"))
+    if problems:
+        raise combine_errors(problems)
     try:
         Parameters.from_kwargs(table)
     except (TypeError, ValueError) as exc:
@@ -444,26 +489,44 @@ def _parse_scenarios(table: Any) -> dict[str, dict[str, Any]]:
         raise ConfigError("expected one table per scenario, like [scenarios.techcore]", "scenarios")
     registry = available()
     scenarios: dict[str, dict[str, Any]] = {}
+    problems: list[ConfigError] = []
     for name, params in table.items():
-        key = f"scenarios.{name}"
-        if name not in registry:
-            close = difflib.get_close_matches(name, list(registry), n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            listing = ", ".join(sorted(registry)) or "none registered"
-            raise ConfigError(f"unknown scenario; {hint}available: {listing}", key)
-        if not isinstance(params, dict):
-            raise ConfigError("expected a table of the scenario's parameters", key)
-        cls = registry[name]
-        fields = [f.name for f in cls.parameter_fields()]
-        _check_keys(params, fields, key)
         try:
-            instance = cls(**params)
-            instance.check_parameters()
-        except (TypeError, ValueError) as exc:
-            bad = next((k for k in params if repr(k) in str(exc)), "")
-            raise ConfigError(str(exc), f"{key}.{bad}" if bad else key) from exc
-        scenarios[name] = dict(params)
+            scenarios[name] = _parse_scenario(registry, name, params)
+        except ConfigError as exc:
+            problems.append(exc)
+    if problems:
+        raise combine_errors(problems)
     return scenarios
+
+
+def _parse_scenario(registry: dict[str, Any], name: str, params: Any) -> dict[str, Any]:
+    key = f"scenarios.{name}"
+    if name not in registry:
+        close = difflib.get_close_matches(name, list(registry), n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        listing = ", ".join(sorted(registry)) or "none registered"
+        raise ConfigError(f"unknown scenario; {hint}available: {listing}", key)
+    if not isinstance(params, dict):
+        raise ConfigError("expected a table of the scenario's parameters", key)
+    cls = registry[name]
+    fields = [f.name for f in cls.parameter_fields()]
+    _check_keys(params, fields, key)
+    found = cls.violations(params)
+    if found:
+        raise combine_errors(
+            [
+                ConfigError(msg, next((f"{key}.{k}" for k in params if repr(k) in msg), key))
+                for msg in found
+            ]
+        )
+    try:
+        instance = cls(**params)
+        instance.check_parameters()
+    except (TypeError, ValueError) as exc:
+        bad = next((k for k in params if repr(k) in str(exc)), "")
+        raise ConfigError(str(exc), f"{key}.{bad}" if bad else key) from exc
+    return dict(params)
 
 
 def _parse_output(table: Any, base_dir: Path | None) -> OutputConfig:
@@ -510,23 +573,35 @@ def parse_run_config(
     Raises
     ------
     ConfigError
-        Naming the key path of the first problem.
+        Naming the key path of every problem found (its ``problems`` attribute
+        lists them one by one).
     """
-    _check_keys(data, _TOP_KEYS, "")
     base = Path(base_dir) if base_dir is not None else None
+    problems: list[ConfigError] = []
+
+    def attempt(parse: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return parse(*args, **kwargs)
+        except ConfigError as exc:  # keep going: report every mistake at once
+            problems.append(exc)
+            return None
+
+    attempt(_check_keys, data, _TOP_KEYS, "")
     seed = data.get("seed")
     if seed is not None:
-        seed = _int(seed, "seed", minimum=0)
-    return RunConfig(
-        citizens=_int(data.get("citizens", 10_000), "citizens", minimum=0),
-        days=_int(data.get("days", 365), "days", minimum=1),
-        seed=seed,
-        city=_parse_city(data.get("city", {}), base),
-        parameters=_parse_parameters(data.get("parameters", {})),
-        scenarios=_parse_scenarios(data.get("scenarios", {})),
-        output=_parse_output(data.get("output", {}), base),
-        source=source,
-    )
+        seed = attempt(_int, seed, "seed", minimum=0)
+    values = {
+        "citizens": attempt(_int, data.get("citizens", 10_000), "citizens", minimum=0),
+        "days": attempt(_int, data.get("days", 365), "days", minimum=1),
+        "seed": seed,
+        "city": attempt(_parse_city, data.get("city", {}), base),
+        "parameters": attempt(_parse_parameters, data.get("parameters", {})),
+        "scenarios": attempt(_parse_scenarios, data.get("scenarios", {})),
+        "output": attempt(_parse_output, data.get("output", {}), base),
+    }
+    if problems:
+        raise combine_errors(problems)
+    return RunConfig(**values, source=source)
 
 
 def load_run_file(path: str | os.PathLike[str]) -> RunConfig:
@@ -567,6 +642,8 @@ def read_toml(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
         The parsed TOML.
     """
     file = Path(path)
+    if file.is_dir():
+        raise ConfigError(f"{what} {file} is a folder; give the path of a TOML {what}")
     if not file.is_file():
         raise ConfigError(f"{what} not found: {file}")
     try:

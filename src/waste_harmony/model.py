@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy as copy_module
 import itertools
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import mesa
@@ -124,6 +124,9 @@ class CityModel(mesa.Model):
         **params: Any,
     ) -> None:
         _check_keywords(params)
+        _check_arguments(rng=rng, record_neighborhoods=record_neighborhoods)
+        if isinstance(scenarios, Mapping):  # {"techcore": {"announce_day": 30}, ...}
+            scenarios = [_scenario_with(name, values) for name, values in scenarios.items()]
         self.params = Parameters.from_kwargs(params)
         _check_count("n_citizens", n_citizens)
         if days is not None:
@@ -307,6 +310,34 @@ class CityModel(mesa.Model):
         self.pipeline.run(self)
         self._record()
         self.citizens.gathering[:] = -1
+
+    def run_for(self, duration: float | int) -> None:
+        """Simulate ``duration`` more days (``0`` does nothing).
+
+        Parameters
+        ----------
+        duration : int
+            Whole days, ``>= 0``.
+
+        Raises
+        ------
+        TypeError
+            If ``duration`` is not an integer (the model steps whole days).
+        ValueError
+            If it is negative (a model cannot run backwards; use :meth:`copy` to
+            branch from an earlier state).
+        """
+        if isinstance(duration, bool) or not isinstance(duration, int | np.integer):
+            raise TypeError(
+                f"run_for takes a whole number of days, got {type(duration).__name__} {duration!r}"
+            )
+        if duration < 0:
+            raise ValueError(
+                f"run_for({duration}): days must be >= 0; a model cannot run backwards "
+                "(copy() a model to branch from an earlier day)"
+            )
+        if duration:
+            super().run_for(int(duration))
 
     @property
     def day(self) -> int:
@@ -918,6 +949,38 @@ def _check_keywords(params: dict[str, Any]) -> None:
     for key in params:
         if key not in valid:
             raise TypeError(unknown_keyword(key, [*_MODEL_ARGUMENTS, *valid]))
+
+
+def _check_arguments(*, rng: Any, record_neighborhoods: Any) -> None:
+    if not isinstance(record_neighborhoods, bool | np.bool_):
+        raise TypeError(
+            "record_neighborhoods must be True or False, got "
+            f"{type(record_neighborhoods).__name__} {record_neighborhoods!r}"
+        )
+    if isinstance(rng, bool | float | str | bytes):
+        raise TypeError(
+            f"rng must be a non-negative integer seed, a numpy Generator or None, got "
+            f"{type(rng).__name__} {rng!r}"
+        )
+    if isinstance(rng, int | np.integer) and rng < 0:
+        raise ValueError(f"rng must be a non-negative integer seed, got {rng}")
+
+
+def _scenario_with(name: Any, values: Any) -> Any:
+    """A scenario from a ``name: parameters`` entry of a ``scenarios`` mapping."""
+    if not isinstance(values, Mapping):
+        raise TypeError(
+            f"scenarios[{name!r}] must be a dict of the scenario's parameters (or {{}} for "
+            f"its defaults), got {type(values).__name__} {values!r}"
+        )
+    scenario = resolve(name)
+    if not values:
+        return scenario
+    fields = [f.name for f in scenario.parameter_fields()]
+    for key in values:
+        if key not in fields:
+            raise TypeError(f"scenarios[{name!r}]: {unknown_keyword(key, fields)}")
+    return type(scenario)(**values)
 
 
 def _check_count(name: str, value: Any) -> None:

@@ -34,6 +34,7 @@ from waste_harmony.schema import (
     frame_to_table,
     json_safe,
     model_tables,
+    read_json,
     table_to_frame,
     write_table,
 )
@@ -386,7 +387,7 @@ class RunResult:
         src = Path(folder)
         if not (src / MANIFEST).exists():
             raise FileNotFoundError(f"{src} holds no {MANIFEST}: not a complete results folder")
-        manifest = json.loads((src / MANIFEST).read_text())
+        manifest = read_json(src / MANIFEST, "results manifest")
         city = None
         if (src / CITY_FILE).exists():
             from waste_harmony.city import load_city

@@ -50,6 +50,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -76,6 +77,7 @@ __all__ = [
     "json_text",
     "key_columns",
     "model_tables",
+    "read_json",
     "table_to_frame",
     "write_table",
 ]
@@ -408,6 +410,54 @@ def frame_to_table(frame: pd.DataFrame) -> pa.Table:
             array = pa.Array.from_pandas(frame[name])
             columns[name] = array.cast(pa.string()) if array.type == pa.large_string() else array
     return pa.table(columns)
+
+
+def read_json(path: Any, what: str = "file") -> Any:
+    """Read a JSON file of a results folder, naming the file in every error.
+
+    Parameters
+    ----------
+    path : path
+        The file (``manifest.json``, ``experiment.json``, a failure record).
+    what : str
+        What the file is, for messages.
+
+    Returns
+    -------
+    object
+        The parsed JSON.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If it is not readable JSON (truncated by a crash, edited by hand, or a folder).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "manifest.json"
+    >>> _ = bad.write_text('{"days": ')
+    >>> read_json(bad, "manifest")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: manifest .../manifest.json is not valid JSON (Expecting value: line 1 ...
+    """
+    file = Path(path)
+    if file.is_dir():
+        raise ValueError(f"{what} {file} is a folder, not a JSON file")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{what} {file} is not a text file ({exc})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{what} {file} is not valid JSON ({exc}); it may be truncated by a crash or "
+            "edited by hand: restore it, or write the results again"
+        ) from exc
 
 
 def write_table(path: Any, table: pa.Table) -> None:

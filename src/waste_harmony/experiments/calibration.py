@@ -47,6 +47,7 @@ import pandas as pd
 
 import waste_harmony.experiments.abc as abc
 from waste_harmony.results import versions
+from waste_harmony.schema import read_json
 
 if TYPE_CHECKING:
     from waste_harmony.experiments.store import SweepResult
@@ -478,7 +479,7 @@ def load_calibration(path: str | os.PathLike[str]) -> CalibrationResult:
     folder = Path(path)
     if not (folder / MANIFEST).exists():
         raise FileNotFoundError(f"{folder} holds no {MANIFEST}: not a calibration folder")
-    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest = read_json(folder / MANIFEST, "calibration manifest")
     if not (folder / "particles.parquet").exists():
         raise FileNotFoundError(
             f"{folder} holds an unfinished calibration; resume it with calibrate(..., "
@@ -633,7 +634,7 @@ def calibrate(
     }
     existing = folder / MANIFEST
     if existing.exists():
-        old = json.loads(existing.read_text())
+        old = read_json(existing, "calibration manifest")
         same = {k: v for k, v in old.items() if k not in ("versions", "status")} == json.loads(
             json.dumps(manifest, default=repr)
         )

@@ -77,6 +77,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="output folder (default: the file's [output] folder)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback on errors",
+    )
     parser.set_defaults(handler=run_sweep_command)
     return parser
 

@@ -12,11 +12,14 @@ between processes.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
+import inspect
 import itertools
 import json
 import pickle
+import re
 import sys
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,8 +31,10 @@ import numpy as np
 __all__ = [
     "ConfigFactory",
     "Task",
+    "accepts_days",
     "check_days",
     "check_fixed",
+    "check_plan",
     "grid",
     "latin_hypercube",
     "make_plan",
@@ -362,8 +367,11 @@ class Task:
     nonce: str = ""
 
     def kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of the factory (without ``rng``)."""
-        return {**self.fixed, **self.parameters}
+        """Keyword arguments of the factory (without ``rng``; with ``days`` if it takes it)."""
+        kwargs = {**self.fixed, **self.parameters}
+        if "days" not in kwargs and accepts_days(self.factory):
+            kwargs["days"] = self.days
+        return kwargs
 
 
 def column_kinds(points: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -444,14 +452,26 @@ def make_plan(
     >>> plan[0]["seed"] == plan[2]["seed"] != plan[1]["seed"]
     True
     """
-    if isinstance(seeds, bool) or not isinstance(seeds, int | np.integer | Sequence):
-        raise TypeError(f"seeds must be a number of replicates or a list of seeds, got {seeds!r}")
+    if isinstance(seeds, bool | str | bytes) or not isinstance(
+        seeds, int | np.integer | Sequence | np.ndarray
+    ):
+        raise TypeError(
+            "seeds must be a number of replicates (seeds=12) or a list of seeds "
+            f"(seeds=[1, 2]), got {type(seeds).__name__} {seeds!r}"
+        )
     if isinstance(seeds, int | np.integer):
         if seeds < 1:
             raise ValueError(f"seeds must be >= 1, got {seeds}")
         n_reps = int(seeds)
         explicit = None
     else:
+        bad = [
+            s for s in seeds if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0
+        ]
+        if bad:
+            raise TypeError(
+                f"seeds must be non-negative integers, got {bad[0]!r} in {list(seeds)!r}"
+            )
         explicit = [int(s) for s in seeds]
         if not explicit:
             raise ValueError("seeds is an empty list; give a number of replicates or seeds")
@@ -567,3 +587,152 @@ def check_sendable(task: Task) -> None:
             "importable module (not lambdas or functions defined inside other functions), or "
             "run with executor='serial'."
         ) from exc
+
+
+def accepts_days(factory: Callable[..., Any]) -> bool:
+    """Whether ``factory`` takes the ``days`` hint (a run file or a ``days=`` keyword).
+
+    Models built with the planned ``days`` check their scenarios' days against it
+    (a festival on day 100 of a 30-day run is refused, not silently skipped).
+    """
+    if isinstance(factory, ConfigFactory):
+        return True
+    try:
+        return "days" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _model_keywords(factory: Callable[..., Any]) -> set[str]:
+    """Named keyword arguments of CityModel and of ``factory`` (a subclass)."""
+    from waste_harmony.model import CityModel
+
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    keys: set[str] = set()
+    for target in (CityModel, factory):
+        try:
+            signature = inspect.signature(target)
+        except (TypeError, ValueError):
+            continue
+        keys |= {n for n, p in signature.parameters.items() if p.kind in named}
+    return keys - {"rng"}
+
+
+def _argument_problems(
+    factory: Callable[..., Any],
+    kwargs: Mapping[str, Any],
+    model_keys: set[str],
+    registry: Mapping[str, Any],
+) -> list[str]:
+    """Every problem of one run's keyword arguments that can be found without building."""
+    from waste_harmony.parameters import Parameters, violations
+    from waste_harmony.paramspec import unknown_keyword
+
+    params = Parameters.names()
+    found: list[str] = []
+    values = {k: v for k, v in kwargs.items() if k in params}
+    if isinstance(factory, ConfigFactory):
+        config = factory.config
+        dotted = [
+            f"scenarios.{s}.{f.name}"
+            for s in config.scenarios
+            for f in registry[s].parameter_fields()
+        ]
+        valid = [*params, *model_keys, "citizens", *dotted]
+        values = {**config.parameters, **values}
+        for name, base in config.scenarios.items():
+            prefix = f"scenarios.{name}."
+            mine = {k[len(prefix) :]: v for k, v in kwargs.items() if k.startswith(prefix)}
+            if mine:
+                found += registry[name].violations({**base, **mine})
+    else:
+        valid = [*params, *model_keys]
+    found += [unknown_keyword(k, valid) for k in kwargs if k not in valid]
+    found += violations(values)
+    return found
+
+
+def check_plan(
+    factory: Callable[..., Any],
+    points: Sequence[Mapping[str, Any]],
+    fixed: Mapping[str, Any],
+    days: int,
+) -> None:
+    """Refuse an experiment with any mistake in its plan, before the first run.
+
+    For :class:`~waste_harmony.CityModel` (and subclasses) and run files, every
+    point's names and values are checked (unknown names, kinds, ranges, joint
+    constraints), then one model is built in this process for each distinct set of
+    non-parameter arguments (city, scenarios, citizens), with ``days``: that checks
+    the city, the scenario set and every scenario day against the run's length.
+    Other factories validate their own arguments in the workers.
+
+    Parameters
+    ----------
+    factory : callable
+        From :func:`resolve_factory`.
+    points : sequence of mapping
+        Parameter points.
+    fixed : mapping
+        Keyword arguments shared by all runs.
+    days : int
+        Days per run.
+
+    Raises
+    ------
+    ValueError
+        Naming every problem found, with the points where it occurs.
+    """
+    from waste_harmony.model import CityModel
+    from waste_harmony.parameters import Parameters
+
+    if not (
+        isinstance(factory, ConfigFactory)
+        or (isinstance(factory, type) and issubclass(factory, CityModel))
+    ):
+        return
+    from waste_harmony.scenarios import available
+
+    registry = available() if isinstance(factory, ConfigFactory) else {}  # slow: once
+    model_keys = _model_keywords(factory)
+    where: dict[str, list[int]] = {}
+    first: dict[str, str] = {}
+    builds: dict[str, tuple[int, dict[str, Any]]] = {}
+    for p, point in enumerate(points):
+        kwargs = {**fixed, **point}
+        found = _argument_problems(factory, kwargs, model_keys, registry)
+        for message in found:
+            # One entry per rule: a joint constraint failing at many sampled points
+            # differs only in the values quoted in parentheses.
+            rule = re.sub(r" \([^()]*=[^()]*\)", "", message)
+            first.setdefault(rule, message)
+            where.setdefault(rule, []).append(p)
+        if not found:
+            others = [(k, repr(v)) for k, v in kwargs.items() if k not in Parameters.names()]
+            shape = repr(sorted(others))
+            builds.setdefault(shape, (p, kwargs))
+    for p, kwargs in builds.values():
+        try:
+            if accepts_days(factory) and "days" not in kwargs:
+                kwargs = {**kwargs, "days": days}
+            factory(rng=0, **copy.deepcopy(kwargs))  # scenarios bind to their model
+        except (ValueError, TypeError, KeyError, OSError) as exc:
+            first.setdefault(str(exc), str(exc))
+            where.setdefault(str(exc), []).append(p)
+    if not where:
+        return
+    n = len(points)
+
+    def at(ps: list[int]) -> str:
+        if n == 1:
+            return ""
+        if len(ps) == n:
+            return " (at every point)"
+        shown = ", ".join(str(p) for p in ps[:5]) + (", ..." if len(ps) > 5 else "")
+        return f" (at point{'s' if len(ps) > 1 else ''} {shown} of {n})"
+
+    listing = "; ".join(f"{first[rule]}{at(ps)}" for rule, ps in where.items())
+    raise ValueError(
+        f"the experiment was not started: {len(where)} problem{'s' if len(where) > 1 else ''} "
+        f"in its plan: {listing}"
+    )

@@ -9,7 +9,6 @@ finished (``resume=True``); a different experiment is refused unless
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -19,7 +18,7 @@ from typing import Any
 
 from waste_harmony.experiments.plan import Task
 from waste_harmony.experiments.store import EXPERIMENT_MANIFEST, FAILURES, RUNS, TIMINGS
-from waste_harmony.schema import MANIFEST
+from waste_harmony.schema import MANIFEST, read_json
 
 __all__ = ["finished_runs", "prepare_folder", "still_to_run"]
 
@@ -60,9 +59,14 @@ def prepare_folder(
     else:
         folder = Path(out)
         temporary = False
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(
+            f"output folder {folder} is a file; choose a folder (out=..., --out on the "
+            "command line)"
+        )
     existing = folder / EXPERIMENT_MANIFEST
     if existing.exists():
-        old = json.loads(existing.read_text())
+        old = read_json(existing, "experiment manifest")
         if overwrite:
             for name in (RUNS, FAILURES):
                 shutil.rmtree(folder / name, ignore_errors=True)

@@ -11,8 +11,10 @@ resumes where it stopped (:mod:`~waste_harmony.experiments.resume`).
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
+import time
 import uuid
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +28,7 @@ from waste_harmony.experiments.plan import (
     Task,
     check_days,
     check_fixed,
+    check_plan,
     check_sendable,
     column_kinds,
     fingerprint,
@@ -37,7 +40,7 @@ from waste_harmony.experiments.plan import (
 )
 from waste_harmony.experiments.resume import prepare_folder, still_to_run
 from waste_harmony.experiments.store import RUNS, SweepResult, now, write_experiment_manifest
-from waste_harmony.experiments.worker import execute, to_run_result
+from waste_harmony.experiments.worker import tidy_tables, to_run_result
 from waste_harmony.results import RunResult, versions
 
 __all__ = ["Execution", "SerialExecutor", "ensemble", "experiment", "run", "sweep"]
@@ -153,6 +156,7 @@ def experiment(
         raise ValueError(f"at_day must be between 1 and days - 1 = {days - 1}, got {branch.at_day}")
     root = root_entropy(root_seed)
     plan = make_plan(points, seeds, root, common_random_numbers=common_random_numbers)
+    check_plan(factory, points, fixed, days)  # every mistake at once, before the first run
     columns = column_kinds(points)
     runs = _labelled(plan, labels, branch)
     finger = fingerprint(kind, factory, fixed, days, runs, branch)
@@ -279,6 +283,12 @@ def run(
         Tidy frames (``run_id``, ``point``, ``replicate``, ``seed``, ``day``, variables),
         events and the manifest (parameters, seed, scenarios, versions).
 
+    Raises
+    ------
+    ValueError, TypeError
+        For bad arguments (every problem found, before running), or whatever the
+        model raises while running, with its own type and message.
+
     Examples
     --------
     >>> from waste_harmony import experiments
@@ -301,11 +311,14 @@ def run(
         days=days,
         extra={"experiment": "run"},
     )
-    outcome = execute(task)
-    if outcome.status != "done":
-        raise RuntimeError(f"the run failed: {outcome.error}\n{outcome.traceback}")
-    assert outcome.results is not None
-    result = to_run_result(*outcome.results[0])
+    check_plan(factory, [{}], fixed, days)
+    # In this process, so that a failure raises its own exception (type and message);
+    # experiments record failures with their traceback instead (worker.execute).
+    start = time.perf_counter()
+    built = factory(rng=seed, **copy.deepcopy(task.kwargs()))  # keep the caller's scenarios
+    built.run_for(days)
+    tables, manifest = tidy_tables(built, task, 0, wall_time_s=time.perf_counter() - start)
+    result = to_run_result(tables, manifest)
     if out is not None:
         result.save(out, overwrite=overwrite)
     return result

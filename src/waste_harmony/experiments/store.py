@@ -37,6 +37,7 @@ from waste_harmony.schema import (
     encode_node,
     json_safe,
     key_columns,
+    read_json,
     table_to_frame,
 )
 
@@ -179,7 +180,7 @@ class SweepResult:
                 raise FileNotFoundError(
                     f"{self.path} holds no {EXPERIMENT_MANIFEST}: not an experiment folder"
                 )
-            manifest = json.loads(file.read_text())
+            manifest = read_json(file, "experiment manifest")
         self.manifest: dict[str, Any] = manifest
 
     def __repr__(self) -> str:
@@ -284,7 +285,8 @@ class SweepResult:
             One row per failed run (empty if none).
         """
         rows = [
-            json.loads((self.path / FAILURES / f"{r}.json").read_text()) for r in self.failed_ids()
+            read_json(self.path / FAILURES / f"{r}.json", "failure record")
+            for r in self.failed_ids()
         ]
         columns = ["run_id", "seed", "parameters", "error", "traceback"]
         return pd.DataFrame(rows, columns=columns) if not rows else pd.DataFrame(rows)

@@ -31,6 +31,7 @@ and errors name its path (``sweep.grid.concern_confidance``), as in run files.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,12 +41,13 @@ from waste_harmony.config import (
     RunConfig,
     check_int,
     check_keys,
+    combine_errors,
     did_you_mean,
     parse_run_config,
     read_toml,
 )
 from waste_harmony.experiments.plan import grid, latin_hypercube
-from waste_harmony.parameters import Parameters
+from waste_harmony.parameters import Parameters, violations
 
 __all__ = ["SweepConfig", "load_sweep_file", "parse_sweep_config"]
 
@@ -143,14 +145,60 @@ def _parse_grid(table: Any, run: RunConfig) -> list[dict[str, Any]]:
     if not isinstance(table, dict) or not table:
         raise ConfigError("expected a table of parameter = [values, ...]", "sweep.grid")
     valid = _swept_names(run)
+    problems: list[ConfigError] = []
     for name, values in table.items():
         key = f"sweep.grid.{name}"
-        _check_name(name, valid, key)
-        if not isinstance(values, list) or not values:
-            raise ConfigError(f"expected a non-empty list of values, got {values!r}", key)
+        try:
+            _check_name(name, valid, key)
+            if not isinstance(values, list) or not values:
+                raise ConfigError(f"expected a non-empty list of values, got {values!r}", key)
+        except ConfigError as exc:
+            problems.append(exc)
+            continue
         for i, value in enumerate(values):
-            _check_value(name, value, run, f"{key}[{i}]")
-    return grid(table)
+            try:
+                _check_value(name, value, run, f"{key}[{i}]")
+            except ConfigError as exc:
+                problems.append(exc)
+    if problems:
+        raise combine_errors(problems)
+    points = grid(table)
+    _check_points(points, run, "sweep.grid", "remove the combinations or narrow the values")
+    return points
+
+
+def _point_problems(point: dict[str, Any], run: RunConfig, registry: dict[str, Any]) -> list[str]:
+    """Every problem of one point together with the run file's values (joint constraints)."""
+    model = {**run.parameters, **{k: v for k, v in point.items() if "." not in k}}
+    model.pop("citizens", None)
+    found = violations(model)
+    for scenario, params in run.scenarios.items():
+        prefix = f"scenarios.{scenario}."
+        values = {
+            **params,
+            **{k[len(prefix) :]: v for k, v in point.items() if k.startswith(prefix)},
+        }
+        found += registry[scenario].violations(values)
+    return found
+
+
+def _check_points(points: list[dict[str, Any]], run: RunConfig, key: str, fix: str) -> None:
+    """Refuse a design with points that break a joint constraint, before anything runs."""
+    from waste_harmony.scenarios import available
+
+    registry = available()  # slow (entry points): once per design
+    first: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for point in points:
+        for message in _point_problems(point, run, registry):
+            rule = re.sub(r" \([^()]*=[^()]*\)", "", message)  # the same rule, other values
+            first.setdefault(rule, message)
+            counts[rule] = counts.get(rule, 0) + 1
+    if counts:
+        listing = "; ".join(
+            f"{first[r]} (fails at {n} of {len(points)} points)" for r, n in counts.items()
+        )
+        raise ConfigError(f"the design breaks a constraint: {listing}; {fix}", key)
 
 
 def _parse_sample(table: Any, run: RunConfig, seed: int) -> list[dict[str, Any]]:
@@ -175,23 +223,38 @@ def _parse_sample(table: Any, run: RunConfig, seed: int) -> list[dict[str, Any]]
     for name in integers:
         if name not in ranges:
             raise ConfigError(f"{name!r} is not in [sweep.sample.ranges]", "sweep.sample.integers")
+    problems: list[ConfigError] = []
     for name, bounds in ranges.items():
         key = f"sweep.sample.ranges.{name}"
-        _check_name(name, valid, key)
-        if (
-            not isinstance(bounds, list)
-            or len(bounds) != 2
-            or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
-        ):
-            raise ConfigError(f"expected [low, high], got {bounds!r}", key)
-        if bounds[0] > bounds[1]:
-            raise ConfigError(f"low > high in {bounds!r}", key)
-        for i, b in enumerate(bounds):
-            value = round(b) if name in integers else float(b)
-            _check_value(name, value, run, f"{key}[{i}]")
-    return latin_hypercube(
+        try:
+            _check_name(name, valid, key)
+            if (
+                not isinstance(bounds, list)
+                or len(bounds) != 2
+                or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+            ):
+                raise ConfigError(f"expected [low, high], got {bounds!r}", key)
+            if bounds[0] > bounds[1]:
+                raise ConfigError(f"low > high in {bounds!r}", key)
+            for i, b in enumerate(bounds):
+                value = round(b) if name in integers else float(b)
+                _check_value(name, value, run, f"{key}[{i}]")
+        except ConfigError as exc:
+            problems.append(exc)
+    if problems:
+        raise combine_errors(problems)
+    points = latin_hypercube(
         {k: tuple(v) for k, v in ranges.items()}, n, seed=seed, integers=integers
     )
+    # A Latin hypercube covers the whole box: points outside a joint constraint are
+    # refused (not silently dropped or resampled, which would bias the design).
+    _check_points(
+        points,
+        run,
+        "sweep.sample.ranges",
+        "narrow the ranges so that every point of the box satisfies the constraint",
+    )
+    return points
 
 
 def parse_sweep_config(
@@ -219,16 +282,31 @@ def parse_sweep_config(
     Raises
     ------
     ConfigError
-        Naming the key path of the first problem.
+        Naming the key path of every problem found in the run part, the ``[sweep]``
+        keys and the swept names and values (joint constraints are checked on every
+        point of the design).
     """
     data = dict(data)
     table = data.pop("sweep", None)
-    run = parse_run_config(data, base_dir=base_dir, source=source)
+    problems: list[ConfigError] = []
+    try:
+        run = parse_run_config(data, base_dir=base_dir, source=source)
+    except ConfigError as exc:
+        problems.append(exc)
     if table is None:
-        raise ConfigError("a sweep file needs a [sweep] table (e.g. seeds = 20)", "sweep")
-    if not isinstance(table, dict):
-        raise ConfigError("expected a table", "sweep")
-    check_keys(table, _SWEEP_KEYS, "sweep")
+        problems.append(
+            ConfigError("a sweep file needs a [sweep] table (e.g. seeds = 20)", "sweep")
+        )
+    elif not isinstance(table, dict):
+        problems.append(ConfigError("expected a table", "sweep"))
+    else:
+        try:
+            check_keys(table, _SWEEP_KEYS, "sweep")
+        except ConfigError as exc:
+            problems.append(exc)
+    if problems:
+        raise combine_errors(problems)
+    assert isinstance(table, dict)
     seeds = check_int(table.get("seeds", 1), "sweep.seeds", minimum=1)
     root = table.get("root_seed", run.seed if run.seed is not None else 0)
     root = check_int(root, "sweep.root_seed", minimum=0)

@@ -1,0 +1,465 @@
+"""A catalogue of bad inputs: each gets a clear error, never a traceback or a silent misreading.
+
+Three tables: the Python API (expected exception type and a message fragment), the
+command line through :func:`waste_harmony.cli.main` (exit status 2, one line on
+stderr with a fragment, no traceback) and files (run files, sweep files, GraphML,
+results folders) read by the library. A prepared results folder must be
+byte-for-byte untouched by every bad call aimed at it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from waste_harmony import CityModel, experiments, load_results
+from waste_harmony.city import grid_city, load_city
+from waste_harmony.cli import main
+from waste_harmony.config import ConfigError, load_run_file, parse_run_config
+from waste_harmony.experiments.sweepfile import load_sweep_file
+from waste_harmony.results import RunResult
+from waste_harmony.scenarios import available
+
+RUN = 'seed = 1\ndays = 5\ncitizens = 200\n[city]\ngenerator = "grid"\nrows = 3\ncols = 3\n'
+
+#: name → file text, written into the workspace (``folder/`` names make folders).
+FILES = {
+    "ok.toml": RUN,
+    "syntax.toml": "seed = \n",
+    "multi.toml": (
+        'days = "x"\ncitizens = -5\ncolour = 3\n[city]\ngenerator = "gridd"\n'
+        "[parameters]\nwaste_per_capita_kgg = 1\nconcern_confidence = 7\n"
+    ),
+    "festival.toml": RUN + "[scenarios.harmony-festival]\nday = 100\n",
+    "unknown_scenario.toml": RUN + "[scenarios.techcor]\n",
+    "scenario_param.toml": RUN + "[scenarios.techcore]\nanounce_day = 3\n",
+    "joint.toml": RUN + "[parameters]\ninitial_concern_mean = 0.1\ninitial_concern_sd = 0.4\n",
+    "inf.toml": RUN + "[parameters]\nmobility = inf\n",
+    "output_flag.toml": RUN + '[output]\nfigures = "no"\n',
+    "seed_neg.toml": RUN.replace("seed = 1", "seed = -1"),
+    "graphml_missing.toml": 'days = 5\ncitizens = 100\n[city]\ngraphml = "nowhere.graphml"\n',
+    "graphml_bad.toml": 'days = 5\ncitizens = 100\n[city]\ngraphml = "bad.graphml"\n',
+    "bad.graphml": '<graphml><node id="a"',
+    "not_graphml.graphml": "just text\n",
+    "sweep_ok.toml": RUN + "[sweep]\nseeds = 2\n",
+    "sweep_none.toml": RUN,
+    "sweep_key.toml": RUN + "[sweep]\nseeds = 2\nparameters = 3\n",
+    "sweep_grid.toml": (
+        RUN
+        + "[sweep]\n[sweep.grid]\nwaste_per_capita_kgg = [1, 2]\nconcern_confidence = [0.1, 7]\n"
+    ),
+    "sweep_joint.toml": (
+        RUN
+        + "[sweep]\n[sweep.grid]\ninitial_concern_mean = [0.1]\ninitial_concern_sd = [0.1, 0.4]\n"
+    ),
+    "sweep_lhs.toml": (
+        RUN + "[sweep]\n[sweep.sample]\nn = 20\n[sweep.sample.ranges]\n"
+        "initial_concern_mean = [0.05, 0.9]\ninitial_concern_sd = [0.05, 0.4]\n"
+    ),
+    "sweep_lhs_bounds.toml": (
+        RUN + "[sweep]\n[sweep.sample]\nn = 4\n[sweep.sample.ranges]\nmobility = [0.9, 0.1]\n"
+    ),
+    "sweep_both.toml": (
+        RUN + "[sweep]\n[sweep.grid]\nmobility = [0.1]\n[sweep.sample]\nn = 2\n"
+        "[sweep.sample.ranges]\nmobility = [0.1, 0.2]\n"
+    ),
+    "sweep_seeds.toml": RUN + '[sweep]\nseeds = "12"\n',
+    "sweep_badcity.toml": (
+        'days = 5\ncitizens = 100\n[city]\ngraphml = "bad.graphml"\n[sweep]\nseeds = 2\n'
+    ),
+    "sweep_festival.toml": RUN + "[scenarios.harmony-festival]\nday = 100\n[sweep]\nseeds = 2\n",
+    "a_file": "not a folder\n",
+    "dir.toml/": "",
+    "empty_results/": "",
+    "truncated/manifest.json": '{"days": ',
+    "experiment/experiment.json": '{"kind": "sweep", ',
+    "manifest_dir/manifest.json/": "",
+}
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad")
+    for name, text in FILES.items():
+        path = root / name
+        if name.endswith("/"):
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    return root
+
+
+@pytest.fixture(scope="module")
+def results(work):
+    """A complete results folder written by ``waste-harmony run``."""
+    folder = work / "results"
+    assert (
+        main(["run", str(work / "ok.toml"), "--out", str(folder), "--quiet", "--no-figures"]) == 0
+    )
+    return folder
+
+
+def _festival(**values):
+    return available()["harmony-festival"](**values)
+
+
+# ------------------------------------------------------------------------ the Python API
+SMALL = {"n_citizens": 100}
+API = [
+    # CityModel arguments
+    ("model-unknown-param", lambda: CityModel(mobilty=0.1), TypeError, "did you mean 'mobility'"),
+    ("model-seed-keyword", lambda: CityModel(seed=1), TypeError, "rng"),
+    ("model-param-range", lambda: CityModel(concern_confidence=7), ValueError, "out of range"),
+    ("model-param-nan", lambda: CityModel(mobility=float("nan")), ValueError, "not finite"),
+    ("model-param-inf", lambda: CityModel(mobility=float("inf")), ValueError, "not finite"),
+    ("model-param-kind", lambda: CityModel(mobility="high"), TypeError, "mobility"),
+    (
+        "model-joint",
+        lambda: CityModel(initial_concern_mean=0.1, initial_concern_sd=0.4),
+        ValueError,
+        "initial_concern_sd",
+    ),
+    ("model-citizens-neg", lambda: CityModel(n_citizens=-1), ValueError, "n_citizens"),
+    ("model-citizens-float", lambda: CityModel(n_citizens=10.5), TypeError, "n_citizens"),
+    ("model-citizens-str", lambda: CityModel(n_citizens="100"), TypeError, "n_citizens"),
+    ("model-days-neg", lambda: CityModel(days=-2, **SMALL), ValueError, "days"),
+    ("model-rng-neg", lambda: CityModel(rng=-1, **SMALL), ValueError, "non-negative"),
+    ("model-rng-float", lambda: CityModel(rng=1.5, **SMALL), TypeError, "rng"),
+    ("model-rng-str", lambda: CityModel(rng="7", **SMALL), TypeError, "rng"),
+    (
+        "model-record-str",
+        lambda: CityModel(record_neighborhoods="no", **SMALL),
+        TypeError,
+        "True or False",
+    ),
+    ("model-city-kind", lambda: CityModel(city=[1, 2], **SMALL), TypeError, "networkx"),
+    ("model-scenario-name", lambda: CityModel(scenarios=["techcor"]), ValueError, "techcore"),
+    ("model-scenario-kind", lambda: CityModel(scenarios=[3], **SMALL), TypeError, "scenario"),
+    (
+        "model-scenario-mapping-key",
+        lambda: CityModel(scenarios={"harmony-festival": {"dy": 3}}, **SMALL),
+        TypeError,
+        "did you mean 'day'",
+    ),
+    (
+        "model-scenario-mapping-value",
+        lambda: CityModel(scenarios={"harmony-festival": 3}, **SMALL),
+        TypeError,
+        "dict of the scenario's parameters",
+    ),
+    (
+        "model-scenario-day",
+        lambda: CityModel(scenarios=[_festival(day=100)], days=30, **SMALL),
+        ValueError,
+        "beyond the run",
+    ),
+    (
+        "model-scenario-twice",
+        lambda: CityModel(scenarios=["harmony-festival", "harmony-festival"], **SMALL),
+        ValueError,
+        "twice",
+    ),
+    ("model-citizen-class", lambda: CityModel(citizen_class=int, **SMALL), TypeError, "Citizen"),
+    ("run-for-negative", lambda: CityModel(**SMALL, rng=1).run_for(-3), ValueError, "backwards"),
+    ("run-for-float", lambda: CityModel(**SMALL, rng=1).run_for(1.5), TypeError, "whole number"),
+    ("scenario-range", lambda: _festival(concern_gain=5).check_parameters(), ValueError, "gain"),
+    # experiments
+    ("run-days-missing", lambda: experiments.run(**SMALL), TypeError, "days is required"),
+    ("run-days-zero", lambda: experiments.run(days=0, **SMALL), ValueError, "days"),
+    ("run-rng-kwarg", lambda: experiments.run(days=2, rng=1, **SMALL), TypeError, "root_seed"),
+    ("run-seed-neg", lambda: experiments.run(days=2, seed=-1, **SMALL), ValueError, "root_seed"),
+    (
+        "run-unknown-param",
+        lambda: experiments.run(days=2, mobilty=0.1, **SMALL),
+        ValueError,
+        "did you mean 'mobility'",
+    ),
+    (
+        "run-festival-day",
+        lambda: experiments.run(days=30, scenarios=[_festival(day=100)], **SMALL),
+        ValueError,
+        "beyond the run",
+    ),
+    (
+        "ensemble-seeds-str",
+        lambda: experiments.ensemble(days=2, seeds="12", executor="serial", **SMALL),
+        TypeError,
+        "seeds=[1, 2]",
+    ),
+    (
+        "ensemble-seeds-float",
+        lambda: experiments.ensemble(days=2, seeds=[1.5, 2], executor="serial", **SMALL),
+        TypeError,
+        "non-negative integers",
+    ),
+    (
+        "ensemble-seeds-zero",
+        lambda: experiments.ensemble(days=2, seeds=0, executor="serial", **SMALL),
+        ValueError,
+        ">= 1",
+    ),
+    (
+        "sweep-every-problem",
+        lambda: experiments.sweep(
+            parameters={"waste_per_capita_kgg": [1], "concern_confidence": [0.2, 5]},
+            days=2,
+            executor="serial",
+            progress=False,
+            **SMALL,
+        ),
+        ValueError,
+        "2 problems",
+    ),
+    (
+        "sweep-joint",
+        lambda: experiments.sweep(
+            parameters={"initial_concern_mean": [0.1], "initial_concern_sd": [0.1, 0.4]},
+            days=2,
+            executor="serial",
+            progress=False,
+            **SMALL,
+        ),
+        ValueError,
+        "at point 1 of 2",
+    ),
+    (
+        "sweep-festival-day",
+        lambda: experiments.sweep(
+            parameters={"mobility": [0.1, 0.2]},
+            scenarios=[_festival(day=100)],
+            days=30,
+            executor="serial",
+            progress=False,
+            **SMALL,
+        ),
+        ValueError,
+        "beyond the run",
+    ),
+    (
+        "sweep-parameters-str",
+        lambda: experiments.sweep(parameters="mobility", days=2, **SMALL),
+        TypeError,
+        "grid",
+    ),
+    (
+        "sensitivity-joint",
+        lambda: experiments.sensitivity(
+            {"initial_concern_mean": (0.05, 0.9), "initial_concern_sd": (0.05, 0.4)},
+            outputs=["mean_concern"],
+            n=8,
+            days=2,
+            executor="serial",
+            progress=False,
+            **SMALL,
+        ),
+        ValueError,
+        "initial_concern_sd < sqrt",
+    ),
+    (
+        "sensitivity-bounds",
+        lambda: experiments.sensitivity({"mobility": (0.9, 0.1)}, outputs=["mean_concern"]),
+        ValueError,
+        "low < high",
+    ),
+    # run-file data
+    ("config-unknown", lambda: parse_run_config({"citizen": 10}), ConfigError, "citizens"),
+    (
+        "config-all-problems",
+        lambda: parse_run_config({"days": 0, "seed": -1, "colour": 1}),
+        ConfigError,
+        "3 problems",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "exc", "fragment"), [c[1:] for c in API], ids=[c[0] for c in API])
+def test_python_api_refuses(call, exc, fragment):
+    with pytest.raises(exc) as info:
+        call()
+    assert fragment in str(info.value)
+    assert "Traceback" not in str(info.value)
+
+
+# ------------------------------------------------------------------------ files (library)
+FILE_CASES = [
+    ("run-file-missing", lambda w: load_run_file(w / "nope.toml"), ConfigError, "not found"),
+    ("run-file-folder", lambda w: load_run_file(w / "dir.toml"), ConfigError, "is a folder"),
+    ("run-file-syntax", lambda w: load_run_file(w / "syntax.toml"), ConfigError, "not valid TOML"),
+    (
+        "run-file-every-problem",
+        lambda w: load_run_file(w / "multi.toml"),
+        ConfigError,
+        "6 problems",
+    ),
+    ("run-file-joint", lambda w: load_run_file(w / "joint.toml"), ConfigError, "initial_concern"),
+    (
+        "sweep-file-grid",
+        lambda w: load_sweep_file(w / "sweep_grid.toml"),
+        ConfigError,
+        "2 problems",
+    ),
+    ("sweep-file-joint", lambda w: load_sweep_file(w / "sweep_joint.toml"), ConfigError, "1 of 2"),
+    ("sweep-file-lhs", lambda w: load_sweep_file(w / "sweep_lhs.toml"), ConfigError, "narrow"),
+    ("sweep-file-none", lambda w: load_sweep_file(w / "sweep_none.toml"), ConfigError, "[sweep]"),
+    ("graphml-malformed", lambda w: load_city(w / "bad.graphml"), ValueError, "bad.graphml"),
+    ("graphml-not-xml", lambda w: load_city(w / "not_graphml.graphml"), ValueError, "not_graphml"),
+    (
+        "results-truncated",
+        lambda w: load_results(w / "truncated"),
+        ValueError,
+        "manifest.json is not valid JSON",
+    ),
+    (
+        "experiment-truncated",
+        lambda w: load_results(w / "experiment"),
+        ValueError,
+        "experiment.json is not valid JSON",
+    ),
+    ("results-manifest-folder", lambda w: RunResult.load(w / "manifest_dir"), ValueError, "folder"),
+    ("results-empty", lambda w: load_results(w / "empty_results"), FileNotFoundError, "neither"),
+    ("results-missing", lambda w: load_results(w / "nowhere"), FileNotFoundError, "neither"),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "fragment"), [c[1:] for c in FILE_CASES], ids=[c[0] for c in FILE_CASES]
+)
+def test_files_are_refused_naming_the_file(work, call, exc, fragment):
+    with pytest.raises(exc) as info:
+        call(work)
+    assert fragment in str(info.value)
+
+
+# ------------------------------------------------------------------------ the command line
+CLI = [
+    ("run-file-missing", ["run", "{w}/nope.toml"], "not found"),
+    ("run-file-folder", ["run", "{w}/dir.toml"], "is a folder"),
+    ("run-file-syntax", ["run", "{w}/syntax.toml"], "not valid TOML"),
+    ("run-file-every-problem", ["run", "{w}/multi.toml"], "6 problems"),
+    ("run-festival-day", ["run", "{w}/festival.toml", "--out", "{w}/o1"], "beyond the run"),
+    ("run-unknown-scenario", ["run", "{w}/unknown_scenario.toml"], "did you mean 'techcore'"),
+    ("run-scenario-param", ["run", "{w}/scenario_param.toml"], "announce_day"),
+    ("run-joint", ["run", "{w}/joint.toml"], "initial_concern_sd"),
+    ("run-inf", ["run", "{w}/inf.toml"], "not finite"),
+    ("run-output-flag", ["run", "{w}/output_flag.toml"], "output.figures"),
+    ("run-seed-neg-file", ["run", "{w}/seed_neg.toml"], "seed"),
+    ("run-graphml-missing", ["run", "{w}/graphml_missing.toml"], "not found"),
+    ("run-graphml-malformed", ["run", "{w}/graphml_bad.toml", "--out", "{w}/o2"], "bad.graphml"),
+    ("run-out-file", ["run", "{w}/ok.toml", "--out", "{w}/a_file"], "is a file"),
+    ("run-out-existing", ["run", "{w}/ok.toml", "--out", "{w}/results"], "--force"),
+    ("run-days-flag", ["run", "--days", "-3"], "days"),
+    ("run-days-word", ["run", "--days", "ten"], "invalid int value"),
+    ("run-param-syntax", ["run", "--param", "mobility"], "NAME=VALUE"),
+    ("run-param-unknown", ["run", "--param", "mobilty=0.2"], "did you mean 'mobility'"),
+    ("run-param-range", ["run", "--param", "mobility=7"], "out of range"),
+    ("run-scenario-flag", ["run", "--scenario", "nope"], "unknown scenario"),
+    ("run-unknown-flag", ["run", "--colour"], "unrecognized arguments"),
+    ("no-command", [], "choose a command"),
+    ("unknown-command", ["launch"], "invalid choice"),
+    ("list-extra", ["list", "extra"], "unrecognized arguments"),
+    ("plot-missing", ["plot", "{w}/nowhere"], "manifest.json"),
+    ("plot-truncated", ["plot", "{w}/truncated"], "not valid JSON"),
+    ("plot-file", ["plot", "{w}/a_file"], "manifest.json"),
+    ("plot-format", ["plot", "{w}/results", "--format", "gif"], "invalid choice"),
+    ("sweep-missing", ["sweep", "{w}/nope.toml", "--out", "{w}/s0"], "not found"),
+    ("sweep-folder", ["sweep", "{w}/dir.toml", "--out", "{w}/s0"], "is a folder"),
+    ("sweep-no-table", ["sweep", "{w}/sweep_none.toml", "--out", "{w}/s0"], "[sweep]"),
+    ("sweep-key", ["sweep", "{w}/sweep_key.toml", "--out", "{w}/s0"], "sweep.parameters"),
+    ("sweep-grid", ["sweep", "{w}/sweep_grid.toml", "--out", "{w}/s0"], "2 problems"),
+    ("sweep-joint", ["sweep", "{w}/sweep_joint.toml", "--out", "{w}/s0"], "constraint"),
+    ("sweep-lhs", ["sweep", "{w}/sweep_lhs.toml", "--out", "{w}/s0"], "narrow the ranges"),
+    ("sweep-lhs-bounds", ["sweep", "{w}/sweep_lhs_bounds.toml", "--out", "{w}/s0"], "low > high"),
+    ("sweep-grid-and-sample", ["sweep", "{w}/sweep_both.toml", "--out", "{w}/s0"], "not both"),
+    ("sweep-seeds-str", ["sweep", "{w}/sweep_seeds.toml", "--out", "{w}/s0"], "sweep.seeds"),
+    ("sweep-bad-city", ["sweep", "{w}/sweep_badcity.toml", "--out", "{w}/s1"], "bad.graphml"),
+    ("sweep-festival", ["sweep", "{w}/sweep_festival.toml", "--out", "{w}/s2"], "beyond the run"),
+    ("sweep-out-file", ["sweep", "{w}/sweep_ok.toml", "--out", "{w}/a_file"], "is a file"),
+    ("sweep-out-results", ["sweep", "{w}/sweep_ok.toml", "--out", "{w}/results"], "holds no"),
+    ("sweep-truncated", ["sweep", "{w}/sweep_ok.toml", "--out", "{w}/experiment"], "not valid"),
+    ("sweep-workers", ["sweep", "{w}/sweep_ok.toml", "--out", "{w}/s3", "--workers", "0"], ">= 1"),
+    ("sweep-no-out", ["sweep", "{w}/sweep_none.toml"], "[sweep]"),
+]
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [c[1:] for c in CLI], ids=[c[0] for c in CLI])
+def test_command_line_answers_in_one_line(work, results, capsys, argv, fragment):
+    code = main([a.format(w=work) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert fragment in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) <= 2, err  # argparse may print its usage line first
+    assert lines[-1].startswith("waste-harmony")
+
+
+def test_debug_shows_the_traceback(work, capsys):
+    code = main(["--debug", "run", str(work / "multi.toml")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" in err and "6 problems" in err
+
+
+def test_a_defect_is_a_traceback_with_status_1(work, capsys, monkeypatch):
+    import waste_harmony.cli as cli
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(cli, "summary_table", broken)
+    code = main(["run", str(work / "ok.toml"), "--out", str(work / "bug"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Traceback" in err and "bug in waste-harmony" in err
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_results_folder_untouched_by_bad_calls(work, results, capsys):
+    before = _digest(results)
+    assert before  # the folder has files
+    bad_calls = [
+        ["run", str(work / "ok.toml"), "--out", str(results)],  # exists, no --force
+        ["run", str(work / "multi.toml"), "--out", str(results), "--force"],  # bad file
+        ["run", str(work / "festival.toml"), "--out", str(results), "--force"],  # bad day
+        ["sweep", str(work / "sweep_ok.toml"), "--out", str(results)],  # not an experiment
+        ["sweep", str(work / "sweep_grid.toml"), "--out", str(results), "--force"],
+        ["plot", str(results), "--format", "gif"],
+    ]
+    for argv in bad_calls:
+        assert main(argv) == 2, argv
+    with pytest.raises(FileExistsError):
+        load_results(results).save(results)
+    capsys.readouterr()
+    assert _digest(results) == before
+
+
+def test_scenarios_mapping_means_name_to_parameters():
+    model = CityModel(n_citizens=100, rng=1, scenarios={"harmony-festival": {"day": 3}})
+    assert [(s.name, s.day) for s in model.scenarios] == [("harmony-festival", 3)]
+
+
+def test_run_for_zero_is_a_silent_no_op(recwarn):
+    model = CityModel(n_citizens=100, rng=1)
+    model.run_for(0)
+    model.run_for(np.int64(2))
+    assert model.day == 2 and not recwarn.list
+
+
+def test_experiments_run_raises_the_original_exception():
+    class Exploding(CityModel):
+        def step(self):
+            raise ArithmeticError("the model blew up on day 1")
+
+    with pytest.raises(ArithmeticError, match="blew up"):
+        experiments.run(Exploding, days=2, seed=1, n_citizens=50, city=grid_city(3, 3))
