@@ -5,6 +5,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from waste_harmony import experiments as ex
@@ -100,3 +101,89 @@ def test_resume_removes_stale_temporary_files(tmp_path):
     assert not any(p.exists() for p in left)
     assert list(folder.rglob("*.tmp")) == []
     assert remove_stale_temp_files(folder) == 0
+
+
+# --- resume recognises the same experiment (its meaning, not its spelling) ------------
+
+
+def test_reordered_keywords_resume_and_a_real_change_is_refused(tmp_path):
+    common = {"days": 2, "root_seed": 3, "executor": "serial", "progress": False}
+    out = tmp_path / "k"
+    first = ex.sweep(
+        helpers.small_model,
+        parameters={"n_citizens": [40, 50], "side": [3]},
+        out=out,
+        pulse=True,
+        pulse_boost=0.1,
+        **common,
+    )
+    assert first.n_finished == 2
+    again = ex.sweep(
+        helpers.small_model,
+        pulse_boost=np.float64(0.1),  # a NumPy scalar of the same value
+        parameters={"side": (3,), "n_citizens": [40, 50]},  # grid keys in another order
+        resume=True,
+        pulse=True,
+        out=str(out),  # the same folder, spelled as text
+        **common,
+    )
+    assert again.manifest["skipped_on_resume"] == 2
+    with pytest.raises(ValueError, match="different experiment"):
+        ex.sweep(
+            helpers.small_model,
+            parameters={"n_citizens": [40, 50], "side": [3]},
+            out=out,
+            pulse=True,
+            pulse_boost=0.2,
+            resume=True,
+            **common,
+        )
+    with pytest.raises(ValueError, match="different experiment"):
+        ex.sweep(
+            helpers.small_model,
+            parameters={"n_citizens": [40, 51], "side": [3]},
+            out=out,
+            pulse=True,
+            pulse_boost=0.1,
+            resume=True,
+            **common,
+        )
+
+
+SWEEPFILE = """\
+days = 3
+citizens = 50
+seed = 3
+
+[city]
+graphml = "city.graphml"
+
+[sweep]
+seeds = 1
+
+[sweep.grid]
+waste_per_capita_kg = [0.5, 1.0]
+"""
+
+
+def test_sweep_file_by_relative_and_absolute_path_is_the_same_experiment(
+    tmp_path, monkeypatch, capsys
+):
+    from waste_harmony.city import grid_city, save_city
+    from waste_harmony.cli import main
+
+    save_city(grid_city(3, 3, seed=1), tmp_path / "city.graphml")
+    (tmp_path / "s.toml").write_text(SWEEPFILE)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "s.toml", "--workers", "1", "--out", "out", "--quiet"]) == 0
+    absolute = str(tmp_path / "s.toml")
+    out = str(tmp_path / "out")
+    assert main(["sweep", absolute, "--workers", "1", "--out", out, "--quiet", "--resume"]) == 0
+    assert "(2 skipped" in capsys.readouterr().out
+    # a real change: another parameter value, or an edited city file
+    (tmp_path / "s2.toml").write_text(SWEEPFILE.replace("[0.5, 1.0]", "[0.5, 2.0]"))
+    assert main(["sweep", "s2.toml", "--workers", "1", "--out", "out", "--quiet", "--resume"]) == 2
+    assert "different experiment" in capsys.readouterr().err
+    save_city(grid_city(3, 3, seed=2), tmp_path / "city.graphml")
+    assert main(["sweep", absolute, "--workers", "1", "--out", out, "--quiet", "--resume"]) == 2
+    assert "different experiment" in capsys.readouterr().err
