@@ -22,6 +22,7 @@ __all__ = [
     "BUILD_LOG_ENV",
     "Pulse",
     "count_and_build",
+    "dying_model",
     "failing_model",
     "interrupting_model",
     "ishigami",
@@ -113,6 +114,17 @@ def failing_model(*, rng=None, fail: bool = False, **kwargs):
     """Raise ``RuntimeError`` when ``fail`` is true, else build :func:`small_model`."""
     if fail:
         raise RuntimeError("this run was told to fail")
+    return small_model(rng=rng, **kwargs)
+
+
+def dying_model(*, rng=None, die: bool = False, **kwargs):
+    """End the worker process at once with ``os._exit(1)`` when ``die`` is true.
+
+    As a segfault or the out-of-memory killer would: no exception, no clean-up. Else
+    build :func:`small_model`.
+    """
+    if die:
+        os._exit(1)
     return small_model(rng=rng, **kwargs)
 
 

@@ -101,7 +101,7 @@ def test_node_ids_survive_a_parquet_round_trip(tmp_path, relabel):
     G = nx.grid_2d_graph(3, 3)
     if relabel is not None:
         G = nx.relabel_nodes(G, {n: relabel(i) for i, n in enumerate(G.nodes)})
-    G = with_defaults(G, seed=1)
+    G = with_defaults(G, seed=1, layout="spring")
     for node in G.nodes:
         G.nodes[node]["pos"] = tuple(float(v) for v in G.nodes[node]["pos"])
     model = CityModel(G, n_citizens=100, rng=3)

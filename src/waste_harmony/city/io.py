@@ -2,13 +2,17 @@
 
 GraphML cannot store tuples, so positions are written as two float node
 attributes ``x`` and ``y`` (km). On reading, ``pos`` is rebuilt from ``x``/``y``
-or from a ``"x,y"`` string. GraphML is parsed with :mod:`defusedxml`, which
-refuses entity declarations (billion laughs) and external entities whatever
-the system's XML parser would do.
+or from a ``"x,y"`` string. Node ids, stored by GraphML as text, come back as
+they were: int ids through the graph attribute ``waste_harmony_node_id_type="int"``,
+tuple or mixed ids through ``"json"`` (each id written as JSON text, tuples as
+arrays, as :func:`waste_harmony.schema.encode_node` does). GraphML is parsed with
+:mod:`defusedxml`, which refuses entity declarations (billion laughs) and external
+entities whatever the system's XML parser would do.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import warnings
@@ -42,6 +46,28 @@ __all__ = [
 SPRING_LAYOUT_MAX_NODES = 2000
 
 _NODE_ID_TYPE_KEY = "waste_harmony_node_id_type"
+
+
+def _encode_node_id(node: Any) -> str:
+    """A node id as JSON text, tuples as arrays (as ``waste_harmony.schema.encode_node``)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, tuple | list):
+            return [plain(v) for v in value]
+        return value
+
+    return json.dumps(plain(node))
+
+
+def _decode_node_id(text: str) -> Any:
+    """The node id :func:`_encode_node_id` wrote (JSON arrays become tuples)."""
+
+    def tuples(value: Any) -> Any:
+        return tuple(tuples(v) for v in value) if isinstance(value, list) else value
+
+    return tuples(json.loads(text))
 
 
 def _pos_from_xy_or_string(data: dict[str, Any], node: Any) -> None:
@@ -430,6 +456,14 @@ def load_city(
                 del G.graph[key]
         if id_type == "int":
             G = nx.relabel_nodes(G, int, copy=True)
+        elif id_type == "json":
+            try:
+                G = nx.relabel_nodes(G, _decode_node_id, copy=True)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(
+                    f"{source}: graph attribute {_NODE_ID_TYPE_KEY}='json' says node ids are "
+                    f"JSON text, but one is not ({exc}); remove the attribute or fix the ids"
+                ) from exc
     else:
         raise TypeError(
             f"load_city expects a networkx.Graph or a GraphML path, got {type(source).__name__}"
@@ -454,7 +488,11 @@ def save_city(G: nx.Graph, path: str | os.PathLike[str]) -> None:
     ``pos`` is stored as float attributes ``x`` and ``y`` (overwriting any
     existing ``x``/``y``); the numeric attributes of
     :data:`~waste_harmony.city.zones.NODE_ATTRIBUTES` are stored as floats.
-    Integer node ids are restored on loading.
+    Node ids come back as they were: GraphML stores ids as text, so a graph of
+    integer ids is marked ``waste_harmony_node_id_type="int"``, and a graph with
+    tuple ids (as :func:`networkx.grid_2d_graph` makes them) or mixed ids is marked
+    ``"json"`` and its ids written as JSON text, tuples as arrays (the encoding of
+    :func:`waste_harmony.schema.encode_node`); string ids are written as they are.
 
     Parameters
     ----------
@@ -488,8 +526,12 @@ def save_city(G: nx.Graph, path: str | os.PathLike[str]) -> None:
     check_graph_type(G)
     H: nx.Graph[Hashable] = nx.Graph()
     H.graph.update({k: _plain(v) for k, v in G.graph.items()})
-    if G.number_of_nodes() and all(type(n) is int for n in G.nodes):
+    as_json = False
+    if G.number_of_nodes() and all(type(n) is int or isinstance(n, np.integer) for n in G.nodes):
         H.graph[_NODE_ID_TYPE_KEY] = "int"
+    elif not all(isinstance(n, str) for n in G.nodes):
+        H.graph[_NODE_ID_TYPE_KEY] = "json"
+        as_json = True
     numeric = set(NODE_ATTRIBUTES) - {"zone", "pos"}
     for node, data in G.nodes(data=True):
         row: dict[str, Any] = {}
@@ -502,6 +544,13 @@ def save_city(G: nx.Graph, path: str | os.PathLike[str]) -> None:
                 row[attr] = float(value)
             else:
                 row[attr] = _plain(value)
-        H.add_node(node, **row)
-    H.add_edges_from((u, v, {k: _plain(x) for k, x in d.items()}) for u, v, d in G.edges(data=True))
+        H.add_node(_encode_node_id(node) if as_json else node, **row)
+    H.add_edges_from(
+        (
+            _encode_node_id(u) if as_json else u,
+            _encode_node_id(v) if as_json else v,
+            {k: _plain(x) for k, x in d.items()},
+        )
+        for u, v, d in G.edges(data=True)
+    )
     nx.write_graphml(H, os.fspath(path))

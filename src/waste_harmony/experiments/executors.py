@@ -13,15 +13,28 @@
 :func:`execute_tasks` keeps at most a few tasks in flight and writes each result
 as it arrives (:mod:`waste_harmony.experiments.store`), so the parent's memory does
 not grow with the number of runs.
+
+A worker process that dies (``os._exit``, a segfault, the out-of-memory killer)
+breaks a :class:`~concurrent.futures.ProcessPoolExecutor`: every task in flight
+fails with ``BrokenProcessPool`` and the pool refuses new work. A process pool
+here survives that: the tasks that were in flight are *suspects*; each is run
+again alone, one at a time, in a fresh one-worker pool (quarantine). A suspect
+that kills the quarantine pool is the culprit and is recorded failed with the
+cause (``"worker process died (exit code -9 / signal SIGKILL)"``); the others
+finish normally. Then a fresh pool takes the remaining tasks, so one dead worker
+costs only its own run. A serial executor cannot survive its own process dying,
+and Dask has its own policy (a nanny restarts the worker; ``KilledWorker``).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +48,15 @@ from waste_harmony.experiments.store import (
 )
 from waste_harmony.experiments.worker import Outcome, execute, write_run
 
-__all__ = ["Pool", "SerialExecutor", "execute_tasks", "executor_name", "is_dask", "open_pool"]
+__all__ = [
+    "Pool",
+    "SerialExecutor",
+    "death_cause",
+    "execute_tasks",
+    "executor_name",
+    "is_dask",
+    "open_pool",
+]
 
 
 class SerialExecutor(Executor):
@@ -217,14 +238,18 @@ def execute_tasks(
     )
     bar.set_postfix(failed=0)
     pending: dict[Future, Task] = {}
+    suspects: list[Task] = []  # in flight when a worker died
     queue = iter(tasks)
 
     def fill() -> None:
-        while len(pending) < pool.window:
+        while len(pending) < pool.window and not suspects:
             task = next(queue, None)
             if task is None:
                 return
-            pending[pool.executor.submit(execute, task)] = task
+            try:
+                pending[pool.executor.submit(execute, task)] = task
+            except BrokenProcessPool:
+                suspects.append(task)
 
     def handle(task: Task, outcome: Outcome) -> None:
         if outcome.status == "done":
@@ -240,23 +265,42 @@ def execute_tasks(
         bar.update(len(task.run_ids))
         bar.set_postfix(failed=counts["failed"])
 
+    def collect(future: Future, task: Task) -> None:
+        try:
+            outcome = future.result()
+        except BrokenProcessPool:
+            if pool.kind != "process":
+                raise
+            suspects.append(task)
+            return
+        except Exception as exc:  # the executor failed (unpicklable...)
+            outcome = Outcome(
+                task.run_ids,
+                "failed",
+                error=f"{type(exc).__name__}: {exc}",
+                traceback="".join(traceback.format_exception(exc)),
+            )
+        handle(task, outcome)
+
     clean = False
     try:
         fill()
-        while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in done:
-                task = pending.pop(future)
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # the executor failed (worker died, unpicklable...)
-                    outcome = Outcome(
-                        task.run_ids,
-                        "failed",
-                        error=f"{type(exc).__name__}: {exc}",
-                        traceback="".join(traceback.format_exception(exc)),
-                    )
-                handle(task, outcome)
+        while pending or suspects:
+            if pending:
+                done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in done:
+                    collect(future, pending.pop(future))
+            if suspects:
+                # the pool is broken: every task still in it fails the same way
+                wait(list(pending))
+                for future in list(pending):
+                    collect(future, pending.pop(future))
+                if pool.owned:
+                    pool.executor.shutdown(wait=True)
+                for task, outcome in quarantine(suspects):
+                    handle(task, outcome)
+                suspects.clear()
+                pool = replace_pool(pool)
             fill()
         clean = True
     finally:
@@ -266,3 +310,105 @@ def execute_tasks(
         if pool.owned:
             pool.executor.shutdown(wait=clean, cancel_futures=not clean)
     return counts
+
+
+def death_cause(exitcode: int | None) -> str:
+    """Describe how a worker process ended, from its exit code.
+
+    Parameters
+    ----------
+    exitcode : int or None
+        :attr:`multiprocessing.Process.exitcode` (negative: killed by that signal).
+
+    Returns
+    -------
+    str
+        For a failure record.
+
+    Examples
+    --------
+    >>> death_cause(-9)
+    'worker process died (exit code -9 / signal SIGKILL)'
+    >>> death_cause(1)
+    'worker process died (exit code 1)'
+    """
+    if exitcode is None:
+        return "worker process died (exit code unknown)"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        else:
+            name = f"signal {name}"
+        return f"worker process died (exit code {exitcode} / {name})"
+    return f"worker process died (exit code {exitcode})"
+
+
+def _spawn_pool(n: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+
+
+def replace_pool(pool: Pool) -> Pool:
+    """A fresh process pool of the same size in place of a broken one (owned here)."""
+    n = max(1, pool.window // 2)
+    return Pool(_spawn_pool(n), True, pool.window, "process", f"process pool ({n} workers, spawn)")
+
+
+def quarantine(suspects: list[Task]) -> Iterable[tuple[Task, Outcome]]:
+    """Run the tasks that were in flight in a broken pool again, each alone.
+
+    Each suspect runs in a one-worker spawn pool, one at a time, so a pool that
+    breaks now was broken by the task it was running: that task is the culprit and
+    its outcome is a failure naming the worker's exit code and signal. The others
+    finish (or fail) as they would have. The one-worker pool is reused until it
+    breaks.
+
+    Parameters
+    ----------
+    suspects : list of Task
+        Tasks in flight when a worker died.
+
+    Yields
+    ------
+    (Task, Outcome)
+        Each suspect with its outcome.
+    """
+    solo: ProcessPoolExecutor | None = None
+    try:
+        for task in suspects:
+            if solo is None:
+                solo = _spawn_pool(1)
+            future = solo.submit(execute, task)
+            processes = list(getattr(solo, "_processes", {}).values())
+            try:
+                yield task, future.result()
+            except BrokenProcessPool as exc:
+                for process in processes:
+                    process.join(timeout=5)
+                codes = [p.exitcode for p in processes]
+                cause = death_cause(next((c for c in codes if c not in (None, 0)), None))
+                solo.shutdown(wait=True)
+                solo = None
+                yield (
+                    task,
+                    Outcome(
+                        task.run_ids,
+                        "failed",
+                        error=f"WorkerDied: {cause} while running this task alone",
+                        traceback="".join(traceback.format_exception(exc)),
+                    ),
+                )
+            except Exception as exc:  # unpicklable result and the like
+                yield (
+                    task,
+                    Outcome(
+                        task.run_ids,
+                        "failed",
+                        error=f"{type(exc).__name__}: {exc}",
+                        traceback="".join(traceback.format_exception(exc)),
+                    ),
+                )
+    finally:
+        if solo is not None:
+            solo.shutdown(wait=True)

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 import inspect
 import itertools
-import json
 import pickle
 import re
 import sys
@@ -511,28 +509,6 @@ def qualified_name(obj: Any) -> str:
         obj if isinstance(obj, type | types.FunctionType | types.BuiltinFunctionType) else type(obj)
     )
     return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
-
-
-def fingerprint(*parts: Any) -> str:
-    """A stable hash of an experiment's definition (for resuming safely).
-
-    Parameters
-    ----------
-    *parts
-        Picklable objects (classes and functions pickle by name).
-
-    Returns
-    -------
-    str
-        Hex digest.
-    """
-    digest = hashlib.sha256()
-    for part in parts:
-        try:
-            digest.update(pickle.dumps(part, protocol=5))
-        except Exception:
-            digest.update(json.dumps(part, default=repr, sort_keys=True).encode())
-    return digest.hexdigest()[:32]
 
 
 def _walk(value: Any, depth: int = 0) -> Iterable[Any]:

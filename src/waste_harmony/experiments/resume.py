@@ -5,6 +5,11 @@ its plan, model and settings (:func:`waste_harmony.experiments.plan.fingerprint`
 Running the same experiment into the same folder again skips the runs that
 finished (``resume=True``); a different experiment is refused unless
 ``overwrite=True``. A run is finished when its ``manifest.json`` exists.
+
+Files are written through temporary siblings (``.<name>.<random>.tmp``) renamed into
+place; a process killed mid-write leaves its temporary file behind. Continuing an
+experiment in its folder removes these stale temporary files first
+(:func:`remove_stale_temp_files`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from waste_harmony.experiments.plan import Task
 from waste_harmony.experiments.store import EXPERIMENT_MANIFEST, FAILURES, RUNS, TIMINGS
 from waste_harmony.schema import MANIFEST, read_json
 
-__all__ = ["finished_runs", "prepare_folder", "still_to_run"]
+__all__ = ["finished_runs", "prepare_folder", "remove_stale_temp_files", "still_to_run"]
 
 
 def prepare_folder(
@@ -90,6 +95,7 @@ def prepare_folder(
                     "overwrite=True (--force) to start over"
                 )
             manifest["created"] = old.get("created", manifest["created"])
+            remove_stale_temp_files(folder)
     elif folder.exists() and any(folder.iterdir()) and not overwrite:
         raise FileExistsError(
             f"{folder} is not empty and holds no experiment; choose an empty "
@@ -98,6 +104,29 @@ def prepare_folder(
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RUNS).mkdir(exist_ok=True)
     return folder, temporary
+
+
+def remove_stale_temp_files(folder: Path) -> int:
+    """Remove the temporary files a killed writer left in an experiment folder.
+
+    Only call this while no experiment writes to ``folder``.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The experiment folder.
+
+    Returns
+    -------
+    int
+        Files removed (any ``*.tmp`` file below ``folder``).
+    """
+    removed = 0
+    for path in folder.rglob("*.tmp"):
+        if path.is_file() or path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def finished_runs(folder: Path) -> set[str]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from waste_harmony.experiments.executors import SerialExecutor, execute_tasks, executor_name
+from waste_harmony.experiments.identity import fingerprint
 from waste_harmony.experiments.plan import (
     Branch,
     Task,
@@ -31,7 +32,6 @@ from waste_harmony.experiments.plan import (
     check_plan,
     check_sendable,
     column_kinds,
-    fingerprint,
     grid,
     make_plan,
     qualified_name,

@@ -78,7 +78,9 @@ def map_values(run: Any, variable: str = "pollution", *, day: int | None = None)
     xy = np.array([G.nodes[n]["pos"] for n in nodes], dtype=np.float64).reshape(-1, 2)
     hoods = data.neighborhood_frame
     static = {n: G.nodes[n].get(variable) for n in nodes}
-    out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=pd.Index(nodes, name="node"))
+    # tupleize_cols=False: tuple node ids (nx.grid_2d_graph) stay one level of ids
+    index = pd.Index(nodes, name="node", dtype=object, tupleize_cols=False)
+    out = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=index)
     if hoods is not None and len(hoods):
         days = hoods["day"].to_numpy()
         chosen = int(days.max()) if day is None else int(day)
@@ -88,10 +90,11 @@ def map_values(run: Any, variable: str = "pollution", *, day: int | None = None)
                 f"day {chosen} was not recorded; days run from {int(days.min())} "
                 f"to {int(days.max())}"
             )
-        today = today.set_index(today["node"].astype(str))
-        keys = [str(n) for n in nodes]
+        # match rows by node id itself (int, str or tuple; 1 and "1" are different nodes)
+        row_of = {node: i for i, node in enumerate(today["node"])}
+        today = today.iloc[[row_of[n] for n in nodes]]
         if variable in today.columns:
-            out["value"] = today.loc[keys, variable].to_numpy(dtype=np.float64)
+            out["value"] = today[variable].to_numpy(dtype=np.float64)
         elif all(v is not None for v in static.values()):
             out["value"] = np.array([float(static[n]) for n in nodes])
         else:
@@ -99,10 +102,10 @@ def map_values(run: Any, variable: str = "pollution", *, day: int | None = None)
             raise ValueError(
                 f"unknown neighbourhood variable {variable!r}; choose from: {', '.join(choices)}"
             )
-        out["population"] = today.loc[keys, "population"].to_numpy(dtype=np.float64)
+        out["population"] = today["population"].to_numpy(dtype=np.float64)
         if variable in RESIDENT_VARIABLES:
             out.loc[out["population"].to_numpy() == 0, "value"] = np.nan
-        out["colony"] = today.loc[keys, "organism_biomass"].to_numpy() >= data.colony_kg
+        out["colony"] = today["organism_biomass"].to_numpy() >= data.colony_kg
         return out
     if any(v is None for v in static.values()):
         raise ValueError(
@@ -140,10 +143,10 @@ def _draw_map(
     node_size: float,
 ) -> Any:
     G = data.city
-    index = {str(n): i for i, n in enumerate(values.index)}
+    index = {n: i for i, n in enumerate(values.index)}
     xy = values[["x", "y"]].to_numpy()
     if show_edges and G.number_of_edges():
-        segments = [(xy[index[str(u)]], xy[index[str(v)]]) for u, v in G.edges]
+        segments = [(xy[index[u]], xy[index[v]]) for u, v in G.edges]
         ax.add_collection(
             LineCollection(segments, colors="0.8", linewidths=0.6, zorder=1, gid="streets")
         )
@@ -175,8 +178,8 @@ def _draw_map(
             label="organism colony",
         )
     site = _facility(data, day)
-    if site is not None and str(site[0]) in index:
-        x, y = xy[index[str(site[0])]]
+    if site is not None and site[0] in index:
+        x, y = xy[index[site[0]]]
         ax.scatter(
             [x],
             [y],

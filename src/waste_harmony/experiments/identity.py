@@ -1,0 +1,250 @@
+"""What makes two experiments the same: a fingerprint of their meaning, not their spelling.
+
+An experiment folder remembers the fingerprint of the experiment that wrote it, and
+resuming is refused when a new call's fingerprint differs
+(:mod:`waste_harmony.experiments.resume`). The fingerprint is the SHA-256 of a
+canonical JSON text of the plan (:func:`canonical`):
+
+* mappings are written with sorted keys, so the order of keyword arguments or of a
+  sweep file's tables does not matter;
+* NumPy scalars become Python numbers, tuples become lists, sets are sorted;
+* files (a run file's GraphML city, district or OSM file) are identified by the
+  SHA-256 of their content, so ``sweep s.toml`` and ``sweep /abs/path/s.toml``
+  are the same experiment, while an edited city file is not; the sweep file's own
+  path and the output folder are not part of the experiment;
+* a city graph by its nodes (sorted), edges and attributes; arrays by dtype, shape
+  and the hash of their bytes;
+* classes and functions by ``module.qualname``; scenario instances and other
+  dataclasses by their class and field values.
+
+A change of meaning (another parameter value, seed, number of days, model, city or
+scenario parameter) changes the fingerprint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import math
+import os
+import types
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from waste_harmony.experiments.plan import ConfigFactory, qualified_name
+
+__all__ = ["canonical", "canonical_text", "file_digest", "fingerprint"]
+
+_MAX_DEPTH = 32
+
+
+def file_digest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A file identified by its content (SHA-256), or by its absolute path if unreadable.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+
+    Returns
+    -------
+    dict
+        ``{"file_sha256": ...}`` or ``{"path": <resolved absolute path>}``.
+    """
+    file = Path(path).expanduser()
+    try:
+        digest = hashlib.sha256()
+        with file.open("rb") as fh:
+            for block in iter(functools.partial(fh.read, 1 << 20), b""):
+                digest.update(block)
+        return {"file_sha256": digest.hexdigest()}
+    except OSError:
+        return {"path": str(file.resolve())}
+
+
+def _graph(G: Any) -> dict[str, Any]:
+    nodes = sorted(
+        ([canonical(n), canonical(dict(a))] for n, a in G.nodes(data=True)),
+        key=lambda item: json.dumps(item, sort_keys=True),
+    )
+    edges = []
+    for u, v, a in G.edges(data=True):
+        ends = [canonical(u), canonical(v)]
+        if not G.is_directed():
+            ends.sort(key=json.dumps)
+        edges.append([*ends, canonical(dict(a))])
+    edges.sort(key=lambda item: json.dumps(item, sort_keys=True))
+    text = json.dumps(
+        {"graph": canonical(dict(G.graph)), "nodes": nodes, "edges": edges}, sort_keys=True
+    )
+    return {
+        "graph": type(G).__name__,
+        "directed": G.is_directed(),
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
+
+
+def _run_config(config: Any) -> dict[str, Any]:
+    city = config.city
+    return {
+        "run_config": {
+            "citizens": config.citizens,
+            "days": config.days,
+            "seed": config.seed,
+            "city": {
+                "generator": city.generator
+                if city.graphml is None and city.file is None and city.osm is None
+                else None,
+                "options": canonical(city.options),
+                "graphml": None if city.graphml is None else file_digest(city.graphml),
+                "file": None if city.file is None else file_digest(city.file),
+                "osm": None if city.osm is None else file_digest(city.osm),
+            },
+            "parameters": canonical(config.parameters),
+            "scenarios": canonical(config.scenarios),
+            "neighborhoods": config.output.neighborhoods,
+        }
+    }
+
+
+def _is_run_config(value: Any) -> bool:
+    # duck-typed: waste_harmony.config sits above the experiments layer
+    return all(hasattr(value, a) for a in ("build_model", "city", "output", "scenarios"))
+
+
+def canonical(value: Any, _depth: int = 0) -> Any:
+    """Plain JSON data standing for ``value``'s meaning (see the module docstring).
+
+    Parameters
+    ----------
+    value : object
+        Anything an experiment is made of.
+
+    Returns
+    -------
+    object
+        JSON-serialisable data; equal for equal meanings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> canonical({"b": np.float64(0.5), "a": (1, 2)}) == canonical({"a": [1, 2], "b": 0.5})
+    True
+    """
+    if _depth > _MAX_DEPTH:
+        return {"repr": repr(value)}
+    deeper = _depth + 1
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else {"float": repr(number)}
+    if isinstance(value, complex | np.complexfloating):
+        return {"complex": [canonical(value.real), canonical(value.imag)]}
+    if isinstance(value, bytes):
+        return {"bytes_sha256": hashlib.sha256(value).hexdigest()}
+    if isinstance(value, os.PathLike):
+        return file_digest(value)
+    if isinstance(value, np.ndarray):
+        data = np.ascontiguousarray(value)
+        if data.dtype.hasobject:
+            return {"array": canonical(data.tolist(), deeper)}
+        return {
+            "ndarray": str(data.dtype),
+            "shape": list(data.shape),
+            "sha256": hashlib.sha256(data.tobytes()).hexdigest(),
+        }
+    if isinstance(value, Mapping):
+        items = [[canonical(k, deeper), canonical(v, deeper)] for k, v in value.items()]
+        if all(isinstance(k, str) for k, _ in items):
+            return {k: v for k, v in sorted(items, key=lambda item: item[0])}
+        return {"mapping": sorted(items, key=lambda item: json.dumps(item[0], sort_keys=True))}
+    if isinstance(value, list | tuple):
+        return [canonical(v, deeper) for v in value]
+    if isinstance(value, set | frozenset):
+        return {
+            "set": sorted(
+                (canonical(v, deeper) for v in value), key=lambda v: json.dumps(v, sort_keys=True)
+            )
+        }
+    if hasattr(value, "nodes") and hasattr(value, "edges") and hasattr(value, "is_directed"):
+        return _graph(value)
+    if _is_run_config(value):
+        return _run_config(value)
+    if isinstance(value, ConfigFactory):
+        return {"factory": "RunConfig", "config": _run_config(value.config)}
+    if isinstance(value, functools.partial):
+        return {
+            "partial": canonical(value.func, deeper),
+            "args": canonical(value.args, deeper),
+            "keywords": canonical(value.keywords, deeper),
+        }
+    if isinstance(
+        value,
+        type | types.FunctionType | types.BuiltinFunctionType | types.MethodType,
+    ):
+        name = qualified_name(value)
+        if isinstance(value, types.MethodType):
+            return {"method": name, "of": canonical(value.__self__, deeper)}
+        return {"callable": name}
+    if dataclasses.is_dataclass(value):
+        return {
+            "type": qualified_name(value),
+            "fields": {
+                f.name: canonical(getattr(value, f.name, None), deeper)
+                for f in dataclasses.fields(value)
+                if f.init
+            },
+        }
+    state = getattr(value, "__dict__", None)
+    if isinstance(state, dict):
+        return {"type": qualified_name(value), "state": canonical(state, deeper)}
+    return {"type": qualified_name(value), "repr": repr(value)}
+
+
+def canonical_text(*parts: Any) -> str:
+    """The canonical JSON text of ``parts`` (what :func:`fingerprint` hashes).
+
+    Examples
+    --------
+    >>> canonical_text({"b": 1, "a": 2})
+    '[{"a":2,"b":1}]'
+    """
+    return json.dumps(
+        [canonical(part) for part in parts],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def fingerprint(*parts: Any) -> str:
+    """A stable hash of an experiment's meaning (for resuming safely).
+
+    Parameters
+    ----------
+    *parts
+        The experiment's kind, factory, fixed keyword arguments, days, runs, branch...
+
+    Returns
+    -------
+    str
+        32 hex digits of the SHA-256 of :func:`canonical_text`.
+
+    Examples
+    --------
+    >>> fingerprint("sweep", {"a": 1, "b": 2}) == fingerprint("sweep", {"b": 2, "a": 1})
+    True
+    >>> fingerprint("sweep", {"a": 1}) == fingerprint("sweep", {"a": 2})
+    False
+    """
+    return hashlib.sha256(canonical_text(*parts).encode()).hexdigest()[:32]
