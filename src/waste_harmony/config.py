@@ -128,6 +128,75 @@ def did_you_mean(key: str, valid: Any) -> str:
     return _did_you_mean(key, valid)
 
 
+def leaf_paths(table: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the non-table values inside a (nested) table.
+
+    Parameters
+    ----------
+    table : object
+        A TOML value; a dict is walked, anything else is a leaf.
+    prefix : str
+        Path of ``table`` itself.
+
+    Returns
+    -------
+    list of str
+        ``prefix`` alone for a leaf; the paths of its leaves for a table.
+
+    Examples
+    --------
+    >>> leaf_paths({"day": 30, "set": {"mobility": 0.1}})
+    ['day', 'set.mobility']
+    """
+    if not isinstance(table, dict) or not table:
+        return [prefix] if prefix else []
+    out = []
+    for key, value in table.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        out += leaf_paths(value, path) if isinstance(value, dict) else [path]
+    return out
+
+
+def with_path(table: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of a (nested) table with the value at a dotted path replaced.
+
+    Used for swept scenario parameters inside tables, such as
+    ``scenarios.policy.set.waste_per_capita_kg``. Tables on the way are copied,
+    never changed in place; a key given as a number in the path (a day in
+    ``steps``) matches the table's key of that text or number.
+
+    Parameters
+    ----------
+    table : dict
+        The table.
+    path : str
+        Dotted path, e.g. ``"set.waste_per_capita_kg"``.
+    value : object
+        The new value.
+
+    Returns
+    -------
+    dict
+        The new table.
+
+    Examples
+    --------
+    >>> with_path({"day": 30, "set": {"mobility": 0.1}}, "set.mobility", 0.2)
+    {'day': 30, 'set': {'mobility': 0.2}}
+    """
+    head, _, rest = path.partition(".")
+    out = dict(table)
+    key: Any = head
+    if head not in out:
+        key = next((k for k in out if str(k) == head), head)
+    if rest:
+        inner = out.get(key)
+        out[key] = with_path(inner if isinstance(inner, dict) else {}, rest, value)
+    else:
+        out[key] = value
+    return out
+
+
 def check_int(value: Any, key: str, *, minimum: int) -> int:
     """``value`` if it is an integer ``>= minimum``, else :class:`ConfigError` at ``key``.
 

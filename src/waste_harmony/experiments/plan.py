@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from waste_harmony.config import with_path
+
 __all__ = [
     "ConfigFactory",
     "Task",
@@ -246,7 +248,7 @@ class ConfigFactory:
                         f"{key!r}: scenario {name!r} is not in the run file; "
                         f"installed: {', '.join(scenarios) or 'none'}"
                     )
-                scenarios[name][param] = value
+                scenarios[name] = with_path(scenarios[name], param, value)
             elif key == "citizens":
                 overrides["n_citizens"] = value
             else:

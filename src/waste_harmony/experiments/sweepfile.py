@@ -23,7 +23,17 @@ says which runs to make::
     bass_q = [0.1, 0.6]
 
 Swept names are model parameters, ``citizens``, or ``scenarios.<name>.<parameter>``
-for a scenario installed in the file. ``grid`` and ``sample`` may not both be
+for a scenario installed in the file; a value inside a table parameter of that
+scenario in the file is addressed by its dotted path, e.g. a policy's day and
+new value (:class:`~waste_harmony.scenarios.Policy`)::
+
+    [scenarios.policy]
+    day = 30
+    set = { waste_per_capita_kg = 0.629 }
+
+    [sweep.grid]
+    "scenarios.policy.day" = [30, 90, 180]
+    "scenarios.policy.set.waste_per_capita_kg" = [0.629, 0.555] ``grid`` and ``sample`` may not both be
 given; with neither, the sweep is an ensemble over seeds. Every key is validated
 and errors name its path (``sweep.grid.concern_confidance``), as in run files.
 """
@@ -41,8 +51,10 @@ from waste_harmony.config import (
     check_int,
     check_keys,
     did_you_mean,
+    leaf_paths,
     parse_run_config,
     read_toml,
+    with_path,
 )
 from waste_harmony.experiments.plan import grid, latin_hypercube
 from waste_harmony.parameters import Parameters
@@ -103,6 +115,10 @@ def _swept_names(run: RunConfig) -> list[str]:
     for scenario in run.scenarios:
         cls = registry[scenario]
         names += [f"scenarios.{scenario}.{f.name}" for f in cls.parameter_fields()]
+        # values inside a table parameter (e.g. a policy's set.waste_per_capita_kg)
+        for name, value in run.scenarios[scenario].items():
+            if isinstance(value, dict):
+                names += [f"scenarios.{scenario}.{path}" for path in leaf_paths(value, name)]
     return names
 
 
@@ -117,7 +133,7 @@ def _check_value(name: str, value: Any, run: RunConfig, key: str) -> None:
         _, scenario, param = name.split(".", 2)
         cls = available()[scenario]
         try:
-            instance = cls(**{**run.scenarios[scenario], param: value})
+            instance = cls(**with_path(run.scenarios[scenario], param, value))
             instance.check_parameters()
         except (TypeError, ValueError) as exc:
             raise ConfigError(str(exc), key) from exc
