@@ -33,9 +33,11 @@ new value (:class:`~waste_harmony.scenarios.Policy`)::
 
     [sweep.grid]
     "scenarios.policy.day" = [30, 90, 180]
-    "scenarios.policy.set.waste_per_capita_kg" = [0.629, 0.555] ``grid`` and ``sample`` may not both be
-given; with neither, the sweep is an ensemble over seeds. Every key is validated
-and errors name its path (``sweep.grid.concern_confidance``), as in run files.
+    "scenarios.policy.set.waste_per_capita_kg" = [0.629, 0.555]
+
+``grid`` and ``sample`` may not both be given; with neither, the sweep is an
+ensemble over seeds. Every key is validated and errors name its path
+(``sweep.grid.concern_confidance``), as in run files.
 """
 
 from __future__ import annotations
