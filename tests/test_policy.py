@@ -16,12 +16,14 @@ from waste_harmony.config import ConfigError, parse_run_config
 from waste_harmony.experiments.sweepfile import parse_sweep_config
 from waste_harmony.results import RunResult
 from waste_harmony.scenarios import Policy, available
+from waste_harmony.testing import check_scenario
 
 BAN = {"waste_per_capita_kg": 0.74 * 0.85}  # a plastic-bag ban: 15 % less waste per capita
 
 
-def test_policy_is_registered():
+def test_policy_is_registered_and_conforms():
     assert available()["policy"] is Policy
+    check_scenario(Policy, days=40)
 
 
 def test_plastic_bag_ban_cuts_waste_by_15_percent_from_its_day():
@@ -109,8 +111,7 @@ def test_set_parameters_refuses_bad_changes_and_changes_nothing(changes, error, 
         (Policy(day=10, set={"pollution_decay": 1e-9}), "pollution_decay"),
         (Policy(day=10, set={"roles": {"artist": 0}}), "only read when the model is built"),
         (Policy(day=400, set=BAN), "beyond the run"),
-        (Policy(day=10), "needs both day and set"),
-        (Policy(), "nothing to do"),
+        (Policy(day=10, set={}), "nothing to do"),
         (Policy(day=10, set=BAN, steps={20: BAN}), "not both"),
         (Policy(steps={0: BAN}), "not a day"),
     ],
@@ -227,3 +228,31 @@ def test_a_swept_policy_value_is_validated():
                 "sweep": {"grid": {"scenarios.policy.set.mobility": [0.1]}},
             }
         )
+
+
+def test_a_branching_comparison_takes_parameter_changes():
+    comparison = ex.compare(
+        {"n_citizens": 200},
+        intervention={"waste_per_capita_kg": 0.5},
+        at_day=5,
+        days=10,
+        seeds=1,
+        executor="serial",
+        progress=False,
+    )
+    changes = {
+        run.manifest.get("label"): run.manifest["interventions"]
+        for run in comparison.result.iter_runs()
+    }
+    variant = [c for c in changes.values() if c]
+    assert len(variant) == 1 and len(changes) == 2
+    assert variant[0] == [
+        {
+            "day": 6,
+            "time": 5.0,
+            "name": "waste_per_capita_kg",
+            "old": 0.74,
+            "new": 0.5,
+            "source": "intervention",
+        }
+    ]

@@ -22,7 +22,7 @@ own parameters, the length, the seed and the outputs::
     [scenarios.harmony-festival]
 
     [output]
-    folder = "results/my-run"
+    folder = "results/my-run"   # relative to this file, like every path in it
 
 Every key is checked: an unknown key raises :class:`ConfigError` naming its path
 (``scenarios.techcore.anounce_day``) and the closest valid key; a wrong type or an
@@ -36,6 +36,7 @@ import difflib
 import inspect
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,13 +52,14 @@ __all__ = [
     "ConfigError",
     "OutputConfig",
     "RunConfig",
+    "collected",
     "load_run_file",
     "parse_run_config",
     "read_toml",
 ]
 
 #: City generators a run file may name.
-GENERATORS = {
+GENERATORS: dict[str, Callable[..., nx.Graph]] = {
     "default": city_module.default_city,
     "grid": city_module.grid_city,
     "organic": city_module.organic_city,
@@ -79,6 +81,46 @@ class ConfigError(ValueError):
     def __init__(self, message: str, key: str = "") -> None:
         super().__init__(f"{key}: {message}" if key else message)
         self.key = key
+        #: Every mistake found (several when a file has more than one; see
+        #: :func:`collected`), each a ConfigError with its own key.
+        self.problems: list[ConfigError] = [self]
+
+
+def collected(problems: list[ConfigError], what: str = "run file") -> ConfigError:
+    """One :class:`ConfigError` reporting several mistakes at once.
+
+    Parameters
+    ----------
+    problems : list of ConfigError
+        The mistakes (at least one).
+    what : str
+        What holds them (for the message).
+
+    Returns
+    -------
+    ConfigError
+        The only problem itself, or an error listing all of them (its ``key`` is the
+        first one's, its ``problems`` all of them).
+
+    Examples
+    --------
+    >>> error = collected([ConfigError("unknown key", "citizen"), ConfigError("bad", "days")])
+    >>> print(error)
+    2 mistakes in the run file:
+      - citizen: unknown key
+      - days: bad
+    >>> [e.key for e in error.problems]
+    ['citizen', 'days']
+    """
+    flat = [p for problem in problems for p in problem.problems]
+    if len(flat) == 1:
+        return flat[0]
+    error = ConfigError(
+        f"{len(flat)} mistakes in the {what}:\n" + "\n".join(f"  - {p}" for p in flat)
+    )
+    error.key = flat[0].key
+    error.problems = flat
+    return error
 
 
 def _did_you_mean(key: str, valid: Any) -> str:
@@ -217,7 +259,7 @@ def check_int(value: Any, key: str, *, minimum: int) -> int:
     return _int(value, key, minimum=minimum)
 
 
-def _int(value: Any, key: str, *, minimum: int) -> int:
+def _int(value: Any, key: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"expected an integer, got {type(value).__name__} {value!r}", key)
     if value < minimum:
@@ -434,8 +476,32 @@ def _parse_city(table: Any, base_dir: Path | None) -> CityConfig:
         )
     options = {k: v for k, v in table.items() if k != "generator"}
     accepted = [p for p in inspect.signature(GENERATORS[name]).parameters]
-    _check_keys(options, accepted, "city")
+    for key in options:
+        if key not in accepted:
+            raise ConfigError(_city_key_message(key, name, accepted), f"city.{key}")
     return CityConfig(generator=name, options=options)
+
+
+def _city_key_message(key: str, generator: str, accepted: list[str]) -> str:
+    """An unknown ``[city]`` key: the closest key and every valid one, by source."""
+    sources = ["generator", "graphml", "file", "osm"]
+    close = difflib.get_close_matches(key, [*accepted, *sources], n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    owners = [
+        g
+        for g, make in GENERATORS.items()
+        if g != generator and key in inspect.signature(make).parameters
+    ]
+    if owners:
+        hint += f"({key!r} is an option of generator = {owners[0]!r}) "
+    listing = "; ".join(
+        f'generator = "{g}": {", ".join(inspect.signature(make).parameters)}'
+        for g, make in GENERATORS.items()
+    )
+    return (
+        f"unknown key for generator = {generator!r}; {hint}valid [city] keys: generator, "
+        f"or graphml, file or osm (a city from a file); {listing}"
+    )
 
 
 _GEO_CITY_KEYS = {
@@ -496,12 +562,17 @@ def _parse_geo_city(table: dict[str, Any], key: str, base_dir: Path | None) -> C
 def _parse_parameters(table: Any) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError("expected a table of parameter = value", "parameters")
-    _check_keys(table, Parameters.names(), "parameters")
-    try:
-        Parameters.from_kwargs(table)
-    except (TypeError, ValueError) as exc:
-        key = next((k for k in table if repr(k) in str(exc)), "")
-        raise ConfigError(str(exc), f"parameters.{key}" if key else "parameters") from exc
+    valid = Parameters.names()
+    problems = [
+        ConfigError(f"unknown key; {_did_you_mean(key, valid)}", f"parameters.{key}")
+        for key in table
+        if key not in valid
+    ]
+    for message in Parameters.violations({k: v for k, v in table.items() if k in valid}):
+        key = next((k for k in table if repr(k) in message), "")
+        problems.append(ConfigError(message, f"parameters.{key}" if key else "parameters"))
+    if problems:
+        raise collected(problems)
     return dict(table)
 
 
@@ -512,26 +583,36 @@ def _parse_scenarios(table: Any) -> dict[str, dict[str, Any]]:
         raise ConfigError("expected one table per scenario, like [scenarios.techcore]", "scenarios")
     registry = available()
     scenarios: dict[str, dict[str, Any]] = {}
+    problems: list[ConfigError] = []
     for name, params in table.items():
-        key = f"scenarios.{name}"
-        if name not in registry:
-            close = difflib.get_close_matches(name, list(registry), n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            listing = ", ".join(sorted(registry)) or "none registered"
-            raise ConfigError(f"unknown scenario; {hint}available: {listing}", key)
-        if not isinstance(params, dict):
-            raise ConfigError("expected a table of the scenario's parameters", key)
-        cls = registry[name]
-        fields = [f.name for f in cls.parameter_fields()]
-        _check_keys(params, fields, key)
         try:
-            instance = cls(**params)
-            instance.check_parameters()
-        except (TypeError, ValueError) as exc:
-            bad = next((k for k in params if repr(k) in str(exc)), "")
-            raise ConfigError(str(exc), f"{key}.{bad}" if bad else key) from exc
-        scenarios[name] = dict(params)
+            scenarios[name] = _parse_scenario(registry, name, params)
+        except ConfigError as exc:
+            problems.append(exc)
+    if problems:
+        raise collected(problems)
     return scenarios
+
+
+def _parse_scenario(registry: dict[str, Any], name: str, params: Any) -> dict[str, Any]:
+    key = f"scenarios.{name}"
+    if name not in registry:
+        close = difflib.get_close_matches(name, list(registry), n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        listing = ", ".join(sorted(registry)) or "none registered"
+        raise ConfigError(f"unknown scenario; {hint}available: {listing}", key)
+    if not isinstance(params, dict):
+        raise ConfigError("expected a table of the scenario's parameters", key)
+    cls = registry[name]
+    fields = [f.name for f in cls.parameter_fields()]
+    _check_keys(params, fields, key)
+    try:
+        instance = cls(**params)
+        instance.check_parameters()
+    except (TypeError, ValueError) as exc:
+        bad = next((k for k in params if repr(k) in str(exc)), "")
+        raise ConfigError(str(exc), f"{key}.{bad}" if bad else key) from exc
+    return dict(params)
 
 
 def _parse_output(table: Any, base_dir: Path | None) -> OutputConfig:
@@ -543,6 +624,8 @@ def _parse_output(table: Any, base_dir: Path | None) -> OutputConfig:
         if not isinstance(folder, str):
             raise ConfigError(f"expected a path string, got {folder!r}", "output.folder")
         folder = Path(folder)
+        if not folder.is_absolute() and base_dir is not None:
+            folder = base_dir / folder  # like every path in a run file: relative to it
     for flag in ("neighborhoods", "figures"):
         if flag in table and not isinstance(table[flag], bool):
             raise ConfigError(f"expected true or false, got {table[flag]!r}", f"output.{flag}")
@@ -578,23 +661,38 @@ def parse_run_config(
     Raises
     ------
     ConfigError
-        Naming the key path of the first problem.
+        Naming the key path of each problem: every section is checked, and a file
+        with several mistakes gets one error listing them all (its ``problems``).
     """
-    _check_keys(data, _TOP_KEYS, "")
     base = Path(base_dir) if base_dir is not None else None
+    problems: list[ConfigError] = []
+    for key in data:
+        if key not in _TOP_KEYS:
+            problems.append(ConfigError(f"unknown key; {_did_you_mean(key, _TOP_KEYS)}", key))
+
+    def attempt(parse: Any, *args: Any, default: Any = None) -> Any:
+        # Every section is checked, so one report lists every mistake of the file.
+        try:
+            return parse(*args)
+        except ConfigError as exc:
+            problems.append(exc)
+            return default
+
     seed = data.get("seed")
     if seed is not None:
-        seed = _int(seed, "seed", minimum=0)
-    return RunConfig(
-        citizens=_int(data.get("citizens", 10_000), "citizens", minimum=0),
-        days=_int(data.get("days", 365), "days", minimum=1),
-        seed=seed,
-        city=_parse_city(data.get("city", {}), base),
-        parameters=_parse_parameters(data.get("parameters", {})),
-        scenarios=_parse_scenarios(data.get("scenarios", {})),
-        output=_parse_output(data.get("output", {}), base),
-        source=source,
-    )
+        seed = attempt(_int, seed, "seed", 0)
+    values = {
+        "citizens": attempt(_int, data.get("citizens", 10_000), "citizens", 0, default=0),
+        "days": attempt(_int, data.get("days", 365), "days", 1, default=1),
+        "seed": seed,
+        "city": attempt(_parse_city, data.get("city", {}), base, default=CityConfig()),
+        "parameters": attempt(_parse_parameters, data.get("parameters", {}), default={}),
+        "scenarios": attempt(_parse_scenarios, data.get("scenarios", {}), default={}),
+        "output": attempt(_parse_output, data.get("output", {}), base, default=OutputConfig()),
+    }
+    if problems:
+        raise collected(problems)
+    return RunConfig(**values, source=source)
 
 
 def load_run_file(path: str | os.PathLike[str]) -> RunConfig:

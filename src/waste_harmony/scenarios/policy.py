@@ -122,14 +122,18 @@ def change_problems(current: Mapping[str, Any], changes: Mapping[str, Any]) -> l
 class Policy(Scenario):
     """On given days, set model parameters: interventions with provenance.
 
+    The defaults are the plastic-bag ban of the docs: from day 30, 15 % less waste
+    per capita (``waste_per_capita_kg`` 0.74 → 0.629).
+
     Parameters
     ----------
-    day : int, optional
+    day : int
         Day of a single change (the simple form, with ``set``).
     set : dict
         Parameter name → new value on ``day``.
     steps : dict
-        Day → {parameter name: new value}: several changes (instead of ``day``/``set``).
+        Day → {parameter name: new value}: several changes. When given, it replaces
+        the simple form (``day`` and ``set`` must then keep their defaults).
 
     Examples
     --------
@@ -153,11 +157,12 @@ class Policy(Scenario):
     name = "policy"
     description = "On given days, set model parameters (recorded as interventions)."
 
-    day: int | None = parameter(
-        None, kind="int", unit="day", low=1, doc="day of a single change (with set)"
-    )
+    day: int = parameter(30, unit="day", low=1, doc="day of a single change (with set)")
     set: dict[str, Any] = parameter(  # noqa: RUF009 (a declared field, copied per instance)
-        {}, kind="mapping", doc="parameter → new value on day (the simple form)"
+        {"waste_per_capita_kg": 0.629},
+        kind="mapping",
+        doc="parameter → new value on day (the simple form; default: a plastic-bag ban, "
+        "15 % less waste per capita)",
     )
     steps: dict[Any, Any] = parameter(  # noqa: RUF009
         {}, kind="mapping", doc="day → {parameter: new value} (several changes)"
@@ -174,26 +179,20 @@ class Policy(Scenario):
         Raises
         ------
         ValueError
-            If both or neither form is given, or a day is not a whole number ≥ 1.
+            If both forms or no change are given, or a day is not a whole number ≥ 1.
         """
-        simple = self.day is not None or bool(self.set)
-        if simple and self.steps:
+        if not self.steps:
+            if not self.set:
+                raise ValueError(
+                    f"scenario {self.name!r}: nothing to do; give day and set, e.g. "
+                    "Policy(day=30, set={'waste_per_capita_kg': 0.629})"
+                )
+            return {self.day: dict(self.set)}
+        if self.day != _DEFAULT_DAY or self.set != _DEFAULT_SET:
             raise ValueError(
                 f"scenario {self.name!r}: give either day and set (one change) or "
                 "steps (several), not both"
             )
-        if not simple and not self.steps:
-            raise ValueError(
-                f"scenario {self.name!r}: nothing to do; give day and set, e.g. "
-                "Policy(day=30, set={'waste_per_capita_kg': 0.629})"
-            )
-        if simple:
-            if self.day is None or not self.set:
-                raise ValueError(
-                    f"scenario {self.name!r}: the simple form needs both day and set "
-                    f"(got day={self.day!r}, set={self.set!r})"
-                )
-            return {self.day: dict(self.set)}
         plan: dict[int, dict[str, Any]] = {}
         for key, changes in self.steps.items():
             day = _day(key)
@@ -256,6 +255,10 @@ class Policy(Scenario):
         if found:
             where = f" (day {day})" if self.steps else ""
             raise ValueError(f"scenario {self.name!r}{where}: " + "; ".join(found))
+
+
+_DEFAULT_DAY = 30
+_DEFAULT_SET = {"waste_per_capita_kg": 0.629}
 
 
 def _day(key: Any) -> int | None:
