@@ -38,6 +38,29 @@ def load_results(path: str | os.PathLike[str]) -> RunResult | SweepResult:
     return load(path)
 
 
+def rerun(path: str | os.PathLike[str]) -> RunResult:
+    """Repeat a saved run from its folder's manifest, interventions included.
+
+    See :meth:`waste_harmony.results.RunResult.rerun`: the same city, seed,
+    initial parameters, scenarios and mid-run parameter changes give the same
+    series, bit for bit.
+
+    Parameters
+    ----------
+    path : path
+        A run folder (``manifest.json`` and ``city.graphml``), e.g. one written by
+        ``waste-harmony run`` or :meth:`~waste_harmony.results.RunResult.save`.
+
+    Returns
+    -------
+    RunResult
+        The repeated run's results.
+    """
+    from waste_harmony.results import RunResult
+
+    return RunResult.load(path).rerun()
+
+
 __all__ = [
     "Citizen",
     "CityModel",
@@ -47,4 +70,5 @@ __all__ = [
     "Parameters",
     "__version__",
     "load_results",
+    "rerun",
 ]

@@ -202,14 +202,19 @@ def run_config(args: argparse.Namespace) -> RunConfig:
 
 
 def summary_table(frame: pd.DataFrame, *, variables: Sequence[str] = SUMMARY_VARIABLES) -> str:
-    """A short text table of a run's outcome: chosen variables on the first, middle and last day.
+    """A short text table of a run's outcome: per variable its start, final value and peak.
+
+    The peak is the largest value over every day of the run, with the (first) day it
+    was reached, so a short-lived episode (a protest wave) shows even when it is over
+    by the end.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         Model-level series indexed by day.
     variables : sequence of str
-        Rows of the table (those missing from ``frame`` are skipped).
+        Rows of the table (those missing from ``frame`` are skipped; a variable
+        that is not a number gets no peak).
 
     Returns
     -------
@@ -219,15 +224,30 @@ def summary_table(frame: pd.DataFrame, *, variables: Sequence[str] = SUMMARY_VAR
     Examples
     --------
     >>> import pandas as pd
-    >>> frame = pd.DataFrame({"mean_concern": [0.2, 0.3, 0.4]},
+    >>> frame = pd.DataFrame({"protest_share": [0.0, 0.055, 0.0]},
     ...                      index=pd.Index([1, 2, 3], name="day"))
     >>> print(summary_table(frame))
-    day              1     2     3
-    mean_concern 0.200 0.300 0.400
+                  start (day 1) final (day 3)  peak peak day
+    protest_share         0.000         0.000 0.055        2
     """
-    days = sorted({frame.index[0], frame.index[len(frame) // 2], frame.index[-1]})
-    table = frame.loc[days, [v for v in variables if v in frame.columns]].T
-    return table.to_string(float_format=lambda v: f"{v:,.3f}")
+    first, last = frame.index[0], frame.index[-1]
+    rows = {}
+    for name in (v for v in variables if v in frame.columns):
+        series = frame[name]
+        row: dict[str, Any] = {"start": series.iloc[0], "final": series.iloc[-1]}
+        if pd.api.types.is_numeric_dtype(series):
+            row["peak"] = float(series.max())
+            row["peak day"] = str(series.idxmax())
+        else:
+            row["peak"], row["peak day"] = "", ""
+        rows[name] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = table.rename(columns={"start": f"start (day {first})", "final": f"final (day {last})"})
+
+    def show(v: Any) -> str:
+        return f"{v:,.3f}" if isinstance(v, float) else str(v)
+
+    return table.to_string(formatters=dict.fromkeys(table.columns, show))
 
 
 def publish_results(

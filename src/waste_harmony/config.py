@@ -22,7 +22,7 @@ own parameters, the length, the seed and the outputs::
     [scenarios.harmony-festival]
 
     [output]
-    folder = "results/my-run"
+    folder = "results/my-run"   # relative to this file, like every path in it
 
 Every key is checked: an unknown key raises :class:`ConfigError` naming its path
 (``scenarios.techcore.anounce_day``) and the closest valid key; a wrong type or an
@@ -164,6 +164,75 @@ def did_you_mean(key: str, valid: Any) -> str:
     return _did_you_mean(key, valid)
 
 
+def leaf_paths(table: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the non-table values inside a (nested) table.
+
+    Parameters
+    ----------
+    table : object
+        A TOML value; a dict is walked, anything else is a leaf.
+    prefix : str
+        Path of ``table`` itself.
+
+    Returns
+    -------
+    list of str
+        ``prefix`` alone for a leaf; the paths of its leaves for a table.
+
+    Examples
+    --------
+    >>> leaf_paths({"day": 30, "set": {"mobility": 0.1}})
+    ['day', 'set.mobility']
+    """
+    if not isinstance(table, dict) or not table:
+        return [prefix] if prefix else []
+    out = []
+    for key, value in table.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        out += leaf_paths(value, path) if isinstance(value, dict) else [path]
+    return out
+
+
+def with_path(table: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of a (nested) table with the value at a dotted path replaced.
+
+    Used for swept scenario parameters inside tables, such as
+    ``scenarios.policy.set.waste_per_capita_kg``. Tables on the way are copied,
+    never changed in place; a key given as a number in the path (a day in
+    ``steps``) matches the table's key of that text or number.
+
+    Parameters
+    ----------
+    table : dict
+        The table.
+    path : str
+        Dotted path, e.g. ``"set.waste_per_capita_kg"``.
+    value : object
+        The new value.
+
+    Returns
+    -------
+    dict
+        The new table.
+
+    Examples
+    --------
+    >>> with_path({"day": 30, "set": {"mobility": 0.1}}, "set.mobility", 0.2)
+    {'day': 30, 'set': {'mobility': 0.2}}
+    """
+    head, _, rest = path.partition(".")
+    out = dict(table)
+    key: Any = head
+    if head not in out:
+        key = next((k for k in out if str(k) == head), head)
+    if rest:
+        inner = out.get(key)
+        out[key] = with_path(inner if isinstance(inner, dict) else {}, rest, value)
+    else:
+        out[key] = value
+    return out
+
+
 def check_int(value: Any, key: str, *, minimum: int) -> int:
     """``value`` if it is an integer ``>= minimum``, else :class:`ConfigError` at ``key``.
 
@@ -184,7 +253,7 @@ def check_int(value: Any, key: str, *, minimum: int) -> int:
     return _int(value, key, minimum=minimum)
 
 
-def _int(value: Any, key: str, *, minimum: int) -> int:
+def _int(value: Any, key: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"expected an integer, got {type(value).__name__} {value!r}", key)
     if value < minimum:
@@ -401,8 +470,32 @@ def _parse_city(table: Any, base_dir: Path | None) -> CityConfig:
         )
     options = {k: v for k, v in table.items() if k != "generator"}
     accepted = [p for p in inspect.signature(GENERATORS[name]).parameters]
-    _check_keys(options, accepted, "city")
+    for key in options:
+        if key not in accepted:
+            raise ConfigError(_city_key_message(key, name, accepted), f"city.{key}")
     return CityConfig(generator=name, options=options)
+
+
+def _city_key_message(key: str, generator: str, accepted: list[str]) -> str:
+    """An unknown ``[city]`` key: the closest key and every valid one, by source."""
+    sources = ["generator", "graphml", "file", "osm"]
+    close = difflib.get_close_matches(key, [*accepted, *sources], n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    owners = [
+        g
+        for g, make in GENERATORS.items()
+        if g != generator and key in inspect.signature(make).parameters
+    ]
+    if owners:
+        hint += f"({key!r} is an option of generator = {owners[0]!r}) "
+    listing = "; ".join(
+        f'generator = "{g}": {", ".join(inspect.signature(make).parameters)}'
+        for g, make in GENERATORS.items()
+    )
+    return (
+        f"unknown key for generator = {generator!r}; {hint}valid [city] keys: generator, "
+        f"or graphml, file or osm (a city from a file); {listing}"
+    )
 
 
 _GEO_CITY_KEYS = {
@@ -538,6 +631,8 @@ def _parse_output(table: Any, base_dir: Path | None) -> OutputConfig:
         if not isinstance(folder, str):
             raise ConfigError(f"expected a path string, got {folder!r}", "output.folder")
         folder = Path(folder)
+        if not folder.is_absolute() and base_dir is not None:
+            folder = base_dir / folder  # like every path in a run file: relative to it
     for flag in ("neighborhoods", "figures"):
         if flag in table and not isinstance(table[flag], bool):
             raise ConfigError(f"expected true or false, got {table[flag]!r}", f"output.{flag}")

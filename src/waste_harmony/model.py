@@ -10,6 +10,7 @@ One step is one day.
 from __future__ import annotations
 
 import copy as copy_module
+import dataclasses
 import itertools
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -388,6 +389,134 @@ class CityModel(mesa.Model):
         raise KeyError(
             f"no scenario {name!r} installed; installed: {[s.name for s in self.scenarios]}"
         )
+
+    # ------------------------------------------------------------------ interventions
+    @property
+    def params(self) -> Parameters:
+        """The parameters in force (a frozen :class:`~waste_harmony.parameters.Parameters`).
+
+        Assigning a new ``Parameters`` mid-run goes through :meth:`set_parameters`
+        (validated, logged, recorded), so the manifest stays true.
+        """
+        return self._params
+
+    @params.setter
+    def params(self, value: Parameters) -> None:
+        if "_params" not in self.__dict__:  # the first assignment, in __init__
+            self._params = value
+            self._initial_params = value
+            self._interventions: list[dict[str, Any]] = []
+            return
+        if not isinstance(value, Parameters):
+            raise TypeError(f"params must be a Parameters, got {type(value).__name__}")
+        old = self._params
+        changed = {
+            n: getattr(value, n) for n in old.names() if getattr(value, n) != getattr(old, n)
+        }
+        self.set_parameters(changed, source="params assignment")
+
+    @property
+    def initial_params(self) -> Parameters:
+        """The parameters the model was built with (before any intervention)."""
+        return self._initial_params
+
+    @property
+    def interventions(self) -> list[dict[str, Any]]:
+        """The parameter changes made so far, in order.
+
+        Each is a dict with ``day`` (the day the change first applies to; the
+        current day if made during a day), ``time`` (model time of the change),
+        ``name``, ``old``, ``new`` and ``source`` (who made it: ``"set_parameters"``
+        or a scenario's name). Saved in the manifest as ``interventions``.
+        """
+        return [dict(c) for c in self._interventions]
+
+    def set_parameters(
+        self,
+        changes: Mapping[str, Any] | None = None,
+        /,
+        *,
+        source: str = "set_parameters",
+        **more: Any,
+    ) -> None:
+        """Change parameters mid-run: validated, logged and recorded for the manifest.
+
+        The values are checked with the one parameter system (kinds, ranges, joint
+        constraints, :func:`waste_harmony.scenarios.policy.change_problems`) before
+        anything changes; all changes are applied together. ``model.params`` becomes
+        a new frozen :class:`~waste_harmony.parameters.Parameters`;
+        :attr:`initial_params` keeps the values the model was built with. Each
+        changed parameter logs a ``parameters_changed`` event (details
+        ``parameter``, ``old``, ``new``, ``source``) and is appended to
+        :attr:`interventions`. Parameters that only shape the initial population
+        (:data:`~waste_harmony.scenarios.policy.BUILD_ONLY`) and structural
+        arguments such as ``n_citizens`` are refused. For changes on given days,
+        install the :class:`~waste_harmony.scenarios.Policy` scenario.
+
+        Parameters
+        ----------
+        changes : Mapping, optional
+            Parameter name → new value (or give them as keywords).
+        source : str
+            Who makes the change, recorded with it (a scenario passes its name).
+        **more
+            More changes as keywords.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming every refused change (unknown or structural name, wrong kind,
+            out of range, violated constraint); nothing is changed then.
+
+        Examples
+        --------
+        >>> model = CityModel(n_citizens=100, rng=0)
+        >>> model.run_for(2)
+        >>> model.set_parameters(waste_per_capita_kg=0.5)
+        >>> model.params.waste_per_capita_kg, model.initial_params.waste_per_capita_kg
+        (0.5, 0.74)
+        >>> model.interventions[0]["day"], model.interventions[0]["old"]
+        (3, 0.74)
+        >>> model.set_parameters(n_citizens=10)
+        Traceback (most recent call last):
+        ...
+        ValueError: cannot change parameters: 'n_citizens' fixes the model's structure \
+and cannot change mid-run; build a new model with the new n_citizens instead
+        """
+        from waste_harmony.scenarios.policy import change_problems
+
+        wanted = {**(changes or {}), **more}
+        found = change_problems(self._params.to_dict(), wanted)
+        if found:
+            unknown = all(m.startswith("unknown parameter") for m in found)
+            message = "cannot change parameters: " + "; ".join(found)
+            raise TypeError(message) if unknown else ValueError(message)
+        old = self._params
+        new = dataclasses.replace(old, **wanted)
+        changed = [n for n in wanted if getattr(new, n) != getattr(old, n)]
+        if not changed:
+            return
+        self._params = new
+        degree = float(self.degree.max(initial=0))
+        self.pollution_substeps = diffusion_substeps(new.pollution_diffusion, degree)
+        self.organism_substeps = diffusion_substeps(new.organism_dispersal, degree)
+        # Between days (integer time) a change first applies to the next day.
+        day = int(self.time) + 1 if float(self.time).is_integer() else self.day
+        for name in changed:
+            record = {
+                "day": day,
+                "time": float(self.time),
+                "name": name,
+                "old": getattr(old, name),
+                "new": getattr(new, name),
+                "source": source,
+            }
+            self._interventions.append(record)
+            details = {"parameter": name, "old": record["old"], "new": record["new"]}
+            details["source"] = source
+            if any(s.name == source for s in self.scenarios):
+                details["scenario"] = source
+            self.event_log.append(Event(day, "parameters_changed", None, details))
 
     # ------------------------------------------------------------------ services for rules
     def node_index(self, node: Hashable) -> int:

@@ -146,6 +146,11 @@ def run_manifest(
 ) -> dict[str, Any]:
     """What a saved run carries: parameters, seed, scenarios, city, versions, timing.
 
+    ``parameters`` are the values the model was built with; ``interventions`` lists
+    the changes made during the run (day, time, name, old, new, source; see
+    :meth:`waste_harmony.CityModel.set_parameters`), so the run can be repeated
+    (:meth:`RunResult.rerun`).
+
     Parameters
     ----------
     model : CityModel
@@ -164,7 +169,8 @@ def run_manifest(
         "seed": json_safe(model.seed),
         "n_citizens": model.n_citizens,
         "days": model.day,
-        "parameters": json_safe(model.params.to_dict()),
+        "parameters": json_safe(model.initial_params.to_dict()),
+        "interventions": json_safe(model.interventions),
         "scenarios": [
             {"name": s.name, "parameters": json_safe(s.parameters())} for s in model.scenarios
         ],
@@ -363,6 +369,120 @@ class RunResult:
             )
         return save_run(out, self.tables(), self.manifest, city=self.city)
 
+    def rerun(self, *, city: nx.Graph | None = None) -> RunResult:
+        """Repeat this run from its manifest: same city, seed, parameters, scenarios, changes.
+
+        The model is rebuilt with the manifest's initial ``parameters``, ``seed``,
+        ``n_citizens``, ``citizen_class`` and ``scenarios`` on the saved city, and
+        run for ``days``; the ``interventions`` made directly (not by an installed
+        scenario, which repeats its own) are applied again at their recorded model
+        time. With the same library versions the series, neighbourhood series and
+        events equal the original's bit for bit. Changes made by user code inside
+        a day (a custom rule, say) are replayed at the same model time but after
+        that time's events, so only between-day changes are guaranteed identical.
+
+        Parameters
+        ----------
+        city : networkx.Graph, optional
+            The city, if the result holds none (a run saved without ``city.graphml``).
+
+        Returns
+        -------
+        RunResult
+            The repeated run's results (id columns of a single run).
+
+        Raises
+        ------
+        ValueError
+            If the manifest lacks what a re-run needs, or there is no city.
+
+        Examples
+        --------
+        >>> from waste_harmony import CityModel
+        >>> model = CityModel(n_citizens=100, rng=1)
+        >>> model.run_for(3)
+        >>> model.set_parameters(waste_per_capita_kg=0.5)
+        >>> model.run_for(2)
+        >>> result = RunResult.from_model(model)
+        >>> again = result.rerun()
+        >>> again.model_frame.equals(result.model_frame), again.events.equals(result.events)
+        (True, True)
+        """
+        model = self.build_model(city=city)
+        scenario_names = {s.name for s in model.scenarios}
+        for change in self.manifest.get("interventions", []):
+            if change["source"] in scenario_names:
+                continue  # the scenario makes it again
+            time = float(change["time"])
+            if time > model.time:
+                model.run_until(time)
+            new = {change["name"]: _from_json(change["new"])}
+            model.set_parameters(new, source=change["source"])
+        days = int(self.manifest["days"])
+        if days > model.time:
+            model.run_until(days)
+        return RunResult.from_model(model, extra={"rerun_of": self.manifest.get("run_id")})
+
+    def build_model(self, *, city: nx.Graph | None = None) -> CityModel:
+        """The model of this run as it was built, before running (see :meth:`rerun`).
+
+        Parameters
+        ----------
+        city : networkx.Graph, optional
+            The city, if the result holds none.
+
+        Returns
+        -------
+        CityModel
+            A fresh model with the manifest's seed, parameters, scenarios and city.
+        """
+        import importlib
+
+        from waste_harmony.model import CityModel
+        from waste_harmony.scenarios import available
+
+        m = self.manifest
+        needed = ("seed", "n_citizens", "days", "parameters", "scenarios")
+        missing = [k for k in needed if k not in m]
+        if missing:
+            raise ValueError(f"the manifest lacks {', '.join(missing)}: cannot rebuild the run")
+        graph = city if city is not None else self.city
+        if graph is None:
+            raise ValueError(
+                "this result holds no city (no city.graphml was saved); pass rerun(city=...)"
+            )
+        registry = available()
+        scenarios = []
+        for entry in m["scenarios"]:
+            if entry["name"] not in registry:
+                raise ValueError(
+                    f"scenario {entry['name']!r} of the manifest is not registered here; "
+                    "install or import the package that provides it"
+                )
+            params = {k: _from_json(v) for k, v in entry["parameters"].items()}
+            scenarios.append(registry[entry["name"]](**params))
+        citizen_class: Any = None
+        path = m.get("citizen_class")
+        if path:
+            module, _, name = path.rpartition(".")
+            try:
+                citizen_class = getattr(importlib.import_module(module), name)
+            except (ImportError, AttributeError):
+                raise ValueError(
+                    f"citizen class {path!r} cannot be imported: define it in an importable "
+                    "module (not __main__ or a function) to re-run"
+                ) from None
+        kwargs: dict[str, Any] = {"citizen_class": citizen_class} if citizen_class else {}
+        return CityModel(
+            graph,
+            n_citizens=int(m["n_citizens"]),
+            scenarios=scenarios,
+            rng=m["seed"],
+            record_neighborhoods=self.neighborhood_frame is not None,
+            **kwargs,
+            **{k: _from_json(v) for k, v in m["parameters"].items()},
+        )
+
     @classmethod
     def load(cls, folder: str | os.PathLike[str]) -> RunResult:
         """Read results written by :meth:`save` (or any run folder of the schema).
@@ -397,3 +517,12 @@ class RunResult:
             kind: pq.read_table(src / name) for kind, name in FILES.items() if (src / name).exists()
         }
         return cls.from_tables(tables, manifest, city=city)
+
+
+def _from_json(value: Any) -> Any:
+    """A manifest value back in Python: JSON arrays become tuples (mappings stay)."""
+    if isinstance(value, list):
+        return tuple(_from_json(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _from_json(v) for k, v in value.items()}
+    return value

@@ -28,7 +28,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -297,4 +297,15 @@ class CityServices(Protocol):
 
     def scenario_named(self, name: str) -> Any:
         """The installed scenario called ``name`` (:class:`KeyError` if none)."""
+        ...
+
+    def set_parameters(
+        self,
+        changes: Mapping[str, Any] | None = None,
+        /,
+        *,
+        source: str = "set_parameters",
+        **more: Any,
+    ) -> None:
+        """Change parameters mid-run: validated, logged and recorded as interventions."""
         ...

@@ -26,6 +26,8 @@ from typing import Any, cast
 
 import numpy as np
 
+from waste_harmony.config import with_path
+
 __all__ = [
     "ConfigFactory",
     "Task",
@@ -250,7 +252,7 @@ class ConfigFactory:
                         f"{key!r}: scenario {name!r} is not in the run file; "
                         f"installed: {', '.join(scenarios) or 'none'}"
                     )
-                scenarios[name][param] = value
+                scenarios[name] = with_path(scenarios[name], param, value)
             elif key == "citizens":
                 overrides["n_citizens"] = value
             else:
@@ -619,11 +621,19 @@ def _argument_problems(
         for name, base in config.scenarios.items():
             prefix = f"scenarios.{name}."
             mine = {k[len(prefix) :]: v for k, v in kwargs.items() if k.startswith(prefix)}
+            merged = dict(base)
+            for path, value in mine.items():  # a nested path (policy.set.x) sets one leaf
+                merged = with_path(merged, path, value)
             if mine:
-                found += registry[name].violations({**base, **mine})
+                found += registry[name].violations(merged)
     else:
         valid = [*params, *model_keys]
-    found += [unknown_keyword(k, valid) for k in kwargs if k not in valid]
+
+    def known(key: str) -> bool:
+        # a scenario parameter's nested leaf (scenarios.policy.set.x) counts as its field
+        return key in valid or any(key.startswith(f"{v}.") for v in valid if "." in v)
+
+    found += [unknown_keyword(k, valid) for k in kwargs if not known(k)]
     found += violations(values)
     return found
 

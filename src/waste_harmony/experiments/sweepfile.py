@@ -23,9 +23,21 @@ says which runs to make::
     bass_q = [0.1, 0.6]
 
 Swept names are model parameters, ``citizens``, or ``scenarios.<name>.<parameter>``
-for a scenario installed in the file. ``grid`` and ``sample`` may not both be
-given; with neither, the sweep is an ensemble over seeds. Every key is validated
-and errors name its path (``sweep.grid.concern_confidance``), as in run files.
+for a scenario installed in the file; a value inside a table parameter of that
+scenario in the file is addressed by its dotted path, e.g. a policy's day and
+new value (:class:`~waste_harmony.scenarios.Policy`)::
+
+    [scenarios.policy]
+    day = 30
+    set = { waste_per_capita_kg = 0.629 }
+
+    [sweep.grid]
+    "scenarios.policy.day" = [30, 90, 180]
+    "scenarios.policy.set.waste_per_capita_kg" = [0.629, 0.555]
+
+``grid`` and ``sample`` may not both be given; with neither, the sweep is an
+ensemble over seeds. Every key is validated and errors name its path
+(``sweep.grid.concern_confidance``), as in run files.
 """
 
 from __future__ import annotations
@@ -43,8 +55,10 @@ from waste_harmony.config import (
     check_keys,
     combine_errors,
     did_you_mean,
+    leaf_paths,
     parse_run_config,
     read_toml,
+    with_path,
 )
 from waste_harmony.experiments.plan import grid, latin_hypercube
 from waste_harmony.parameters import Parameters, violations
@@ -105,6 +119,10 @@ def _swept_names(run: RunConfig) -> list[str]:
     for scenario in run.scenarios:
         cls = registry[scenario]
         names += [f"scenarios.{scenario}.{f.name}" for f in cls.parameter_fields()]
+        # values inside a table parameter (e.g. a policy's set.waste_per_capita_kg)
+        for name, value in run.scenarios[scenario].items():
+            if isinstance(value, dict):
+                names += [f"scenarios.{scenario}.{path}" for path in leaf_paths(value, name)]
     return names
 
 
@@ -119,7 +137,7 @@ def _check_value(name: str, value: Any, run: RunConfig, key: str) -> None:
         _, scenario, param = name.split(".", 2)
         cls = available()[scenario]
         try:
-            instance = cls(**{**run.scenarios[scenario], param: value})
+            instance = cls(**with_path(run.scenarios[scenario], param, value))
             instance.check_parameters()
         except (TypeError, ValueError) as exc:
             raise ConfigError(str(exc), key) from exc
@@ -174,10 +192,10 @@ def _point_problems(point: dict[str, Any], run: RunConfig, registry: dict[str, A
     found = violations(model)
     for scenario, params in run.scenarios.items():
         prefix = f"scenarios.{scenario}."
-        values = {
-            **params,
-            **{k[len(prefix) :]: v for k, v in point.items() if k.startswith(prefix)},
-        }
+        values = dict(params)
+        for k, v in point.items():
+            if k.startswith(prefix):  # a nested path (policy.set.x) replaces one leaf
+                values = with_path(values, k[len(prefix) :], v)
         found += registry[scenario].violations(values)
     return found
 

@@ -14,6 +14,7 @@ import os
 import socket
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,16 +74,20 @@ def apply_intervention(model: Any, intervention: Any) -> None:
     ----------
     model : CityModel
         The (copied) model.
-    intervention : callable, Scenario, scenario class or registered name
-        ``intervention(model)``, or a scenario installed with
-        :meth:`~waste_harmony.CityModel.add_scenario` (an instance is copied first, so
-        the same object can serve every replicate).
+    intervention : mapping, callable, Scenario, scenario class or registered name
+        Parameter changes (``{"waste_per_capita_kg": 0.629}``, applied with
+        :meth:`~waste_harmony.CityModel.set_parameters`, validated and recorded in the
+        manifest's ``interventions``), ``intervention(model)``, or a scenario installed
+        with :meth:`~waste_harmony.CityModel.add_scenario` (an instance is copied first,
+        so the same object can serve every replicate).
     """
     import copy
 
     from waste_harmony.scenarios import Scenario
 
-    if isinstance(intervention, Scenario):
+    if isinstance(intervention, Mapping):
+        model.set_parameters(intervention, source="intervention")
+    elif isinstance(intervention, Scenario):
         model.add_scenario(copy.deepcopy(intervention))
     elif isinstance(intervention, str) or (
         isinstance(intervention, type) and issubclass(intervention, Scenario)

@@ -19,6 +19,7 @@ Built-in scenarios (registry name → class):
 ``"organism-rooting"``       :class:`OrganismRooting` (aftermath: the organism spreads)
 ``"community-art"``          :class:`CommunityArt` (aftermath: community art)
 ``"aftermath"``              :class:`Aftermath` (the four aftermath modules together)
+``"policy"``                 :class:`Policy` (on given days, set model parameters)
 ===========================  ===============================================
 """
 
@@ -33,6 +34,7 @@ from waste_harmony.scenarios.aftermath import (
 from waste_harmony.scenarios.base import Scenario, parameter
 from waste_harmony.scenarios.festival import HarmonyFestival
 from waste_harmony.scenarios.group import ScenarioGroup
+from waste_harmony.scenarios.policy import Policy
 from waste_harmony.scenarios.registry import ENTRY_POINT_GROUP, available, register, resolve
 from waste_harmony.scenarios.roles import (
     Artist,
@@ -54,6 +56,7 @@ __all__ = [
     "EcoDesigner",
     "HarmonyFestival",
     "OrganismRooting",
+    "Policy",
     "Scenario",
     "ScenarioGroup",
     "Scientist",
