@@ -29,4 +29,4 @@ def test_quick_run_file_runs(tmp_path):
     config = load_run_file(RUNS / "quick.toml")
     model = config.build_model()
     model.run_for(5)
-    assert len(model.model_frame()) == 5
+    assert len(model.model_frame()) == 6  # day 0 and days 1-5

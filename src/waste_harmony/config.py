@@ -228,8 +228,8 @@ class RunConfig:
     ...                            "city": {"generator": "grid", "rows": 4, "cols": 4}})
     >>> model = config.build_model()
     >>> model.run_for(config.days)
-    >>> model.n_citizens, model.n_nodes, len(model.model_frame())
-    (200, 16, 5)
+    >>> model.n_citizens, model.n_nodes, len(model.model_frame())  # day 0 and days 1-5
+    (200, 16, 6)
     >>> parse_run_config({"citizen": 10})
     Traceback (most recent call last):
     ...
@@ -253,10 +253,12 @@ class RunConfig:
         list of Scenario
             In file order.
         """
-        from waste_harmony.scenarios import available
+        from waste_harmony.scenarios import scenario_class
 
-        registry = available()
-        return [registry[name](**params) for name, params in self.scenarios.items()]
+        base = self.source.parent if self.source is not None else None
+        return [
+            scenario_class(name, base_dir=base)(**params) for name, params in self.scenarios.items()
+        ]
 
     def build_model(self, **overrides: Any) -> Any:
         """Build the :class:`~waste_harmony.CityModel` this file describes.
@@ -436,8 +438,9 @@ def _parse_parameters(table: Any) -> dict[str, Any]:
     return dict(table)
 
 
-def _parse_scenarios(table: Any) -> dict[str, dict[str, Any]]:
-    from waste_harmony.scenarios import available
+def _parse_scenarios(table: Any, base: Path | None = None) -> dict[str, dict[str, Any]]:
+    from waste_harmony.scenarios import available, scenario_class
+    from waste_harmony.scenarios.registry import is_reference
 
     if not isinstance(table, dict):
         raise ConfigError("expected one table per scenario, like [scenarios.techcore]", "scenarios")
@@ -445,7 +448,14 @@ def _parse_scenarios(table: Any) -> dict[str, dict[str, Any]]:
     scenarios: dict[str, dict[str, Any]] = {}
     for name, params in table.items():
         key = f"scenarios.{name}"
-        if name not in registry:
+        if is_reference(name):
+            # Your own scenario: 'package.module:Class' or 'path/to/file.py:Class'
+            # (relative to this file's folder). Loading it runs that code.
+            try:
+                registry[name] = scenario_class(name, base_dir=base)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(str(exc), key) from exc
+        elif name not in registry:
             close = difflib.get_close_matches(name, list(registry), n=1, cutoff=0.5)
             hint = f"did you mean {close[0]!r}? " if close else ""
             listing = ", ".join(sorted(registry)) or "none registered"
@@ -522,7 +532,7 @@ def parse_run_config(
         seed=seed,
         city=_parse_city(data.get("city", {}), base),
         parameters=_parse_parameters(data.get("parameters", {})),
-        scenarios=_parse_scenarios(data.get("scenarios", {})),
+        scenarios=_parse_scenarios(data.get("scenarios", {}), base),
         output=_parse_output(data.get("output", {}), base),
         source=source,
     )

@@ -240,7 +240,8 @@ class ConfigFactory:
         overrides: dict[str, Any] = {}
         for key, value in kwargs.items():
             if key.startswith("scenarios."):
-                _, name, param = key.split(".", 2)
+                # The name may be a reference with dots ('pkg.mod:Class', 'ban.py:Ban').
+                name, param = key.removeprefix("scenarios.").rsplit(".", 1)
                 if name not in scenarios:
                     raise ValueError(
                         f"{key!r}: scenario {name!r} is not in the run file; "

@@ -96,12 +96,12 @@ class SweepConfig:
 
 
 def _swept_names(run: RunConfig) -> list[str]:
-    from waste_harmony.scenarios import available
+    from waste_harmony.scenarios import scenario_class
 
     names = ["citizens", *Parameters.names()]
-    registry = available()
+    base = run.source.parent if run.source is not None else None
     for scenario in run.scenarios:
-        cls = registry[scenario]
+        cls = scenario_class(scenario, base_dir=base)
         names += [f"scenarios.{scenario}.{f.name}" for f in cls.parameter_fields()]
     return names
 
@@ -112,10 +112,12 @@ def _check_value(name: str, value: Any, run: RunConfig, key: str) -> None:
         check_int(value, key, minimum=0)
         return
     if name.startswith("scenarios."):
-        from waste_harmony.scenarios import available
+        from waste_harmony.scenarios import scenario_class
 
-        _, scenario, param = name.split(".", 2)
-        cls = available()[scenario]
+        # The scenario may be a reference with dots ('pkg.mod:Class', 'ban.py:Ban').
+        scenario, param = name.removeprefix("scenarios.").rsplit(".", 1)
+        base = run.source.parent if run.source is not None else None
+        cls = scenario_class(scenario, base_dir=base)
         try:
             instance = cls(**{**run.scenarios[scenario], param: value})
             instance.check_parameters()

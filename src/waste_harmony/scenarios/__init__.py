@@ -33,7 +33,13 @@ from waste_harmony.scenarios.aftermath import (
 from waste_harmony.scenarios.base import Scenario, parameter
 from waste_harmony.scenarios.festival import HarmonyFestival
 from waste_harmony.scenarios.group import ScenarioGroup
-from waste_harmony.scenarios.registry import ENTRY_POINT_GROUP, available, register, resolve
+from waste_harmony.scenarios.registry import (
+    ENTRY_POINT_GROUP,
+    available,
+    register,
+    resolve,
+    scenario_class,
+)
 from waste_harmony.scenarios.roles import (
     Artist,
     AssemblyOrganiser,
@@ -64,4 +70,5 @@ __all__ = [
     "parameter",
     "register",
     "resolve",
+    "scenario_class",
 ]

@@ -371,7 +371,7 @@ def series_figure(
     rows = -(-len(names) // cols)
     axes = fig.subplots(rows, cols, sharex=True, squeeze=False).ravel()
     n_days = len(_column(model, "mean_concern"))
-    days = np.arange(1, n_days + 1)
+    days = np.asarray(model.recorded_days[:n_days])  # day 0 is the initial state
     status = _column(model, "facility_status")
     kinds: dict[str, str] = {}
     event_days: dict[str, list[int]] = {}
