@@ -283,7 +283,8 @@ def test_step_advances_the_day_and_redraws():
     before = [w.value for w in rc.find(widgets.Image).widgets]
     rc.find(v.Btn, children=["Step"]).widget.click()
     assert _texts(rc, "wh-day") == ["Day 1"]
-    assert _texts(rc, "wh-series-caption")[0].startswith("1 days recorded")
+    # Day 0 (the initial state) and day 1.
+    assert _texts(rc, "wh-series-caption")[0].startswith("2 days recorded")
     after = [w.value for w in rc.find(widgets.Image).widgets]
     assert all(a != b for a, b in zip(before, after, strict=True))
 
