@@ -112,7 +112,7 @@ SMALL = {"n_citizens": 100}
 API = [
     # CityModel arguments
     ("model-unknown-param", lambda: CityModel(mobilty=0.1), TypeError, "did you mean 'mobility'"),
-    ("model-seed-keyword", lambda: CityModel(seed=1), TypeError, "rng"),
+    ("model-seed-and-rng", lambda: CityModel(seed=1, rng=2), ValueError, "rng"),
     ("model-param-range", lambda: CityModel(concern_confidence=7), ValueError, "out of range"),
     ("model-param-nan", lambda: CityModel(mobility=float("nan")), ValueError, "not finite"),
     ("model-param-inf", lambda: CityModel(mobility=float("inf")), ValueError, "not finite"),

@@ -82,7 +82,7 @@ def test_run_returns_tidy_frames_and_a_manifest(tmp_path):
     result = ex.run(helpers.small_model, days=12, seed=5, out=tmp_path / "one", pulse=True)
     frame = result.model_frame
     assert list(frame.columns[:5]) == ["run_id", "point", "replicate", "seed", "day"]
-    assert frame["day"].tolist() == list(range(1, 13)) and set(frame["seed"]) == {5}
+    assert frame["day"].tolist() == list(range(13)) and set(frame["seed"]) == {5}
     assert result.manifest["seed"] == 5 and result.manifest["scenarios"][0]["name"] == "test-pulse"
     assert "waste_harmony" in result.manifest["versions"]
     again = RunResult.load(tmp_path / "one")
@@ -278,7 +278,7 @@ def test_results_are_read_lazily_by_variable(tmp_path):
         out=tmp_path / "lazy",
     )
     dataset = result.dataset("model")
-    assert isinstance(dataset, ds.Dataset) and dataset.count_rows() == 40
+    assert isinstance(dataset, ds.Dataset) and dataset.count_rows() == 44  # 4 runs x days 0-10
     frame = result.load(
         "waste_generated_kg", where={"waste_per_capita_kg": 0.9, "day": range(5, 11)}
     )

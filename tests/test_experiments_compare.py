@@ -62,7 +62,7 @@ def test_copies_are_independent():
     twin = original.copy()
     twin.nudge_concern(slice(None), 0.3)
     twin.run_for(5)
-    assert original.day == 10 and len(original.model_frame()) == 10
+    assert original.day == 10 and len(original.model_frame()) == 11
     assert twin.citizens.concern.mean() > original.citizens.concern.mean()
 
 

@@ -19,10 +19,11 @@ def year_model():
 
 def test_one_row_per_day_with_every_contract_variable(year_model):
     df = year_model.datacollector.get_model_vars_dataframe()
-    assert len(df) == 365
+    assert len(df) == 366  # day 0 (the initial state) and days 1..365
     for name in MODEL_VARIABLES:
         assert name in df.columns, name
-    assert year_model.model_frame().index[0] == 1
+    assert year_model.model_frame().index.tolist() == list(range(366))
+    assert year_model.recorded_days == list(range(366))
 
 
 def test_series_have_no_nan_shares_in_unit_interval_stocks_non_negative(year_model):
@@ -67,7 +68,8 @@ def test_no_scenario_means_no_facility_no_protest(year_model):
 
 def test_neighborhood_frame_has_one_row_per_day_and_node(year_model):
     frame = year_model.neighborhood_frame()
-    assert len(frame) == 365 * year_model.n_nodes
+    assert len(frame) == 366 * year_model.n_nodes  # day 0 and days 1..365
+    assert sorted(set(frame["day"])) == list(range(366))
     for name in (
         "population",
         "concern",
@@ -120,12 +122,36 @@ def test_numpy_generator_as_rng_is_reproducible():
     assert frames[0].equals(frames[1])
 
 
+def test_initial_state_is_recorded_as_day_zero():
+    # Mesa's examples collect in __init__: the initial state is the first row.
+    model = CityModel(n_citizens=300, rng=5)
+    concern0 = float(model.citizens.concern.mean())
+    stock0 = float(model.neighborhoods.waste_stock_kg.sum())
+    pollution0 = float(model.neighborhoods.pollution.mean())
+    frame = model.model_frame()
+    assert frame.index.tolist() == [0]
+    row = frame.loc[0]
+    assert row["mean_concern"] == concern0
+    assert row["mean_pollution"] == pollution0
+    # Waste balance on day 0: no flows yet, the stock is the initial stock.
+    for flow in ("waste_generated_kg", "waste_recycled_kg", "waste_reused_kg"):
+        assert row[flow] == 0.0
+    assert row["waste_stock_kg"] == stock0 and row["waste_balance_error_kg"] == 0.0
+    assert model.series("mean_concern").tolist() == [concern0]
+    hoods = model.neighborhood_frame()
+    assert set(hoods["day"]) == {0} and len(hoods) == model.n_nodes
+    model.run_for(3)
+    assert model.model_frame().index.tolist() == [0, 1, 2, 3]
+    assert model.series("mean_concern", since_day=2).shape == (2,)
+    assert model.series("mean_concern")[0] == concern0
+
+
 def test_mesa_clock_methods_work():
     model = CityModel(n_citizens=200, rng=1)
     model.step()
     model.run_for(4)
     model.run_until(10)
-    assert model.day == 10 and len(model.model_frame()) == 10
+    assert model.day == 10 and len(model.model_frame()) == 11
 
 
 def test_string_node_ids_are_supported():
@@ -317,7 +343,6 @@ def test_tuple_node_ids_work_for_waste_taking_and_scenarios():
 @pytest.mark.parametrize(
     ("wrong", "suggestion"),
     [
-        ("seed", "rng"),
         ("n_citizen", "n_citizens"),
         ("record_neighbourhoods", "record_neighborhoods"),
         ("scenario", "scenarios"),
@@ -326,6 +351,19 @@ def test_tuple_node_ids_work_for_waste_taking_and_scenarios():
 def test_misspelled_model_arguments_name_the_right_one(wrong, suggestion):
     with pytest.raises(TypeError, match=f"did you mean '{suggestion}'"):
         CityModel(n_citizens=10, **{wrong: 1})
+
+
+def test_seed_is_a_deprecated_alias_of_rng_as_in_mesa():
+    # Mesa 3.5 takes rng= and still accepts seed= with a FutureWarning; so do we.
+    with pytest.warns(FutureWarning, match="use rng= instead"):
+        old = CityModel(n_citizens=100, seed=3)
+    new = CityModel(n_citizens=100, rng=3)
+    assert old.seed == new.seed == 3
+    old.run_for(3)
+    new.run_for(3)
+    assert old.model_frame().equals(new.model_frame())
+    with pytest.raises(ValueError, match="either rng= or seed="):
+        CityModel(n_citizens=100, seed=3, rng=3)
 
 
 def test_initial_pollution_is_the_steady_state_of_industrial_emissions():

@@ -37,7 +37,7 @@ def run(request):
 def test_neighborhood_frame_keeps_the_ids(run):
     _, city, model = run
     frame = model.neighborhood_frame()
-    assert len(frame) == 6 * city.number_of_nodes()
+    assert len(frame) == 7 * city.number_of_nodes()  # day 0 and days 1-6
     assert set(frame["node"]) == set(city.nodes)
 
 

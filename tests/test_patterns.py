@@ -65,7 +65,7 @@ def _protest_series(seed: int, *, creeping: bool = False) -> np.ndarray:
     site = model.node_ids[int(np.argmax(model.neighborhoods.habitat))]
     Corporation(model, "TechCore").propose(site)
     model.run_for(40)
-    return model.model_frame()["protest_share"].to_numpy()[29:]  # from announcement day
+    return model.model_frame().loc[30:, "protest_share"].to_numpy()  # from announcement day
 
 
 def _independent_joining(model) -> None:
@@ -124,8 +124,9 @@ def _organism_runs():
         model.deploy_organism(model.node_ids[site], 10.0)
         days = 3 * 365
         model.run_for(days)
-        total = model.model_frame()["organism_biomass"].to_numpy()
-        per_node = model.neighborhood_frame()["organism_biomass"].to_numpy().reshape(days, -1)
+        total = model.model_frame().loc[1:, "organism_biomass"].to_numpy()  # days 1..
+        frame = model.neighborhood_frame()
+        per_node = frame.loc[frame["day"] >= 1, "organism_biomass"].to_numpy().reshape(days, -1)
         colonised = per_node >= model.params.organism_colony_kg
         first_day = np.where(colonised.any(axis=0), colonised.argmax(axis=0) + 1, np.inf)
         hops = nx.single_source_shortest_path_length(city, model.node_ids[site])
@@ -187,7 +188,8 @@ def _adoption_runs():
         model = CityModel(grid_city(10, 10, seed=seed), n_citizens=4000, rng=seed, **FAST)
         days = ADOPTION_YEARS * 365
         model.run_for(days)
-        share = model.neighborhood_frame()["biotech_adoption"].to_numpy().reshape(days, -1)
+        frame = model.neighborhood_frame()
+        share = frame.loc[frame["day"] >= 1, "biotech_adoption"].to_numpy().reshape(days, -1)
         runs.append((model, share))
     return runs
 
@@ -214,7 +216,7 @@ def _access_quartile_times(model, share, level):
 @pytest.mark.slow
 def test_biotech_adoption_follows_an_s_curve(adoption_runs):
     for model, _ in adoption_runs:
-        F = model.model_frame()["biotech_adoption"].to_numpy()
+        F = model.model_frame().loc[1:, "biotech_adoption"].to_numpy()  # days 1..
         t = np.arange(1, F.size + 1) / 365
 
         def bass(t, p, q, m):

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from waste_harmony.config import ConfigError, load_run_file, parse_run_config
+from waste_harmony.scenarios import scenario_class
 
 RUNS = Path(__file__).resolve().parents[1] / "examples" / "runs"
 RUN_FILES = sorted(RUNS.glob("*.toml"))
@@ -19,8 +20,9 @@ def test_run_files_are_shipped():
 def test_shipped_run_file_validates_and_builds(path):
     config = load_run_file(path)
     model = config.build_model(n_citizens=min(config.citizens, 500))
-    assert [s.name for s in model.scenarios] == list(config.scenarios)
-    # a relative folder in the file, resolved against the file's own folder
+    # Keys are names or code references ("../plastic_ban.py:PlasticBan").
+    expected = [scenario_class(k, base_dir=path.parent).name for k in config.scenarios]
+    assert [s.name for s in model.scenarios] == expected
     assert config.output.folder is not None and config.output.folder.is_relative_to(RUNS)
     text = path.read_text()
     assert text.lstrip().startswith("#"), "start each run file with a comment saying what it is"
@@ -30,7 +32,7 @@ def test_quick_run_file_runs(tmp_path):
     config = load_run_file(RUNS / "quick.toml")
     model = config.build_model()
     model.run_for(5)
-    assert len(model.model_frame()) == 5
+    assert len(model.model_frame()) == 6  # day 0 and days 1-5
 
 
 # ---------------------------------------------------------------- paths, keys, mistakes

@@ -287,7 +287,7 @@ def test_viz_model_reads_controls(registered):
     model = VizCityModel(
         city_choice="organic, 400 nodes",
         n_citizens=1_500,
-        seed="5",
+        rng="5",
         mobility=0.6,
         **{f"{SCENARIO_PREFIX}{registered.name}": True},
     )
@@ -297,9 +297,17 @@ def test_viz_model_reads_controls(registered):
     off = VizCityModel(n_citizens=1_000, **{f"{SCENARIO_PREFIX}{registered.name}": False})
     assert off.scenarios == [] and off.n_nodes == 100
     with pytest.raises(ValueError, match="seed must be a whole number"):
-        VizCityModel(n_citizens=1_000, seed="abc")
+        VizCityModel(n_citizens=1_000, rng="abc")
     with pytest.raises(ValueError, match="unknown city choice"):
         VizCityModel(n_citizens=1_000, city_choice="Atlantis")
+
+
+def test_viz_model_spells_the_seed_as_city_model_does():
+    # One spelling across model classes: rng=; seed= is a deprecated alias.
+    assert VizCityModel(n_citizens=1_000, rng=5).seed == 5
+    with pytest.warns(FutureWarning, match="use rng= instead"):
+        assert VizCityModel(n_citizens=1_000, seed="5").seed == 5
+    assert "rng" in model_params(n_citizens=1_000) and "seed" not in model_params(n_citizens=1_000)
 
 
 def test_viz_model_copies_scenario_templates():
@@ -423,7 +431,8 @@ def test_step_advances_the_day_and_redraws():
     before = [w.value for w in rc.find(widgets.Image).widgets]
     rc.find(v.Btn, children=["Step"]).widget.click()
     assert _texts(rc, "wh-day") == ["Day 1"]
-    assert _texts(rc, "wh-series-caption")[0].startswith("1 days recorded")
+    # Day 0 (the initial state) and day 1.
+    assert _texts(rc, "wh-series-caption")[0].startswith("2 days recorded")
     after = [w.value for w in rc.find(widgets.Image).widgets]
     assert all(a != b for a, b in zip(before, after, strict=True))
 

@@ -185,6 +185,10 @@ def run_config(args: argparse.Namespace) -> RunConfig:
     if args.scenario:
         scenarios = data.setdefault("scenarios", {})
         for name in args.scenario:
+            where, colon, cls = name.rpartition(":")
+            if colon and (where.endswith(".py") or "/" in where):
+                # A file given on the command line is relative to the current directory.
+                name = f"{Path(where).resolve()}:{cls}"
             scenarios.setdefault(name, {})
     for item in args.param or ():
         name, sep, text = item.partition("=")
@@ -486,7 +490,8 @@ def build_parser(load: Sequence[str] = ()) -> argparse.ArgumentParser:
         "--scenario",
         action="append",
         metavar="NAME",
-        help="add a scenario by name (repeatable; see 'waste-harmony list')",
+        help="add a scenario by name (repeatable; see 'waste-harmony list'), or your own "
+        "as package.module:Class or path/to/file.py:Class (this runs that code)",
     )
     p.add_argument("--days", type=int, help="days to simulate (default 365)")
     p.add_argument("--citizens", type=int, help="number of citizens (default 10000)")

@@ -333,8 +333,8 @@ class RunConfig:
     ...                            "city": {"generator": "grid", "rows": 4, "cols": 4}})
     >>> model = config.build_model()
     >>> model.run_for(config.days)
-    >>> model.n_citizens, model.n_nodes, len(model.model_frame())
-    (200, 16, 5)
+    >>> model.n_citizens, model.n_nodes, len(model.model_frame())  # day 0 and days 1-5
+    (200, 16, 6)
     >>> parse_run_config({"citizen": 10})
     Traceback (most recent call last):
     ...
@@ -358,10 +358,12 @@ class RunConfig:
         list of Scenario
             In file order.
         """
-        from waste_harmony.scenarios import available
+        from waste_harmony.scenarios import scenario_class
 
-        registry = available()
-        return [registry[name](**params) for name, params in self.scenarios.items()]
+        base = self.source.parent if self.source is not None else None
+        return [
+            scenario_class(name, base_dir=base)(**params) for name, params in self.scenarios.items()
+        ]
 
     def build_model(self, **overrides: Any) -> Any:
         """Build the :class:`~waste_harmony.CityModel` this file describes.
@@ -575,8 +577,9 @@ def _parse_parameters(table: Any) -> dict[str, Any]:
     return dict(table)
 
 
-def _parse_scenarios(table: Any) -> dict[str, dict[str, Any]]:
-    from waste_harmony.scenarios import available
+def _parse_scenarios(table: Any, base: Path | None = None) -> dict[str, dict[str, Any]]:
+    from waste_harmony.scenarios import available, scenario_class
+    from waste_harmony.scenarios.registry import is_reference
 
     if not isinstance(table, dict):
         raise ConfigError("expected one table per scenario, like [scenarios.techcore]", "scenarios")
@@ -584,6 +587,14 @@ def _parse_scenarios(table: Any) -> dict[str, dict[str, Any]]:
     scenarios: dict[str, dict[str, Any]] = {}
     problems: list[ConfigError] = []
     for name, params in table.items():
+        if is_reference(name):
+            # Your own scenario: 'package.module:Class' or 'path/to/file.py:Class'
+            # (relative to this file's folder). Loading it runs that code.
+            try:
+                registry[name] = scenario_class(name, base_dir=base)
+            except (TypeError, ValueError) as exc:
+                problems.append(ConfigError(str(exc), f"scenarios.{name}"))
+                continue
         try:
             scenarios[name] = _parse_scenario(registry, name, params)
         except ConfigError as exc:
@@ -691,7 +702,7 @@ def parse_run_config(
         "seed": seed,
         "city": attempt(_parse_city, data.get("city", {}), base),
         "parameters": attempt(_parse_parameters, data.get("parameters", {})),
-        "scenarios": attempt(_parse_scenarios, data.get("scenarios", {})),
+        "scenarios": attempt(_parse_scenarios, data.get("scenarios", {}), base),
         "output": attempt(_parse_output, data.get("output", {}), base),
     }
     if problems:

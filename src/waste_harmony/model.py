@@ -73,7 +73,8 @@ class CityModel(mesa.Model):
         (see :func:`waste_harmony.scenarios.available`); one alone needs no list.
     rng : int, numpy.random.Generator or None
         Seed or generator; all randomness comes from it. The same seed gives
-        identical series.
+        identical series. As in Mesa 3.5, ``seed=`` is a deprecated alias: it
+        works, with a :class:`FutureWarning`; giving both is an error.
     citizen_class : type
         :class:`~waste_harmony.Citizen` or a subclass (per-agent hooks it overrides are
         called on each of its agents).
@@ -98,7 +99,11 @@ class CityModel(mesa.Model):
     pipeline : Pipeline
         The day's rules, in order.
     datacollector : mesa.DataCollector
-        Model-level series, one row per day.
+        Model-level series, one row per recorded day: day 0 (the initial state,
+        recorded when the model is built, as in Mesa's examples) and each
+        simulated day.
+    recorded_days : list of int
+        The recorded days, ``[0, 1, ..., model.day]``.
     event_log : EventLog
         Events.
 
@@ -108,8 +113,8 @@ class CityModel(mesa.Model):
     >>> model = CityModel(n_citizens=500, rng=42)
     >>> model.run_for(30)
     >>> df = model.datacollector.get_model_vars_dataframe()
-    >>> len(df), round(float(df["waste_generated_kg"].mean()) / 500, 1)
-    (30, 0.7)
+    >>> len(df), round(float(df["waste_generated_kg"].iloc[1:].mean()) / 500, 1)
+    (31, 0.7)
     """
 
     def __init__(
@@ -124,6 +129,8 @@ class CityModel(mesa.Model):
         days: int | None = None,
         **params: Any,
     ) -> None:
+        if "seed" in params:
+            rng = _seed_alias(params.pop("seed"), rng)
         _check_keywords(params)
         _check_arguments(rng=rng, record_neighborhoods=record_neighborhoods)
         if isinstance(scenarios, Mapping):  # {"techcore": {"announce_day": 30}, ...}
@@ -182,6 +189,10 @@ class CityModel(mesa.Model):
         self.scenarios: list[Any] = []
         for scenario in chosen:
             self.add_scenario(scenario)
+        #: Days recorded so far, in order: ``[0, 1, ..., day]`` (day 0 is the initial
+        #: state, recorded here as Mesa's examples collect in ``__init__``).
+        self.recorded_days: list[int] = []
+        self._record()
 
     # ------------------------------------------------------------------ building
     def _build_city(self, graph: nx.Graph) -> None:
@@ -291,6 +302,7 @@ class CityModel(mesa.Model):
         )
 
     def _build_agents(self) -> None:
+        self.citizen_class.check_class()  # refuses step()/both forms, naming the hooks
         cells = [self.space[node] for node in self.node_ids]
         for i in range(self.n_nodes):
             Neighborhood(self, i, cells[i])
@@ -304,6 +316,10 @@ class CityModel(mesa.Model):
             agents = list(self.agents_by_type[cls])
             for hook in overridden:
                 self._hooked[hook] = agents
+        # Vectorised hooks: called once a day with the arrays of the class's rows.
+        self._vectorised: dict[str, list[tuple[type[Citizen], np.ndarray]]] = {
+            name: [(cls, np.arange(self.n_citizens))] for name in cls.overridden_vectorised_hooks()
+        }
 
     # ------------------------------------------------------------------ running
     def step(self) -> None:
@@ -577,6 +593,21 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         """
         return self._hooked.get(hook, [])
 
+    def vectorised_overrides(self, name: str) -> list[tuple[type[Citizen], np.ndarray]]:
+        """Citizen classes overriding the vectorised hook ``name``, with their rows.
+
+        Parameters
+        ----------
+        name : str
+            Vectorised hook name, e.g. ``"recycling_probabilities"``.
+
+        Returns
+        -------
+        list of (type, numpy.ndarray)
+            Each class and the rows of its citizens; empty when not overridden.
+        """
+        return self._vectorised.get(name, [])
+
     def account_waste(
         self,
         *,
@@ -774,22 +805,24 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         """
         return self.event_log.of_kind(kind, since_day=since_day)
 
-    def series(self, name: str, *, since_day: int = 1) -> np.ndarray:
+    def series(self, name: str, *, since_day: int = 0) -> np.ndarray:
         """Recorded values of a model-level variable, from ``since_day`` to the latest day.
 
-        ``series(name)[-1]`` is the value recorded for the latest simulated day.
+        ``series(name)[-1]`` is the value recorded for the latest simulated day;
+        ``series(name)[d]`` is day ``d`` (day 0 is the initial state).
 
         Parameters
         ----------
         name : str
             A variable of :data:`waste_harmony.recording.MODEL_VARIABLES`.
         since_day : int
-            First day to include (day 1 is the first simulated day).
+            First day to include (day 0 is the initial state, day 1 the first
+            simulated day).
 
         Returns
         -------
         numpy.ndarray
-            One value per recorded day (empty before the first day).
+            One value per recorded day.
 
         Raises
         ------
@@ -809,7 +842,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
                 f"{name!r} is not a recorded model variable; recorded: "
                 f"{sorted(self.datacollector.model_vars)}"
             )
-        return np.asarray(values[max(since_day, 1) - 1 :])
+        return np.asarray(values[max(since_day, 0) :])
 
     def deploy_organism(self, node: Hashable, biomass_kg: float) -> None:
         """Release organism biomass at a node.
@@ -903,6 +936,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
 
     def _record(self) -> None:
         # Every model-level output is one entry of recording.OUTPUTS.
+        self.recorded_days.append(self.day)
         for output in OUTPUTS:
             if output.compute is not None:
                 setattr(self, output.name, output.compute(self))
@@ -995,10 +1029,11 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         Returns
         -------
         pandas.DataFrame
-            One row per day.
+            One row per recorded day, from day 0 (the initial state: waste flows
+            are 0, the stock is the initial stock) to the latest day.
         """
         frame = self.datacollector.get_model_vars_dataframe()
-        frame.index = pd.RangeIndex(1, len(frame) + 1, name="day")
+        frame.index = pd.Index(self.recorded_days, dtype=np.int64, name="day")
         return frame
 
     def access_gini(self) -> float:
@@ -1071,6 +1106,21 @@ _MODEL_ARGUMENTS = (
     "record_neighborhoods",
     "days",
 )
+
+
+def _seed_alias(seed: Any, rng: Any) -> Any:
+    # Mesa 3.5 spells the seed argument rng= and still accepts seed= with a
+    # FutureWarning; every model class here does the same.
+    if rng is not None:
+        raise ValueError("give either rng= or seed=, not both (seed= is the deprecated spelling)")
+    import warnings
+
+    warnings.warn(
+        "the seed= keyword is deprecated, as in Mesa 3.5; use rng= instead (same meaning)",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return seed
 
 
 def _check_keywords(params: dict[str, Any]) -> None:

@@ -257,9 +257,9 @@ class RunResult:
     >>> model.run_for(3)
     >>> result = RunResult.from_model(model)
     >>> result.manifest["seed"], result.manifest["days"], len(result.model_frame)
-    (1, 3, 3)
+    (1, 3, 4)
     >>> result.model_frame["day"].tolist()
-    [1, 2, 3]
+    [0, 1, 2, 3]
     """
 
     model_frame: pd.DataFrame

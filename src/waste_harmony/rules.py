@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from waste_harmony.agents import CitizenRows
 from waste_harmony.dynamics import (
     adoption,
     diffusion,
@@ -92,6 +93,9 @@ def _recycling_probabilities(model: CityServices) -> np.ndarray:
         hoods.recycling_infrastructure[home],
         **p.recycling_coefficients(),
     )
+    # Subclasses overriding the vectorised hook: one call per class, over its rows.
+    for cls, rows in model.vectorised_overrides("recycling_probabilities"):
+        prob[rows] = cls.recycling_probabilities(CitizenRows(model, rows, default=prob[rows]))
     # Subclasses overriding the per-agent hook: call it on each of their agents.
     for agent in model.hooked_citizens("recycling_probability"):
         prob[agent.row] = agent.recycling_probability()

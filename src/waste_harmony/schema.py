@@ -326,7 +326,8 @@ def model_tables(model: Any, ids: RunIds | None = None) -> dict[str, pa.Table]:
     series = model.datacollector.model_vars
     n = len(next(iter(series.values()))) if series else 0
     columns = ids.columns(n)
-    columns["day"] = pa.array(np.arange(1, n + 1, dtype=np.int64))
+    # The recorded days: day 0 (the initial state) and each simulated day.
+    columns["day"] = pa.array(np.asarray(model.recorded_days, dtype=np.int64))
     for name, values in series.items():
         if values and isinstance(values[0], str):
             columns[name] = pa.array(values, type=pa.string())

@@ -202,6 +202,10 @@ class CityServices(Protocol):
         """Citizen agents whose class overrides the per-agent hook ``hook`` (often empty)."""
         ...
 
+    def vectorised_overrides(self, name: str) -> Sequence[tuple[type[Any], np.ndarray]]:
+        """Citizen classes overriding the vectorised hook ``name``, with their rows."""
+        ...
+
     def nudge_concern(self, rows: np.ndarray | slice, delta: float | np.ndarray) -> None:
         """Shift the concern of the citizens ``rows`` by ``delta``, kept in [0, 1]."""
         ...
@@ -276,7 +280,7 @@ class CityServices(Protocol):
         """Logged events of one kind, in order, optionally from ``since_day`` (indexed)."""
         ...
 
-    def series(self, name: str, *, since_day: int = 1) -> np.ndarray:
+    def series(self, name: str, *, since_day: int = 0) -> np.ndarray:
         """Recorded daily values of a model variable from ``since_day`` to the latest day."""
         ...
 

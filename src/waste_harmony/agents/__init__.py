@@ -1,6 +1,6 @@
 """The Mesa agent classes: citizens, neighbourhoods, corporations, organism colonies."""
 
-from waste_harmony.agents.citizen import Citizen
+from waste_harmony.agents.citizen import Citizen, CitizenRows
 from waste_harmony.agents.columns import Column, StateTable
 from waste_harmony.agents.corporation import FACILITY_STATES, Corporation
 from waste_harmony.agents.neighborhood import Neighborhood
@@ -9,6 +9,7 @@ from waste_harmony.agents.organism import Organism
 __all__ = [
     "FACILITY_STATES",
     "Citizen",
+    "CitizenRows",
     "Column",
     "Corporation",
     "Neighborhood",

@@ -246,7 +246,13 @@ class ConfigFactory:
         overrides: dict[str, Any] = {}
         for key, value in kwargs.items():
             if key.startswith("scenarios."):
-                _, name, param = key.split(".", 2)
+                # The name may be a reference with dots ('pkg.mod:Class', 'ban.py:Ban')
+                # and the parameter a nested path ('policy.set.waste_per_capita_kg'):
+                # the scenario is the longest installed name the key starts with.
+                rest = key.removeprefix("scenarios.")
+                owners = [n for n in scenarios if rest.startswith(f"{n}.")]
+                name = max(owners, key=len) if owners else rest.rsplit(".", 1)[0]
+                param = rest[len(name) + 1 :]
                 if name not in scenarios:
                     raise ValueError(
                         f"{key!r}: scenario {name!r} is not in the run file; "

@@ -294,7 +294,7 @@ def run(
     >>> from waste_harmony import experiments
     >>> result = experiments.run(n_citizens=200, days=10, seed=3)
     >>> result.manifest["seed"], len(result.model_frame), int(result.model_frame["day"].max())
-    (3, 10, 10)
+    (3, 11, 10)
     """
     factory, default_days = resolve_factory(model)
     days = check_days(days, default_days)

@@ -167,7 +167,7 @@ class SweepResult:
     (2, 0)
     >>> frame = result.load(["mean_concern"])
     >>> list(frame.columns), len(frame)
-    (['run_id', 'point', 'replicate', 'seed', 'day', 'mean_concern'], 10)
+    (['run_id', 'point', 'replicate', 'seed', 'day', 'mean_concern'], 12)
     """
 
     def __init__(
@@ -567,7 +567,7 @@ def load_results(path: str | os.PathLike[str]) -> RunResult | SweepResult:
     >>> folder = tempfile.mkdtemp()
     >>> _ = experiments.run(n_citizens=100, days=3, seed=1, out=folder, overwrite=True)
     >>> load_results(folder).model_frame[["run_id", "day"]].values.tolist()
-    [['run', 1], ['run', 2], ['run', 3]]
+    [['run', 0], ['run', 1], ['run', 2], ['run', 3]]
     """
     folder = Path(path)
     if (folder / EXPERIMENT_MANIFEST).exists():

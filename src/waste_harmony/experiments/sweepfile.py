@@ -112,12 +112,12 @@ class SweepConfig:
 
 
 def _swept_names(run: RunConfig) -> list[str]:
-    from waste_harmony.scenarios import available
+    from waste_harmony.scenarios import scenario_class
 
     names = ["citizens", *Parameters.names()]
-    registry = available()
+    base = run.source.parent if run.source is not None else None
     for scenario in run.scenarios:
-        cls = registry[scenario]
+        cls = scenario_class(scenario, base_dir=base)
         names += [f"scenarios.{scenario}.{f.name}" for f in cls.parameter_fields()]
         # values inside a table parameter (e.g. a policy's set.waste_per_capita_kg)
         for name, value in run.scenarios[scenario].items():
@@ -132,10 +132,17 @@ def _check_value(name: str, value: Any, run: RunConfig, key: str) -> None:
         check_int(value, key, minimum=0)
         return
     if name.startswith("scenarios."):
-        from waste_harmony.scenarios import available
+        from waste_harmony.scenarios import scenario_class
 
-        _, scenario, param = name.split(".", 2)
-        cls = available()[scenario]
+        # The scenario may be a reference with dots ('pkg.mod:Class', 'ban.py:Ban').
+        # The parameter may be a nested path ('policy.set.waste_per_capita_kg'): the
+        # scenario is the longest installed name the key starts with.
+        rest = name.removeprefix("scenarios.")
+        owners = [n for n in run.scenarios if rest.startswith(f"{n}.")]
+        scenario = max(owners, key=len) if owners else rest.rsplit(".", 1)[0]
+        param = rest[len(scenario) + 1 :]
+        base = run.source.parent if run.source is not None else None
+        cls = scenario_class(scenario, base_dir=base)
         try:
             instance = cls(**with_path(run.scenarios[scenario], param, value))
             instance.check_parameters()

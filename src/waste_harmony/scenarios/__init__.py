@@ -35,7 +35,13 @@ from waste_harmony.scenarios.base import Scenario, parameter
 from waste_harmony.scenarios.festival import HarmonyFestival
 from waste_harmony.scenarios.group import ScenarioGroup
 from waste_harmony.scenarios.policy import Policy
-from waste_harmony.scenarios.registry import ENTRY_POINT_GROUP, available, register, resolve
+from waste_harmony.scenarios.registry import (
+    ENTRY_POINT_GROUP,
+    available,
+    register,
+    resolve,
+    scenario_class,
+)
 from waste_harmony.scenarios.roles import (
     Artist,
     AssemblyOrganiser,
@@ -67,4 +73,5 @@ __all__ = [
     "parameter",
     "register",
     "resolve",
+    "scenario_class",
 ]

@@ -254,6 +254,17 @@ class Scenario:
                 f"(days={horizon}); choose a day <= {horizon} or run longer"
             )
 
+    def _check_not_past(self, label: str, day: float, at: float, method: Any) -> None:
+        # Our message instead of Mesa's "Cannot schedule event in the past".
+        model = self.model
+        if at < model.time:
+            first = model.day + 1 if model.time > 0 else 1
+            raise ValueError(
+                f"scenario {self.name!r}: {getattr(method, '__name__', 'an event')} is "
+                f"scheduled on {label}={day}, which is in the past (the next day to "
+                f"simulate is {first}; day 0 is the initial state); choose a later day"
+            )
+
     # -- helpers for subclasses --------------------------------------------------
     @property
     def model(self) -> CityServices:
@@ -286,7 +297,9 @@ class Scenario:
             The scheduled event (cancel with ``.cancel()``).
         """
         _check_callback(method)
-        event = self.model.schedule_event(method, at=day - (0.25 if after_others else 0.5))
+        at = day - (0.25 if after_others else 0.5)
+        self._check_not_past("day", day, at, method)
+        event = self.model.schedule_event(method, at=at)
         self._events.append(event)
         return event
 
@@ -322,6 +335,7 @@ class Scenario:
             end=None if end_day is None else end_day - 0.5,
         )
         _check_callback(method)
+        self._check_not_past("start_day", start_day, start_day - 0.5, method)
         generator = self.model.schedule_recurring(method, schedule)
         self._generators.append(generator)
         return generator

@@ -6,17 +6,36 @@ are loaded defensively, as networkx loads its backends: a plug-in that fails to
 import or is not a :class:`Scenario` subclass produces a warning and is skipped,
 never breaking ``import waste_harmony``; a duplicate name warns and the first
 registration wins.
+
+Scenarios of one's own need no packaging: everywhere a scenario name is accepted
+(Python, ``--scenario`` on the command line, ``[scenarios."…"]`` in run and sweep
+files) a reference ``package.module:Class`` or ``path/to/file.py:Class`` works too
+(:func:`scenario_class`). Loading it runs that code, as ``import`` would.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
+import importlib.util
+import os
+import sys
 import warnings
 from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
 
 from waste_harmony.scenarios.base import Scenario
 
-__all__ = ["ENTRY_POINT_GROUP", "ScenarioSpec", "available", "register", "resolve"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ScenarioSpec",
+    "available",
+    "is_reference",
+    "register",
+    "resolve",
+    "scenario_class",
+]
 
 ENTRY_POINT_GROUP = "waste_harmony.scenarios"
 
@@ -45,12 +64,32 @@ def register(cls: type[Scenario]) -> type[Scenario]:
         If ``cls`` is not a named Scenario subclass.
     ValueError
         If another class already uses the name.
+
+    Warns
+    -----
+    UserWarning
+        When the class redefines the registered one (same module and qualified
+        name, as when a notebook cell runs again): the new class replaces it.
     """
     if not (isinstance(cls, type) and issubclass(cls, Scenario)) or not cls.name:
         raise TypeError(f"{cls!r} is not a Scenario subclass with a name")
     existing = _BUILTIN.get(cls.name)
     if existing is not None and existing is not cls:
-        raise ValueError(f"scenario name {cls.name!r} is already registered by {existing!r}")
+        redefined = (existing.__module__, existing.__qualname__) == (
+            cls.__module__,
+            cls.__qualname__,
+        )
+        if not redefined:
+            raise ValueError(
+                f"scenario name {cls.name!r} is already registered by {existing!r}; "
+                "choose another name"
+            )
+        warnings.warn(
+            f"scenario {cls.name!r} is redefined ({cls.__module__}.{cls.__qualname__}); "
+            "the new class replaces the old one",
+            UserWarning,
+            stacklevel=2,
+        )
     _BUILTIN[cls.name] = cls
     return cls
 
@@ -104,14 +143,142 @@ def available() -> dict[str, type[Scenario]]:
     return {**_BUILTIN, **_plugins()}
 
 
+def is_reference(spec: str) -> bool:
+    """Whether ``spec`` is a code reference (``module:Class`` or ``file.py:Class``).
+
+    Parameters
+    ----------
+    spec : str
+        A scenario name or reference.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_reference("techcore"), is_reference("my_pkg.scen:Ban"), is_reference("ban.py:Ban")
+    (False, True, True)
+    """
+    return ":" in spec
+
+
+_LOADED_FILES: dict[tuple[str, float], ModuleType] = {}
+
+
+def _load_file(path: Path) -> ModuleType:
+    # One module per file version: loading the same file twice gives the same
+    # classes; an edited file is loaded again (its classes replace the old ones).
+    key = (str(path), path.stat().st_mtime)
+    if key in _LOADED_FILES:
+        return _LOADED_FILES[key]
+    name = f"waste_harmony_user_{path.stem}_{abs(hash(str(path))):x}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"cannot load Python code from {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look classes up here
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    _LOADED_FILES[key] = module
+    return module
+
+
+def scenario_class(spec: str, *, base_dir: str | os.PathLike[str] | None = None) -> type[Scenario]:
+    """The scenario class a name or code reference stands for.
+
+    Parameters
+    ----------
+    spec : str
+        A registered name (``"techcore"``), an importable reference
+        (``"package.module:Class"``) or a file reference
+        (``"path/to/file.py:Class"``). A reference runs that code, as ``import``
+        does: use only code you trust.
+    base_dir : path, optional
+        Folder a relative file path is resolved against (run and sweep files
+        pass their own folder); default: the current directory.
+
+    Returns
+    -------
+    type
+        The :class:`Scenario` subclass.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (listing the available ones and the closest match), a
+        missing file or module, or a class the module lacks.
+    TypeError
+        If the reference names something that is not a Scenario subclass.
+
+    Examples
+    --------
+    >>> scenario_class("techcore").__name__
+    'TechCoreProposal'
+    >>> scenario_class("waste_harmony.scenarios.festival:HarmonyFestival").name
+    'harmony-festival'
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"a scenario name must be a string, got {spec!r}")
+    if not is_reference(spec):
+        registry = available()
+        if spec in registry:
+            return registry[spec]
+        close = difflib.get_close_matches(spec, registry, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"unknown scenario {spec!r}.{hint} Available scenarios: {', '.join(sorted(registry))}; "
+            "or give your own class as 'package.module:Class' or 'path/to/file.py:Class'"
+        )
+    where, _, attribute = spec.rpartition(":")
+    if not where or not attribute:
+        raise ValueError(
+            f"scenario reference {spec!r} must look like 'package.module:Class' or "
+            "'path/to/file.py:Class'"
+        )
+    if where.endswith(".py") or "/" in where or os.sep in where:
+        path = Path(where)
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        path = path.resolve()
+        if not path.is_file():
+            raise ValueError(f"scenario reference {spec!r}: no file {path}")
+        module = _load_file(path)
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ModuleNotFoundError as exc:
+            raise ValueError(
+                f"scenario reference {spec!r}: cannot import {where!r} ({exc}); "
+                "is it installed or on PYTHONPATH? A file is given as 'path/to/file.py:Class'"
+            ) from exc
+    cls = getattr(module, attribute, None)
+    if cls is None:
+        found = [
+            n
+            for n, v in vars(module).items()
+            if isinstance(v, type) and issubclass(v, Scenario) and v is not Scenario
+        ]
+        raise ValueError(
+            f"scenario reference {spec!r}: {where} has no {attribute!r}; "
+            f"its scenario classes: {', '.join(found) or 'none'}"
+        )
+    if not (isinstance(cls, type) and issubclass(cls, Scenario)):
+        raise TypeError(f"scenario reference {spec!r} names {cls!r}, not a Scenario subclass")
+    return cls
+
+
 def resolve(spec: ScenarioSpec) -> Scenario:
     """Turn a scenario given as instance, class or name into an instance.
 
     Parameters
     ----------
     spec : Scenario, type or str
-        A scenario instance, a Scenario subclass (instantiated with defaults), or a
-        registered name.
+        A scenario instance, a Scenario subclass (instantiated with defaults), a
+        registered name or a code reference (see :func:`scenario_class`).
 
     Returns
     -------
@@ -130,14 +297,7 @@ def resolve(spec: ScenarioSpec) -> Scenario:
     if isinstance(spec, type) and issubclass(spec, Scenario):
         return spec()
     if isinstance(spec, str):
-        registry = available()
-        if spec in registry:
-            return registry[spec]()
-        close = difflib.get_close_matches(spec, registry, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
-            f"unknown scenario {spec!r}.{hint} Available scenarios: {', '.join(sorted(registry))}"
-        )
+        return scenario_class(spec)()
     raise TypeError(
         f"a scenario must be a Scenario instance, class or registered name, got {spec!r}"
     )

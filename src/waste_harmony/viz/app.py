@@ -125,13 +125,15 @@ class VizCityModel(CityModel):
     scenarios : iterable
         Scenario templates (instances, classes or names); a fresh copy of each
         ticked one is installed, so the model can be rebuilt any number of times.
-    seed : int or str, optional
-        Random seed (text from the seed box is parsed; empty means random).
+    rng : int or str, optional
+        Random seed, spelled as for :class:`~waste_harmony.CityModel` and Mesa 3.5
+        (text from the seed box is parsed; empty means random). ``seed=`` is a
+        deprecated alias (a :class:`FutureWarning`).
     citizen_class : type
         Citizen class.
     scenario : mesa.experimental.scenarios.Scenario, optional
         Mesa's own parameter container (not a scenario module), which SolaraViz's
-        Reset passes to every model; ignored, the ``seed`` control sets the seed.
+        Reset passes to every model; ignored, the ``rng`` control sets the seed.
     **controls
         ``"scenario:<name>"`` flags (ticked scenarios are installed: templates with
         their parameters, other registered names with defaults; when no flag is
@@ -139,7 +141,7 @@ class VizCityModel(CityModel):
 
     Examples
     --------
-    >>> model = VizCityModel(n_citizens=300, seed="7", mobility=0.5)
+    >>> model = VizCityModel(n_citizens=300, rng="7", mobility=0.5)
     >>> model.n_nodes, model.params.mobility, model.seed
     (100, 0.5, 7)
     """
@@ -151,7 +153,7 @@ class VizCityModel(CityModel):
         city_choice: str | None = None,
         n_citizens: int = 10_000,
         scenarios: Iterable[Any] = (),
-        seed: Any = None,
+        rng: Any = None,
         citizen_class: type[Citizen] = Citizen,
         scenario: Any = None,
         **controls: Any,
@@ -173,11 +175,13 @@ class VizCityModel(CityModel):
             _fresh(t) for t, name in zip(templates, names, strict=True) if flags.get(name, True)
         ]
         chosen += [name for name, on in flags.items() if on and name not in names]
+        if "seed" in controls:  # deprecated spelling: CityModel warns
+            controls["seed"] = _parse_seed(controls["seed"])
         super().__init__(
             city,
             n_citizens=int(n_citizens),
             scenarios=chosen,
-            rng=_parse_seed(seed),
+            rng=_parse_seed(rng),
             citizen_class=citizen_class,
             **controls,
         )
@@ -288,7 +292,7 @@ def model_params(
         step=1_000,
         dtype=int,
     )
-    controls["seed"] = {
+    controls["rng"] = {
         "type": "InputText",
         "label": "Seed (empty: random)",
         "value": "" if rng is None else str(rng),

@@ -674,7 +674,7 @@ class SeriesView:
             ``self``.
         """
         n_days = len(_column(model, "mean_concern"))
-        days = np.arange(1, n_days + 1)
+        days = np.asarray(model.recorded_days[:n_days])  # day 0 is the initial state
         horizon = _horizon(n_days)
         for i, (line, name) in enumerate(zip(self.lines, self.names, strict=True)):
             # the same days for every column, even if the model steps meanwhile (Play)
