@@ -15,8 +15,8 @@ biodiverse node on ``announce_day``. What follows is simulated, not scripted:
    ``c += rate * 0.5 ** (d / threat_halving_km) * (1 - c)`` per day
    (place-protective action, Devine-Wright 2009; opposition and perceived impact
    fall off with distance from the site within a few km, Jones & Eiser 2010).
-   The same catchment weights the expected opposition in the firm's siting. Concerned citizens may protest
-   (the model's Granovetter rule runs while the grievance is open).
+   The same catchment weights the expected opposition in the firm's siting.
+   Concerned citizens may protest (the model's Granovetter rule runs while the grievance is open).
 3. **Lobbying and PR.** At every review the firm lobbies and runs a PR campaign
    that lowers every citizen's concern by the share ``pr_effect`` (corporate
    counter-campaigns and "greenwash", Lyon & Maxwell 2011).

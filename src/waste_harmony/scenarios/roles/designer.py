@@ -32,7 +32,8 @@ class EcoDesigner(RoleScenario):
 
     Each designer opens an installation at her home node on ``start_day``; every day
     until it closes, citizens visit with probability ``visit_rate * 0.5 ** (d / 0.5 km)``
-    (within 1.5 km of street distance ``d``), spend the day there and gain ``concern_gain * (1 - c)``
+    (within 1.5 km of street distance ``d``), spend the day there and gain
+    ``concern_gain * (1 - c)``
     (activist art raises awareness, Sommer & Klöckner 2021).
 
     Examples
