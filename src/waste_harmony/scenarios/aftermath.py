@@ -224,8 +224,8 @@ class OrganismRooting(_Recurring):
     Every ``interval_days`` each scientist releases ``biomass_kg`` at up to
     ``sites_per_round`` biodiverse nodes within ``reach_km`` (street distance) of a
     colonised node that are not colonised yet (once the organism exists; before any
-    deployment it seeds the most polluted biodiverse node). Growth, spread and services then follow the
-    model's organism rules.
+    deployment it seeds the most polluted biodiverse node). Growth, spread and
+    services then follow the model's organism rules.
 
     Examples
     --------
