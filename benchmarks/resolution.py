@@ -17,10 +17,10 @@ decision. The comparison (see docs/resolution.md) asks each variable's
 difference between the two resolutions to stay within its tolerance.
 
 Run it against any version of the package; the hop-based numbers in the docs page
-came from the commit before the km mechanisms (``50c052d``)::
+came from the main branch before the km mechanisms (``22ac46f``)::
 
     PYTHONPATH=src python benchmarks/resolution.py --seeds 20 --json results/resolution.json
-    git worktree add /tmp/hops 50c052d
+    git worktree add /tmp/hops 22ac46f
     PYTHONPATH=/tmp/hops/src python benchmarks/resolution.py --seeds 20 --json hops.json
 
 The script uses only default parameters, so it runs unchanged on both.
