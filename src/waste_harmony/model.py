@@ -25,7 +25,7 @@ from mesa.discrete_space import Network
 
 from waste_harmony import city as city_module
 from waste_harmony.agents import Citizen, Corporation, Neighborhood, Organism, StateTable
-from waste_harmony.dynamics.diffusion import diffusion_substeps, laplacian
+from waste_harmony.dynamics.diffusion import diffusion_substeps, finite_volume_laplacian
 from waste_harmony.dynamics.inequality import gini
 from waste_harmony.parameters import ROLE_NAMES, Parameters
 from waste_harmony.paramspec import unknown_keyword
@@ -204,14 +204,8 @@ class CityModel(mesa.Model):
         adjacency.sort_indices()
         self.adjacency = adjacency
         self.degree = np.diff(adjacency.indptr)
-        self.laplacian = laplacian(adjacency)
         self.links = adjacency.copy()  # protest links; assemblies may add more
-        self.pollution_substeps = diffusion_substeps(
-            self.params.pollution_diffusion, float(self.degree.max(initial=0))
-        )
-        self.organism_substeps = diffusion_substeps(
-            self.params.organism_dispersal, float(self.degree.max(initial=0))
-        )
+        self._build_geometry(graph, arrays)
         hoods = StateTable(self.n_nodes)
         hoods.add("zone", np.asarray(arrays["zone"], dtype=object))
         for name in _NODE_COLUMNS:
@@ -242,6 +236,49 @@ class CityModel(mesa.Model):
         self.positions = np.array([positions[node] for node in self.node_ids], dtype=np.float64)
         # Always pass the city's own positions: Mesa's default spring layout is quadratic.
         self.space = Network(graph, layout=positions, random=self.random)
+
+    def _build_geometry(self, graph: nx.Graph, arrays: dict[str, Any]) -> None:
+        """Edge lengths (km) and the finite-volume diffusion operators (1/km²).
+
+        ``length_km`` (else the Euclidean distance between the node positions) and
+        ``border_km`` (when the city comes from polygons) of each edge; see
+        :func:`~waste_harmony.dynamics.diffusion.finite_volume_laplacian`.
+        """
+        xy = np.column_stack([arrays["x"], arrays["y"]])
+        n, index = self.n_nodes, self._node_index
+        u, v, length, border = [], [], [], []
+        for a, b, data in graph.edges(data=True):
+            if a == b:
+                continue
+            u.append(index[a])
+            v.append(index[b])
+            length.append(float(data.get("length_km", math.nan)))
+            border.append(float(data.get("border_km", math.nan)))
+        ui, vi = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+        lengths = np.asarray(length, dtype=np.float64)
+        euclid = np.hypot(*(xy[ui] - xy[vi]).T) if ui.size else np.zeros(0)
+        lengths = np.where(np.isfinite(lengths) & (lengths > 0), lengths, euclid)
+        positive = lengths[lengths > 0]
+        # Coincident nodes without a length: fall back on the typical edge length.
+        lengths = np.where(lengths > 0, lengths, np.median(positive) if positive.size else 1.0)
+        rows, cols = np.r_[ui, vi], np.r_[vi, ui]
+
+        def on_pattern(values: np.ndarray) -> sp.csr_array:
+            out = sp.csr_array((np.r_[values, values], (rows, cols)), shape=(n, n))
+            out.sort_indices()
+            return out
+
+        #: Street lengths (km) on the adjacency's pattern: the weights of distances in km.
+        self.lengths_km = on_pattern(lengths)
+        borders = on_pattern(np.asarray(border, dtype=np.float64))
+        area = np.asarray(arrays["area_km2"], dtype=np.float64)
+        #: Finite-volume operator for concentrations (pollution), 1/km².
+        self.laplacian = finite_volume_laplacian(self.lengths_km, area, borders)
+        #: Its transpose, for amounts per cell (organism biomass, kg): conserves the total.
+        self.dispersal_laplacian = sp.csr_array(self.laplacian.T)
+        rate = float(self.laplacian.diagonal().max(initial=0.0))
+        self.pollution_substeps = diffusion_substeps(self.params.pollution_diffusion, rate)
+        self.organism_substeps = diffusion_substeps(self.params.organism_dispersal, rate)
 
     def _build_citizens(self) -> None:
         p, rng, m = self.params, self.rng, self.n_nodes

@@ -253,7 +253,13 @@ class Parameters:
         constraints=(zero_or_at_least("pollution_decay", 1e-6),),
     )
     pollution_diffusion: float = _p(
-        0.05, "per day", 0.0, 10.0, "assumption", "exchange rate of pollution along each edge"
+        0.0125,
+        "km²/day",
+        0.0,
+        100.0,
+        "form: finite-volume diffusion, Eymard et al. 2000; value: assumption (0.05 per "
+        "day per edge of the 0.5 km default grid)",
+        "diffusion coefficient of ground-level pollution between neighbourhoods",
     )
     # --- organism ----------------------------------------------------------------
     organism_growth_rate: float = _p(
@@ -265,12 +271,13 @@ class Parameters:
         "intrinsic growth rate r of the organism",
     )
     organism_dispersal: float = _p(
-        0.02,
-        "per day",
+        0.005,
+        "km²/day",
         0.0,
-        0.5,
-        "form: Fisher 1937; value: assumption",
-        "dispersal rate D of organism biomass along each edge",
+        10.0,
+        "form: Fisher 1937, Skellam 1951; value: assumption (0.02 per day per edge of "
+        "the 0.5 km default grid)",
+        "diffusion coefficient D of organism biomass (front speed 2√(rD) km/day)",
     )
     organism_capacity_kg_per_km2: float = _p(
         2000.0,

@@ -151,7 +151,7 @@ def grow_organism(model: CityServices) -> None:
     new = organism.organism_growth_step(
         biomass,
         capacity,
-        model.laplacian,
+        model.dispersal_laplacian,
         growth_rate=p.organism_growth_rate,
         dispersal=p.organism_dispersal,
         substeps=model.organism_substeps,

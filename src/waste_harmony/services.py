@@ -149,8 +149,18 @@ class CityServices(Protocol):
         ...
 
     @property
+    def lengths_km(self) -> sp.csr_array:
+        """Street lengths (km) on the adjacency's pattern, for distances in km."""
+        ...
+
+    @property
     def laplacian(self) -> sp.csr_array:
-        """Graph Laplacian of the streets (for diffusion of pollution and organism)."""
+        """Finite-volume diffusion operator for concentrations (pollution), 1/km²."""
+        ...
+
+    @property
+    def dispersal_laplacian(self) -> sp.csr_array:
+        """Finite-volume diffusion operator for amounts per cell (organism biomass), 1/km²."""
         ...
 
     @property

@@ -42,7 +42,7 @@ import numpy as np
 from waste_harmony.dynamics.inequality import gini
 from waste_harmony.scenarios.base import parameter as _param
 from waste_harmony.scenarios.group import ScenarioGroup
-from waste_harmony.scenarios.places import biodiverse_rows, hop_distance
+from waste_harmony.scenarios.places import biodiverse_rows, distance_km
 from waste_harmony.scenarios.registry import register
 from waste_harmony.scenarios.roles import AssemblyOrganiser, RoleScenario
 
@@ -77,7 +77,7 @@ class Workshops(_Recurring):
     """Ecological-design workshops that turn spaces green.
 
     Every ``interval_days`` each designer holds a workshop at the least green
-    inhabited node within ``radius_hops`` of home; ``greening`` of its non-habitat
+    inhabited node within ``radius_km`` (street distance) of home; ``greening`` of its non-habitat
     area becomes habitat (community greening, Aronson et al. 2017), and attending
     residents (probability ``participation * concern``) gain concern.
 
@@ -104,7 +104,9 @@ class Workshops(_Recurring):
         doc="non-habitat area turned green per workshop",
         source="mechanism: Aronson et al. 2017; value: assumption",
     )
-    radius_hops: int = _param(3, unit="hops", low=0, doc="how far from home workshops go")
+    radius_km: float = _param(
+        1.5, unit="km", low=0.0, doc="street distance from home workshops go (3 default hops)"
+    )
     participation: float = _param(
         0.2,
         unit="probability",
@@ -121,8 +123,8 @@ class Workshops(_Recurring):
         model = self.model
         hoods, c = model.neighborhoods, model.citizens
         for home in self.homes_.tolist():
-            d = hop_distance(model, home)
-            near = np.flatnonzero((d <= self.radius_hops) & (model.residents > 0))
+            d = distance_km(model, home, limit=self.radius_km)
+            near = np.flatnonzero(np.isfinite(d) & (model.residents > 0))
             if near.size == 0:
                 continue
             row = int(near[np.argmin(hoods.habitat[near])])
@@ -220,10 +222,10 @@ class OrganismRooting(_Recurring):
     """The organism takes root: the scientist seeds biodiverse nodes next to colonies.
 
     Every ``interval_days`` each scientist releases ``biomass_kg`` at up to
-    ``sites_per_round`` biodiverse nodes adjacent to a colonised node that are not
-    colonised yet (once the organism exists; before any deployment it seeds the
-    most polluted biodiverse node). Growth, spread and services then follow the
-    model's organism rules.
+    ``sites_per_round`` biodiverse nodes within ``reach_km`` (street distance) of a
+    colonised node that are not colonised yet (once the organism exists; before any
+    deployment it seeds the most polluted biodiverse node). Growth, spread and
+    services then follow the model's organism rules.
 
     Examples
     --------
@@ -242,6 +244,12 @@ class OrganismRooting(_Recurring):
     interval_days: int = _interval(30)
     sites_per_round: int = _param(2, unit="nodes", low=1, doc="nodes seeded per round")
     biomass_kg: float = _param(20.0, unit="kg", low=1e-6, doc="biomass released per node")
+    reach_km: float = _param(
+        0.5,
+        unit="km",
+        low=0.0,
+        doc="street distance from a colony within which new sites are seeded (one default hop)",
+    )
 
     def round(self) -> None:
         """Seed new biodiverse nodes next to the colonies."""
@@ -250,7 +258,7 @@ class OrganismRooting(_Recurring):
         biodiverse = biodiverse_rows(model)
         colonised = hoods.organism_biomass >= model.params.organism_colony_kg
         if colonised.any():
-            near = model.adjacency @ colonised.astype(float) > 0
+            near = np.isfinite(distance_km(model, np.flatnonzero(colonised), limit=self.reach_km))
             targets = biodiverse[near[biodiverse] & ~colonised[biodiverse]]
         else:
             targets = biodiverse[np.argsort(-hoods.pollution[biodiverse], kind="stable")[:1]]
@@ -271,7 +279,7 @@ class CommunityArt(_Recurring):
     """Community art projects inspired by the artist: local refuse becomes shared art.
 
     Every ``interval_days`` each artist starts a project in the inhabited
-    neighbourhood with the most waste within ``radius_hops`` of home; residents join
+    neighbourhood with the most waste within ``radius_km`` of home; residents join
     with probability ``participation * concern``, each bringing ``kg_per_participant``
     of the local stock (reused) and gaining concern (Matarasso 1997; Sommer &
     Klöckner 2021).
@@ -291,7 +299,9 @@ class CommunityArt(_Recurring):
 
     start_day: int = _start_day()
     interval_days: int = _interval(14)
-    radius_hops: int = _param(4, unit="hops", low=0, doc="how far from home projects go")
+    radius_km: float = _param(
+        2.0, unit="km", low=0.0, doc="street distance from home projects go (4 default hops)"
+    )
     participation: float = _param(
         0.2,
         unit="probability",
@@ -314,8 +324,8 @@ class CommunityArt(_Recurring):
         model = self.model
         c, stock = model.citizens, model.neighborhoods.waste_stock_kg
         for home in self.homes_.tolist():
-            d = hop_distance(model, home)
-            near = np.flatnonzero((d <= self.radius_hops) & (model.residents > 0))
+            d = distance_km(model, home, limit=self.radius_km)
+            near = np.flatnonzero(np.isfinite(d) & (model.residents > 0))
             if near.size == 0:
                 continue
             row = int(near[np.argmax(stock[near])])

@@ -4,11 +4,15 @@ Once a year (``day``, then every ``interval_days``) the city gathers at its plaz
 node(s):
 
 * **Attendance.** Each citizen attends with probability
-  ``attendance * (0.25 + 0.75 * concern) * distance_decay ** hops`` — the
-  concerned come more readily, and distance deters (gravity-type decay of
-  participation with distance, as in the spatial-interaction literature,
-  Haynes & Fotheringham 1984). Attendees spend the day at the plaza, so they meet
-  people from across the city rather than their neighbours.
+  ``attendance * (0.25 + 0.75 * concern) * 0.5 ** (d / distance_halving_km)``
+  with ``d`` the street distance (km) from home to the nearest plaza — the
+  concerned come more readily, and distance deters. The negative-exponential
+  decay of participation with travel distance is the standard form of spatial
+  interaction (Wilson 1971; Haynes & Fotheringham 1984) and the one fitted to
+  walking and cycling trips by distance (Iacono, Krizek & El-Geneidy 2010);
+  being in km, it does not depend on how finely the city is cut. Attendees spend
+  the day at the plaza, so they meet people from across the city rather than
+  their neighbours.
 * **Exhibits** raise the concern of attendees, ``c += concern_gain * (1 - c)``:
   collective gatherings strengthen shared beliefs and identity ("collective
   effervescence", Durkheim 1912; measured by Páez et al. 2015). They also make
@@ -42,6 +46,11 @@ References
    Models*. Sage.
 .. [6] McAdam, D. (1986). Recruitment to high-risk activism: the case of Freedom
    Summer. *American J. Sociology* 92(1), 64–90.
+.. [7] Wilson, A. G. (1971). A family of spatial interaction models, and associated
+   developments. *Environment and Planning A* 3(1), 1–32.
+.. [8] Iacono, M., Krizek, K. J. & El-Geneidy, A. (2010). Measuring non-motorized
+   accessibility: issues, alternatives, and execution. *J. Transport Geography*
+   18(1), 133–140.
 """
 
 from __future__ import annotations
@@ -52,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from waste_harmony.scenarios.base import Scenario, parameter
-from waste_harmony.scenarios.places import hop_distance, plaza_rows
+from waste_harmony.scenarios.places import distance_decay, nearest, plaza_rows
 from waste_harmony.scenarios.registry import register
 
 if TYPE_CHECKING:
@@ -94,8 +103,8 @@ class HarmonyFestival(Scenario):
         Where it takes place; ``None`` uses the plaza zone (or the most central node).
     attendance : float
         Attendance probability of a fully concerned citizen living at the plaza.
-    distance_decay : float
-        Factor per hop of distance from home to the plaza.
+    distance_halving_km : float
+        Street distance (km) from home to the plaza over which attendance halves.
     concern_gain : float
         Share of the remaining concern ``1 - c`` an attendee gains.
     norm_gain : float
@@ -131,13 +140,17 @@ class HarmonyFestival(Scenario):
         high=1.0,
         doc="attendance probability of a fully concerned citizen living at the plaza",
     )
-    distance_decay: float = parameter(
-        0.8,
-        unit="per hop",
-        low=0.0,
-        high=1.0,
-        doc="attendance factor per hop from home to the plaza",
-        source=("mechanism: Haynes & Fotheringham 1984; value: assumption"),
+    distance_halving_km: float = parameter(
+        1.55,
+        unit="km",
+        low=1e-6,
+        high=1000.0,
+        doc="street distance from home to the plaza over which attendance halves",
+        source=(
+            "mechanism: negative-exponential distance decay, Wilson 1971, Haynes & "
+            "Fotheringham 1984, Iacono et al. 2010; value: assumption (0.8 per 0.5 km "
+            "hop of the default grid)"
+        ),
     )
     concern_gain: float = parameter(
         0.12,
@@ -187,9 +200,12 @@ class HarmonyFestival(Scenario):
             else plaza_rows(model)
         )
         self.plaza_rows_ = plazas
-        distances = np.stack([hop_distance(model, r) for r in plazas])
-        self._venue = plazas[np.argmin(distances, axis=0)]  # nearest plaza per node
-        self._hops = distances.min(axis=0)
+        distance, venue = nearest(model, plazas)
+        # Unreachable nodes keep their own nearest-by-row venue; they never attend.
+        self._venue = np.where(venue >= 0, venue, plazas[0])
+        self._reach = distance_decay(
+            distance, halving_km=self.distance_halving_km, radius_km=np.inf
+        )
         self.attendees_ = np.zeros(0, dtype=np.int64)
         self.last_day_: int | None = None
         self._rally = np.zeros(0, dtype=np.int64)
@@ -220,8 +236,7 @@ class HarmonyFestival(Scenario):
         """Hold the festival today."""
         model = self.model
         c, hoods, rng = model.citizens, model.neighborhoods, model.rng
-        hops = np.minimum(self._hops, 1e3)[c.home]
-        prob = self.attendance * (0.25 + 0.75 * c.concern) * self.distance_decay**hops
+        prob = self.attendance * (0.25 + 0.75 * c.concern) * self._reach[c.home]
         attendees = np.flatnonzero(rng.random(len(prob)) < prob)
         self.attendees_ = attendees
         self.last_day_ = model.day

@@ -10,10 +10,13 @@ biodiverse node on ``announce_day``. What follows is simulated, not scripted:
    resistance" siting documented by Hamilton (1995) and the environmental-justice
    literature (Mohai, Pellow & Roberts 2009).
 2. **Threat perception.** While the proposal is pending, residents within
-   ``threat_radius_hops`` of the site perceive the threat to a place they value
-   and their concern rises, ``c += rate * 0.5**hops * (1 - c)`` per day
-   (place-protective action, Devine-Wright 2009). Concerned citizens may protest
-   (the model's Granovetter rule runs while the grievance is open).
+   ``threat_radius_km`` (street distance) of the site perceive the threat to a
+   place they value and their concern rises,
+   ``c += rate * 0.5 ** (d / threat_halving_km) * (1 - c)`` per day
+   (place-protective action, Devine-Wright 2009; opposition and perceived impact
+   fall off with distance from the site within a few km, Jones & Eiser 2010).
+   The same catchment weights the expected opposition in the firm's siting.
+   Concerned citizens may protest (the model's Granovetter rule runs while the grievance is open).
 3. **Lobbying and PR.** At every review the firm lobbies and runs a PR campaign
    that lowers every citizen's concern by the share ``pr_effect`` (corporate
    counter-campaigns and "greenwash", Lyon & Maxwell 2011).
@@ -60,6 +63,8 @@ References
 .. [6] Lyon, T. P. & Maxwell, J. W. (2011). Greenwash: corporate environmental
    disclosure under threat of audit. *J. Economics & Management Strategy* 20(1),
    3–41.
+.. [7] Jones, C. R. & Eiser, J. R. (2010). Understanding 'local' opposition to wind
+   development in the UK: how big is a backyard? *Energy Policy* 38(6), 3106–3117.
 """
 
 from __future__ import annotations
@@ -68,12 +73,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 
 from waste_harmony.agents.corporation import Corporation
 from waste_harmony.paramspec import Constraint
 from waste_harmony.scenarios.base import Scenario, parameter
-from waste_harmony.scenarios.places import biodiverse_rows, hop_distance
+from waste_harmony.scenarios.places import biodiverse_rows, distance_decay, distance_km
 from waste_harmony.scenarios.registry import register
 
 if TYPE_CHECKING:
@@ -147,8 +151,8 @@ class TechCoreProposal(Scenario):
         Mean and coefficient of variation of the firm's private valuation.
     reputation_cost, assembly_cost, reference_share, memory_days
         Terms of the cost function (:func:`campaign_cost`).
-    threat_perception_rate, threat_radius_hops
-        Place-protective concern near the site.
+    threat_perception_rate, threat_radius_km, threat_halving_km
+        Place-protective concern near the site: rate, reach and halving distance (km).
     pr_effect : float
         Share of concern removed from every citizen by each round of PR.
     land_price_weight, opposition_weight, siting_noise : float
@@ -243,12 +247,24 @@ class TechCoreProposal(Scenario):
         doc="rate at which residents of the site raise concern while the proposal is pending",
         source=("mechanism: Devine-Wright 2009 (place attachment); value: assumption"),
     )
-    threat_radius_hops: int = parameter(
-        3,
-        unit="hops",
-        low=0,
-        high=100,
-        doc="how far from the site the threat is perceived (halving per hop)",
+    threat_radius_km: float = parameter(
+        1.5,
+        unit="km",
+        low=0.0,
+        high=1000.0,
+        doc="street distance from the site within which the threat is perceived",
+        source=(
+            "mechanism: Devine-Wright 2009, Jones & Eiser 2010; value: assumption "
+            "(3 hops of the 0.5 km default grid)"
+        ),
+    )
+    threat_halving_km: float = parameter(
+        0.5,
+        unit="km",
+        low=1e-6,
+        high=1000.0,
+        doc="distance from the site over which the perceived threat halves",
+        source="mechanism: Jones & Eiser 2010; value: assumption (halving per 0.5 km hop)",
     )
     pr_effect: float = parameter(
         0.003,
@@ -349,10 +365,10 @@ class TechCoreProposal(Scenario):
         )
         voice = concern * (1.0 - hoods.marginalisation)
         opposition = np.empty(len(candidates))
-        radius = self.threat_radius_hops
-        for i, row in enumerate(candidates.tolist()):  # a search of radius hops per candidate
-            d = dijkstra(model.adjacency, unweighted=True, indices=row, limit=radius + 0.5)
-            weight = np.where(d <= radius, 0.5 ** np.minimum(d, radius), 0.0)
+        radius, halving = self.threat_radius_km, self.threat_halving_km
+        for i, row in enumerate(candidates.tolist()):  # a search bounded by the radius
+            d = distance_km(model, row, limit=radius)
+            weight = distance_decay(d, halving_km=halving, radius_km=radius)
             opposition[i] = float(weight @ voice)
         price = hoods.land_price[candidates]
         utility = -(
@@ -374,9 +390,12 @@ class TechCoreProposal(Scenario):
         self.corporation.propose(node)
         self.announced_day_ = model.day
         self.deadline_ = model.day + self.comment_period_days
-        d = hop_distance(model, row)
-        nodes = np.flatnonzero(d <= self.threat_radius_hops)
-        self._near = (nodes, 0.5 ** d[nodes])
+        d = distance_km(model, row, limit=self.threat_radius_km)
+        weight = distance_decay(
+            d, halving_km=self.threat_halving_km, radius_km=self.threat_radius_km
+        )
+        nodes = np.flatnonzero(weight > 0)
+        self._near = (nodes, weight[nodes])
         self.add_rule("techcore_threat", self._perceive_threat, after="perceive_pollution")
         self.log(
             "proposal_announced",

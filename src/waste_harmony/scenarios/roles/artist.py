@@ -31,7 +31,8 @@ class Artist(RoleScenario):
     ``kg_per_collection`` of waste — half from the home neighbourhood, half from
     corporate sources (the industrial zone's landfill and any firm's site) — and
     reuses it. Every ``sculpture_interval_days`` a sculpture is unveiled at the
-    plaza: citizens see it with probability ``viewer_rate * 0.5**hops`` and gain
+    plaza: citizens see it with probability ``viewer_rate * 0.5 ** (d / 0.97 km)``
+    within 3 km of street distance ``d`` (0.7 per 0.5 km hop of the default grid) and gain
     ``concern_gain * (1 - c)`` — multiplied by ``critique_multiplier`` while a
     facility proposal is pending and the sculpture contains corporate waste
     (activist art, Sommer & Klöckner 2021).
@@ -114,7 +115,7 @@ class Artist(RoleScenario):
         model = self.model
         c = model.citizens
         plaza = plaza_rows(model)
-        prob = catchment(model, plaza, rate=self.viewer_rate, decay=0.7, radius=6)
+        prob = catchment(model, plaza, rate=self.viewer_rate, halving_km=0.97, radius_km=3.0)
         viewers = np.flatnonzero(model.rng.random(len(prob)) < prob)
         critique = proposal_pending(model) and self.corporate_kg_ > 0
         gain = self.concern_gain * (self.critique_multiplier if critique else 1.0)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from waste_harmony.scenarios.base import Scenario
-from waste_harmony.scenarios.places import hop_distance, role_rows
+from waste_harmony.scenarios.places import distance_decay, distance_km, role_rows
 
 if TYPE_CHECKING:
     from waste_harmony.services import CityServices
@@ -16,9 +16,19 @@ __all__ = ["RoleScenario", "catchment"]
 
 
 def catchment(
-    model: CityServices, rows: Any, *, rate: float, decay: float = 0.5, radius: int = 3
+    model: CityServices,
+    rows: Any,
+    *,
+    rate: float,
+    halving_km: float = 0.5,
+    radius_km: float = 1.5,
 ) -> np.ndarray:
-    """Per-citizen daily probability of visiting one of ``rows``: ``rate * decay**hops``.
+    """Per-citizen daily probability of visiting one of ``rows``.
+
+    ``rate * 0.5 ** (d / halving_km)`` within ``radius_km`` of street distance
+    ``d`` from home (negative-exponential distance decay of trips, Iacono, Krizek
+    & El-Geneidy 2010; see :func:`~waste_harmony.scenarios.places.distance_decay`).
+    The defaults are 3 hops of the default 0.5 km grid, halving per hop.
 
     Parameters
     ----------
@@ -28,18 +38,18 @@ def catchment(
         Node rows of the attraction(s).
     rate : float
         Probability for residents of the attraction's node.
-    decay : float
-        Factor per hop.
-    radius : int
-        No visits from beyond this many hops.
+    halving_km : float
+        Distance (km) over which the probability halves.
+    radius_km : float
+        No visits from beyond this street distance (km).
 
     Returns
     -------
     numpy.ndarray, shape (n_citizens,)
         Probabilities.
     """
-    d = hop_distance(model, rows)
-    per_node = np.where(d <= radius, rate * decay ** np.minimum(d, radius), 0.0)
+    d = distance_km(model, rows, limit=radius_km)
+    per_node = rate * distance_decay(d, halving_km=halving_km, radius_km=radius_km)
     return per_node[model.citizens.home]
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from waste_harmony.scenarios.base import parameter
-from waste_harmony.scenarios.places import hop_distance
+from waste_harmony.scenarios.places import nearest
 from waste_harmony.scenarios.registry import register
 from waste_harmony.scenarios.roles.base import RoleScenario, catchment
 
@@ -31,8 +31,9 @@ class EcoDesigner(RoleScenario):
     """The ecological designer's immersive installation: visitors' concern rises.
 
     Each designer opens an installation at her home node on ``start_day``; every day
-    until it closes, citizens visit with probability ``visit_rate * 0.5**hops``
-    (within 3 hops), spend the day there and gain ``concern_gain * (1 - c)``
+    until it closes, citizens visit with probability ``visit_rate * 0.5 ** (d / 0.5 km)``
+    (within 1.5 km of street distance ``d``), spend the day there and gain
+    ``concern_gain * (1 - c)``
     (activist art raises awareness, Sommer & Klöckner 2021).
 
     Examples
@@ -69,9 +70,8 @@ class EcoDesigner(RoleScenario):
     def start(self) -> None:
         """Open the installation(s)."""
         self._visit = catchment(self.model, self.homes_, rate=self.visit_rate)
-        self._venue = self.homes_[
-            np.argmin(np.stack([hop_distance(self.model, r) for r in self.homes_]), axis=0)
-        ]
+        _, venue = nearest(self.model, self.homes_)
+        self._venue = np.where(venue >= 0, venue, self.homes_[0])
         self.add_rule("installation_visits", self._visits, before="meet")
         for row in self.homes_.tolist():
             self.log("installation_opened", node=self.model.node_ids[row])

@@ -118,7 +118,7 @@ class Scientist(RoleScenario):
         if festival is not None and festival.last_day_ == model.day:
             audience, where = festival.attendees_, model.node_ids[int(festival.plaza_rows_[0])]
         else:
-            prob = catchment(model, self.homes_, rate=0.3, radius=1)
+            prob = catchment(model, self.homes_, rate=0.3, radius_km=0.5)
             audience = np.flatnonzero(model.rng.random(len(prob)) < prob)
             where = model.node_ids[int(self.homes_[0])]
         model.nudge_concern(audience, self.demo_concern_gain * (1.0 - c.concern[audience]))

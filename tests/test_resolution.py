@@ -1,0 +1,211 @@
+"""Mechanisms in km: the same place cut at two resolutions behaves the same.
+
+Unit checks of the finite-volume operator and of distances in km, the organism's
+front speed in km/day at two cell sizes (with the hop-based scheme failing the
+same comparison), festival reach on a real OpenStreetMap place at 250 m and
+500 m, and (slow) the full resolution study of docs/resolution.md.
+"""
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from waste_harmony import CityModel
+from waste_harmony.city import grid_city, organic_city
+from waste_harmony.dynamics.diffusion import (
+    diffuse,
+    diffusion_substeps,
+    finite_volume_laplacian,
+    laplacian,
+)
+from waste_harmony.dynamics.organism import (
+    continuum_front_speed,
+    front_position,
+    lattice_front_speed,
+    organism_growth_step,
+)
+from waste_harmony.scenarios.places import distance_decay, distance_km, hop_distance, nearest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _path_lengths(n: int, h: float) -> sp.csr_array:
+    return sp.csr_array(nx.to_scipy_sparse_array(nx.path_graph(n), dtype=float) * h)
+
+
+@pytest.mark.parametrize("spacing", [0.25, 0.5, 1.0])
+def test_finite_volume_operator_on_a_square_grid_is_the_graph_laplacian_over_h2(spacing):
+    model = CityModel(grid_city(6, 7, spacing_km=spacing, seed=1), n_citizens=50, rng=0)
+    expected = laplacian(model.adjacency).toarray() / spacing**2
+    np.testing.assert_allclose(model.laplacian.toarray(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_default_city_keeps_its_former_pollution_exchange():
+    # 0.0125 km²/day on 0.5 km cells is the former 0.05 per day per edge.
+    model = CityModel(n_citizens=50, rng=0)
+    D = model.params.pollution_diffusion
+    former = 0.05 * laplacian(model.adjacency).toarray()
+    np.testing.assert_allclose(D * model.laplacian.toarray(), former, rtol=1e-12, atol=1e-15)
+
+
+def test_finite_volume_diffusion_conserves_mass_on_unequal_cells():
+    model = CityModel(organic_city(120, seed=3), n_citizens=50, rng=0)
+    area = model.neighborhoods.area_km2 * np.random.default_rng(0).uniform(0.5, 2.0, 120)
+    L = finite_volume_laplacian(model.lengths_km, area)
+    u = np.random.default_rng(1).uniform(0, 10, 120)
+    steps = diffusion_substeps(0.01, float(L.diagonal().max()))
+    conc = diffuse(u, L, 0.01, substeps=steps)
+    amount = diffuse(u, sp.csr_array(L.T), 0.01, substeps=steps)
+    assert conc.min() >= 0 and amount.min() >= 0
+    assert math.isclose(float(area @ conc), float(area @ u), rel_tol=1e-12)
+    assert math.isclose(float(amount.sum()), float(u.sum()), rel_tol=1e-12)
+    assert not np.allclose(conc, u)
+
+
+def test_border_lengths_set_the_exchange():
+    lengths = sp.csr_array(np.array([[0.0, 2.0], [2.0, 0.0]]))
+    borders = sp.csr_array(np.array([[0.0, 3.0], [3.0, 0.0]]))
+    L = finite_volume_laplacian(lengths, np.array([1.5, 3.0]), borders).toarray()
+    # flux coefficient b/d = 1.5; divided by each cell's area
+    np.testing.assert_allclose(L, [[1.0, -1.0], [-0.5, 0.5]])
+
+
+def test_distances_are_street_km_and_half_a_km_per_default_hop():
+    model = CityModel(n_citizens=50, rng=0)
+    np.testing.assert_allclose(distance_km(model, [0, 55]), 0.5 * hop_distance(model, [0, 55]))
+    d, source = nearest(model, [0, 99])
+    assert source[0] == 0 and source[99] == 99 and d[0] == d[99] == 0.0
+    near = distance_km(model, 0, limit=1.0)
+    assert np.isfinite(near).sum() == 6  # 0, two at 0.5 km, three at 1 km
+    w = distance_decay(np.array([0.0, 0.5, 1.5, 1.6, np.inf]), halving_km=0.5, radius_km=1.5)
+    np.testing.assert_allclose(w, [1.0, 0.5, 0.125, 0.0, 0.0])
+
+
+def _front_speed_km_per_day(h: float, r: float, D: float, *, per_edge: float | None) -> float:
+    """Simulated front speed on a path of cells ``h`` km wide (km/day).
+
+    ``per_edge=None`` uses the finite-volume operator with ``D`` in km²/day; a
+    number uses the old scheme: that exchange rate per day along each edge.
+    """
+    length_km, days = 40.0, 500
+    n = round(length_km / h) + 1
+    lengths = _path_lengths(n, h)
+    area = np.full(n, h)  # a strip 1 km wide
+    if per_edge is None:
+        op, rate = sp.csr_array(finite_volume_laplacian(lengths, area).T), D
+    else:
+        op, rate = laplacian(lengths > 0), per_edge
+    K = 100.0 * area
+    B = np.zeros(n)
+    B[: round(2.0 / h)] = K[0]
+    positions = []
+    for day in range(days):
+        B = organism_growth_step(B, K, op, growth_rate=r, dispersal=rate)
+        if day in (200, days - 1):
+            positions.append(front_position(B / K, 0.5) * h)
+    return (positions[1] - positions[0]) / (days - 1 - 200)
+
+
+def test_organism_front_speed_in_km_per_day_does_not_depend_on_cell_size():
+    r, D = 0.05, 0.005  # the defaults: 2 sqrt(rD) = 0.0316 km/day
+    fine = _front_speed_km_per_day(0.25, r, D, per_edge=None)
+    coarse = _front_speed_km_per_day(0.5, r, D, per_edge=None)
+    # Tolerance from the lattice theory: the asymptotic discrete fronts at 0.25 and
+    # 0.5 km cells run 2 % and 3.5 % above 2 sqrt(rD) (lattice_front_speed), and a
+    # front observed for finite time lags its asymptotic speed (Bramson's
+    # logarithmic delay), so 10 % bounds both.
+    target = continuum_front_speed(r, D)
+    assert abs(fine - target) / target < 0.10
+    assert abs(coarse - target) / target < 0.10
+    assert abs(coarse - fine) / fine < 0.10
+    assert lattice_front_speed(r, D / 0.25) * 0.5 > coarse
+    # The former scheme (0.02 per day per edge whatever the edge) fails: halving the
+    # cells halves the speed in km/day.
+    hop_fine = _front_speed_km_per_day(0.25, r, D, per_edge=0.02)
+    hop_coarse = _front_speed_km_per_day(0.5, r, D, per_edge=0.02)
+    assert abs(hop_coarse - hop_fine) / hop_fine > 0.5
+
+
+@pytest.fixture(scope="module")
+def aguas_models():
+    pytest.importorskip("osmnx")
+    from waste_harmony.city import from_osm
+
+    path = ROOT / "tests" / "data" / "osm" / "aguascalientes.osm.bz2"
+    return {
+        km: CityModel(from_osm(path, cell_km=km, population=20_000), n_citizens=200, rng=0)
+        for km in (0.25, 0.5)
+    }
+
+
+def _mean_reach(model, distance):
+    weight = model.neighborhoods.population_weight
+    return float(weight @ distance / weight.sum())
+
+
+def test_festival_reach_agrees_across_resolutions_in_km_but_not_in_hops(aguas_models):
+    # Population-weighted mean attendance factor of the festival's distance decay,
+    # from the same point (the cell nearest the centre of the extract) at both
+    # resolutions: by street km (the model's rule) and by hops (the former rule).
+    km_reach, hop_reach = {}, {}
+    for km, model in aguas_models.items():
+        centre = model.positions.mean(axis=0)
+        row = int(np.argmin(np.hypot(*(model.positions - centre).T)))
+        km_reach[km] = _mean_reach(
+            model, distance_decay(distance_km(model, row), halving_km=1.55, radius_km=np.inf)
+        )
+        hop_reach[km] = _mean_reach(model, 0.8 ** np.minimum(hop_distance(model, row), 1e3))
+    # Tolerance: 0.05, a quarter of the reach's spread over the city's cells.
+    assert abs(km_reach[0.25] - km_reach[0.5]) < 0.05
+    assert abs(hop_reach[0.25] - hop_reach[0.5]) > 0.05
+
+
+def _resolution_module():
+    path = ROOT / "benchmarks" / "resolution.py"
+    spec = importlib.util.spec_from_file_location("_wh_benchmarks_resolution", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def study():
+    pytest.importorskip("osmnx")
+    pytest.importorskip("libpysal")
+    res = _resolution_module()
+    pairs = {"osm-blocks": res.osm_blocks_pair(), "districts": res.district_pair()}
+    return res.verdicts(res.study(pairs, seeds=20, citizens=1000, days=200))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pair", ["osm-blocks", "districts"])
+def test_festival_attendance_and_techcore_agree_across_resolutions(study, pair):
+    # Tolerances (docs/resolution.md): attendance within max(seed SD, 2 points);
+    # TechCore's withdrawal share over 20 seeds within ±0.15.
+    assert study[pair]["festival_attendance"]["agrees"], study[pair]["festival_attendance"]
+    assert study[pair]["withdrawn"]["agrees"], study[pair]["withdrawn"]
+
+
+@pytest.mark.slow
+def test_mean_pollution_agrees_across_resolutions_on_osm_blocks(study):
+    # Within max(seed SD, 10 % of the mean): docs/resolution.md.
+    assert study["osm-blocks"]["mean_pollution"]["agrees"], study["osm-blocks"]["mean_pollution"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (docs/resolution.md): meeting pools within a cell, movement by one "
+    "link a day, organism air uptake per kg and waste emissions per tonne per cell still "
+    "depend on the cell size",
+)
+def test_mean_concern_and_district_pollution_agree_across_resolutions(study):
+    assert all(study[p]["mean_concern"]["agrees"] for p in study)
+    assert study["districts"]["mean_pollution"]["agrees"]
