@@ -127,7 +127,12 @@ def run_calibrate_command(args: argparse.Namespace) -> int:
             **config.options,
         )
     except FileExistsError as exc:
-        raise ConfigError(f"{exc} (or --force to start again)") from exc
+        if (folder / MANIFEST).exists():
+            raise ConfigError(
+                f"{folder} already holds this calibration; give --resume to continue it "
+                "or --force to start again"
+            ) from exc
+        raise ConfigError(str(exc)) from exc
     except (ValueError, RuntimeError) as exc:
         if isinstance(exc, ConfigError):
             raise
