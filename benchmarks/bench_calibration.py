@@ -111,7 +111,8 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for workers in (1, 2):
-            row = calibration(args.runs, args.citizens, args.days, workers, Path(tmp) / f"w{workers}")
+            folder = Path(tmp) / f"w{workers}"
+            row = calibration(args.runs, args.citizens, args.days, workers, folder)
             print(json.dumps(row), flush=True)
             results.append(row)
     print(f"speed-up 2 vs 1 worker: {results[1]['runs_per_s'] / results[0]['runs_per_s']:.2f}x")
