@@ -53,3 +53,15 @@ def test_story_notebook_runs(tmp_path):
     notebook = execute("story.ipynb", tmp_path)
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 5
+
+
+@pytest.mark.slow
+def test_calibration_notebook_runs(tmp_path):
+    """The real-data calibration (US EPA recycling rates) with its predictive check."""
+    notebook = execute("calibration.ipynb", tmp_path)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "identified" in text
+    assert not list(tmp_path.iterdir())

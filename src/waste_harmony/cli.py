@@ -90,6 +90,10 @@ PLUGIN_COMMANDS: dict[str, tuple[str, str]] = {
         "run an ensemble or parameter sweep from a TOML sweep file",
     ),
     "viz": ("waste_harmony.viz.cli", "interactive city in the browser (SolaraViz)"),
+    "calibrate": (
+        "waste_harmony.experiments.calibrate_cli",
+        "calibrate parameters to observed data (ABC-SMC) from a TOML calibration file",
+    ),
 }
 
 #: Model variables in the summary table printed after a run (``summary`` in

@@ -1,25 +1,26 @@
 """Approximate Bayesian computation by sequential Monte Carlo (ABC-SMC), as pure functions.
 
-The algorithm works on a *batch simulator* — ``simulate(generation, thetas)`` returns
+The algorithm works on a *batch simulator* — ``simulate(step, thetas)`` returns
 the summary statistics of every parameter set in ``thetas`` (``replicates`` each) —
-so one generation is one batch of runs that any executor can run in parallel, and
+so each batch of runs can run in parallel on any executor, and
 the result depends only on the seed, never on the order in which runs finish.
 
 One generation ``t`` of ``abc_smc``:
 
-1. **Propose** ``n`` parameter sets: from the prior (``t = 0``), otherwise from the
-   previous weighted population moved by a Gaussian kernel with twice the
-   population's weighted covariance (Beaumont et al. 2009; Filippi et al. 2013).
-   Proposals outside the prior's support or violating the ``constraint`` are
-   redrawn (particle and move), which only renormalises the proposal density.
-2. **Simulate** them (``n × replicates`` runs) through ``simulate``.
-3. **Distance weights** adapt to the scale of each summary statistic among this
-   generation's simulations (median absolute deviation; Prangle 2017); the distance
-   is the weighted Euclidean distance to the observations.
-4. **Tolerance** (Del Moral, Doucet & Jasra 2012): the smallest ε at which the
+1. **Distance weights** adapt to the scale of each summary statistic among the
+   previous generation's simulations (median absolute deviation; Prangle 2017); the
+   distance is the weighted Euclidean distance to the observations.
+2. **Tolerance** (Del Moral, Doucet & Jasra 2012): the smallest ε at which the
    previous population, re-measured with the new distance weights, keeps ``alpha``
-   of its effective sample size (at least ``min_acceptance`` of the proposals are
-   accepted).
+   of its effective sample size.
+3. **Propose** parameter sets from the previous weighted population moved by a
+   Gaussian kernel with twice its weighted covariance (Beaumont et al. 2009;
+   Filippi et al. 2013); proposals outside the prior's support or violating the
+   ``constraint`` are redrawn, which only renormalises the proposal density.
+4. **Simulate** them in batches through ``simulate`` until ``population_size``
+   particles are within ε (population Monte Carlo: Toni et al. 2009; Beaumont et
+   al. 2009), so every population keeps an effective sample size near
+   ``population_size``.
 5. **Weights**: importance weight ``prior(θ) / Σ_j w_j K(θ | θ_j)`` (Beaumont et al.
    2009) times the share of the particle's replicates within ε (the unbiased
    likelihood estimate of Del Moral et al. 2012 for noisy simulators).
@@ -38,17 +39,21 @@ of kernels for approximate Bayesian computation using sequential Monte Carlo.
 
 Prangle, D. (2017). Adapting the ABC distance function. *Bayesian Analysis* 12(1), 289–309.
 
+Toni, T., Welch, D., Strelkowa, N., Ipsen, A. & Stumpf, M. P. H. (2009). Approximate
+Bayesian computation scheme for parameter inference and model selection in dynamical
+systems. *Journal of the Royal Society Interface* 6(31), 187–202.
+
 Examples
 --------
 >>> import numpy as np
 >>> from scipy import stats
->>> def simulate(generation, thetas, rng_seed=0):
-...     rng = np.random.default_rng([generation, rng_seed])
+>>> def simulate(step, thetas, rng_seed=0):
+...     rng = np.random.default_rng([step, rng_seed])
 ...     return thetas[:, None, :] + rng.normal(0, 1, (len(thetas), 1, 1))
 >>> out = abc_smc(simulate, {"mu": stats.norm(0, 3)}, observed=np.array([1.0]),
 ...               population_size=200, generations=3, seed=1)
->>> len(out.generations), out.generations[-1].theta.shape
-(3, (200, 1))
+>>> len(out.generations), int(out.generations[-1].accepted.sum()) >= 200
+(3, True)
 """
 
 from __future__ import annotations
@@ -338,7 +343,11 @@ def choose_epsilon(dist: np.ndarray, weights: np.ndarray, alpha: float) -> float
 
 @dataclass
 class Generation:
-    """One generation of ABC-SMC: proposals, simulations, weights and diagnostics."""
+    """One generation of ABC-SMC: proposals, simulations, weights and diagnostics.
+
+    A generation may hold several simulation batches (``batches``); ``theta`` and
+    ``summaries`` concatenate all of them, accepted or not.
+    """
 
     theta: np.ndarray  # (n, n_parameters) proposals
     summaries: np.ndarray  # (n, replicates, n_stats) simulated statistics
@@ -347,6 +356,8 @@ class Generation:
     epsilon: float
     ess: float
     distance_weights: np.ndarray
+    batches: list[int] = field(default_factory=list)  # the simulate() steps it used
+    complete: bool = True  # reached population_size accepted particles
 
     @property
     def accepted(self) -> np.ndarray:
@@ -358,13 +369,24 @@ class Generation:
         """Model runs of this generation (particles × replicates)."""
         return int(self.summaries.shape[0] * self.summaries.shape[1])
 
+    @property
+    def acceptance_rate(self) -> float:
+        """Share of the proposals accepted."""
+        return float(self.accepted.mean()) if len(self.weight) else 0.0
+
 
 @dataclass
 class SMCResult:
-    """All generations of an ABC-SMC run; the last one is the posterior."""
+    """All generations of an ABC-SMC run; the last one is the posterior.
+
+    ``stopped`` says which stop rule ended the run; ``discarded`` counts the
+    proposals of a last, unfinished generation that was dropped (too few accepted).
+    """
 
     names: list[str]
     generations: list[Generation] = field(default_factory=list)
+    stopped: str = ""
+    discarded: int = 0
 
 
 def abc_smc(
@@ -373,115 +395,224 @@ def abc_smc(
     observed: np.ndarray,
     *,
     population_size: int,
-    generations: int,
     seed: int,
+    generations: int | None = None,
+    max_proposals: int | None = None,
     alpha: float = 0.5,
-    min_acceptance: float = 0.05,
+    min_acceptance: float = 0.02,
+    min_epsilon_change: float = 0.0,
     scales: np.ndarray | None = None,
     weights: np.ndarray | None = None,
     constraint: Constraint | None = None,
     min_epsilon: float = 0.0,
     on_generation: Callable[[int, Generation], None] | None = None,
 ) -> SMCResult:
-    """Run ABC-SMC with adaptive tolerance, kernel and distance weights.
+    """Run ABC-SMC (population Monte Carlo) with adaptive tolerance, kernel and distance.
+
+    Every generation proposes and simulates batches until ``population_size``
+    particles fall within its tolerance (Toni et al. 2009; Beaumont et al. 2009), so
+    each population has an effective sample size close to ``population_size`` instead
+    of shrinking generation after generation.
+
+    Generation 0 samples the prior (ε = ∞: every finite simulation is accepted).
+    Generation ``t ≥ 1``:
+
+    1. **Distance weights** from all of generation ``t − 1``'s simulations (median
+       absolute deviation per statistic; Prangle 2017).
+    2. **Tolerance** ε_t: the smallest ε at which generation ``t − 1``'s population,
+       re-measured with those weights, keeps ``alpha`` of its effective sample size
+       (Del Moral, Doucet & Jasra 2012; with equal weights, the α-quantile of the
+       distances).
+    3. **Batches**: propose from the previous population moved by a Gaussian kernel
+       with twice its weighted covariance, simulate, accept the particles within ε_t;
+       the next batch is sized from the acceptance rate so far, until
+       ``population_size`` are accepted (all accepted particles are kept).
+    4. **Weights** ``prior(θ) / Σ_j w_j K(θ | θ_j)`` times the share of the
+       particle's replicates within ε_t (Del Moral et al. 2012's unbiased likelihood
+       estimate for noisy simulators).
+
+    Stop rules (whichever comes first): ``generations`` generations; the proposal
+    budget ``max_proposals`` is spent; a generation's acceptance rate falls below
+    ``min_acceptance`` (more proposals would be wasted: the tolerance is near what
+    the model and data allow); ε falls to ``min_epsilon``; ε changes by less than
+    ``min_epsilon_change`` (relative). A generation cut short by the budget or by
+    ``min_acceptance`` is kept as the posterior if it accepted at least half of
+    ``population_size`` particles (a valid, smaller importance sample), otherwise
+    dropped in favour of the previous one.
 
     Parameters
     ----------
     simulate : callable
-        ``simulate(generation, thetas)`` → array ``(len(thetas), replicates, n_stats)``
-        of summary statistics (NaN for a failed run). Must be deterministic in its
-        arguments for the result to be reproducible.
+        ``simulate(step, thetas)`` → array ``(len(thetas), replicates, n_stats)``
+        of summary statistics (NaN for a failed run); ``step`` numbers the batches
+        0, 1, 2, … across the whole run. Must be deterministic in its arguments for
+        the result to be reproducible.
     priors : mapping
         Name → ``(low, high)`` or a frozen scipy distribution (see :func:`make_priors`).
     observed : ndarray, shape (n_stats,)
         The observed statistics.
     population_size : int
-        Particles proposed (and simulated) per generation.
-    generations : int
-        Number of generations.
+        Particles accepted per generation (also the size of generation 0 and of
+        each generation's first batch).
     seed : int
         Seed of the proposals.
+    generations : int, optional
+        Maximum number of generations (``None``: stop by the other rules only; then
+        give ``max_proposals`` or ``min_epsilon_change``).
+    max_proposals : int, optional
+        Budget of proposals (simulated parameter sets) in total.
     alpha : float
-        Share of the effective sample size kept when the tolerance shrinks
-        (:func:`choose_epsilon`; 0.5 ≈ a weighted median of the distances).
+        Share of the effective sample size kept when the tolerance shrinks.
     min_acceptance : float
-        The tolerance never accepts fewer than this share of a generation's particles
-        (guards against an empty population when the proposals jump far).
+        Stop once a generation's acceptance rate falls below this share.
+    min_epsilon_change : float
+        Stop once ε shrinks by less than this share of the previous ε (both measured
+        with the current distance weights; 0: never).
     scales, weights : ndarray, optional
         Fixed scales (NaN: adaptive) and relative weights of the statistics.
     constraint : callable, optional
         ``constraint(params_dict) -> bool``; proposals violating it are redrawn.
     min_epsilon : float
-        Stop early once the tolerance falls to this value.
+        Stop once the tolerance falls to this value.
     on_generation : callable, optional
         Called with ``(t, generation)`` after each generation.
 
     Returns
     -------
     SMCResult
+
+    References
+    ----------
+    Toni, T., Welch, D., Strelkowa, N., Ipsen, A. & Stumpf, M. P. H. (2009).
+    Approximate Bayesian computation scheme for parameter inference and model
+    selection in dynamical systems. *J. R. Soc. Interface* 6, 187–202.
     """
     priors = make_priors(priors)
     if population_size < 2:
         raise ValueError(f"population_size must be >= 2, got {population_size}")
-    if generations < 1:
+    if generations is not None and generations < 1:
         raise ValueError(f"generations must be >= 1, got {generations}")
-    if not 0 < alpha <= 1:
-        raise ValueError(f"alpha must be in (0, 1], got {alpha}")
+    if generations is None and max_proposals is None and min_epsilon_change <= 0:
+        raise ValueError("give generations, max_proposals or min_epsilon_change to stop")
+    if max_proposals is not None and max_proposals < population_size:
+        raise ValueError(
+            f"max_proposals = {max_proposals} is less than one population ({population_size})"
+        )
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     if not 0 < min_acceptance <= 1:
         raise ValueError(f"min_acceptance must be in (0, 1], got {min_acceptance}")
     observed = np.asarray(observed, dtype=float)
     result = SMCResult(names=list(priors))
-    root = np.random.SeedSequence(seed)
-    previous: Generation | None = None
-    for t, child in enumerate(root.spawn(generations)):
-        rng = np.random.default_rng(child)
-        if previous is None:
-            theta = sample_prior(priors, population_size, rng, constraint)
-            importance = np.ones(population_size)
-        else:
-            keep = previous.accepted
-            cov = perturbation_covariance(previous.theta[keep], previous.weight[keep])
-            old, old_w = previous.theta[keep], previous.weight[keep]
-            theta = propose(old, old_w, cov, population_size, rng, priors, constraint)
-            importance = importance_weights(theta, priors, old, old_w, cov)
-        summaries = np.asarray(simulate(t, theta), dtype=float)
-        if summaries.ndim != 3 or summaries.shape[0] != len(theta):
+    budget = np.inf if max_proposals is None else int(max_proposals)
+    spent = 0
+    step = 0
+
+    def run(thetas: np.ndarray) -> np.ndarray:
+        nonlocal step, spent
+        summaries = np.asarray(simulate(step, thetas), dtype=float)
+        if summaries.ndim != 3 or summaries.shape[0] != len(thetas):
             raise ValueError(
                 "simulate must return an array of shape (n_particles, replicates, n_stats), "
                 f"got {summaries.shape}"
             )
-        dw = distance_weights(summaries, scales=scales, weights=weights)
-        dist = distances(summaries, observed, dw)
-        # Del Moral et al.: shrink ε on the current population (re-measured with the
-        # new distance weights), then accept this generation's proposals at that ε
-        if previous is None:
-            eps = choose_epsilon(dist, np.ones(len(theta)), alpha)
-        else:
-            before = distances(previous.summaries[keep], observed, dw)
-            eps = choose_epsilon(before, previous.weight[keep], alpha)
-        particle = np.sort(dist, axis=1)[:, (dist.shape[1] - 1) // 2]  # median replicate
-        floor = np.sort(particle)[max(int(np.ceil(min_acceptance * len(theta))), 1) - 1]
-        eps = max(eps, float(floor)) if np.isfinite(floor) else eps
-        w = importance * acceptance(dist, eps)
-        if not w.sum() > 0:
-            raise RuntimeError(
-                f"generation {t}: no particle within the tolerance {eps:.4g}; every run "
-                "may have failed — check the simulations"
-            )
-        w = w / w.sum()
+        step += 1
+        spent += len(thetas)
+        return summaries
+
+    # generation 0: the prior
+    rng = np.random.default_rng([seed, 0, 0])
+    theta = sample_prior(priors, population_size, rng, constraint)
+    summaries = run(theta)
+    dw = distance_weights(summaries, scales=scales, weights=weights)
+    dist = distances(summaries, observed, dw)
+    w = np.isfinite(dist).mean(axis=1)
+    if not w.sum() > 0:
+        raise RuntimeError("every simulation of the prior failed — check the simulations")
+    previous = Generation(
+        theta=theta,
+        summaries=summaries,
+        weight=w / w.sum(),
+        distance=dist,
+        epsilon=float("inf"),
+        ess=effective_sample_size(w),
+        distance_weights=dw,
+        batches=[0],
+    )
+    result.generations.append(previous)
+    if on_generation is not None:
+        on_generation(0, previous)
+    t = 0
+    while True:
+        if generations is not None and t + 1 >= generations:
+            result.stopped = "generations"
+            break
+        if spent >= budget:
+            result.stopped = "budget"
+            break
+        t += 1
+        keep = previous.accepted
+        old, old_w = previous.theta[keep], previous.weight[keep]
+        cov = perturbation_covariance(old, old_w)
+        dw = distance_weights(previous.summaries, scales=scales, weights=weights)
+        before = distances(previous.summaries[keep], observed, dw)
+        eps = choose_epsilon(before, old_w, alpha)
+        # the previous tolerance on the new distance scale: its largest accepted distance
+        finite = before[np.isfinite(before)]
+        change = 1.0 - eps / float(finite.max()) if t > 1 and len(finite) else np.inf
+        thetas, sums, dists, imps, batches = [], [], [], [], []
+        accepted, proposed, batch = 0, 0, 0
+        most = int(np.ceil(population_size / min_acceptance))
+        while accepted < population_size and proposed < most and spent < budget:
+            if batch == 0:
+                size = population_size
+            else:
+                rate = max(accepted / proposed, min_acceptance)
+                size = int(np.ceil(1.2 * (population_size - accepted) / rate))
+                size = max(size, population_size // 10, 1)
+            size = int(min(size, most - proposed, budget - spent))
+            rng = np.random.default_rng([seed, t, batch])
+            theta = propose(old, old_w, cov, size, rng, priors, constraint)
+            batches.append(step)
+            summaries = run(theta)
+            dist = distances(summaries, observed, dw)
+            thetas.append(theta)
+            sums.append(summaries)
+            dists.append(dist)
+            imps.append(importance_weights(theta, priors, old, old_w, cov))
+            accepted += int((acceptance(dist, eps) > 0).sum())
+            proposed += size
+            batch += 1
+        theta, summaries = np.concatenate(thetas), np.concatenate(sums)
+        dist = np.concatenate(dists)
+        w = np.concatenate(imps) * acceptance(dist, eps)
+        complete = accepted >= population_size
+        if not complete and accepted < population_size / 2:
+            result.discarded = proposed
+            result.stopped = "budget" if spent >= budget else "min_acceptance"
+            break
         generation = Generation(
             theta=theta,
             summaries=summaries,
-            weight=w,
+            weight=w / w.sum(),
             distance=dist,
             epsilon=eps,
             ess=effective_sample_size(w),
             distance_weights=dw,
+            batches=batches,
+            complete=complete,
         )
         result.generations.append(generation)
         if on_generation is not None:
             on_generation(t, generation)
         previous = generation
+        if not complete or generation.acceptance_rate < min_acceptance:
+            result.stopped = "budget" if spent >= budget else "min_acceptance"
+            break
         if eps <= min_epsilon:
+            result.stopped = "min_epsilon"
+            break
+        if min_epsilon_change > 0 and change < min_epsilon_change:
+            result.stopped = "min_epsilon_change"
             break
     return result

@@ -6,19 +6,20 @@
 effective sample size and tolerance of every generation, posterior predictive bands
 and a contraction table showing which parameters the data identify.
 
-The algorithm is ABC-SMC (:mod:`waste_harmony.experiments.abc`): every generation's
-particles run as one :func:`~waste_harmony.experiments.sweep` with explicit points
+The algorithm is ABC-SMC (:mod:`waste_harmony.experiments.abc`): every batch of
+particles runs as one :func:`~waste_harmony.experiments.sweep` with explicit points
 and seeds, so runs stream to Parquet on any executor, the posterior depends only on
-the seed, and an interrupted calibration resumes: finished generations are reloaded,
+the seed, and an interrupted calibration resumes: finished batches are reloaded,
 the unfinished one resumes its sweep.
 
 Layout of ``out``::
 
     out/calibration.json        manifest: priors, observed, settings, seed, versions
     out/particles.parquet       generation, particle, parameters, weight, distance
-    out/generations.parquet     generation, epsilon, ess, runs, accepted
+    out/generations.parquet     generation, epsilon, ess, runs, proposals, accepted, ...
     out/observed.parquet        the observations
-    out/generation-000/ ...     each generation's sweep (an ordinary experiment folder)
+    out/batch-000/ ...          each simulation batch's sweep (an ordinary experiment
+                                folder); a generation runs one or more batches
 
 Examples
 --------
@@ -29,8 +30,8 @@ Examples
 ...                             observed=observed, days=10, n_citizens=60,
 ...                             budget=16, population_size=8, seed=1,
 ...                             executor="serial", progress=False)
->>> list(cal.generations.columns)[:3], len(cal.generations)
-(['generation', 'epsilon', 'ess'], 2)
+>>> list(cal.generations.columns)[:3]
+['generation', 'epsilon', 'ess']
 """
 
 from __future__ import annotations
@@ -52,7 +53,14 @@ from waste_harmony.schema import read_json
 if TYPE_CHECKING:
     from waste_harmony.experiments.store import SweepResult
 
-__all__ = ["CalibrationResult", "calibrate", "load_calibration", "weighted_quantile"]
+__all__ = [
+    "CalibrationResult",
+    "calibrate",
+    "check_observed",
+    "load_calibration",
+    "model_violations",
+    "weighted_quantile",
+]
 
 MANIFEST = "calibration.json"
 _KEYS = ["variable", "node", "day"]
@@ -77,11 +85,35 @@ def weighted_quantile(values: Any, weights: Any, q: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- observations
-def _check_observed(
+def check_observed(
     observed: pd.DataFrame,
-    scales: Mapping[str, float] | None,
-    weights: Mapping[str, float] | None,
+    scales: Mapping[str, float] | None = None,
+    weights: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
+    """Validate observations; one row per (variable, node, day), sorted.
+
+    Observations are matched to the runs by the value of ``day`` (never by row
+    position), so a series that starts at day 0 or day 1 is handled alike.
+
+    Parameters
+    ----------
+    observed : pandas.DataFrame
+        ``day``, ``variable``, ``value`` and optionally ``node``.
+    scales, weights : mapping, optional
+        Variable → fixed scale / relative weight in the distance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variable``, ``node`` ("" at model level), ``day``, ``value``, ``scale``,
+        ``weight``.
+
+    Examples
+    --------
+    >>> check_observed(pd.DataFrame({"day": [5], "variable": ["recycling_rate"],
+    ...                              "value": [0.3]}))["node"].tolist()
+    ['']
+    """
     if not isinstance(observed, pd.DataFrame):
         raise TypeError(
             "observed must be a pandas DataFrame with columns day, variable, value "
@@ -162,7 +194,8 @@ class CalibrationResult:
         Every proposal of every generation: ``generation``, ``particle``, the
         parameters, ``weight`` (0 = rejected) and ``distance``.
     generations : pandas.DataFrame
-        Per generation: ``epsilon``, ``ess``, ``runs``, ``accepted``.
+        Per generation: ``epsilon``, ``ess``, ``runs``, ``proposals``, ``accepted``,
+        ``acceptance_rate``, ``batches``, ``complete``, ``failed``.
     observed : pandas.DataFrame
         The observations (``variable``, ``node``, ``day``, ``value``, ``scale``, ``weight``).
     priors : dict
@@ -498,6 +531,68 @@ def load_calibration(path: str | os.PathLike[str]) -> CalibrationResult:
     )
 
 
+# ---------------------------------------------------------------------------- constraints
+def model_violations(
+    model: Any, fixed: Mapping[str, Any]
+) -> Callable[[Mapping[str, float]], list[str]]:
+    """The model's declared checks on a calibrated parameter set, as a function.
+
+    Combines :func:`waste_harmony.parameters.violations` (ranges and joint
+    constraints of the model parameters) and :meth:`Scenario.violations` for dotted
+    scenario parameters ``"scenarios.<name>.<parameter>"``, each evaluated on the
+    calibrated values merged with the fixed ones (``fixed`` keyword arguments and a
+    run file's parameters and scenarios).
+
+    Parameters
+    ----------
+    model : class, callable, RunConfig or None
+        What the calibration builds (a run file's settings are taken into account).
+    fixed : mapping
+        The fixed keyword arguments of the runs.
+
+    Returns
+    -------
+    callable
+        ``check(values) -> list of str`` (empty when admissible).
+
+    Examples
+    --------
+    >>> check = model_violations(None, {"initial_concern_mean": 0.1})
+    >>> check({"initial_concern_sd": 0.05}), len(check({"initial_concern_sd": 0.4}))
+    ([], 1)
+    """
+    from waste_harmony.parameters import Parameters
+    from waste_harmony.scenarios import available
+
+    config = getattr(model, "config", model)
+    base = dict(getattr(config, "parameters", None) or {})
+    scenarios = {k: dict(v) for k, v in (getattr(config, "scenarios", None) or {}).items()}
+    declared = {spec.name for spec in Parameters.specs()}
+    base.update({k: v for k, v in fixed.items() if k in declared})
+    for key, value in fixed.items():
+        if key.startswith("scenarios.") and key.count(".") >= 2:
+            _, name, param = key.split(".", 2)
+            scenarios.setdefault(name, {})[param] = value
+    registry = available()
+
+    def check(values: Mapping[str, float]) -> list[str]:
+        params = dict(base)
+        scen = {k: dict(v) for k, v in scenarios.items()}
+        for key, value in values.items():
+            if key.startswith("scenarios.") and key.count(".") >= 2:
+                _, name, param = key.split(".", 2)
+                scen.setdefault(name, {})[param] = value
+            elif key in declared:
+                params[key] = value
+        found = Parameters.violations(params)
+        for name, given in scen.items():
+            if name in registry:
+                found += registry[name].violations(given)
+        return found
+
+    return check
+
+
 # ---------------------------------------------------------------------------- calibrate
 def _generation_seed(seed: int, generation: int) -> int:
     state = np.random.SeedSequence([seed, 0x5EED, generation]).generate_state(2, dtype=np.uint32)
@@ -516,8 +611,10 @@ def calibrate(
     scales: Mapping[str, float] | None = None,
     weights: Mapping[str, float] | None = None,
     constraint: Callable[[Mapping[str, float]], bool] | None = None,
+    generations: int | None = None,
     alpha: float = 0.5,
-    min_acceptance: float = 0.05,
+    min_acceptance: float = 0.02,
+    min_epsilon_change: float = 0.0,
     seed: int | None = None,
     executor: Any = None,
     workers: int | None = None,
@@ -538,9 +635,11 @@ def calibrate(
         ``day``, ``variable``, ``value`` and optionally ``node`` (neighbourhood
         variables); any subset of days and variables.
     budget : int
-        Model runs in total; ``budget // (population_size × replicates)`` generations.
+        Model runs in total (the main stop rule); a generation runs batches of
+        proposals until ``population_size`` particles are accepted.
     population_size : int
-        Parameter sets proposed per generation.
+        Parameter sets accepted per generation (and simulated from the prior in
+        generation 0).
     replicates : int
         Runs per parameter set (seeds); a particle's weight counts the share of its
         replicates within the tolerance (Del Moral et al. 2012).
@@ -552,11 +651,18 @@ def calibrate(
         Variable → relative weight in the distance (default 1).
     constraint : callable, optional
         ``constraint(params) -> bool`` on a dict of the calibrated parameters; proposals
-        violating it are redrawn (joint constraints between parameters).
+        violating it are redrawn. The model's own declared ranges and joint
+        constraints (:func:`waste_harmony.parameters.violations`,
+        :meth:`Scenario.violations` for ``"scenarios.<name>.<parameter>"``) are
+        always applied too (:func:`model_violations`).
+    generations : int, optional
+        Maximum number of generations (default: until another stop rule).
     alpha : float
         Share of the effective sample size kept when the tolerance shrinks.
     min_acceptance : float
-        Minimum share of each generation's proposals accepted.
+        Stop once a generation accepts less than this share of its proposals.
+    min_epsilon_change : float
+        Stop once the tolerance shrinks by less than this share (0: never).
     seed : int, optional
         Root seed of proposals and runs (``None``: fresh entropy, recorded).
     executor, workers, progress
@@ -589,7 +695,7 @@ def calibrate(
             f"{sorted(overlap)} are both calibrated (priors) and fixed (keyword arguments); "
             "remove them from one of the two"
         )
-    obs = _check_observed(observed, scales, weights)
+    obs = check_observed(observed, scales, weights)
     if days is None:
         days = int(getattr(model, "days", None) or obs["day"].max())
     if int(obs["day"].max()) > days:
@@ -605,7 +711,6 @@ def calibrate(
             f"budget = {budget} runs is less than one generation (population_size × "
             f"replicates = {per_generation}); raise the budget or lower population_size"
         )
-    n_generations = budget // per_generation
     if seed is None:
         # (SeedSequence() draws its entropy itself, so it is an int)
         seed = int(cast(int, np.random.SeedSequence().entropy))
@@ -624,9 +729,10 @@ def calibrate(
         "budget": budget,
         "population_size": population_size,
         "replicates": replicates,
-        "generations": n_generations,
+        "generations": generations,
         "alpha": alpha,
         "min_acceptance": min_acceptance,
+        "min_epsilon_change": min_epsilon_change,
         "days": days,
         "constraint": None if constraint is None else repr(constraint),
         "model": None if model is None else repr(model),
@@ -635,7 +741,8 @@ def calibrate(
     existing = folder / MANIFEST
     if existing.exists():
         old = read_json(existing, "calibration manifest")
-        same = {k: v for k, v in old.items() if k not in ("versions", "status")} == json.loads(
+        ignore = ("versions", "status", "stopped")
+        same = {k: v for k, v in old.items() if k not in ignore} == json.loads(
             json.dumps(manifest, default=repr)
         )
         if not same:
@@ -654,9 +761,13 @@ def calibrate(
     manifest["status"] = "running"
     existing.write_text(json.dumps(manifest, indent=2, default=repr))
     names = list(prior_dists)
+    check = model_violations(model, kwargs)
 
-    def simulate(t: int, thetas: np.ndarray) -> np.ndarray:
-        target = folder / f"generation-{t:03d}"
+    def admissible(values: Mapping[str, float]) -> bool:
+        return not check(values) and (constraint is None or bool(constraint(values)))
+
+    def simulate(step: int, thetas: np.ndarray) -> np.ndarray:
+        target = folder / f"batch-{step:03d}"
         points = [dict(zip(names, map(float, row), strict=True)) for row in thetas]
         done = None
         if (target / "experiment.json").exists():
@@ -669,7 +780,7 @@ def calibrate(
                 parameters=points,
                 seeds=replicates,
                 days=days,
-                root_seed=_generation_seed(seed, t),
+                root_seed=_generation_seed(seed, step),
                 common_random_numbers=False,
                 out=target,
                 executor=executor,
@@ -685,13 +796,15 @@ def calibrate(
         prior_dists,
         obs["value"].to_numpy(),
         population_size=population_size,
-        generations=n_generations,
+        generations=generations,
+        max_proposals=budget // replicates,
         seed=seed,
         alpha=alpha,
         min_acceptance=min_acceptance,
+        min_epsilon_change=min_epsilon_change,
         scales=obs["scale"].to_numpy(),
         weights=obs["weight"].to_numpy(),
-        constraint=constraint,
+        constraint=admissible,
     )
     particles = []
     rows = []
@@ -708,11 +821,16 @@ def calibrate(
                 "epsilon": g.epsilon,
                 "ess": g.ess,
                 "runs": g.n_runs,
+                "proposals": len(g.theta),
                 "accepted": int(g.accepted.sum()),
+                "acceptance_rate": g.acceptance_rate,
+                "batches": len(g.batches),
+                "complete": g.complete,
                 "failed": int(np.isnan(g.summaries).any(axis=2).sum()),
             }
         )
     manifest["status"] = "complete"
+    manifest["stopped"] = smc.stopped
     result = CalibrationResult(
         particles=pd.concat(particles, ignore_index=True),
         generations=pd.DataFrame(rows),

@@ -1,0 +1,155 @@
+"""The ``waste-harmony calibrate`` command.
+
+``waste-harmony calibrate CALIBFILE.toml [--workers N] [--resume] [--force]
+[--out DIR] [--quiet]`` runs the ABC-SMC calibration a calibration file describes
+(:mod:`waste_harmony.experiments.calibfile`) on a local process pool, writing the
+posterior, the diagnostics and every batch's runs into ``--out`` (default: the
+file's ``[output] folder``), and prints the posterior summary and the contraction
+table. Errors follow the ``sweep`` conventions: one line, exit status 2.
+
+The main command calls :func:`register` to add the subcommand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+from typing import Any
+
+from waste_harmony.config import ConfigError
+
+__all__ = ["register", "run_calibrate_command"]
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``calibrate`` subcommand to an ``argparse`` subparsers object.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        From ``parser.add_subparsers()``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``calibrate`` parser (its handler is ``args.handler``).
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="waste-harmony")
+    >>> _ = register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["calibrate", "c.toml", "--workers", "1", "--resume"])
+    >>> args.workers, args.resume, args.handler.__name__
+    (1, True, 'run_calibrate_command')
+    """
+    parser = subparsers.add_parser(
+        "calibrate",
+        help="calibrate parameters to observed data (ABC-SMC) from a TOML calibration file",
+        description="Calibrate model parameters to observations by ABC-SMC, as a TOML "
+        "calibration file describes (a run file plus a [calibration] table).",
+    )
+    parser.add_argument("calibfile", help="the calibration file (TOML)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: CPU count); 1 runs serially in this process",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue a calibration interrupted in the folder"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a calibration already in the output folder",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default: the file's [output] folder)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=run_calibrate_command)
+    return parser
+
+
+def run_calibrate_command(args: argparse.Namespace) -> int:
+    """Run ``waste-harmony calibrate`` with parsed arguments.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``calibfile``, ``workers``, ``resume``, ``force``, ``out``, ``quiet``.
+
+    Returns
+    -------
+    int
+        0 when the calibration finished.
+
+    Raises
+    ------
+    ConfigError
+        For an invalid calibration file or arguments.
+    """
+    from waste_harmony.experiments.calibfile import load_calibration_file
+    from waste_harmony.experiments.calibration import MANIFEST, calibrate
+
+    config = load_calibration_file(args.calibfile)
+    out = args.out if args.out is not None else config.run.output.folder
+    if out is None:
+        raise ConfigError(
+            "no output folder: give --out DIR or set [output] folder", "output.folder"
+        )
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {args.workers}")
+    if args.force and args.resume:
+        raise ConfigError("give --resume (continue) or --force (start again), not both")
+    folder = Path(out)
+    if args.force and (folder / MANIFEST).exists():
+        shutil.rmtree(folder)
+    try:
+        result = calibrate(
+            config.run,
+            priors=config.priors,
+            observed=config.observed,
+            budget=config.budget,
+            population_size=config.population,
+            replicates=config.replicates,
+            seed=config.seed,
+            executor="serial" if args.workers == 1 else None,
+            workers=args.workers,
+            out=folder,
+            resume=args.resume,
+            progress=not args.quiet,
+            **config.options,
+        )
+    except FileExistsError as exc:
+        if (folder / MANIFEST).exists():
+            raise ConfigError(
+                f"{folder} already holds this calibration; give --resume to continue it "
+                "or --force to start again"
+            ) from exc
+        raise ConfigError(str(exc)) from exc
+    except (ValueError, RuntimeError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(str(exc)) from exc
+    gens = result.generations
+    print(
+        f"{len(gens)} generations, {int(gens['runs'].sum())} runs, final tolerance "
+        f"{gens['epsilon'].iloc[-1]:.4g}, effective sample size {result.ess:.0f} "
+        f"(stopped by {result.manifest.get('stopped') or 'budget'}) -> {folder}"
+    )
+    table = result.contraction()
+    mean = result.mean()
+    for row in table.itertuples():
+        name = str(row.parameter)
+        print(
+            f"  {name}: mean {mean[name]:.4g}, 90% interval "
+            f"[{row.posterior_low:.4g}, {row.posterior_high:.4g}], width {row.width_ratio:.2f} "
+            f"of the prior's ({'identified' if row.identified else 'NOT identified'})"
+        )
+    return 0
