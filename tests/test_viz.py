@@ -422,7 +422,7 @@ def test_page_renders_map_series_and_controls():
 def test_sliders_show_their_values():
     rc = _render(n_citizens=2_000, rng=3)
     sliders = rc.find(v.Slider).widgets
-    assert {"Citizens", "concern confidence ε"} <= {w.label for w in sliders}
+    assert {"Citizens", "concern confidence (concern units)"} <= {w.label for w in sliders}
     # Vuetify renders a thumb label with each slider's value; the page's style shows
     # it always instead of only while dragging
     assert all(w.thumb_label for w in sliders)
