@@ -349,6 +349,9 @@ def test_model_params_offer_a_checkbox_per_registered_scenario(registered):
         assert spec.low is None or slider.min >= spec.low
         assert spec.high is None or slider.max <= max(spec.high, slider.value)
         assert spec.high is None or slider.max == max(spec.high, slider.value)
+        # the browser rounds a value to the step's decimals: the step must be fine enough
+        decimals = len(f"{slider.step:.6f}".rstrip("0").split(".")[1])
+        assert round(slider.value, decimals) == slider.value
     odd = model_params(waste_per_capita_kg=0.74)["waste_per_capita_kg"]
     steps = (0.74 - odd.min) / odd.step
     assert odd.value == 0.74 and abs(steps - round(steps)) < 1e-6

@@ -326,6 +326,12 @@ def _round_step(span: float) -> float:
     return next(f * power for f in (1.0, 2.0, 5.0, 10.0) if raw <= f * power * (1 + 1e-9))
 
 
+def _decimals(value: float) -> int:
+    """Decimal places of ``value`` as typed (at most 6): 0.74 → 2, 3.0 → 0."""
+    text = f"{value:.6f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
 def parameter_control(spec: ParamSpec, value: Any = None) -> Any:
     """The page control of one parameter, from its declaration.
 
@@ -377,6 +383,11 @@ def parameter_control(spec: ParamSpec, value: Any = None) -> Any:
         step = max(1.0, float(round(_round_step(top - bottom))))
     else:
         step = _round_step(top - bottom)
+    # the browser shows and reports a slider's value to its step's decimals: a step
+    # coarser than the value's last digit would round the value (0.74 → 0.7)
+    digits = _decimals(value)
+    if spec.kind != "int" and digits:
+        step = min(step, 10.0**-digits)
     if spec.low_open:
         bottom += step
     if spec.high_open:
