@@ -64,4 +64,17 @@ def test_calibration_notebook_runs(tmp_path):
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
     text = "".join(o.get("text", "") for o in outputs)
     assert "identified" in text
+
+
+@pytest.mark.slow
+def test_your_city_notebook_runs(tmp_path):
+    """Districts (libpysal's Columbus) and a table to a year of the story with maps."""
+    pytest.importorskip("geopandas")
+    pytest.importorskip("libpysal")
+    notebook = execute("your_city.ipynb", tmp_path)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "49 districts" in text and "facility:" in text
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # maps and series
     assert not list(tmp_path.iterdir())

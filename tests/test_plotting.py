@@ -278,3 +278,67 @@ def test_facility_is_marked_when_other_events_have_no_node(tmp_path):
         fig = plot_city_map(run, day=3)
         gids = {c.get_gid() for c in fig.axes[0].collections}
         assert "facility" in gids, run
+
+
+@pytest.fixture(scope="module")
+def columbus_run():
+    libpysal = pytest.importorskip("libpysal")
+    pytest.importorskip("geopandas")
+    from waste_harmony.city import district_geometries, from_districts
+
+    city = from_districts(
+        libpysal.examples.get_path("columbus.shp"), id_column="POLYID", unit_km=1.0
+    )
+    model = CityModel(city, n_citizens=1_500, rng=3, record_neighborhoods=True)
+    model.run_for(3)
+    return model, district_geometries(city)
+
+
+def test_districts_map_is_a_choropleth_in_km_with_a_scale_bar(columbus_run):
+    model, geometries = columbus_run
+    ax = plot_city_map(model, "pollution").axes[0]
+    districts = next(c for c in ax.collections if c.get_gid() == "districts")
+    assert len(districts.get_paths()) == model.n_nodes == 49  # one polygon per node
+    # each polygon is its district's outline: same area (shoelace) as the geometry, in km²
+    areas = sorted(
+        0.5 * abs(np.dot(v[:-1, 0], v[1:, 1]) - np.dot(v[1:, 0], v[:-1, 1]))
+        for v in (p.vertices for p in districts.get_paths())
+    )
+    np.testing.assert_allclose(areas, sorted(geometries.area), rtol=1e-6)
+    colours = sorted(districts.get_array().tolist())
+    np.testing.assert_allclose(colours, sorted(model.neighborhoods.pollution.tolist()))
+    assert "nodes" not in {c.get_gid() for c in ax.collections}
+    assert "km" in ax.get_xlabel() and "km" in ax.get_ylabel()
+    bars = [a for a in ax.artists if a.get_gid() == "scale-bar"]
+    assert len(bars) == 1
+    low, high = ax.get_xlim()
+    length = bars[0].size_bar.get_children()[0].get_width()
+    assert 0 < length <= (high - low) / 2
+    assert f"{length:g} km" in [t.get_text() for t in bars[0].findobj(plt.Text)]
+
+
+def test_point_map_has_axes_in_km(story_model):
+    ax = plot_city_map(story_model, "concern").axes[0]
+    assert ax.get_xlabel() == "x (km)" and ax.get_ylabel() == "y (km)"
+    assert len(ax.get_xticks()) > 1  # real ticks, not hidden
+    assert [a.get_gid() for a in ax.artists] == ["scale-bar"]
+    for small in plot_city_maps(story_model, "concern", days=[2, 12]).axes[:2]:
+        assert small.get_xlabel() == "x (km)"
+
+
+def test_festival_is_marked_on_the_static_map_where_it_was_held():
+    from waste_harmony.plotting.markers import FESTIVAL
+    from waste_harmony.scenarios import HarmonyFestival
+
+    model = CityModel(
+        grid_city(3, 3, seed=0), n_citizens=300, scenarios=[HarmonyFestival(day=2, plaza=4)], rng=1
+    )
+    model.run_for(3)
+    held = list(dict.fromkeys(e.node for e in model.event_log.of_kind("festival")))
+    assert held == [model.node_ids[4]]
+    ax = plot_city_map(model, "concern").axes[0]
+    festival = next(c for c in ax.collections if c.get_gid() == "festival")
+    np.testing.assert_allclose(festival.get_offsets(), [model.city.nodes[held[0]]["pos"]])
+    assert FESTIVAL.label in [t.get_text() for t in ax.get_legend().get_texts()]
+    before = plot_city_map(model, "concern", day=1).axes[0]
+    assert "festival" not in {c.get_gid() for c in before.collections}

@@ -17,6 +17,7 @@ from mesa.visualization.solara_viz import _build_model_init_kwargs
 
 from waste_harmony import CityModel, Corporation
 from waste_harmony.city import organic_city
+from waste_harmony.parameters import Parameters
 from waste_harmony.plotting.markers import (
     COLONY,
     FACILITY,
@@ -26,6 +27,7 @@ from waste_harmony.plotting.markers import (
 )
 from waste_harmony.scenarios import HarmonyFestival, Scenario, registry
 from waste_harmony.viz import (
+    DEFAULT_SERIES,
     MAP_VARIABLES,
     SERIES_VARIABLES,
     VizCityModel,
@@ -218,13 +220,28 @@ def test_colour_scale_follows_the_data_by_default(run_model):
         colour_limits(values, "concern", "log")
 
 
+def test_series_choices_read_the_one_table_of_outputs():
+    from waste_harmony.recording import OUTPUTS
+
+    numeric = [o for o in OUTPUTS if o.unit != "category"]
+    assert list(SERIES_VARIABLES) == [o.name for o in numeric]
+    for o in numeric:
+        unit = SERIES_VARIABLES[o.name][1]
+        assert unit == o.unit or (o.name.startswith("waste_") and unit == "t" + o.unit[2:])
+    assert set(DEFAULT_SERIES) <= set(SERIES_VARIABLES)
+    with pytest.raises(ValueError, match="unknown series 'nope'"):
+        SeriesView(("nope",))
+
+
 def test_series_figure_plots_every_day_and_marks_events(run_model):
     fig = series_figure(run_model)
-    assert len(fig.axes) == len(SERIES_VARIABLES) + 1
+    assert len(fig.axes) == len(DEFAULT_SERIES) + 1
     frame = run_model.model_frame()
-    for ax, name in zip(fig.axes, SERIES_VARIABLES, strict=False):
+    for ax, name in zip(fig.axes, DEFAULT_SERIES, strict=False):
         data = next(line for line in ax.lines if line.get_gid() == f"series:{name}")
         expected = frame[name].to_numpy() / (1000.0 if name == "waste_stock_kg" else 1.0)
+        title, unit = SERIES_VARIABLES[name]
+        assert ax.get_title() == f"{title} ({unit})"
         np.testing.assert_allclose(data.get_xdata(), frame.index.to_numpy())
         np.testing.assert_allclose(data.get_ydata(), expected)
         low, high = ax.get_ylim()
@@ -333,8 +350,19 @@ def test_model_params_offer_a_checkbox_per_registered_scenario(registered):
         slider = controls[name]
         steps = (slider.value - slider.min) / slider.step
         assert abs(steps - round(steps)) < 1e-6 and slider.min <= slider.value <= slider.max
+    specs = {spec.name: spec for spec in Parameters.specs()}
+    for name in viz_app.PARAMETER_CONTROLS:  # ranges and units from the one declaration
+        slider, spec = controls[name], specs[name]
+        assert spec.unit in slider.label or spec.unit == "dimensionless"
+        assert spec.low is None or slider.min >= spec.low
+        assert spec.high is None or slider.max <= max(spec.high, slider.value)
+        assert spec.high is None or slider.max == max(spec.high, slider.value)
+        # the browser rounds a value to the step's decimals: the step must be fine enough
+        decimals = len(f"{slider.step:.6f}".rstrip("0").split(".")[1])
+        assert round(slider.value, decimals) == slider.value
     odd = model_params(waste_per_capita_kg=0.74)["waste_per_capita_kg"]
-    assert odd.value == 0.74 and abs((0.74 - odd.min) / odd.step % 1) < 1e-6
+    steps = (0.74 - odd.min) / odd.step
+    assert odd.value == 0.74 and abs(steps - round(steps)) < 1e-6
     with pytest.raises(TypeError, match="did you mean 'mobility'"):
         model_params(mobilty=0.5)
 
@@ -405,7 +433,7 @@ def test_page_renders_map_series_and_controls():
 def test_sliders_show_their_values():
     rc = _render(n_citizens=2_000, rng=3)
     sliders = rc.find(v.Slider).widgets
-    assert {"Citizens", "concern confidence ε"} <= {w.label for w in sliders}
+    assert {"Citizens", "concern confidence (concern units)"} <= {w.label for w in sliders}
     # Vuetify renders a thumb label with each slider's value; the page's style shows
     # it always instead of only while dragging
     assert all(w.thumb_label for w in sliders)
@@ -483,8 +511,42 @@ def test_page_reads_the_run_file_named_in_the_environment(tmp_path, monkeypatch,
     model = CityModel(small_city, n_citizens=1_000, rng=2)
     runfile = tmp_path / "run.toml"
     runfile.write_text("")
-    monkeypatch.setattr(viz_cli, "load_run_model", lambda path: model)
+    monkeypatch.setattr(viz_app, "load_run_model", lambda path: model)
     monkeypatch.setenv(viz_app.RUNFILE_ENV, str(runfile))
     assert viz_app._settings_from_environment() == {"model": model}
     monkeypatch.delenv(viz_app.RUNFILE_ENV)
     assert viz_app._settings_from_environment() == {}
+
+
+def test_viewer_draws_district_polygons_and_recolours_them_in_place():
+    libpysal = pytest.importorskip("libpysal")
+    pytest.importorskip("geopandas")
+    from waste_harmony.city import from_districts
+
+    city = from_districts(
+        libpysal.examples.get_path("columbus.shp"), id_column="POLYID", unit_km=1.0
+    )
+    model = CityModel(city, n_citizens=1_500, rng=2)
+    view = CityMapView(model)
+    districts = _collection(view.fig, "city-polygons")
+    assert districts is view.districts and len(districts.get_paths()) == model.n_nodes
+    assert not view.nodes.get_visible()  # the polygons carry the colours
+    ax = view.fig.axes[0]
+    assert ax.get_xlabel() == "x (km)" and [a.get_gid() for a in ax.artists] == ["scale-bar"]
+    view.update(model, "pollution").image()
+    before = districts.get_array().copy()
+    model.run_for(5)
+    view.update(model, "pollution").image()
+    assert _collection(view.fig, "city-polygons") is districts  # the same artist
+    assert not np.allclose(districts.get_array(), before)
+    # each polygon's colour is its own district's value (same order as model.node_ids)
+    values = node_values(model, "pollution")
+    np.testing.assert_allclose(districts.get_array(), values[view.polygons.owner])
+    np.testing.assert_allclose(sorted(districts.get_array()), sorted(values))
+    assert districts.get_clim() == view.nodes.get_clim()
+    assert view.bar.mappable is districts
+
+
+def test_viewer_without_polygons_shows_points():
+    view = CityMapView(CityModel(n_citizens=300, rng=1))
+    assert view.districts is None and view.nodes.get_visible()

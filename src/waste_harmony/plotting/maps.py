@@ -1,31 +1,190 @@
 """City maps: neighbourhoods at their real positions, coloured by a variable.
 
-Nodes are drawn at their ``pos`` (km), coloured by a neighbourhood variable on a
-chosen day and sized by population; streets are thin grey lines; the facility
-site (from the event log) is a cross and organism colonies (biomass at or above
-the colony threshold) are green triangles (:mod:`waste_harmony.plotting.markers`).
+A city with polygons (districts from :func:`~waste_harmony.city.from_districts`,
+OSM cells from :func:`~waste_harmony.city.from_osm`: each node's ``geometry_wkt``,
+in km) is drawn as a choropleth, one filled polygon per district; any other city
+as points at their ``pos`` (km) sized by population, with streets as thin grey
+lines. Either way the axes are in km and carry a scale bar. The marks follow
+:mod:`waste_harmony.plotting.markers` (the same as the live viewer): the facility
+site (from the event log) is a cross coloured by its status, the festival a star
+where it was held, organism colonies (biomass at or above the colony threshold)
+green triangles.
+
+Polygons need shapely (the ``geo`` extra) to read the WKT; without it the map
+falls back to points, with a warning naming the extra.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import matplotlib as mpl
+import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
+from mpl_toolkits.axes_grid1.anchored_artists import (  # type: ignore[import-untyped]
+    AnchoredSizeBar,
+)
 
 from waste_harmony.plotting._common import RunData, as_run, new_figure, pretty
-from waste_harmony.plotting.markers import COLONY, FACILITY, FACILITY_STATUS_COLOURS
+from waste_harmony.plotting.markers import COLONY, FACILITY, FACILITY_STATUS_COLOURS, FESTIVAL
 
-__all__ = ["RESIDENT_VARIABLES", "map_values", "plot_city_map", "plot_city_maps"]
+__all__ = [
+    "RESIDENT_VARIABLES",
+    "CityPolygons",
+    "add_scale_bar",
+    "city_polygons",
+    "km_axes",
+    "map_values",
+    "plot_city_map",
+    "plot_city_maps",
+]
 
 _FACILITY_KINDS = ("facility_proposed", "facility_built", "facility_withdrawn")
 #: Neighbourhood variables that are shares of residents: undefined where nobody lives.
 RESIDENT_VARIABLES = ("concern", "protest_share", "recycling_share", "biotech_adoption")
+
+
+class CityPolygons:
+    """The polygons of a city's nodes, ready for a :class:`~matplotlib.collections.PolyCollection`.
+
+    Attributes
+    ----------
+    verts : list of numpy.ndarray
+        Exterior rings (``(k, 2)`` arrays, km), one per polygon part, the larger
+        parts first so that a district lying in another's hole is drawn on top.
+    owner : numpy.ndarray
+        Row (in the node order given) of each part: colours are ``values[owner]``.
+    """
+
+    def __init__(self, verts: list[np.ndarray], owner: np.ndarray) -> None:
+        self.verts = verts
+        self.owner = owner
+
+    def colours(self, values: np.ndarray) -> np.ndarray:
+        """Per-part values from per-node ``values``."""
+        return np.asarray(values, dtype=np.float64)[self.owner]
+
+
+def city_polygons(G: nx.Graph, nodes: Sequence[Any] | None = None) -> CityPolygons | None:
+    """The node polygons of a city (``geometry_wkt``, km), or ``None`` if it has none.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        The city.
+    nodes : sequence, optional
+        Node order of ``owner`` (default: ``G.nodes``).
+
+    Returns
+    -------
+    CityPolygons or None
+        ``None`` when some node has no ``geometry_wkt``, or when shapely (the
+        ``geo`` extra) is missing — then with a warning: the map shows points.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.Graph()
+    >>> G.add_node("a", pos=(0.5, 0.5), geometry_wkt="POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))")
+    >>> polygons = city_polygons(G)
+    >>> len(polygons.verts), polygons.owner.tolist()
+    (1, [0])
+    """
+    order = list(G.nodes) if nodes is None else list(nodes)
+    wkt = [G.nodes[n].get("geometry_wkt") for n in order]
+    if not order or any(not isinstance(w, str) or not w for w in wkt):
+        return None
+    try:
+        import shapely
+    except ImportError:
+        warnings.warn(
+            "the city has polygons (geometry_wkt) but shapely is not installed, so the map "
+            'shows points; install the geo extra: pip install "waste-harmony[geo]"',
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
+    parts: list[tuple[float, int, np.ndarray]] = []
+    for row, shape in enumerate(shapely.from_wkt(wkt)):
+        for part in getattr(shape, "geoms", [shape]):
+            ring = np.asarray(part.exterior.coords, dtype=np.float64)[:, :2]
+            parts.append((float(part.area), row, ring))
+    parts.sort(key=lambda p: -p[0])
+    return CityPolygons([p[2] for p in parts], np.array([p[1] for p in parts], dtype=np.int64))
+
+
+def _scale_length(span_km: float) -> float:
+    """A round length (1, 2 or 5 × 10^k km) of about a fifth of ``span_km``."""
+    raw = max(span_km, 1e-6) / 5.0
+    power = 10.0 ** math.floor(math.log10(raw))
+    return max(f * power for f in (1.0, 2.0, 5.0) if f * power <= raw * (1 + 1e-9))
+
+
+def add_scale_bar(ax: Axes, *, loc: str = "lower left") -> AnchoredSizeBar:
+    """Add a scale bar (a round number of km) to a map whose data are in km.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        A map in km (call after the data are drawn, so the limits are known).
+    loc : str
+        Where, as for a legend.
+
+    Returns
+    -------
+    mpl_toolkits.axes_grid1.anchored_artists.AnchoredSizeBar
+        The bar; its gid is ``"scale-bar"``.
+
+    Examples
+    --------
+    >>> import matplotlib.figure
+    >>> ax = matplotlib.figure.Figure().add_subplot()
+    >>> ax.set_xlim(0, 12)
+    (0.0, 12.0)
+    >>> add_scale_bar(ax).get_gid()
+    'scale-bar'
+    """
+    low, high = ax.get_xlim()
+    length = _scale_length(abs(high - low))
+    text = f"{length:g} km" if length >= 1 else f"{length * 1000:g} m"
+    bar = AnchoredSizeBar(
+        ax.transData,
+        length,
+        text,
+        loc,
+        pad=0.4,
+        borderpad=0.5,
+        sep=3,
+        frameon=True,
+        size_vertical=0,
+        fontproperties={"size": 7},
+    )
+    bar.patch.set_alpha(0.7)
+    bar.patch.set_edgecolor("none")
+    bar.set_gid("scale-bar")
+    ax.add_artist(bar)
+    return bar
+
+
+def km_axes(ax: Axes) -> None:
+    """Label a map's axes in km and keep the aspect equal.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The map.
+    """
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (km)", fontsize=8)
+    ax.set_ylabel("y (km)", fontsize=8)
+    ax.tick_params(labelsize=7)
 
 
 def _checked(data: RunData) -> RunData:
@@ -35,6 +194,12 @@ def _checked(data: RunData) -> RunData:
             "saved with their city (RunResult.save writes city.graphml)"
         )
     return data
+
+
+def _city(data: RunData) -> nx.Graph:
+    G = _checked(data).city
+    assert G is not None  # checked above
+    return G
 
 
 def map_values(run: Any, variable: str = "pollution", *, day: int | None = None) -> pd.DataFrame:
@@ -73,7 +238,7 @@ def map_values(run: Any, variable: str = "pollution", *, day: int | None = None)
     (9, ['x', 'y', 'value', 'population', 'colony'])
     """
     data = _checked(as_run(run))
-    G = data.city
+    G = _city(data)
     nodes = list(G.nodes)
     xy = np.array([G.nodes[n]["pos"] for n in nodes], dtype=np.float64).reshape(-1, 2)
     hoods = data.neighborhood_frame
@@ -96,7 +261,7 @@ def map_values(run: Any, variable: str = "pollution", *, day: int | None = None)
         if variable in today.columns:
             out["value"] = today[variable].to_numpy(dtype=np.float64)
         elif all(v is not None for v in static.values()):
-            out["value"] = np.array([float(static[n]) for n in nodes])
+            out["value"] = np.array([float(static[n]) for n in nodes])  # type: ignore[arg-type]
         else:
             choices = [c for c in today.columns if c not in ("day", "node", "zone")]
             raise ValueError(
@@ -112,7 +277,7 @@ def map_values(run: Any, variable: str = "pollution", *, day: int | None = None)
             f"{variable!r} is not a node attribute and the run recorded no "
             "neighbourhood series (record_neighborhoods=True)"
         )
-    out["value"] = np.array([float(static[n]) for n in nodes])
+    out["value"] = np.array([float(static[n]) for n in nodes])  # type: ignore[arg-type]
     out["population"] = np.array([float(G.nodes[n].get("population", 1.0)) for n in nodes])
     out["colony"] = False
     return out
@@ -131,6 +296,17 @@ def _facility(data: RunData, day: int | None) -> tuple[Any, str] | None:
     return last["node"], str(last["kind"]).removeprefix("facility_")
 
 
+def _festival(data: RunData, day: int | None) -> list[Any]:
+    """Nodes where a festival was held up to ``day`` (from the event log)."""
+    events = data.events
+    if events is None or len(events) == 0:
+        return []
+    rows = events[events["kind"] == "festival"]
+    if day is not None:
+        rows = rows[rows["day"] <= day]
+    return list(dict.fromkeys(n for n in rows["node"].tolist() if n is not None))
+
+
 def _draw_map(
     ax: Axes,
     data: RunData,
@@ -142,31 +318,46 @@ def _draw_map(
     show_edges: bool,
     node_size: float,
 ) -> Any:
-    G = data.city
+    G = _city(data)
     index = {n: i for i, n in enumerate(values.index)}
     xy = values[["x", "y"]].to_numpy()
-    if show_edges and G.number_of_edges():
-        segments = [(xy[index[u]], xy[index[v]]) for u, v in G.edges]
-        ax.add_collection(
-            LineCollection(segments, colors="0.8", linewidths=0.6, zorder=1, gid="streets")
-        )
-    population = values["population"].to_numpy()
-    scale = population.max() if population.max() > 0 else 1.0
-    sizes = node_size * (0.15 + population / scale)
     colours = mpl.colormaps[cmap].with_extremes(bad="0.85")
-    nodes = ax.scatter(
-        xy[:, 0],
-        xy[:, 1],
-        c=values["value"].to_numpy(),
-        s=sizes,
-        cmap=colours,
-        plotnonfinite=True,
-        norm=norm,
-        edgecolors="0.3",
-        linewidths=0.3,
-        zorder=2,
-        gid="nodes",
-    )
+    polygons = city_polygons(G, list(values.index))
+    nodes: Any
+    if polygons is not None:
+        nodes = PolyCollection(
+            polygons.verts,
+            array=polygons.colours(values["value"].to_numpy()),
+            cmap=colours,
+            norm=norm,
+            edgecolors="white",
+            linewidths=0.4,
+            zorder=1,
+            gid="districts",
+        )
+        ax.add_collection(nodes)
+    else:
+        if show_edges and G.number_of_edges():
+            segments = [(xy[index[u]], xy[index[v]]) for u, v in G.edges]
+            ax.add_collection(
+                LineCollection(segments, colors="0.8", linewidths=0.6, zorder=1, gid="streets")
+            )
+        population = values["population"].to_numpy()
+        scale = population.max() if population.max() > 0 else 1.0
+        sizes = node_size * (0.15 + population / scale)
+        nodes = ax.scatter(
+            xy[:, 0],
+            xy[:, 1],
+            c=values["value"].to_numpy(),
+            s=sizes,
+            cmap=colours,
+            plotnonfinite=True,
+            norm=norm,
+            edgecolors="0.3",
+            linewidths=0.3,
+            zorder=2,
+            gid="nodes",
+        )
     colonies = values["colony"].to_numpy()
     if colonies.any():
         ax.scatter(
@@ -177,6 +368,16 @@ def _draw_map(
             gid="colonies",
             label="organism colony",
         )
+    held = [index[n] for n in _festival(data, day) if n in index]
+    if held:
+        ax.scatter(
+            xy[held, 0],
+            xy[held, 1],
+            **FESTIVAL.scatter_kwargs(s=node_size * 2.5),
+            zorder=4,
+            gid="festival",
+            label="festival",
+        )
     site = _facility(data, day)
     if site is not None and site[0] in index:
         x, y = xy[index[site[0]]]
@@ -186,14 +387,13 @@ def _draw_map(
             **FACILITY.scatter_kwargs(
                 s=node_size * 2.5, facecolors=FACILITY_STATUS_COLOURS.get(site[1], "black")
             ),
-            zorder=4,
+            zorder=5,
             gid="facility",
             label=f"facility ({site[1]})",
         )
-    ax.set_aspect("equal")
     ax.autoscale_view()
-    ax.set_xticks([])
-    ax.set_yticks([])
+    km_axes(ax)
+    add_scale_bar(ax)
     ax.set_title(
         f"{pretty(variable)}, day {day}" if day is not None else pretty(variable), fontsize=9
     )
@@ -252,7 +452,7 @@ def plot_city_map(
     colorbar : bool
         Add a colour bar.
     show_edges : bool
-        Draw the streets.
+        Draw the streets (maps of points; a map of polygons shows their borders).
     node_size : float
         Marker area (points²) of the most populous node.
 
@@ -285,7 +485,7 @@ def plot_city_map(
     nodes = _draw_map(ax, data, values, variable, day, norm, cmap, show_edges, node_size)
     if colorbar:
         ax.figure.colorbar(nodes, ax=ax, label=pretty(variable), shrink=0.85)
-    return ax.figure
+    return cast(Figure, ax.figure)
 
 
 def plot_city_maps(
@@ -316,7 +516,7 @@ def plot_city_maps(
     scale : {"linear", "log"}
         Colour scale, shared by all maps.
     show_edges : bool
-        Draw the streets.
+        Draw the streets (maps of points; a map of polygons shows their borders).
     node_size : float
         Marker area of the most populous node.
 

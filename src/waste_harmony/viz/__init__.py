@@ -34,6 +34,7 @@ from waste_harmony.viz.app import (
 )
 from waste_harmony.viz.components import CityMap, CitySummary, SeriesPanel
 from waste_harmony.viz.figures import (
+    DEFAULT_SERIES,
     MAP_VARIABLES,
     SERIES_VARIABLES,
     CityMapView,
@@ -47,6 +48,7 @@ from waste_harmony.viz.figures import (
 
 __all__ = [
     "CITY_CHOICES",
+    "DEFAULT_SERIES",
     "MAP_VARIABLES",
     "PARAMETER_CONTROLS",
     "SERIES_VARIABLES",

@@ -28,8 +28,10 @@ from waste_harmony.agents import Citizen
 from waste_harmony.city import default_city, organic_city
 from waste_harmony.model import CityModel
 from waste_harmony.parameters import Parameters
+from waste_harmony.paramspec import ParamSpec
 from waste_harmony.scenarios import Scenario, available
 from waste_harmony.viz.components import CityMap, SeriesPanel
+from waste_harmony.viz.runfile import RUNFILE_ENV, load_run_model
 
 __all__ = [
     "CITY_CHOICES",
@@ -37,12 +39,14 @@ __all__ = [
     "PARAMETER_CONTROLS",
     "RUNFILE_ENV",
     "SCENARIO_PREFIX",
+    "SLIDER_STEPS",
     "STORY_SCENARIOS",
     "Page",
     "VizCityModel",
     "make_page",
     "model_params",
     "page_arguments",
+    "parameter_control",
     "settings_of",
 ]
 
@@ -50,8 +54,6 @@ __all__ = [
 SCENARIO_PREFIX = "scenario:"
 #: Scenarios ticked by default when they are registered.
 STORY_SCENARIOS: tuple[str, ...] = ("techcore", "harmony-festival")
-#: Environment variable naming a run file for :func:`Page` (set by ``waste-harmony viz``).
-RUNFILE_ENV = "WASTE_HARMONY_VIZ_RUNFILE"
 
 #: Cities offered when the page was not given one: label → builder.
 CITY_CHOICES: dict[str, Callable[[], nx.Graph]] = {
@@ -60,17 +62,20 @@ CITY_CHOICES: dict[str, Callable[[], nx.Graph]] = {
     "organic, 1,000 nodes": lambda: organic_city(1000, seed=1),
 }
 
-#: Main parameters shown as sliders: name → (label, min, max, step). Units from
-#: :class:`~waste_harmony.parameters.Parameters`.
-PARAMETER_CONTROLS: dict[str, tuple[str, float, float, float]] = {
-    "waste_per_capita_kg": ("waste per citizen (kg/day)", 0.1, 3.0, 0.01),
-    "concern_confidence": ("concern confidence ε", 0.05, 1.0, 0.05),
-    "concern_convergence": ("concern convergence μ", 0.05, 0.5, 0.05),
-    "mobility": ("mobility (prob./day)", 0.0, 1.0, 0.05),
-    "protest_threshold_mean": ("mean protest threshold", 0.0, 1.0, 0.05),
-    "bass_q": ("Bass imitation q (per year)", 0.0, 1.0, 0.02),
-    "organism_growth_rate": ("organism growth r (per day)", 0.0, 0.3, 0.01),
-}
+#: Main parameters shown as controls in the page. Their ranges, kinds and units come
+#: from the one parameter declaration (:meth:`Parameters.specs`,
+#: :func:`parameter_control`); only the choice of what to show lives here.
+PARAMETER_CONTROLS: tuple[str, ...] = (
+    "waste_per_capita_kg",
+    "concern_confidence",
+    "concern_convergence",
+    "mobility",
+    "protest_threshold_mean",
+    "bass_q",
+    "organism_growth_rate",
+)
+#: Slider steps of the span when the declaration gives no step: about this many.
+SLIDER_STEPS = 100
 
 #: The page's components, in Mesa's ``(component, page)`` form.
 #: Two side by side: Mesa's grid items have a fixed height, and taller content would
@@ -307,20 +312,99 @@ def model_params(
             "value": name in ticked,
         }
     defaults = Parameters().to_dict()
-    for name, (label, low, high, step) in PARAMETER_CONTROLS.items():
-        value = float(params.get(name, defaults[name]))
-        # The browser's slider snaps to min + k * step (and reports the snapped value):
-        # start the scale so that the current value lies on it.
-        low = round(value - math.floor((value - low) / step + 1e-9) * step, 10)
-        controls[name] = Slider(
-            label, value=value, min=low, max=max(high, value), step=step, dtype=float
-        )
+    specs = {spec.name: spec for spec in Parameters.specs()}
+    for name in PARAMETER_CONTROLS:
+        controls[name] = parameter_control(specs[name], params.get(name, defaults[name]))
     for name, value in params.items():
         if name not in PARAMETER_CONTROLS:
             controls[name] = value
     if citizen_class is not Citizen:
         controls["citizen_class"] = citizen_class
     return controls
+
+
+def _round_step(span: float) -> float:
+    """A 1-2-5 step giving about :data:`SLIDER_STEPS` steps over ``span``."""
+    raw = max(span, 1e-12) / SLIDER_STEPS
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(f * power for f in (1.0, 2.0, 5.0, 10.0) if raw <= f * power * (1 + 1e-9))
+
+
+def _decimals(value: float) -> int:
+    """Decimal places of ``value`` as typed (at most 6): 0.74 → 2, 3.0 → 0."""
+    text = f"{value:.6f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def parameter_control(spec: ParamSpec, value: Any = None) -> Any:
+    """The page control of one parameter, from its declaration.
+
+    Numbers become sliders over the declared range (an open end starts one step
+    inside it; an unbounded end stops at ten times the larger of the value and 1),
+    labelled with the parameter's name and unit; a parameter with a few
+    ``choices`` becomes a select box, a ``bool`` a checkbox.
+
+    Parameters
+    ----------
+    spec : ParamSpec
+        The declaration (:meth:`Parameters.specs` or :meth:`Scenario.parameter_specs`).
+    value : optional
+        Start value (default: the declared default).
+
+    Returns
+    -------
+    mesa.visualization.Slider or dict
+        A Mesa control.
+
+    Raises
+    ------
+    ValueError
+        For a kind the page cannot show (node ids, mappings, text without choices).
+
+    Examples
+    --------
+    >>> spec = {s.name: s for s in Parameters.specs()}["mobility"]
+    >>> slider = parameter_control(spec, 0.3)
+    >>> slider.label, slider.min, slider.max, slider.step
+    ('mobility (probability per day)', 0.0, 1.0, 0.01)
+    """
+    value = spec.default if value is None else value
+    unit = "" if spec.unit in ("", "dimensionless") else spec.unit
+    label = f"{spec.name.replace('_', ' ')} ({unit})" if unit else spec.name.replace("_", " ")
+    if spec.choices:
+        return {"type": "Select", "label": label, "value": value, "values": list(spec.choices)}
+    if spec.kind == "bool":
+        return {"type": "Checkbox", "label": label, "value": bool(value)}
+    if not spec.numeric:
+        raise ValueError(
+            f"parameter {spec.name!r} of kind {spec.kind!r} has no page control; pass it "
+            "as a fixed setting instead"
+        )
+    value = float(value)
+    top = spec.high if spec.high is not None else 10.0 * max(abs(value), 1.0)
+    bottom = spec.low if spec.low is not None else min(value, 0.0) - (top - min(value, 0.0))
+    if spec.kind == "int":
+        step = max(1.0, float(round(_round_step(top - bottom))))
+    else:
+        step = _round_step(top - bottom)
+    # the browser shows and reports a slider's value to its step's decimals: a step
+    # coarser than the value's last digit would round the value (0.74 → 0.7)
+    digits = _decimals(value)
+    if spec.kind != "int" and digits:
+        step = min(step, 10.0**-digits)
+    if spec.low_open:
+        bottom += step
+    if spec.high_open:
+        top -= step
+    bottom, top = min(bottom, value), max(top, value)
+    # The browser's slider snaps to min + k * step (and reports the snapped value):
+    # start the scale so that the current value lies on it.
+    low = round(value - math.floor((value - bottom) / step + 1e-9) * step, 10)
+    if spec.kind == "int":
+        return Slider(
+            label, value=int(value), min=int(low), max=int(top), step=int(step), dtype=int
+        )
+    return Slider(label, value=value, min=low, max=top, step=step, dtype=float)
 
 
 def _initial_values(controls: Mapping[str, Any]) -> dict[str, Any]:
@@ -417,8 +501,6 @@ def _settings_from_environment() -> dict[str, Any]:
     path = os.environ.get(RUNFILE_ENV)
     if not path:
         return {}
-    from waste_harmony.viz.cli import load_run_model
-
     return {"model": load_run_model(path)}
 
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from waste_harmony.viz.app import RUNFILE_ENV
+from waste_harmony.viz.runfile import RUNFILE_ENV, load_run_model
 
 __all__ = ["APP", "add_arguments", "load_run_model", "main", "register", "run_viz", "serve"]
 
@@ -92,43 +92,6 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     add_arguments(parser)
     parser.set_defaults(handler=run_viz)
     return parser
-
-
-def load_run_model(path: str | os.PathLike[str]) -> Any:
-    """Build the model described by a run file.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The run file.
-
-    Returns
-    -------
-    CityModel
-        ``waste_harmony.config.load_run_file(path).build_model()``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file does not exist.
-    RuntimeError
-        If this installation has no run-file reader (``waste_harmony.config``).
-    """
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(
-            f"run file {str(file)!r} does not exist; give the path of a "
-            "TOML run file, or no RUNFILE for the default city"
-        )
-    try:
-        from waste_harmony.config import load_run_file
-    except ImportError as exc:
-        raise RuntimeError(
-            "reading a RUNFILE needs waste_harmony.config.load_run_file, which this "
-            "installation of waste_harmony does not provide; start the viz without a RUNFILE "
-            "and set the parameters in the page"
-        ) from exc
-    return load_run_file(file).build_model()
 
 
 def _free_port(host: str) -> int:

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any, Self, cast
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from PIL import Image
 
+from waste_harmony.plotting.maps import add_scale_bar, city_polygons
 from waste_harmony.plotting.markers import (
     COLONY,
     FACILITY,
@@ -29,12 +30,14 @@ from waste_harmony.plotting.markers import (
     PROTEST,
     legend_handle,
 )
+from waste_harmony.recording import OUTPUTS, OutputVariable
 
 if TYPE_CHECKING:
     from waste_harmony.model import CityModel
 
 __all__ = [
     "COLOUR_SCALES",
+    "DEFAULT_SERIES",
     "MAP_VARIABLES",
     "MAX_EVENT_ROWS",
     "SERIES_VARIABLES",
@@ -84,17 +87,38 @@ MAP_VARIABLES: dict[str, MapVariable] = {
     "protest_share": MapVariable("protesting", "share of residents", "Reds", True),
 }
 
-#: Model-level series drawn by :func:`series_figure`: key → (title, unit).
+#: Model-level series shown by default in :func:`series_figure` (names of
+#: :data:`~waste_harmony.recording.OUTPUTS`).
+DEFAULT_SERIES: tuple[str, ...] = (
+    "mean_concern",
+    "protest_share",
+    "recycling_rate",
+    "waste_stock_kg",
+    "mean_pollution",
+    "biodiversity_index",
+    "organism_biomass",
+    "biotech_adoption",
+)
+
+
+def _in_tonnes(output: OutputVariable) -> bool:
+    return output.name.startswith("waste_") and output.unit.startswith("kg")
+
+
+def _series_title(output: OutputVariable) -> tuple[str, str]:
+    """(title, unit) of a panel: the output's name in words and its unit (waste in t)."""
+    title = output.name.removesuffix("_kg").replace("_", " ")
+    unit = "t" + output.unit.removeprefix("kg") if _in_tonnes(output) else output.unit
+    return title, unit
+
+
+#: Model-level series :func:`series_figure` can draw, read from the one table of
+#: outputs (:data:`~waste_harmony.recording.OUTPUTS`): name → (title, unit).
+#: Numeric outputs only; waste masses are shown in tonnes.
 SERIES_VARIABLES: dict[str, tuple[str, str]] = {
-    "mean_concern": ("mean concern", "0–1"),
-    "protest_share": ("protesting", "share of citizens"),
-    "recycling_rate": ("recycling rate", "share of waste"),
-    "waste_stock_kg": ("waste stock", "t"),
-    "mean_pollution": ("mean pollution", "µg/m³"),
-    "biodiversity_index": ("biodiversity index", "(A/A₀)^z"),
-    "organism_biomass": ("organism biomass", "kg"),
-    "biotech_adoption": ("biotech adoption", "share of citizens"),
+    o.name: _series_title(o) for o in OUTPUTS if o.unit != "category"
 }
+_TONNES = frozenset(o.name for o in OUTPUTS if _in_tonnes(o))
 
 #: At most this many event rows in the series panel; rarer kinds share an "other" row.
 MAX_EVENT_ROWS = 6
@@ -318,7 +342,11 @@ class CityMapView:
     The streets, axes, colour bar and legend are drawn once (and again only when the
     colour range or variable changes); the neighbourhood markers, protests,
     colonies, festival and facility are updated with ``set_offsets``/``set_array``
-    and blitted on top.
+    and blitted on top. A city with polygons (``geometry_wkt``, e.g. from
+    :func:`~waste_harmony.city.from_districts`; needs shapely) is drawn as one
+    :class:`~matplotlib.collections.PolyCollection` of districts (gid
+    ``city-polygons``) recoloured in place with ``set_array``; its node markers are
+    then hidden and the marks sit at the centroids. Axes are in km, with a scale bar.
 
     Parameters
     ----------
@@ -351,6 +379,19 @@ class CityMapView:
             xy[:, 0], xy[:, 1], c=np.zeros(len(xy)), edgecolors="#555555", linewidths=0.3, zorder=2
         )
         self.nodes.set_gid("city-nodes")
+        self.polygons = city_polygons(model.city, model.node_ids)
+        self.districts: PolyCollection | None = None
+        if self.polygons is not None:
+            self.districts = PolyCollection(
+                self.polygons.verts,
+                array=np.zeros(len(self.polygons.verts)),
+                edgecolors="white",
+                linewidths=0.4,
+                zorder=0.5,
+            )
+            self.districts.set_gid("city-polygons")
+            ax.add_collection(self.districts)
+            self.nodes.set_visible(False)
         self.protests: Any = ax.scatter(x0, y0, **PROTEST.scatter_kwargs(), zorder=3)
         self.protests.set_gid("protests")
         self.colonies = ax.scatter(x0, y0, **COLONY.scatter_kwargs(), zorder=4)
@@ -359,7 +400,8 @@ class CityMapView:
         self.festival.set_gid("festival")
         self.facility: Any = ax.scatter(x0, y0, **FACILITY.scatter_kwargs(), zorder=6)
         self.facility.set_gid("facility")
-        self.bar = fig.colorbar(self.nodes, cax=cax)
+        self.coloured: Any = self.districts if self.districts is not None else self.nodes
+        self.bar = fig.colorbar(self.coloured, cax=cax)
         handles = [legend_handle(PROTEST), legend_handle(COLONY)]
         if festival_rows(model).size or any(hasattr(s, "plaza_rows_") for s in model.scenarios):
             handles.append(legend_handle(FESTIVAL))
@@ -379,12 +421,21 @@ class CityMapView:
         ax.autoscale_view()
         ax.set_xlabel("x (km)")
         ax.set_ylabel("y (km)")
+        add_scale_bar(ax)
         self.title = ax.set_title("", fontsize=11)
         self.fig, self.ax = fig, ax
         self.counts: dict[str, int] = {}
         self._canvas = _Canvas(
             fig,
-            [self.nodes, self.protests, self.colonies, self.festival, self.facility, self.title],
+            [
+                *([self.districts] if self.districts is not None else []),
+                self.nodes,
+                self.protests,
+                self.colonies,
+                self.festival,
+                self.facility,
+                self.title,
+            ],
         )
         self._key: Any = None
 
@@ -420,9 +471,13 @@ class CityMapView:
         sizes = _marker_sizes(model)
         self.nodes.set_array(values)
         self.nodes.set_sizes(sizes)
+        if self.districts is not None and self.polygons is not None:
+            self.districts.set_array(self.polygons.colours(values))
         if self._key != (variable, scale, vmin, vmax):  # the colour bar redraws on any change
-            self.nodes.set_cmap(spec.cmap)
-            self.nodes.set_clim(vmin, vmax)
+            for coloured in (self.nodes, self.districts):
+                if coloured is not None:
+                    coloured.set_cmap(spec.cmap)
+                    coloured.set_clim(vmin, vmax)
             self.bar.set_label(f"{spec.label} ({spec.unit})")
         protest = model.resident_mean(model.citizens.protesting)
         on = protest > 0
@@ -581,7 +636,7 @@ class SeriesView:
     Parameters
     ----------
     variables : tuple of str, optional
-        Keys of :data:`SERIES_VARIABLES` (default: all of them).
+        Keys of :data:`SERIES_VARIABLES` (default: :data:`DEFAULT_SERIES`).
     figsize : tuple of float
         Figure size in inches.
 
@@ -597,7 +652,7 @@ class SeriesView:
     def __init__(
         self, variables: tuple[str, ...] | None = None, *, figsize: tuple[float, float] = (7.0, 6.0)
     ) -> None:
-        names = tuple(SERIES_VARIABLES) if variables is None else tuple(variables)
+        names = DEFAULT_SERIES if variables is None else tuple(variables)
         unknown = [v for v in names if v not in SERIES_VARIABLES]
         if unknown:
             raise ValueError(
@@ -679,7 +734,7 @@ class SeriesView:
         for i, (line, name) in enumerate(zip(self.lines, self.names, strict=True)):
             # the same days for every column, even if the model steps meanwhile (Play)
             values = np.asarray(_column(model, name)[:n_days], dtype=np.float64)
-            if name == "waste_stock_kg":
+            if name in _TONNES:
                 values = values / 1000.0
             line.set_data(days, values)
             self._ylim[i] = self._limits(i, values, horizon)
@@ -781,7 +836,7 @@ def series_figure(
     model : CityModel
         The model.
     variables : tuple of str, optional
-        Keys of :data:`SERIES_VARIABLES` (default: all of them).
+        Keys of :data:`SERIES_VARIABLES` (default: :data:`DEFAULT_SERIES`).
     figsize : tuple of float
         Figure size in inches.
 
