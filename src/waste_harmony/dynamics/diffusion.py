@@ -108,14 +108,14 @@ def finite_volume_laplacian(
     >>> finite_volume_laplacian(lengths, np.array([0.25, 0.25])).toarray().tolist()
     [[4.0, -4.0], [-4.0, 4.0]]
     """
-    d = sp.csr_array(lengths_km, dtype=np.float64)
+    d = sp.csr_array(lengths_km, dtype=np.float64)  # type: ignore[call-overload]
     d.sort_indices()
     area = np.asarray(area_km2, dtype=np.float64)
     rows = np.repeat(np.arange(d.shape[0]), np.diff(d.indptr))
     cols = d.indices
     border = np.sqrt(area[rows] * area[cols]) / d.data
     if borders_km is not None:
-        b = sp.csr_array(borders_km, dtype=np.float64)
+        b = sp.csr_array(borders_km, dtype=np.float64)  # type: ignore[call-overload]
         b.sort_indices()
         if b.nnz != d.nnz or not np.array_equal(b.indices, cols):
             raise ValueError("borders_km must have the same sparsity pattern as lengths_km")

@@ -560,5 +560,6 @@ def plot_city_maps(
             ax.set_visible(False)
             continue
         nodes = _draw_map(ax, data, tables[i], variable, days[i], norm, cmap, show_edges, node_size)
-    fig.colorbar(nodes, ax=axes, label=pretty(variable), shrink=0.8)
+    if nodes is not None:  # at least one day was drawn
+        fig.colorbar(nodes, ax=axes, label=pretty(variable), shrink=0.8)
     return fig
