@@ -189,8 +189,9 @@ class CityModel(mesa.Model):
         self.scenarios: list[Any] = []
         for scenario in chosen:
             self.add_scenario(scenario)
-        #: Days recorded so far, in order: ``[0, 1, ..., day]`` (day 0 is the initial
-        #: state, recorded here as Mesa's examples collect in ``__init__``).
+        # Days recorded so far, in order: [0, 1, ..., day] (day 0 is the initial
+        # state, recorded here as Mesa's examples collect in __init__; documented in
+        # the class docstring's Attributes).
         self.recorded_days: list[int] = []
         self._record()
 

@@ -418,7 +418,7 @@ def read_json(path: Any, what: str = "file") -> Any:
 
     Parameters
     ----------
-    path : path
+    path : str or os.PathLike
         The file (``manifest.json``, ``experiment.json``, a failure record).
     what : str
         What the file is, for messages.

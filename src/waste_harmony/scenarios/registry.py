@@ -197,7 +197,7 @@ def scenario_class(spec: str, *, base_dir: str | os.PathLike[str] | None = None)
         (``"package.module:Class"``) or a file reference
         (``"path/to/file.py:Class"``). A reference runs that code, as ``import``
         does: use only code you trust.
-    base_dir : path, optional
+    base_dir : str or os.PathLike, optional
         Folder a relative file path is resolved against (run and sweep files
         pass their own folder); default: the current directory.
 
