@@ -256,3 +256,22 @@ def test_a_branching_comparison_takes_parameter_changes():
             "source": "intervention",
         }
     ]
+
+
+def test_a_change_mid_run_keeps_diffusion_stable():
+    # Found by the property tests: after a change, the sub-steps were recomputed from
+    # the hop degree instead of the km operator, and a fast pollution_diffusion on a
+    # fine city turned pollution into NaN.
+    from waste_harmony.city import grid_city
+
+    model = CityModel(
+        grid_city(3, 3, seed=1),
+        n_citizens=50,
+        rng=0,
+        pollution_diffusion=11.0,
+        scenarios=[Policy(day=3, set=BAN)],
+    )
+    before = model.pollution_substeps
+    model.run_for(10)
+    assert model.pollution_substeps == before
+    assert np.isfinite(model.model_frame()["mean_pollution"]).all()

@@ -180,19 +180,21 @@ SHARES = [v.name for v in OUTPUTS if v.unit.startswith("share")]
 
 def check_invariants(model: CityModel) -> None:
     frame = model.model_frame()
-    assert len(frame) == model.day
-    stock = np.concatenate([[0.0], frame["waste_stock_kg"].to_numpy()])
-    inflow = frame["waste_generated_kg"].to_numpy()
+    assert len(frame) == model.day + 1  # day 0 (the initial state) and each day
+    stock = frame["waste_stock_kg"].to_numpy()  # day 0: the initial stock, no flows
+    days = frame.iloc[1:]
+    inflow = days["waste_generated_kg"].to_numpy()
     outflow = (
-        frame["waste_recycled_kg"] + frame["waste_reused_kg"] + frame["waste_consumed_kg"]
+        days["waste_recycled_kg"] + days["waste_reused_kg"] + days["waste_consumed_kg"]
     ).to_numpy()
     scale = max(1.0, float(np.abs(stock).max()), float(np.abs(inflow).max()))
     np.testing.assert_allclose(inflow - outflow, np.diff(stock), rtol=1e-9, atol=1e-9 * scale)
     for name in SHARES:
         values = frame[name].to_numpy(dtype=float)
         assert ((values >= 0) & (values <= 1)).all(), (name, values)
-    numbers = frame.select_dtypes("number").to_numpy(dtype=float)
-    assert np.isfinite(numbers).all(), frame.columns[~np.isfinite(numbers).all(axis=0)].tolist()
+    numeric = frame.select_dtypes("number")
+    numbers = numeric.to_numpy(dtype=float)
+    assert np.isfinite(numbers).all(), numeric.columns[~np.isfinite(numbers).all(axis=0)].tolist()
     hoods = model.neighborhood_frame().select_dtypes("number")
     bad = [c for c in hoods.columns if not np.isfinite(hoods[c].to_numpy(dtype=float)).all()]
     assert not bad, bad

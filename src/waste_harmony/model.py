@@ -277,9 +277,15 @@ class CityModel(mesa.Model):
         self.laplacian = finite_volume_laplacian(self.lengths_km, area, borders)
         #: Its transpose, for amounts per cell (organism biomass, kg): conserves the total.
         self.dispersal_laplacian = sp.csr_array(self.laplacian.T)
+        self._set_substeps(self.params)
+
+    def _set_substeps(self, params: Parameters) -> None:
+        # Explicit sub-steps keep diffusion positivity preserving: they depend on the
+        # operator's largest diagonal entry (1/km²) and on the rates in force, so they
+        # are recomputed whenever the rates change (set_parameters).
         rate = float(self.laplacian.diagonal().max(initial=0.0))
-        self.pollution_substeps = diffusion_substeps(self.params.pollution_diffusion, rate)
-        self.organism_substeps = diffusion_substeps(self.params.organism_dispersal, rate)
+        self.pollution_substeps = diffusion_substeps(params.pollution_diffusion, rate)
+        self.organism_substeps = diffusion_substeps(params.organism_dispersal, rate)
 
     def _build_citizens(self) -> None:
         p, rng, m = self.params, self.rng, self.n_nodes
@@ -551,9 +557,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         if not changed:
             return
         self._params = new
-        degree = float(self.degree.max(initial=0))
-        self.pollution_substeps = diffusion_substeps(new.pollution_diffusion, degree)
-        self.organism_substeps = diffusion_substeps(new.organism_dispersal, degree)
+        self._set_substeps(new)
         # Between days (integer time) a change first applies to the next day.
         day = int(self.time) + 1 if float(self.time).is_integer() else self.day
         for name in changed:
