@@ -102,7 +102,7 @@ def test_sweep_is_identical_serially_in_a_process_pool_and_on_dask(tmp_path, das
         helpers.small_model, executor=dask_client.get_executor(), out=tmp_path / "e", **SWEEP
     )
     expected = frames(serial)
-    assert len(expected[0]) == 4 * 30 and expected[2]["kind"].eq("pulse").any()
+    assert len(expected[0]) == 4 * 31 and expected[2]["kind"].eq("pulse").any()  # days 0-30
     for other in (pool, dask, dask_executor):
         assert other.n_finished == 4
         for got, want in zip(frames(other), expected, strict=True):
@@ -241,7 +241,7 @@ def test_interruption_keeps_finished_runs_and_resume_completes(tmp_path, monkeyp
     partial = ex.load_experiment(tmp_path / "i")
     assert partial.finished() == ["p0000-r0000", "p0001-r0000"]
     assert partial.manifest["status"] == "interrupted"
-    assert len(partial.load("mean_concern")) == 10  # finished runs are readable
+    assert len(partial.load("mean_concern")) == 12  # finished runs are readable (days 0-5)
     Path(str(flag) + ".resume").touch()
     done = ex.sweep(helpers.interrupting_model, resume=True, **kwargs)
     assert done.n_finished == 4 and done.manifest["status"] == "complete"
@@ -298,7 +298,7 @@ def test_results_are_read_lazily_by_variable(tmp_path):
         result.load("polution")
     assert sum(1 for _ in result.iter_runs()) == 4
     summary = result.summary("waste_generated_kg")
-    assert set(summary["n"]) == {2} and len(summary) == 2 * 10
+    assert set(summary["n"]) == {2} and len(summary) == 2 * 11  # days 0-10
     ratio = summary.groupby("waste_per_capita_kg")["mean"].mean()
     assert ratio[0.9] / ratio[0.5] == pytest.approx(0.9 / 0.5, rel=0.05)
     reopened = ex.load_experiment(tmp_path / "lazy")

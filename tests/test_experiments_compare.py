@@ -98,7 +98,7 @@ def test_common_random_numbers_narrow_the_interval():
     )
     daily = paired.differences
     assert set(daily["variable"]) == {"waste_generated_kg", "mean_concern"}
-    assert len(daily) == 2 * 30 and (daily["n"] == 8).all()
+    assert len(daily) == 2 * 31 and (daily["n"] == 8).all()
 
 
 def test_branching_isolates_the_intervention(tmp_path):

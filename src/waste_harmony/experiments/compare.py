@@ -124,13 +124,15 @@ class Comparison:
     confidence: float
     differences: pd.DataFrame
 
-    def summary(self, *, from_day: int | None = None) -> pd.DataFrame:
+    def summary(self, *, from_day: int = 1) -> pd.DataFrame:
         """Per variable, the difference of the runs' time-averages, with its interval.
 
         Parameters
         ----------
-        from_day : int, optional
-            Average over days ``>= from_day`` only (e.g. after an intervention).
+        from_day : int
+            Average over days ``>= from_day`` only (e.g. after an intervention). The
+            default 1 averages the simulated days: day 0, the initial state, has no
+            flows and is left out.
 
         Returns
         -------
@@ -139,8 +141,7 @@ class Comparison:
             ``difference``, ``ci_low``, ``ci_high``, ``se``, ``n``.
         """
         frame = self.result.load(self.variables)
-        if from_day is not None:
-            frame = frame[frame["day"] >= from_day]
+        frame = frame[frame["day"] >= from_day]
         means = frame.groupby(["label", "replicate"])[self.variables].mean()
         rows = []
         for variable in self.variables:

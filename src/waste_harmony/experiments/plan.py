@@ -617,6 +617,19 @@ def _argument_problems(
     values = {k: v for k, v in kwargs.items() if k in params}
     if isinstance(factory, ConfigFactory):
         config = factory.config
+        if any(s not in registry for s in config.scenarios):
+            # code references ('pkg.mod:Class', 'ban.py:Ban'), relative to the run file
+            from waste_harmony.scenarios import scenario_class
+
+            base = config.source.parent if config.source is not None else None
+            registry = {
+                **registry,
+                **{
+                    s: scenario_class(s, base_dir=base)
+                    for s in config.scenarios
+                    if s not in registry
+                },
+            }
         dotted = [
             f"scenarios.{s}.{f.name}"
             for s in config.scenarios

@@ -203,7 +203,14 @@ def _point_problems(point: dict[str, Any], run: RunConfig, registry: dict[str, A
         for k, v in point.items():
             if k.startswith(prefix):  # a nested path (policy.set.x) replaces one leaf
                 values = with_path(values, k[len(prefix) :], v)
-        found += registry[scenario].violations(values)
+        if scenario in registry:
+            cls = registry[scenario]
+        else:  # a code reference ('pkg.mod:Class', 'ban.py:Ban'), relative to the file
+            from waste_harmony.scenarios import scenario_class
+
+            base = run.source.parent if run.source is not None else None
+            cls = scenario_class(scenario, base_dir=base)
+        found += cls.violations(values)
     return found
 
 
