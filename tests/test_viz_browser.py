@@ -149,7 +149,7 @@ def test_step_advances_the_day_and_changes_the_series(page):
     series, city = _image_digest(page, "img.wh-series"), _image_digest(page, "img.wh-city-map")
     page.get_by_role("button", name="Step").click()
     _wait_day(page, 1)
-    page.locator(".wh-series-caption", has_text="1 days recorded").wait_for()
+    page.locator(".wh-series-caption", has_text="2 days recorded").wait_for()  # day 0 and day 1
     assert _image_digest(page, "img.wh-series") != series
     assert _image_digest(page, "img.wh-city-map") != city
     page.get_by_role("button", name="Step").click()
