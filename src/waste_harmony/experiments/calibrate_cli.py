@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from waste_harmony.config import ConfigError
+from waste_harmony.experiments.cli import add_folder_options, add_workers_option
 
 __all__ = ["register", "run_calibrate_command"]
 
@@ -50,28 +51,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "calibration file describes (a run file plus a [calibration] table).",
     )
     parser.add_argument("calibfile", help="the calibration file (TOML)")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="local worker processes (default: CPU count); 1 runs serially in this process",
+    add_workers_option(parser)
+    add_folder_options(
+        parser,
+        resume_help="continue a calibration interrupted in the folder",
+        force_help="replace a calibration already in the output folder",
     )
-    parser.add_argument(
-        "--resume", action="store_true", help="continue a calibration interrupted in the folder"
-    )
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace a calibration already in the output folder",
-    )
-    parser.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="output folder (default: the file's [output] folder)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run_calibrate_command)
     return parser
 

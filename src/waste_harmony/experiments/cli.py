@@ -17,7 +17,36 @@ from typing import Any
 
 from waste_harmony.config import ConfigError
 
-__all__ = ["register", "run_sweep_command"]
+__all__ = ["add_folder_options", "add_workers_option", "register", "run_sweep_command"]
+
+
+def add_workers_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--workers N`` (local worker processes), shared by ``sweep`` and ``calibrate``."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: CPU count); 1 runs serially in this process",
+    )
+
+
+def add_folder_options(
+    parser: argparse.ArgumentParser, *, resume_help: str, force_help: str
+) -> None:
+    """Add ``--resume``, ``--force``, ``--out DIR`` and ``--quiet`` to ``parser``.
+
+    Shared by the commands that write an experiment folder (``sweep``, ``calibrate``).
+    """
+    parser.add_argument("--resume", action="store_true", help=resume_help)
+    parser.add_argument("--force", action="store_true", help=force_help)
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default: the file's [output] folder)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -48,13 +77,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "table), one Parquet folder per run, on local processes or a Dask cluster.",
     )
     parser.add_argument("sweepfile", help="the sweep file (TOML)")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="local worker processes (default: CPU count); 1 runs serially in this process",
-    )
+    add_workers_option(parser)
     parser.add_argument(
         "--scheduler",
         default=None,
@@ -62,21 +85,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786, to run "
         "the sweep on its cluster (needs the 'experiments' extra)",
     )
-    parser.add_argument(
-        "--resume", action="store_true", help="skip runs already finished in the output folder"
+    add_folder_options(
+        parser,
+        resume_help="skip runs already finished in the output folder",
+        force_help="replace a different experiment already in the output folder",
     )
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace a different experiment already in the output folder",
-    )
-    parser.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="output folder (default: the file's [output] folder)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--debug",
         action="store_true",
