@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from waste_harmony import experiments as ex
-from waste_harmony.experiments.executors import death_cause
+from waste_harmony.experiments.executors import SharedProcessPool, death_cause
 from waste_harmony.experiments.resume import remove_stale_temp_files
 
 TESTS = Path(__file__).resolve().parent
@@ -32,6 +32,21 @@ def test_death_cause_names_exit_code_and_signal():
     assert death_cause(-11).endswith("signal SIGSEGV)")
     assert death_cause(1) == "worker process died (exit code 1)"
     assert "unknown" in death_cause(None)
+
+
+def test_a_shared_pool_is_replaced_after_a_worker_died():
+    from concurrent.futures.process import BrokenProcessPool
+
+    with SharedProcessPool(1) as shared:
+        first = shared.executor()
+        assert shared.executor() is first  # kept while it works
+        with pytest.raises(BrokenProcessPool):
+            first.submit(os._exit, 3).result()
+        second = shared.executor()
+        assert second is not first
+        assert second.submit(pow, 2, 10).result() == 1024
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        SharedProcessPool(0)
 
 
 def test_a_dying_worker_costs_only_its_own_run(tmp_path):

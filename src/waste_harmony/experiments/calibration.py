@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 import waste_harmony.experiments.abc as abc
+from waste_harmony.experiments.executors import SharedProcessPool
 from waste_harmony.results import versions
 from waste_harmony.schema import read_json
 
@@ -717,6 +718,13 @@ def calibrate(
     elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
     seed = int(seed)
+    # One worker pool for every batch (see SharedProcessPool): a new pool per batch
+    # spent seconds starting interpreters each time, more than small runs take.
+    # (started on first use, so a mistake found below leaves no processes behind)
+    shared = None
+    if executor is None and workers != 1:
+        shared = SharedProcessPool(workers or max(1, os.cpu_count() or 1))
+
     temporary = out is None
     folder = Path(tempfile.mkdtemp(prefix="waste-harmony-calibration-") if out is None else out)
     manifest: dict[str, Any] = {
@@ -783,29 +791,33 @@ def calibrate(
                 root_seed=_generation_seed(seed, step),
                 common_random_numbers=False,
                 out=target,
-                executor=executor,
-                workers=workers,
+                executor=executor if shared is None else shared.executor(),
+                workers=workers if shared is None else None,
                 resume=True,
                 progress=progress,
                 **kwargs,
             )
         return _summaries(done, obs, replicates)
 
-    smc = abc.abc_smc(
-        simulate,
-        prior_dists,
-        obs["value"].to_numpy(),
-        population_size=population_size,
-        generations=generations,
-        max_proposals=budget // replicates,
-        seed=seed,
-        alpha=alpha,
-        min_acceptance=min_acceptance,
-        min_epsilon_change=min_epsilon_change,
-        scales=obs["scale"].to_numpy(),
-        weights=obs["weight"].to_numpy(),
-        constraint=admissible,
-    )
+    try:
+        smc = abc.abc_smc(
+            simulate,
+            prior_dists,
+            obs["value"].to_numpy(),
+            population_size=population_size,
+            generations=generations,
+            max_proposals=budget // replicates,
+            seed=seed,
+            alpha=alpha,
+            min_acceptance=min_acceptance,
+            min_epsilon_change=min_epsilon_change,
+            scales=obs["scale"].to_numpy(),
+            weights=obs["weight"].to_numpy(),
+            constraint=admissible,
+        )
+    finally:
+        if shared is not None:
+            shared.close()
     particles = []
     rows = []
     for t, g in enumerate(smc.generations):

@@ -51,6 +51,7 @@ from waste_harmony.experiments.worker import Outcome, execute, write_run
 __all__ = [
     "Pool",
     "SerialExecutor",
+    "SharedProcessPool",
     "death_cause",
     "execute_tasks",
     "executor_name",
@@ -310,6 +311,59 @@ def execute_tasks(
         if pool.owned:
             pool.executor.shutdown(wait=clean, cancel_futures=not clean)
     return counts
+
+
+class SharedProcessPool:
+    """One spawn process pool kept open across several experiments.
+
+    An experiment given ``executor=None`` starts its own pool and shuts it down at
+    the end; a calibration runs one small sweep per batch of proposals, and paying
+    for new worker interpreters (imports included) at every batch cost more than
+    the runs themselves on small models. This keeps one pool for all batches and
+    replaces it when a worker died in the previous batch (the experiments
+    themselves survive that, see :func:`execute_tasks`).
+
+    Parameters
+    ----------
+    workers : int
+        Worker processes.
+
+    Examples
+    --------
+    >>> with SharedProcessPool(1) as shared:
+    ...     shared.executor().submit(pow, 2, 10).result()
+    1024
+    """
+
+    def __init__(self, workers: int) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def executor(self) -> ProcessPoolExecutor:
+        """The pool, started on first use and replaced if a worker of it died."""
+        if self._pool is not None:
+            try:  # a cheap round trip is the public way to ask whether it still works
+                self._pool.submit(int).result()
+            except BrokenProcessPool:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+        if self._pool is None:
+            self._pool = _spawn_pool(self.workers)
+        return self._pool
+
+    def close(self) -> None:
+        """Shut the pool down (waiting for its workers)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def __enter__(self) -> SharedProcessPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def death_cause(exitcode: int | None) -> str:
