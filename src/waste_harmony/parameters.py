@@ -156,7 +156,8 @@ class Parameters:
         0.0,
         1.0,
         "assumption",
-        "probability that a citizen meets people at a neighbouring node instead of home",
+        "probability that a citizen spends the day at another place within outing_km instead "
+        "of home",
     )
     outing_km: float = _p(
         0.8,
