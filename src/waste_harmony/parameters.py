@@ -163,7 +163,7 @@ class Parameters:
         0.8,
         "km",
         0.0,
-        100.0,
+        5.0,
         "form: activity space, Schönfelder & Axhausen 2003; value: median walking trip "
         "(about half a mile), Yang & Diez-Roux 2012",
         "street distance within which a citizen who goes out spends the day",
