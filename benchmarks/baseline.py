@@ -76,6 +76,7 @@ class BaselineNeighborhood(FixedAgent):
         self.infrastructure = float(attributes["recycling_infrastructure"])
         self.biotech_access = float(attributes["biotech_access"])
         self.industrial_emission = float(attributes["industrial_emission"])
+        self.area_km2 = float(attributes["area_km2"])
         self.population_weight = float(attributes["population"])
         self.is_landfill = self.zone == "industrial"
         self.residents: list[BaselineCitizen] = []
@@ -117,7 +118,7 @@ class BaselineNeighborhood(FixedAgent):
         factor = p.landfill_emission_factor if self.is_landfill else p.waste_emission_factor
         self.pollution += (
             p.industrial_emission_scale * self.industrial_emission
-            + factor * self.waste_stock_kg / 1000.0
+            + factor * self.waste_stock_kg / 1000.0 / self.area_km2
         )
 
     def exchange_pollution(self, h: float) -> None:

@@ -1,9 +1,11 @@
 """Resolution robustness: the same real place cut at two resolutions gives the same story.
 
-Two pairs of cities, each the same place at two resolutions:
+Three pairs of cities, each the same place at two resolutions:
 
 * ``osm``: central Aguascalientes (tests/data/osm, © OpenStreetMap contributors,
   ODbL) aggregated into cells of 250 m and of 500 m (:func:`waste_harmony.city.from_osm`);
+* ``osm-blocks``: the same 250 m cells and the cells merged in 2 x 2 blocks
+  (attributes conserved, see :func:`merge_nodes`);
 * ``districts``: Columbus's 49 neighbourhoods (libpysal's bundled example) and the
   same neighbourhoods merged in adjacent pairs (a maximal matching on the rook
   adjacency, polygons dissolved with geopandas; population summed, intensive
@@ -16,12 +18,14 @@ pollution (area-weighted over the city, µg/m³, on the last day) and TechCore's
 decision. The comparison (see docs/resolution.md) asks each variable's
 difference between the two resolutions to stay within its tolerance.
 
-Run it against any version of the package; the hop-based numbers in the docs page
-came from the main branch before the km mechanisms (``22ac46f``)::
+Run it against any version of the package; the docs page compares this release
+with ``a150427`` (km distances, per-cell sources, sinks, outings and assembly
+networks) and ``22ac46f`` (hop-based mechanisms)::
 
-    PYTHONPATH=src python benchmarks/resolution.py --seeds 20 --json results/resolution.json
+    PYTHONPATH=src python benchmarks/resolution.py --seeds 20 --citizens 1000 --json km.json
     git worktree add /tmp/hops 22ac46f
-    PYTHONPATH=/tmp/hops/src python benchmarks/resolution.py --seeds 20 --json hops.json
+    PYTHONPATH=/tmp/hops/src python benchmarks/resolution.py --seeds 20 --citizens 1000 \
+        --json hops.json
 
 The script uses only default parameters, so it runs unchanged on both.
 """

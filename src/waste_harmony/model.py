@@ -27,6 +27,7 @@ from waste_harmony import city as city_module
 from waste_harmony.agents import Citizen, Corporation, Neighborhood, Organism, StateTable
 from waste_harmony.dynamics.diffusion import diffusion_substeps, finite_volume_laplacian
 from waste_harmony.dynamics.inequality import gini
+from waste_harmony.dynamics.mobility import destinations_within
 from waste_harmony.parameters import ROLE_NAMES, Parameters
 from waste_harmony.paramspec import unknown_keyword
 from waste_harmony.pipeline import Pipeline
@@ -278,6 +279,24 @@ class CityModel(mesa.Model):
         #: Its transpose, for amounts per cell (organism biomass, kg): conserves the total.
         self.dispersal_laplacian = sp.csr_array(self.laplacian.T)
         self._set_substeps(self.params)
+        self._outings: tuple[float, sp.csr_array] | None = None
+
+    def outing_destinations(self) -> sp.csr_array:
+        """Where a citizen who goes out can spend the day, by street distance.
+
+        Returns
+        -------
+        scipy.sparse.csr_array, shape (n_nodes, n_nodes)
+            Row ``i``: the other nodes within ``params.outing_km`` street km of
+            ``i``, valued by their area (km²); see
+            :func:`~waste_harmony.dynamics.mobility.destinations_within`. Cached
+            until ``outing_km`` changes.
+        """
+        km = self.params.outing_km
+        if self._outings is None or self._outings[0] != km:
+            area = self.neighborhoods.area_km2
+            self._outings = (km, destinations_within(self.lengths_km, area, km))
+        return self._outings[1]
 
     def _set_substeps(self, params: Parameters) -> None:
         # Explicit sub-steps keep diffusion positivity preserving: they depend on the

@@ -156,7 +156,17 @@ class Parameters:
         0.0,
         1.0,
         "assumption",
-        "probability that a citizen meets people at a neighbouring node instead of home",
+        "probability that a citizen spends the day at another place within outing_km instead "
+        "of home",
+    )
+    outing_km: float = _p(
+        0.8,
+        "km",
+        0.0,
+        5.0,
+        "form: activity space, Schönfelder & Axhausen 2003; value: median walking trip "
+        "(about half a mile), Yang & Diez-Roux 2012",
+        "street distance within which a citizen who goes out spends the day",
     )
     initial_concern_mean: float = _p(
         0.45,
@@ -228,20 +238,22 @@ class Parameters:
         "pollution added per day by a node's industrial_emission of 1",
     )
     waste_emission_factor: float = _p(
-        0.2,
-        "µg/m³ per day per tonne",
+        0.05,
+        "µg/m³ per day per t/km²",
         0.0,
         1000.0,
-        "assumption (odour, burning, methane)",
-        "pollution added per day by uncollected waste at a neighbourhood",
+        "form: emission density of a box model, Seinfeld & Pandis 2016; value: assumption "
+        "(odour, burning, methane; 0.2 per tonne on the 0.25 km² default cells)",
+        "pollution added per day per tonne of uncollected waste per km² of neighbourhood",
     )
     landfill_emission_factor: float = _p(
-        0.002,
-        "µg/m³ per day per tonne",
+        0.0005,
+        "µg/m³ per day per t/km²",
         0.0,
         1000.0,
-        "assumption (managed landfill)",
-        "pollution added per day by waste held at a landfill node",
+        "form: emission density of a box model, Seinfeld & Pandis 2016; value: assumption "
+        "(managed landfill; 0.002 per tonne on the 0.25 km² default cells)",
+        "pollution added per day per tonne of waste per km² held at a landfill node",
     )
     pollution_decay: float = _p(
         0.2,
@@ -296,12 +308,13 @@ class Parameters:
         "waste eaten per kg of biomass per day",
     )
     organism_air_uptake: float = _p(
-        0.5,
-        "per tonne biomass per day",
+        0.125,
+        "per day per t/km² of biomass",
         0.0,
         1000.0,
-        "form: cf. Nowak et al. 2006; value: assumption",
-        "pollution removal rate per tonne of biomass",
+        "form: removal per unit of canopy density, Nowak et al. 2006; value: assumption "
+        "(0.5 per tonne on the 0.25 km² default cells)",
+        "pollution removal rate per tonne of biomass per km²",
     )
     organism_restoration: float = _p(
         0.002,

@@ -16,6 +16,7 @@ from waste_harmony.agents import CitizenRows
 from waste_harmony.dynamics import (
     adoption,
     diffusion,
+    mobility,
     opinion,
     organism,
     perception,
@@ -45,9 +46,15 @@ _DAYS_PER_YEAR = 365.0
 def meet_and_discuss(model: CityServices) -> None:
     """Citizens go out, meet one other person, and update concern (Deffuant–Weisbuch).
 
-    Each citizen spends the day at home or, with probability ``mobility``, at a random
-    neighbouring node; scenario gatherings (festivals, assemblies) override this.
-    Citizens at the same place are matched at random in pairs
+    Each citizen spends the day at home or, with probability ``mobility``, at a
+    place within ``outing_km`` of street distance (a daily activity space in km,
+    Schönfelder & Axhausen 2003; :mod:`~waste_harmony.dynamics.mobility`): another
+    node whose centre is in reach, drawn in proportion to its area, so a finer
+    cutting of the same place offers the same land to go to. A citizen with no
+    other node in reach spends the day in their own neighbourhood. On the default
+    grid (0.5 km links, 0.8 km reach) this is a uniformly random neighbouring node.
+    Scenario gatherings (festivals, assemblies) override this. Citizens at the
+    same place are matched at random in pairs
     (:func:`~waste_harmony.dynamics.opinion.random_matching`) and each pair applies
     the bounded-confidence update.
     """
@@ -58,11 +65,11 @@ def meet_and_discuss(model: CityServices) -> None:
     if p.mobility > 0 and model.n_nodes > 1:
         movers = np.flatnonzero(rng.random(n) < p.mobility)
         origin = home[movers]
-        degree = model.degree[origin]
-        has_neighbour = degree > 0
-        movers, origin, degree = movers[has_neighbour], origin[has_neighbour], degree[has_neighbour]
-        pick = (rng.random(len(movers)) * degree).astype(np.int64)
-        location[movers] = model.adjacency.indices[model.adjacency.indptr[origin] + pick]
+        destinations = model.outing_destinations()
+        reachable = np.diff(destinations.indptr)[origin] > 0
+        movers, origin = movers[reachable], origin[reachable]
+        u = rng.random(len(movers))
+        location[movers] = mobility.choose_destinations(destinations, origin, u)
     gathered = c.gathering >= 0
     if gathered.any():
         location[gathered] = c.gathering[gathered]
@@ -165,6 +172,7 @@ def grow_organism(model: CityServices) -> None:
         waste_uptake=p.organism_waste_uptake,
         air_uptake=p.organism_air_uptake,
         restoration=p.organism_restoration,
+        area_km2=hoods.area_km2,
     )
     hoods.organism_biomass = new
     hoods.waste_stock_kg -= eaten
@@ -175,9 +183,16 @@ def grow_organism(model: CityServices) -> None:
 
 
 def disperse_pollution(model: CityServices) -> None:
-    """Emissions from industry, facilities and waste; diffusion along edges; decay."""
+    """Emissions from industry, facilities and waste; finite-volume diffusion in km; decay.
+
+    Waste emits per tonne *per km²* of the neighbourhood (an emission density, as
+    in a well-mixed box model: the concentration a source raises is its emission
+    rate over the box's volume, i.e. over its area for a fixed mixing height;
+    Seinfeld & Pandis 2016, ch. 25), so the same waste spread over the same place
+    gives the same pollution however finely the place is cut.
+    """
     hoods, p = model.neighborhoods, model.params
-    stock_t = hoods.waste_stock_kg / 1000.0
+    stock_t = hoods.waste_stock_kg / 1000.0 / hoods.area_km2
     factor = np.where(model.landfill, p.landfill_emission_factor, p.waste_emission_factor)
     emissions = (
         p.industrial_emission_scale * hoods.industrial_emission

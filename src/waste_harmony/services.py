@@ -153,6 +153,10 @@ class CityServices(Protocol):
         """Street lengths (km) on the adjacency's pattern, for distances in km."""
         ...
 
+    def outing_destinations(self) -> sp.csr_array:
+        """Nodes within ``params.outing_km`` street km of each node, valued by area (km²)."""
+        ...
+
     @property
     def laplacian(self) -> sp.csr_array:
         """Finite-volume diffusion operator for concentrations (pollution), 1/km²."""

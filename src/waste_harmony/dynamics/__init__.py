@@ -13,6 +13,7 @@ module             model
 ``protest``        Granovetter thresholds on neighbourhood networks
 ``perception``     exposure to pollution raises concern (saturating harm)
 ``diffusion``      graph-Laplacian dispersion and decay of air pollution
+``mobility``       daily outings within a street distance (activity space)
 ``organism``       Fisher–KPP logistic growth and spread on the graph
 ``adoption``       Bass diffusion of innovations
 ``biodiversity``   species–area relationship
@@ -25,6 +26,7 @@ from waste_harmony.dynamics import (
     biodiversity,
     diffusion,
     inequality,
+    mobility,
     opinion,
     organism,
     perception,
@@ -38,6 +40,7 @@ __all__ = [
     "biodiversity",
     "diffusion",
     "inequality",
+    "mobility",
     "opinion",
     "organism",
     "perception",

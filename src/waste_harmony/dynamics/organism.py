@@ -115,8 +115,15 @@ def organism_services(
     waste_uptake: float,
     air_uptake: float,
     restoration: float,
+    area_km2: np.ndarray | float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What the organism does for its neighbourhood in a day.
+
+    Air cleaning depends on the biomass *density* (t/km²), not on the biomass a
+    cell happens to hold: deposition to vegetation removes pollution at a rate
+    proportional to the leaf area per unit ground area (dry-deposition flux
+    ``F = v_d C`` per m² of canopy, Nowak, Crane & Stevens 2006), so a 1 km² cell
+    holding 1 t cleans its air like four 0.25 km² cells holding 0.25 t each.
 
     Parameters
     ----------
@@ -125,11 +132,13 @@ def organism_services(
     waste_uptake : float
         Waste eaten per kg of biomass per day (kg/kg/day), limited by the stock.
     air_uptake : float
-        Pollution removal rate per tonne of biomass per day; the removed share is
-        ``1 - exp(-air_uptake * B / 1000)``.
+        Pollution removal rate per day per t/km² of biomass; the removed share is
+        ``1 - exp(-air_uptake * B / 1000 / area_km2)``.
     restoration : float
         Habitat restored per day at full occupancy, as a share of what is not yet habitat:
         ``Δh = restoration * (B/K) * (1 - h)``.
+    area_km2 : numpy.ndarray or float
+        Area of each node (km²) over which its biomass is spread.
 
     Returns
     -------
@@ -146,7 +155,7 @@ def organism_services(
     ([3.0], [0.0], [0.025])
     """
     eaten = np.minimum(waste_stock, waste_uptake * biomass)
-    removed = pollution * -np.expm1(-air_uptake * biomass / 1000.0)
+    removed = pollution * -np.expm1(-air_uptake * (biomass / 1000.0) / area_km2)
     occupancy = np.divide(biomass, capacity, out=np.zeros_like(biomass), where=capacity > 0)
     gained = restoration * np.minimum(occupancy, 1.0) * (1.0 - habitat)
     return eaten, removed, gained

@@ -35,9 +35,17 @@ class AssemblyOrganiser(RoleScenario):
     """Decentralised neighbourhood assemblies: deliberate, vote, mobilise, link up.
 
     Each organiser founds an assembly in their home neighbourhood; every
-    ``spread_interval_days`` each organiser's network recruits a neighbouring
-    neighbourhood (chosen with probability proportional to residents × mean
-    concern), up to ``max_assemblies`` per organiser. An assembly
+    ``spread_interval_days`` each organiser's network recruits neighbouring
+    neighbourhoods (each chosen with probability proportional to residents × mean
+    concern), up to ``max_assemblies`` per organiser. The network grows in land,
+    not in cells: an assembly serves ``assembly_area_km2`` (a walkable
+    neighbourhood unit, Perry 1929), so each recruitment adds neighbourhoods until
+    that much area has been added (a deficit or surplus carries over to the next
+    recruitment), and the network stops at ``max_assemblies × assembly_area_km2``
+    per organiser. A city cut into 250 m cells thus grows the same territory as
+    the same city in 500 m cells (four small neighbourhoods per recruitment instead
+    of one); on the default 0.25 km² grid it is one neighbourhood per recruitment.
+    An assembly
 
     * lowers its neighbourhood's protest thresholds by ``threshold_drop``
       (organisation lowers the cost of participation, McCarthy & Zald 1977);
@@ -73,6 +81,14 @@ class AssemblyOrganiser(RoleScenario):
     )
     max_assemblies: int = parameter(
         10, unit="assemblies per organiser", low=1, doc="largest network an organiser builds"
+    )
+    assembly_area_km2: float = parameter(
+        0.25,
+        unit="km²",
+        low=1e-6,
+        doc="land an assembly serves: each recruitment adds this much to the network",
+        source="form: the neighbourhood unit, Perry 1929; value: assumption (one 0.25 km² "
+        "neighbourhood of the default grid)",
     )
     attendance: float = parameter(
         0.4,
@@ -112,8 +128,10 @@ class AssemblyOrganiser(RoleScenario):
 
     def start(self) -> None:
         """Found the first assemblies and schedule meetings and recruitment."""
+        self._budget_km2 = self.assembly_area_km2 * len(self.homes_)
         for row in self.homes_.tolist():
             self._found(row)
+        self._grow()
         day = self.model.day
         self.schedule_every(self.meet, start_day=day, interval_days=self.meeting_interval_days)
         self.schedule_every(
@@ -128,17 +146,25 @@ class AssemblyOrganiser(RoleScenario):
             return
         others = list(self.assembly_rows_)
         self.assembly_rows_.append(row)
+        self._budget_km2 -= float(model.neighborhoods.area_km2[row])
         model.neighborhoods.protest_threshold_shift[row] -= self.threshold_drop
         if others and self.link_weight > 0:
             model.add_links([row] * len(others), others, self.link_weight)
         self.log("assembly_founded", node=model.node_ids[row], assemblies=len(self.assembly_rows_))
 
     def spread(self) -> None:
-        """Each organiser's network recruits one more neighbourhood."""
+        """Each organiser's network recruits ``assembly_area_km2`` more land."""
+        self._budget_km2 += self.assembly_area_km2 * len(self.holders_)
+        self._grow()
+
+    def _grow(self) -> None:
+        """Recruit neighbouring neighbourhoods while land is left in the budget."""
         model = self.model
-        limit = self.max_assemblies * len(self.holders_)
-        for _ in range(len(self.holders_)):
-            if len(self.assembly_rows_) >= limit:
+        area = model.neighborhoods.area_km2
+        unit = self.assembly_area_km2
+        limit = self.max_assemblies * unit * len(self.holders_) * (1.0 - 1e-9)
+        while self._budget_km2 > 1e-9 * unit:
+            if float(area[self.assembly_rows_].sum()) >= limit:
                 return
             adj = model.adjacency
             near = np.unique(
@@ -148,6 +174,7 @@ class AssemblyOrganiser(RoleScenario):
             )
             near = near[~np.isin(near, self.assembly_rows_) & (model.residents[near] > 0)]
             if near.size == 0:
+                self._budget_km2 = 0.0  # nowhere to grow: this recruitment is lost
                 return
             concern = np.bincount(
                 model.citizens.home, weights=model.citizens.concern, minlength=model.n_nodes
