@@ -163,20 +163,26 @@ def main() -> None:
     if not 0 < args.scale <= 1:
         parser.error(f"--scale must lie in (0, 1], got {args.scale}")
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     city = chicago_city()
     city_s = time.perf_counter() - start
+    city_cpu = time.process_time() - cpu
     residents = np.array([p for _, p in city.nodes(data="population")])
     n_citizens = round(float(residents.sum()) * args.scale)
     scenarios = [name for name in STORY if name in available()]
-    model = CityModel(
-        city, n_citizens=n_citizens, scenarios=scenarios, rng=args.seed, days=args.days
-    )
+    try:
+        model = CityModel(
+            city, n_citizens=n_citizens, scenarios=scenarios, rng=args.seed, days=args.days
+        )
+    except ValueError as exc:  # e.g. --days shorter than a scenario's schedule
+        parser.error(str(exc))
     build = time.perf_counter() - start - city_s
+    build_cpu = time.process_time() - cpu - city_cpu
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.run_for(args.days)
     wall = time.perf_counter() - start
+    run_cpu = time.process_time() - cpu
 
     placed = np.bincount(model.citizens.home, minlength=model.n_nodes)
     expected = residents * args.scale
@@ -187,10 +193,13 @@ def main() -> None:
         f"{model.n_nodes} community areas, {args.days} days, seed {args.seed}, "
         f"scenarios: {', '.join(scenarios)}"
     )
+    # wall-clock time, and in brackets the process's CPU time (steadier on a shared machine)
     print(
-        f"city from the polygons in {city_s:.1f} s; model ({n_citizens:,} Mesa agents) built "
-        f"in {build:.1f} s; simulated {args.days} days in {wall:.1f} s "
-        f"({wall / args.days:.3f} s/day); peak memory {peak_memory_gib():.2f} GiB"
+        f"city from the polygons in {city_s:.1f} s ({city_cpu:.1f} s CPU); model "
+        f"({n_citizens:,} Mesa agents) built in {build:.1f} s ({build_cpu:.1f} s CPU); "
+        f"simulated {args.days} days in {wall:.1f} s ({run_cpu:.1f} s CPU), "
+        f"{wall / args.days:.3f} s/day ({run_cpu / args.days:.3f} s CPU/day); "
+        f"peak memory {peak_memory_gib():.2f} GiB"
     )
     print(
         f"largest difference from the census: {model.node_ids[worst]} "
@@ -205,7 +214,13 @@ def main() -> None:
     result = RunResult.from_model(
         model,
         wall_time_s=wall,
-        extra={"example": "chicago", "scale": args.scale, "city_s": city_s, "build_s": build},
+        extra={
+            "example": "chicago",
+            "scale": args.scale,
+            "city_s": city_s,
+            "build_s": build,
+            "cpu_s": {"city": city_cpu, "build": build_cpu, "run": run_cpu},
+        },
     )
     written = publish_results(result, args.out, force=True)
     print(f"wrote {args.out}/ ({', '.join(p.name for p in written)})")
