@@ -26,10 +26,13 @@ script prints the largest difference; about 0.5 % for an area of 40,000). Zones 
 Marginalisation, land prices and habitat take the library's expected values
 (:func:`waste_harmony.city.expected_attributes`).
 
-**Measured** (full scale, ``python examples/chicago.py --out results/chicago``, seed
-2143, 365 days, on a 2-core machine shared with other jobs; re-measure on an idle
-machine with the same command): see the table "Chicago at 1:1 scale" in
-``docs/your_city.md``.
+**Measured** (full scale: ``python examples/chicago.py --out results/chicago``, seed
+2143, 365 days; 2-core machine shared with other jobs, CPU time of the process in
+brackets): city from the polygons 8.4 s (2.8 s); model with 2,746,388 Mesa agents built
+in 90.6 s (27.0 s); 365 days in 546.6 s, 1.50 s/day (0.97 s/day); peak memory 1.27 GiB.
+Re-measure on an idle machine with the same command. A scaled run is not a miniature:
+waste and the pollution it emits grow with the citizens per km² (see the section
+"Chicago at 1:1 scale" in ``docs/your_city.md``).
 """
 
 from __future__ import annotations
