@@ -6,6 +6,9 @@ Subcommands::
     waste-harmony run RUNFILE.toml           run a run file (flags override its values)
     waste-harmony run --scenario techcore --days 365 --seed 7 --out results/
                                              a run from flags alone
+    waste-harmony run --city-file areas.geojson --id-column AREA --city population=pop
+    waste-harmony run --osm place.osm --cell-km 0.25
+                                             a real city (districts or OSM streets)
     waste-harmony plot RESULTS_DIR           redraw the standard figures of saved results
     waste-harmony sweep / viz                when :mod:`waste_harmony.experiments` /
                                              :mod:`waste_harmony.viz` are installed
@@ -186,6 +189,7 @@ def run_config(args: argparse.Namespace) -> RunConfig:
     for key, value in (("days", args.days), ("citizens", args.citizens), ("seed", args.seed)):
         if value is not None:
             data[key] = value
+    _city_flags(args, data)
     if args.scenario:
         scenarios = data.setdefault("scenarios", {})
         for name in args.scenario:
@@ -207,6 +211,77 @@ def run_config(args: argparse.Namespace) -> RunConfig:
         # (SeedSequence() draws its entropy itself, so it is an int)
         data["seed"] = int(cast(int, np.random.SeedSequence().entropy) % 2**31)
     return parse_run_config(data, source=source)
+
+
+#: ``run`` flags that choose where the city comes from: flag → ``[city]`` key.
+_CITY_SOURCES = {"city_file": ("--city-file", "file"), "osm": ("--osm", "osm")}
+_SOURCE_KINDS = {"file": "district file (GeoJSON, shapefile, GeoPackage)", "osm": ".osm file"}
+
+
+def _city_flags(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    """Apply ``--city-file``/``--osm`` and their options to the run data's ``[city]``.
+
+    A source flag replaces the run file's ``[city]`` table; ``--id-column``,
+    ``--cell-km`` and ``--city KEY=VALUE`` then set keys of the resulting table,
+    which is validated like a run file's (paths relative to the current folder).
+    """
+    given = [
+        (flag, key, getattr(args, name))
+        for name, (flag, key) in _CITY_SOURCES.items()
+        if getattr(args, name, None) is not None
+    ]
+    if len(given) > 1:
+        raise ConfigError("give one city source: --city-file or --osm, not both", given[1][0])
+    if given:
+        flag, key, value = given[0]
+        path = Path(value)
+        if not path.exists():
+            raise ConfigError(
+                f"file not found: {path} (give the path of a {_SOURCE_KINDS[key]})", flag
+            )
+        data["city"] = {key: str(path.resolve())}
+        if key == "file" and getattr(args, "id_column", None) is None:
+            raise ConfigError(
+                "a district file needs --id-column NAME (the column of unique district ids)", flag
+            )
+    options: list[tuple[str, str, Any]] = []
+    if getattr(args, "id_column", None) is not None:
+        options.append(("--id-column", "id_column", args.id_column))
+    if getattr(args, "cell_km", None) is not None:
+        options.append(("--cell-km", "cell_km", args.cell_km))
+    for item in getattr(args, "city", None) or ():
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(
+                f"expected KEY=VALUE, got {item!r} (for example --city population=pop2020)",
+                "--city",
+            )
+        options.append(("--city", name.strip(), _toml_value(text.strip())))
+    if not options:
+        return
+    city = data.setdefault("city", {})
+    source = next((k for k in ("file", "osm", "graphml") if k in city), None)
+    for flag, key, value in options:
+        needs = {"id_column": "file", "cell_km": "osm"}.get(key)
+        if needs is not None and source != needs:
+            raise ConfigError(
+                f"{key} is an option of a city from "
+                f"{'--city-file' if needs == 'file' else '--osm'}; give that flag "
+                f"(or a run file with [city] {needs} = ...)",
+                flag,
+            )
+        city[key] = value
+
+
+def _positive_km(text: str) -> float:
+    """``--cell-km``: a positive, finite number of km (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of km, got {text!r}")
+    return value
 
 
 def summary_table(frame: pd.DataFrame, *, variables: Sequence[str] = SUMMARY_VARIABLES) -> str:
@@ -506,6 +581,33 @@ def build_parser(load: Sequence[str] = ()) -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="set a model parameter, e.g. --param concern_confidence=0.3 "
         "(repeatable; values in TOML syntax)",
+    )
+    city = p.add_argument_group(
+        "city from a file (needs the geo extra; replaces the run file's [city])"
+    )
+    city.add_argument(
+        "--city-file",
+        metavar="PATH",
+        help="district polygons (GeoJSON, shapefile, GeoPackage): one neighbourhood per "
+        "polygon; name the id column with --id-column",
+    )
+    city.add_argument(
+        "--osm", metavar="PATH", help="an OpenStreetMap .osm(.bz2) file, read offline"
+    )
+    city.add_argument("--id-column", metavar="NAME", help="district id column (--city-file)")
+    city.add_argument(
+        "--cell-km",
+        type=_positive_km,
+        metavar="KM",
+        help="side of the square cells of an --osm city, km (default 0.25)",
+    )
+    city.add_argument(
+        "--city",
+        action="append",
+        metavar="KEY=VALUE",
+        help="any other [city] key of a run file, e.g. --city population=pop2020 "
+        "--city crs=EPSG:3435 --city 'columns={land_price=\"HOVAL\"}' (repeatable; "
+        "values in TOML syntax)",
     )
     p.add_argument(
         "--out",

@@ -395,7 +395,8 @@ class RunConfig:
         }
         try:
             city = self.city.build()
-        except (ValueError, TypeError, OSError) as exc:
+        except (ValueError, TypeError, OSError, ImportError) as exc:
+            # ImportError: a geo city without the geo extra (the message names it)
             raise ConfigError(str(exc), "city") from exc
         try:
             scenarios = self.make_scenarios()
@@ -421,7 +422,10 @@ class RunConfig:
         )
         for key in ("file", "osm"):
             if getattr(self.city, key) is not None:
-                city = {key: str(getattr(self.city, key)), **self.city.options}
+                options = {
+                    k: str(v) if isinstance(v, Path) else v for k, v in self.city.options.items()
+                }
+                city = {key: str(getattr(self.city, key)), **options}
         output: dict[str, Any] = {
             "neighborhoods": self.output.neighborhoods,
             "figures": self.output.figures,
