@@ -30,7 +30,7 @@ from waste_harmony.model import CityModel
 from waste_harmony.parameters import Parameters
 from waste_harmony.paramspec import ParamSpec
 from waste_harmony.scenarios import Scenario, available
-from waste_harmony.viz.components import CityMap, SeriesPanel
+from waste_harmony.viz.components import CityMap, SeriesPanel, wait_for_page
 from waste_harmony.viz.runfile import RUNFILE_ENV, load_run_model
 
 __all__ = [
@@ -190,6 +190,15 @@ class VizCityModel(CityModel):
             citizen_class=citizen_class,
             **controls,
         )
+        # Mesa's Play loop steps from its own thread: each day waits until the page has
+        # drawn the day before (wait_for_page), so playing never outruns the page.
+        mesa_step = self.step  # Mesa's wrapper (advances time, runs the day)
+
+        def step() -> None:
+            wait_for_page(self)
+            mesa_step()
+
+        self.step = step  # type: ignore[method-assign]
 
 
 def settings_of(model: CityModel) -> dict[str, Any]:

@@ -445,8 +445,8 @@ class _Canvas:
 class CityMapView:
     r"""The live city map: one figure per model, updated in place every day.
 
-    The streets, axes, colour bar and legend are drawn once (and again only when the
-    colour range or variable changes); the neighbourhood markers, protests,
+    The streets, axes, colour bar and legend are drawn once (a new colour range or
+    variable redraws only the colour bar); the neighbourhood markers, protests,
     colonies, festival and facility are updated with ``set_offsets``/``set_array``
     and blitted on top. A city with polygons (``geometry_wkt``, e.g. from
     :func:`~waste_harmony.city.from_districts`; needs shapely) is drawn as one
@@ -460,6 +460,9 @@ class CityMapView:
         The model (its geometry is fixed for the view's life).
     figsize : tuple of float
         Figure size in inches.
+    title : bool
+        Title the map with the day and variable (``False`` for a page that shows the
+        day itself: a new title each day is a third of a frame's drawing time).
 
     Examples
     --------
@@ -469,7 +472,9 @@ class CityMapView:
     b'\x89PNG'
     """
 
-    def __init__(self, model: CityModel, *, figsize: tuple[float, float] = (6.4, 6.0)) -> None:
+    def __init__(
+        self, model: CityModel, *, figsize: tuple[float, float] = (6.4, 6.0), title: bool = True
+    ) -> None:
         self.model = model
         xy, segments = _geometry(model)
         self.xy = xy
@@ -529,6 +534,7 @@ class CityMapView:
         ax.set_ylabel("y (km)")
         add_scale_bar(ax)
         self.title = ax.set_title("", fontsize=11)
+        self.title.set_visible(title)
         self.fig, self.ax = fig, ax
         self.counts: dict[str, int] = {}
         self._canvas = _Canvas(
