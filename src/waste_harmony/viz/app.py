@@ -432,7 +432,7 @@ def _initial_values(controls: Mapping[str, Any]) -> dict[str, Any]:
 def page_arguments(
     model: CityModel | None = None,
     *,
-    play_interval: int = 300,
+    play_interval: int = 50,
     name: str = "Waste Harmony",
     **settings: Any,
 ) -> dict[str, Any]:
