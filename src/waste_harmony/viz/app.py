@@ -118,6 +118,10 @@ def _fresh(spec: Any) -> Any:
 class VizCityModel(CityModel):
     """A :class:`~waste_harmony.CityModel` built from the viz page's controls.
 
+    Shown on a page, each step first waits until the page has drawn the day before
+    (:func:`~waste_harmony.viz.components.wait_for_page`), so Mesa's Play loop, which
+    steps from its own thread, cannot outrun the page.
+
     Parameters
     ----------
     city : networkx.Graph, optional
@@ -432,7 +436,7 @@ def _initial_values(controls: Mapping[str, Any]) -> dict[str, Any]:
 def page_arguments(
     model: CityModel | None = None,
     *,
-    play_interval: int = 50,
+    play_interval: int = 20,
     name: str = "Waste Harmony",
     **settings: Any,
 ) -> dict[str, Any]:

@@ -113,8 +113,8 @@ def wait_for_page(model: CityModel, timeout: float = 5.0) -> None:
     Mesa's Play loop steps the model from its own thread and asks for a render after
     each step; when another thread is rendering the page at that moment (a click,
     a choice), the loop does not wait and steps again mid-render. Called before each
-    step (:meth:`VizCityModel.step <waste_harmony.viz.app.VizCityModel.step>`), this
-    lets every step be drawn before the next one, so Play cannot outrun the page
+    step of a :class:`~waste_harmony.viz.app.VizCityModel`, this lets every step be
+    drawn before the next one, so Play cannot outrun the page
     (no skipped days, no "Too many renders"). It returns at once when no page shows
     ``model``, in the rendering thread itself, or after ``timeout`` seconds.
 
