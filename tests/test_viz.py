@@ -326,6 +326,18 @@ def test_live_views_redraw_only_changed_cells_yet_match_a_full_draw():
     assert city_map._canvas.full_draws == 1 + checks[city_map]
 
 
+def test_viz_model_waits_for_its_page_before_each_step_and_copies_cleanly(monkeypatch):
+    waited = []
+    monkeypatch.setattr(viz_app, "wait_for_page", waited.append)
+    model = VizCityModel(n_citizens=1_000, rng=4)
+    model.step()
+    model.step()
+    assert waited == [model, model] and model.day == 2
+    twin = model.copy()  # the step hook belongs to the copy, not to the original
+    twin.step()
+    assert (model.day, twin.day) == (2, 3) and waited[-1] is twin
+
+
 def test_live_views_update_in_place(story_year, small_city):
     series, city_map = SeriesView(), CityMapView(story_year)
     first = series.update(story_year).image("png")

@@ -194,15 +194,13 @@ class VizCityModel(CityModel):
             citizen_class=citizen_class,
             **controls,
         )
-        # Mesa's Play loop steps from its own thread: each day waits until the page has
-        # drawn the day before (wait_for_page), so playing never outruns the page.
-        mesa_step = self.step  # Mesa's wrapper (advances time, runs the day)
 
-        def step() -> None:
-            wait_for_page(self)
-            mesa_step()
-
-        self.step = step  # type: ignore[method-assign]
+    def _wrapped_step(self) -> None:
+        # Mesa's Model.__init__ makes this wrapper the instance's `step`. Mesa's Play loop
+        # steps from its own thread: each day first waits until the page has drawn the
+        # day before (wait_for_page), so playing never outruns the page.
+        wait_for_page(self)
+        super()._wrapped_step()
 
 
 def settings_of(model: CityModel) -> dict[str, Any]:
