@@ -2,6 +2,7 @@
 
 import argparse
 import dataclasses
+import io
 import subprocess
 import sys
 
@@ -288,6 +289,53 @@ def test_series_panel_is_readable_after_a_story_year(story_year):
         box = legend.get_window_extent(renderer)
         for ax in fig.axes:
             assert not box.overlaps(ax.get_window_extent(renderer))
+
+
+def _pixels(png):
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def _full_draw(view):
+    """The view's image drawn afresh from scratch (its cache bypassed once)."""
+    key = view._canvas.key
+    view._canvas.key = object()
+    try:
+        return view.image("png")
+    finally:
+        view._canvas.key = key
+
+
+def test_live_views_redraw_only_changed_cells_yet_match_a_full_draw():
+    # A new colour range (or y range of one panel) redraws just that part of the
+    # cached background: the image must be the one a full draw gives, pixel for pixel.
+    model = CityModel(n_citizens=2_000, scenarios=["techcore", "harmony-festival"], rng=3)
+    city_map, series = CityMapView(model), SeriesView()
+    checks = {city_map: 0, series: 0}
+    for day in range(36):
+        model.step()
+        for view, args in ((city_map, ("concern" if day < 18 else "pollution",)), (series, ())):
+            cells = view._canvas.cell_draws
+            live = view.update(model, *args).image("png")
+            if view._canvas.cell_draws > cells or day % 12 == 0:  # checks cost full draws
+                assert np.array_equal(_pixels(live), _pixels(_full_draw(view))), (view, day)
+                checks[view] += 1
+    # the cached path was taken: cells redrawn, and the map never drawn whole again
+    assert city_map._canvas.cell_draws >= 2 and series._canvas.cell_draws >= 1
+    assert city_map._canvas.full_draws == 1 + checks[city_map]
+
+
+def test_viz_model_waits_for_its_page_before_each_step_and_copies_cleanly(monkeypatch):
+    waited = []
+    monkeypatch.setattr(viz_app, "wait_for_page", waited.append)
+    model = VizCityModel(n_citizens=1_000, rng=4)
+    model.step()
+    model.step()
+    assert waited == [model, model] and model.day == 2
+    twin = model.copy()  # the step hook belongs to the copy, not to the original
+    twin.step()
+    assert (model.day, twin.day) == (2, 3) and waited[-1] is twin
 
 
 def test_live_views_update_in_place(story_year, small_city):

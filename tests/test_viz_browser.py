@@ -175,6 +175,31 @@ def test_play_and_pause(page):
     assert _day(page) == paused_at
 
 
+def test_play_shows_every_day_without_render_errors(page):
+    # Play steps from Mesa's thread every 50 ms; each day must be drawn before the
+    # next (no day skipped on the page, no "Too many renders" from a render race).
+    page.evaluate(
+        """() => {
+            window.whDays = [];
+            const day = document.querySelector('.wh-day');
+            const record = () => window.whDays.push(day.innerText);
+            const what = {childList: true, subtree: true, characterData: true};
+            new MutationObserver(record).observe(day, what);
+        }"""
+    )
+    page.get_by_role("button", name="▶").click()
+    page.locator(".wh-day", has_text="Day 12").wait_for()
+    page.get_by_role("button", name="❚❚").click()
+    page.get_by_role("button", name="▶").wait_for()
+    page.wait_for_timeout(1000)
+    seen = [int(text.strip().removeprefix("Day ")) for text in page.evaluate("window.whDays")]
+    days = list(dict.fromkeys(seen))
+    assert days[:12] == list(range(1, 13)), seen
+    assert days == list(range(1, len(days) + 1)), seen
+    body = page.locator("body").inner_text()
+    assert "Too many renders" not in body and "error in step" not in body
+
+
 def test_changing_a_parameter_and_reset_rebuild_the_model(page):
     page.get_by_role("button", name="Step").click()
     _wait_day(page, 1)

@@ -30,7 +30,7 @@ from waste_harmony.model import CityModel
 from waste_harmony.parameters import Parameters
 from waste_harmony.paramspec import ParamSpec
 from waste_harmony.scenarios import Scenario, available
-from waste_harmony.viz.components import CityMap, SeriesPanel
+from waste_harmony.viz.components import CityMap, SeriesPanel, wait_for_page
 from waste_harmony.viz.runfile import RUNFILE_ENV, load_run_model
 
 __all__ = [
@@ -118,6 +118,10 @@ def _fresh(spec: Any) -> Any:
 class VizCityModel(CityModel):
     """A :class:`~waste_harmony.CityModel` built from the viz page's controls.
 
+    Shown on a page, each step first waits until the page has drawn the day before
+    (:func:`~waste_harmony.viz.components.wait_for_page`), so Mesa's Play loop, which
+    steps from its own thread, cannot outrun the page.
+
     Parameters
     ----------
     city : networkx.Graph, optional
@@ -190,6 +194,13 @@ class VizCityModel(CityModel):
             citizen_class=citizen_class,
             **controls,
         )
+
+    def _wrapped_step(self) -> None:
+        # Mesa's Model.__init__ makes this wrapper the instance's `step`. Mesa's Play loop
+        # steps from its own thread: each day first waits until the page has drawn the
+        # day before (wait_for_page), so playing never outruns the page.
+        wait_for_page(self)
+        super()._wrapped_step()
 
 
 def settings_of(model: CityModel) -> dict[str, Any]:
@@ -423,7 +434,7 @@ def _initial_values(controls: Mapping[str, Any]) -> dict[str, Any]:
 def page_arguments(
     model: CityModel | None = None,
     *,
-    play_interval: int = 300,
+    play_interval: int = 20,
     name: str = "Waste Harmony",
     **settings: Any,
 ) -> dict[str, Any]:

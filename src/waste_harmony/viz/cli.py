@@ -100,6 +100,27 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def _without_websocket_compression() -> None:
+    """Switch off uvicorn's per-message deflate for this process's server.
+
+    The page's frames are JPEG images, which deflate cannot shrink: compressing each
+    one only costs the server's event loop time on every step. ``solara run`` has no
+    option for it, so uvicorn's default is changed before the server is configured.
+    """
+    import uvicorn
+
+    init = uvicorn.Config.__init__
+    if getattr(init, "_waste_harmony", False):
+        return
+
+    def config_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("ws_per_message_deflate", False)
+        init(self, *args, **kwargs)
+
+    config_init._waste_harmony = True  # type: ignore[attr-defined]
+    uvicorn.Config.__init__ = config_init  # type: ignore[method-assign]
+
+
 def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
     """Run the Solara server for :data:`APP` in this process until interrupted.
 
@@ -123,6 +144,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
 
     solara_settings.telemetry.mixpanel_enable = False
     solara_settings.assets.fontawesome_enabled = False
+    _without_websocket_compression()
     solara_cli.main(
         args=[
             "run",

@@ -18,10 +18,14 @@ memoises its image on (model, day, choice) so an unrelated re-render costs nothi
 
 from __future__ import annotations
 
+import html
 import io
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import reacton.core
 import solara
 from mesa.visualization.utils import update_counter
 
@@ -40,6 +44,7 @@ __all__ = [
     "CitySummary",
     "SeriesPanel",
     "png_bytes",
+    "wait_for_page",
 ]
 
 #: Labels of the map's colour selector → :data:`MAP_VARIABLES` keys.
@@ -87,11 +92,51 @@ def png_bytes(fig: Figure, *, dpi: float = 90) -> bytes:
 
 #: One figure drawn at a time: Mesa's Play loop renders from its own thread.
 _DRAWING = threading.RLock()
+#: The render context showing each model (see :func:`wait_for_page`).
+_PAGES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def _version(model: CityModel) -> tuple[int, int, int]:
     # A new model (reset), a new day or a forced update all change the picture.
     return (id(model), int(model.steps), update_counter.value)
+
+
+def _remember_page(model: CityModel) -> None:
+    context = reacton.core.get_render_context(required=False)
+    if context is not None:
+        _PAGES[model] = weakref.ref(context)
+
+
+def wait_for_page(model: CityModel, timeout: float = 5.0) -> None:
+    """Block until the page showing ``model`` has finished drawing its last step.
+
+    Mesa's Play loop steps the model from its own thread and asks for a render after
+    each step; when another thread is rendering the page at that moment (a click,
+    a choice), the loop does not wait and steps again mid-render. Called before each
+    step of a :class:`~waste_harmony.viz.app.VizCityModel`, this lets every step be
+    drawn before the next one, so Play cannot outrun the page
+    (no skipped days, no "Too many renders"). It returns at once when no page shows
+    ``model``, in the rendering thread itself, or after ``timeout`` seconds.
+
+    Parameters
+    ----------
+    model : CityModel
+        The model.
+    timeout : float
+        Longest wait, in seconds.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> wait_for_page(CityModel(n_citizens=200, rng=1))  # no page: returns at once
+    """
+    ref = _PAGES.get(model)
+    context = ref() if ref is not None else None
+    lock = getattr(context, "thread_lock", None)
+    if lock is None or getattr(context, "_lock_thread", None) is threading.current_thread():
+        return
+    if lock.acquire(timeout=timeout):
+        lock.release()
 
 
 #: Shows every slider's value next to its thumb, not only while dragging (Vuetify
@@ -108,32 +153,21 @@ def CityMap(model: CityModel) -> None:  # noqa: N802
     """The city map with selectors for the colour variable and the colour scale.
 
     One :class:`~waste_harmony.viz.figures.CityMapView` per model is kept and
-    updated in place; only its changing artists are redrawn each day.
+    updated in place; only its changing artists are redrawn each day. Only the day
+    label, the image and its caption are rendered again after a step, not the
+    selectors.
 
     Parameters
     ----------
     model : CityModel
         The model shown.
     """
-    update_counter.get()
     choice = solara.use_reactive("concern")
     scale = solara.use_reactive(next(iter(SCALE_CHOICES)))
-    version = _version(model)
-    view = solara.use_memo(lambda: CityMapView(model), [id(model)])
-
-    def draw() -> tuple[bytes, dict[str, int]]:
-        with _DRAWING:  # Play steps and renders from more than one thread
-            view.update(model, MAP_CHOICES[choice.value], SCALE_CHOICES[scale.value])
-            return view.image(), dict(view.counts)
-
-    image, counts = solara.use_memo(draw, [*version, choice.value, scale.value])
+    view = solara.use_memo(lambda: CityMapView(model, title=False), [id(model)])
     with solara.Column(gap="4px", style={"padding": "4px"}):
         solara.v.Html(tag="style", children=[SLIDER_VALUES_CSS], class_="wh-slider-values")
-        solara.Text(
-            f"Day {model.day}",
-            classes=["wh-day"],
-            style={"font-size": "20px", "font-weight": "bold"},
-        )
+        _Day(model)
         with solara.Row(gap="8px"):
             solara.Select(
                 label="Colour neighbourhoods by",
@@ -147,6 +181,33 @@ def CityMap(model: CityModel) -> None:  # noqa: N802
                 values=list(SCALE_CHOICES),
                 classes=["wh-map-scale"],
             )
+        _MapFrame(model, view, choice.value, scale.value)
+
+
+@solara.component
+def _Day(model: CityModel) -> None:  # noqa: N802
+    update_counter.get()
+    solara.Text(
+        f"Day {model.day}",
+        classes=["wh-day"],
+        style={"font-size": "20px", "font-weight": "bold"},
+    )
+
+
+@solara.component
+def _MapFrame(model: CityModel, view: CityMapView, choice: str, scale: str) -> None:  # noqa: N802
+    """Today's map image and caption: what a step renders again."""
+    update_counter.get()
+    _remember_page(model)
+    version = _version(model)
+
+    def draw() -> tuple[bytes, dict[str, int]]:
+        with _DRAWING:  # Play steps and renders from more than one thread
+            view.update(model, MAP_CHOICES[choice], SCALE_CHOICES[scale])
+            return view.image(), dict(view.counts)
+
+    image, counts = solara.use_memo(draw, [*version, choice, scale])
+    with solara.Column(gap="4px"):
         solara.Image(image, format="jpeg", width="100%", classes=["wh-city-map"])
         solara.Text(
             f"{model.n_nodes:,} neighbourhoods drawn at their city positions · "
@@ -169,25 +230,30 @@ def SeriesPanel(model: CityModel) -> None:  # noqa: N802
     model : CityModel
         The model shown.
     """
+    view = solara.use_memo(SeriesView, [id(model)])
+    with solara.Column(gap="4px", style={"padding": "4px"}):
+        _SeriesFrame(model, view)
+        CitySummary(model)
+
+
+@solara.component
+def _SeriesFrame(model: CityModel, view: SeriesView) -> None:  # noqa: N802
     update_counter.get()
     version = _version(model)
-    view = solara.use_memo(SeriesView, [id(model)])
 
-    def draw() -> bytes:
+    def draw() -> tuple[bytes, int]:
         with _DRAWING:
-            return view.update(model).image()
+            return view.update(model).image(), int(np.size(view.lines[0].get_xdata()))
 
-    image = solara.use_memo(draw, list(version))
-    with solara.Column(gap="4px", style={"padding": "4px"}):
+    image, n_days = solara.use_memo(draw, list(version))
+    with solara.Column(gap="4px"):
         solara.Image(image, format="jpeg", width="100%", classes=["wh-series"])
         solara.Text(
-            f"{len(model.datacollector.model_vars.get('mean_concern', [])):,} days "
-            "recorded; ticks below: scenario events (a row per kind); shading: "
-            "facility status",
+            f"{n_days:,} days recorded; ticks below: scenario events (a row per kind); "
+            "shading: facility status",
             classes=["wh-series-caption"],
             style={"font-size": "12px"},
         )
-        CitySummary(model)
 
 
 @solara.component
@@ -211,12 +277,17 @@ def CitySummary(model: CityModel) -> None:  # noqa: N802
             classes=["wh-setup"],
         )
         if latest.get("mean_concern") is not None:
-            solara.Markdown(
-                f"mean concern **{latest['mean_concern']:.3f}** · protesting "
-                f"**{100 * latest['protest_share']:.1f} %** · recycling "
-                f"**{100 * latest['recycling_rate']:.1f} %** · pollution "
-                f"**{latest['mean_pollution']:.1f} µg/m³** · biotech adoption "
-                f"**{100 * latest['biotech_adoption']:.1f} %**"
+            # plain HTML, not Markdown: a step re-renders this, and Markdown is slow
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=(
+                    f"mean concern <b>{latest['mean_concern']:.3f}</b> · protesting "
+                    f"<b>{100 * latest['protest_share']:.1f} %</b> · recycling "
+                    f"<b>{100 * latest['recycling_rate']:.1f} %</b> · pollution "
+                    f"<b>{latest['mean_pollution']:.1f} µg/m³</b> · biotech adoption "
+                    f"<b>{100 * latest['biotech_adoption']:.1f} %</b>"
+                ),
+                classes=["wh-headline"],
             )
         solara.Text(
             f"parameters: waste {p.waste_per_capita_kg:g} kg/citizen/day · ε "
@@ -226,12 +297,19 @@ def CitySummary(model: CityModel) -> None:  # noqa: N802
             classes=["wh-parameters"],
         )
         events = list(model.event_log)[-6:]
-        if events:
-            solara.Markdown(
-                "**Latest events**\n\n"
-                + "\n".join(
-                    f"- day {e.day}: {e.kind.replace('_', ' ')}"
-                    + ("" if e.node is None else f" at node {e.node}")
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                "<b>Latest events</b><ul>"
+                + "".join(
+                    f"<li>day {e.day}: {html.escape(e.kind.replace('_', ' '))}"
+                    + ("" if e.node is None else f" at node {html.escape(str(e.node))}")
+                    + "</li>"
                     for e in reversed(events)
                 )
-            )
+                + "</ul>"
+                if events
+                else ""
+            ),
+            classes=["wh-events"],
+        )

@@ -18,7 +18,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.transforms import Bbox, IdentityTransform
 from PIL import Image
 
 from waste_harmony.plotting.maps import add_scale_bar, city_polygons
@@ -298,29 +299,134 @@ class _Canvas:
     """Agg drawing with blitting: a full draw only when the static part changes.
 
     Artists marked animated are left out of the cached background and drawn on top
-    of it on every render; ``key`` names everything the background depends on
-    (limits, labels): when it changes, the whole figure is drawn again.
+    of it on every render; ``key`` names everything the whole background depends on
+    (figure-wide limits, legends): when it changes, the whole figure is drawn again.
+
+    ``cells`` are parts of the background that change on their own (one panel's y
+    range, the colour bar's range): name → artists. Each cell owns a rectangle of the
+    figure (its artists' extent after a full draw and free room around it, clear of
+    everything else). When only cells' keys change, just those rectangles are
+    painted over with the figure's colour and their artists drawn again into the
+    background: a few ticks instead of the whole figure. A cell whose artists no
+    longer fit their rectangle, or overlapping rectangles, fall back to a full draw,
+    so the picture is always the one a full draw gives.
     """
 
-    def __init__(self, fig: Figure, dynamic: list[Any]) -> None:
+    #: Room (pixels) a cell's rectangle leaves its artists on every side, where free.
+    SPARE = 40.0
+    #: Pixels kept clear of other artists' extents (antialiased edges reach past them).
+    GAP = 2.0
+
+    def __init__(
+        self, fig: Figure, dynamic: list[Any], cells: dict[str, list[Any]] | None = None
+    ) -> None:
         self.fig = fig
         self.canvas = FigureCanvasAgg(fig)
         self.dynamic = dynamic
+        self.cells = cells or {}
         self.key: Any = None
+        self.cell_keys: dict[str, Any] = {}
+        self.boxes: dict[str, Bbox] | None = None
         self.background: Any = None
+        self.full_draws = 0
+        self.cell_draws = 0
 
-    def render(self, key: Any, dpi: float, fmt: str) -> bytes:
+    def _extent(self, name: str, renderer: Any) -> Bbox:
+        boxes = [a.get_tightbbox(renderer) for a in self.cells[name] if a.get_visible()]
+        return Bbox.union([b for b in boxes if b is not None and b.width > 0])
+
+    def _layout_cells(self, renderer: Any) -> None:
+        """Each cell's rectangle: its extent plus free room around it, clear of everything else."""
+        extents = {name: self._extent(name, renderer) for name in self.cells}
+        in_cells = {id(a) for artists in self.cells.values() for a in artists}
+        others = [
+            a.get_tightbbox(renderer)
+            for a in [*self.fig.axes, *self.fig.legends, *self.fig.texts, *self.fig.artists]
+            if id(a) not in in_cells and a.get_visible() and not a.get_animated()
+        ]
+        boxes = {}
+        width, height = self.canvas.get_width_height()
+        statics = [b for b in others if b is not None and b.width > 0]
+        for name, extent in extents.items():
+            neighbours = [b for other, b in extents.items() if other != name]
+            if any(extent.overlaps(b) for b in [*neighbours, *statics]):
+                self.boxes = None  # the extents themselves overlap: full draws only
+                return
+            # Grow each side by up to SPARE pixels: up to a static artist, or halfway to
+            # a neighbouring cell (which grows towards this one just as far).
+            x0, y0, x1, y1 = extent.extents
+            spare, gap = self.SPARE, self.GAP
+            lefts, rights = [x0 - spare, 0.0], [x1 + spare, float(width)]
+            for b, half in [*((b, True) for b in neighbours), *((b, False) for b in statics)]:
+                if b.y1 > y0 and b.y0 < y1:
+                    if b.x1 <= extent.x0:
+                        lefts.append((b.x1 + extent.x0) / 2 if half else b.x1 + gap)
+                    elif b.x0 >= extent.x1:
+                        rights.append((b.x0 + extent.x1) / 2 if half else b.x0 - gap)
+            x0, x1 = max(lefts), min(rights)
+            lows, highs = [y0 - spare, 0.0], [y1 + spare, float(height)]
+            for b, half in [*((b, True) for b in neighbours), *((b, False) for b in statics)]:
+                if b.x1 > x0 and b.x0 < x1:
+                    if b.y1 <= extent.y0:
+                        lows.append((b.y1 + extent.y0) / 2 if half else b.y1 + gap)
+                    elif b.y0 >= extent.y1:
+                        highs.append((b.y0 + extent.y1) / 2 if half else b.y0 - gap)
+            y0, y1 = max(lows), min(highs)
+            boxes[name] = Bbox.from_extents(np.ceil(x0), np.ceil(y0), np.floor(x1), np.floor(y1))
+        self.boxes = boxes
+
+    def _redraw_cells(self, names: list[str]) -> bool:
+        """Redraw the background of the named cells; ``False`` if a full draw is needed."""
+        if self.boxes is None:
+            return False
+        renderer = self.canvas.get_renderer()
+        self.canvas.restore_region(self.background)
+        for name in names:
+            box = self.boxes[name]
+            blank = Rectangle(
+                (box.x0, box.y0),
+                box.width,
+                box.height,
+                transform=IdentityTransform(),
+                facecolor=self.fig.get_facecolor(),
+                edgecolor="none",
+                linewidth=0,
+                antialiased=False,
+            )
+            blank.set_figure(self.fig)
+            blank.draw(renderer)
+            for artist in self.cells[name]:
+                if artist.get_visible():
+                    artist.draw(renderer)
+            extent = self._extent(name, renderer)
+            if not (box.contains(*extent.min) and box.contains(*extent.max)):
+                return False  # grew out of its rectangle (wider tick labels)
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.cell_draws += len(names)
+        return True
+
+    def render(
+        self, key: Any, dpi: float, fmt: str, cell_keys: dict[str, Any] | None = None
+    ) -> bytes:
+        cell_keys = dict(cell_keys or {})
         if self.fig.dpi != dpi:
             self.fig.set_dpi(dpi)
             self.key = None
-        if key != self.key or self.background is None:
-            for artist in self.dynamic:
-                artist.set_animated(True)
+        for artist in self.dynamic:  # left out of the background, drawn on top
+            artist.set_animated(True)
+        changed = [n for n in self.cells if cell_keys.get(n) != self.cell_keys.get(n)]
+        full = key != self.key or self.background is None
+        if not full and changed and not self._redraw_cells(changed):
+            full = True
+        if full:
             self.canvas.draw()
             self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self._layout_cells(self.canvas.get_renderer())
             self.key = key
+            self.full_draws += 1
         else:
             self.canvas.restore_region(self.background)
+        self.cell_keys = cell_keys
         renderer = self.canvas.get_renderer()
         for artist in self.dynamic:
             if artist.get_visible():
@@ -339,8 +445,8 @@ class _Canvas:
 class CityMapView:
     r"""The live city map: one figure per model, updated in place every day.
 
-    The streets, axes, colour bar and legend are drawn once (and again only when the
-    colour range or variable changes); the neighbourhood markers, protests,
+    The streets, axes, colour bar and legend are drawn once (a new colour range or
+    variable redraws only the colour bar); the neighbourhood markers, protests,
     colonies, festival and facility are updated with ``set_offsets``/``set_array``
     and blitted on top. A city with polygons (``geometry_wkt``, e.g. from
     :func:`~waste_harmony.city.from_districts`; needs shapely) is drawn as one
@@ -354,6 +460,9 @@ class CityMapView:
         The model (its geometry is fixed for the view's life).
     figsize : tuple of float
         Figure size in inches.
+    title : bool
+        Title the map with the day and variable (``False`` for a page that shows the
+        day itself: a new title each day is a third of a frame's drawing time).
 
     Examples
     --------
@@ -363,7 +472,9 @@ class CityMapView:
     b'\x89PNG'
     """
 
-    def __init__(self, model: CityModel, *, figsize: tuple[float, float] = (6.4, 6.0)) -> None:
+    def __init__(
+        self, model: CityModel, *, figsize: tuple[float, float] = (6.4, 6.0), title: bool = True
+    ) -> None:
         self.model = model
         xy, segments = _geometry(model)
         self.xy = xy
@@ -423,6 +534,7 @@ class CityMapView:
         ax.set_ylabel("y (km)")
         add_scale_bar(ax)
         self.title = ax.set_title("", fontsize=11)
+        self.title.set_visible(title)
         self.fig, self.ax = fig, ax
         self.counts: dict[str, int] = {}
         self._canvas = _Canvas(
@@ -436,6 +548,7 @@ class CityMapView:
                 self.facility,
                 self.title,
             ],
+            cells={"colour bar": [cax]},
         )
         self._key: Any = None
 
@@ -507,7 +620,7 @@ class CityMapView:
         return self
 
     def image(self, fmt: str = "jpeg", dpi: float = 80) -> bytes:
-        """The map as an image (a full draw only when the colour range or variable changed).
+        """The map as an image (a full draw only once; a new colour range redraws the bar).
 
         Parameters
         ----------
@@ -521,7 +634,8 @@ class CityMapView:
         bytes
             The encoded image.
         """
-        return self._canvas.render(self._key, dpi, fmt)
+        # only the colour bar depends on the day: a new range redraws just its cell
+        return self._canvas.render(None, dpi, fmt, {"colour bar": self._key})
 
 
 def city_map_figure(
@@ -687,9 +801,10 @@ class SeriesView:
         self.marks.set_gid("events")
         self.shading: list[Any] = []
         self.fig = fig
-        self._canvas = _Canvas(fig, [*self.lines, self.marks])
+        self._canvas = _Canvas(fig, [*self.lines, self.marks], self._cell_artists())
         self._ylim: list[tuple[float, float]] = [(0.0, 1.0)] * len(names)
         self._key: Any = None
+        self._labels: list[str] | None = None
         self._runs: list[tuple[str, float, float]] = []
         self.rows: dict[str, list[int]] = {}
 
@@ -758,11 +873,31 @@ class SeriesView:
         if runs != self._runs:
             self._shade(runs)
         states = list(dict.fromkeys(state for state, _, _ in runs))
-        key = (horizon, tuple(self._ylim), tuple(labels), tuple(states))
+        key = (horizon, tuple(states))
         if key != self._key:
-            self._redraw_static(horizon, labels, states)
+            self._redraw_static(horizon, states)
         self._key = key
+        for ax, ylim in zip(self.axes, self._ylim, strict=True):
+            if ax.get_ylim() != ylim:
+                ax.set_ylim(*ylim)
+        if labels != self._labels:
+            self.events_ax.set_yticks(range(0, -len(labels), -1), labels)
+            self.events_ax.set_ylim(-max(len(labels), 1) + 0.5, 0.5)
+            self._labels = labels
         return self
+
+    def _cell_artists(self) -> dict[str, list[Any]]:
+        """Parts of the panel redrawn on their own: each series panel, the event strip."""
+        cells: dict[str, list[Any]] = {
+            name: [ax] for name, ax in zip(self.names, self.axes, strict=True)
+        }
+        cells["events"] = [self.events_ax, *self.fig.legends]
+        return cells
+
+    def _cell_keys(self) -> dict[str, Any]:
+        keys: dict[str, Any] = dict(zip(self.names, self._ylim, strict=True))
+        keys["events"] = tuple(self._labels or ())
+        return keys
 
     def _shade(self, runs: list[tuple[str, float, float]]) -> None:
         """Facility shading: drawn on top of the background like the lines."""
@@ -776,15 +911,11 @@ class SeriesView:
         self._runs = runs
         self._canvas.dynamic = [*self.shading, *self.lines, self.marks]
 
-    def _redraw_static(self, horizon: int, labels: list[str], states: list[str]) -> None:
-        for ax, ylim in zip([*self.axes, self.events_ax], [*self._ylim, None], strict=True):
+    def _redraw_static(self, horizon: int, states: list[str]) -> None:
+        for ax in [*self.axes, self.events_ax]:
             ax.set_xlim(0, horizon)
-            if ylim is not None:
-                ax.set_ylim(*ylim)
         for i, ax in enumerate(self.axes):  # day labels on the lowest panel of each column
             ax.tick_params(labelbottom=i >= len(self.axes) - 2)
-        self.events_ax.set_yticks(range(0, -len(labels), -1), labels)
-        self.events_ax.set_ylim(-max(len(labels), 1) + 0.5, 0.5)
         for legend in list(self.fig.legends):
             legend.remove()
         if states:
@@ -799,9 +930,13 @@ class SeriesView:
                 fontsize=7,
                 frameon=False,
             )
+        self._canvas.cells = self._cell_artists()
 
     def image(self, fmt: str = "jpeg", dpi: float = 80) -> bytes:
-        """The panel as an image (a full draw only when limits or event rows changed).
+        """The panel as an image (a full draw only when the x range or legend changed).
+
+        A panel whose y range changed, or the event strip with a new row, is redrawn on
+        its own (a cell of the figure); the lines and marks are drawn on top each day.
 
         Parameters
         ----------
@@ -815,7 +950,7 @@ class SeriesView:
         bytes
             The encoded image.
         """
-        return self._canvas.render(self._key, dpi, fmt)
+        return self._canvas.render(self._key, dpi, fmt, self._cell_keys())
 
 
 def series_figure(
