@@ -206,3 +206,31 @@ def test_home_outside_the_cells_is_refused() -> None:
     with pytest.raises(IndexError, match="home index 4 is out of range for 4 cells"):
         Citizen.create_in_cells(model, np.array([0, 4]), _space(model))
     assert len(model.agents) == 0
+
+
+# ---------------------------------------------------------------- the scale benchmark
+@pytest.mark.slow
+def test_scale_benchmark_reports_both_ways(tmp_path) -> None:
+    import importlib.util
+    import json
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_scale.py"
+    spec = importlib.util.spec_from_file_location("_wh_benchmarks_bench_scale", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    out = tmp_path / "scale.json"
+    report = module.main(["--quick", "--compare", "--json", str(out)])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(report))
+    runs = report["runs"]
+    assert [(r["n"], r["mode"]) for r in runs] == [
+        (n, mode) for n in (2_000, 6_000) for mode in ("bulk", "one at a time")
+    ]
+    for run in runs:
+        assert run["agents"] == run["n"] + run["nodes"]
+        assert 0 < run["agents_cpu_s"] <= run["model_cpu_s"] <= run["build_cpu_s"]
+        assert run["build_rss_mib"] <= run["peak_rss_mib"]
+        assert run["sec_per_day"] > 0
+    assert set(report["ratios"]) == {"2000", "6000"}
