@@ -367,11 +367,10 @@ class CityModel(mesa.Model):
     def _build_agents(self) -> None:
         self.citizen_class.check_class()  # refuses step()/both forms, naming the hooks
         cells = [self.space[node] for node in self.node_ids]
-        for i in range(self.n_nodes):
-            Neighborhood(self, i, cells[i])
+        Neighborhood.create_in_cells(self, np.arange(self.n_nodes), cells)
         cls = self.citizen_class
-        for row, h in enumerate(self.citizens.home.tolist()):
-            cls(self, row, cells[h])
+        # In bulk: the same registered agents as cls(self, row, cells[h]) per row.
+        cls.create_in_cells(self, self.citizens.home, cells)
         self._colonies: dict[int, Organism] = {}
         self._hooked: dict[str, list[Citizen]] = {}
         overridden = cls.overridden_hooks()

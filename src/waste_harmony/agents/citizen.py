@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+import mesa
 import numpy as np
-from mesa.discrete_space import CellAgent
+from mesa.discrete_space import Cell, CellAgent
 
+from waste_harmony.agents.bulk import create_in_cells
 from waste_harmony.agents.columns import Column
 from waste_harmony.dynamics.recycling import recycling_probability as _tpb
 from waste_harmony.parameters import ROLE_NAMES
@@ -124,6 +127,52 @@ class Citizen(CellAgent):
         super().__init__(model)
         self.row = row
         self.cell = cell
+
+    @classmethod
+    def create_in_cells(
+        cls, model: mesa.Model, home: np.ndarray, cells: Sequence[Cell], *, fast: bool = True
+    ) -> list[Citizen]:
+        """Create one citizen per row: row ``i`` lives in ``cells[home[i]]``.
+
+        The same agents as ``[cls(model, i, cells[h]) for i, h in enumerate(home)]``
+        (real agents, with consecutive ``unique_id`` values, registered with the
+        model and in their cells, in row order), created in bulk, several times
+        faster: see :func:`waste_harmony.agents.bulk.create_in_cells`, which also
+        says when the bulk path applies. The model builds its citizens this way.
+
+        Parameters
+        ----------
+        model : mesa.Model
+            The model the citizens belong to.
+        home : numpy.ndarray of int
+            Index into ``cells`` of each citizen's home, one per row.
+        cells : sequence of mesa.discrete_space.Cell
+            The cells, indexed by ``home``.
+        fast : bool
+            Use the bulk path when it applies (default); ``False`` calls the
+            class once per agent.
+
+        Returns
+        -------
+        list of Citizen
+            The agents, in row order.
+
+        Examples
+        --------
+        >>> import mesa
+        >>> import networkx as nx
+        >>> import numpy as np
+        >>> from mesa.discrete_space import Network
+        >>> model = mesa.Model(rng=0)
+        >>> space = Network(nx.path_graph(2), random=model.random)
+        >>> cells = [space[0], space[1]]
+        >>> people = Citizen.create_in_cells(model, np.array([0, 1, 1]), cells)
+        >>> [a.unique_id for a in people], [len(cell.agents) for cell in cells]
+        ([1, 2, 3], [1, 2])
+        >>> list(model.agents_by_type[Citizen]) == people
+        True
+        """
+        return create_in_cells(cls, model, home, cells, like=Citizen, fast=fast)
 
     @property
     def role(self) -> str | None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mesa.discrete_space import FixedAgent
+import mesa
+import numpy as np
+from mesa.discrete_space import Cell, FixedAgent
 
+from waste_harmony.agents.bulk import create_in_cells
 from waste_harmony.agents.columns import Column
 
 if TYPE_CHECKING:
@@ -58,6 +62,31 @@ class Neighborhood(FixedAgent):
         super().__init__(model)
         self.row = row
         self.cell = cell
+
+    @classmethod
+    def create_in_cells(
+        cls, model: mesa.Model, rows: Sequence[int] | np.ndarray, cells: Sequence[Cell]
+    ) -> list[Neighborhood]:
+        """Create one neighbourhood per row: row ``i`` is fixed in ``cells[rows[i]]``.
+
+        The same agents as ``[cls(model, i, cells[r]) for i, r in enumerate(rows)]``,
+        created in bulk (:func:`waste_harmony.agents.bulk.create_in_cells`).
+
+        Parameters
+        ----------
+        model : mesa.Model
+            The model the neighbourhoods belong to.
+        rows : sequence of int
+            Index into ``cells`` of each neighbourhood's cell.
+        cells : sequence of mesa.discrete_space.Cell
+            The cells.
+
+        Returns
+        -------
+        list of Neighborhood
+            The agents, in row order.
+        """
+        return create_in_cells(cls, model, rows, cells, like=Neighborhood)
 
     @property
     def node(self):
