@@ -769,3 +769,31 @@ def test_truncated_graphml_names_the_file_and_the_problem(tmp_path):
     not_graphml.write_text("<html><body>hello</body></html>")
     with pytest.raises(ValueError, match=r"other\.graphml.*no <graph> element"):
         load_city(not_graphml)
+
+
+def test_expected_attributes_mix_zones_by_land_share():
+    from waste_harmony.city.generators import expected_attributes
+    from waste_harmony.city.zones import ZONES
+
+    xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    zones = ["industrial", "plaza", "residential"]
+    area = np.full(3, 0.25)
+    pure = expected_attributes(xy, zones, area)
+    one_hot = np.eye(len(ZONES))[[ZONES.index(z) for z in zones]]
+    same = expected_attributes(xy, zones, area, shares=one_hot)
+    for name, values in pure.items():
+        np.testing.assert_array_equal(same[name], values)
+    # A node that is 40 % green and 60 % industrial land: each zone-dependent value is
+    # the share-weighted mean of the two zones' values at that node.
+    shares = np.zeros((3, len(ZONES)))
+    shares[:, ZONES.index("green")] = 0.4
+    shares[:, ZONES.index("industrial")] = 0.6
+    mixed = expected_attributes(xy, zones, area, shares=shares)
+    m = pure["marginalisation"]
+    each = {z: expected_attributes(xy, [z] * 3, area, m) for z in ("green", "industrial")}
+    for name in ("population", "habitat", "industrial_emission", "recycling_infrastructure"):
+        expected = 0.4 * each["green"][name] + 0.6 * each["industrial"][name]
+        assert mixed[name] == pytest.approx(expected), name
+    assert mixed["marginalisation"] == pytest.approx(m)
+    with pytest.raises(ValueError, match="rows summing to 1"):
+        expected_attributes(xy, zones, area, shares=shares[:, :3])

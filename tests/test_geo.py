@@ -197,6 +197,32 @@ def test_osm_zones_from_land_use(aguas_cells):
     assert G.nodes[plaza]["population"] < max(p for _, p in G.nodes(data="population"))
 
 
+def test_osm_land_use_is_conserved_when_cells_merge(aguas_cells):
+    # Areal weighting: each cell's attributes mix the zones' values by land share, so
+    # the industrial emission (a density: emission x area is extensive), the habitat
+    # area and the area of four 250 m cells add up to their 500 m cell's, whatever
+    # zone label each cell gets (zones count only for the distance terms).
+    fine, coarse = aguas_cells[0.25], aguas_cells[0.5]
+    children: dict[tuple[int, int], list[dict]] = {}
+    for _, d in fine.nodes(data=True):
+        children.setdefault((d["cell_col"] // 2, d["cell_row"] // 2), []).append(d)
+    whole = [
+        (d, children[(d["cell_col"], d["cell_row"])])
+        for _, d in coarse.nodes(data=True)
+        if len(children.get((d["cell_col"], d["cell_row"]), [])) == 4
+    ]
+    assert len(whole) >= 10
+    mixed = 0
+    for parent, kids in whole:
+        for attribute in ("industrial_emission", "habitat"):
+            total = sum(k[attribute] * k["area_km2"] for k in kids)
+            assert total == pytest.approx(parent[attribute] * parent["area_km2"], abs=1e-9)
+        assert sum(k["area_km2"] for k in kids) == pytest.approx(parent["area_km2"])
+        emissions = [k["industrial_emission"] for k in kids]
+        mixed += 0 < parent["industrial_emission"] < 10 and max(emissions) > min(emissions)
+    assert mixed >= 1  # some 500 m cells hold industrial land unevenly spread over quarters
+
+
 def test_model_runs_on_osm_cells(aguas_cells):
     model = CityModel(aguas_cells[0.5], n_citizens=1000, rng=2)
     model.run_for(30)

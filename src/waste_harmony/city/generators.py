@@ -357,6 +357,8 @@ def expected_attributes(
     zone: np.ndarray | list[str],
     area_km2: np.ndarray,
     marginalisation: np.ndarray | None = None,
+    *,
+    shares: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The generators' attributes without their noise: expected values per node.
 
@@ -370,6 +372,12 @@ def expected_attributes(
     proximity to industry is 0; without a plaza the centre is the mean
     position.
 
+    With ``shares`` (each zone's share of the node's land), every
+    zone-dependent value is the share-weighted mixture of the zones' values
+    (areal weighting: a node that is 30 % industrial land gets 30 % of an
+    industrial node's emission density), while ``zone`` still says where
+    industry and the plaza are for the distance terms.
+
     Parameters
     ----------
     xy : numpy.ndarray, shape (n, 2)
@@ -381,6 +389,10 @@ def expected_attributes(
     marginalisation : numpy.ndarray, shape (n,), optional
         Known marginalisation (e.g. from a census); the attributes that the
         generators derive from it use it instead of the geographic estimate.
+    shares : numpy.ndarray, shape (n, len(ZONES)), optional
+        Share of each node's land in each zone, columns in
+        :data:`~waste_harmony.city.zones.ZONES` order, rows summing to 1;
+        default all of it in the node's ``zone``.
 
     Returns
     -------
@@ -394,6 +406,11 @@ def expected_attributes(
     >>> out = expected_attributes(xy, ["industrial", "plaza", "residential"], np.full(3, 0.25))
     >>> out["industrial_emission"].tolist()
     [10.0, 0.0, 0.0]
+    >>> mixed = np.array([[0.7, 0.0, 0.3, 0.0, 0.0]] * 3)  # 30 % industrial land
+    >>> zones = ["industrial", "plaza", "residential"]
+    >>> out = expected_attributes(xy, zones, np.full(3, 0.25), shares=mixed)
+    >>> out["industrial_emission"].tolist()
+    [3.0, 3.0, 3.0]
     """
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     n = len(xy)
@@ -414,22 +431,35 @@ def expected_attributes(
         marginalisation = np.clip(0.1 + 0.5 * proximity + 0.3 * d_centre, 0.0, 1.0)
     else:
         marginalisation = np.asarray(marginalisation, dtype=float)
-    low, high = _HABITAT_RANGE[code].T
+    if shares is None:
+        weights = np.zeros((n, len(ZONES)))
+        weights[np.arange(n), code] = 1.0
+    else:
+        weights = np.asarray(shares, dtype=float)
+        if weights.shape != (n, len(ZONES)) or not np.allclose(weights.sum(axis=1), 1.0):
+            raise ValueError(
+                f"shares must have shape ({n}, {len(ZONES)}) (columns {ZONES}) "
+                "with rows summing to 1"
+            )
+    low, high = _HABITAT_RANGE.T
+    recycling = np.clip(
+        0.75 - 0.55 * marginalisation[:, None] + _RECYCLING_BONUS[None, :], 0.0, 1.0
+    )
     return {
-        "population": _POPULATION_BASE[code]
+        "population": weights
+        @ _POPULATION_BASE
         * math.exp(0.35**2 / 2)
         * (1.0 + 0.5 * marginalisation)
         * area
         / 0.25,
         "marginalisation": marginalisation,
         "biotech_access": np.clip(0.9 - 0.75 * marginalisation, 0.0, 1.0),
-        "habitat": (low + high) / 2.0,
+        "habitat": weights @ ((low + high) / 2.0),
         "area_km2": area.copy(),
-        "recycling_infrastructure": np.clip(
-            0.75 - 0.55 * marginalisation + _RECYCLING_BONUS[code], 0.0, 1.0
-        ),
-        "industrial_emission": _EMISSION_MEAN[code].copy(),
-        "land_price": _LAND_PRICE_BASE[code]
+        "recycling_infrastructure": (weights * recycling).sum(axis=1),
+        "industrial_emission": weights @ _EMISSION_MEAN,
+        "land_price": weights
+        @ _LAND_PRICE_BASE
         * (1.0 - 0.6 * marginalisation)
         * (1.0 - 0.5 * proximity)
         * math.exp(0.1**2 / 2),

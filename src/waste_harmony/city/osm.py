@@ -17,17 +17,41 @@ square neighbourhood cells of ``cell_km`` a side, aligned on multiples of
   ``min_share``; otherwise the cell is residential. See :data:`ZONE_TAGS`.
   When no cell reaches ``min_share`` as a plaza but some cell has a square or
   a pedestrian street, the cell with the highest plaza score is the plaza;
+* the numeric attributes conserve land use across cell sizes (areal
+  weighting, Goodchild & Lam 1980; the land-use polygons as the ancillary
+  layer of dasymetric mapping, Mennis 2003): each zone class owns the share
+  of the cell its polygons cover (where polygons of several classes overlap,
+  the first class in :data:`LAND_PRIORITY` owns the land; pedestrian streets
+  count for the ``zone`` label, not as land), residential owns the rest, and
+  every zone-dependent attribute is the share-weighted mixture of the
+  generators' expected values per zone
+  (:func:`~waste_harmony.city.generators.expected_attributes` with
+  ``shares``). ``industrial_emission`` is a density (it raises the cell's
+  concentration) and ``habitat`` a fraction of the cell, so
+  ``industrial_emission * area_km2`` and ``habitat * area_km2`` of four
+  250 m cells add up to their 500 m cell's: a 500 m cell with 30 % industrial
+  land emits 30 % of an industrial cell's density whatever its label. The
+  ``zone`` label (the winning class above) only says where industry and the
+  plaza are: it places the festival and TechCore, and sets the distance terms
+  of marginalisation (so marginalisation, and the attributes derived from it,
+  are per cell, not conserved);
 * ``population`` is proportional to the street length in the cell times the
-  residential density of the cell's zone in the library's generators
-  (:func:`~waste_harmony.city.generators.expected_attributes`), scaled to
-  ``population`` residents in total;
-* every other attribute is the generators' expected value for the cell's zone
-  and geography.
+  cell's residential density (the land-share mixture of the generators'
+  densities per zone), scaled to ``population`` residents in total;
+* every other attribute is the generators' expected value for the cell's land
+  shares and geography.
 
 Only the largest street-connected group of cells is kept (a warning says how
 many cells were dropped).
 
 Data from OpenStreetMap is © OpenStreetMap contributors, ODbL 1.0.
+
+References
+----------
+.. [1] Goodchild, M. F. & Lam, N. S.-N. (1980). Areal interpolation: a variant
+   of the traditional spatial problem. *Geo-Processing* 1, 297-312.
+.. [2] Mennis, J. (2003). Generating surface models of population using
+   dasymetric mapping. *The Professional Geographer* 55(1), 31-42.
 """
 
 from __future__ import annotations
@@ -43,9 +67,9 @@ import numpy as np
 
 from .generators import expected_attributes
 from .geo import GEO_EXTRA_HINT, require_geo
-from .zones import NODE_ATTRIBUTES
+from .zones import NODE_ATTRIBUTES, ZONES
 
-__all__ = ["ZONE_TAGS", "from_osm"]
+__all__ = ["LAND_PRIORITY", "ZONE_TAGS", "from_osm"]
 
 #: OSM tags (key -> values, ``True`` = any value) that mark each zone class.
 ZONE_TAGS: Mapping[str, Mapping[str, Any]] = {
@@ -67,6 +91,11 @@ ZONE_TAGS: Mapping[str, Mapping[str, Any]] = {
     "commercial": {"landuse": ["commercial", "retail"]},
     "plaza": {"place": ["square"], "highway": ["pedestrian"]},
 }
+
+#: Order in which overlapping land-use polygons claim land for the land shares:
+#: the more specific features (squares, parks inside a land-use area) before the
+#: broad ``landuse`` classes. Land claimed by none of them is residential.
+LAND_PRIORITY: tuple[str, ...] = ("plaza", "green", "commercial", "industrial")
 
 _NUMERIC = tuple(a for a in NODE_ATTRIBUTES if a not in ("zone", "pos"))
 
@@ -232,13 +261,22 @@ def from_osm(
         crs=crs,
     )
     scores = {z: np.zeros(len(keep)) for z in ZONE_TAGS}
+    land = {z: np.zeros(len(keep)) for z in ZONE_TAGS}
     if features is not None and len(features):
         polys = features[features.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(crs)
+        shapes = {}
         for zone_name, table in ZONE_TAGS.items():
             chosen = polys[_matches(polys, table)]
             if len(chosen):
-                shape = chosen.geometry.union_all()
-                scores[zone_name] = boxes.intersection(shape).area.to_numpy() / cell**2
+                shapes[zone_name] = chosen.geometry.union_all()
+                scores[zone_name] = boxes.intersection(shapes[zone_name]).area.to_numpy() / cell**2
+        covered = None  # land already given to a class earlier in LAND_PRIORITY
+        for zone_name in LAND_PRIORITY:
+            if zone_name in shapes:
+                shape = shapes[zone_name]
+                own = shape if covered is None else shape.difference(covered)
+                land[zone_name] = boxes.intersection(own).area.to_numpy() / cell**2
+                covered = shape if covered is None else covered.union(shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(street_km[keep] > 0, pedestrian_km[keep] / street_km[keep], 0.0)
     scores["plaza"] = np.maximum(scores["plaza"], share)
@@ -253,7 +291,13 @@ def from_osm(
 
     centre = (cells[keep] + 0.5) * cell * km_per_unit
     area = np.full(len(keep), cell_km**2)
-    attrs = expected_attributes(centre, zones, area)
+    shares = np.zeros((len(keep), len(ZONES)))
+    for zone_name, share in land.items():
+        shares[:, ZONES.index(zone_name)] = share
+    residential = np.clip(1.0 - shares.sum(axis=1), 0.0, None)
+    shares[:, ZONES.index("residential")] = residential
+    shares /= shares.sum(axis=1, keepdims=True)
+    attrs = expected_attributes(centre, zones, area, shares=shares)
     density = attrs["population"] / area  # generators' residents per km² by zone
     weight = street_km[keep] * density
     if not weight.sum() > 0:
