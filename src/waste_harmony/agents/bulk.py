@@ -229,6 +229,14 @@ def create_in_cells[A: mesa.Agent](
         del grouped
         agents += new
     finally:
+        if gc.get_freeze_count() == 0:
+            # Move the new objects straight to the oldest generation (freeze, then
+            # unfreeze, which hands the permanent generation to the oldest one):
+            # they are long-lived, and otherwise the first young-generation pass
+            # after gc.enable() traverses all of them (seconds at 10^7). Skipped
+            # when the program froze objects itself, not to release them.
+            gc.freeze()
+            gc.unfreeze()
         if was_enabled:
             gc.enable()
     return agents
