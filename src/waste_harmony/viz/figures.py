@@ -295,6 +295,30 @@ def colour_limits(values: np.ndarray, variable: str, scale: str = "auto") -> tup
     return round(float(low), 12), round(float(high), 12)
 
 
+def _room(
+    lo: float,
+    hi: float,
+    blocks: list[tuple[float, float, bool]],
+    spare: float,
+    gap: float,
+    size: float,
+) -> tuple[float, float]:
+    """Grow ``[lo, hi]`` (pixels along one axis) by up to ``spare`` each way.
+
+    A side stops ``gap`` short of a static block, or halfway to a neighbouring
+    cell (``half``), which grows towards this one just as far; and at the image
+    edges ``0`` and ``size``. ``blocks`` are the ``(low, high, half)`` extents,
+    along this axis, of the blocks that overlap the cell along the other axis.
+    """
+    lows, highs = [lo - spare, 0.0], [hi + spare, float(size)]
+    for b_lo, b_hi, half in blocks:
+        if b_hi <= lo:
+            lows.append((b_hi + lo) / 2 if half else b_hi + gap)
+        elif b_lo >= hi:
+            highs.append((b_lo + hi) / 2 if half else b_lo - gap)
+    return max(lows), min(highs)
+
+
 class _Canvas:
     """Agg drawing with blitting: a full draw only when the static part changes.
 
@@ -354,24 +378,23 @@ class _Canvas:
                 return
             # Grow each side by up to SPARE pixels: up to a static artist, or halfway to
             # a neighbouring cell (which grows towards this one just as far).
-            x0, y0, x1, y1 = extent.extents
-            spare, gap = self.SPARE, self.GAP
-            lefts, rights = [x0 - spare, 0.0], [x1 + spare, float(width)]
-            for b, half in [*((b, True) for b in neighbours), *((b, False) for b in statics)]:
-                if b.y1 > y0 and b.y0 < y1:
-                    if b.x1 <= extent.x0:
-                        lefts.append((b.x1 + extent.x0) / 2 if half else b.x1 + gap)
-                    elif b.x0 >= extent.x1:
-                        rights.append((b.x0 + extent.x1) / 2 if half else b.x0 - gap)
-            x0, x1 = max(lefts), min(rights)
-            lows, highs = [y0 - spare, 0.0], [y1 + spare, float(height)]
-            for b, half in [*((b, True) for b in neighbours), *((b, False) for b in statics)]:
-                if b.x1 > x0 and b.x0 < x1:
-                    if b.y1 <= extent.y0:
-                        lows.append((b.y1 + extent.y0) / 2 if half else b.y1 + gap)
-                    elif b.y0 >= extent.y1:
-                        highs.append((b.y0 + extent.y1) / 2 if half else b.y0 - gap)
-            y0, y1 = max(lows), min(highs)
+            blocks = [*((b, True) for b in neighbours), *((b, False) for b in statics)]
+            x0, x1 = _room(
+                extent.x0,
+                extent.x1,
+                [(b.x0, b.x1, half) for b, half in blocks if b.y1 > extent.y0 and b.y0 < extent.y1],
+                self.SPARE,
+                self.GAP,
+                width,
+            )
+            y0, y1 = _room(
+                extent.y0,
+                extent.y1,
+                [(b.y0, b.y1, half) for b, half in blocks if b.x1 > x0 and b.x0 < x1],
+                self.SPARE,
+                self.GAP,
+                height,
+            )
             boxes[name] = Bbox.from_extents(np.ceil(x0), np.ceil(y0), np.floor(x1), np.floor(y1))
         self.boxes = boxes
 
