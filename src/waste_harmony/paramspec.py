@@ -24,6 +24,7 @@ import difflib
 import functools
 import math
 import numbers
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -395,6 +396,26 @@ def specs(cls: Any) -> list[ParamSpec]:
     """
     if not dataclasses.is_dataclass(cls):
         return []
+    owner = cls if isinstance(cls, type) else type(cls)
+    cached = _SPECS.get(owner)
+    if cached is None:
+        # Declarations do not change once a class exists; building them costs about a
+        # millisecond, and calibrations check every proposal against them.
+        cached = _SPECS[owner] = _declared_specs(owner)
+    # A default made by a factory (a mutable mapping) is made afresh for each caller.
+    return [
+        dataclasses.replace(spec, default=factory()) if factory is not None else spec
+        for spec, factory in cached
+    ]
+
+
+#: Class -> its specs and, per spec, the field's default factory (None if none).
+_SPECS: weakref.WeakKeyDictionary[type, list[tuple[ParamSpec, Callable[[], Any] | None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _declared_specs(cls: type) -> list[tuple[ParamSpec, Callable[[], Any] | None]]:
     out = []
     for f in dataclasses.fields(cls):
         if f.name.startswith("_"):
@@ -416,7 +437,9 @@ def specs(cls: Any) -> list[ParamSpec]:
                 meaning=f.metadata.get("doc", ""),
                 source=f.metadata.get("source", ""),
             )
-        out.append(dataclasses.replace(spec, name=f.name, default=default))
+        factory = f.default_factory if f.default is dataclasses.MISSING else None
+        factory = None if factory is dataclasses.MISSING else factory
+        out.append((dataclasses.replace(spec, name=f.name, default=default), factory))
     return out
 
 
