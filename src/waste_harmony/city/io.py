@@ -173,13 +173,13 @@ def with_defaults(G: nx.Graph, *, seed: SeedLike = None, layout: str | None = No
     """
     if not isinstance(G, nx.Graph):
         raise TypeError(f"a city must be a networkx.Graph, got {type(G).__name__}")
-    if layout not in (None, "spring"):
-        raise ValueError(f"layout must be None or 'spring', got {layout!r}")
     return _fill_defaults(G.copy(), seed=seed, layout=layout)
 
 
 def _fill_defaults(H: nx.Graph, *, seed: SeedLike, layout: str | None) -> nx.Graph:
     """:func:`with_defaults` in place on a graph this module already copied."""
+    if layout not in (None, "spring"):
+        raise ValueError(f"layout must be None or 'spring', got {layout!r}")
     residential = ZONE_DEFAULTS["residential"]
     for _, data in H.nodes(data=True):
         if "pos" not in data and "x" in data and "y" in data:
@@ -476,8 +476,6 @@ def load_city(
     for node, data in G.nodes(data=True):
         _pos_from_xy_or_string(data, node)
     if fill_defaults:
-        if layout not in (None, "spring"):
-            raise ValueError(f"layout must be None or 'spring', got {layout!r}")
         # G is this function's own copy (or freshly read): fill it in place rather
         # than copy a second time (a copy of a 10^5-node city takes seconds)
         G = _fill_defaults(G, seed=None, layout=layout)

@@ -149,10 +149,8 @@ def open_pool(executor: Any, workers: int | None, n_tasks: int) -> Pool:
                 f"or a Dask client, got {executor!r}"
             )
         return Pool(SerialExecutor(), True, 1, "serial", "serial")
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if workers is not None:
+        _check_workers(workers)
     if executor is None:
         n = workers or max(1, min(os.cpu_count() or 1, n_tasks))
         pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
@@ -336,8 +334,7 @@ class SharedProcessPool:
     """
 
     def __init__(self, workers: int) -> None:
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        _check_workers(workers)
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
 
@@ -397,6 +394,11 @@ def death_cause(exitcode: int | None) -> str:
             name = f"signal {name}"
         return f"worker process died (exit code {exitcode} / {name})"
     return f"worker process died (exit code {exitcode})"
+
+
+def _check_workers(workers: Any) -> None:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
 
 
 def _spawn_pool(n: int) -> ProcessPoolExecutor:
