@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 gpd = pytest.importorskip("geopandas")
+shapely = pytest.importorskip("shapely")
 libpysal = pytest.importorskip("libpysal")
 pytest.importorskip("osmnx")
 
@@ -169,7 +170,17 @@ def test_osm_cells_at_two_resolutions(aguas_cells):
         validate_city(G)
         assert G.graph["units"] == "km" and G.graph["cell_km"] == km
         assert sum(p for _, p in G.nodes(data="population")) == pytest.approx(20_000)
-        assert [a for _, a in G.nodes(data="area_km2")] == pytest.approx([km**2] * len(G))
+        # each cell's area is its land (the square within 50 m of a street), the area
+        # of its polygon
+        for _, d in G.nodes(data=True):
+            land = shapely.from_wkt(d["geometry_wkt"])
+            assert 0 < d["area_km2"] <= km**2 * (1 + 1e-9)
+            assert land.area == pytest.approx(d["area_km2"], rel=1e-5)  # WKT in mm
+            x, y = d["pos"]
+            assert (
+                land.difference(shapely.box(x - km / 2, y - km / 2, x + km / 2, y + km / 2)).area
+                < 1e-12
+            )
         zones = Counter(z for _, z in G.nodes(data="zone"))
         assert zones["residential"] > 0 and zones["green"] > 0  # parks and meadows found
         assert set(zones) <= set(ZONES)
@@ -182,6 +193,21 @@ def test_osm_cells_at_two_resolutions(aguas_cells):
     street = [sum(s for _, s in G.nodes(data="street_km")) for G in (fine, coarse)]
     assert street[0] == pytest.approx(street[1], rel=0.02)
     assert nx.is_connected(fine)
+    # The same land at both resolutions: only the 50 m margins of streets that spill
+    # into streetless 250 m cells are lost at 250 m (whole cells: 7.75 vs 11.0 km²).
+    land = [sum(a for _, a in G.nodes(data="area_km2")) for G in (fine, coarse)]
+    assert land[0] == pytest.approx(land[1], rel=0.02)
+    # Cells sharing a side exchange across the land on it: at most the side, and more
+    # than nothing since a street crosses it.
+    for km, G in aguas_cells.items():
+        for u, v, d in G.edges(data=True):
+            side = abs(G.nodes[u]["cell_col"] - G.nodes[v]["cell_col"]) + abs(
+                G.nodes[u]["cell_row"] - G.nodes[v]["cell_row"]
+            )
+            if side == 1:
+                assert 0 < d["border_km"] <= km * (1 + 1e-9)
+            else:
+                assert "border_km" not in d
 
 
 def test_osm_zones_from_land_use(aguas_cells):
@@ -239,6 +265,16 @@ def test_osm_from_an_osmnx_graph_and_bad_input():
     assert all(z == "residential" for _, z in G.nodes(data="zone"))  # no land use given
     with pytest.raises(ValueError, match="cell_km must be a positive"):
         from_osm(graph, cell_km=0)
+    with pytest.raises(ValueError, match="street_buffer_km must be a positive"):
+        from_osm(graph, cell_km=0.1, street_buffer_km=-0.05)
+    # street_buffer_km=None: whole squares, bordering along whole sides
+    with pytest.warns(UserWarning, match="largest street-connected group"):
+        whole = from_osm(graph, cell_km=0.1, street_buffer_km=None)
+    assert all(a == pytest.approx(0.01) for _, a in whole.nodes(data="area_km2"))
+    assert all(b in (None, pytest.approx(0.1)) for *_, b in whole.edges(data="border_km"))
+    assert sum(a for _, a in G.nodes(data="area_km2")) < sum(
+        a for _, a in whole.nodes(data="area_km2")
+    )
     with pytest.raises(FileNotFoundError, match="OSM file not found"):
         from_osm(OSM / "nowhere.osm")
 

@@ -518,7 +518,7 @@ _GEO_CITY_KEYS = {
         "unit_km",
         "name",
     ),
-    "osm": ("cell_km", "population", "min_share", "name"),
+    "osm": ("cell_km", "population", "min_share", "street_buffer_km", "name"),
 }
 
 
@@ -545,7 +545,9 @@ def _parse_geo_city(table: dict[str, Any], key: str, base_dir: Path | None) -> C
     for name in ("columns", "zone_map"):
         if name in options and not isinstance(options[name], dict):
             raise ConfigError('expected a table like { land_price = "HOVAL" }', f"city.{name}")
-    numbers = ("cell_km", "population", "min_share") if key == "osm" else ("unit_km",)
+    numbers = (
+        ("cell_km", "population", "min_share", "street_buffer_km") if key == "osm" else ("unit_km",)
+    )
     for name in numbers:
         value = options.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):

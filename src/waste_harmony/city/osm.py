@@ -138,6 +138,7 @@ def from_osm(
     population: float | None = None,
     features: Any = None,
     min_share: float = 0.25,
+    street_buffer_km: float | None = 0.05,
     name: str | None = None,
 ) -> nx.Graph:
     """A city of square cells from OpenStreetMap streets and land use.
@@ -190,6 +191,15 @@ def from_osm(
         raise ValueError(f"population must be a positive total, got {population!r}")
     if not 0.0 < min_share <= 1.0:
         raise ValueError(f"min_share must lie in (0, 1], got {min_share!r}")
+    if street_buffer_km is not None and not (
+        isinstance(street_buffer_km, int | float)
+        and math.isfinite(street_buffer_km)
+        and street_buffer_km > 0
+    ):
+        raise ValueError(
+            f"street_buffer_km must be a positive number of km (or None for whole cells), "
+            f"got {street_buffer_km!r}"
+        )
 
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
@@ -260,6 +270,17 @@ def from_osm(
         ),
         crs=crs,
     )
+    # Each cell's land: the part of its square within street_buffer_km of a street
+    # (binary dasymetric mask, Eicher & Brewer 2001), so a cell's area does not
+    # depend on how much streetless land the grid happens to put in it.
+    if street_buffer_km is None:
+        cell_land = boxes
+    else:
+        mask = shapely.union_all(
+            shapely.buffer(edges.geometry.to_numpy(), street_buffer_km / km_per_unit, quad_segs=4)
+        )
+        cell_land = boxes.intersection(mask)
+    land_area = cell_land.area.to_numpy()  # CRS units², > 0: a street passes through
     scores = {z: np.zeros(len(keep)) for z in ZONE_TAGS}
     land = {z: np.zeros(len(keep)) for z in ZONE_TAGS}
     if features is not None and len(features):
@@ -269,13 +290,14 @@ def from_osm(
             chosen = polys[_matches(polys, table)]
             if len(chosen):
                 shapes[zone_name] = chosen.geometry.union_all()
-                scores[zone_name] = boxes.intersection(shapes[zone_name]).area.to_numpy() / cell**2
+                covers = cell_land.intersection(shapes[zone_name]).area.to_numpy()
+                scores[zone_name] = covers / land_area
         covered = None  # land already given to a class earlier in LAND_PRIORITY
         for zone_name in LAND_PRIORITY:
             if zone_name in shapes:
                 shape = shapes[zone_name]
                 own = shape if covered is None else shape.difference(covered)
-                land[zone_name] = boxes.intersection(own).area.to_numpy() / cell**2
+                land[zone_name] = cell_land.intersection(own).area.to_numpy() / land_area
                 covered = shape if covered is None else covered.union(shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(street_km[keep] > 0, pedestrian_km[keep] / street_km[keep], 0.0)
@@ -290,7 +312,7 @@ def from_osm(
         zones[int(scores["plaza"].argmax())] = "plaza"  # the most pedestrian cell
 
     centre = (cells[keep] + 0.5) * cell * km_per_unit
-    area = np.full(len(keep), cell_km**2)
+    area = land_area * km_per_unit**2
     shares = np.zeros((len(keep), len(ZONES)))
     for zone_name, share in land.items():
         shares[:, ZONES.index(zone_name)] = share
@@ -311,7 +333,8 @@ def from_osm(
     G: nx.Graph = nx.Graph(
         name=name or default_name, crs=str(crs), units="km", cell_km=float(cell_km)
     )
-    wkt = boxes.affine_transform([km_per_unit, 0, 0, km_per_unit, 0, 0]).to_wkt().tolist()
+    in_km = [km_per_unit, 0, 0, km_per_unit, 0, 0]
+    wkt = cell_land.affine_transform(in_km).to_wkt().tolist()
     for i, c in enumerate(keep.tolist()):
         G.add_node(
             i,
@@ -324,7 +347,20 @@ def from_osm(
             **{k: float(attrs[k][i]) for k in _NUMERIC},
         )
     index = {c: i for i, c in enumerate(keep.tolist())}
-    for u, v in links.subgraph(keep.tolist()).edges:
-        p, q = index[u], index[v]
-        G.add_edge(p, q, length_km=float(np.hypot(*(centre[p] - centre[q]))))
+    pairs = np.array(
+        [(index[u], index[v]) for u, v in links.subgraph(keep.tolist()).edges], dtype=np.int64
+    ).reshape(-1, 2)
+    p, q = pairs.T
+    length_km = np.hypot(*(centre[p] - centre[q]).T)
+    # Cells that share a side exchange across the part of it that is land (the
+    # finite-volume border, see dynamics.diffusion); cells that meet at a corner
+    # keep the model's default conductance for their centre distance.
+    shared = shapely.intersection(
+        cell_land.to_numpy()[p], cell_land.to_numpy()[q], grid_size=cell * 1e-9
+    )
+    border_km = shapely.length(shared) * km_per_unit
+    side = np.abs(cells[keep][p] - cells[keep][q]).sum(axis=1) == 1
+    for k in range(len(pairs)):
+        extra = {"border_km": float(border_km[k])} if side[k] and border_km[k] > 0 else {}
+        G.add_edge(int(p[k]), int(q[k]), length_km=float(length_km[k]), **extra)
     return G
