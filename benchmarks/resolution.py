@@ -3,7 +3,9 @@
 Three pairs of cities, each the same place at two resolutions:
 
 * ``osm``: central Aguascalientes (tests/data/osm, © OpenStreetMap contributors,
-  ODbL) aggregated into cells of 250 m and of 500 m (:func:`waste_harmony.city.from_osm`);
+  ODbL) aggregated into cells of 250 m and of 500 m (:func:`waste_harmony.city.from_osm`;
+  each cell's area is its land within 50 m of a street); with ``--whole-cells`` also
+  ``osm-whole``, the same cells with the whole squares as areas;
 * ``osm-blocks``: the same 250 m cells and the cells merged in 2 x 2 blocks
   (attributes conserved, see :func:`merge_nodes`);
 * ``districts``: Columbus's 49 neighbourhoods (libpysal's bundled example) and the
@@ -58,12 +60,40 @@ INTENSIVE = (
 )
 
 
-def osm_pair() -> tuple[nx.Graph, nx.Graph]:
-    """Aguascalientes in 250 m and 500 m cells."""
-    return (
-        from_osm(AGUAS, cell_km=0.25, population=20_000),
-        from_osm(AGUAS, cell_km=0.5, population=20_000),
-    )
+def osm_pair(street_buffer_km: float | None = 0.05) -> tuple[nx.Graph, nx.Graph]:
+    """Aguascalientes in 250 m and 500 m cells (``None``: whole squares, not land)."""
+    kw: dict[str, Any] = {"population": 20_000}
+    if street_buffer_km != 0.05:  # so the default call runs on versions without it
+        kw["street_buffer_km"] = street_buffer_km
+    fine, coarse = (load_city(from_osm(AGUAS, cell_km=km, **kw)) for km in (0.25, 0.5))
+    return fine, coarse
+
+
+def block_depths(path: Path = AGUAS) -> dict[str, float]:
+    """How far the land of the extract's blocks lies from a street (m).
+
+    The blocks are the faces of the street network (:func:`shapely.polygonize`
+    on the projected streets); a block's depth is the radius of its largest
+    inscribed circle, the distance from its innermost point to a street. Gives
+    the 50th and 90th percentiles over blocks and the share of the blocks' land
+    within 50 m of a street (the default ``street_buffer_km`` of ``from_osm``).
+    """
+    import osmnx as ox
+    import shapely
+
+    graph = ox.projection.project_graph(ox.graph_from_xml(path, retain_all=True))
+    streets = ox.graph_to_gdfs(ox.convert.to_undirected(graph), nodes=False)
+    lines = shapely.union_all(streets.geometry.to_numpy())
+    blocks = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
+    depth = [shapely.maximum_inscribed_circle(b, 1.0).length for b in blocks]
+    land = shapely.union_all(blocks)
+    near = shapely.intersection(land, shapely.buffer(lines, 50.0)).area / land.area
+    return {
+        "blocks": float(len(blocks)),
+        "depth_p50_m": float(np.percentile(depth, 50)),
+        "depth_p90_m": float(np.percentile(depth, 90)),
+        "land_within_50m": float(near),
+    }
 
 
 def merge_nodes(G: nx.Graph, key: dict[Any, Any]) -> nx.Graph:
@@ -99,9 +129,13 @@ def merge_nodes(G: nx.Graph, key: dict[Any, Any]) -> nx.Graph:
     return H
 
 
-def osm_blocks_pair() -> tuple[nx.Graph, nx.Graph]:
-    """Aguascalientes in 250 m cells, and the same cells merged in 2 x 2 blocks (500 m)."""
-    fine = load_city(from_osm(AGUAS, cell_km=0.25, population=20_000))
+def osm_blocks_pair(fine: nx.Graph | None = None) -> tuple[nx.Graph, nx.Graph]:
+    """Aguascalientes in 250 m cells, and the same cells merged in 2 x 2 blocks (500 m).
+
+    ``fine``: the 250 m city if already built (e.g. by :func:`osm_pair`).
+    """
+    if fine is None:
+        fine = load_city(from_osm(AGUAS, cell_km=0.25, population=20_000))
     key = {n: (d["cell_col"] // 2, d["cell_row"] // 2) for n, d in fine.nodes(data=True)}
     coarse = merge_nodes(fine, key)
     return fine, load_city(nx.convert_node_labels_to_integers(coarse))
@@ -194,12 +228,18 @@ def run_one(G: nx.Graph, seed: int, citizens: int, days: int) -> dict[str, float
 def study(
     pairs: dict[str, tuple[nx.Graph, nx.Graph]], seeds: int, citizens: int, days: int
 ) -> dict[str, Any]:
-    """Every variable, per pair and resolution: per-seed values, mean and SD."""
+    """Every variable, per pair and resolution: per-seed values, mean and SD.
+
+    A city object that appears in several pairs is run once.
+    """
     out: dict[str, Any] = {}
+    done: dict[int, list[dict[str, float]]] = {}
     for name, (fine, coarse) in pairs.items():
         out[name] = {}
         for level, G in (("fine", fine), ("coarse", coarse)):
-            runs = [run_one(G, seed, citizens, days) for seed in range(seeds)]
+            if id(G) not in done:
+                done[id(G)] = [run_one(G, seed, citizens, days) for seed in range(seeds)]
+            runs = done[id(G)]
             out[name][level] = {
                 "nodes": G.number_of_nodes(),
                 **{
@@ -288,8 +328,24 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--figure", type=Path, default=None, help="write the figure here")
     parser.add_argument("--title", default="km-based mechanisms")
+    parser.add_argument(
+        "--whole-cells",
+        action="store_true",
+        help="add the pair 'osm-whole': the osm pair with whole squares as cell areas "
+        "(street_buffer_km=None)",
+    )
+    parser.add_argument(
+        "--blocks", action="store_true", help="print how deep the extracts' blocks are, and stop"
+    )
     args = parser.parse_args()
-    pairs = {"osm": osm_pair(), "osm-blocks": osm_blocks_pair(), "districts": district_pair()}
+    if args.blocks:
+        for path in (AGUAS, AGUAS.with_name("West-Oakland.osm.bz2")):
+            print(path.name, {k: round(v, 3) for k, v in block_depths(path).items()})
+        return
+    osm = osm_pair()
+    pairs = {"osm": osm, "osm-blocks": osm_blocks_pair(osm[0]), "districts": district_pair()}
+    if args.whole_cells:
+        pairs["osm-whole"] = osm_pair(street_buffer_km=None)
     result = study(pairs, args.seeds, args.citizens, args.days)
     table = verdicts(result)
     print("| place | variable | fine | coarse | difference | tolerance | agrees |")
