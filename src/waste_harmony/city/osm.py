@@ -149,6 +149,21 @@ def _is_pedestrian(highway: Any) -> bool:
     return highway == "pedestrian"
 
 
+def _polygonal(shape: Any) -> Any:
+    """The polygons of an intersection (dropping lines and points where shapes touch)."""
+    import shapely
+
+    if shape.geom_type in ("Polygon", "MultiPolygon"):
+        return shape
+    polygons = [
+        p
+        for part in shapely.get_parts(shape)
+        for p in shapely.get_parts(part)
+        if p.geom_type == "Polygon"
+    ]
+    return shapely.MultiPolygon(polygons)
+
+
 def from_osm(
     source: Any,
     *,
@@ -302,7 +317,7 @@ def from_osm(
         mask = shapely.union_all(
             shapely.buffer(edges.geometry.to_numpy(), street_buffer_km / km_per_unit, quad_segs=4)
         )
-        cell_land = boxes.intersection(mask)
+        cell_land = boxes.intersection(mask).apply(_polygonal)
     land_area = cell_land.area.to_numpy()  # CRS units², > 0: a street passes through
     scores = {z: np.zeros(len(keep)) for z in ZONE_TAGS}
     land = {z: np.zeros(len(keep)) for z in ZONE_TAGS}
