@@ -173,6 +173,44 @@ def test_fast_matching_sort_equals_the_stable_argsort(places):
     assert np.array_equal(_sort_keys(places, keys), expected)
 
 
+def _reference_matching(places, rng):
+    # The plain statement of the rule: shuffle by random keys, group by place (stable
+    # sort), pair members at even offsets within their place with the next member.
+    keys = places + rng.random(len(places))
+    order = np.argsort(keys, kind="stable")
+    sorted_places = places[order]
+    first, second = [], []
+    start = 0
+    for i in range(1, len(order) + 1):
+        if i == len(order) or sorted_places[i] != sorted_places[start]:
+            for lead in range(start, i - 1, 2):
+                first.append(order[lead])
+                second.append(order[lead + 1])
+            start = i
+    return np.array(first, dtype=np.int64), np.array(second, dtype=np.int64)
+
+
+@pytest.mark.parametrize(
+    "places",
+    [
+        np.repeat(np.arange(50), 41),  # grouped, odd-sized
+        np.random.default_rng(1).integers(0, 300, 5_000),  # scattered, with empty labels
+        np.random.default_rng(2).integers(-5, 5, 1_000),  # negative labels
+        np.random.default_rng(3).integers(0, 2**20, 1_000),  # sparse, large labels
+        np.array([0, 2, 2, 1, 1, 1]),  # sizes 1, 3, 2
+        np.array([7]),
+    ],
+)
+def test_fast_pairing_equals_the_plain_rule(places):
+    # The pairing by run lengths (made for the benchmark) must not change any result.
+    from waste_harmony.dynamics.opinion import random_matching
+
+    for seed in range(3):
+        got = random_matching(places, np.random.default_rng(seed))
+        expected = _reference_matching(places, np.random.default_rng(seed))
+        assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
+
+
 def test_in_place_recycling_probability_equals_the_formula():
     from waste_harmony.dynamics.recycling import recycling_probability
 

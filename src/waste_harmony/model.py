@@ -24,7 +24,14 @@ import scipy.sparse as sp
 from mesa.discrete_space import Network
 
 from waste_harmony import city as city_module
-from waste_harmony.agents import Citizen, Corporation, Neighborhood, Organism, StateTable
+from waste_harmony.agents import (
+    Citizen,
+    Corporation,
+    Neighborhood,
+    Organism,
+    RowGroups,
+    StateTable,
+)
 from waste_harmony.dynamics.diffusion import diffusion_substeps, finite_volume_laplacian
 from waste_harmony.dynamics.inequality import gini
 from waste_harmony.dynamics.mobility import destinations_within
@@ -97,6 +104,10 @@ class CityModel(mesa.Model):
         ``protesting``, ``recycled``, ``adopted``, ``role_code``, ``gathering``.
     neighborhoods : StateTable
         Node columns (one row per node, in ``node_ids`` order).
+    homes : RowGroups
+        Each node's residents as one run of citizen rows (homes are fixed for a run,
+        and ``citizens.home`` is read-only): ``homes.means(column)`` is a column's
+        mean over each node's residents.
     pipeline : Pipeline
         The day's rules, in order.
     datacollector : mesa.DataCollector
@@ -332,8 +343,10 @@ class CityModel(mesa.Model):
         c.add("recycled", np.zeros(n, dtype=bool))
         c.add("adopted", np.zeros(n, dtype=bool))
         c.add("role_code", np.zeros(n, dtype=np.int8))
+        home.flags.writeable = False  # homes are fixed for a run: self.homes relies on it
         self.citizens = c
         self.residents = counts.astype(np.float64)
+        self.homes = RowGroups(counts)
         self.neighborhoods.population[:] = counts
         total_roles = sum(p.roles.values())
         if total_roles > n:
@@ -1020,12 +1033,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         numpy.ndarray, shape (n_nodes,)
             Per-node means, in node row order.
         """
-        home, residents, m = self.citizens.home, self.residents, self.n_nodes
-        if values.dtype == bool:  # counting selected homes: same numbers, faster
-            total = np.bincount(home[values], minlength=m).astype(np.float64)
-        else:
-            total = np.bincount(home, weights=values, minlength=m)
-        return np.divide(total, residents, out=np.zeros(m), where=residents > 0)
+        return self.homes.means(values)
 
     def _neighborhood_values(self) -> dict[str, np.ndarray]:
         c, hoods, residents = self.citizens, self.neighborhoods, self.residents
@@ -1148,6 +1156,8 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         # (an unpickled model) the counter restarts at 0; move it past the restored
         # events so new events still sort after older ones, as they would have.
         self.__dict__.update(state)
+        if "citizens" in state:  # pickling and deepcopy drop the read-only flag
+            self.citizens.home.flags.writeable = False
         events = getattr(state.get("_event_list"), "_events", [])
         if events:
             from mesa.time.events import Event as MesaEvent

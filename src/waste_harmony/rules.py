@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from waste_harmony.agents import CitizenRows
+from waste_harmony.agents import CitizenRows, RowGroups
 from waste_harmony.dynamics import (
     adoption,
     diffusion,
@@ -66,8 +66,10 @@ def meet_and_discuss(model: CityServices) -> None:
         movers = np.flatnonzero(rng.random(n) < p.mobility)
         origin = home[movers]
         destinations = model.outing_destinations()
-        reachable = np.diff(destinations.indptr)[origin] > 0
-        movers, origin = movers[reachable], origin[reachable]
+        reach = np.diff(destinations.indptr)
+        if not reach.all():  # some nodes have nowhere in reach: their movers stay home
+            reachable = reach[origin] > 0
+            movers, origin = movers[reachable], origin[reachable]
         u = rng.random(len(movers))
         location[movers] = mobility.choose_destinations(destinations, origin, u)
     gathered = c.gathering >= 0
@@ -109,6 +111,17 @@ def _recycling_probabilities(model: CityServices) -> np.ndarray:
     return prob
 
 
+def _group_counts(homes: RowGroups, recycled: np.ndarray, adopted: np.ndarray) -> np.ndarray:
+    # Citizens per (home, recycled today, adopted), flattened home-major as
+    # home * 4 + recycled * 2 + adopted: counted from three sums over each home's
+    # run of rows, which reads the columns once instead of bincounting a group code.
+    both = homes.sums(recycled & adopted)
+    recyclers = homes.sums(recycled) - both
+    adopters = homes.sums(adopted) - both
+    neither = homes.counts - recyclers - adopters - both
+    return np.stack([neither, adopters, recyclers, both], axis=1).astype(np.int64).ravel()
+
+
 def generate_and_recycle(model: CityServices) -> None:
     """Citizens generate waste, some recycle it, adopters' biotech eats some, the rest is stock.
 
@@ -121,8 +134,7 @@ def generate_and_recycle(model: CityServices) -> None:
     m = model.n_nodes
     recycled = rng.random(len(c.home)) < _recycling_probabilities(model)
     c.recycled[:] = recycled
-    group = c.home * 4 + recycled * 2 + c.adopted
-    counts = np.bincount(group, minlength=4 * m)
+    counts = _group_counts(model.homes, recycled, c.adopted)
     kg = waste.group_waste(counts, mean_kg=p.waste_per_capita_kg, cv=p.waste_cv, rng=rng)
     kg = kg.reshape(m, 4)  # columns: (neither, adopter, recycler, recycler+adopter)
     generated = kg.sum(axis=1)
@@ -222,8 +234,7 @@ def protest_step(model: CityServices) -> None:
         c.protesting[:] = False
         return
     home = c.home
-    # Counting the selected homes equals the bool-weighted bincount, and is faster.
-    participants = np.bincount(home[c.protesting], minlength=model.n_nodes).astype(np.float64)
+    participants = model.homes.sums(c.protesting)  # protesters per node
     observed = protest.local_participation(
         participants, model.residents, model.links, p.protest_link_weight
     )
@@ -240,7 +251,7 @@ def adopt_biotech(model: CityServices) -> None:
     n = len(home)
     if n == 0:
         return
-    local = np.bincount(home[adopted], minlength=model.n_nodes).astype(np.float64)
+    local = model.homes.sums(adopted)  # adopters per node
     local_share = np.divide(
         local, model.residents, out=np.zeros(model.n_nodes), where=model.residents > 0
     )

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import numpy as np
     import scipy.sparse as sp
 
-    from waste_harmony.agents.columns import StateTable
+    from waste_harmony.agents.columns import RowGroups, StateTable
     from waste_harmony.parameters import Parameters
     from waste_harmony.pipeline import Pipeline
     from waste_harmony.recording import Event
@@ -210,6 +210,11 @@ class CityServices(Protocol):
     @property
     def residents(self) -> np.ndarray:
         """Resident citizens per node (float), in row order."""
+        ...
+
+    @property
+    def homes(self) -> RowGroups:
+        """Each node's residents as one run of citizen rows (``homes.means(column)``)."""
         ...
 
     def hooked_citizens(self, hook: str) -> Sequence[HookedCitizen]:

@@ -1,7 +1,7 @@
 """The Mesa agent classes: citizens, neighbourhoods, corporations, organism colonies."""
 
 from waste_harmony.agents.citizen import Citizen, CitizenRows
-from waste_harmony.agents.columns import Column, StateTable
+from waste_harmony.agents.columns import Column, RowGroups, StateTable
 from waste_harmony.agents.corporation import FACILITY_STATES, Corporation
 from waste_harmony.agents.neighborhood import Neighborhood
 from waste_harmony.agents.organism import Organism
@@ -14,5 +14,6 @@ __all__ = [
     "Corporation",
     "Neighborhood",
     "Organism",
+    "RowGroups",
     "StateTable",
 ]

@@ -70,16 +70,17 @@ def random_matching(places: np.ndarray, rng: np.random.Generator) -> tuple[np.nd
     # A random key below 1 keeps places apart and shuffles within each place.
     keys = places + rng.random(n)
     order = _sort_keys(places, keys)
-    sorted_places = places[order]
-    # Pair the 1st and 2nd, 3rd and 4th, ... member of each place: a member at an even
-    # offset from its place's first position pairs with the next one if that is in the
-    # same place (so only the last member of an odd-sized place sits out).
-    new_place = np.empty(n, dtype=bool)
-    new_place[0] = True
-    np.not_equal(sorted_places[1:], sorted_places[:-1], out=new_place[1:])
-    index = np.arange(n)
-    offset = index - np.maximum.accumulate(np.where(new_place, index, 0))
-    lead = np.flatnonzero(((offset[:-1] & 1) == 0) & ~new_place[1:])
+    # Places are now in ascending order, each a run of `counts` members. Pair the 1st
+    # and 2nd, 3rd and 4th, ... member of each run (so only the last member of an
+    # odd-sized place sits out): pair j of a place starting at s leads at s + 2 j.
+    if places.dtype.kind in "iu" and places.min() >= 0 and places.max() < 4 * n:
+        counts = np.bincount(places)
+    else:
+        counts = np.unique(places, return_counts=True)[1]
+    pairs = counts // 2
+    starts = np.cumsum(counts) - counts
+    first_pair = np.cumsum(pairs) - pairs
+    lead = 2 * np.arange(int(pairs.sum())) + np.repeat(starts - 2 * first_pair, pairs)
     return order[lead], order[lead + 1]
 
 
