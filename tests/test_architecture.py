@@ -34,7 +34,17 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("rules", ("rules",)),
     ("scenarios", ("scenarios",)),
     # The composition root: builds everything above from everything below.
-    ("model", ("model",)),
+    (
+        "model",
+        (
+            "model",
+            "model_building",
+            "model_services",
+            "model_recording",
+            "model_copying",
+            "model_checks",
+        ),
+    ),
     # Reading a built model or run: results, run files, scenario checks, doc tables.
     ("outputs", ("results", "config", "testing", "docs_tables")),
     ("tools", ("experiments", "plotting", "viz")),

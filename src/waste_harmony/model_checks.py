@@ -1,0 +1,116 @@
+"""Checks of CityModel's arguments, before anything is built.
+
+Each check raises an exception naming the problem and the fix.
+:class:`waste_harmony.CityModel` calls them first thing in ``__init__`` (and
+:func:`check_scenario_set` again in ``add_scenario``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from waste_harmony.parameters import Parameters
+from waste_harmony.paramspec import unknown_keyword
+from waste_harmony.scenarios.registry import resolve
+
+__all__ = [
+    "MODEL_ARGUMENTS",
+    "check_arguments",
+    "check_count",
+    "check_keywords",
+    "check_scenario_set",
+    "scenario_with",
+    "seed_alias",
+]
+
+#: CityModel's own keyword arguments (besides the behaviour parameters).
+MODEL_ARGUMENTS = (
+    "city",
+    "n_citizens",
+    "scenarios",
+    "rng",
+    "citizen_class",
+    "record_neighborhoods",
+    "days",
+)
+
+
+def seed_alias(seed: Any, rng: Any) -> Any:
+    """The seed given as ``seed=`` (deprecated, with a FutureWarning); an error if ``rng=`` too."""
+    # Mesa 3.5 spells the seed argument rng= and still accepts seed= with a
+    # FutureWarning; every model class here does the same.
+    if rng is not None:
+        raise ValueError("give either rng= or seed=, not both (seed= is the deprecated spelling)")
+    import warnings
+
+    warnings.warn(
+        "the seed= keyword is deprecated, as in Mesa 3.5; use rng= instead (same meaning)",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return seed
+
+
+def check_keywords(params: dict[str, Any]) -> None:
+    """Refuse an unknown keyword, naming the closest valid one."""
+    valid = Parameters.names()
+    for key in params:
+        if key not in valid:
+            raise TypeError(unknown_keyword(key, [*MODEL_ARGUMENTS, *valid]))
+
+
+def check_arguments(*, rng: Any, record_neighborhoods: Any) -> None:
+    """Refuse an ``rng`` or ``record_neighborhoods`` of the wrong kind or sign."""
+    if not isinstance(record_neighborhoods, bool | np.bool_):
+        raise TypeError(
+            "record_neighborhoods must be True or False, got "
+            f"{type(record_neighborhoods).__name__} {record_neighborhoods!r}"
+        )
+    if isinstance(rng, bool | float | str | bytes):
+        raise TypeError(
+            f"rng must be a non-negative integer seed, a numpy Generator or None, got "
+            f"{type(rng).__name__} {rng!r}"
+        )
+    if isinstance(rng, int | np.integer) and rng < 0:
+        raise ValueError(f"rng must be a non-negative integer seed, got {rng}")
+
+
+def scenario_with(name: Any, values: Any) -> Any:
+    """A scenario from a ``name: parameters`` entry of a ``scenarios`` mapping."""
+    if not isinstance(values, Mapping):
+        raise TypeError(
+            f"scenarios[{name!r}] must be a dict of the scenario's parameters (or {{}} for "
+            f"its defaults), got {type(values).__name__} {values!r}"
+        )
+    scenario = resolve(name)
+    if not values:
+        return scenario
+    fields = [f.name for f in scenario.parameter_fields()]
+    for key in values:
+        if key not in fields:
+            raise TypeError(f"scenarios[{name!r}]: {unknown_keyword(key, fields)}")
+    return type(scenario)(**values)
+
+
+def check_count(name: str, value: Any) -> None:
+    """Refuse a count (``n_citizens``, ``days``) that is not a non-negative integer."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}; pass a non-negative count")
+
+
+def check_scenario_set(scenarios: list[Any]) -> None:
+    """Refuse a scenario given twice or combined with one it conflicts with."""
+    names = [s.name for s in scenarios]
+    for s in scenarios:
+        if names.count(s.name) > 1:
+            raise ValueError(f"scenario {s.name!r} is given twice; install it once")
+        clash = [other for other in s.conflicts_with if other in names]
+        if clash:
+            raise ValueError(
+                f"scenario {s.name!r} cannot be combined with {clash[0]!r}; remove one of them"
+            )
