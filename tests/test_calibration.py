@@ -212,6 +212,67 @@ def test_resume_reloads_finished_generations(tmp_path):
         small_calibration(executor="serial", out=out, resume=True, seed=4)
 
 
+def test_resume_inside_a_batch_reads_only_the_earlier_runs(tmp_path):
+    """Runs finished before an interruption are read from their files, the rest reported."""
+    import json
+    import shutil
+
+    out = tmp_path / "cal"
+    first = small_calibration(executor="serial", out=out)
+    (out / "particles.parquet").unlink()
+    batch = out / "batch-001"
+    for run in sorted((batch / "runs").iterdir())[::2]:  # half the batch never ran
+        shutil.rmtree(run)
+    manifest = json.loads((batch / "experiment.json").read_text())
+    (batch / "experiment.json").write_text(json.dumps({**manifest, "status": "interrupted"}))
+    again = small_calibration(executor="serial", out=out, resume=True)
+    pd.testing.assert_frame_equal(first.particles, again.particles)
+
+
+def test_worker_statistics_equal_the_values_in_the_files(tmp_path):
+    from waste_harmony.experiments.calibration import RunStatistics, check_observed
+    from waste_harmony.experiments.runner import Execution, experiment
+    from waste_harmony.experiments.store import load_experiment
+
+    obs = check_observed(OBSERVED)
+    got = {}
+    result = experiment(
+        "sweep",
+        None,
+        points=[{"recycling_weight_concern": 1.0}, {"recycling_weight_concern": 6.0}],
+        seeds=2,
+        days=6,
+        root_seed=2,
+        fixed={"n_citizens": 50},
+        execution=Execution(out=tmp_path / "s", executor="serial", progress=False),
+        statistics=RunStatistics(obs),
+        on_outcome=lambda task, outcome: got.update(
+            {(task.point, task.replicate): outcome.statistics[0]}
+        ),
+    )
+    assert sorted(got) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    saved = load_experiment(tmp_path / "s")
+    model = saved.load(["mean_concern", "recycling_rate"], where={"day": [3, 6]})
+    hoods = saved.load(["concern"], kind="neighborhoods", where={"day": 6, "node": 0})
+    for (point, replicate), values in got.items():
+        run = model[(model["point"] == point) & (model["replicate"] == replicate)]
+        hood = hoods[(hoods["point"] == point) & (hoods["replicate"] == replicate)]
+        expected = {
+            ("mean_concern", 3): run.loc[run["day"] == 3, "mean_concern"].item(),
+            ("recycling_rate", 6): run.loc[run["day"] == 6, "recycling_rate"].item(),
+            ("concern", 6): hood["concern"].item(),
+        }
+        for i, row in obs.iterrows():
+            assert values[i] == expected[(row["variable"], row["day"])]
+    assert result.n_finished == 4
+
+
+def test_unrecorded_observed_variable_is_named():
+    observed = pd.DataFrame({"day": [3], "variable": ["no_such_output"], "value": [1.0]})
+    with pytest.raises(KeyError, match="no_such_output"):
+        small_calibration(executor="serial", observed=observed)
+
+
 def test_predictive_bands_cover_observed_variables():
     cal = small_calibration(executor="serial")
     bands = cal.predictive(6, executor="serial", progress=False)

@@ -52,10 +52,13 @@ from waste_harmony.results import versions
 from waste_harmony.schema import read_json
 
 if TYPE_CHECKING:
+    from waste_harmony.experiments.plan import Task
     from waste_harmony.experiments.store import SweepResult
+    from waste_harmony.experiments.worker import Outcome
 
 __all__ = [
     "CalibrationResult",
+    "RunStatistics",
     "calibrate",
     "check_observed",
     "load_calibration",
@@ -65,6 +68,7 @@ __all__ = [
 
 MANIFEST = "calibration.json"
 _KEYS = ["variable", "node", "day"]
+_UNRECORDED = "the runs do not record the observed variable(s)"
 
 
 def weighted_quantile(values: Any, weights: Any, q: Any) -> np.ndarray:
@@ -159,30 +163,99 @@ def _node_id(value: Any) -> str:
     return str(value)
 
 
+def _matched(
+    frame: pd.DataFrame, part: pd.DataFrame, node_level: bool, variables: list[str]
+) -> pd.DataFrame:
+    """The simulated values at the observations ``part``: ``stat``, ``value`` and the ids."""
+    id_cols = ["point", "replicate", "day"] + (["node"] if node_level else [])
+    long = frame.melt(id_vars=id_cols, value_vars=variables)
+    if node_level:
+        long["node"] = long["node"].astype(str)
+    else:
+        long["node"] = ""
+    return long.merge(part, on=_KEYS)
+
+
+def _observation_parts(observed: pd.DataFrame) -> list[tuple[bool, pd.DataFrame, list[str]]]:
+    """Observations split into model level and neighbourhood level, with ``stat`` numbers."""
+    key = observed[_KEYS].reset_index().rename(columns={"index": "stat"})
+    return [
+        (bool(node_level), part, sorted(set(part["variable"])))
+        for node_level, part in key.groupby(key["node"] != "")
+    ]
+
+
 def _summaries(result: SweepResult, observed: pd.DataFrame, replicates: int) -> np.ndarray:
-    """Array ``(points, replicates, n_obs)`` of the simulated values at the observations."""
+    """Array ``(points, replicates, n_obs)`` of the simulated values, read from the files."""
     n_points = len(result.manifest["runs"]) // replicates
     out = np.full((n_points, replicates, len(observed)), np.nan)
-    key = observed[_KEYS].reset_index().rename(columns={"index": "stat"})
-    for node_level, part in key.groupby(key["node"] != ""):
+    if not result.n_finished:
+        return out
+    for node_level, part, variables in _observation_parts(observed):
         kind = "neighborhoods" if node_level else "model"
-        if not result.n_finished:
-            continue
         where = {"day": sorted(set(part["day"].tolist()))}
-        frame = result.load(sorted(set(part["variable"])), kind=kind, where=where)
-        id_cols = ["point", "replicate", "day"] + (["node"] if node_level else [])
-        long = frame.melt(id_vars=id_cols, value_vars=sorted(set(part["variable"])))
-        if node_level:
-            long["node"] = long["node"].astype(str)
-        else:
-            long["node"] = ""
-        merged = long.merge(part, on=_KEYS)
+        frame = result.load(variables, kind=kind, where=where)
+        merged = _matched(frame, part, node_level, variables)
         out[
             merged["point"].to_numpy(),
             merged["replicate"].to_numpy(),
             merged["stat"].to_numpy(),
         ] = merged["value"].to_numpy(dtype=float)
     return out
+
+
+class RunStatistics:
+    """A run's simulated values at the observations, computed where the run ran.
+
+    Sent with every task of a calibration (it pickles as the observation keys), so
+    each worker returns its run's ``n_obs`` statistics with the outcome and the
+    parent never reads the run files back; the values equal those read from the
+    files (same matching as :func:`_summaries`, on the same tables).
+
+    Parameters
+    ----------
+    observed : pandas.DataFrame
+        The observations (:func:`check_observed`).
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> from waste_harmony.schema import model_tables
+    >>> obs = check_observed(pd.DataFrame({"day": [2], "variable": ["mean_concern"],
+    ...                                    "value": [0.4]}))
+    >>> model = CityModel(n_citizens=50, rng=1)
+    >>> model.run_for(2)
+    >>> RunStatistics(obs)(model_tables(model)).shape
+    (1,)
+    """
+
+    def __init__(self, observed: pd.DataFrame) -> None:
+        self.keys = observed[_KEYS].reset_index(drop=True)
+
+    def __call__(self, tables: Mapping[str, Any]) -> np.ndarray:
+        """The run's statistics (NaN where the run has no value), shape ``(n_obs,)``."""
+        from waste_harmony.schema import table_to_frame
+
+        out = np.full(len(self.keys), np.nan)
+        for node_level, part, variables in _observation_parts(self.keys):
+            kind = "neighborhoods" if node_level else "model"
+            table = tables.get(kind)
+            names = [] if table is None else table.column_names
+            missing = [v for v in variables if v not in names]
+            if table is None or missing:
+                keys = {"run_id", "label", "point", "replicate", "seed", "day", "node", "zone"}
+                available = [c for c in names if c not in keys]
+                raise KeyError(
+                    f"{_UNRECORDED} {missing} in the {kind} results; available: "
+                    f"{', '.join(available) or 'none'}"
+                )
+            ids = ["point", "replicate", "day"] + (["node"] if node_level else [])
+            table = table.select(ids + variables)
+            frame = table_to_frame(table)
+            frame = frame[frame["day"].isin(set(part["day"].tolist()))]
+            merged = _matched(frame, part, node_level, variables)
+            out[merged["stat"].to_numpy()] = merged["value"].to_numpy(dtype=float)
+        return out
 
 
 # ---------------------------------------------------------------------------- result
@@ -686,7 +759,7 @@ def calibrate(
     Beaumont et al. (2009) *Biometrika* 96, 983–990; Del Moral, Doucet & Jasra (2012)
     *Statistics and Computing* 22, 1009–1020; Prangle (2017) *Bayesian Analysis* 12, 289–309.
     """
-    from waste_harmony.experiments.runner import sweep
+    from waste_harmony.experiments.runner import Execution, experiment
     from waste_harmony.experiments.store import load_experiment
 
     prior_dists = abc.make_priors(priors)
@@ -718,13 +791,6 @@ def calibrate(
     elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
     seed = int(seed)
-    # One worker pool for every batch (see SharedProcessPool): a new pool per batch
-    # spent seconds starting interpreters each time, more than small runs take.
-    # (started on first use, so a mistake found below leaves no processes behind)
-    shared = None
-    if executor is None and workers != 1:
-        shared = SharedProcessPool(workers or max(1, os.cpu_count() or 1))
-
     temporary = out is None
     folder = Path(tempfile.mkdtemp(prefix="waste-harmony-calibration-") if out is None else out)
     manifest: dict[str, Any] = {
@@ -768,36 +834,65 @@ def calibrate(
     manifest["versions"] = versions()
     manifest["status"] = "running"
     existing.write_text(json.dumps(manifest, indent=2, default=repr))
+    # One worker pool for every batch (see SharedProcessPool): a new pool per batch
+    # spent seconds starting interpreters each time, more than small runs take. Its
+    # workers start importing now (after every check of the arguments, so a mistake
+    # leaves no processes behind), while this process plans the first batch.
+    shared = None
+    if executor is None and workers != 1:
+        shared = SharedProcessPool(workers or max(1, os.cpu_count() or 1))
+        shared.start()
     names = list(prior_dists)
     check = model_violations(model, kwargs)
 
     def admissible(values: Mapping[str, float]) -> bool:
         return not check(values) and (constraint is None or bool(constraint(values)))
 
+    statistics = RunStatistics(obs)
+
     def simulate(step: int, thetas: np.ndarray) -> np.ndarray:
         target = folder / f"batch-{step:03d}"
         points = [dict(zip(names, map(float, row), strict=True)) for row in thetas]
-        done = None
         if (target / "experiment.json").exists():
             done = load_experiment(target)
-            if done.manifest.get("status") != "complete" or done.n_finished < len(points):
-                done = None
-        if done is None:
-            done = sweep(
-                model,
-                parameters=points,
-                seeds=replicates,
-                days=days,
-                root_seed=_generation_seed(seed, step),
-                common_random_numbers=False,
+            if done.manifest.get("status") == "complete" and done.n_finished >= len(points):
+                return _summaries(done, obs, replicates)
+        # The workers compute each run's statistics and send them back with its
+        # outcome, so the parent reads no file; only runs finished before a resume
+        # (not reported again) are read from their files.
+        out = np.full((len(points), replicates, len(obs)), np.nan)
+        reported = np.zeros((len(points), replicates), dtype=bool)
+
+        def collect(task: Task, outcome: Outcome) -> None:
+            reported[task.point, task.replicate] = True
+            error = outcome.error or ""
+            if outcome.status == "done" and outcome.statistics is not None:
+                out[task.point, task.replicate] = outcome.statistics[0]
+            elif error.startswith("KeyError") and _UNRECORDED in error:  # a mistake, not a failure
+                raise KeyError(error.split(": ", 1)[1].strip("'\""))
+
+        done = experiment(
+            "sweep",
+            model,
+            points=points,
+            seeds=replicates,
+            days=days,
+            root_seed=_generation_seed(seed, step),
+            fixed=kwargs,
+            execution=Execution(
                 out=target,
                 executor=executor if shared is None else shared.executor(),
                 workers=workers if shared is None else None,
                 resume=True,
                 progress=progress,
-                **kwargs,
-            )
-        return _summaries(done, obs, replicates)
+            ),
+            common_random_numbers=False,
+            statistics=statistics,
+            on_outcome=collect,
+        )
+        if not reported.all():
+            out[~reported] = _summaries(done, obs, replicates)[~reported]
+        return out
 
     try:
         smc = abc.abc_smc(

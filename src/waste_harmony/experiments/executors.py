@@ -189,6 +189,7 @@ def execute_tasks(
     desc: str = "runs",
     total: int | None = None,
     initial: int = 0,
+    on_outcome: Callable[[Task, Outcome], None] | None = None,
 ) -> dict[str, int]:
     """Run tasks on an executor, writing each result as it arrives.
 
@@ -209,6 +210,9 @@ def execute_tasks(
         Progress bar label.
     total, initial : int
         Runs in the whole experiment and runs already finished (for the bar).
+    on_outcome : callable, optional
+        Called with ``(task, outcome)`` for every task, finished or failed, after its
+        files are written (e.g. to collect ``outcome.statistics``).
 
     Returns
     -------
@@ -261,6 +265,8 @@ def execute_tasks(
             record_failure(folder, task, outcome)
             counts["failed"] += len(task.run_ids)
         append_timing(folder, task, outcome)
+        if on_outcome is not None:
+            on_outcome(task, outcome)
         bar.update(len(task.run_ids))
         bar.set_postfix(failed=counts["failed"])
 
@@ -337,18 +343,30 @@ class SharedProcessPool:
         _check_workers(workers)
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._fresh = False
 
     def executor(self) -> ProcessPoolExecutor:
         """The pool, started on first use and replaced if a worker of it died."""
-        if self._pool is not None:
+        if self._pool is not None and not self._fresh:
             try:  # a cheap round trip is the public way to ask whether it still works
                 self._pool.submit(int).result()
             except BrokenProcessPool:
                 self._pool.shutdown(wait=True)
                 self._pool = None
+        self._fresh = self._pool is None  # (a new pool needs no check on its next use)
         if self._pool is None:
             self._pool = _spawn_pool(self.workers)
         return self._pool
+
+    def start(self) -> None:
+        """Start every worker now and let it import the library, without waiting.
+
+        A spawn worker starts a fresh interpreter and imports the library (seconds);
+        started early, the workers do that while the caller prepares the first tasks.
+        """
+        pool = self.executor()
+        for _ in range(self.workers):  # one task per worker: each submit starts one
+            pool.submit(_warm_up)
 
     def close(self) -> None:
         """Shut the pool down (waiting for its workers)."""
@@ -399,6 +417,11 @@ def death_cause(exitcode: int | None) -> str:
 def _check_workers(workers: Any) -> None:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
+
+
+def _warm_up() -> None:
+    """Import what every task needs (run in a fresh worker by :meth:`SharedProcessPool.start`)."""
+    import waste_harmony.model  # noqa: F401  (the package, its dependencies and the model)
 
 
 def _spawn_pool(n: int) -> ProcessPoolExecutor:

@@ -355,6 +355,10 @@ class Task:
         More manifest entries (experiment kind, fingerprint).
     nonce : str
         Makes every submission unique (Dask otherwise deduplicates identical calls).
+    statistics : callable or None
+        ``statistics(tables)`` computed in the worker from each run's tables
+        (:func:`~waste_harmony.schema.model_tables`) and returned with its outcome, so
+        the parent need not read the files back (calibration's summary statistics).
     """
 
     run_ids: tuple[str, ...]
@@ -371,6 +375,7 @@ class Task:
     branch: Branch | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     nonce: str = ""
+    statistics: Callable[[dict[str, Any]], Any] | None = None
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments of the factory (without ``rng``; with ``days`` if it takes it)."""

@@ -17,7 +17,7 @@ import shutil
 import time
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +40,7 @@ from waste_harmony.experiments.plan import (
 )
 from waste_harmony.experiments.resume import prepare_folder, still_to_run
 from waste_harmony.experiments.store import RUNS, SweepResult, now, write_experiment_manifest
-from waste_harmony.experiments.worker import tidy_tables, to_run_result
+from waste_harmony.experiments.worker import Outcome, tidy_tables, to_run_result
 from waste_harmony.results import RunResult, versions
 
 __all__ = ["Execution", "SerialExecutor", "ensemble", "experiment", "run", "sweep"]
@@ -110,6 +110,8 @@ def experiment(
     common_random_numbers: bool = True,
     branch: Branch | None = None,
     extra_manifest: Mapping[str, Any] | None = None,
+    statistics: Callable[[dict[str, Any]], Any] | None = None,
+    on_outcome: Callable[[Task, Outcome], None] | None = None,
 ) -> SweepResult:
     """Plan, execute and record an experiment (what ensemble, sweep and compare call).
 
@@ -139,6 +141,14 @@ def experiment(
         Branch each run at a day into a baseline and a variant.
     extra_manifest : mapping, optional
         More experiment manifest entries.
+    statistics : callable, optional
+        ``statistics(tables)`` computed in the worker from each run's tables and
+        returned in its :class:`~waste_harmony.experiments.worker.Outcome` (must be
+        picklable for a process pool).
+    on_outcome : callable, optional
+        Called in this process with ``(task, outcome)`` as each task ends (see
+        :func:`~waste_harmony.experiments.executors.execute_tasks`); runs skipped on
+        resume are not reported.
 
     Returns
     -------
@@ -209,6 +219,7 @@ def experiment(
             branch=branch,
             extra=task_extra,
             nonce=f"{nonce}-{r['run_id']}",
+            statistics=statistics,
         )
 
     if executor is None or isinstance(executor, ProcessPoolExecutor):
@@ -235,6 +246,7 @@ def experiment(
             desc=kind,
             total=len(runs),
             initial=skipped,
+            on_outcome=on_outcome,
         )
         status = "complete"
     finally:

@@ -56,6 +56,8 @@ class Outcome:
         The results (:func:`tidy_tables`), when the task had no folder to write to.
     worker : str
         ``host:pid`` of the worker process.
+    statistics : list or None
+        ``task.statistics(tables)`` of each run, when the task asked for them.
     """
 
     run_ids: tuple[str, ...]
@@ -65,6 +67,7 @@ class Outcome:
     traceback: str | None = None
     results: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
     worker: str = ""
+    statistics: list[Any] | None = None
 
 
 def apply_intervention(model: Any, intervention: Any) -> None:
@@ -166,8 +169,9 @@ def execute(task: Task) -> Outcome:
     Returns
     -------
     Outcome
-        ``"done"`` with timings (and the results if ``task.folder`` is ``None``), or
-        ``"failed"`` with the error and traceback.
+        ``"done"`` with timings (and the results if ``task.folder`` is ``None``, the
+        statistics if ``task.statistics`` is set), or ``"failed"`` with the error and
+        traceback.
     """
     relax_heap_trimming()
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -194,6 +198,9 @@ def execute(task: Task) -> Outcome:
         for _, manifest in runs:
             manifest["worker"] = worker
             manifest["seconds"] = dict(seconds)
+        statistics = None
+        if task.statistics is not None:  # before writing: a run is finished with them
+            statistics = [task.statistics(tables) for tables, _ in runs]
         if task.folder is not None:
             for run_id, (tables, manifest) in zip(task.run_ids, runs, strict=True):
                 write_run(Path(task.folder) / run_id, tables, manifest)
@@ -204,7 +211,14 @@ def execute(task: Task) -> Outcome:
         seconds.update(
             write=done - ran, total=done - start, started_at=started_at, finished_at=time.time()
         )
-        return Outcome(task.run_ids, "done", seconds, results=results_out, worker=worker)
+        return Outcome(
+            task.run_ids,
+            "done",
+            seconds,
+            results=results_out,
+            worker=worker,
+            statistics=statistics,
+        )
     except Exception as exc:
         seconds["total"] = time.perf_counter() - start
         return Outcome(
