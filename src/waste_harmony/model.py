@@ -21,10 +21,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from mesa.discrete_space import Network
 
 from waste_harmony import city as city_module
 from waste_harmony.agents import Citizen, Corporation, Neighborhood, Organism, StateTable
+from waste_harmony.agents.space import network_space
 from waste_harmony.dynamics.diffusion import diffusion_substeps, finite_volume_laplacian
 from waste_harmony.dynamics.inequality import gini
 from waste_harmony.dynamics.mobility import destinations_within
@@ -237,7 +237,8 @@ class CityModel(mesa.Model):
         #: Node positions (km) in row order, shape (n_nodes, 2).
         self.positions = np.array([positions[node] for node in self.node_ids], dtype=np.float64)
         # Always pass the city's own positions: Mesa's default spring layout is quadratic.
-        self.space = Network(graph, layout=positions, random=self.random)
+        # Mesa's Network, its cells connected in one pass (agents/space.py).
+        self.space = network_space(graph, layout=positions, random=self.random)
 
     def _build_geometry(self, graph: nx.Graph, arrays: dict[str, Any]) -> None:
         """Edge lengths (km) and the finite-volume diffusion operators (1/km²).
