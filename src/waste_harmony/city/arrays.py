@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+from itertools import chain
 from typing import Any
 
 import networkx as nx
@@ -10,7 +12,7 @@ import scipy.sparse as sp
 
 from .zones import NODE_ATTRIBUTES
 
-__all__ = ["city_arrays"]
+__all__ = ["city_arrays", "edge_index"]
 
 
 def city_arrays(G: nx.Graph) -> dict[str, Any]:
@@ -69,8 +71,53 @@ def city_arrays(G: nx.Graph) -> dict[str, Any]:
             f"node {node!r}, attribute {err.args[0]!r} is missing; fill defaults with "
             "waste_harmony.city.with_defaults(G) and check with validate_city(G)"
         ) from None
-    A = nx.to_scipy_sparse_array(
-        G, nodelist=nodes, weight=None, dtype=np.dtype(np.float64), format="csr"
-    )
-    out["adjacency"] = sp.csr_array(A)
+    out["adjacency"] = _adjacency(G, nodes)
     return out
+
+
+def edge_index(G: nx.Graph, nodes: Sequence[Hashable] | None = None) -> np.ndarray:
+    """Row indices of the two ends of every edge, in ``G.edges()`` order.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        A graph.
+    nodes : sequence, optional
+        The node order the indices refer to; default ``list(G.nodes)``.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (m, 2)
+        One row per edge of ``G.edges()`` (each undirected edge once).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> edge_index(nx.path_graph(["a", "b", "c"])).tolist()
+    [[0, 1], [1, 2]]
+    """
+    nodes = list(G.nodes) if nodes is None else nodes
+    index = dict(zip(nodes, range(len(nodes)), strict=True))
+    ends = map(index.__getitem__, chain.from_iterable(G.edges()))
+    return np.fromiter(ends, dtype=np.int64).reshape(-1, 2)
+
+
+def _adjacency(G: nx.Graph, nodes: list[Any]) -> sp.csr_array:
+    """``networkx.to_scipy_sparse_array(G, nodes, weight=None)`` as CSR.
+
+    Built from the edge index arrays: the same COO entries in the same order, so
+    the same array, without a Python tuple per edge.
+    """
+    if G.is_directed() or G.is_multigraph():
+        A = nx.to_scipy_sparse_array(
+            G, nodelist=nodes, weight=None, dtype=np.dtype(np.float64), format="csr"
+        )
+        return sp.csr_array(A)
+    links = edge_index(G, nodes)
+    u, v = links[:, 0], links[:, 1]
+    loops = u[u == v]  # counted twice by the symmetric entries: once subtracted
+    rows = np.concatenate([u, v, loops])
+    cols = np.concatenate([v, u, loops])
+    data = np.concatenate([np.ones(2 * len(u)), -np.ones(len(loops))])
+    n = len(nodes)
+    return sp.csr_array(sp.coo_array((data, (rows, cols)), shape=(n, n)).asformat("csr"))
