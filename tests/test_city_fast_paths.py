@@ -135,3 +135,23 @@ def test_disconnected_and_directed_cities_reported() -> None:
         validate_city(directed)
     assert "is directed" in str(info.value)
     assert "connected components" not in str(info.value)  # weakly connected
+
+
+def test_edge_columns_follow_the_edges() -> None:
+    city = grid_city(4, 4, seed=2)
+    city.add_edge(0, 5, border_km=0.3)  # a diagonal with a border, no length
+    arrays = city_arrays(city)
+    nodes = arrays["nodes"]
+    expected = [
+        (nodes.index(u), nodes.index(v), d.get("length_km", np.nan), d.get("border_km", np.nan))
+        for u, v, d in city.edges(data=True)
+    ]
+    got = zip(
+        arrays["edges"].tolist(),
+        arrays["edge_length_km"].tolist(),
+        arrays["edge_border_km"].tolist(),
+        strict=True,
+    )
+    for (u, v, length, border), ((gu, gv), glength, gborder) in zip(expected, got, strict=True):
+        assert (gu, gv) == (u, v)
+        np.testing.assert_equal([glength, gborder], [length, border])
