@@ -118,7 +118,7 @@ def _allocate(cls: type, model: mesa.Model, ids: range, cell_of_row: Iterable[Ce
     agents: list[Any] = []
     append = agents.append
     for uid, row, cell in zip(ids, count(1), cell_of_row):
-        agent = new(cls)
+        agent: Any = new(cls)
         agent.model = model
         agent.unique_id = uid
         agent.pos = None
