@@ -16,10 +16,10 @@ import mesa
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from mesa.discrete_space import Network
 
 from waste_harmony import city as city_module
 from waste_harmony.agents import Citizen, Neighborhood, Organism, RowGroups, StateTable
+from waste_harmony.agents.space import network_space
 from waste_harmony.dynamics.diffusion import diffusion_substeps, finite_volume_laplacian
 from waste_harmony.dynamics.mobility import destinations_within
 from waste_harmony.parameters import ROLE_NAMES, Parameters
@@ -88,11 +88,12 @@ class BuildingMixin(mesa.Model):
         if not self.landfill.any():
             # No industrial zone: waste goes to the least populated node.
             self.landfill[int(np.argmin(hoods.population_weight))] = True
-        positions = {node: tuple(map(float, graph.nodes[node]["pos"])) for node in self.node_ids}
         #: Node positions (km) in row order, shape (n_nodes, 2).
-        self.positions = np.array([positions[node] for node in self.node_ids], dtype=np.float64)
+        self.positions = np.column_stack([arrays["x"], arrays["y"]])
+        positions = dict(zip(self.node_ids, map(tuple, self.positions.tolist()), strict=True))
         # Always pass the city's own positions: Mesa's default spring layout is quadratic.
-        self.space = Network(graph, layout=positions, random=self.random)
+        # Mesa's Network, its cells connected in one pass (agents/space.py).
+        self.space = network_space(graph, layout=positions, random=self.random)
 
     def _build_geometry(self, graph: nx.Graph, arrays: dict[str, Any]) -> None:
         """Edge lengths (km) and the finite-volume diffusion operators (1/km²).
@@ -102,17 +103,12 @@ class BuildingMixin(mesa.Model):
         :func:`~waste_harmony.dynamics.diffusion.finite_volume_laplacian`.
         """
         xy = np.column_stack([arrays["x"], arrays["y"]])
-        n, index = self.n_nodes, self._node_index
-        u, v, length, border = [], [], [], []
-        for a, b, data in graph.edges(data=True):
-            if a == b:
-                continue
-            u.append(index[a])
-            v.append(index[b])
-            length.append(float(data.get("length_km", math.nan)))
-            border.append(float(data.get("border_km", math.nan)))
-        ui, vi = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
-        lengths = np.asarray(length, dtype=np.float64)
+        n = self.n_nodes
+        links = arrays["edges"]  # in graph.edges() order, as the columns below
+        keep = links[:, 0] != links[:, 1]  # self-loops carry no flux
+        ui, vi = links[keep, 0], links[keep, 1]
+        lengths = arrays["edge_length_km"][keep]
+        border = arrays["edge_border_km"][keep]
         euclid = np.hypot(*(xy[ui] - xy[vi]).T) if ui.size else np.zeros(0)
         lengths = np.where(np.isfinite(lengths) & (lengths > 0), lengths, euclid)
         positive = lengths[lengths > 0]

@@ -20,9 +20,8 @@ from __future__ import annotations
 import gc
 import inspect
 import logging
-from collections import deque
-from collections.abc import Sequence
-from itertools import chain, repeat
+from collections.abc import Iterable, Sequence
+from itertools import chain, count, repeat
 from typing import Any
 
 import mesa
@@ -104,6 +103,29 @@ def bulk_applies(cls: type, like: type, model: mesa.Model, cells: Sequence[Cell]
     return all(
         cell.capacity is None and isinstance(getattr(cell, "_agents", None), list) for cell in cells
     )
+
+
+def _allocate(cls: type, model: mesa.Model, ids: range, cell_of_row: Iterable[Cell]) -> list[Any]:
+    """The agents of rows 1, 2, ...: allocated, then their attributes set, one by one.
+
+    The attributes in the order ``Agent.__init__``, ``Model.register_agent`` and the
+    class's ``__init__`` (then ``HasCell``'s cell setter) set them. All five for one
+    agent while it is in the CPU cache, in one loop the interpreter specialises
+    (``STORE_ATTR`` on a shared-key instance), rather than five passes over millions
+    of objects: about a third less time at 10^6-10^7 agents.
+    """
+    new = object.__new__
+    agents: list[Any] = []
+    append = agents.append
+    for uid, row, cell in zip(ids, count(1), cell_of_row):
+        agent: Any = new(cls)
+        agent.model = model
+        agent.unique_id = uid
+        agent.pos = None
+        agent.row = row
+        agent._mesa_cell = cell
+        append(agent)
+    return agents
 
 
 def create_in_cells[A: mesa.Agent](
@@ -194,18 +216,8 @@ def create_in_cells[A: mesa.Agent](
     was_enabled = gc.isenabled()
     gc.disable()  # millions of new objects: no collection passes over them meanwhile
     try:
-        new: list[A] = list(map(object.__new__, repeat(cls, n - 1)))
         first = model.agent_id_counter
-        # The attributes in the order Agent.__init__, Model.register_agent and the
-        # class's __init__ (then HasCell's cell setter) set them.
-        for name, values in (
-            ("model", repeat(model)),
-            ("unique_id", range(first, first + n - 1)),
-            ("pos", repeat(None)),
-            ("row", range(1, n)),
-            ("_mesa_cell", cell_of_row),
-        ):
-            deque(map(setattr, new, repeat(name), values), maxlen=0)
+        new: list[A] = _allocate(cls, model, range(first, first + n - 1), cell_of_row)
         model.agent_id_counter = first + n - 1
         # Registration as Model.register_agent does it, in one pass.
         everyone.update(zip(new, repeat(None)))

@@ -29,7 +29,9 @@ References
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping
+from itertools import repeat
 
 import networkx as nx
 import numpy as np
@@ -122,7 +124,11 @@ def _build_graph(
     values = zip(
         zone.tolist(), pos, *(np.asarray(c).tolist() for c in columns.values()), strict=True
     )
-    G.add_nodes_from((i, dict(zip(keys, row, strict=True))) for i, row in enumerate(values))
+    # Each node's attribute dict filled in one C-level pass (dict.update with the
+    # (key, value) pairs), not built and then copied by add_nodes_from.
+    G.add_nodes_from(range(len(xy)))
+    node_dicts = (data for _, data in G.nodes(data=True))
+    deque(map(dict.update, node_dicts, map(zip, repeat(keys), values)), maxlen=0)
     lengths = np.hypot(*(xy[edges[:, 0]] - xy[edges[:, 1]]).T).tolist()
     G.add_edges_from(
         (u, v, {"length_km": length})

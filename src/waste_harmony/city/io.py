@@ -47,6 +47,12 @@ SPRING_LAYOUT_MAX_NODES = 2000
 
 _NODE_ID_TYPE_KEY = "waste_harmony_node_id_type"
 
+#: A node with all of these (``pos`` and every attribute a default could set) has
+#: nothing for :func:`with_defaults` to fill.
+_COMPLETE = frozenset(
+    {"pos", "area_km2", *ATTRIBUTE_DEFAULTS, *(a for d in ZONE_DEFAULTS.values() for a in d)}
+)
+
 
 def _encode_node_id(node: Any) -> str:
     """A node id as JSON text, tuples as arrays (as ``waste_harmony.schema.encode_node``)."""
@@ -86,6 +92,23 @@ def _pos_from_xy_or_string(data: dict[str, Any], node: Any) -> None:
             ) from None
     elif pos is None and "x" in data and "y" in data:
         data["pos"] = (float(data.pop("x")), float(data.pop("y")))
+
+
+def _copy(G: nx.Graph) -> nx.Graph:
+    """``G.copy()``, visiting each edge once (``Graph.copy`` visits both directions).
+
+    The copy is the one ``G.copy()`` makes: same class, graph attributes, nodes and
+    node attributes (each dict copied) in order, and the same adjacency order
+    (each node's neighbours are inserted in the order ``G.copy()`` inserts them).
+    Multigraphs (whose edge keys ``G.edges`` does not give) use ``G.copy()``.
+    """
+    if G.is_multigraph():
+        return G.copy()
+    H = G.__class__()
+    H.graph.update(G.graph)
+    H.add_nodes_from(G.nodes(data=True))
+    H.add_edges_from(G.edges(data=True))
+    return H
 
 
 def _layout_seed(seed: SeedLike) -> int:
@@ -173,13 +196,15 @@ def with_defaults(G: nx.Graph, *, seed: SeedLike = None, layout: str | None = No
     """
     if not isinstance(G, nx.Graph):
         raise TypeError(f"a city must be a networkx.Graph, got {type(G).__name__}")
-    return _fill_defaults(G.copy(), seed=seed, layout=layout)
+    return _fill_defaults(_copy(G), seed=seed, layout=layout)
 
 
 def _fill_defaults(H: nx.Graph, *, seed: SeedLike, layout: str | None) -> nx.Graph:
     """:func:`with_defaults` in place on a graph this module already copied."""
     if layout not in (None, "spring"):
         raise ValueError(f"layout must be None or 'spring', got {layout!r}")
+    if all(map(_COMPLETE.issubset, (data for _, data in H.nodes(data=True)))):
+        return H  # every node has every attribute (pos included): nothing to fill
     residential = ZONE_DEFAULTS["residential"]
     for _, data in H.nodes(data=True):
         if "pos" not in data and "x" in data and "y" in data:
@@ -451,7 +476,7 @@ def load_city(
     ('residential', 1.0)
     """
     if isinstance(source, nx.Graph):
-        G = source.copy()
+        G = _copy(source)
     elif isinstance(source, str | os.PathLike):
         G = read_graphml(source)
         id_type = G.graph.pop(_NODE_ID_TYPE_KEY, None)

@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Hashable, Sequence
+from itertools import chain, repeat
 from typing import Any
 
 import networkx as nx
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
+from .arrays import edge_index
 from .zones import NODE_ATTRIBUTES, UNIT_INTERVAL_ATTRIBUTES, ZONES
 
 __all__ = [
@@ -174,7 +179,26 @@ def _pos_ok(p: Any) -> bool:
     )
 
 
+def _plain_positions(values: list[Any]) -> np.ndarray | None:
+    """The positions as an (n, 2) array, or None (then check them one by one).
+
+    An array when each position is a tuple or list of two finite plain numbers,
+    checked in C-level passes over all of them.
+    """
+    if (
+        set(map(type, values)) <= {tuple, list}
+        and set(map(len, values)) == {2}
+        and set(map(type, chain.from_iterable(values))) <= _FAST_NUMERIC
+    ):
+        xy = np.array(values, dtype=np.float64).reshape(-1, 2)
+        if np.isfinite(xy).all():
+            return xy
+    return None
+
+
 def _pos_problem(nodes: Sequence[Hashable], values: list[Any]) -> str | None:
+    if _plain_positions(values) is not None:
+        return None
     bad = [(node, p) for node, p in zip(nodes, values, strict=True) if not _pos_ok(p)]
     if not bad:
         return None
@@ -186,7 +210,8 @@ def _pos_problem(nodes: Sequence[Hashable], values: list[Any]) -> str | None:
 
 
 def _numeric_problem(nodes: Sequence[Hashable], attr: str, values: list[Any]) -> str | None:
-    wrong = [i for i, value in enumerate(values) if not _is_real(value)]
+    plain = set(map(type, values)) <= _FAST_NUMERIC  # one C-level pass: all plain numbers
+    wrong = [] if plain else [i for i, value in enumerate(values) if not _is_real(value)]
     if wrong:
         i = wrong[0]
         return (
@@ -340,25 +365,31 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
 
     nodes = list(G.nodes)
     data = [d for _, d in G.nodes(data=True)]
+    links = edge_index(G, nodes)
     for attr in NODE_ATTRIBUTES:
-        values = [d.get(attr, _MISSING) for d in data]
-        problem = _missing_problem(nodes, attr, values)
+        if all(map(operator.contains, data, repeat(attr))):  # none missing (C-level pass)
+            values = list(map(operator.itemgetter(attr), data))
+            problem = None
+        else:
+            values = [d.get(attr, _MISSING) for d in data]
+            problem = _missing_problem(nodes, attr, values)
         if problem is None:
             if attr == "zone":
                 problem = _zone_problem(nodes, values)
             elif attr == "pos":
                 problem = _pos_problem(nodes, values)
                 if problem is None:
-                    problem = _units_problem(G, nodes, values)
+                    problem = _units_problem(values, links)
             else:
                 problem = _numeric_problem(nodes, attr, values)
         if problem is not None:
             problems.append(problem)
 
     if not allow_disconnected:
-        # types-networkx accept only a DiGraph here; G is one when is_directed() holds
-        weakly = G.is_directed() and nx.is_weakly_connected(G)  # type: ignore[call-overload]
-        connected = weakly or (not G.is_directed() and nx.is_connected(G))
+        # (weakly) connected: one component of the links taken as undirected
+        n = len(nodes)
+        pattern = sp.coo_array((np.ones(len(links)), (links[:, 0], links[:, 1])), shape=(n, n))
+        connected = connected_components(pattern, directed=False, return_labels=False) == 1
         if not connected:
             undirected: nx.Graph = G.to_undirected(as_view=True) if G.is_directed() else G
             components = sorted(
@@ -381,10 +412,8 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
         raise ValueError(f"the city graph has {len(problems)} problems:\n{lines}")
 
 
-def _units_problem(G: nx.Graph, nodes: list[Hashable], values: list[Any]) -> str | None:
-    xy = np.array([(float(p[0]), float(p[1])) for p in values], dtype=np.float64).reshape(-1, 2)
-    index = {node: i for i, node in enumerate(nodes)}
-    links = np.array(
-        [(index[u], index[v]) for u, v in G.edges() if u != v], dtype=np.int64
-    ).reshape(-1, 2)
-    return check_units(xy, links)
+def _units_problem(values: list[Any], links: np.ndarray) -> str | None:
+    xy = _plain_positions(values)
+    if xy is None:
+        xy = np.array([(float(p[0]), float(p[1])) for p in values], dtype=np.float64)
+    return check_units(xy.reshape(-1, 2), links[links[:, 0] != links[:, 1]])
