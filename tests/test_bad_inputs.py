@@ -62,6 +62,10 @@ FILES = {
     "sweep_lhs_bounds.toml": (
         RUN + "[sweep]\n[sweep.sample]\nn = 4\n[sweep.sample.ranges]\nmobility = [0.9, 0.1]\n"
     ),
+    "sweep_lhs_int.toml": (
+        RUN + "[scenarios.techcore]\n[sweep]\n[sweep.sample]\nn = 4\n[sweep.sample.ranges]\n"
+        '"scenarios.techcore.review_interval_days" = [1, 6]\n'
+    ),
     "sweep_both.toml": (
         RUN + "[sweep]\n[sweep.grid]\nmobility = [0.1]\n[sweep.sample]\nn = 2\n"
         "[sweep.sample.ranges]\nmobility = [0.1, 0.2]\n"
@@ -107,6 +111,14 @@ def _festival(**values):
     return available()["harmony-festival"](**values)
 
 
+def _linked(value, attr="length_km"):
+    """A small city whose links all carry ``attr = value``."""
+    G = grid_city(3, 3, seed=1)
+    for u, v in G.edges:
+        G.edges[u, v][attr] = value
+    return G
+
+
 # ------------------------------------------------------------------------ the Python API
 SMALL = {"n_citizens": 100}
 API = [
@@ -128,6 +140,28 @@ API = [
     ("model-citizens-str", lambda: CityModel(n_citizens="100"), TypeError, "n_citizens"),
     ("model-days-neg", lambda: CityModel(days=-2, **SMALL), ValueError, "days"),
     ("model-rng-neg", lambda: CityModel(rng=-1, **SMALL), ValueError, "non-negative"),
+    ("model-rng-huge", lambda: CityModel(rng=2**64, **SMALL), ValueError, "below 2**63"),
+    ("run-seed-huge", lambda: experiments.run(days=2, seed=2**63, **SMALL), ValueError, "2**63"),
+    (
+        "ensemble-seeds-huge",
+        lambda: experiments.ensemble(days=2, seeds=[1, 2**64], executor="serial", **SMALL),
+        ValueError,
+        "below 2**63",
+    ),
+    (
+        "ensemble-seeds-repeat",
+        lambda: experiments.ensemble(days=2, seeds=[4, 5, 4], executor="serial", **SMALL),
+        ValueError,
+        "seeds repeat [4]",
+    ),
+    ("city-link-length-neg", lambda: CityModel(_linked(-1.0), **SMALL), ValueError, "length_km"),
+    ("city-link-length-nan", lambda: CityModel(_linked(np.nan), **SMALL), ValueError, "finite"),
+    (
+        "city-link-border-str",
+        lambda: CityModel(_linked("0.2", "border_km"), **SMALL),
+        ValueError,
+        "border_km",
+    ),
     ("model-rng-float", lambda: CityModel(rng=1.5, **SMALL), TypeError, "rng"),
     ("model-rng-str", lambda: CityModel(rng="7", **SMALL), TypeError, "rng"),
     (
@@ -171,7 +205,7 @@ API = [
     ("run-days-missing", lambda: experiments.run(**SMALL), TypeError, "days is required"),
     ("run-days-zero", lambda: experiments.run(days=0, **SMALL), ValueError, "days"),
     ("run-rng-kwarg", lambda: experiments.run(days=2, rng=1, **SMALL), TypeError, "root_seed"),
-    ("run-seed-neg", lambda: experiments.run(days=2, seed=-1, **SMALL), ValueError, "root_seed"),
+    ("run-seed-neg", lambda: experiments.run(days=2, seed=-1, **SMALL), ValueError, "seed must be"),
     (
         "run-unknown-param",
         lambda: experiments.run(days=2, mobilty=0.1, **SMALL),
@@ -304,6 +338,12 @@ FILE_CASES = [
     ),
     ("sweep-file-joint", lambda w: load_sweep_file(w / "sweep_joint.toml"), ConfigError, "1 of 2"),
     ("sweep-file-lhs", lambda w: load_sweep_file(w / "sweep_lhs.toml"), ConfigError, "narrow"),
+    (
+        "sweep-file-lhs-int",
+        lambda w: load_sweep_file(w / "sweep_lhs_int.toml"),
+        ConfigError,
+        "add it to sweep.sample.integers",
+    ),
     ("sweep-file-none", lambda w: load_sweep_file(w / "sweep_none.toml"), ConfigError, "[sweep]"),
     ("graphml-malformed", lambda w: load_city(w / "bad.graphml"), ValueError, "bad.graphml"),
     ("graphml-not-xml", lambda w: load_city(w / "not_graphml.graphml"), ValueError, "not_graphml"),
@@ -364,6 +404,7 @@ CLI = [
     ("plot-missing", ["plot", "{w}/nowhere"], "manifest.json"),
     ("plot-truncated", ["plot", "{w}/truncated"], "not valid JSON"),
     ("plot-file", ["plot", "{w}/a_file"], "manifest.json"),
+    ("plot-experiment", ["plot", "{w}/experiment"], "an experiment folder, not one run"),
     ("plot-format", ["plot", "{w}/results", "--format", "gif"], "invalid choice"),
     ("sweep-missing", ["sweep", "{w}/nope.toml", "--out", "{w}/s0"], "not found"),
     ("sweep-folder", ["sweep", "{w}/dir.toml", "--out", "{w}/s0"], "is a folder"),
@@ -454,6 +495,13 @@ def test_run_for_zero_is_a_silent_no_op(recwarn):
     model.run_for(0)
     model.run_for(np.int64(2))
     assert model.day == 2 and not recwarn.list
+
+
+def test_experiments_run_without_a_seed_draws_one_the_results_can_store():
+    result = experiments.run(days=1, n_citizens=50, city=grid_city(3, 3, seed=1))
+    seed = result.manifest["seed"]
+    assert 0 <= seed < 2**63
+    assert set(result.model_frame["seed"]) == {seed}
 
 
 def test_experiments_run_raises_the_original_exception():

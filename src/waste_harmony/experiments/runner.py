@@ -37,6 +37,7 @@ from waste_harmony.experiments.plan import (
     qualified_name,
     resolve_factory,
     root_entropy,
+    run_seed,
 )
 from waste_harmony.experiments.resume import prepare_folder, still_to_run
 from waste_harmony.experiments.store import RUNS, SweepResult, now, write_experiment_manifest
@@ -299,7 +300,7 @@ def run(
     factory, default_days = resolve_factory(model)
     days = check_days(days, default_days)
     fixed = check_fixed(kwargs)
-    seed = root_entropy(seed)
+    seed = run_seed(seed)
     task = Task(
         run_ids=("run",),
         point=0,
