@@ -75,6 +75,7 @@ FILES = {
         'days = 5\ncitizens = 100\n[city]\ngraphml = "bad.graphml"\n[sweep]\nseeds = 2\n'
     ),
     "sweep_festival.toml": RUN + "[scenarios.harmony-festival]\nday = 100\n[sweep]\nseeds = 2\n",
+    "latin1.toml": "# caf\xe9\n",
     "a_file": "not a folder\n",
     "dir.toml/": "",
     "empty_results/": "",
@@ -93,7 +94,7 @@ def work(tmp_path_factory):
             path.mkdir(parents=True, exist_ok=True)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            path.write_text(text, encoding="latin-1" if name.startswith("latin1") else "utf-8")
     return root
 
 
@@ -345,6 +346,7 @@ FILE_CASES = [
         "add it to sweep.sample.integers",
     ),
     ("sweep-file-none", lambda w: load_sweep_file(w / "sweep_none.toml"), ConfigError, "[sweep]"),
+    ("run-file-not-utf8", lambda w: load_run_file(w / "latin1.toml"), ConfigError, "latin1.toml"),
     ("graphml-malformed", lambda w: load_city(w / "bad.graphml"), ValueError, "bad.graphml"),
     ("graphml-not-xml", lambda w: load_city(w / "not_graphml.graphml"), ValueError, "not_graphml"),
     (
@@ -398,6 +400,9 @@ CLI = [
     ("run-param-range", ["run", "--param", "mobility=7"], "out of range"),
     ("run-scenario-flag", ["run", "--scenario", "nope"], "unknown scenario"),
     ("run-unknown-flag", ["run", "--colour"], "unrecognized arguments"),
+    ("run-file-not-utf8", ["run", "{w}/latin1.toml"], "not a UTF-8 text file"),
+    ("viz-port-range", ["viz", "--port", "99999999"], "from 1 to 65535"),
+    ("viz-port-word", ["viz", "--port", "eighty"], "expected a port number"),
     ("no-command", [], "choose a command"),
     ("unknown-command", ["launch"], "invalid choice"),
     ("list-extra", ["list", "extra"], "unrecognized arguments"),
@@ -456,6 +461,19 @@ def test_a_defect_is_a_traceback_with_status_1(work, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert code == 1
     assert "Traceback" in err and "bug in waste-harmony" in err
+
+
+def test_running_out_of_memory_is_one_line_with_status_2(work, capsys, monkeypatch):
+    import waste_harmony.cli as cli
+
+    def huge(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "summary_table", huge)
+    code = main(["run", str(work / "ok.toml"), "--out", str(work / "oom"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and "out of memory" in err and "--citizens" in err
 
 
 def _digest(folder: Path) -> dict[str, str]:
