@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from waste_harmony.experiments.executors import SerialExecutor, execute_tasks, executor_name
-from waste_harmony.experiments.identity import fingerprint
+from waste_harmony.experiments.identity import fingerprint, fixed_meaning
 from waste_harmony.experiments.plan import (
     Branch,
     Task,
@@ -160,7 +160,7 @@ def experiment(
     check_plan(factory, points, fixed, days)  # every mistake at once, before the first run
     columns = column_kinds(points)
     runs = _labelled(plan, labels, branch)
-    finger = fingerprint(kind, factory, fixed, days, runs, branch)
+    finger = fingerprint(kind, factory, fixed_meaning(factory, fixed), days, runs, branch)
     manifest: dict[str, Any] = {
         "kind": kind,
         "created": now(),
