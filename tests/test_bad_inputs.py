@@ -6,7 +6,7 @@ stderr with a fragment, no traceback) and files (run files, sweep files, GraphML
 results folders) read by the library. A prepared results folder must be
 byte-for-byte untouched by every bad call aimed at it.
 
-Counts (issue 11): 118 catalogued bad inputs (50 Python API, 18 files, 50 command
+Counts (issue 11): 120 catalogued bad inputs (50 Python API, 20 files, 50 command
 line), plus the untouched-folder check (6 bad calls), ``--debug``, a defect's status 1
 and out-of-memory. The property tests (``test_properties.py``) run 25 examples of the
 balance/shares/finiteness property and 8 each of same-seed and ``copy()``.
@@ -49,6 +49,14 @@ FILES = {
     "graphml_bad.toml": 'days = 5\ncitizens = 100\n[city]\ngraphml = "bad.graphml"\n',
     "bad.graphml": '<graphml><node id="a"',
     "not_graphml.graphml": "just text\n",
+    "dup_node.graphml": (
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns"><graph edgedefault="undirected">'
+        '<node id="a"/><node id="b"/><node id="a"/><edge source="a" target="b"/></graph></graphml>'
+    ),
+    "edge_end.graphml": (
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns"><graph edgedefault="undirected">'
+        '<node id="a"/><node id="b"/><edge source="a" target="zz"/></graph></graphml>'
+    ),
     "sweep_ok.toml": RUN + "[sweep]\nseeds = 2\n",
     "sweep_none.toml": RUN,
     "sweep_key.toml": RUN + "[sweep]\nseeds = 2\nparameters = 3\n",
@@ -353,6 +361,13 @@ FILE_CASES = [
     ("sweep-file-none", lambda w: load_sweep_file(w / "sweep_none.toml"), ConfigError, "[sweep]"),
     ("run-file-not-utf8", lambda w: load_run_file(w / "latin1.toml"), ConfigError, "latin1.toml"),
     ("graphml-malformed", lambda w: load_city(w / "bad.graphml"), ValueError, "bad.graphml"),
+    ("graphml-dup-node", lambda w: load_city(w / "dup_node.graphml"), ValueError, "'a' 2 times"),
+    (
+        "graphml-edge-end",
+        lambda w: load_city(w / "edge_end.graphml"),
+        ValueError,
+        "node 'zz' is not declared",
+    ),
     ("graphml-not-xml", lambda w: load_city(w / "not_graphml.graphml"), ValueError, "not_graphml"),
     (
         "results-truncated",
