@@ -6,7 +6,7 @@ stderr with a fragment, no traceback) and files (run files, sweep files, GraphML
 results folders) read by the library. A prepared results folder must be
 byte-for-byte untouched by every bad call aimed at it.
 
-Counts (issue 11): 120 catalogued bad inputs (50 Python API, 20 files, 50 command
+Counts (issue 11): 122 catalogued bad inputs (51 Python API, 20 files, 51 command
 line), plus the untouched-folder check (6 bad calls), ``--debug``, a defect's status 1
 and out-of-memory. The property tests (``test_properties.py``) run 25 examples of the
 balance/shares/finiteness property and 8 each of same-seed and ``copy()``.
@@ -89,6 +89,7 @@ FILES = {
     ),
     "sweep_festival.toml": RUN + "[scenarios.harmony-festival]\nday = 100\n[sweep]\nseeds = 2\n",
     "latin1.toml": "# caf\xe9\n",
+    "grid_float.toml": RUN.replace("rows = 3", "rows = 1e9"),
     "a_file": "not a folder\n",
     "dir.toml/": "",
     "empty_results/": "",
@@ -168,6 +169,7 @@ API = [
         ValueError,
         "seeds repeat [4]",
     ),
+    ("city-grid-float", lambda: grid_city(2.5, 4), TypeError, "whole number"),
     ("city-link-length-neg", lambda: CityModel(_linked(-1.0), **SMALL), ValueError, "length_km"),
     ("city-link-length-nan", lambda: CityModel(_linked(np.nan), **SMALL), ValueError, "finite"),
     (
@@ -421,6 +423,7 @@ CLI = [
     ("run-scenario-flag", ["run", "--scenario", "nope"], "unknown scenario"),
     ("run-unknown-flag", ["run", "--colour"], "unrecognized arguments"),
     ("run-file-not-utf8", ["run", "{w}/latin1.toml"], "not a UTF-8 text file"),
+    ("run-grid-float", ["run", "{w}/grid_float.toml"], "rows must be a whole number"),
     ("viz-port-range", ["viz", "--port", "99999999"], "from 1 to 65535"),
     ("viz-port-word", ["viz", "--port", "eighty"], "expected a port number"),
     ("no-command", [], "choose a command"),
