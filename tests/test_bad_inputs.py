@@ -5,6 +5,11 @@ command line through :func:`waste_harmony.cli.main` (exit status 2, one line on
 stderr with a fragment, no traceback) and files (run files, sweep files, GraphML,
 results folders) read by the library. A prepared results folder must be
 byte-for-byte untouched by every bad call aimed at it.
+
+Counts (issue 11): 122 catalogued bad inputs (51 Python API, 20 files, 51 command
+line), plus the untouched-folder check (6 bad calls), ``--debug``, a defect's status 1
+and out-of-memory. The property tests (``test_properties.py``) run 25 examples of the
+balance/shares/finiteness property and 8 each of same-seed and ``copy()``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,14 @@ FILES = {
     "graphml_bad.toml": 'days = 5\ncitizens = 100\n[city]\ngraphml = "bad.graphml"\n',
     "bad.graphml": '<graphml><node id="a"',
     "not_graphml.graphml": "just text\n",
+    "dup_node.graphml": (
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns"><graph edgedefault="undirected">'
+        '<node id="a"/><node id="b"/><node id="a"/><edge source="a" target="b"/></graph></graphml>'
+    ),
+    "edge_end.graphml": (
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns"><graph edgedefault="undirected">'
+        '<node id="a"/><node id="b"/><edge source="a" target="zz"/></graph></graphml>'
+    ),
     "sweep_ok.toml": RUN + "[sweep]\nseeds = 2\n",
     "sweep_none.toml": RUN,
     "sweep_key.toml": RUN + "[sweep]\nseeds = 2\nparameters = 3\n",
@@ -62,6 +75,10 @@ FILES = {
     "sweep_lhs_bounds.toml": (
         RUN + "[sweep]\n[sweep.sample]\nn = 4\n[sweep.sample.ranges]\nmobility = [0.9, 0.1]\n"
     ),
+    "sweep_lhs_int.toml": (
+        RUN + "[scenarios.techcore]\n[sweep]\n[sweep.sample]\nn = 4\n[sweep.sample.ranges]\n"
+        '"scenarios.techcore.review_interval_days" = [1, 6]\n'
+    ),
     "sweep_both.toml": (
         RUN + "[sweep]\n[sweep.grid]\nmobility = [0.1]\n[sweep.sample]\nn = 2\n"
         "[sweep.sample.ranges]\nmobility = [0.1, 0.2]\n"
@@ -71,6 +88,8 @@ FILES = {
         'days = 5\ncitizens = 100\n[city]\ngraphml = "bad.graphml"\n[sweep]\nseeds = 2\n'
     ),
     "sweep_festival.toml": RUN + "[scenarios.harmony-festival]\nday = 100\n[sweep]\nseeds = 2\n",
+    "latin1.toml": "# caf\xe9\n",
+    "grid_float.toml": RUN.replace("rows = 3", "rows = 1e9"),
     "a_file": "not a folder\n",
     "dir.toml/": "",
     "empty_results/": "",
@@ -89,7 +108,7 @@ def work(tmp_path_factory):
             path.mkdir(parents=True, exist_ok=True)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            path.write_text(text, encoding="latin-1" if name.startswith("latin1") else "utf-8")
     return root
 
 
@@ -105,6 +124,14 @@ def results(work):
 
 def _festival(**values):
     return available()["harmony-festival"](**values)
+
+
+def _linked(value, attr="length_km"):
+    """A small city whose links all carry ``attr = value``."""
+    G = grid_city(3, 3, seed=1)
+    for u, v in G.edges:
+        G.edges[u, v][attr] = value
+    return G
 
 
 # ------------------------------------------------------------------------ the Python API
@@ -128,6 +155,29 @@ API = [
     ("model-citizens-str", lambda: CityModel(n_citizens="100"), TypeError, "n_citizens"),
     ("model-days-neg", lambda: CityModel(days=-2, **SMALL), ValueError, "days"),
     ("model-rng-neg", lambda: CityModel(rng=-1, **SMALL), ValueError, "non-negative"),
+    ("model-rng-huge", lambda: CityModel(rng=2**64, **SMALL), ValueError, "below 2**63"),
+    ("run-seed-huge", lambda: experiments.run(days=2, seed=2**63, **SMALL), ValueError, "2**63"),
+    (
+        "ensemble-seeds-huge",
+        lambda: experiments.ensemble(days=2, seeds=[1, 2**64], executor="serial", **SMALL),
+        ValueError,
+        "below 2**63",
+    ),
+    (
+        "ensemble-seeds-repeat",
+        lambda: experiments.ensemble(days=2, seeds=[4, 5, 4], executor="serial", **SMALL),
+        ValueError,
+        "seeds repeat [4]",
+    ),
+    ("city-grid-float", lambda: grid_city(2.5, 4), TypeError, "whole number"),
+    ("city-link-length-neg", lambda: CityModel(_linked(-1.0), **SMALL), ValueError, "length_km"),
+    ("city-link-length-nan", lambda: CityModel(_linked(np.nan), **SMALL), ValueError, "finite"),
+    (
+        "city-link-border-str",
+        lambda: CityModel(_linked("0.2", "border_km"), **SMALL),
+        ValueError,
+        "border_km",
+    ),
     ("model-rng-float", lambda: CityModel(rng=1.5, **SMALL), TypeError, "rng"),
     ("model-rng-str", lambda: CityModel(rng="7", **SMALL), TypeError, "rng"),
     (
@@ -171,7 +221,7 @@ API = [
     ("run-days-missing", lambda: experiments.run(**SMALL), TypeError, "days is required"),
     ("run-days-zero", lambda: experiments.run(days=0, **SMALL), ValueError, "days"),
     ("run-rng-kwarg", lambda: experiments.run(days=2, rng=1, **SMALL), TypeError, "root_seed"),
-    ("run-seed-neg", lambda: experiments.run(days=2, seed=-1, **SMALL), ValueError, "root_seed"),
+    ("run-seed-neg", lambda: experiments.run(days=2, seed=-1, **SMALL), ValueError, "seed must be"),
     (
         "run-unknown-param",
         lambda: experiments.run(days=2, mobilty=0.1, **SMALL),
@@ -304,8 +354,22 @@ FILE_CASES = [
     ),
     ("sweep-file-joint", lambda w: load_sweep_file(w / "sweep_joint.toml"), ConfigError, "1 of 2"),
     ("sweep-file-lhs", lambda w: load_sweep_file(w / "sweep_lhs.toml"), ConfigError, "narrow"),
+    (
+        "sweep-file-lhs-int",
+        lambda w: load_sweep_file(w / "sweep_lhs_int.toml"),
+        ConfigError,
+        "add it to sweep.sample.integers",
+    ),
     ("sweep-file-none", lambda w: load_sweep_file(w / "sweep_none.toml"), ConfigError, "[sweep]"),
+    ("run-file-not-utf8", lambda w: load_run_file(w / "latin1.toml"), ConfigError, "latin1.toml"),
     ("graphml-malformed", lambda w: load_city(w / "bad.graphml"), ValueError, "bad.graphml"),
+    ("graphml-dup-node", lambda w: load_city(w / "dup_node.graphml"), ValueError, "'a' 2 times"),
+    (
+        "graphml-edge-end",
+        lambda w: load_city(w / "edge_end.graphml"),
+        ValueError,
+        "node 'zz' is not declared",
+    ),
     ("graphml-not-xml", lambda w: load_city(w / "not_graphml.graphml"), ValueError, "not_graphml"),
     (
         "results-truncated",
@@ -358,12 +422,17 @@ CLI = [
     ("run-param-range", ["run", "--param", "mobility=7"], "out of range"),
     ("run-scenario-flag", ["run", "--scenario", "nope"], "unknown scenario"),
     ("run-unknown-flag", ["run", "--colour"], "unrecognized arguments"),
+    ("run-file-not-utf8", ["run", "{w}/latin1.toml"], "not a UTF-8 text file"),
+    ("run-grid-float", ["run", "{w}/grid_float.toml"], "rows must be a whole number"),
+    ("viz-port-range", ["viz", "--port", "99999999"], "from 1 to 65535"),
+    ("viz-port-word", ["viz", "--port", "eighty"], "expected a port number"),
     ("no-command", [], "choose a command"),
     ("unknown-command", ["launch"], "invalid choice"),
     ("list-extra", ["list", "extra"], "unrecognized arguments"),
     ("plot-missing", ["plot", "{w}/nowhere"], "manifest.json"),
     ("plot-truncated", ["plot", "{w}/truncated"], "not valid JSON"),
     ("plot-file", ["plot", "{w}/a_file"], "manifest.json"),
+    ("plot-experiment", ["plot", "{w}/experiment"], "an experiment folder, not one run"),
     ("plot-format", ["plot", "{w}/results", "--format", "gif"], "invalid choice"),
     ("sweep-missing", ["sweep", "{w}/nope.toml", "--out", "{w}/s0"], "not found"),
     ("sweep-folder", ["sweep", "{w}/dir.toml", "--out", "{w}/s0"], "is a folder"),
@@ -417,6 +486,19 @@ def test_a_defect_is_a_traceback_with_status_1(work, capsys, monkeypatch):
     assert "Traceback" in err and "bug in waste-harmony" in err
 
 
+def test_running_out_of_memory_is_one_line_with_status_2(work, capsys, monkeypatch):
+    import waste_harmony.cli as cli
+
+    def huge(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "summary_table", huge)
+    code = main(["run", str(work / "ok.toml"), "--out", str(work / "oom"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and "out of memory" in err and "--citizens" in err
+
+
 def _digest(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -454,6 +536,13 @@ def test_run_for_zero_is_a_silent_no_op(recwarn):
     model.run_for(0)
     model.run_for(np.int64(2))
     assert model.day == 2 and not recwarn.list
+
+
+def test_experiments_run_without_a_seed_draws_one_the_results_can_store():
+    result = experiments.run(days=1, n_citizens=50, city=grid_city(3, 3, seed=1))
+    seed = result.manifest["seed"]
+    assert 0 <= seed < 2**63
+    assert set(result.model_frame["seed"]) == {seed}
 
 
 def test_experiments_run_raises_the_original_exception():

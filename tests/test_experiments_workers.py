@@ -202,3 +202,38 @@ def test_sweep_file_by_relative_and_absolute_path_is_the_same_experiment(
     save_city(grid_city(3, 3, seed=2), tmp_path / "city.graphml")
     assert main(["sweep", absolute, "--workers", "1", "--out", out, "--quiet", "--resume"]) == 2
     assert "different experiment" in capsys.readouterr().err
+
+
+def test_defaults_and_whole_numbers_spelled_out_resume_the_same_experiment(tmp_path):
+    from waste_harmony.city import grid_city
+
+    city = grid_city(3, 3, seed=1)
+    common = {"days": 2, "root_seed": 3, "executor": "serial", "progress": False}
+    out = tmp_path / "d"
+    grid = {"waste_per_capita_kg": [0.5, 1.0]}
+    first = ex.sweep(parameters=grid, out=out, city=city, n_citizens=40, waste_cv=1, **common)
+    assert first.n_finished == 2
+    again = ex.sweep(
+        parameters=grid,
+        out=out,
+        city=city,
+        n_citizens=40,
+        waste_cv=1.0,  # the same float parameter, written as a float
+        scenarios=[],  # the default, spelled out
+        mobility=0.3,  # a model parameter at its default
+        record_neighborhoods=True,  # a keyword at its default
+        resume=True,
+        **common,
+    )
+    assert again.manifest["skipped_on_resume"] == 2
+    with pytest.raises(ValueError, match="different experiment"):
+        ex.sweep(
+            parameters=grid,
+            out=out,
+            city=city,
+            n_citizens=40,
+            waste_cv=1,
+            mobility=0.31,  # not the default: another experiment
+            resume=True,
+            **common,
+        )

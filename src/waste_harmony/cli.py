@@ -691,6 +691,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("waste-harmony: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:  # asked for more than the machine holds (citizens, city size)
+        if args.debug:
+            traceback.print_exc()
+        print(
+            "waste-harmony: error: out of memory: the run asks for more than this machine "
+            "holds; lower --citizens or the city's size",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except Exception as exc:  # a defect of ours, not the user's: keep the traceback
         traceback.print_exc()
         print(

@@ -762,3 +762,8 @@ def read_toml(path: str | os.PathLike[str], what: str) -> dict[str, Any]:
         return tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{file} is not a UTF-8 text file ({exc.reason} at byte {exc.start}); save the "
+            f"{what} as UTF-8 text"
+        ) from exc

@@ -76,6 +76,11 @@ def check_arguments(*, rng: Any, record_neighborhoods: Any) -> None:
         )
     if isinstance(rng, int | np.integer) and rng < 0:
         raise ValueError(f"rng must be a non-negative integer seed, got {rng}")
+    if isinstance(rng, int | np.integer) and rng >= 2**63:
+        raise ValueError(
+            f"rng must be an integer seed below 2**63 (results store it as a 64-bit "
+            f"integer), got {rng}; take it modulo 2**63"
+        )
 
 
 def scenario_with(name: Any, values: Any) -> Any:

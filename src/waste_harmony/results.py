@@ -506,7 +506,7 @@ class RunResult:
 
         src = Path(folder)
         if not (src / MANIFEST).exists():
-            raise FileNotFoundError(f"{src} holds no {MANIFEST}: not a complete results folder")
+            raise FileNotFoundError(_no_manifest(src))
         manifest = read_json(src / MANIFEST, "results manifest")
         city = None
         if (src / CITY_FILE).exists():
@@ -526,3 +526,20 @@ def _from_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _from_json(v) for k, v in value.items()}
     return value
+
+
+def _no_manifest(src: Path) -> str:
+    """Why ``src`` is not a run folder, and what to give instead."""
+    if not src.exists():
+        return f"results folder not found: {src} (no {MANIFEST})"
+    if not src.is_dir():
+        return f"{src} is a file, not a results folder; give the folder holding {MANIFEST}"
+    if (src / "experiment.json").exists():
+        runs = sorted(p.name for p in (src / "runs").glob("*") if (p / MANIFEST).exists())
+        example = f" (e.g. {src / 'runs' / runs[0]})" if runs else ""
+        return (
+            f"{src} is an experiment folder, not one run (it holds experiment.json, no "
+            f"{MANIFEST}); give one run's folder under runs/{example}, or read it with "
+            "waste_harmony.load_results"
+        )
+    return f"{src} holds no {MANIFEST}: not a complete results folder"

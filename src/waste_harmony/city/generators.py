@@ -62,6 +62,15 @@ _LAND_PRICE_BASE = np.array(ZONE_LAND_PRICE)
 _EMISSION_MEAN = np.array(ZONE_EMISSION_MEAN)  # pollution units per day
 
 
+def _whole(function: str, name: str, value: object) -> int:
+    """``value`` as an int, refusing what int() would truncate silently (2.7, "3", True)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(
+            f"{function}: {name} must be a whole number, got {type(value).__name__} {value!r}"
+        )
+    return int(value)
+
+
 def _synthesise_attributes(
     xy: np.ndarray, zone: np.ndarray, area_km2: np.ndarray, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
@@ -199,7 +208,7 @@ def grid_city(
     >>> sorted({z for _, z in G.nodes(data="zone")})
     ['commercial', 'green', 'industrial', 'plaza', 'residential']
     """
-    rows, cols = int(rows), int(cols)
+    rows, cols = _whole("grid_city", "rows", rows), _whole("grid_city", "cols", cols)
     if rows < 1 or cols < 1 or rows * cols < len(ZONES):
         raise ValueError(f"grid_city needs rows, cols >= 1 and rows * cols >= 5, got {rows}x{cols}")
     if not (math.isfinite(spacing_km) and spacing_km > 0):
@@ -312,7 +321,7 @@ def organic_city(
     >>> G.graph["name"]
     'organic_city(60, seed=3)'
     """
-    n = int(n_nodes)
+    n = _whole("organic_city", "n_nodes", n_nodes)
     if n < len(ZONES):
         raise ValueError(f"organic_city needs n_nodes >= {len(ZONES)}, got {n_nodes}")
     if radius is None:

@@ -401,7 +401,7 @@ def read_graphml(path: str | os.PathLike[str]) -> nx.Graph:
     text = path.read_bytes()
     where = f"city file {os.fspath(path)!r}"
     try:
-        defusedxml.ElementTree.fromstring(text)
+        root = defusedxml.ElementTree.fromstring(text)
     except DefusedXmlException as err:
         raise ValueError(
             f"{where} is refused: it declares XML entities or refers to external resources "
@@ -413,6 +413,13 @@ def read_graphml(path: str | os.PathLike[str]) -> nx.Graph:
             f"{where} is not well-formed XML ({err}); the file may be truncated or not "
             "GraphML, write it again with waste_harmony.city.save_city"
         ) from None
+    problem = _node_id_problem(root)
+    if problem is not None:
+        raise ValueError(
+            f"{where} {problem}; every <node> needs its own id and every <edge> "
+            "must join declared nodes: fix the file or write it again with "
+            "waste_harmony.city.save_city"
+        )
     try:
         graphs = list(nx.readwrite.graphml.GraphMLReader()(string=text))
     except (nx.NetworkXError, KeyError, ValueError, TypeError) as err:
@@ -426,6 +433,34 @@ def read_graphml(path: str | os.PathLike[str]) -> nx.Graph:
             "waste_harmony.city.save_city"
         )
     return graphs[0]
+
+
+def _node_id_problem(root: Any) -> str | None:
+    """Duplicate node ids, or edges to undeclared nodes, which networkx reads silently.
+
+    (A repeated id merges two neighbourhoods into one; an edge's unknown end adds a node
+    without attributes.)
+    """
+    for graph in root.iter():
+        if not str(graph.tag).endswith("graph") or str(graph.tag).endswith("graphml"):
+            continue
+        ids: dict[str, int] = {}
+        for child in graph:
+            if str(child.tag).rpartition("}")[2] == "node":
+                node_id = child.get("id")
+                ids[node_id] = ids.get(node_id, 0) + 1
+        twice = [n for n, count in ids.items() if count > 1]
+        if twice:
+            return f"declares node id {twice[0]!r} {ids[twice[0]]} times"
+        for child in graph:
+            if str(child.tag).rpartition("}")[2] == "edge":
+                for end in (child.get("source"), child.get("target")):
+                    if end not in ids:
+                        return (
+                            f"has an edge from {child.get('source')!r} to "
+                            f"{child.get('target')!r}, but node {end!r} is not declared"
+                        )
+    return None
 
 
 def load_city(

@@ -335,7 +335,8 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
         disconnected (unless allowed), if a node misses an attribute or has a
         value of the wrong type, not finite or out of range, an unknown zone,
         a malformed ``pos``, positions evidently not in km (:func:`check_units`),
-        or if every population is zero. The message names the node and the
+        a link's ``length_km`` or ``border_km`` not a finite number >= 0, or if
+        every population is zero. The message names the node and the
         attribute and says how to fix it.
 
     See Also
@@ -385,6 +386,8 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
         if problem is not None:
             problems.append(problem)
 
+    problems.extend(_edge_problems(G))
+
     if not allow_disconnected:
         # (weakly) connected: one component of the links taken as undirected
         n = len(nodes)
@@ -410,6 +413,35 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
     if problems:
         lines = "\n".join(f"  {i}. {p}" for i, p in enumerate(problems, start=1))
         raise ValueError(f"the city graph has {len(problems)} problems:\n{lines}")
+
+
+#: Optional edge attributes (km) and the least value each admits.
+EDGE_ATTRIBUTES = {"length_km": 0.0, "border_km": 0.0}
+
+
+def _edge_problems(G: nx.Graph) -> list[str]:
+    """Optional street lengths and shared borders: real, finite and not negative.
+
+    (The model would otherwise replace a NaN or negative ``length_km`` silently by the
+    straight line between the nodes.)
+    """
+    found = []
+    for attr, least in EDGE_ATTRIBUTES.items():
+        bad: list[tuple[Hashable, Hashable, Any]] = [
+            (u, v, data[attr])
+            for u, v, data in G.edges(data=True)
+            if attr in data
+            and not (_is_real(data[attr]) and math.isfinite(data[attr]) and data[attr] >= least)
+        ]
+        if bad:
+            u, v, value = bad[0]
+            more = f" ({len(bad) - 1} more link(s) like this)" if len(bad) > 1 else ""
+            found.append(
+                f"link ({u!r}, {v!r}), attribute {attr!r} is {value!r}{more}; it must be a "
+                f"finite number >= {least:g} in km (or absent: the straight line between "
+                "the nodes is used), e.g. G.edges[u, v]['length_km'] = 0.4"
+            )
+    return found
 
 
 def _units_problem(values: list[Any], links: np.ndarray) -> str | None:

@@ -15,7 +15,11 @@ canonical JSON text of the plan (:func:`canonical`):
 * a city graph by its nodes (sorted), edges and attributes; arrays by dtype, shape
   and the hash of their bytes;
 * classes and functions by ``module.qualname``; scenario instances and other
-  dataclasses by their class and field values.
+  dataclasses by their class and field values;
+* a model's fixed keyword arguments by what they mean (:func:`fixed_meaning`): one
+  equal to the factory's default is left out (``scenarios=[]`` is no scenario at
+  all), a model parameter of kind float is a float (``waste_cv=1`` is
+  ``waste_cv=1.0``) and a single scenario name is a list of one.
 
 A change of meaning (another parameter value, seed, number of days, model, city or
 scenario parameter) changes the fingerprint.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -38,7 +43,7 @@ import numpy as np
 
 from waste_harmony.experiments.plan import ConfigFactory, qualified_name
 
-__all__ = ["canonical", "canonical_text", "file_digest", "fingerprint"]
+__all__ = ["canonical", "canonical_text", "file_digest", "fingerprint", "fixed_meaning"]
 
 _MAX_DEPTH = 32
 
@@ -209,6 +214,77 @@ def canonical(value: Any, _depth: int = 0) -> Any:
     if isinstance(state, dict):
         return {"type": qualified_name(value), "state": canonical(state, deeper)}
     return {"type": qualified_name(value), "repr": repr(value)}
+
+
+def _defaults(factory: Any) -> dict[str, Any]:
+    """Keyword defaults of ``factory``, and of the model parameters if it is a model."""
+    defaults: dict[str, Any] = {}
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return defaults
+    for name, p in signature.parameters.items():
+        if p.default is not inspect.Parameter.empty and p.kind in (
+            inspect.Parameter.KEYWORD_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            defaults[name] = p.default
+    from waste_harmony.model import CityModel
+
+    if isinstance(factory, type) and issubclass(factory, CityModel):
+        from waste_harmony.parameters import Parameters
+
+        for spec in Parameters.specs():
+            defaults.setdefault(spec.name, spec.default)
+    return defaults
+
+
+def fixed_meaning(factory: Any, fixed: Mapping[str, Any]) -> dict[str, Any]:
+    """A model's fixed keyword arguments as they mean, for :func:`fingerprint`.
+
+    Arguments equal to the factory's defaults are left out, float model parameters
+    given as whole numbers become floats, and ``scenarios="name"`` becomes
+    ``["name"]``, so spellings of one experiment resume each other.
+
+    Parameters
+    ----------
+    factory : callable
+        What builds the model (``CityModel``, a subclass or a factory).
+    fixed : mapping
+        Its fixed keyword arguments.
+
+    Returns
+    -------
+    dict
+        The arguments that differ from the defaults, normalised.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> fixed_meaning(CityModel, {"scenarios": [], "waste_cv": 1, "n_citizens": 10_000})
+    {'waste_cv': 1.0}
+    >>> fixed_meaning(CityModel, {"scenarios": "techcore"})
+    {'scenarios': ['techcore']}
+    """
+    defaults = _defaults(factory)
+    kinds: dict[str, str] = {}
+    from waste_harmony.model import CityModel
+
+    if isinstance(factory, type) and issubclass(factory, CityModel):
+        from waste_harmony.parameters import Parameters
+
+        kinds = {spec.name: spec.kind for spec in Parameters.specs()}
+    meaning: dict[str, Any] = {}
+    for name, value in fixed.items():
+        whole = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+        if kinds.get(name) == "float" and whole:
+            value = float(value)
+        if name == "scenarios" and isinstance(value, str):
+            value = [value]
+        if name in defaults and canonical(value) == canonical(defaults[name]):
+            continue
+        meaning[name] = value
+    return meaning
 
 
 def canonical_text(*parts: Any) -> str:

@@ -41,7 +41,11 @@ __all__ = [
     "plan_seeds",
     "resolve_factory",
     "root_entropy",
+    "run_seed",
 ]
+
+#: Seeds of single runs are stored in signed 64-bit columns (``seed`` in every frame).
+SEED_LIMIT = 2**63
 
 
 def root_entropy(root_seed: int | None) -> int:
@@ -109,6 +113,42 @@ def check_fixed(fixed: Mapping[str, Any]) -> dict[str, Any]:
             "root_seed (or pass seeds=[...] explicitly)"
         )
     return dict(fixed)
+
+
+def run_seed(seed: int | None) -> int:
+    """The seed of one run: ``seed`` itself (checked), or fresh OS entropy if ``None``.
+
+    Unlike a root seed (any non-negative integer, spawned into run seeds), a run's
+    seed is stored in the results' signed 64-bit ``seed`` column, so it must lie in
+    ``[0, 2**63)``.
+
+    Parameters
+    ----------
+    seed : int or None
+        The run's seed, or ``None`` for fresh entropy (recorded in the manifest).
+
+    Returns
+    -------
+    int
+        The seed.
+
+    Examples
+    --------
+    >>> run_seed(3)
+    3
+    >>> 0 <= run_seed(None) < 2**63
+    True
+    """
+    if seed is None:
+        return _seed_int(np.random.SeedSequence())
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    if seed >= SEED_LIMIT:
+        raise ValueError(
+            f"seed must be below 2**63 (results store it as a 64-bit integer), got {seed}; "
+            "take it modulo 2**63, or pass it as root_seed of an ensemble"
+        )
+    return int(seed)
 
 
 def _seed_int(sequence: np.random.SeedSequence) -> int:
@@ -484,6 +524,17 @@ def make_plan(
                 f"seeds must be non-negative integers, got {bad[0]!r} in {list(seeds)!r}"
             )
         explicit = [int(s) for s in seeds]
+        if any(s >= SEED_LIMIT for s in explicit):
+            raise ValueError(
+                f"seeds must be below 2**63 (results store them as 64-bit integers), got "
+                f"{max(explicit)} in {explicit!r}"
+            )
+        if len(set(explicit)) < len(explicit):
+            twice = sorted({s for s in explicit if explicit.count(s) > 1})
+            raise ValueError(
+                f"seeds repeat {twice!r} in {explicit!r}: replicates with the same seed are "
+                "identical runs; give distinct seeds or a number of replicates"
+            )
         if not explicit:
             raise ValueError("seeds is an empty list; give a number of replicates or seeds")
         n_reps = len(explicit)

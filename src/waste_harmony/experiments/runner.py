@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from waste_harmony.experiments.executors import SerialExecutor, execute_tasks, executor_name
-from waste_harmony.experiments.identity import fingerprint
+from waste_harmony.experiments.identity import fingerprint, fixed_meaning
 from waste_harmony.experiments.plan import (
     Branch,
     Task,
@@ -37,6 +37,7 @@ from waste_harmony.experiments.plan import (
     qualified_name,
     resolve_factory,
     root_entropy,
+    run_seed,
 )
 from waste_harmony.experiments.resume import prepare_folder, still_to_run
 from waste_harmony.experiments.store import RUNS, SweepResult, now, write_experiment_manifest
@@ -169,7 +170,7 @@ def experiment(
     check_plan(factory, points, fixed, days)  # every mistake at once, before the first run
     columns = column_kinds(points)
     runs = _labelled(plan, labels, branch)
-    finger = fingerprint(kind, factory, fixed, days, runs, branch)
+    finger = fingerprint(kind, factory, fixed_meaning(factory, fixed), days, runs, branch)
     manifest: dict[str, Any] = {
         "kind": kind,
         "created": now(),
@@ -311,7 +312,7 @@ def run(
     factory, default_days = resolve_factory(model)
     days = check_days(days, default_days)
     fixed = check_fixed(kwargs)
-    seed = root_entropy(seed)
+    seed = run_seed(seed)
     task = Task(
         run_ids=("run",),
         point=0,

@@ -270,7 +270,17 @@ def _parse_sample(table: Any, run: RunConfig, seed: int) -> list[dict[str, Any]]
                 raise ConfigError(f"low > high in {bounds!r}", key)
             for i, b in enumerate(bounds):
                 value = round(b) if name in integers else float(b)
-                _check_value(name, value, run, f"{key}[{i}]")
+                try:
+                    _check_value(name, value, run, f"{key}[{i}]")
+                except ConfigError as exc:
+                    if name in integers or "whole number" not in str(exc):
+                        raise
+                    # A Latin hypercube draws reals: an integer parameter must be rounded.
+                    raise ConfigError(
+                        f"{str(exc).removeprefix(f'{key}[{i}]: ')}; to sample it as whole "
+                        f'numbers, add it to sweep.sample.integers (integers = ["{name}"])',
+                        f"{key}[{i}]",
+                    ) from exc
         except ConfigError as exc:
             problems.append(exc)
     if problems:

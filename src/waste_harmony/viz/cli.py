@@ -24,6 +24,19 @@ __all__ = ["APP", "add_arguments", "load_run_model", "main", "register", "run_vi
 APP = "waste_harmony.viz.app:Page"
 
 
+def _port(text: str) -> int:
+    """A TCP port number (0 to 65535) from the command line."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"a port is a number from 1 to 65535 (0 picks a free one), got {port}"
+        )
+    return port
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the viz arguments (RUNFILE, ``--host``, ``--port``) to a parser.
 
@@ -57,7 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="interface to listen on (default: %(default)s, this machine only)",
     )
     parser.add_argument(
-        "--port", type=int, default=8765, help="port (default: %(default)s; 0 picks a free one)"
+        "--port",
+        type=_port,
+        default=8765,
+        help="port (default: %(default)s; 0 picks a free one)",
     )
     return parser
 
