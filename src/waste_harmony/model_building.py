@@ -186,7 +186,7 @@ class BuildingMixin(mesa.Model):
         home.flags.writeable = False  # homes are fixed for a run: self.homes relies on it
         self.citizens = c
         self.residents = counts.astype(np.float64)
-        self.homes = RowGroups(counts)
+        self.homes = RowGroups(counts, labels=home)
         self.neighborhoods.population[:] = counts
         total_roles = sum(p.roles.values())
         if total_roles > n:

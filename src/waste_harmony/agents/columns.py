@@ -144,6 +144,9 @@ class RowGroups:
     ----------
     counts : numpy.ndarray of int, shape (n_groups,)
         Rows per group, in row order (groups may be empty).
+    labels : numpy.ndarray of int, shape (n_rows,), optional
+        Each row's group (``np.repeat(np.arange(n_groups), counts)``), if the caller
+        already holds it; made when first needed otherwise.
 
     Examples
     --------
@@ -155,12 +158,15 @@ class RowGroups:
     [0.5, 0.0, 0.6666666666666666]
     """
 
-    def __init__(self, counts: np.ndarray) -> None:
+    def __init__(self, counts: np.ndarray, labels: np.ndarray | None = None) -> None:
         counts = np.asarray(counts, dtype=np.int64)
         if counts.ndim != 1 or (counts < 0).any():
             raise ValueError("counts must be a one-dimensional array of counts >= 0")
         self.counts = counts
         self.n_rows = int(counts.sum())
+        if labels is not None and len(labels) != self.n_rows:
+            raise ValueError(f"expected {self.n_rows} labels (one per row), got {len(labels)}")
+        self._labels = labels
         starts = np.cumsum(counts) - counts
         self._occupied = counts > 0
         self._starts = starts[self._occupied]
@@ -181,7 +187,14 @@ class RowGroups:
         """
         if len(values) != self.n_rows:
             raise ValueError(f"expected {self.n_rows} values (one per row), got {len(values)}")
-        out = np.zeros(len(self.counts))
+        m = len(self.counts)
+        if values.dtype == bool and np.count_nonzero(values) * 8 < self.n_rows:
+            # Few selected rows (protesters on most days, early adopters): counting their
+            # groups touches only them.
+            if self._labels is None:
+                self._labels = np.repeat(np.arange(m), self.counts)
+            return np.bincount(self._labels[values], minlength=m).astype(np.float64)
+        out = np.zeros(m)
         if len(self._starts):
             # Integer sums of booleans are exact and faster than summing them as floats.
             dtype = np.int64 if values.dtype == bool else np.float64

@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from waste_harmony.experiments.checks import check_plan, check_sendable
 from waste_harmony.experiments.executors import SerialExecutor, execute_tasks, executor_name
 from waste_harmony.experiments.identity import fingerprint, fixed_meaning
 from waste_harmony.experiments.plan import (
@@ -29,8 +30,6 @@ from waste_harmony.experiments.plan import (
     Task,
     check_days,
     check_fixed,
-    check_plan,
-    check_sendable,
     column_kinds,
     grid,
     make_plan,
