@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from .arrays import edge_index
+from .arrays import EDGE_ATTRIBUTES, edge_index
 from .zones import NODE_ATTRIBUTES, UNIT_INTERVAL_ATTRIBUTES, ZONES
 
 __all__ = [
@@ -415,30 +415,26 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
         raise ValueError(f"the city graph has {len(problems)} problems:\n{lines}")
 
 
-#: Optional edge attributes (km) and the least value each admits.
-EDGE_ATTRIBUTES = {"length_km": 0.0, "border_km": 0.0}
-
-
 def _edge_problems(G: nx.Graph) -> list[str]:
-    """Optional street lengths and shared borders: real, finite and not negative.
+    """Optional street lengths and shared borders (:data:`EDGE_ATTRIBUTES`): finite, >= 0.
 
     (The model would otherwise replace a NaN or negative ``length_km`` silently by the
     straight line between the nodes.)
     """
     found = []
-    for attr, least in EDGE_ATTRIBUTES.items():
+    for attr in EDGE_ATTRIBUTES:
         bad: list[tuple[Hashable, Hashable, Any]] = [
             (u, v, data[attr])
             for u, v, data in G.edges(data=True)
             if attr in data
-            and not (_is_real(data[attr]) and math.isfinite(data[attr]) and data[attr] >= least)
+            and not (_is_real(data[attr]) and math.isfinite(data[attr]) and data[attr] >= 0.0)
         ]
         if bad:
             u, v, value = bad[0]
             more = f" ({len(bad) - 1} more link(s) like this)" if len(bad) > 1 else ""
             found.append(
                 f"link ({u!r}, {v!r}), attribute {attr!r} is {value!r}{more}; it must be a "
-                f"finite number >= {least:g} in km (or absent: the straight line between "
+                "finite number >= 0 in km (or absent: the straight line between "
                 "the nodes is used), e.g. G.edges[u, v]['length_km'] = 0.4"
             )
     return found
