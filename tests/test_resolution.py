@@ -20,8 +20,7 @@ import scipy.sparse as sp
 from waste_harmony import CityModel, rules
 from waste_harmony.city import grid_city, organic_city
 from waste_harmony.dynamics.diffusion import (
-    diffuse,
-    diffusion_substeps,
+    ImplicitDiffusion,
     finite_volume_laplacian,
     laplacian,
 )
@@ -62,9 +61,8 @@ def test_finite_volume_diffusion_conserves_mass_on_unequal_cells():
     area = model.neighborhoods.area_km2 * np.random.default_rng(0).uniform(0.5, 2.0, 120)
     L = finite_volume_laplacian(model.lengths_km, area)
     u = np.random.default_rng(1).uniform(0, 10, 120)
-    steps = diffusion_substeps(0.01, float(L.diagonal().max()))
-    conc = diffuse(u, L, 0.01, substeps=steps)
-    amount = diffuse(u, sp.csr_array(L.T), 0.01, substeps=steps)
+    conc = ImplicitDiffusion(L, 0.01)(u)
+    amount = ImplicitDiffusion(sp.csr_array(L.T), 0.01)(u)
     assert conc.min() >= 0 and amount.min() >= 0
     assert math.isclose(float(area @ conc), float(area @ u), rel_tol=1e-12)
     assert math.isclose(float(amount.sum()), float(u.sum()), rel_tol=1e-12)

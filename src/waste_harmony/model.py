@@ -392,7 +392,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         if not changed:
             return
         self._params = new
-        self._set_substeps(new)
+        self._set_diffusion(new)
         # Between days (integer time) a change first applies to the next day.
         day = int(self.time) + 1 if float(self.time).is_integer() else self.day
         for name in changed:

@@ -4,7 +4,7 @@
 (composed in :mod:`waste_harmony.model`). ``CityModel.__init__`` sets the parameters,
 ``n_citizens`` and ``citizen_class``, then calls ``_build_city``, ``_build_citizens``
 and ``_build_agents`` in that order; :meth:`~waste_harmony.CityModel.set_parameters`
-calls ``_set_substeps``.
+calls ``_set_diffusion``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from waste_harmony import city as city_module
 from waste_harmony.agents import Citizen, Neighborhood, Organism, RowGroups, StateTable
 from waste_harmony.agents.space import network_space
-from waste_harmony.dynamics.diffusion import diffusion_substeps, finite_volume_laplacian
+from waste_harmony.dynamics.diffusion import ImplicitDiffusion, finite_volume_laplacian
 from waste_harmony.dynamics.mobility import destinations_within
 from waste_harmony.parameters import ROLE_NAMES, Parameters
 
@@ -50,6 +50,9 @@ class BuildingMixin(mesa.Model):
     params: Parameters
     n_citizens: int
     citizen_class: type[Citizen]
+    # Set by _set_diffusion: the day's diffusion steps for the rates in force.
+    pollution_diffusion_step: ImplicitDiffusion
+    organism_dispersal_step: ImplicitDiffusion
 
     # ------------------------------------------------------------------ building
     def _build_city(self, graph: nx.Graph) -> None:
@@ -129,7 +132,7 @@ class BuildingMixin(mesa.Model):
         self.laplacian = finite_volume_laplacian(self.lengths_km, area, borders)
         #: Its transpose, for amounts per cell (organism biomass, kg): conserves the total.
         self.dispersal_laplacian = sp.csr_array(self.laplacian.T)
-        self._set_substeps(self.params)
+        self._set_diffusion(self.params)
         self._outings: tuple[float, sp.csr_array] | None = None
 
     def outing_destinations(self) -> sp.csr_array:
@@ -149,13 +152,16 @@ class BuildingMixin(mesa.Model):
             self._outings = (km, destinations_within(self.lengths_km, area, km))
         return self._outings[1]
 
-    def _set_substeps(self, params: Parameters) -> None:
-        # Explicit sub-steps keep diffusion positivity preserving: they depend on the
-        # operator's largest diagonal entry (1/km²) and on the rates in force, so they
-        # are recomputed whenever the rates change (set_parameters).
-        rate = float(self.laplacian.diagonal().max(initial=0.0))
-        self.pollution_substeps = diffusion_substeps(params.pollution_diffusion, rate)
-        self.organism_substeps = diffusion_substeps(params.organism_dispersal, rate)
+    def _set_diffusion(self, params: Parameters) -> None:
+        # Backward Euler steps for the rates in force, factorised on first use and
+        # reused every day; rebuilt only when a rate changes (set_parameters).
+        for name, lap, rate in (
+            ("pollution_diffusion_step", self.laplacian, params.pollution_diffusion),
+            ("organism_dispersal_step", self.dispersal_laplacian, params.organism_dispersal),
+        ):
+            step = self.__dict__.get(name)
+            if step is None or step.rate != rate:
+                setattr(self, name, ImplicitDiffusion(lap, rate))
 
     def _build_citizens(self) -> None:
         p, rng, m = self.params, self.rng, self.n_nodes

@@ -173,7 +173,7 @@ def grow_organism(model: CityServices) -> None:
         model.dispersal_laplacian,
         growth_rate=p.organism_growth_rate,
         dispersal=p.organism_dispersal,
-        substeps=model.organism_substeps,
+        implicit=model.organism_dispersal_step,
     )
     eaten, removed, gained = organism.organism_services(
         new,
@@ -214,10 +214,8 @@ def disperse_pollution(model: CityServices) -> None:
     hoods.pollution = diffusion.pollution_step(
         hoods.pollution,
         emissions,
-        model.laplacian,
-        diffusion=p.pollution_diffusion,
+        model.pollution_diffusion_step,
         decay=p.pollution_decay,
-        substeps=model.pollution_substeps,
     )
 
 
