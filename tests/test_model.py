@@ -394,3 +394,21 @@ def test_organism_dispersal_conserves_biomass_at_any_allowed_rate(dispersal):
     biomass = model.neighborhoods.organism_biomass
     assert biomass.sum() == pytest.approx(100.0, rel=1e-9)
     assert biomass.min() >= 0.0
+
+
+def test_default_city_pollution_sits_in_published_urban_pm25_ranges():
+    # Calibration (docs/model.md 7.5a): homes near the background (WHO 2021 interim
+    # targets 4-3, 10-15 µg/m³), industrial nodes between interim targets 2 and 1
+    # (25-35 µg/m³, the hottest a little above), an area-weighted city mean of a
+    # moderately polluted city, and the zone contrast kept. Measured on day 365:
+    # homes 10.0-13.2, industry 19.0-41.3 (median 25.6), city mean 12.5.
+    model = CityModel(n_citizens=1000, rng=0, record_neighborhoods=False)
+    model.run_for(365)
+    hoods = model.neighborhoods
+    home = hoods.pollution[hoods.zone == "residential"]
+    industry = hoods.pollution[hoods.zone == "industrial"]
+    assert home.min() >= 10.0 and home.max() < 15.0
+    assert industry.min() > 15.0 and industry.max() < 50.0
+    assert 20.0 < np.median(industry) < 35.0
+    assert np.median(industry) > 2 * np.median(home)
+    assert 10.0 < model.mean_pollution < 20.0

@@ -20,8 +20,10 @@ import scipy.sparse as sp
 from waste_harmony import city as city_module
 from waste_harmony.agents import Citizen, Neighborhood, Organism, RowGroups, StateTable
 from waste_harmony.agents.space import network_space
+from waste_harmony.dynamics.attention import baseline_for_equilibrium
 from waste_harmony.dynamics.diffusion import ImplicitDiffusion, finite_volume_laplacian
 from waste_harmony.dynamics.mobility import destinations_within
+from waste_harmony.dynamics.perception import perceived_harm
 from waste_harmony.parameters import ROLE_NAMES, Parameters
 
 __all__ = ["BuildingMixin"]
@@ -82,10 +84,12 @@ class BuildingMixin(mesa.Model):
         ):
             hoods.add(name, np.zeros(m))
         # Start each node at the steady state of its own industrial emissions under
-        # P' = exp(-δ)(P + S), i.e. S / (exp(δ) - 1); with no removal (δ = 0), start clean.
-        decay = self.params.pollution_decay
-        base = self.params.industrial_emission_scale * hoods.industrial_emission
-        hoods.add("pollution", base / math.expm1(decay) if decay > 0 else np.zeros(m))
+        # P' = B + exp(-δ)(P + S - B), i.e. B + S / (exp(δ) - 1); with no removal
+        # (δ = 0), start at the background.
+        p = self.params
+        base = p.industrial_emission_scale * hoods.industrial_emission
+        local = base / math.expm1(p.pollution_decay) if p.pollution_decay > 0 else np.zeros(m)
+        hoods.add("pollution", p.background_pollution + local)
         self.neighborhoods = hoods
         self.landfill = hoods.zone == "industrial"
         if not self.landfill.any():
@@ -181,6 +185,13 @@ class BuildingMixin(mesa.Model):
                 f"sd < sqrt(mean (1 - mean)) = {math.sqrt(mean * (1 - mean)):.3f}"
             )
         c.add("concern", rng.beta(mean * k, (1 - mean) * k, n))
+        # Each citizen's baseline: the concern their initial concern balances with under
+        # the initial air at home (dynamics.attention), so a city left alone keeps it.
+        harm = perceived_harm(self.neighborhoods.pollution[home], p.pollution_half_saturation)
+        c.add(
+            "baseline_concern",
+            baseline_for_equilibrium(c.concern, harm, p.pollution_concern_rate, p.concern_fading),
+        )
         c.add(
             "threshold",
             np.clip(rng.normal(p.protest_threshold_mean, p.protest_threshold_sd, n), 0.0, 1.0),

@@ -28,8 +28,9 @@ from waste_harmony.dynamics.diffusion import (
 )
 from waste_harmony.model import CityModel
 
-#: Every pollution source switched off, so only diffusion and decay act.
+#: Every pollution source and the background switched off: only diffusion and decay act.
 NO_SOURCES = {
+    "background_pollution": 0.0,
     "industrial_emission_scale": 0.0,
     "waste_emission_factor": 0.0,
     "landfill_emission_factor": 0.0,

@@ -6,10 +6,12 @@ of the advection-free dispersion equation of Seinfeld & Pandis 2016), one day at
 a time: the day's emissions ``S`` are added, the result diffuses for a day and
 decays,
 
-.. math:: P_{t+1} = e^{-\delta} \left(I + D\,L\right)^{-1} \left(P_t + S_t\right)
+.. math:: P_{t+1} = B + e^{-\delta} \left[(I + D\,L)^{-1} (P_t + S_t) - B\right]
 
-with ``L`` a graph Laplacian, ``D`` the diffusion coefficient and ``δ`` the
-removal (deposition and chemistry) rate per day. Diffusion alone conserves the
+with ``L`` a graph Laplacian, ``D`` the diffusion coefficient, ``δ`` the removal
+(deposition, chemistry and ventilation) rate per day and ``B`` the background: the
+concentration of the air arriving from outside the modelled sources (regional
+background plus urban increment, Lenschow et al. 2001). Diffusion alone conserves the
 total (``1ᵀL = 0``, or the area-weighted total for the finite-volume operator);
 decay alone is exactly exponential.
 
@@ -53,6 +55,9 @@ References
 .. [5] Bolley, C. & Crouzeix, M. (1978). Conservation de la positivité lors de la
    discrétisation des problèmes d'évolution paraboliques. *RAIRO Analyse
    numérique* 12(3), 237–245.
+.. [6] Lenschow, P., Abraham, H.-J., Kutzner, K., Lutz, M., Preuß, J.-D. &
+   Reichenbächer, W. (2001). Some ideas about the sources of PM10. *Atmospheric
+   Environment* 35(Suppl. 1), S23–S33.
 """
 
 from __future__ import annotations
@@ -305,8 +310,14 @@ def pollution_step(
     *,
     diffusion: float | None = None,
     decay: float,
+    background: float = 0.0,
 ) -> np.ndarray:
-    """One day of pollution: add emissions, diffuse (backward Euler), decay.
+    """One day of pollution: add emissions, diffuse (backward Euler), decay towards the background.
+
+    ``P' = B + e^{-δ} ((I + D L)^{-1} (P + S) - B)``: the pollution above the
+    background ``B`` is removed at rate ``δ`` (deposition, chemistry, and air
+    exchanged with the surrounding region, which arrives at ``B``). Diffusion leaves
+    a uniform field unchanged, so ``B`` is a steady state without sources.
 
     Parameters
     ----------
@@ -324,6 +335,8 @@ def pollution_step(
         Laplacian, refused with an :class:`ImplicitDiffusion` (it has its own).
     decay : float
         First-order removal rate δ per day.
+    background : float
+        Background concentration ``B`` (µg/m³) the pollution relaxes towards.
 
     Returns
     -------
@@ -337,6 +350,9 @@ def pollution_step(
     >>> pollution_step(np.array([1.0, 2.0]), np.zeros(2), L, diffusion=0.0,
     ...                decay=np.log(2)).round(12).tolist()
     [0.5, 1.0]
+    >>> pollution_step(np.array([1.0, 2.0]), np.zeros(2), L, diffusion=0.0,
+    ...                decay=np.log(2), background=4.0).round(12).tolist()
+    [2.5, 3.0]
     """
     if isinstance(lap, ImplicitDiffusion):
         if diffusion is not None:
@@ -350,4 +366,5 @@ def pollution_step(
             raise TypeError("pollution_step: give diffusion=D with a Laplacian")
         step = ImplicitDiffusion(lap, diffusion)
     mixed = step(pollution + emissions)
-    return np.maximum(mixed * math.exp(-decay), 0.0)
+    survival = math.exp(-decay)
+    return np.maximum(background + (mixed - background) * survival, 0.0)
