@@ -69,6 +69,15 @@ def decade(years: int = 10, policy_year: int = 5) -> None:
         style = {"lw": 2.2, "zorder": 3} if label == "default" else {"lw": 1.4}
         axes[0].plot(years_axis, frame["mean_concern"], label=label, **style)
         axes[1].plot(years_axis, frame["mean_pollution"], label=label, **style)
+        if label == "default":
+            axes[1].plot(
+                years_axis,
+                frame["pollution_exposure"],
+                color="C0",
+                ls="--",
+                lw=1.2,
+                label="default: population-weighted exposure",
+            )
         first, last = frame.iloc[0], frame.iloc[-1]
         print(
             f"{label}: mean_concern {first['mean_concern']:.3f} -> {last['mean_concern']:.3f}, "
@@ -82,6 +91,7 @@ def decade(years: int = 10, policy_year: int = 5) -> None:
     axes[1].text(0.1, 5.3, "WHO 2021 guideline", fontsize=7, color="grey")
     axes[1].set_ylim(bottom=0)
     axes[0].legend(fontsize=7, loc="upper left")
+    axes[1].legend(fontsize=7, loc="lower left")
     fig.suptitle("Ten years of the default city (3,000 citizens, no scenario, seed 7)", fontsize=10)
     fig.tight_layout()
     STATIC.mkdir(exist_ok=True)

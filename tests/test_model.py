@@ -412,3 +412,32 @@ def test_default_city_pollution_sits_in_published_urban_pm25_ranges():
     assert 20.0 < np.median(industry) < 35.0
     assert np.median(industry) > 2 * np.median(home)
     assert 10.0 < model.mean_pollution < 20.0
+
+
+def test_intensive_outputs_are_means_weighted_by_what_they_average():
+    # On cells of unequal area and population, the recorded pollution is the
+    # area-weighted mean and the exposure the population-weighted one, and neither is
+    # the unweighted mean over nodes (which changes when the city is cut differently).
+    from waste_harmony.city import organic_city
+    from waste_harmony.recording import OUTPUTS
+
+    city = organic_city(80, seed=5)
+    rng = np.random.default_rng(0)
+    for node in city.nodes:
+        city.nodes[node]["area_km2"] = float(rng.uniform(0.05, 1.0))
+    model = CityModel(city, n_citizens=500, rng=2, record_neighborhoods=True)
+    model.run_for(20)
+    hoods = model.neighborhoods
+    area, people, air = hoods.area_km2, hoods.population_weight, hoods.pollution
+    assert model.mean_pollution == pytest.approx(float(area @ air / area.sum()), rel=1e-12)
+    assert model.pollution_exposure == pytest.approx(float(people @ air / people.sum()), rel=1e-12)
+    assert abs(model.mean_pollution - air.mean()) > 1e-3 * air.mean()
+    # Every output says what it is a mean of, unless it is a total or a category.
+    totals = {"kg", "kg per day", "category"}
+    for output in OUTPUTS:
+        assert bool(output.mean_over) is (output.unit not in totals), output.name
+    # The neighbourhood frame carries the area that weighs each node's concentration.
+    frame = model.neighborhood_frame()
+    last = frame[frame["day"] == 20]
+    weighted = float((last["pollution"] * last["area_km2"]).sum() / last["area_km2"].sum())
+    assert weighted == pytest.approx(model.mean_pollution, rel=1e-12)

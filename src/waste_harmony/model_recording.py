@@ -127,7 +127,9 @@ class RecordingMixin(mesa.Model):
         Returns
         -------
         pandas.DataFrame
-            Columns ``day``, ``node``, ``zone`` and the variables of
+            Columns ``day``, ``node``, ``zone``, ``area_km2`` (the weight of the
+            node's concentrations when averaged over nodes; ``population`` weighs its
+            residents' shares) and the variables of
             :data:`waste_harmony.recording.NEIGHBORHOOD_VARIABLES`.
 
         Raises
@@ -149,6 +151,8 @@ class RecordingMixin(mesa.Model):
         frame["node"] = pd.Series(ids[frame["node"].to_numpy(dtype=np.int64)], dtype=object)
         zones = np.tile(self.neighborhoods.zone, recorder.n_days)
         frame.insert(2, "zone", zones)
+        # The weight of the node's concentrations when they are averaged (constant).
+        frame.insert(3, "area_km2", np.tile(self.neighborhoods.area_km2, recorder.n_days))
         return frame
 
     def event_frame(self) -> pd.DataFrame:
