@@ -302,3 +302,23 @@ def test_a_copied_step_refactorises_and_gives_the_same_result():
     first = step(u)  # factorised now
     for twin in (copy.deepcopy(step), pickle.loads(pickle.dumps(step))):
         np.testing.assert_array_equal(twin(u), first)
+
+
+@pytest.mark.validation
+def test_a_link_without_a_shared_border_carries_no_pollution_at_any_rate():
+    # A declared link that citizens travel but air does not cross (a ferry or bridge:
+    # border_km = 0) has conductance 0, so even D = 100 km²/day leaves the far side clean
+    # and each side keeps its own total (the factorisation handles the split operator).
+    city = grid_city(5, 1, seed=0)  # a path 0-1-2-3-4
+    city.edges[1, 2]["border_km"] = 0.0
+    model = CityModel(city, n_citizens=50, rng=0, pollution_diffusion=100.0, **NO_SOURCES)
+    hoods = model.neighborhoods
+    near, far = [model.node_index(n) for n in (0, 1)], [model.node_index(n) for n in (2, 3, 4)]
+    hoods.pollution = np.zeros(5)
+    hoods.pollution[near[0]] = 40.0
+    model.run_for(10)
+    assert (hoods.pollution[far] == 0).all()
+    area = hoods.area_km2
+    expected = 40.0 * area[near[0]] * np.exp(-10 * model.params.pollution_decay)
+    assert float(area[near] @ hoods.pollution[near]) == pytest.approx(expected, rel=1e-9)
+    assert hoods.pollution[near[1]] == pytest.approx(hoods.pollution[near[0]], rel=1e-3)
