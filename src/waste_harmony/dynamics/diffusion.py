@@ -366,5 +366,6 @@ def pollution_step(
             raise TypeError("pollution_step: give diffusion=D with a Laplacian")
         step = ImplicitDiffusion(lap, diffusion)
     mixed = step(pollution + emissions)
-    survival = math.exp(-decay)
-    return np.maximum(background + (mixed - background) * survival, 0.0)
+    # B + e^-δ (mixed - B), written without cancellation (exact when δ = 0)
+    renewed = -math.expm1(-decay)  # share of the air replaced today
+    return np.maximum(mixed * math.exp(-decay) + background * renewed, 0.0)
