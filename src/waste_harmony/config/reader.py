@@ -8,14 +8,14 @@ types and ranges, paths relative to the file (:class:`Reading`), and every
 mistake at once (:class:`Problems`)::
 
     OUTPUT = Table(
-        (Key("folder", path(exists=False)), Key("figures", flag, default=True)),
+        (Key("folder", relative_path(exists=False)), Key("figures", flag, default=True)),
         like='[output] folder = "results/run"',
     )
     OUTPUT({"figures": "no"}, "output", Reading())
     # ConfigError: output.figures: expected true or false, got 'no'
 
 A check is a callable ``check(value, key, reading) -> parsed value`` raising
-:class:`~waste_harmony.config.errors.ConfigError` at ``key``; a :class:`Table` is
+:class:`~waste_harmony.config.ConfigError` at ``key``; a :class:`Table` is
 itself a check, so tables nest.
 """
 
@@ -38,6 +38,7 @@ __all__ = [
     "Reading",
     "Table",
     "anything",
+    "check_keys",
     "flag",
     "integer",
     "interval",
@@ -109,9 +110,6 @@ class Problems:
 
     def __init__(self) -> None:
         self.found: list[ConfigError] = []
-
-    def __bool__(self) -> bool:
-        return bool(self.found)
 
     def add(self, message: str, key: str = "") -> None:
         """Record one problem at ``key``."""
