@@ -176,9 +176,9 @@ def read_city(value: Any, where: str, reading: Reading) -> CityConfig:
         raise ConfigError('expected a table like [city] generator = "grid"', where)
     for key, table in (("graphml", GRAPHML), ("file", DISTRICTS), ("osm", STREETS)):
         if key in value:
-            options = {k: v for k, v in table(value, where, reading).items() if v is not None}
-            source = options.pop(key)
-            return CityConfig(options=options, **{key: source})
+            checked = table(value, where, reading)
+            options = {k: checked[k] for k in value if k != key}  # in the file's order
+            return CityConfig(options=options, **{key: checked[key]})
     name = one_of(GENERATORS, what="generator")(
         value.get("generator", "default"), join(where, "generator"), reading
     )
