@@ -47,14 +47,14 @@ import numpy as np
 import pandas as pd
 
 import waste_harmony.experiments.abc as abc
-from waste_harmony.experiments.executors import SharedProcessPool
+from waste_harmony.batch.executors import SharedProcessPool
 from waste_harmony.results import versions
 from waste_harmony.schema import read_json
 
 if TYPE_CHECKING:
-    from waste_harmony.experiments.plan import Task
-    from waste_harmony.experiments.store import SweepResult
-    from waste_harmony.experiments.worker import Outcome
+    from waste_harmony.batch.plan import Task
+    from waste_harmony.batch.store import SweepResult
+    from waste_harmony.batch.worker import Outcome
 
 __all__ = [
     "CalibrationResult",
@@ -438,7 +438,7 @@ class CalibrationResult:
             ``variable``, ``node``, ``day``, ``low``, ``median``, ``high`` for every
             observed variable and day of the runs (``node`` "": model level).
         """
-        from waste_harmony.experiments.runner import sweep
+        from waste_harmony.batch.runner import sweep
 
         config = {**self.model_kwargs, **kwargs}
         days = int(config.pop("days", self.manifest["days"]))
@@ -759,8 +759,8 @@ def calibrate(
     Beaumont et al. (2009) *Biometrika* 96, 983–990; Del Moral, Doucet & Jasra (2012)
     *Statistics and Computing* 22, 1009–1020; Prangle (2017) *Bayesian Analysis* 12, 289–309.
     """
-    from waste_harmony.experiments.runner import Execution, experiment
-    from waste_harmony.experiments.store import load_experiment
+    from waste_harmony.batch.runner import Execution, experiment
+    from waste_harmony.batch.store import load_experiment
 
     prior_dists = abc.make_priors(priors)
     overlap = set(prior_dists) & set(kwargs)

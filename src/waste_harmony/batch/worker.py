@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from waste_harmony.experiments.plan import Task
+from waste_harmony.batch.plan import Task
 from waste_harmony.results import RunResult, run_manifest, save_run
 from waste_harmony.schema import RunIds, model_tables
 

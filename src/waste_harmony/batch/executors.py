@@ -11,7 +11,7 @@
 * any other :class:`concurrent.futures.Executor` you manage yourself.
 
 :func:`execute_tasks` keeps at most a few tasks in flight and writes each result
-as it arrives (:mod:`waste_harmony.experiments.store`), so the parent's memory does
+as it arrives (:mod:`waste_harmony.batch.store`), so the parent's memory does
 not grow with the number of runs.
 
 A worker process that dies (``os._exit``, a segfault, the out-of-memory killer)
@@ -39,14 +39,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from waste_harmony.experiments.plan import Task
-from waste_harmony.experiments.store import (
+from waste_harmony.batch.plan import Task
+from waste_harmony.batch.store import (
     FAILURES,
     RUNS,
     append_timing,
     record_failure,
 )
-from waste_harmony.experiments.worker import Outcome, execute, write_run
+from waste_harmony.batch.worker import Outcome, execute, write_run
 
 __all__ = [
     "Pool",
