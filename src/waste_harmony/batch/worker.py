@@ -28,7 +28,6 @@ __all__ = [
     "apply_intervention",
     "execute",
     "run_ids",
-    "tidy_result",
     "tidy_tables",
     "to_run_result",
     "write_run",
@@ -334,27 +333,3 @@ def to_run_result(tables: dict[str, Any], manifest: dict[str, Any]) -> RunResult
         The run.
     """
     return RunResult.from_tables(tables, manifest)
-
-
-def tidy_result(
-    model: Any, task: Task, index: int = 0, *, wall_time_s: float | None = None
-) -> RunResult:
-    """A model's results as a :class:`RunResult` of tidy pandas frames.
-
-    Parameters
-    ----------
-    model : CityModel
-        A model that has run.
-    task : Task
-        The task it belongs to.
-    index : int
-        Which of the task's runs it is.
-    wall_time_s : float, optional
-        Seconds it took.
-
-    Returns
-    -------
-    RunResult
-        See :func:`tidy_tables`.
-    """
-    return to_run_result(*tidy_tables(model, task, index, wall_time_s=wall_time_s))
