@@ -31,7 +31,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -279,12 +278,7 @@ def execute_tasks(
             suspects.append(task)
             return
         except Exception as exc:  # the executor failed (unpicklable...)
-            outcome = Outcome(
-                task.run_ids,
-                "failed",
-                error=f"{type(exc).__name__}: {exc}",
-                traceback="".join(traceback.format_exception(exc)),
-            )
+            outcome = Outcome.failure(task.run_ids, exc)
         handle(task, outcome)
 
     clean = False
@@ -469,25 +463,10 @@ def quarantine(suspects: list[Task]) -> Iterable[tuple[Task, Outcome]]:
                 cause = death_cause(next((c for c in codes if c not in (None, 0)), None))
                 solo.shutdown(wait=True)
                 solo = None
-                yield (
-                    task,
-                    Outcome(
-                        task.run_ids,
-                        "failed",
-                        error=f"WorkerDied: {cause} while running this task alone",
-                        traceback="".join(traceback.format_exception(exc)),
-                    ),
-                )
+                error = f"WorkerDied: {cause} while running this task alone"
+                yield task, Outcome.failure(task.run_ids, exc, error=error)
             except Exception as exc:  # unpicklable result and the like
-                yield (
-                    task,
-                    Outcome(
-                        task.run_ids,
-                        "failed",
-                        error=f"{type(exc).__name__}: {exc}",
-                        traceback="".join(traceback.format_exception(exc)),
-                    ),
-                )
+                yield task, Outcome.failure(task.run_ids, exc)
     finally:
         if solo is not None:
             solo.shutdown(wait=True)

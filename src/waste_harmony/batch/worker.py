@@ -68,6 +68,30 @@ class Outcome:
     worker: str = ""
     statistics: list[Any] | None = None
 
+    @classmethod
+    def failure(
+        cls,
+        run_ids: tuple[str, ...],
+        exc: BaseException,
+        *,
+        error: str | None = None,
+        **fields: Any,
+    ) -> Outcome:
+        """The failed outcome of ``exc``: ``"Type: message"`` (or ``error``) and its traceback.
+
+        Examples
+        --------
+        >>> Outcome.failure(("r0",), ValueError("bad")).error
+        'ValueError: bad'
+        """
+        return cls(
+            run_ids,
+            "failed",
+            error=error or f"{type(exc).__name__}: {exc}",
+            traceback="".join(traceback.format_exception(exc)),
+            **fields,
+        )
+
 
 def apply_intervention(model: Any, intervention: Any) -> None:
     """Apply an intervention to a model: call it, or install it if it is a scenario.
@@ -220,14 +244,7 @@ def execute(task: Task) -> Outcome:
         )
     except Exception as exc:
         seconds["total"] = time.perf_counter() - start
-        return Outcome(
-            task.run_ids,
-            "failed",
-            seconds,
-            error=f"{type(exc).__name__}: {exc}",
-            traceback=traceback.format_exc(),
-            worker=worker,
-        )
+        return Outcome.failure(task.run_ids, exc, seconds=seconds, worker=worker)
 
 
 def run_ids(task: Task, index: int = 0) -> RunIds:
