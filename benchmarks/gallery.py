@@ -363,18 +363,22 @@ def gallery_markdown(rows: list[dict[str, Any]]) -> str:
     """The gallery table."""
     lines = [
         "| layer | what | districts | links (declared) | extent km | options | needed | "
-        "load s | build s | 30 days s | finite |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "citizens | load s | build s | days s | finite |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        options = ", ".join(f"{k}={v!r}" for k, v in r["options"].items()) or "–"
+        options = ", ".join(f"`{k}={v!r}`" for k, v in r["options"].items()) or "–"
         lines.append(
             f"| {r['layer']} | {r['place']} | {r['districts']} | {r['links']} "
-            f"({r['declared_links']}) | {r['width_km']:.3g} × {r['height_km']:.3g} | "
-            f"{options} | {r['needed']} | {r['load_s']:.2f} | {r['build_s']:.2f} | "
-            f"{r['run_s']:.1f} | {'yes' if r['finite'] else '**no**'} |"
+            f"({r['declared_links']}) | {_fmt_km(r['width_km'])} × {_fmt_km(r['height_km'])} | "
+            f"{options} | {r['needed']} | {r['citizens']} | {r['load_s']:.2f} | "
+            f"{r['build_s']:.2f} | {r['run_s']:.2f} | {'yes' if r['finite'] else '**no**'} |"
         )
     return "\n".join(lines)
+
+
+def _fmt_km(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
 def gaps_markdown(rows: list[dict[str, Any]]) -> str:
