@@ -131,12 +131,15 @@ def _with_green(G):
     return G
 
 
+@pytest.mark.filterwarnings("ignore:The weights matrix is not fully connected")
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
 def test_digitising_gaps_are_snapped_like_fuzzy_contiguity():
     # Tokyo's 262 municipalities (EPSG:30166, metres): 27 pairs 0.04-1.1 mm apart and
     # ~190 pairs whose boundaries cross (slivers of a few m² of overlap). Exact rook
     # contiguity cuts the layer into 23 pieces, the refusal this used to end in.
     frame = gpd.read_file(TOKYO)
-    exact = from_districts(frame, id_column="AreaID", snap_km=0)
+    with pytest.warns(UserWarning, match=r"falls into 23 pieces.*connect='nearest'"):
+        exact = from_districts(frame, id_column="AreaID", snap_km=0)
     assert {frozenset(e) for e in exact.edges} == _rook_edges(frame, "AreaID")
     assert nx.number_connected_components(exact) == 23
     G = from_districts(frame, id_column="AreaID")
@@ -166,6 +169,7 @@ def test_a_corner_touch_is_no_border():
     assert exact.edges["a", "b"]["length_km"] == pytest.approx(math.sqrt(2), rel=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore:the district layer is in a geographic CRS:UserWarning")
 def test_a_regional_layer_runs_on_its_declared_km():
     # North Carolina's 100 counties: 748 km wide, median link 39 km. The loader
     # declares km; the unit guess (a city is at most 500 km wide) no longer overrides it.
@@ -184,6 +188,7 @@ def test_a_regional_layer_runs_on_its_declared_km():
     validate_city(undeclared)
 
 
+@pytest.mark.filterwarnings("ignore:the district layer is in a geographic CRS:UserWarning")
 def test_an_isolated_tract_is_joined_by_a_declared_link():
     # Albuquerque's 195 census tracts (2000): tract 35043940300 lies 6.1 km from
     # every other, so the layer is in two pieces.
@@ -210,6 +215,7 @@ def test_an_isolated_tract_is_joined_by_a_declared_link():
     _story_runs(_with_green(G), citizens=1000)
 
 
+@pytest.mark.filterwarnings("ignore:the district layer is in a geographic CRS:UserWarning")
 def test_a_district_file_in_pieces_names_the_run_file_key(tmp_path):
     frame = gpd.read_file(TRACTS).set_crs("EPSG:4269")
     frame[["STFID", "geometry"]].to_file(tmp_path / "tracts.geojson")
