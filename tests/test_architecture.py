@@ -47,7 +47,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     # Reading a built model or run: results, run files, scenario checks, doc tables.
     ("outputs", ("results", "config", "testing", "docs_tables")),
-    # Sweep and calibration files are run files plus tables the experiments check.
+    # Many runs: plan, check, execute, store, resume (the machinery of experiments).
+    ("batch", ("batch",)),
+    # What researchers use: analyses built on batch, figures, the interactive viewer;
+    # sweep and calibration files (run files plus tables that batch and experiments check).
     ("tools", ("experiments", "plotting", "viz", "config.sweep", "config.calibration")),
     # Entry points and the package facade (``python -m waste_harmony.viz`` included).
     ("entry points", ("cli", "__main__", "viz.__main__", "")),

@@ -62,8 +62,8 @@ def _dask_client(address: str) -> Any:
 
 def handle(args: argparse.Namespace) -> int:
     """Run the sweep: 0 if every run finished, 1 if some failed (see ``failures/``)."""
+    from waste_harmony.batch.runner import sweep
     from waste_harmony.config.sweep import load_sweep_file
-    from waste_harmony.experiments.runner import sweep
 
     if args.scheduler is not None and args.workers is not None:
         raise ConfigError(

@@ -59,7 +59,8 @@ from waste_harmony.config.reader import (
 )
 from waste_harmony.config.run import RunConfig, read_run_file
 from waste_harmony.config.varied import check_name, varied_names
-from waste_harmony.experiments.calibration import check_observed, model_violations
+from waste_harmony.experiments.calibration import model_violations
+from waste_harmony.experiments.observations import check_observed
 from waste_harmony.recording import MODEL_VARIABLES, NEIGHBORHOOD_VARIABLES
 
 __all__ = [

@@ -101,7 +101,7 @@ class CityConfig:
         if self.graphml is not None:
             return city_module.load_city(self.graphml)
         if self.file is not None:
-            return city_module.from_districts(self.file, **self.options)
+            return _district_city(self.file, self.options)
         if self.osm is not None:
             return city_module.from_osm(self.osm, **self.options)
         return GENERATORS[self.generator](**self.options)
@@ -116,6 +116,26 @@ class CityConfig:
             if source is not None:
                 return {key: str(source), **options}
         return {"generator": self.generator, **options}
+
+
+def _district_city(file: Path, options: dict[str, Any]) -> nx.Graph:
+    """``from_districts`` for a run file: a layer in pieces names the ``[city]`` key."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # the loader's warning names the Python keyword; the error below names the key
+        warnings.filterwarnings("ignore", "the district layer falls into", UserWarning)
+        G = city_module.from_districts(file, **options)
+    pieces = nx.number_connected_components(G)
+    if pieces > 1:
+        raise ValueError(
+            f"the district layer falls into {pieces} pieces that share no border (islands, "
+            'or gaps wider than snap_km); add connect = "nearest" to [city] (on the command '
+            "line: --city connect=nearest) to join them with declared links that citizens "
+            "travel and pollution does not cross, or a larger snap_km if the gaps are "
+            "digitising errors"
+        )
+    return G
 
 
 _POSITIVE = number(positive=True)
@@ -137,6 +157,8 @@ DISTRICTS = Table(
         Key("zone_map", mapping('zones like { R = "residential" }')),
         Key("crs", anything),
         Key("unit_km", _POSITIVE),
+        # checked by from_districts, whose messages name them
+        *(Key(name, anything) for name in ("snap_km", "min_border_km", "connect")),
         Key("name", anything),
     )
 )

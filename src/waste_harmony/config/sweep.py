@@ -42,8 +42,8 @@ reported at once.
 
 This module sits with the experiments (it plans the points with
 :func:`~waste_harmony.experiments.grid` and
-:func:`~waste_harmony.experiments.latin_hypercube`), above the rest of
-:mod:`waste_harmony.config`.
+:func:`~waste_harmony.experiments.latin_hypercube` of :mod:`waste_harmony.batch`),
+above the rest of :mod:`waste_harmony.config`.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from waste_harmony.batch.plan import grid, latin_hypercube
 from waste_harmony.config.errors import ConfigError
 from waste_harmony.config.reader import (
     Key,
@@ -72,7 +73,6 @@ from waste_harmony.config.reader import (
 )
 from waste_harmony.config.run import RunConfig, read_run_file
 from waste_harmony.config.varied import check_name, check_value, varied_names
-from waste_harmony.experiments.plan import grid, latin_hypercube
 from waste_harmony.parameters import violations
 
 __all__ = ["SWEEP", "SweepConfig", "load_sweep_file", "parse_sweep_config"]
