@@ -27,7 +27,7 @@ SOURCE = Path(waste_harmony.__file__).resolve().parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # The science and the data: pure functions and plain containers, no model.
     ("foundations", ("_version", "paramspec", "city", "dynamics", "parameters")),
-    ("containers", ("agents.columns", "pipeline", "recording", "schema")),
+    ("containers", ("tables", "pipeline", "recording", "schema")),
     # What lower layers may read and call on a model (a typing.Protocol).
     ("services", ("services",)),
     ("agents", ("agents",)),
