@@ -160,18 +160,22 @@ class CityModel(mesa.Model):
         self._geometry = built.geometry
         people = build_citizens(self.params, self.rng, self.n_citizens, self.neighborhoods)
         self.citizens, self.residents, self.homes = people.citizens, people.residents, people.homes
+        # The day's rules exist before the agents: an agent type that steps adds its
+        # rule at a named point of the day when the roster creates its agents.
+        self.pipeline = Pipeline(list(DEFAULT_RULES))
         self._roster = Roster(citizen_class)
         cells = [self.space[node] for node in self.node_ids]
         self._roster.populate(self, cells, self.citizens.home)
 
-        # The day and the parts that keep its records; then the scenarios, whose
+        # The parts that keep the day's records; then the scenarios, whose
         # installation may already log events or change the columns.
-        self.pipeline = Pipeline(list(DEFAULT_RULES))
         self.grievances: set[str] = set()
         self._waste = WasteAccounts(stock_kg=float(self.neighborhoods.waste_stock_kg.sum()))
         self.initial_habitat_km2 = float(
             (self.neighborhoods.habitat * self.neighborhoods.area_km2).sum()
         )
+        # What is recorded is a table per model (a study's own outputs join it here,
+        # recorded from day 0 like the built-ins).
         self._recorder = Recorder(
             OUTPUTS,
             n_nodes=self.n_nodes,

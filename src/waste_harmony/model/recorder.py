@@ -11,7 +11,9 @@ What is recorded is a table the recorder is given, one per model: ``outputs``
 built-in :data:`~waste_harmony.recording.OUTPUTS`) and ``neighborhood_reporters``
 (name → ``compute(model)`` returning one value per node; the model passes
 :data:`NEIGHBORHOOD_REPORTERS`). A study's own outputs are more entries of these
-tables, recorded from day 0 like the built-ins.
+tables, recorded from day 0 like the built-ins; as each value is also set as the
+model's attribute of the output's name (what Mesa's string reporters read), an own
+output's name must not be one of the model's attributes.
 """
 
 from __future__ import annotations
