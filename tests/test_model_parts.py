@@ -1,5 +1,6 @@
 """The parts of the model package (waste_harmony.model.*), each through its own API."""
 
+import inspect
 import pickle
 import random
 
@@ -36,6 +37,7 @@ OWN = OutputVariable("share_recycling", "share", "share of citizens who recycled
 def test_city_model_keeps_its_public_path_for_pickles_and_manifests():
     # Experiment manifests and resume fingerprints record the model by this name.
     assert qualified_name(CityModel) == "waste_harmony.model.CityModel"
+    assert inspect.getsource(CityModel).startswith("class CityModel(mesa.Model):")
     model = CityModel(n_citizens=50, rng=0)
     thawed = pickle.loads(pickle.dumps(model))
     assert type(thawed) is CityModel
