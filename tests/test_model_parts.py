@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from waste_harmony import CityModel, city
-from waste_harmony.experiments.plan import qualified_name
+from waste_harmony.batch.plan import qualified_name
 from waste_harmony.model.accounts import WasteAccounts
 from waste_harmony.model.building import build_citizens, build_city
 from waste_harmony.model.checks import scenario_instances, seed_of
