@@ -39,10 +39,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("outputs", ("results", "config", "testing", "docs_tables")),
     # Many runs: plan, check, execute, store, resume (the machinery of experiments).
     ("batch", ("batch",)),
-    # What researchers use: analyses built on batch, figures, the interactive viewer.
-    ("tools", ("experiments", "plotting", "viz")),
-    # Entry points and the package facade.
-    ("entry points", ("cli", "__main__", "")),
+    # What researchers use: analyses built on batch, figures, the interactive viewer;
+    # sweep and calibration files (run files plus tables that batch and experiments check).
+    ("tools", ("experiments", "plotting", "viz", "config.sweep", "config.calibration")),
+    # Entry points and the package facade (``python -m waste_harmony.viz`` included).
+    ("entry points", ("cli", "__main__", "viz.__main__", "")),
 ]
 
 #: Private names imported across modules that are tolerated: none. (An entry that no
