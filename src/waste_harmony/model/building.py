@@ -194,7 +194,8 @@ def build_citizens(
     n_citizens : int
         How many.
     neighborhoods : StateTable
-        The node columns (updated in place, see above).
+        The node columns (updated in place, see above; ``pollution`` is read to set
+        each citizen's baseline concern).
 
     Returns
     -------
@@ -211,7 +212,7 @@ def build_citizens(
     --------
     >>> hoods = StateTable(2)
     >>> for name in ("population_weight", "population", "recycling_infrastructure",
-    ...              "recycling_norm"):
+    ...              "recycling_norm", "pollution"):
     ...     hoods.add(name, np.array([1.0, 3.0]))
     >>> p = Parameters(roles={})
     >>> built = build_citizens(p, np.random.default_rng(0), 8, hoods)
