@@ -238,6 +238,15 @@ class Parameters:
         "form: Watts 2002; value: assumption",
         "weight of linked neighbourhoods in the participation share a citizen observes",
     )
+    cohorts: bool = declare(
+        True,
+        kind="bool",
+        unit="",
+        source="super-individuals, Scheffer et al. 1995; threshold distribution, Granovetter 1978",
+        meaning="each citizen stands for a cohort of people whose protest thresholds follow "
+        "the population's law: protest, rallies and assembly votes count the share of its "
+        "people who act (false: each citizen is one person with one threshold)",
+    )
     # --- pollution -------------------------------------------------------------
     industrial_emission_scale: float = _p(
         0.5,
