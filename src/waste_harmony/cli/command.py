@@ -47,6 +47,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "waste_harmony.cli.sweep",
         "run an ensemble or parameter sweep from a TOML sweep file",
     ),
+    "convergence": (
+        "waste_harmony.cli.convergence",
+        "from what number of citizens a run file's answers are the population's",
+    ),
     "calibrate": (
         "waste_harmony.cli.calibrate",
         "calibrate parameters to observed data (ABC-SMC) from a TOML calibration file",
