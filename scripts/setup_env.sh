@@ -256,7 +256,7 @@ wh_install_project() {
         # Cheap sanity check that the editable install is still there.
         for dist in "$WH_VENV"/lib/python3.*/site-packages/waste_harmony-*.dist-info; do
             if [[ -d "$dist" ]]; then
-                wh_log "dependencies up to date (pyproject.toml unchanged); skipping pip install"
+                wh_log "dependencies up to date (pyproject.toml unchanged); skipping the install"
                 return 0
             fi
         done
