@@ -13,7 +13,7 @@ import waste_harmony
 from waste_harmony import CityModel
 from waste_harmony import experiments as ex
 from waste_harmony.config import ConfigError, parse_run_config
-from waste_harmony.experiments.sweepfile import parse_sweep_config
+from waste_harmony.config.sweep import parse_sweep_config
 from waste_harmony.results import RunResult
 from waste_harmony.scenarios import Policy, available
 from waste_harmony.testing import check_scenario

@@ -138,7 +138,7 @@ def test_command_line_accepts_a_file_reference(tmp_path, capsys, monkeypatch):
 
 
 def test_sweep_file_sweeps_a_parameter_of_a_referenced_scenario(tmp_path):
-    from waste_harmony.experiments.sweepfile import load_sweep_file
+    from waste_harmony.config.sweep import load_sweep_file
 
     (tmp_path / "sweep.toml").write_text(
         f'days = 10\ncitizens = 100\n[scenarios."{BAN.as_posix()}:PlasticBan"]\n'

@@ -1,0 +1,85 @@
+"""``waste-harmony calibrate``: ABC-SMC calibration from a calibration file.
+
+``waste-harmony calibrate CALIBFILE.toml [--workers N] [--out DIR] [--resume]
+[--force] [--quiet]`` runs the calibration a calibration file describes
+(:mod:`waste_harmony.config.calibration`) on a local process pool, writing the
+posterior, the diagnostics and every batch's runs into ``--out`` (default: the
+file's ``[output] folder``), and prints the posterior summary and the contraction
+table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+
+from waste_harmony.cli.common import EXIT_OK, add_experiment_options, experiment_folder, user_errors
+from waste_harmony.config import ConfigError
+
+__all__ = ["DESCRIPTION", "add_arguments", "handle"]
+
+DESCRIPTION = (
+    "Calibrate model parameters to observations by ABC-SMC, as a TOML calibration file "
+    "describes (a run file plus a [calibration] table)."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``calibrate``."""
+    parser.add_argument("calibfile", help="the calibration file (TOML)")
+    add_experiment_options(
+        parser,
+        resume_help="continue a calibration interrupted in the folder",
+        force_help="replace a calibration already in the output folder",
+    )
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Calibrate, print the posterior and the contraction table: 0 when it finished."""
+    from waste_harmony.config.calibration import load_calibration_file
+    from waste_harmony.experiments.calibration import MANIFEST, calibrate
+
+    config = load_calibration_file(args.calibfile)
+    folder = experiment_folder(args, config.run.output.folder)
+    if args.force and (folder / MANIFEST).exists():
+        shutil.rmtree(folder)
+    try:
+        with user_errors(ValueError, RuntimeError):
+            result = calibrate(
+                config.run,
+                priors=config.priors,
+                observed=config.observed,
+                budget=config.budget,
+                population_size=config.population,
+                replicates=config.replicates,
+                seed=config.seed,
+                executor="serial" if args.workers == 1 else None,
+                workers=args.workers,
+                out=folder,
+                resume=args.resume,
+                progress=not args.quiet,
+                **config.options,
+            )
+    except FileExistsError as exc:
+        if (folder / MANIFEST).exists():
+            raise ConfigError(
+                f"{folder} already holds this calibration; give --resume to continue it "
+                "or --force to start again"
+            ) from exc
+        raise ConfigError(str(exc)) from exc
+    gens = result.generations
+    print(
+        f"{len(gens)} generations, {int(gens['runs'].sum())} runs, final tolerance "
+        f"{gens['epsilon'].iloc[-1]:.4g}, effective sample size {result.ess:.0f} "
+        f"(stopped by {result.manifest.get('stopped') or 'budget'}) -> {folder}"
+    )
+    table = result.contraction()
+    mean = result.mean()
+    for row in table.itertuples():
+        name = str(row.parameter)
+        print(
+            f"  {name}: mean {mean[name]:.4g}, 90% interval "
+            f"[{row.posterior_low:.4g}, {row.posterior_high:.4g}], width {row.width_ratio:.2f} "
+            f"of the prior's ({'identified' if row.identified else 'NOT identified'})"
+        )
+    return EXIT_OK
