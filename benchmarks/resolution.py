@@ -19,7 +19,8 @@ Five pairs of cities, each the same place at two resolutions:
 Each city runs the TechCore story (``techcore``, ``harmony-festival``,
 ``story-roles``) for ``--days`` days with ``--citizens`` citizens (at least 10 per
 district of the finer city, the same at both resolutions) over ``--seeds`` seeds.
-Per run: mean concern on the last day, festival attendance share, mean pollution (area-weighted over the city, µg/m³, on the last day), pollution exposure
+Per run: mean concern on the last day, festival attendance share, mean pollution
+(area-weighted over the city, µg/m³, on the last day), pollution exposure
 (population-weighted, µg/m³, on the last day) and TechCore's decision. The
 comparison (see docs/resolution.md) asks each variable's difference between the two
 resolutions to stay within its tolerance, relative to the quantity
