@@ -242,10 +242,11 @@ class Parameters:
         True,
         kind="bool",
         unit="",
-        source="super-individuals, Scheffer et al. 1995; threshold distribution, Granovetter 1978",
-        meaning="each citizen stands for a cohort of people whose protest thresholds follow "
-        "the population's law: protest, rallies and assembly votes count the share of its "
-        "people who act (false: each citizen is one person with one threshold)",
+        source="super-individuals, Scheffer et al. 1995; Granovetter 1978; Ben-Naim et al. 2003",
+        meaning="each citizen stands for a cohort of its home's people (super-individuals): "
+        "protest, rallies and assembly votes count the share of its people who act, concern "
+        "moves by the expected encounters, every district gets at least 10 citizens with "
+        "stratified concern (false: each citizen one person, the former rules)",
     )
     # --- pollution -------------------------------------------------------------
     industrial_emission_scale: float = _p(
