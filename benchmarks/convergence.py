@@ -135,16 +135,16 @@ def main() -> None:
         )
         studies.append(s)
         print(f"{layer}: {s['wall_s']:.0f} s, converged {s['converged']}", file=sys.stderr)
+        if args.json is not None:  # after every layer, so a long study keeps what it did
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            data = [{k: v for k, v in t.items() if k != "result"} for t in studies]
+            args.json.write_text(json.dumps(data, indent=1, default=float))
         if args.figures is not None:
             args.figures.mkdir(parents=True, exist_ok=True)
             mode = "individual" if args.individual else "cohorts"
             fig = s["result"].plot(title=f"{layer} ({s['districts']} districts), {mode}")
             fig.savefig(args.figures / f"{layer}-{mode}.png", dpi=90)
     print(report(studies))
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        data = [{k: v for k, v in s.items() if k != "result"} for s in studies]
-        args.json.write_text(json.dumps(data, indent=1, default=float))
 
 
 if __name__ == "__main__":

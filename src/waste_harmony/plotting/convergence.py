@@ -61,8 +61,10 @@ def convergence_figure(table: pd.DataFrame, *, ncols: int = 3, title: str | None
         rows = table[table["output"] == name].sort_values("size")
         x = rows[xcol].to_numpy(dtype=float)
         y = rows["estimate"].to_numpy(dtype=float)
-        low = y - rows["ci_low"].to_numpy(dtype=float)
-        high = rows["ci_high"].to_numpy(dtype=float) - y
+        # Clipped at 0: an interval of (near) zero width can end a rounding error
+        # inside its estimate.
+        low = np.maximum(y - rows["ci_low"].to_numpy(dtype=float), 0.0)
+        high = np.maximum(rows["ci_high"].to_numpy(dtype=float) - y, 0.0)
         ax.errorbar(x, y, yerr=[low, high], fmt="o-", ms=4, capsize=3, color="C0")
         ref = float(rows["reference"].iloc[0])
         tol = float(rows["tolerance"].iloc[0])
