@@ -187,9 +187,9 @@ class Population:
 
 
 #: The fewest citizens :func:`allocate_citizens` gives a populated district when there
-#: are enough citizens for it: the size per district from which the story's outcome and
-#: peak protest agree with the full population's on the real layers of
-#: ``benchmarks/convergence.py`` (docs/convergence.md).
+#: are enough citizens for it: the size per district from which the story's outcome
+#: agreed with 200 per district on the four real layers of ``benchmarks/convergence.py``
+#: (peak protest on three; Tokyo's needed 50: docs/convergence.md).
 CITIZENS_PER_DISTRICT = 10
 
 

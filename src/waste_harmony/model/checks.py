@@ -147,9 +147,10 @@ class SampleSizeWarning(UserWarning):
 def warn_if_below_converged(n_citizens: int, weight: np.ndarray, *, per_district: int) -> None:
     """Warn, with the numbers, when there are fewer than ``per_district`` citizens per district.
 
-    ``per_district`` is the measured size from which the story's outcome and peak
-    protest agree with the full population's (docs/convergence.md); districts count
-    when they have people (a positive population weight).
+    ``per_district`` is the measured size from which the story's outcome agreed with
+    200 citizens per district on four real layers, and peak protest on three of them
+    (docs/convergence.md); districts count when they have people (a positive
+    population weight).
     """
     districts = int(np.count_nonzero(np.asarray(weight) > 0))
     if districts == 0 or n_citizens == 0 or n_citizens >= per_district * districts:
@@ -158,8 +159,9 @@ def warn_if_below_converged(n_citizens: int, weight: np.ndarray, *, per_district
 
     warnings.warn(
         f"n_citizens={n_citizens} gives {n_citizens / districts:.1f} citizens per populated "
-        f"district ({districts} districts); the story's outcome and peak protest converge "
-        f"from {per_district} per district (docs/convergence.md), so this run's may not be "
+        f"district ({districts} districts); the story's outcome agreed with the full "
+        f"population's from {per_district} per district on four real layers "
+        "(docs/convergence.md; peak protest needed 50 on one), so this run's may not be "
         f"the population's: use n_citizens >= {per_district * districts}, or measure with "
         "experiments.convergence",
         SampleSizeWarning,
