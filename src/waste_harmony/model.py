@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import networkx as nx
@@ -34,6 +34,7 @@ from waste_harmony.model_checks import (
     check_count,
     check_keywords,
     check_scenario_set,
+    run_seed_of,
     scenario_with,
     seed_alias,
 )
@@ -153,13 +154,7 @@ class CityModel(BuildingMixin, ServicesMixin, RecordingMixin, CopyingMixin, mesa
             scenarios = [scenarios]
         chosen = [resolve(s) for s in scenarios]
         check_scenario_set(chosen)
-        if isinstance(rng, np.random.Generator):
-            # Mesa derives its own seed from the generator: keep determinism explicit.
-            rng = int(rng.integers(2**63))
-        elif rng is None:
-            # Draw the seed from OS entropy and keep it, so every run can be repeated.
-            # (SeedSequence() draws its entropy itself, so it is an int)
-            rng = int(cast(int, np.random.SeedSequence().entropy) % 2**63)
+        rng = run_seed_of(rng)  # an int, drawn if None, so every run can be repeated
         super().__init__(rng=rng)
         self.seed = rng
         self.citizen_class = citizen_class

@@ -8,7 +8,7 @@ Each check raises an exception naming the problem and the fix.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -22,6 +22,7 @@ __all__ = [
     "check_count",
     "check_keywords",
     "check_scenario_set",
+    "run_seed_of",
     "scenario_with",
     "seed_alias",
 ]
@@ -81,6 +82,28 @@ def check_arguments(*, rng: Any, record_neighborhoods: Any) -> None:
             f"rng must be an integer seed below 2**63 (results store it as a 64-bit "
             f"integer), got {rng}; take it modulo 2**63"
         )
+
+
+def run_seed_of(rng: Any) -> Any:
+    """The integer seed a model records for ``rng`` (after :func:`check_arguments`).
+
+    ``None`` draws one from OS entropy and a :class:`numpy.random.Generator` gives
+    one, so that every run keeps an integer seed it can be repeated from; an int
+    stays as it is.
+
+    Examples
+    --------
+    >>> run_seed_of(5), 0 <= run_seed_of(None) < 2**63
+    (5, True)
+    """
+    if isinstance(rng, np.random.Generator):
+        # Mesa derives its own seed from the generator: keep determinism explicit.
+        return int(rng.integers(2**63))
+    if rng is None:
+        # Draw the seed from OS entropy and keep it, so every run can be repeated.
+        # (SeedSequence() draws its entropy itself, so it is an int)
+        return int(cast(int, np.random.SeedSequence().entropy) % 2**63)
+    return rng
 
 
 def scenario_with(name: Any, values: Any) -> Any:
