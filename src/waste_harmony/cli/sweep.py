@@ -70,7 +70,7 @@ def handle(args: argparse.Namespace) -> int:
             "give --workers (local processes) or --scheduler (a Dask cluster), not both"
         )
     config = load_sweep_file(args.sweepfile)
-    out = experiment_folder(args, config.run.output.folder)
+    out = experiment_folder(args, config.run.output.folder, source=config.run.source)
     client = None if args.scheduler is None else _dask_client(args.scheduler)
     executor: Any = client if client is not None else ("serial" if args.workers == 1 else None)
     try:
