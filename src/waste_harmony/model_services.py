@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from mesa.discrete_space import Network
 
 from waste_harmony.agents import Citizen, Neighborhood, Organism, StateTable
+from waste_harmony.city import missing_node_hint
 from waste_harmony.parameters import Parameters
 from waste_harmony.recording import Event, EventLog
 from waste_harmony.services import CityServices
@@ -79,7 +80,8 @@ class ServicesMixin(mesa.Model):
         try:
             return self._node_index[node]
         except (KeyError, TypeError):
-            raise KeyError(f"node {node!r} is not in the city graph") from None
+            hint = missing_node_hint(node, self._node_index)
+            raise KeyError(f"node {node!r} is not in the city graph{hint}") from None
 
     def neighborhood_at(self, node: Hashable) -> Neighborhood:
         """The :class:`Neighborhood` agent of a node.

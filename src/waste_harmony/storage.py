@@ -72,6 +72,7 @@ __all__ = [
     "check_destination",
     "check_place",
     "check_seal",
+    "check_writable",
     "damaged_files",
     "describe_failure",
     "describe_files",
@@ -576,6 +577,26 @@ def staged_in(folder: Path, matches: Callable[[Path], bool]) -> Path | None:
     return None
 
 
+def check_writable(folder: Path) -> None:
+    """Fail now if results could not be written into ``folder`` (before a long run).
+
+    Creates ``folder`` and a staging folder in it, then removes what it created.
+
+    Raises
+    ------
+    WriteError
+        Naming the folder and the cause (permission denied, read-only, disk full).
+    """
+    created = [p for p in (folder, *folder.parents) if not p.exists()]
+    with write_errors(folder, intact="nothing was written"):
+        try:
+            stage(folder).rmdir()
+        finally:
+            for path in created:  # innermost first
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+
+
 def remove_files(folder: Path, names: Iterable[str]) -> None:
     """Remove files under ``folder`` (relative paths), then the folders they emptied.
 
@@ -623,7 +644,7 @@ def swap_in(folder: Path, staging: Path, *, commit: str, remove: Iterable[str] =
     """
     new = sorted(p.name for p in staging.iterdir())
     (folder / commit).unlink(missing_ok=True)
-    old = [n for n in remove if n not in new and n.split("/", 1)[0] not in new]
+    old = [n for n in remove if n not in new]  # (same-named files are replaced below)
     remove_files(folder, old)
     for name in new:
         if name == commit:

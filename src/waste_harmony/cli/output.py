@@ -14,7 +14,7 @@ import pandas as pd
 
 from waste_harmony.recording import OUTPUTS
 from waste_harmony.results import run_files, save_run
-from waste_harmony.storage import check_destination
+from waste_harmony.storage import check_destination, check_writable
 
 __all__ = [
     "FIGURE_FORMATS",
@@ -98,20 +98,25 @@ def check_output_folder(
 
     Refused: empty text, the current directory and the ``forbid`` folders (the run
     file's own); a file; a folder holding anything without ``force``; with
-    ``force``, a folder holding files waste-harmony did not write (named).
+    ``force``, a folder holding files waste-harmony did not write (named); a folder
+    that cannot be written (permission, read-only file system).
 
     Raises
     ------
     ValueError, FileExistsError
         Naming the folder and the way out (``--out``, ``--force``).
+    waste_harmony.storage.WriteError
+        If the folder cannot be written.
     """
-    return check_destination(
+    path = check_destination(
         folder,
         replace=force,
         owned=lambda path: run_files(path, legacy=_legacy_figures()),
         forbid=forbid,
         how=FORCE,
     )
+    check_writable(path)
+    return path
 
 
 def publish_results(

@@ -92,9 +92,11 @@ def handle(args: argparse.Namespace) -> int:
         if client is not None:
             client.close()
     skipped = result.manifest.get("skipped_on_resume", 0)
+    damaged = len(result.manifest.get("damaged_on_resume", []))
+    again = f", {damaged} damaged and run again" if damaged else ""
     print(
         f"{result.n_finished} of {result.n_runs} runs finished ({skipped} skipped as "
-        f"already done, {result.n_failed} failed) -> {result.path}"
+        f"already done{again}, {result.n_failed} failed) -> {result.path}"
     )
     if result.n_failed:
         print(f"failed runs: see {result.path / 'failures'}", file=sys.stderr)
