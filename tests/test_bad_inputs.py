@@ -10,8 +10,9 @@ Counts (issues 11, 18 and 22): 164 catalogued bad inputs (62 Python API, 32 file
 command line), plus the untouched-folder check (8 bad calls), ``--debug``, a defect's
 status 1 and out-of-memory. The environment's failures (a full disk, a read-only file
 system, a file size limit, a refused permission, a cross-device rename) and killed
-sweeps are tested for real in ``test_nothing_lost.py``. The property tests (``test_properties.py``) run 25 examples of the
-balance/shares/finiteness property and 8 each of same-seed and ``copy()``.
+sweeps are tested for real in ``test_nothing_lost.py``. The property tests
+(``test_properties.py``) run 25 examples of the balance/shares/finiteness property and 8
+each of same-seed and ``copy()``.
 """
 
 from __future__ import annotations

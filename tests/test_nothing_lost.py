@@ -588,3 +588,25 @@ def test_a_number_for_a_text_node_id_says_the_ids_are_text(tmp_path, capsys):
     )
     fixed = write(run_file, run_file.read_text().replace("plaza = 0", 'plaza = "0"'))
     run_ok(capsys, ["run", fixed, "--out", tmp_path / "o", *QUIET])
+
+
+def test_figures_redrawn_by_plot_are_the_librarys_own(tmp_path, capsys):
+    out = tmp_path / "results"
+    argv = ["run", "--days", "2", "--citizens", "50", "--seed", "3", "--quiet", "--out", out]
+    run_ok(capsys, argv)
+    run_ok(capsys, ["plot", out, "--format", "svg"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"overview.svg", "map.svg"} <= set(manifest["files"])
+    assert RunResult.load(out).manifest["seed"] == 3  # still sealed and intact
+    run_ok(capsys, [*argv, "--force", "--no-figures"])
+    assert not list(out.glob("*.svg"))
+
+
+def test_resuming_clears_a_run_staging_left_by_a_killed_worker(finished_sweep, capsys):
+    sweep_file, out = finished_sweep
+    left = out / "runs" / "p0000-r0000" / ".waste-harmony-staging-abc123"
+    write(left / "model.parquet", "half")
+    shutil.rmtree(out / "runs" / "p0001-r0001")
+    run_ok(capsys, ["sweep", sweep_file, "--out", out, "--resume", "--quiet"])
+    assert not left.exists()
+    assert load_experiment(out).damaged() == {}

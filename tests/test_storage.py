@@ -219,3 +219,16 @@ def test_a_read_only_file_system_is_a_write_error(tmp_path):
         with pytest.raises(WriteError, match="EROFS"):
             write_atomic(view / "a", lambda p: p.write_text("x"))
     assert (out / "a").read_text() == "one"
+
+
+def test_an_edited_manifest_cannot_make_a_replacement_reach_outside(tmp_path):
+    out = tmp_path / "out"
+    publish(out, a="one")
+    (tmp_path / "precious").write_text("x")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest[FILES_KEY]["../precious"] = {"sha256": "0", "bytes": 1}
+    manifest[FILES_KEY]["/etc/hostname"] = {"sha256": "0", "bytes": 1}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    publish(out, replace=True, a="two")
+    assert (tmp_path / "precious").read_text() == "x"
+    assert Path("/etc/hostname").exists() or not Path("/etc").exists()

@@ -46,6 +46,7 @@ from waste_harmony.storage import (
     FILES_KEY,
     check_seal,
     damaged_files,
+    listed_names,
     publish_folder,
     write_atomic,
 )
@@ -204,7 +205,7 @@ def run_files(folder: Path, *, legacy: Iterable[str] = ()) -> set[str]:
     except (OSError, ValueError):
         manifest = None
     if isinstance(manifest, dict) and isinstance(manifest.get(FILES_KEY), dict):
-        return {MANIFEST, *manifest[FILES_KEY]}
+        return {MANIFEST, *listed_names(manifest[FILES_KEY])}
     return {MANIFEST, *RESULT_FILES, *legacy}
 
 

@@ -79,8 +79,11 @@ __all__ = [
     "environment_message",
     "file_sha256",
     "foreign_files",
+    "is_inside",
     "is_ours_by_name",
+    "listed_names",
     "publish_folder",
+    "record_files",
     "remove_files",
     "seal",
     "stage",
@@ -398,6 +401,20 @@ def is_ours_by_name(name: str) -> bool:
     return name.startswith(STAGING_PREFIX) or (name.startswith(".") and name.endswith(".tmp"))
 
 
+def is_inside(name: str) -> bool:
+    """Whether a relative path from a manifest stays inside its folder.
+
+    Examples
+    --------
+    >>> is_inside("runs/p0000-r0000/model.parquet"), is_inside("../thesis.md")
+    (True, False)
+    >>> is_inside("/etc/passwd")
+    False
+    """
+    path = Path(name)
+    return bool(name) and not path.is_absolute() and ".." not in path.parts
+
+
 def foreign_files(folder: Path, owned: Iterable[str]) -> list[str]:
     """Files under ``folder`` the library did not write (relative paths, sorted).
 
@@ -609,6 +626,8 @@ def remove_files(folder: Path, names: Iterable[str]) -> None:
     """
     parents: set[Path] = set()
     for name in names:
+        if not is_inside(name):
+            continue  # an edited manifest must not reach outside the folder
         path = folder / name
         path.unlink(missing_ok=True)
         parents.update(p for p in path.parents if p != folder and folder in p.parents)
@@ -778,4 +797,32 @@ def listed_files(folder: Path, commit: str = "manifest.json") -> set[str]:
     except (OSError, ValueError):
         return set()
     listed = manifest.get(FILES_KEY) if isinstance(manifest, dict) else None
-    return {commit, *listed} if isinstance(listed, dict) else {commit}
+    return {commit, *listed_names(listed)} if isinstance(listed, dict) else {commit}
+
+
+def listed_names(files: Any) -> set[str]:
+    """The names a manifest's :data:`FILES_KEY` lists that stay inside its folder."""
+    return {str(n) for n in files if is_inside(str(n))} if isinstance(files, dict) else set()
+
+
+def record_files(folder: Path, names: Iterable[str], *, commit: str = "manifest.json") -> None:
+    """Add files the library wrote into a finished folder to its manifest (resealed).
+
+    For files written after the folder was published (``waste-harmony plot``
+    redrawing figures into a results folder), so that a later replacement knows
+    them as the library's own and checks them like the others.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The folder.
+    names : iterable of str
+        The new files (relative paths).
+    commit : str
+        The manifest's file name.
+    """
+    manifest = json.loads((folder / commit).read_text(encoding="utf-8"))
+    files = dict(manifest.get(FILES_KEY) or {})
+    files.update(describe_files(folder, names))
+    text = json.dumps(seal({**manifest, FILES_KEY: files}), indent=2, sort_keys=True)
+    write_atomic(folder / commit, lambda p: p.write_text(text + "\n", encoding="utf-8"))

@@ -24,6 +24,7 @@ experiment in its folder removes these stale temporary files first
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from waste_harmony.batch.store import (
 from waste_harmony.results import verify_run
 from waste_harmony.schema import MANIFEST
 from waste_harmony.storage import (
+    STAGING_PREFIX,
     check_destination,
     check_place,
     is_ours_by_name,
@@ -236,12 +238,19 @@ def remove_stale_temp_files(folder: Path) -> int:
     Returns
     -------
     int
-        Files removed (any ``*.tmp`` file below ``folder``).
+        Files and run staging folders removed (any ``.<name>.<random>.tmp`` file below
+        ``folder``, and ``runs/<run_id>/.waste-harmony-staging-*``).
     """
     removed = 0
     for path in folder.rglob("*.tmp"):
         if is_ours_by_name(path.name) and (path.is_file() or path.is_symlink()):
             path.unlink(missing_ok=True)
+            removed += 1
+    # a run's own staging folder, left by a worker killed while publishing it (the
+    # experiment's staging folders, interrupted replacements, are left to resume)
+    for staging in (folder / RUNS).glob(f"*/{STAGING_PREFIX}*"):
+        if staging.is_dir() and not staging.is_symlink():
+            shutil.rmtree(staging, ignore_errors=True)
             removed += 1
     return removed
 
