@@ -6,7 +6,7 @@ stderr with a fragment, no traceback) and files (run files, sweep files, GraphML
 results folders) read by the library. A prepared results folder must be
 byte-for-byte untouched by every bad call aimed at it.
 
-Counts (issues 11, 18 and 22): 164 catalogued bad inputs (62 Python API, 32 files, 70
+Counts (issues 11, 18 and 22): 166 catalogued bad inputs (62 Python API, 32 files, 72
 command line), plus the untouched-folder check (8 bad calls), ``--debug``, a defect's
 status 1 and out-of-memory. The environment's failures (a full disk, a read-only file
 system, a file size limit, a refused permission, a cross-device rename) and killed
@@ -139,6 +139,7 @@ def work(tmp_path_factory):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="latin-1" if name.startswith("latin1") else "utf-8")
     _text_ids_graphml(root / "text_ids.graphml")
+    (root / "broken_link").symlink_to(root / "nowhere_at_all")
     return root
 
 
@@ -758,6 +759,8 @@ CLI = [
         "did not write: map.py, thesis.md",
     ),
     ("plot-damaged", ["plot", "{w}/damaged_run"], "events.parquet: changed since it was written"),
+    ("run-out-under-a-file", ["run", "--out", "{w}/a_file/sub"], "a_file is a file, not a folder"),
+    ("run-out-broken-link", ["run", "--out", "{w}/broken_link"], "which does not exist (or loops)"),
 ]
 
 

@@ -610,3 +610,42 @@ def test_resuming_clears_a_run_staging_left_by_a_killed_worker(finished_sweep, c
     run_ok(capsys, ["sweep", sweep_file, "--out", out, "--resume", "--quiet"])
     assert not left.exists()
     assert load_experiment(out).damaged() == {}
+
+
+def test_reading_while_a_run_folder_is_replaced_sees_old_or_new_never_an_error(tmp_path):
+    """Probe: a reader loading results while another process replaces them."""
+    import threading
+
+    from waste_harmony import CityModel
+    from waste_harmony.city import grid_city
+
+    results = []
+    for seed in (1, 2):
+        model = CityModel(grid_city(3, 3, seed=1), n_citizens=40, rng=seed)
+        model.run_for(2)
+        results.append(RunResult.from_model(model))
+    out = tmp_path / "shared"
+    results[0].save(out)
+    stop = threading.Event()
+    writes = []
+
+    def writer():
+        while not stop.is_set():
+            results[len(writes) % 2].save(out, overwrite=True)
+            writes.append(1)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    seeds, errors = [], []
+    try:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            try:
+                seeds.append(RunResult.load(out).manifest["seed"])
+            except (OSError, ValueError) as exc:
+                errors.append(exc)
+    finally:
+        stop.set()
+        thread.join()
+    assert len(writes) > 5 and seeds and errors == []
+    assert set(seeds) <= {1, 2}

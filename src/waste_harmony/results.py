@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ from waste_harmony.schema import (
 )
 from waste_harmony.storage import (
     FILES_KEY,
+    STAGING_PREFIX,
     check_seal,
     damaged_files,
     listed_names,
@@ -620,20 +622,43 @@ class RunResult:
             the manifest was edited (naming them).
         """
         src = Path(folder)
-        for _ in range(3):  # a folder replaced while it is read is read again
+        deadline = time.monotonic() + REPLACING_WAIT_S
+
+        def replacing() -> bool:  # a write under way: read again once it is through
+            return time.monotonic() < deadline and _being_replaced(src)
+
+        while True:
             if not (src / MANIFEST).exists():
+                if replacing():
+                    time.sleep(0.02)
+                    continue
                 raise FileNotFoundError(_no_manifest(src))
-            manifest = read_json(src / MANIFEST, "results manifest")
+            try:
+                manifest = read_json(src / MANIFEST, "results manifest")
+            except (FileNotFoundError, ValueError):
+                if replacing():
+                    continue
+                raise
             if not isinstance(manifest, dict):
                 raise ValueError(f"{src / MANIFEST} is not a results manifest (a JSON object)")
             problems, data = _read_checked(src, manifest)
             if not problems:
-                break
-            if _still(src, manifest):
+                return cls.from_tables(data["tables"], manifest, city=data["city"])
+            changed = not _still(src, manifest)
+            if not (changed or replacing()) or time.monotonic() > deadline:
                 raise ValueError(_damaged(src, problems))
-        else:
-            raise ValueError(_damaged(src, problems))
-        return cls.from_tables(data["tables"], manifest, city=data["city"])
+
+
+#: Seconds a reader waits for a folder being replaced to be complete again.
+REPLACING_WAIT_S = 5.0
+
+
+def _being_replaced(src: Path) -> bool:
+    """Whether a write is under way in ``src`` (a staging folder is inside it)."""
+    try:
+        return any(p.name.startswith(STAGING_PREFIX) for p in src.iterdir())
+    except OSError:
+        return False
 
 
 def _still(src: Path, manifest: dict[str, Any]) -> bool:

@@ -495,6 +495,18 @@ def check_place(folder: str | os.PathLike[str], *, forbid: Iterable[tuple[Path, 
             )
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"output folder {path} is a file; choose a folder")
+    if path.is_symlink() and not path.exists():
+        raise FileExistsError(
+            f"output folder {path} is a symbolic link to {os.readlink(path)}, which does not "
+            "exist (or loops); create its target or remove the link"
+        )
+    for parent in path.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise NotADirectoryError(
+                    f"output folder {path} cannot be made: {parent} is a file, not a folder"
+                )
+            break
     return path
 
 
