@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from waste_harmony.agents import CitizenRows, RowGroups
+from waste_harmony.agents import CitizenRows
 from waste_harmony.dynamics import (
     adoption,
     diffusion,
@@ -27,6 +27,7 @@ from waste_harmony.dynamics import (
 
 if TYPE_CHECKING:
     from waste_harmony.services import CityServices
+    from waste_harmony.tables import RowGroups
 
 __all__ = [
     "DEFAULT_RULES",

@@ -208,9 +208,9 @@ def _seed(rng: Any) -> Any:
     """The run's seed as the int CityModel will record (anything it refuses passes on)."""
     import numpy as np
 
-    from waste_harmony.model_checks import run_seed_of
+    from waste_harmony.model.checks import seed_of
 
-    seed = run_seed_of(rng)
+    seed = seed_of(rng)
     valid = isinstance(seed, int | np.integer) and not isinstance(seed, bool)
     return int(seed) if valid and 0 <= seed < 2**63 else seed
 
