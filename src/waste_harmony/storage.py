@@ -481,8 +481,11 @@ def check_place(folder: str | os.PathLike[str], *, forbid: Iterable[tuple[Path, 
     if isinstance(folder, str) and not folder.strip():
         raise ValueError("the output folder is empty text; give a folder name, e.g. results/run")
     path = Path(folder)
-    resolved = path.resolve()
-    if resolved == Path.cwd().resolve():
+    try:
+        resolved, here = path.resolve(), Path.cwd().resolve()
+    except OSError:  # the current folder was removed: no folder can be it
+        resolved, here = path, None
+    if resolved == here:
         raise ValueError(
             f"the output folder {str(folder)!r} is the current directory; results need a "
             "folder of their own (e.g. results/run), which --force may later replace"
