@@ -231,3 +231,18 @@ def test_checksum_benchmark_reports_every_field(tmp_path):
     assert report["runs"] == 4 and report["damaged_found"] == 0
     for key in ("write_overhead_ratio", "hash_share_of_run", "resume_check_share_of_sweep"):
         assert math.isfinite(report[key]) and report[key] > 0
+
+
+def test_diffusion_benchmark_reports_every_coefficient_and_the_former_sub_steps():
+    diffusion_bench = load_benchmark("bench_diffusion")
+    rows = diffusion_bench.measure(
+        "fine10", "pollution_diffusion", (0.0125, 100.0), citizens=100, days=1, rounds=1, seed=0
+    )
+    assert [r["value"] for r in rows] == [0.0125, 100.0]
+    # 50 m cells: max L_ii = 4 / 0.05² = 1600 per km², so ⌈D 1600 / 0.5⌉ former sub-steps
+    # (one more than 40 and 320,000: the float 4 / 0.05² is a hair above 1600)
+    assert [r["former_substeps"] for r in rows] == [41, 320_001]
+    assert all(r["finite"] and r["cpu_s_per_day"] >= 0 for r in rows)
+    assert rows[0]["ratio_to_default"] == 1.0
+    former = diffusion_bench.former_cost("fine10", 100.0, cap=10, seed=0)
+    assert former["former_substeps"] == 320_001 and former["extrapolated"] is True
