@@ -632,11 +632,14 @@ class RunResult:
                 if replacing():
                     time.sleep(0.02)
                     continue
+                if (src / MANIFEST).exists():  # a write finished between the two looks
+                    continue
                 raise FileNotFoundError(_no_manifest(src))
             try:
                 manifest = read_json(src / MANIFEST, "results manifest")
-            except (FileNotFoundError, ValueError):
-                if replacing():
+            except (FileNotFoundError, ValueError) as exc:
+                landed = isinstance(exc, FileNotFoundError) and (src / MANIFEST).exists()
+                if replacing() or landed:  # a write under way, or one just through
                     continue
                 raise
             if not isinstance(manifest, dict):
