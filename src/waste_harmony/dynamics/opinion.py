@@ -174,7 +174,8 @@ def cohort_encounters(
     ``Δx_i = mu / (n_p - 1) * Σ_{j ≠ i, |x_j - x_i| < epsilon} (x_j - x_i)``,
 
     the rate equation of the bounded-confidence dynamics on the population's
-    opinion density (Ben-Naim, Krapivsky & Redner 2003), with the cohorts as its
+    opinion density (Ben-Naim, Krapivsky & Redner 2003, *Physica D* 183, 190–204:
+    bifurcations and patterns in compromise processes), with the cohorts as its
     particles. It is symmetric, so each place's total opinion is conserved as by
     the encounters, and it does not depend on the order in which a few
     individuals happen to meet: a handful of cohorts follows the density of many
@@ -204,11 +205,6 @@ def cohort_encounters(
     >>> import numpy as np
     >>> cohort_encounters(np.array([0.3, 0.5, 0.7]), np.zeros(3, dtype=int), 0.3, 0.5).round(3)
     array([ 0.05,  0.  , -0.05])
-
-    References
-    ----------
-    .. [1] Ben-Naim, E., Krapivsky, P. L. & Redner, S. (2003). Bifurcations and
-       patterns in compromise processes. *Physica D* 183, 190–204.
     """
     x = np.asarray(opinions, dtype=np.float64)
     n = len(x)

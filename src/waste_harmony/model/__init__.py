@@ -206,7 +206,9 @@ class CityModel(mesa.Model):
         )
         self.citizens, self.residents, self.homes = people.citizens, people.residents, people.homes
         self.people = people.people
-        self.population = float(self.people.sum())
+        # As given (not the sum of the shares, which may differ in the last bit), so
+        # that a manifest's value rebuilds exactly the same people.
+        self.population = float(self.n_citizens if population is None else population)
         # People per citizen, per node (0 where no citizen lives); uniform weights
         # (cohorts=False) keep the former unweighted means exactly.
         self.people_per_citizen = np.divide(
