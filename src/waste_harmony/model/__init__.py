@@ -65,6 +65,7 @@ from waste_harmony.model.checks import (
     check_keywords,
     check_scenario_set,
     city_graph,
+    own_outputs,
     scenario_instances,
     scenario_with,
     seed_alias,
@@ -76,7 +77,13 @@ from waste_harmony.model.recorder import NEIGHBORHOOD_REPORTERS, Recorder
 from waste_harmony.model.roster import Roster
 from waste_harmony.parameters import Parameters
 from waste_harmony.pipeline import Pipeline
-from waste_harmony.recording import OUTPUTS, Event, EventLog, NeighborhoodRecorder
+from waste_harmony.recording import (
+    OUTPUTS,
+    Event,
+    EventLog,
+    NeighborhoodRecorder,
+    OutputVariable,
+)
 from waste_harmony.rules import DEFAULT_RULES
 from waste_harmony.scenarios.registry import ScenarioSpec, resolve
 from waste_harmony.services import CityServices
@@ -114,6 +121,17 @@ class CityModel(mesa.Model):
         is stepped). When given, scenarios check their schedules against it when
         they are installed, so a festival day beyond the run is an error before the
         run starts (:meth:`waste_harmony.scenarios.Scenario.check_day`).
+    model_reporters : mapping or sequence, optional
+        A study's own model-level outputs, as Mesa's
+        ``DataCollector(model_reporters=...)``: ``{name: function}``, each
+        ``function(model)`` declared with :func:`waste_harmony.reporter` (unit,
+        meaning), or :class:`~waste_harmony.recording.OutputVariable` entries.
+        Recorded from day 0 after the built-ins, in every frame, table and file;
+        module-level functions, so the model copies, pickles and goes to workers.
+    neighborhood_reporters : mapping or sequence, optional
+        A study's own per-neighbourhood outputs, given the same way; each function
+        returns one value per node, in row order (e.g.
+        ``model.homes.means(model.citizens.concern > 0.8)``).
     **params
         Behaviour parameters, fields of :class:`~waste_harmony.parameters.Parameters`
         (unknown names raise :class:`TypeError` naming the closest valid one).
@@ -140,6 +158,18 @@ class CityModel(mesa.Model):
     >>> df = model.datacollector.get_model_vars_dataframe()
     >>> len(df), round(float(df["waste_generated_kg"].iloc[1:].mean()) / 500, 1)
     (31, 0.7)
+
+    A study's own output (the vectorised form: it reads the model's columns):
+
+    >>> from waste_harmony import reporter
+    >>> @reporter("share, [0, 1]", "share of citizens with concern above 0.8")
+    ... def high_concern_share(model):
+    ...     return float((model.citizens.concern > 0.8).mean())
+    >>> model = CityModel(n_citizens=500, rng=42,
+    ...                   model_reporters={"high_concern_share": high_concern_share})
+    >>> model.run_for(3)
+    >>> model.model_frame()["high_concern_share"].size
+    4
     """
 
     def __init__(
@@ -152,6 +182,8 @@ class CityModel(mesa.Model):
         citizen_class: type[Citizen] = Citizen,
         record_neighborhoods: bool = True,
         days: int | None = None,
+        model_reporters: Any = None,
+        neighborhood_reporters: Any = None,
         **params: Any,
     ) -> None:
         if "seed" in params:
@@ -166,6 +198,9 @@ class CityModel(mesa.Model):
             check_count("days", days)
         self.days = days
         check_citizen_class(citizen_class)
+        own_model, own_nodes = own_outputs(
+            model_reporters, neighborhood_reporters, record_neighborhoods=record_neighborhoods
+        )
         chosen = scenario_instances(scenarios)
         self.seed = seed_of(rng)
         super().__init__(rng=self.seed)
@@ -201,12 +236,14 @@ class CityModel(mesa.Model):
         self.initial_habitat_km2 = float(
             (self.neighborhoods.habitat * self.neighborhoods.area_km2).sum()
         )
-        # What is recorded is a table per model (a study's own outputs join it here,
-        # recorded from day 0 like the built-ins).
+        # What is recorded is a table per model: the built-ins, then a study's own
+        # outputs, recorded from day 0 like them.
         self._recorder = Recorder(
             OUTPUTS,
             n_nodes=self.n_nodes,
             neighborhood_reporters=NEIGHBORHOOD_REPORTERS if record_neighborhoods else None,
+            own_outputs=own_model,
+            own_neighborhood=own_nodes,
         )
         self.scenarios: list[Any] = []
         for scenario in chosen:
@@ -810,14 +847,38 @@ and cannot change mid-run; build a new model with the new n_citizens instead
 
         Day 0 (the initial state, recorded when the model is built, as in Mesa's
         examples) and each simulated day; one column per output of
-        :data:`waste_harmony.recording.OUTPUTS`.
+        :attr:`outputs` (the built-in :data:`waste_harmony.recording.OUTPUTS`, then
+        the model's own ``model_reporters``). Its reporter tables are closed: a
+        study's own outputs are given when the model is built.
         """
         return self._recorder.datacollector
 
     @datacollector.setter
     def datacollector(self, value: mesa.DataCollector) -> None:
-        # As with a plain attribute (Mesa's habit): the given collector records from now on.
-        self._recorder.datacollector = value
+        # Mesa's habit (self.datacollector = DataCollector(...) in __init__) would
+        # drop the built-in outputs and the recorded days: refused with the way.
+        reporters = dict(getattr(value, "model_reporters", None) or {})
+        names = ", ".join(f"'{n}': ..." for n in reporters) or "'name': function"
+        raise AttributeError(
+            "a CityModel's datacollector is built with the model (day 0 is recorded "
+            "then) and cannot be replaced; give your own outputs as "
+            f"CityModel(model_reporters={{{names}}}) (a subclass passes them to "
+            "super().__init__), and per-neighbourhood ones as neighborhood_reporters="
+        )
+
+    @property
+    def outputs(self) -> tuple[OutputVariable, ...]:
+        """The model-level outputs recorded each day: the built-ins, then the model's own.
+
+        Each :class:`~waste_harmony.recording.OutputVariable` has a name, unit and
+        meaning; frames, files, the viewer and the command line's summary read them.
+        """
+        return self._recorder.outputs
+
+    @property
+    def neighborhood_outputs(self) -> tuple[OutputVariable, ...]:
+        """The per-neighbourhood variables recorded (built-in, then own); empty if none."""
+        return self._recorder.neighborhood_outputs
 
     @property
     def recorded_days(self) -> list[int]:
