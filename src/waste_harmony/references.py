@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-__all__ = ["is_reference", "load_module", "load_reference"]
+__all__ = ["is_reference", "load_module", "load_reference", "reference_of"]
 
 _LOADED_FILES: dict[tuple[str, float], ModuleType] = {}
 
@@ -134,3 +134,26 @@ def load_reference(spec: str, *, base_dir: str | os.PathLike[str] | None = None)
     if not hasattr(module, attribute):
         raise ValueError(f"reference {spec!r}: {where} has no {attribute!r}")
     return getattr(module, attribute)
+
+
+def reference_of(obj: Any) -> str:
+    """The reference that loads ``obj`` again: ``"file.py:name"`` or ``"module:name"``.
+
+    An object of a file loaded by :func:`load_reference` is named by the file's path
+    (its module name is made up and cannot be imported elsewhere); any other by
+    its module and qualified name. ``__main__`` objects get ``"__main__:name"``,
+    which loads only in the same script.
+
+    Examples
+    --------
+    >>> import math
+    >>> reference_of(math.sqrt)
+    'math:sqrt'
+    """
+    module_name = getattr(obj, "__module__", None) or "__main__"
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
+    module = sys.modules.get(module_name)
+    path = getattr(module, "__file__", None)
+    if module_name.startswith("waste_harmony_user_") and path:
+        return f"{path}:{qualname}"
+    return f"{module_name}:{qualname}"

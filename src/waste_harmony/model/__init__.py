@@ -876,6 +876,19 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         return self._recorder.outputs
 
     @property
+    def own_reporters(self) -> dict[str, tuple[OutputVariable, ...]]:
+        """The study's own outputs this model was built with, by argument.
+
+        ``{"model_reporters": (...), "neighborhood_reporters": (...)}``; empty tuples
+        when none were given. Manifests name their functions, so a saved run is
+        rebuilt with them (:meth:`waste_harmony.results.RunResult.rerun`).
+        """
+        return {
+            "model_reporters": self._recorder.own_outputs,
+            "neighborhood_reporters": self._recorder.own_neighborhood,
+        }
+
+    @property
     def neighborhood_outputs(self) -> tuple[OutputVariable, ...]:
         """The per-neighbourhood variables recorded (built-in, then own); empty if none."""
         return self._recorder.neighborhood_outputs

@@ -266,6 +266,10 @@ class Recorder:
                 *own_neighborhood,
             )
         self._own = own
+        self.own_outputs = tuple(own_outputs)
+        self.own_neighborhood = (
+            tuple(own_neighborhood) if neighborhood_reporters is not None else ()
+        )
         self.neighborhoods = (
             NeighborhoodRecorder(n_nodes, self.reporters)
             if neighborhood_reporters is not None
@@ -388,6 +392,8 @@ class Recorder:
         state["outputs"] = tuple(builtin[v] if isinstance(v, str) else v for v in state["outputs"])
         state.setdefault("_own", set())  # pickled before own outputs existed
         state.setdefault("neighborhood_outputs", ())
+        state.setdefault("own_outputs", ())
+        state.setdefault("own_neighborhood", ())
         self.__dict__.update(state)
 
 

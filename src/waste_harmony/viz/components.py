@@ -230,7 +230,7 @@ def SeriesPanel(model: CityModel) -> None:  # noqa: N802
     model : CityModel
         The model shown.
     """
-    view = solara.use_memo(SeriesView, [id(model)])
+    view = solara.use_memo(lambda: SeriesView(outputs=model.outputs), [id(model)])
     with solara.Column(gap="4px", style={"padding": "4px"}):
         _SeriesFrame(model, view)
         CitySummary(model)

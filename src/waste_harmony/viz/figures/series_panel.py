@@ -7,6 +7,7 @@ row of ticks per event kind, and days with a facility proposed or built shaded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Self, cast
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "SeriesView",
     "event_rows",
     "series_figure",
+    "series_variables",
 ]
 
 #: Model-level series shown by default in :func:`series_figure` (names of
@@ -54,12 +56,25 @@ def _series_title(output: OutputVariable) -> tuple[str, str]:
     return title, unit
 
 
+def series_variables(outputs: Sequence[OutputVariable] = OUTPUTS) -> dict[str, tuple[str, str]]:
+    """The drawable series of a table of outputs: name → (title, unit).
+
+    Numeric outputs only (a ``"category"`` unit is not drawn); waste masses in tonnes.
+    A model's own outputs are drawable as the built-ins:
+    ``series_variables(model.outputs)``.
+
+    Examples
+    --------
+    >>> series_variables()["waste_stock_kg"]
+    ('waste stock', 't')
+    """
+    return {o.name: _series_title(o) for o in outputs if o.unit != "category"}
+
+
 #: Model-level series :func:`series_figure` can draw, read from the one table of
 #: outputs (:data:`~waste_harmony.recording.OUTPUTS`): name → (title, unit).
 #: Numeric outputs only; waste masses are shown in tonnes.
-SERIES_VARIABLES: dict[str, tuple[str, str]] = {
-    o.name: _series_title(o) for o in OUTPUTS if o.unit != "category"
-}
+SERIES_VARIABLES: dict[str, tuple[str, str]] = series_variables()
 _TONNES = frozenset(o.name for o in OUTPUTS if _in_tonnes(o))
 
 #: At most this many event rows in the series panel; rarer kinds share an "other" row.
@@ -130,7 +145,13 @@ class SeriesView:
     Parameters
     ----------
     variables : tuple of str, optional
-        Keys of :data:`SERIES_VARIABLES` (default: :data:`DEFAULT_SERIES`).
+        Keys of :func:`series_variables` of ``outputs`` (default:
+        :data:`DEFAULT_SERIES`, then every numeric output of ``outputs`` that is
+        not built in: a model's own outputs).
+    outputs : sequence of OutputVariable, optional
+        The outputs that may be drawn (default: the built-in
+        :data:`~waste_harmony.recording.OUTPUTS`; give ``model.outputs`` for a
+        model with its own).
     figsize : tuple of float
         Figure size in inches.
 
@@ -144,14 +165,21 @@ class SeriesView:
     """
 
     def __init__(
-        self, variables: tuple[str, ...] | None = None, *, figsize: tuple[float, float] = (7.0, 6.0)
+        self,
+        variables: tuple[str, ...] | None = None,
+        *,
+        outputs: Sequence[OutputVariable] | None = None,
+        figsize: tuple[float, float] = (7.0, 6.0),
     ) -> None:
-        names = DEFAULT_SERIES if variables is None else tuple(variables)
-        unknown = [v for v in names if v not in SERIES_VARIABLES]
+        drawable = series_variables(OUTPUTS if outputs is None else outputs)
+        if variables is None:
+            own = [n for n in drawable if n not in SERIES_VARIABLES]
+            names = (*DEFAULT_SERIES, *own)
+        else:
+            names = tuple(variables)
+        unknown = [v for v in names if v not in drawable]
         if unknown:
-            raise ValueError(
-                f"unknown series {unknown[0]!r}; choose from {', '.join(SERIES_VARIABLES)}"
-            )
+            raise ValueError(f"unknown series {unknown[0]!r}; choose from {', '.join(drawable)}")
         self.names = names
         fig = Figure(figsize=figsize)
         cols = 2
@@ -164,7 +192,7 @@ class SeriesView:
         self.events_ax = fig.add_axes((0.26, 0.07, 0.72, 0.15))
         self.lines = []
         for ax, name in zip(self.axes, names, strict=True):
-            title, unit = SERIES_VARIABLES[name]
+            title, unit = drawable[name]
             (line,) = ax.plot([], [], color="black", lw=1.2)
             line.set_gid(f"series:{name}")
             self.lines.append(line)
@@ -351,7 +379,8 @@ def series_figure(
     model : CityModel
         The model.
     variables : tuple of str, optional
-        Keys of :data:`SERIES_VARIABLES` (default: :data:`DEFAULT_SERIES`).
+        Names of the model's numeric outputs (default: :data:`DEFAULT_SERIES` and
+        the model's own outputs).
     figsize : tuple of float
         Figure size in inches.
 
@@ -368,4 +397,4 @@ def series_figure(
     >>> len(series_figure(model).axes)
     9
     """
-    return SeriesView(variables, figsize=figsize).update(model).fig
+    return SeriesView(variables, outputs=model.outputs, figsize=figsize).update(model).fig
