@@ -78,3 +78,27 @@ def test_your_city_notebook_runs(tmp_path):
     assert "49 districts" in text and "facility:" in text
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # maps and series
     assert not list(tmp_path.iterdir())
+
+
+def _outputs(notebook):
+    return [
+        str(o.get("text") or o.get("data", {}).get("text/plain", ""))
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    ]
+
+
+@pytest.mark.slow
+def test_own_outputs_notebook_runs(tmp_path):
+    printed = "\n".join(_outputs(execute("own_outputs.ipynb", tmp_path)))
+    assert "high_concern_share" in printed
+    assert "CityModel(model_reporters=" in printed  # the refusal names the way
+
+
+@pytest.mark.slow
+def test_depot_notebook_runs_and_the_depot_counts_the_same_day(tmp_path):
+    outputs = _outputs(execute("depot.ipynb", tmp_path))
+    assert "'depot'" in outputs[0]  # the rule at its named point
+    # same-day accounting (rule and overridden step) and identical pickled twins
+    assert outputs.count("True") == 3

@@ -45,6 +45,7 @@ package's ``__init__`` and its parts beside it, so its name stays
 from __future__ import annotations
 
 import copy as copy_module
+import functools
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
@@ -76,7 +77,7 @@ from waste_harmony.model.history import ParameterHistory
 from waste_harmony.model.recorder import NEIGHBORHOOD_REPORTERS, Recorder
 from waste_harmony.model.roster import Roster
 from waste_harmony.parameters import Parameters
-from waste_harmony.pipeline import Pipeline
+from waste_harmony.pipeline import AgentStep, Pipeline
 from waste_harmony.recording import (
     OUTPUTS,
     Event,
@@ -252,15 +253,120 @@ class CityModel(mesa.Model):
         self._record()
 
     # ------------------------------------------------------------------ running
+    #: How many overridden ``step`` methods are running (see ``__init_subclass__``).
+    _steps_running = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Make a subclass's own ``step`` end the day: the day is recorded after it.
+
+        Mesa's habit is to override ``step``, call ``super().step()`` and do more
+        (``self.agents_by_type[Depot].shuffle_do("step")``). The built-in ``step``
+        would record the day inside ``super().step()``, before the extra work, so
+        the extra work would be seen only the next day. An overriding ``step`` is
+        therefore wrapped: ``super().step()`` runs the day's rules, and the day is
+        recorded when the outermost override returns. The day's order is then the
+        pipeline's rules, your extra work, the recording; to run an agent type at a
+        named point *inside* the day, use :meth:`add_agent_step`.
+        """
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _recorded_after(cls.__dict__["step"])  # type: ignore[method-assign]
+
     def step(self) -> None:
-        """Simulate one day: run the pipeline's rules in order, then record."""
+        """Simulate one day: run the pipeline's rules in order, then record the day.
+
+        A subclass overriding ``step`` calls ``super().step()`` for the rules; the
+        day is recorded after its override returns (see ``__init_subclass__``).
+        """
         self.pipeline.run(self)
+        if not self._steps_running:
+            self._end_day()
+
+    def _end_day(self) -> None:
         self._record()
         self.citizens.gathering[:] = -1
 
     def _record(self) -> None:
         self._recorder.record(self, self.day)
         self._waste.close_day(float(self.neighborhoods.waste_stock_kg.sum()))
+
+    def add_agent_step(
+        self,
+        agent_class: type[mesa.Agent],
+        *,
+        before: str | None = None,
+        after: str | None = None,
+        method: str = "step",
+        shuffle: bool = True,
+        name: str | None = None,
+    ) -> str:
+        """Step a study's own agent type at a named point of the day.
+
+        Adds a rule to :attr:`pipeline` that calls ``method`` on every agent of
+        ``agent_class`` (subclasses included;
+        :class:`~waste_harmony.pipeline.AgentStep`), in random order (Mesa's
+        ``shuffle_do``) unless ``shuffle=False``. Without ``before``/``after`` the
+        rule runs last, after every built-in rule and before the day is recorded.
+        The agents are Mesa's own (``mesa.Agent``, or ``FixedAgent``/``CellAgent`` on
+        ``model.space[node]``), created as in any Mesa model; copies and pickles of
+        the model carry them and this rule.
+
+        Parameters
+        ----------
+        agent_class : type
+            A :class:`mesa.Agent` subclass with the method ``method``.
+        before, after : str, optional
+            A rule of :attr:`pipeline` (``model.pipeline.names()``) to run before or
+            after.
+        method : str
+            The method called on each agent.
+        shuffle : bool
+            Random order (from the model's generator) or creation order.
+        name : str, optional
+            The rule's name (default: the class name in lower case).
+
+        Returns
+        -------
+        str
+            The rule's name.
+
+        Raises
+        ------
+        TypeError
+            If ``agent_class`` is not a Mesa agent class with that method.
+        KeyError, ValueError
+            For an unknown anchor or a name already taken (:meth:`Pipeline.add`).
+
+        Examples
+        --------
+        >>> import mesa
+        >>> from waste_harmony import CityModel
+        >>> class Sweeper(mesa.discrete_space.FixedAgent):
+        ...     def __init__(self, model, cell):
+        ...         super().__init__(model)
+        ...         self.cell = cell
+        ...     def step(self):
+        ...         row = self.model.node_index(self.cell.coordinate)
+        ...         self.model.recycle_waste(1.0, self.model.node_ids[row])
+        >>> model = CityModel(n_citizens=100, rng=1)
+        >>> depot = Sweeper(model, model.space[model.node_ids[0]])
+        >>> model.add_agent_step(Sweeper, after="collection")
+        'sweeper'
+        >>> model.pipeline.names()[3:5]
+        ['collection', 'sweeper']
+        """
+        if not (isinstance(agent_class, type) and issubclass(agent_class, mesa.Agent)):
+            raise TypeError(f"agent_class must be a mesa.Agent subclass, got {agent_class!r}")
+        if not callable(getattr(agent_class, method, None)):
+            raise TypeError(
+                f"{agent_class.__name__} has no method {method}(); give the method to call "
+                "each day as method='...'"
+            )
+        rule_name = name or agent_class.__name__.lower()
+        self.pipeline.add(
+            rule_name, AgentStep(agent_class, method, shuffle), before=before, after=after
+        )
+        return rule_name
 
     def run_for(self, duration: float | int) -> None:
         """Simulate ``duration`` more days (``0`` does nothing).
@@ -634,6 +740,33 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         """
         return self._waste.take(
             "consumed", self.neighborhoods.waste_stock_kg, self._rows(nodes), amounts
+        )
+
+    def recycle_waste(
+        self, amounts: np.ndarray | float, nodes: Hashable | Sequence[Hashable] | None = None
+    ) -> float:
+        """Take waste from neighbourhood stocks as recycled (a depot, a collection round).
+
+        Booked with the day's recycled waste, so ``recycling_rate`` and the daily
+        waste balance count it. ``amounts`` and ``nodes`` as in :meth:`consume_waste`.
+
+        Returns
+        -------
+        float
+            Kilograms actually recycled (at most what the stocks hold).
+
+        Examples
+        --------
+        >>> from waste_harmony import CityModel
+        >>> model = CityModel(n_citizens=100, rng=1)
+        >>> model.run_for(1)
+        >>> stock = float(model.neighborhoods.waste_stock_kg.sum())
+        >>> taken = model.recycle_waste(5.0)  # up to 5 kg from every node
+        >>> round(stock - float(model.neighborhoods.waste_stock_kg.sum()), 6) == round(taken, 6)
+        True
+        """
+        return self._waste.take(
+            "recycled", self.neighborhoods.waste_stock_kg, self._rows(nodes), amounts
         )
 
     def nudge_concern(self, rows: np.ndarray | slice, delta: float | np.ndarray) -> None:
@@ -1027,6 +1160,22 @@ and cannot change mid-run; build a new model with the new n_citizens instead
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         restore_after_load(state)
+
+
+def _recorded_after(step: Any) -> Any:
+    """A subclass's ``step``, made to record the day when the outermost override returns."""
+
+    @functools.wraps(step)
+    def day(self: CityModel) -> None:
+        self._steps_running += 1
+        try:
+            step(self)
+        finally:
+            self._steps_running -= 1
+        if not self._steps_running:
+            self._end_day()
+
+    return day
 
 
 if TYPE_CHECKING:
