@@ -28,9 +28,9 @@ Examples
 import importlib
 import sys
 
+from waste_harmony.batch.guard import UnguardedMainError
 from waste_harmony.batch.plan import ConfigFactory, grid, latin_hypercube, plan_seeds
 from waste_harmony.batch.runner import SerialExecutor, ensemble, run, sweep
-from waste_harmony.batch.guard import UnguardedMainError
 from waste_harmony.batch.store import SweepResult, load_experiment, load_results
 from waste_harmony.experiments.calibration import (
     CalibrationResult,
