@@ -26,7 +26,10 @@ SOURCE = Path(waste_harmony.__file__).resolve().parent
 #: (layer name, module prefixes), lowest layer first.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # The science and the data: pure functions and plain containers, no model.
-    ("foundations", ("_version", "paramspec", "references", "proportions", "city", "dynamics", "parameters")),
+    (
+        "foundations",
+        ("_version", "paramspec", "references", "proportions", "city", "dynamics", "parameters"),
+    ),
     ("containers", ("tables", "pipeline", "recording", "schema")),
     # What lower layers may read and call on a model (a typing.Protocol).
     ("services", ("services",)),

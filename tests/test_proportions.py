@@ -25,7 +25,7 @@ NEWCOMBE_PAIRED = [
 @pytest.mark.parametrize(("table", "limits"), NEWCOMBE_PAIRED)
 def test_newcombe_paired_interval_reproduces_the_published_examples(table, limits):
     found = difference_interval(*table)
-    a, b, c, d = table
+    _, b, c, _ = table
     assert found["difference"] == pytest.approx((b - c) / sum(table))
     assert found["ci_low"] == pytest.approx(limits[0], abs=5e-5)
     assert found["ci_high"] == pytest.approx(limits[1], abs=5e-5)
