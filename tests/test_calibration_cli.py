@@ -82,3 +82,44 @@ def test_bad_file_exits_2_in_one_line(tmp_path, capsys):
     assert "calibration.budget" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_a_loaded_calibration_predicts_with_the_calibrated_model(tmp_path):
+    # Issue 19, item 5: after `waste-harmony calibrate` (30 citizens here) the loaded
+    # folder's predictive() simulated the default 10,000-citizen model.
+    path = _write(tmp_path)
+    out = tmp_path / "calib-out"
+    assert main(["calibrate", str(path), "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    loaded = load_calibration(out)
+    assert loaded.manifest["run"]["citizens"] == 30
+    runs = tmp_path / "predictive"
+    bands = loaded.predictive(4, executor="serial", progress=False, out=runs)
+    assert set(bands["variable"]) == {"mean_concern", "recycling_rate"}
+    from waste_harmony import load_results
+
+    predicted = load_results(runs)
+    assert {predicted.run(r).manifest["n_citizens"] for r in predicted.run_ids} == {30}
+
+
+def test_a_loaded_calibration_refuses_to_guess_what_it_could_not_store(tmp_path):
+    from waste_harmony.city import grid_city
+    from waste_harmony.experiments import calibrate
+
+    observed = pd.DataFrame({"day": [2], "variable": ["mean_concern"], "value": [0.45]})
+    calibrate(
+        priors={"concern_confidence": (0.1, 0.4)},
+        observed=observed,
+        days=2,
+        n_citizens=30,
+        city=grid_city(3, 3),
+        budget=8,
+        population_size=4,
+        executor="serial",
+        progress=False,
+        out=tmp_path / "c",
+    )
+    loaded = load_calibration(tmp_path / "c")
+    with pytest.raises(ValueError, match="city"):
+        loaded.predictive(2, executor="serial", progress=False)
+    bands = loaded.predictive(2, executor="serial", progress=False, city=grid_city(3, 3))
+    assert not bands.empty

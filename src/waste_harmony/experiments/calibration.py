@@ -149,6 +149,22 @@ def model_violations(
     return check
 
 
+def stored_model(model: Any) -> dict[str, Any]:
+    """What a calibration folder keeps of a run file: ``{"run": ..., "run_base": ...}``.
+
+    A run file (:class:`~waste_harmony.config.RunConfig`) is stored whole (city,
+    citizens, parameters, scenarios, own outputs) with the folder its relative paths
+    start from, so :func:`load_calibration` rebuilds exactly that model. Anything
+    else stores nothing here (a model class or factory is named in ``model``).
+    """
+    from waste_harmony.config import RunConfig
+
+    if not isinstance(model, RunConfig):
+        return {}
+    base = model.base_dir
+    return {"run": json.loads(json.dumps(model.to_dict(), default=str)), "run_base": str(base)}
+
+
 def _json_or_none(value: Any) -> Any:
     try:
         json.dumps(value)
@@ -301,6 +317,7 @@ def calibrate(
         "model": None if model is None else repr(model),
         "model_kwargs": {k: _json_or_none(v) for k, v in kwargs.items()},
     }
+    manifest.update(stored_model(model))  # the whole run file, so predictive() rebuilds it
     existing = folder / MANIFEST
     if existing.exists():
         old = read_json(existing, "calibration manifest")

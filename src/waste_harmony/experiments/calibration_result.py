@@ -101,6 +101,9 @@ class CalibrationResult:
         self.path = path
         self.model = model
         self.model_kwargs = dict(model_kwargs or {})
+        #: What the folder could not store (a model class, arguments that are not
+        #: JSON): ``predictive()`` refuses to guess them.
+        self.missing: list[str] = []
 
     def __repr__(self) -> str:
         last = self.generations.iloc[-1]
@@ -241,6 +244,13 @@ class CalibrationResult:
         """
         from waste_harmony.batch.runner import sweep
 
+        missing = [m for m in self.missing if m not in kwargs and not (m == "model" and model)]
+        if missing:
+            raise ValueError(
+                f"this calibration was run with {', '.join(missing)} that its folder cannot "
+                "store (not JSON); give them again, e.g. predictive(n, model=..., "
+                f"{missing[-1]}=...), so the predictive runs are the calibrated model's"
+            )
         config = {**self.model_kwargs, **kwargs}
         days = int(config.pop("days", self.manifest["days"]))
         result = sweep(
@@ -395,13 +405,24 @@ def load_calibration(path: str | os.PathLike[str]) -> CalibrationResult:
             "resume=True) and the same settings"
         )
     priors = {k: rebuild_prior(v) for k, v in manifest["priors"].items()}
-    kwargs = {k: v for k, v in (manifest.get("model_kwargs") or {}).items() if v is not None}
-    return CalibrationResult(
+    stored = manifest.get("model_kwargs") or {}
+    kwargs = {k: v for k, v in stored.items() if v is not None}
+    model = None
+    if manifest.get("run") is not None:  # a run file, stored whole: the same model
+        from waste_harmony.config import parse_run_config
+
+        model = parse_run_config(manifest["run"], base_dir=manifest.get("run_base"))
+    result = CalibrationResult(
         particles=pd.read_parquet(folder / "particles.parquet"),
         generations=pd.read_parquet(folder / "generations.parquet"),
         observed=pd.read_parquet(folder / "observed.parquet"),
         priors=priors,
         manifest=manifest,
         path=folder,
+        model=model,
         model_kwargs=kwargs,
     )
+    result.missing = [k for k, v in stored.items() if v is None]
+    if model is None and manifest.get("model") is not None:
+        result.missing.insert(0, "model")
+    return result
