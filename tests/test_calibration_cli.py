@@ -98,7 +98,7 @@ def test_a_loaded_calibration_predicts_with_the_calibrated_model(tmp_path):
     from waste_harmony import load_results
 
     predicted = load_results(runs)
-    assert {predicted.run(r).manifest["n_citizens"] for r in predicted.run_ids} == {30}
+    assert {predicted.run(r).manifest["n_citizens"] for r in predicted.run_ids()} == {30}
 
 
 def test_a_loaded_calibration_refuses_to_guess_what_it_could_not_store(tmp_path):
