@@ -77,6 +77,17 @@ def series_variables(outputs: Sequence[OutputVariable] = OUTPUTS) -> dict[str, t
 SERIES_VARIABLES: dict[str, tuple[str, str]] = series_variables()
 _TONNES = frozenset(o.name for o in OUTPUTS if _in_tonnes(o))
 
+def _in_unit_interval(unit: str) -> bool:
+    """Whether a unit declares values in [0, 1] (a share, an index)."""
+    return "[0, 1]" in unit or unit.startswith("share")
+
+
+def _flat_span(vmin: float, vmax: float) -> float:
+    """The y span given to a series that barely varies: 10 % of its size (1 at zero)."""
+    size = max(abs(vmin), abs(vmax))
+    return 0.1 * size if size > 0 else 1.0
+
+
 #: At most this many event rows in the series panel; rarer kinds share an "other" row.
 MAX_EVENT_ROWS = 6
 _SHADED = ("proposed", "built")
@@ -198,7 +209,9 @@ class SeriesView:
             self.lines.append(line)
             ax.set_title(f"{title} ({unit})", fontsize=9)
             ax.tick_params(labelsize=7)
-            cast(Any, ax.yaxis.get_major_formatter()).set_useOffset(False)
+            formatter = cast(Any, ax.yaxis.get_major_formatter())
+            formatter.set_useOffset(False)  # labels read values, never "+4.6e-1" or ×1e-7
+            formatter.set_scientific(False)
             ax.grid(alpha=0.3, lw=0.5)
         self.events_ax.tick_params(labelsize=7)
         self.events_ax.set_xlabel("day", fontsize=8)
@@ -211,32 +224,71 @@ class SeriesView:
         self.fig = fig
         self._canvas = BlitCanvas(fig, [*self.lines, self.marks], self._cell_artists())
         self._ylim: list[tuple[float, float]] = [(0.0, 1.0)] * len(names)
+        # A share or an index in [0, 1] never gets a y range far outside it.
+        self._bounded = [_in_unit_interval(drawable[name][1]) for name in names]
+        self._data: list[tuple[float, float]] = [(np.nan, np.nan)] * len(names)
         self._key: Any = None
         self._labels: list[str] | None = None
         self._runs: list[tuple[str, float, float]] = []
         self.rows: dict[str, list[int]] = {}
 
     def _limits(self, i: int, values: np.ndarray, horizon: int) -> tuple[float, float]:
-        """The panel's y range: kept while the data fit, else widened with room to grow.
+        """The panel's y range: kept while the data fit it well, else fitted again.
 
-        A widened range reaches the recent trend's value at the end of the x range,
-        so a steadily growing series (a waste stock) seldom forces a full redraw.
+        A new range gives the recent trend room to grow (so a steadily growing series,
+        a waste stock, seldom forces a full redraw), but at most one data span beyond
+        the data, so the data always fill a good part of the panel and its tick labels
+        read the data's values; a share stays near [0, 1].
         """
         low, high = self._ylim[i]
         finite = values[np.isfinite(values)]
         if finite.size == 0:
             return low, high
         vmin, vmax = float(finite.min()), float(finite.max())
-        if self._key is not None and low <= vmin and vmax <= high:
+        span = vmax - vmin
+        if (
+            self._key is not None
+            and low <= vmin
+            and vmax <= high
+            and (span >= 0.25 * (high - low) or high - low <= _flat_span(vmin, vmax))
+        ):
             return low, high
-        if finite.size >= 2:
+        if finite.size >= 2 and span > 0:
             recent = finite[-min(10, finite.size) :]
             ahead = recent[-1] + (recent[-1] - recent[0]) / (recent.size - 1) * (
                 horizon - finite.size
             )
-            vmin, vmax = min(vmin, float(ahead)), max(vmax, float(ahead))
-        pad = max(0.25 * (vmax - vmin), 0.05 * max(abs(vmax), abs(vmin)), 1e-6)
-        return vmin - pad, vmax + pad
+            ahead = float(np.clip(ahead, vmin - span, vmax + span))
+            vmin, vmax = min(vmin, ahead), max(vmax, ahead)
+        pad = max(0.1 * (vmax - vmin), _flat_span(vmin, vmax) / 2)
+        low, high = vmin - pad, vmax + pad
+        if self._bounded[i]:
+            low, high = max(low, -0.02), min(high, 1.02)
+        return low, high
+
+    def ticks(self) -> dict[str, dict[str, Any]]:
+        """What each panel shows: its tick labels as drawn, its y range, its data range.
+
+        Read after :meth:`image` (tick labels are set when the panel is drawn); the
+        viewer writes it into the page, where the browser test checks that every
+        panel's labels read its data's values.
+
+        Returns
+        -------
+        dict
+            Name → ``labels`` (text of the tick labels inside the y range), ``ylim``
+            and ``data`` (smallest and largest value shown).
+        """
+        out = {}
+        for name, ax, data in zip(self.names, self.axes, self._data, strict=True):
+            low, high = ax.get_ylim()
+            labels = [
+                t.get_text()
+                for t in ax.get_yticklabels()
+                if low <= t.get_position()[1] <= high and t.get_text()
+            ]
+            out[name] = {"labels": labels, "ylim": [low, high], "data": list(data)}
+        return out
 
     def update(self, model: CityModel) -> Self:
         """Show the series of ``model`` up to today.
@@ -261,6 +313,9 @@ class SeriesView:
                 values = values / 1000.0
             line.set_data(days, values)
             self._ylim[i] = self._limits(i, values, horizon)
+            finite = values[np.isfinite(values)]
+            if finite.size:
+                self._data[i] = (float(finite.min()), float(finite.max()))
         rows = event_rows(model)
         labels = list(rows)
         points = [(d, -r) for r, label in enumerate(labels) for d in rows[label]]
