@@ -610,7 +610,6 @@ def test_viewer_without_polygons_shows_points():
 def test_series_panels_tick_labels_read_their_data(days):
     # Issue 19, item 5 (the browser test reads the same from the page).
     from test_viz_browser import check_ticks_read_the_data
-
     from waste_harmony import CityModel
     from waste_harmony.viz.figures import SeriesView
 
