@@ -8,7 +8,9 @@
 #   1. finds a Python >= 3.12 (see wh_find_python below for the search order);
 #   2. creates/repairs the virtualenv <repo>/.venv and installs the project
 #      editable with the `dev` extra -- skipped when pyproject.toml is unchanged
-#      since the last successful install (hash stamp inside .venv);
+#      since the last successful install (hash stamp inside .venv). With
+#      WH_PROFILE=run (set by scripts/example.sh) only what running needs: the
+#      project without extras, no system packages; a later dev install adds the rest;
 #   3. installs missing system packages the tests need (ensure_system_packages);
 #   4. exports PATH (.venv/bin first), VIRTUAL_ENV and MPLBACKEND=Agg (if unset).
 #
@@ -31,6 +33,17 @@ WH_ROOT="$(CDPATH='' cd -P -- "$_wh_dir/.." && pwd)"
 unset _wh_src _wh_dir
 WH_VENV="$WH_ROOT/.venv"
 WH_STAMP="$WH_VENV/.waste_harmony_install_stamp"
+# What to install: "dev" (everything the tests, docs and browser tests need; the
+# default) or "run" (the library alone: a first run, scripts/example.sh).
+WH_PROFILE="${WH_PROFILE:-dev}"
+case "$WH_PROFILE" in
+dev) WH_SPEC=".[dev]" ;;
+run) WH_SPEC="." ;;
+*)
+    printf '[setup] ERROR: WH_PROFILE=%s: use dev or run\n' "$WH_PROFILE" >&2
+    exit 1
+    ;;
+esac
 WH_MIN_MINOR=12 # Python 3.12 is the minimum (pyproject: requires-python >=3.12)
 
 wh_log() { printf '[setup] %s\n' "$*" >&2; }
@@ -248,6 +261,11 @@ wh_install_project() {
         "$WH_VENV/bin/python" -c 'import sys; print(sys.version.split()[0])'
     )"
     [[ -f "$WH_STAMP" ]] && have="$(<"$WH_STAMP")"
+    # a dev install holds everything a run needs
+    want="$want profile=$WH_PROFILE"
+    if [[ "$WH_PROFILE" == run && "$have" == "${want% profile=run} profile=dev" ]]; then
+        have="$want"
+    fi
     if [[ "$want" == "$have" && "${WASTE_HARMONY_FORCE_INSTALL:-0}" != 1 ]]; then
         # Cheap sanity check that the editable install is still there.
         for dist in "$WH_VENV"/lib/python3.*/site-packages/waste_harmony-*.dist-info; do
@@ -258,12 +276,12 @@ wh_install_project() {
         done
     fi
     rm -f -- "$WH_STAMP"
-    wh_log "installing waste_harmony (editable, [dev] extra) into $WH_VENV ..."
+    wh_log "installing waste_harmony (editable, $WH_SPEC, profile $WH_PROFILE) into $WH_VENV ..."
     export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
     "$WH_VENV/bin/python" -m pip install -q --upgrade pip ||
         wh_die "upgrading pip failed (see above)."
-    (cd "$WH_ROOT" && "$WH_VENV/bin/python" -m pip install -q -e ".[dev]") ||
-        wh_die "pip install -e \".[dev]\" failed (see above)."
+    (cd "$WH_ROOT" && "$WH_VENV/bin/python" -m pip install -q -e "$WH_SPEC") ||
+        wh_die "pip install -e \"$WH_SPEC\" failed (see above)."
     printf '%s\n' "$want" >"$WH_STAMP"
     wh_log "install done"
 }
@@ -339,7 +357,9 @@ fi
 
 wh_ensure_venv
 wh_install_project
-ensure_system_packages
+if [[ "$WH_PROFILE" == dev ]]; then
+    ensure_system_packages # chromium for the browser tests: not needed to run
+fi
 
 export VIRTUAL_ENV="$WH_VENV"
 export PATH="$WH_VENV/bin:$PATH"
