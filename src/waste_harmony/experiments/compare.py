@@ -31,7 +31,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from waste_harmony.batch.plan import Branch, resolve_factory
+from waste_harmony.batch.plan import Branch, RunFilePair, resolve_factory
 from waste_harmony.batch.runner import Execution, experiment
 from waste_harmony.batch.store import SweepResult
 from waste_harmony.proportions import difference_interval as proportion_difference
@@ -296,10 +296,12 @@ def recorded_variables(model: Any, fixed: Mapping[str, Any]) -> list[str] | None
     own: Any = fixed.get("model_reporters")
     if isinstance(model, RunConfig):
         own = model.model_reporters
+    elif isinstance(model, RunFilePair):  # what both run files record
+        own = [n for n in model.baseline.model_reporters if n in model.variant.model_reporters]
     elif not (isinstance(factory, type) and issubclass(factory, CityModel)):
         return None
     names = [v.name for v in OUTPUTS]
-    if isinstance(own, Mapping):
+    if isinstance(own, Mapping) or (own and all(isinstance(o, str) for o in own)):
         return [*names, *own]
     return [*names, *(o.name for o in as_outputs(own))]
 

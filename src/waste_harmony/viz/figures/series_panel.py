@@ -77,6 +77,7 @@ def series_variables(outputs: Sequence[OutputVariable] = OUTPUTS) -> dict[str, t
 SERIES_VARIABLES: dict[str, tuple[str, str]] = series_variables()
 _TONNES = frozenset(o.name for o in OUTPUTS if _in_tonnes(o))
 
+
 def _in_unit_interval(unit: str) -> bool:
     """Whether a unit declares values in [0, 1] (a share, an index)."""
     return "[0, 1]" in unit or unit.startswith("share")
