@@ -173,8 +173,8 @@ OUTPUTS: tuple[OutputVariable, ...] = (
     ),
     OutputVariable(
         "biodiversity_index",
-        "dimensionless, (0, 1]",
-        "species remaining relative to day 0, (A/A0)^z",
+        "dimensionless, > 0",
+        "species relative to day 0, (A/A0)^z: 1 at day 0, above 1 where habitat grows",
         _biodiversity,
         summary=True,
     ),
