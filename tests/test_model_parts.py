@@ -63,8 +63,11 @@ def test_recorder_records_its_own_table_of_outputs_from_day_zero():
     assert list(frame.columns) == ["mean_concern", "share_recycling"]
     assert frame.index.tolist() == [0, 1]
     assert frame.loc[1, "share_recycling"] == pytest.approx(model.citizens.recycled.mean())
-    hoods = recorder.neighborhood_frame(model.node_ids, model.neighborhoods.zone)
+    hoods = recorder.neighborhood_frame(
+        model.node_ids, model.neighborhoods.zone, model.neighborhoods.area_km2
+    )
     assert hoods["residents_twice"].sum() == pytest.approx(2 * 2 * 300)
+    assert hoods["area_km2"].tolist() == model.neighborhoods.area_km2.tolist() * 2
 
 
 def test_recorder_pickles_builtin_outputs_by_name_and_own_outputs_as_they_are():
@@ -80,7 +83,7 @@ def test_recorder_series_names_what_is_recorded():
     with pytest.raises(KeyError, match="recorded: \\['mean_concern'\\]"):
         recorder.series("pollution", 0)
     with pytest.raises(RuntimeError, match="record_neighborhoods=True"):
-        recorder.neighborhood_frame([0, 1, 2], np.array(["a", "b", "c"]))
+        recorder.neighborhood_frame([0, 1, 2], np.array(["a", "b", "c"]), np.ones(3))
 
 
 # ---------------------------------------------------------------------------- waste accounts
@@ -100,12 +103,18 @@ def test_waste_accounts_take_at_most_the_stock_and_add_up_repeated_nodes():
 
 
 # ---------------------------------------------------------------------------- geometry
-def test_geometry_substeps_follow_the_rates_and_outings_follow_the_reach():
+def test_geometry_steps_follow_the_rates_and_outings_follow_the_reach():
     arrays = city.city_arrays(city.load_city(city.grid_city(4, 4)))
     geometry = Geometry(arrays, Parameters())
-    slow = geometry.pollution_substeps
-    geometry.set_rates(Parameters(pollution_diffusion=Parameters().pollution_diffusion * 50))
-    assert geometry.pollution_substeps > slow
+    slow = geometry.pollution_diffusion_step
+    organism = geometry.organism_dispersal_step
+    faster = Parameters(pollution_diffusion=Parameters().pollution_diffusion * 50)
+    geometry.set_rates(faster)
+    assert geometry.pollution_diffusion_step is not slow
+    assert geometry.pollution_diffusion_step.rate == faster.pollution_diffusion
+    assert geometry.organism_dispersal_step is organism  # its rate did not change
+    geometry.set_rates(faster)
+    assert geometry.pollution_diffusion_step.rate == faster.pollution_diffusion
     area = np.asarray(arrays["area_km2"], dtype=float)
     near = geometry.outing_destinations(0.3, area)
     assert geometry.outing_destinations(0.3, area) is near  # cached

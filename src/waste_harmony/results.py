@@ -564,6 +564,7 @@ def _own_reporters(model: Any) -> dict[str, dict[str, dict[str, Any]]]:
                 "unit": o.unit,
                 "meaning": o.meaning,
                 "summary": o.summary,
+                "mean_over": o.mean_over,
             }
             for o in outputs
         }
@@ -584,7 +585,12 @@ def _load_reporters(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             try:
                 compute = load_reference(ref)
                 loaded.setdefault(what, {})[name] = OutputVariable(
-                    name, entry["unit"], entry["meaning"], compute, bool(entry["summary"])
+                    name,
+                    entry["unit"],
+                    entry["meaning"],
+                    compute,
+                    bool(entry["summary"]),
+                    entry.get("mean_over", ""),
                 )
             except (ValueError, ImportError) as exc:
                 raise ValueError(

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import numpy as np
     import scipy.sparse as sp
 
+    from waste_harmony.dynamics.diffusion import ImplicitDiffusion
     from waste_harmony.parameters import Parameters
     from waste_harmony.pipeline import Pipeline
     from waste_harmony.recording import Event
@@ -168,13 +169,13 @@ class CityServices(Protocol):
         ...
 
     @property
-    def pollution_substeps(self) -> int:
-        """Explicit diffusion substeps per day that keep pollution diffusion stable."""
+    def pollution_diffusion_step(self) -> ImplicitDiffusion:
+        """A day of pollution diffusion (backward Euler), factorised for the D in force."""
         ...
 
     @property
-    def organism_substeps(self) -> int:
-        """Explicit diffusion substeps per day that keep organism dispersal stable."""
+    def organism_dispersal_step(self) -> ImplicitDiffusion:
+        """A day of organism dispersal (backward Euler), factorised for the D in force."""
         ...
 
     @property

@@ -20,7 +20,7 @@ module                                         job
 :mod:`~waste_harmony.model.building`           the builder: the city's columns and Mesa
                                                space, then the citizens
 :mod:`~waste_harmony.model.geometry`           ``Geometry``: street lengths, diffusion
-                                               operators and sub-steps, day outings
+                                               operators and their daily steps, outings
 :mod:`~waste_harmony.model.roster`             ``Roster``: the agent classes, their
                                                overridden hooks, the organism's colonies
 :mod:`~waste_harmony.model.accounts`           ``WasteAccounts``: the day's waste flows and
@@ -57,6 +57,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from waste_harmony.agents import Citizen, Corporation, Neighborhood
+from waste_harmony.dynamics.diffusion import ImplicitDiffusion
 from waste_harmony.model.accounts import WasteAccounts
 from waste_harmony.model.building import build_citizens, build_city
 from waste_harmony.model.checks import (
@@ -567,14 +568,14 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         return self._geometry.dispersal_laplacian
 
     @property
-    def pollution_substeps(self) -> int:
-        """Explicit diffusion sub-steps per day that keep pollution diffusion stable."""
-        return self._geometry.pollution_substeps
+    def pollution_diffusion_step(self) -> ImplicitDiffusion:
+        """A day of pollution diffusion (backward Euler), factorised for the D in force."""
+        return self._geometry.pollution_diffusion_step
 
     @property
-    def organism_substeps(self) -> int:
-        """Explicit diffusion sub-steps per day that keep organism dispersal stable."""
-        return self._geometry.organism_substeps
+    def organism_dispersal_step(self) -> ImplicitDiffusion:
+        """A day of organism dispersal (backward Euler), factorised for the D in force."""
+        return self._geometry.organism_dispersal_step
 
     def outing_destinations(self) -> sp.csr_array:
         """Where a citizen who goes out can spend the day, by street distance.
@@ -1109,7 +1110,9 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         Returns
         -------
         pandas.DataFrame
-            Columns ``day``, ``node``, ``zone`` and the variables of
+            Columns ``day``, ``node``, ``zone``, ``area_km2`` (the weight of the
+            node's concentrations when averaged over nodes; ``population`` weighs its
+            residents' shares) and the variables of
             :data:`waste_harmony.recording.NEIGHBORHOOD_VARIABLES`.
 
         Raises
@@ -1117,7 +1120,8 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         RuntimeError
             If the model was built with ``record_neighborhoods=False``.
         """
-        return self._recorder.neighborhood_frame(self.node_ids, self.neighborhoods.zone)
+        hoods = self.neighborhoods
+        return self._recorder.neighborhood_frame(self.node_ids, hoods.zone, hoods.area_km2)
 
     def event_frame(self) -> pd.DataFrame:
         """The event log as a DataFrame (``day``, ``kind``, ``node``, details).

@@ -26,6 +26,8 @@ from mesa.discrete_space import Network
 
 from waste_harmony import city as city_module
 from waste_harmony.agents.space import network_space
+from waste_harmony.dynamics.attention import baseline_for_equilibrium
+from waste_harmony.dynamics.perception import perceived_harm
 from waste_harmony.dynamics.recycling import recycling_probability
 from waste_harmony.model.geometry import Geometry
 from waste_harmony.parameters import ROLE_NAMES, Parameters
@@ -95,7 +97,7 @@ def build_city(graph: nx.Graph, params: Parameters, *, random: Random) -> BuiltC
     graph : networkx.Graph
         A city with every node attribute (:func:`waste_harmony.city.load_city`).
     params : Parameters
-        The parameters (initial pollution, diffusion sub-steps).
+        The parameters (initial pollution, the diffusion steps' rates).
     random : random.Random
         The model's ``random`` (Mesa's cells keep it).
 
@@ -127,10 +129,12 @@ def build_city(graph: nx.Graph, params: Parameters, *, random: Random) -> BuiltC
     for name in _ZERO_COLUMNS:
         hoods.add(name, np.zeros(m))
     # Start each node at the steady state of its own industrial emissions under
-    # P' = exp(-δ)(P + S), i.e. S / (exp(δ) - 1); with no removal (δ = 0), start clean.
+    # P' = B + exp(-δ)(P + S - B), i.e. B + S / (exp(δ) - 1); with no removal
+    # (δ = 0), start at the background.
     decay = params.pollution_decay
     base = params.industrial_emission_scale * hoods.industrial_emission
-    hoods.add("pollution", base / math.expm1(decay) if decay > 0 else np.zeros(m))
+    local = base / math.expm1(decay) if decay > 0 else np.zeros(m)
+    hoods.add("pollution", params.background_pollution + local)
     landfill = hoods.zone == "industrial"
     if not landfill.any():
         # No industrial zone: waste goes to the least populated node.
@@ -190,7 +194,8 @@ def build_citizens(
     n_citizens : int
         How many.
     neighborhoods : StateTable
-        The node columns (updated in place, see above).
+        The node columns (updated in place, see above; ``pollution`` is read to set
+        each citizen's baseline concern).
 
     Returns
     -------
@@ -207,7 +212,7 @@ def build_citizens(
     --------
     >>> hoods = StateTable(2)
     >>> for name in ("population_weight", "population", "recycling_infrastructure",
-    ...              "recycling_norm"):
+    ...              "recycling_norm", "pollution"):
     ...     hoods.add(name, np.array([1.0, 3.0]))
     >>> p = Parameters(roles={})
     >>> built = build_citizens(p, np.random.default_rng(0), 8, hoods)
@@ -232,6 +237,13 @@ def build_citizens(
             f"sd < sqrt(mean (1 - mean)) = {math.sqrt(mean * (1 - mean)):.3f}"
         )
     c.add("concern", rng.beta(mean * k, (1 - mean) * k, n))
+    # Each citizen's baseline: the concern their initial concern balances with under
+    # the initial air at home (dynamics.attention), so a city left alone keeps it.
+    harm = perceived_harm(neighborhoods.pollution[home], p.pollution_half_saturation)
+    c.add(
+        "baseline_concern",
+        baseline_for_equilibrium(c.concern, harm, p.pollution_concern_rate, p.concern_fading),
+    )
     c.add(
         "threshold",
         np.clip(rng.normal(p.protest_threshold_mean, p.protest_threshold_sd, n), 0.0, 1.0),

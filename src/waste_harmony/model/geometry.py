@@ -2,11 +2,12 @@
 
 :class:`Geometry` is the part of a :class:`~waste_harmony.CityModel` that turns the
 city's edges into physical operators: street lengths (km), the finite-volume
-Laplacians of pollution and organism dispersal (1/km²), the explicit sub-steps that
-keep diffusion stable at the rates in force, and the destinations of a day out within
-``outing_km``. The model builds it once from the city's arrays and tells it when the
-parameters change (:meth:`Geometry.set_rates`); rules read its operators through the
-model (``model.laplacian``, ``model.pollution_substeps``, …).
+Laplacians of pollution and organism dispersal (1/km²), the day's backward Euler
+diffusion steps at the rates in force (each factorised once and reused), and the
+destinations of a day out within ``outing_km``. The model builds it once from the
+city's arrays and tells it when the parameters change (:meth:`Geometry.set_rates`);
+rules read its operators through the model (``model.laplacian``,
+``model.pollution_diffusion_step``, …).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from waste_harmony.dynamics.diffusion import diffusion_substeps, finite_volume_laplacian
+from waste_harmony.dynamics.diffusion import ImplicitDiffusion, finite_volume_laplacian
 from waste_harmony.dynamics.mobility import destinations_within
 from waste_harmony.parameters import Parameters
 
@@ -36,7 +37,7 @@ class Geometry:
         The city's arrays (:func:`waste_harmony.city.city_arrays`): ``x``, ``y``,
         ``edges``, ``edge_length_km``, ``edge_border_km`` and ``area_km2``.
     params : Parameters
-        The parameters in force (the diffusion rates set the sub-steps).
+        The parameters in force (the diffusion rates of the day's steps).
 
     Attributes
     ----------
@@ -46,16 +47,17 @@ class Geometry:
         Finite-volume operator for concentrations (pollution), 1/km².
     dispersal_laplacian : scipy.sparse.csr_array
         Its transpose, for amounts per cell (organism biomass, kg): conserves the total.
-    pollution_substeps, organism_substeps : int
-        Explicit diffusion sub-steps per day at the rates in force.
+    pollution_diffusion_step, organism_dispersal_step : ImplicitDiffusion
+        A day of pollution diffusion and of organism dispersal (backward Euler) at the
+        rates in force, factorised on first use and reused every day.
 
     Examples
     --------
     >>> from waste_harmony import city
     >>> from waste_harmony.parameters import Parameters
     >>> geometry = Geometry(city.city_arrays(city.grid_city(3, 3)), Parameters())
-    >>> geometry.laplacian.shape, geometry.pollution_substeps >= 1
-    ((9, 9), True)
+    >>> geometry.laplacian.shape, geometry.pollution_diffusion_step.rate
+    ((9, 9), 0.0125)
     """
 
     def __init__(self, arrays: dict[str, Any], params: Parameters) -> None:
@@ -83,26 +85,31 @@ class Geometry:
         area = np.asarray(arrays["area_km2"], dtype=np.float64)
         self.laplacian = finite_volume_laplacian(self.lengths_km, area, borders)
         self.dispersal_laplacian = sp.csr_array(self.laplacian.T)
-        self.pollution_substeps = 1
-        self.organism_substeps = 1
+        self.pollution_diffusion_step = ImplicitDiffusion(self.laplacian, 0.0)
+        self.organism_dispersal_step = ImplicitDiffusion(self.dispersal_laplacian, 0.0)
         self.set_rates(params)
         self._outings: tuple[float, sp.csr_array] | None = None
 
     def set_rates(self, params: Parameters) -> None:
-        """Recompute the diffusion sub-steps for the rates in ``params``.
+        """Use the diffusion rates in ``params``: a new step only where a rate changed.
 
-        Explicit sub-steps keep diffusion positivity preserving: they depend on the
-        operator's largest diagonal entry (1/km²) and on the rates in force, so the
-        model calls this whenever the rates may change (``set_parameters``).
+        Each step factorises ``I + D L`` on its first day and reuses it, so the model
+        calls this whenever the rates may change (``set_parameters``) and a change that
+        leaves a rate alone keeps its factorisation.
 
         Parameters
         ----------
         params : Parameters
             The parameters now in force.
         """
-        rate = float(self.laplacian.diagonal().max(initial=0.0))
-        self.pollution_substeps = diffusion_substeps(params.pollution_diffusion, rate)
-        self.organism_substeps = diffusion_substeps(params.organism_dispersal, rate)
+        if self.pollution_diffusion_step.rate != params.pollution_diffusion:
+            self.pollution_diffusion_step = ImplicitDiffusion(
+                self.laplacian, params.pollution_diffusion
+            )
+        if self.organism_dispersal_step.rate != params.organism_dispersal:
+            self.organism_dispersal_step = ImplicitDiffusion(
+                self.dispersal_laplacian, params.organism_dispersal
+            )
 
     def outing_destinations(self, km: float, area_km2: np.ndarray) -> sp.csr_array:
         """Where a citizen who goes out can spend the day, by street distance.

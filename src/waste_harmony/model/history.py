@@ -5,7 +5,7 @@
 ``model.set_parameters``: it checks a change with the one parameter system
 (:func:`waste_harmony.scenarios.policy.change_problems`), applies all of it or none,
 and keeps the record the manifest saves. The model then tells the parts that depend
-on the rates (the geometry's diffusion sub-steps) and logs one event per change.
+on the rates (the geometry's diffusion steps) and logs one event per change.
 """
 
 from __future__ import annotations

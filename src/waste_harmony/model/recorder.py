@@ -321,7 +321,9 @@ class Recorder:
         frame.index = pd.Index(self.days, dtype=np.int64, name="day")
         return frame
 
-    def neighborhood_frame(self, node_ids: Sequence[Any], zones: np.ndarray) -> pd.DataFrame:
+    def neighborhood_frame(
+        self, node_ids: Sequence[Any], zones: np.ndarray, area_km2: np.ndarray
+    ) -> pd.DataFrame:
         """Per-neighbourhood series, one row per (day, node): ``day``, ``node``, ``zone``, ….
 
         Parameters
@@ -330,6 +332,9 @@ class Recorder:
             Node ids in row order (they keep their own type, tuples included).
         zones : numpy.ndarray
             Each node's zone, in row order.
+        area_km2 : numpy.ndarray
+            Each node's area (km²), in row order: the column ``area_km2``, the weight
+            of the node's concentrations when they are averaged over nodes.
 
         Returns
         -------
@@ -355,6 +360,7 @@ class Recorder:
             ids[i] = node
         frame["node"] = pd.Series(ids[frame["node"].to_numpy(dtype=np.int64)], dtype=object)
         frame.insert(2, "zone", np.tile(zones, recorder.n_days))
+        frame.insert(3, "area_km2", np.tile(area_km2, recorder.n_days))
         return frame
 
     def series(self, name: str, since_day: int) -> np.ndarray:
