@@ -301,7 +301,8 @@ case "$*" in
 *ensurepip*) echo "3 13 0 final 1 0" ;;
 *hashlib*) echo "0123abcd" ;;
 *sys.version*) echo "3.13.0" ;;
-*"-m pip install"*) mkdir -p "${0%/bin/python}/lib/python3.13/site-packages/waste_harmony-0.dist-info" ;;
+*"-m pip install"*)
+    mkdir -p "${0%/bin/python}/lib/python3.13/site-packages/waste_harmony-0.dist-info" ;;
 esac
 """
 

@@ -20,7 +20,7 @@ from waste_harmony.results import RunResult
 from waste_harmony.schema import model_tables
 
 
-@reporter("share, [0, 1]", "share of citizens with concern > 0.6", summary=True, mean_over="citizens")
+@reporter("share, [0, 1]", "citizens with concern > 0.6", summary=True, mean_over="citizens")
 def high_concern_share(model):
     return float((model.citizens.concern > 0.6).mean())
 
@@ -150,7 +150,7 @@ STUDY = """
 from waste_harmony import reporter
 
 
-@reporter("share, [0, 1]", "share of citizens with concern > 0.6", summary=True, mean_over="citizens")
+@reporter("share, [0, 1]", "citizens with concern > 0.6", summary=True, mean_over="citizens")
 def high_concern_share(model):
     return float((model.citizens.concern > 0.6).mean())
 
