@@ -92,6 +92,8 @@ def test_a_loaded_calibration_predicts_with_the_calibrated_model(tmp_path):
     assert main(["calibrate", str(path), "--workers", "1", "--out", str(out), "--quiet"]) == 0
     loaded = load_calibration(out)
     assert loaded.manifest["run"]["citizens"] == 30
+    # issue 19, item 6: the command writes the posterior's figures
+    assert (out / "posterior.png").stat().st_size > 5_000 and (out / "pairs.png").exists()
     runs = tmp_path / "predictive"
     bands = loaded.predictive(4, executor="serial", progress=False, out=runs)
     assert set(bands["variable"]) == {"mean_concern", "recycling_rate"}
