@@ -125,3 +125,12 @@ def test_a_loaded_calibration_refuses_to_guess_what_it_could_not_store(tmp_path)
         loaded.predictive(2, executor="serial", progress=False)
     bands = loaded.predictive(2, executor="serial", progress=False, city=grid_city(3, 3))
     assert not bands.empty
+
+
+def test_calibrate_shows_one_progress_bar(tmp_path, capsys):
+    # Issue 19, item 6: one progress bar per batch of particles before.
+    path = _write(tmp_path)
+    assert main(["calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err.replace("\r", "\n")
+    bars = {line.split(":")[0] for line in err.splitlines() if "%|" in line}
+    assert bars == {"calibrate"}

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 import waste_harmony.experiments.abc as abc
 from waste_harmony.batch.executors import SharedProcessPool
@@ -371,6 +372,7 @@ def calibrate(
 
         def collect(task: Task, outcome: Outcome) -> None:
             reported[task.point, task.replicate] = True
+            bar.update(1)
             error = outcome.error or ""
             if outcome.status == "done" and outcome.statistics is not None:
                 out[task.point, task.replicate] = outcome.statistics[0]
@@ -390,7 +392,7 @@ def calibrate(
                 executor=executor if shared is None else shared.executor(),
                 workers=workers if shared is None else None,
                 resume=True,
-                progress=progress,
+                progress=False,  # one bar for the whole calibration (below)
             ),
             common_random_numbers=False,
             statistics=statistics,
@@ -400,6 +402,8 @@ def calibrate(
             out[~reported] = simulated_values(done, obs, replicates)[~reported]
         return out
 
+    # One progress bar for the whole calibration, over its budget of runs (not one per batch).
+    bar = tqdm(total=budget, desc="calibrate", unit="run", disable=not progress)
     try:
         smc = abc.abc_smc(
             simulate,
@@ -417,6 +421,7 @@ def calibrate(
             constraint=admissible,
         )
     finally:
+        bar.close()
         if shared is not None:
             shared.close()
     particles = []
