@@ -23,6 +23,7 @@ from waste_harmony.cli.common import (
     user_errors,
     whole_number,
 )
+from waste_harmony.cli.output import SUMMARY_VARIABLES
 from waste_harmony.config import ConfigError
 
 if TYPE_CHECKING:
@@ -40,15 +41,7 @@ DESCRIPTION = (
 )
 
 #: Variables compared when none are named: the run summary's and the facility's fate.
-DEFAULT_VARIABLES = (
-    "mean_concern",
-    "protest_share",
-    "recycling_rate",
-    "waste_stock_kg",
-    "mean_pollution",
-    "biodiversity_index",
-    "facility_status",
-)
+DEFAULT_VARIABLES = (*SUMMARY_VARIABLES, "facility_status")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
