@@ -134,14 +134,20 @@ def test_organism_front_speed_in_km_per_day_does_not_depend_on_cell_size():
 
 
 @pytest.fixture(scope="module")
-def aguas_models():
-    pytest.importorskip("osmnx")
-    from waste_harmony.city import from_osm
+def aguas():
+    """Aguascalientes (tests/data/osm) in 250 m and 500 m cells, read once per module.
 
-    path = ROOT / "tests" / "data" / "osm" / "aguascalientes.osm.bz2"
+    ``benchmarks/resolution.py``'s ``osm_pair()``: ``from_osm(path, cell_km=km,
+    population=20_000)`` through ``load_city``, shared by the tests below and the study.
+    """
+    pytest.importorskip("osmnx")
+    return _resolution_module().osm_pair()
+
+
+@pytest.fixture(scope="module")
+def aguas_models(aguas):
     return {
-        km: CityModel(from_osm(path, cell_km=km, population=20_000), n_citizens=200, rng=0)
-        for km in (0.25, 0.5)
+        km: CityModel(G, n_citizens=200, rng=0) for km, G in zip((0.25, 0.5), aguas, strict=True)
     }
 
 
@@ -313,11 +319,10 @@ def test_area_weighted_pollution_stays_when_districts_are_merged_in_pairs():
 
 
 @pytest.fixture(scope="module")
-def study():
-    pytest.importorskip("osmnx")
+def study(aguas):
     pytest.importorskip("libpysal")
     res = _resolution_module()
-    osm = res.osm_pair()
+    osm = aguas
     pairs = {
         "osm": osm,
         "osm-blocks": res.osm_blocks_pair(osm[0]),
@@ -326,14 +331,13 @@ def study():
     return res.verdicts(res.study(pairs, seeds=20, citizens=1000, days=200))
 
 
-def test_osm_cells_cover_the_same_land_and_emit_the_same_density_at_two_sizes():
+def test_osm_cells_cover_the_same_land_and_emit_the_same_density_at_two_sizes(aguas):
     # Mean pollution at steady state is the emission density averaged over the land
     # (sum of emission x area over decay x sum of area), so the two resolutions agree
     # when their cells hold the same land. With each cell's area its land within 50 m
     # of a street they do (within 10 %, the pollution tolerance of docs/resolution.md);
     # with the whole squares the 500 m city holds the streetless quarters of its cells
     # (11.0 vs 7.75 km²) and its mean emission density is 19 % lower.
-    pytest.importorskip("osmnx")
     res = _resolution_module()
 
     def land_and_density(G):
@@ -341,8 +345,9 @@ def test_osm_cells_cover_the_same_land_and_emit_the_same_density_at_two_sizes():
         emission = np.array([e for _, e in G.nodes(data="industrial_emission")])
         return area.sum(), float(emission @ area / area.sum())
 
-    for buffer_km, agrees in ((0.05, True), (None, False)):
-        (land_f, dens_f), (land_c, dens_c) = map(land_and_density, res.osm_pair(buffer_km))
+    # the default street buffer (0.05 km) is the cities of the fixture
+    for pair, agrees in ((aguas, True), (res.osm_pair(None), False)):
+        (land_f, dens_f), (land_c, dens_c) = map(land_and_density, pair)
         assert bool(abs(land_c / land_f - 1) < 0.1) is agrees
         assert bool(abs(dens_c / dens_f - 1) < 0.1) is agrees
 
