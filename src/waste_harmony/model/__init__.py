@@ -250,15 +250,26 @@ class CityModel(mesa.Model):
         self.scenarios: list[Any] = []
         for scenario in chosen:
             self.add_scenario(scenario)
-        # Day 0 is the initial state, recorded here as Mesa's examples collect in __init__.
-        self._record()
+        # Day 0 is the initial state, recorded here as Mesa's examples collect in
+        # __init__; a subclass's __init__ records it when it returns, so the agents it
+        # adds are in day 0 (see __init_subclass__).
+        if not self._inits_running:
+            self._record()
 
     # ------------------------------------------------------------------ running
+    #: How many overridden ``__init__`` methods are running (see ``__init_subclass__``).
+    _inits_running = 0
     #: How many overridden ``step`` methods are running (see ``__init_subclass__``).
     _steps_running = 0
+    #: How often the day's rules ran inside the running override (exactly once is right).
+    _rules_runs = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Make a subclass's own ``step`` end the day: the day is recorded after it.
+        """Make a subclass's own ``__init__`` and ``step`` end day 0 and the day.
+
+        A subclass's ``__init__`` that adds its own agents after ``super().__init__()``
+        has day 0 recorded when it returns, so the initial state (and a reporter
+        reading those agents) includes them.
 
         Mesa's habit is to override ``step``, call ``super().step()`` and do more
         (``self.agents_by_type[Depot].shuffle_do("step")``). The built-in ``step``
@@ -267,9 +278,14 @@ class CityModel(mesa.Model):
         therefore wrapped: ``super().step()`` runs the day's rules, and the day is
         recorded when the outermost override returns. The day's order is then the
         pipeline's rules, your extra work, the recording; to run an agent type at a
-        named point *inside* the day, use :meth:`add_agent_step`.
+        named point *inside* the day, use :meth:`add_agent_step`. An override that
+        does not call ``super().step()`` exactly once a day is refused with a
+        ``RuntimeError`` naming the way (its day would record rules that never ran,
+        or ran twice).
         """
         super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _day_0_after(cls.__dict__["__init__"])  # type: ignore[method-assign]
         if "step" in cls.__dict__:
             cls.step = _recorded_after(cls.__dict__["step"])  # type: ignore[method-assign]
 
@@ -280,7 +296,9 @@ class CityModel(mesa.Model):
         day is recorded after its override returns (see ``__init_subclass__``).
         """
         self.pipeline.run(self)
-        if not self._steps_running:
+        if self._steps_running:
+            self._rules_runs += 1
+        else:
             self._end_day()
 
     def _end_day(self) -> None:
@@ -1171,15 +1189,50 @@ def _recorded_after(step: Any) -> Any:
 
     @functools.wraps(step)
     def day(self: CityModel) -> None:
+        if not self._steps_running:
+            self._rules_runs = 0
         self._steps_running += 1
         try:
             step(self)
         finally:
             self._steps_running -= 1
         if not self._steps_running:
+            if self._rules_runs != 1:
+                raise RuntimeError(_wrong_override(step.__qualname__, self._rules_runs))
             self._end_day()
 
     return day
+
+
+def _day_0_after(init: Any) -> Any:
+    """A subclass's ``__init__``, made to record day 0 when the outermost override returns."""
+
+    @functools.wraps(init)
+    def build(self: CityModel, *args: Any, **kwargs: Any) -> None:
+        self._inits_running += 1
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            self._inits_running -= 1
+        if not self._inits_running:
+            self._record()
+
+    return build
+
+
+def _wrong_override(where: str, runs: int) -> str:
+    """Why an overriding ``step`` that ran the day's rules ``runs`` times (not 1) is refused."""
+    what = (
+        "returned without calling super().step(): the day's rules did not run"
+        if runs == 0
+        else f"called super().step() {runs} times in one day: the day's rules ran {runs} times"
+    )
+    return (
+        f"{where} {what}, and the day was not recorded. Call super().step() once in "
+        "your step (work after it is recorded the same day), or step your own agents "
+        "at a named point of the day with model.add_agent_step(YourAgent, "
+        "after='collection') instead of overriding step"
+    )
 
 
 if TYPE_CHECKING:

@@ -192,10 +192,27 @@ class CityDataCollector(mesa.DataCollector):
         self.agenttype_reporters = ClosedReporters("agent_reporters", self.agenttype_reporters)
 
 
-def _call(compute: Callable[[Any], Any], model: Any) -> Any:
+def _call(compute: Callable[[Any], Any], name: str, model: Any) -> Any:
     # An own output's reporter: Mesa calls a partial with the model (a callable
-    # object alone it would call with no argument).
-    return compute(model)
+    # object alone it would call with no argument). Its failure names the output,
+    # the day and the usual cause, not only the reporter's own exception.
+    try:
+        return compute(model)
+    except Exception as error:
+        raise RuntimeError(
+            f"own output {name!r} failed on day {getattr(model, 'day', '?')}: "
+            f"{type(error).__name__}: {error}. Own outputs are recorded from day 0, the "
+            "state the model is built in: agents added after CityModel(...) returns do "
+            "not exist yet; add them in your subclass's __init__ after "
+            "super().__init__(), or let the reporter give a value when there are none"
+        ) from error
+
+
+def _own_reporter(output: OutputVariable) -> Callable[[Any], Any]:
+    # What the collector calls for an own output: its function, named in its errors.
+    if output.compute is None:
+        raise TypeError(f"own output {output.name!r} has no function to compute it")
+    return partial(_call, output.compute, output.name)
 
 
 class Recorder:
@@ -254,12 +271,12 @@ class Recorder:
         self.outputs = (*outputs, *own_outputs)
         own = {v.name for v in own_outputs}
         self.datacollector = CityDataCollector(
-            {v.name: partial(_call, v.compute) if v.name in own else v.name for v in self.outputs}  # type: ignore[arg-type]
+            {v.name: _own_reporter(v) if v.name in own else v.name for v in self.outputs}
         )
         self.reporters = dict(neighborhood_reporters or {})
         self.neighborhood_outputs: tuple[OutputVariable, ...] = ()
         if neighborhood_reporters is not None:
-            self.reporters.update({v.name: v.compute for v in own_neighborhood})  # type: ignore[misc]
+            self.reporters.update({v.name: _own_reporter(v) for v in own_neighborhood})
             known = {v.name: v for v in NEIGHBORHOOD_OUTPUTS}
             self.neighborhood_outputs = (
                 *(known.get(n, OutputVariable(n, "", n)) for n in neighborhood_reporters),
