@@ -250,3 +250,47 @@ def test_the_viewer_draws_own_outputs():
     assert view.names[-1] == "high_concern_share"
     titles = [ax.get_title() for ax in series_figure(model).axes]
     assert "high concern share (share, [0, 1])" in titles
+
+
+SWEEP = """
+[sweep]
+seeds = 2
+
+[sweep.grid]
+concern_confidence = [0.2, 0.5]
+"""
+
+
+def test_the_sweep_and_compare_commands_show_own_outputs(tmp_path, capsys):
+    path = _files(tmp_path)
+    (tmp_path / "sweep.toml").write_text(textwrap.dedent(RUNFILE) + SWEEP)
+    out = str(tmp_path / "sw")
+    argv = ["sweep", str(tmp_path / "sweep.toml"), "--workers", "1", "--out", out]
+    assert main([*argv, "--quiet"]) == 0
+    table = capsys.readouterr().out
+    assert "high_concern_share" in table.split("last day")[1]  # the sweep's summary table
+    variant = tmp_path / "variant.toml"
+    variant.write_text(
+        path.read_text().replace("seed = 4", "seed = 4\n[parameters]\nconcern_confidence = 0.6")
+    )
+    argv = ["compare", str(path), str(variant), "--seeds", "2", "--workers", "1"]
+    assert main([*argv, "--out", str(tmp_path / "cmp"), "--quiet"]) == 0
+    summary = pd.read_csv(tmp_path / "cmp" / "summary.csv")
+    assert "high_concern_share" in set(summary["variable"])
+    assert "high_concern_share" in capsys.readouterr().out
+
+
+def test_a_calibration_observes_an_own_output_and_its_folder_predicts_it(tmp_path, capsys):
+    from waste_harmony.experiments import load_calibration
+
+    _files(tmp_path)
+    pd.DataFrame({"day": [3], "variable": ["high_concern_share"], "value": [0.1]}).to_csv(
+        tmp_path / "observed.csv", index=False
+    )
+    extra = '\n[calibration]\nobserved = "observed.csv"\nbudget = 8\npopulation = 4\n'
+    extra += "[calibration.priors]\nconcern_confidence = [0.1, 0.4]\n"
+    (tmp_path / "calib.toml").write_text(textwrap.dedent(RUNFILE) + extra)
+    argv = ["calibrate", str(tmp_path / "calib.toml"), "--workers", "1", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "cal")]) == 0
+    predicted = load_calibration(tmp_path / "cal").predictive(2, progress=False)
+    assert "high_concern_share" in set(predicted["variable"])
