@@ -229,3 +229,25 @@ def test_a_reporter_failing_on_day_0_names_itself_and_the_usual_cause():
     assert "subclass's __init__" in str(e.value)
     with pytest.raises(RuntimeError, match="'by_node' failed on day 0"):
         CityModel(n_citizens=100, rng=1, neighborhood_reporters={"by_node": truck_load})
+
+
+def test_the_live_page_shows_a_study_subclass_and_its_own_outputs_as_they_are():
+    # Before: make_page(model) rebuilt a plain VizCityModel from the model's settings,
+    # silently dropping a subclass's own agents and the model's own outputs.
+    pytest.importorskip("solara")
+    from waste_harmony.viz.app import VizCityModel, page_arguments
+
+    model = TruckCity(n_citizens=300, rng=2, model_reporters={"depot_kg": depot_kg})
+    shown = page_arguments(model)["model"]
+    assert isinstance(shown, VizCityModel) and isinstance(shown, TruckCity)
+    assert len(shown.agents_by_type[Depot]) == 1 and "truck" in shown.pipeline.names()
+    assert shown.outputs[-1].name == "depot_kg"
+    shown.step()
+    assert shown.recorded_days == [0, 1] and shown.agents_by_type[Depot][0].collected_kg
+
+    class Positional(CityModel):
+        def __init__(self, depots, **kwargs):
+            super().__init__(**kwargs)
+
+    with pytest.raises(TypeError, match=r"\*\*kwargs and pass them to super"):
+        page_arguments(Positional(1, n_citizens=100, rng=1))
