@@ -6,10 +6,12 @@ failed with ``FileNotFoundError: '<stdin>'``. Now the first is refused before an
 starts, in one line with the fix, and the second runs serially with a warning.
 """
 
+import ast
 import subprocess
 import sys
 import textwrap
 import types
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +84,29 @@ def test_unguarded_line_reads_the_guard_from_the_source(tmp_path, source, expect
 def test_serial_and_dask_executors_are_not_checked():
     assert checked_executor("serial") == "serial"
     assert issubclass(UnguardedMainError, RuntimeError)
+
+
+STARTERS = {"ensemble", "sweep", "compare", "calibrate", "sensitivity", "predictive"}
+
+
+def _is_main_guard(node):
+    return isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
+
+
+def test_every_example_script_starts_workers_under_the_guard():
+    # A copied example is the script a new user runs: none may start workers at its top
+    # level (they would be refused with UnguardedMainError).
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    for path in sorted(examples.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for statement in tree.body:
+            if isinstance(statement, ast.FunctionDef | ast.ClassDef) or _is_main_guard(statement):
+                continue
+            calls = [
+                node.func.attr
+                for node in ast.walk(statement)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in STARTERS
+            ]
+            assert not calls, f"{path.name}:{statement.lineno} calls {calls} outside the guard"
