@@ -92,3 +92,6 @@ def test_depot_notebook_runs_and_the_depot_counts_the_same_day(executed_notebook
     assert "'depot'" in outputs[0]  # the rule at its named point
     # same-day accounting (rule and overridden step) and identical pickled twins
     assert outputs.count("True") == 3
+    # an own output reading the depots, from day 0, in an ensemble of the subclass
+    (summary,) = [o for o in outputs if "depot_kg" in o]
+    assert len(summary.splitlines()) == 4 and " nan " not in summary
