@@ -294,3 +294,18 @@ def test_a_calibration_observes_an_own_output_and_its_folder_predicts_it(tmp_pat
     assert main([*argv, "--out", str(tmp_path / "cal")]) == 0
     predicted = load_calibration(tmp_path / "cal").predictive(2, progress=False)
     assert "high_concern_share" in set(predicted["variable"])
+
+
+def test_mesa_habit_of_collecting_in_init_and_step_is_refused_with_the_way():
+    # Before: collect() in __init__ failed inside Mesa ("references non-existent
+    # attribute 'mean_concern'"); in step it would have recorded a day twice.
+    class Collecting(CityModel):
+        def step(self):
+            super().step()
+            self.datacollector.collect(self)
+
+    model = Collecting(n_citizens=50, rng=1)
+    with pytest.raises(RuntimeError, match="records each day itself") as refused:
+        model.step()
+    assert "model_reporters=" in str(refused.value)
+    assert len(model.datacollector.model_vars["mean_concern"]) == 1  # day 0 only

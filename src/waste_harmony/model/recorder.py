@@ -182,7 +182,10 @@ class CityDataCollector(mesa.DataCollector):
 
     Everything Mesa reads works as before (``model_vars``,
     ``get_model_vars_dataframe()``, tables); adding a reporter raises at once
-    (:class:`ClosedReporters`), naming the constructor argument that works.
+    (:class:`ClosedReporters`), naming the constructor argument that works. The model
+    records each day itself (:meth:`record_day`); Mesa's habit of calling
+    ``collect(model)`` in ``__init__`` and ``step`` is refused at once, saying so
+    (it would record a day twice, or before the day's values exist).
     """
 
     def __init__(self, model_reporters: Mapping[str, Any]) -> None:
@@ -190,6 +193,19 @@ class CityDataCollector(mesa.DataCollector):
         self.model_reporters = ClosedReporters("model_reporters", self.model_reporters)
         self.agent_reporters = ClosedReporters("agent_reporters", self.agent_reporters)
         self.agenttype_reporters = ClosedReporters("agent_reporters", self.agenttype_reporters)
+
+    def collect(self, model: Any) -> None:
+        """Refused: the model records each day itself (see the class docstring)."""
+        raise RuntimeError(
+            "CityModel records each day itself: day 0 when the model is built (after "
+            "your __init__ returns) and each day when step returns; remove the call "
+            "datacollector.collect(...). To record your own variables, give them when "
+            "the model is built: CityModel(model_reporters={'name': function})"
+        )
+
+    def record_day(self, model: Any) -> None:
+        """Collect one day's values (Mesa's ``collect``), called by the model's recorder."""
+        super().collect(model)
 
 
 def _call(compute: Callable[[Any], Any], name: str, model: Any) -> Any:
@@ -313,7 +329,7 @@ class Recorder:
         for output in self.outputs:
             if output.compute is not None and output.name not in self._own:
                 setattr(model, output.name, output.compute(model))
-        self.datacollector.collect(model)
+        self.datacollector.record_day(model)
         if self.neighborhoods is not None:
             values = {name: compute(model) for name, compute in self.reporters.items()}
             self._check_shapes(values, day)
