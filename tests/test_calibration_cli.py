@@ -134,3 +134,14 @@ def test_calibrate_shows_one_progress_bar(tmp_path, capsys):
     err = capsys.readouterr().err.replace("\r", "\n")
     bars = {line.split(":")[0] for line in err.splitlines() if "%|" in line}
     assert bars == {"calibrate"}
+
+
+def test_calibrate_force_replaces_its_own_figures(tmp_path, capsys):
+    # The figures calibrate draws are the library's files: --force replaces them
+    # (after the storage rules, they were "files waste-harmony did not write").
+    path = _write(tmp_path)
+    argv = ["calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "cal"), "--quiet"]
+    assert main(argv) == 0
+    assert (tmp_path / "cal" / "posterior.png").exists()
+    assert main([*argv, "--force"]) == 0, capsys.readouterr().err
+    assert not [p for p in (tmp_path / "cal").iterdir() if p.name.endswith(".tmp")]

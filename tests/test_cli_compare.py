@@ -60,3 +60,14 @@ def test_compare_command_refuses_unknown_variables_before_running(tmp_path, caps
     assert main(argv) == 2
     assert "'recycling_rat' is not a recorded model variable" in capsys.readouterr().err
     assert not (tmp_path / "results").exists()
+
+
+def test_compare_force_replaces_its_own_table_and_figure(tmp_path, capsys):
+    # The table and figure compare writes are the library's files: --force replaces
+    # them (after the storage rules, they were "files waste-harmony did not write").
+    base, policy = _files(tmp_path)
+    argv = ["compare", str(base), str(policy), "--seeds", "2", "--workers", "1", "--days", "3"]
+    assert main([*argv, "--quiet"]) == 0
+    assert main([*argv, "--quiet", "--force"]) == 0, capsys.readouterr().err
+    out = tmp_path / "results" / "base-vs-policy"
+    assert (out / "summary.csv").exists() and (out / "comparison.png").exists()

@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from waste_harmony.batch.store import COMPARISON_FILES
 from waste_harmony.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -25,6 +26,7 @@ from waste_harmony.cli.common import (
 )
 from waste_harmony.cli.output import SUMMARY_VARIABLES
 from waste_harmony.config import ConfigError
+from waste_harmony.storage import write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,10 +112,13 @@ def handle(args: argparse.Namespace) -> int:
         )
     runs = result.result
     summary = result.summary()
-    summary.to_csv(out / "summary.csv", index=False)
+    # through temporary siblings, as every file of the folder (--force replaces them)
+    write_atomic(out / COMPARISON_FILES["table"], lambda p: summary.to_csv(p, index=False))
     numeric = set(result.differences.get("variable", []))
     figure = _figure(result, [v for v in result.variables if v in numeric])
-    figure.savefig(out / "comparison.png", dpi=110)
+    write_atomic(
+        out / COMPARISON_FILES["figure"], lambda p: figure.savefig(p, dpi=110, format="png")
+    )
     print(
         f"{args.seeds} paired runs of {Path(args.baseline).name} (baseline) and "
         f"{Path(args.variant).name} (variant), {days} days, root seed {root}:"
