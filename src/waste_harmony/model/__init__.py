@@ -372,8 +372,9 @@ class CityModel(mesa.Model):
         >>> depot = Sweeper(model, model.space[model.node_ids[0]])
         >>> model.add_agent_step(Sweeper, after="collection")
         'sweeper'
-        >>> model.pipeline.names()[3:5]
-        ['collection', 'sweeper']
+        >>> names = model.pipeline.names()
+        >>> names[names.index("collection") + 1]
+        'sweeper'
         """
         if not (isinstance(agent_class, type) and issubclass(agent_class, mesa.Agent)):
             raise TypeError(f"agent_class must be a mesa.Agent subclass, got {agent_class!r}")
