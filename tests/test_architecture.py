@@ -28,7 +28,16 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # The science and the data: pure functions and plain containers, no model.
     (
         "foundations",
-        ("_version", "canonical", "paramspec", "proportions", "city", "dynamics", "parameters"),
+        (
+            "_version",
+            "canonical",
+            "paramspec",
+            "references",
+            "proportions",
+            "city",
+            "dynamics",
+            "parameters",
+        ),
     ),
     ("containers", ("tables", "pipeline", "recording", "schema", "storage")),
     # What lower layers may read and call on a model (a typing.Protocol).

@@ -15,6 +15,7 @@ from waste_harmony.agents import Citizen, Corporation, Neighborhood, Organism
 from waste_harmony.model import CityModel
 from waste_harmony.model.checks import SampleSizeWarning
 from waste_harmony.parameters import Parameters
+from waste_harmony.recording import OutputVariable, reporter
 
 if TYPE_CHECKING:
     from waste_harmony.batch.store import SweepResult
@@ -68,9 +69,11 @@ __all__ = [
     "Corporation",
     "Neighborhood",
     "Organism",
+    "OutputVariable",
     "Parameters",
     "SampleSizeWarning",
     "__version__",
     "load_results",
+    "reporter",
     "rerun",
 ]

@@ -54,6 +54,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "waste_harmony.cli.convergence",
         "from what number of citizens a run file's answers are the population's",
     ),
+    "compare": (
+        "waste_harmony.cli.compare",
+        "compare two run files over paired seeds: differences with intervals, table, figure",
+    ),
     "calibrate": (
         "waste_harmony.cli.calibrate",
         "calibrate parameters to observed data (ABC-SMC) from a TOML calibration file",
