@@ -125,6 +125,12 @@ OUTPUTS: tuple[OutputVariable, ...] = (
         summary=True,
     ),
     OutputVariable(
+        "recycling_participation",
+        "share, [0, 1]",
+        "share of citizens who recycled today (a count over n_citizens: binomial data)",
+        lambda m: _share(m.citizens.recycled, m.n_citizens),
+    ),
+    OutputVariable(
         "waste_generated_kg",
         "kg per day",
         "waste generated today by citizens and facilities",
