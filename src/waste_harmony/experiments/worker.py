@@ -206,7 +206,7 @@ def execute(task: Task) -> Outcome:
                 write_run(Path(task.folder) / run_id, tables, manifest)
             results_out = None
         else:
-            results_out = runs
+            results_out = runs if task.keep_tables else None
         done = time.perf_counter()
         seconds.update(
             write=done - ran, total=done - start, started_at=started_at, finished_at=time.time()
