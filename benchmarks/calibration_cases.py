@@ -15,10 +15,12 @@ posterior (:mod:`waste_harmony.experiments.exact`).
 * ``three``: ``recycling_weight_norm``, ``pollution_concern_rate`` and
   ``initial_concern_sd`` from recycling rate and mean concern on days 20–120 of a
   400-citizen run (issue 20's third case: what the user observed);
-* ``three-recommended``: the same parameters from the observations the
-  identifiability check recommends for them;
+* ``target``: ``recycling_intercept``, ``recycling_weight_norm`` and
+  ``waste_per_capita_kg`` from the same observations as ``three`` (the
+  identifiability check's target case; ``target-recommended`` adds what it
+  recommends);
 * ``sbc``: ``recycling_intercept``, ``recycling_weight_concern`` and
-  ``concern_convergence`` from recycling participation and mean concern on days
+  ``initial_concern_mean`` from recycling participation and mean concern on days
   5–30 of a 200-citizen city (the simulation-based calibration of the default).
 """
 
@@ -132,25 +134,30 @@ THREE_PRIORS = {
     "pollution_concern_rate": stats.uniform(0.0, 0.005),
     "initial_concern_sd": stats.uniform(0.05, 0.35),
 }
+THREE_OBSERVATIONS = [
+    (v, d) for v in ("recycling_rate", "mean_concern") for d in range(20, 121, 20)
+]
 
-THREE = Case(
-    "three",
-    THREE_PRIORS,
-    {"n_citizens": 400},
-    120,
-    [(v, d) for v in ("recycling_rate", "mean_concern") for d in range(20, 121, 20)],
-)
+THREE = Case("three", THREE_PRIORS, {"n_citizens": 400}, 120, THREE_OBSERVATIONS)
+
+TARGET_PRIORS = {
+    "recycling_intercept": stats.uniform(-5.0, 4.0),
+    "recycling_weight_norm": stats.uniform(0.0, 5.0),
+    "waste_per_capita_kg": stats.uniform(0.3, 1.2),
+}
+
+TARGET = Case("target", TARGET_PRIORS, {"n_citizens": 400}, 120, THREE_OBSERVATIONS)
 
 SBC = Case(
     "sbc",
     {
         "recycling_intercept": stats.uniform(-5.0, 4.0),
         "recycling_weight_concern": stats.uniform(0.0, 6.0),
-        "concern_convergence": stats.uniform(0.05, 0.45),
+        "initial_concern_mean": stats.uniform(0.2, 0.5),
     },
     {"n_citizens": 200},
     30,
     [(v, d) for v in ("recycling_participation", "mean_concern") for d in range(5, 31, 5)],
 )
 
-CASES = {case.name: case for case in (WASTE, RECYCLING, TWO, THREE, SBC)}
+CASES = {case.name: case for case in (WASTE, RECYCLING, TWO, THREE, TARGET, SBC)}

@@ -1,23 +1,27 @@
 """Know before you spend: which parameters the chosen observations can inform.
 
-:func:`identifiability` runs a small design — at a few points of the prior, the
-point itself and a step up and down in each parameter, a few seeds each, the same
-seeds at every point (common random numbers) — and estimates from it, for the
-observations given and for others the runs record anyway:
+:func:`identifiability` runs a small design — around a few points of the prior,
+a Latin hypercube of parameter sets in a box of a quarter of each prior's 90 %
+width, one run each — and estimates from it, for the observations given and for
+others the runs record anyway:
 
-* the **sensitivity** ``J = ∂E[s]/∂θ`` of the expected statistics to each parameter
-  (central differences, averaged over the paired seeds);
-* the **noise covariance** ``Σ`` of the statistics between runs with the same
-  parameters (pooled over the design's points, shrunk towards its diagonal by the
-  Schäfer & Strimmer 2005 estimate, since there are more statistics than seeds);
-* the **Fisher information** of the Gaussian approximation of the statistics'
-  likelihood (the one synthetic likelihood uses, Wood 2010),
-  ``I = Jᵀ Σ⁻¹ J``, with the bias of estimated derivatives removed
-  (``E[Ĵᵀ Σ⁻¹ Ĵ] = Jᵀ Σ⁻¹ J + tr(Σ⁻¹ Cov Ĵ)``);
-* the **predicted posterior width**: the 90 % width of ``(I + P)⁻¹`` with ``P`` the
+* the **sensitivity** ``J = ∂E[s]/∂θ`` of the expected statistics to the parameters,
+  the slopes of a linear regression of the statistics on the parameters around
+  each point;
+* the **noise covariance** of the statistics, from the regression's residuals;
+* the **Fisher information** ``I`` of the Gaussian approximation of the statistics'
+  likelihood (the one synthetic likelihood uses, Wood 2010) — of the statistics'
+  best *linear summary* ``t = J D⁻¹ s`` (``D`` their noise variances), the summary
+  semi-automatic ABC builds: with many statistics and few runs the information of
+  all of them is not estimable, and noise in ``Ĵ`` would pass for information. The
+  summary's direction is learnt on half of the runs (from the statistics whose
+  slope stands out of the noise when there are many) and its information measured
+  on the other half, with the bias of an estimated slope removed
+  (``E[B̂ Σ⁻¹ B̂ᵀ] = B Σ⁻¹ Bᵀ + q (XᵀX)⁻¹``); the halves swap and the two are
+  averaged. This errs on the side of too little information, never too much;
+* the **predicted posterior width**: the 90 % width of ``(I + P)⁻¹``, ``P`` the
   prior precision, as a share of the prior's 90 % width (the Cramér–Rao bound
-  combined with the prior: a local, Gaussian forecast, like a Fisher forecast in
-  survey design).
+  combined with the prior: a Fisher forecast, as in the design of experiments).
 
 A parameter whose predicted width stays near the prior's at every design point
 cannot be learnt from those observations, however many runs a calibration spends.
@@ -25,20 +29,21 @@ The same runs also predict the width for *other* observations — every day of t
 observed variables, another model variable, a variable per neighbourhood — so the
 report says which data would identify it.
 
-The forecast is local (derivatives at a few points) and Gaussian; it is a guide
-before the calibration, whose own contraction table is the answer after it.
+The forecast is local and Gaussian; it is a guide before the calibration, whose
+own contraction table is the answer after it.
 
 References
 ----------
-Schäfer, J. & Strimmer, K. (2005). A shrinkage approach to large-scale covariance
-matrix estimation. *Statistical Applications in Genetics and Molecular Biology* 4(1), 32.
-
 Wood, S. N. (2010). Statistical inference for noisy nonlinear ecological dynamic
 systems. *Nature* 466, 1102–1104.
 
 Raue, A. et al. (2009). Structural and practical identifiability analysis of
 partially observed dynamical models by exploiting the profile likelihood.
 *Bioinformatics* 25(15), 1923–1929 (practical identifiability).
+
+Fearnhead, P. & Prangle, D. (2012). Constructing summary statistics for
+approximate Bayesian computation: semi-automatic approximate Bayesian computation.
+*J. R. Stat. Soc. B* 74(3), 419–474 (the linear summary).
 """
 
 from __future__ import annotations
@@ -54,10 +59,9 @@ import pandas as pd
 __all__ = [
     "Identifiability",
     "design_points",
-    "fisher_information",
     "identifiability",
+    "linear_information",
     "predicted_width_ratio",
-    "shrunk_covariance",
 ]
 
 _Z90 = 1.6448536269514722  # standard normal 95 % quantile: a 90 % interval is ±_Z90 sd
@@ -74,134 +78,73 @@ _NOT_OBSERVABLE = {"facility_status", "waste_balance_error_kg"}
 
 
 # ---------------------------------------------------------------------------- pure parts
-def shrunk_covariance(deviations: np.ndarray, df: int) -> np.ndarray:
-    """Covariance from deviations, correlations shrunk towards 0 (Schäfer & Strimmer 2005).
+def _slopes(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least-squares slopes of ``y`` on centred ``x``: ``(B (p, k), residuals, (XᵀX)⁻¹)``."""
+    xc = x - x.mean(axis=0)
+    xtx_inv = np.linalg.inv(xc.T @ xc)
+    slopes = xtx_inv @ xc.T @ (y - y.mean(axis=0))
+    return slopes, y - y.mean(axis=0) - xc @ slopes, xtx_inv
+
+
+def linear_information(theta: np.ndarray, statistics: np.ndarray) -> np.ndarray:
+    """Fisher information of the statistics' best linear summary, from a local design.
 
     Parameters
     ----------
-    deviations : ndarray, shape (n, k)
-        Deviations of each sample from its group mean.
-    df : int
-        Degrees of freedom (samples minus groups).
-
-    Returns
-    -------
-    ndarray, shape (k, k)
-        ``D^½ R* D^½`` with ``R*`` the correlations multiplied by ``1 − λ``, ``λ`` the
-        estimated optimal intensity ("target D" of Schäfer & Strimmer).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> x = rng.normal(size=(50, 3))
-    >>> c = shrunk_covariance(x - x.mean(axis=0), 49)
-    >>> c.shape, bool(np.all(np.linalg.eigvalsh(c) > 0))
-    ((3, 3), True)
-    """
-    n, k = deviations.shape
-    var = (deviations**2).sum(axis=0) / max(df, 1)
-    sd = np.sqrt(np.where(var > 0, var, 1.0))
-    x = deviations / sd
-    if k == 1 or n < 3:
-        return np.diag(var)
-    # products w_kij of standardised deviations: r_ij is their mean (× n / df)
-    r = (x.T @ x) / max(df, 1)
-    w2 = (x**2).T @ (x**2)
-    var_r = (n / max(df, 1) ** 3) * (w2 - (r * max(df, 1)) ** 2 / n)
-    off = ~np.eye(k, dtype=bool)
-    denominator = float((r[off] ** 2).sum())
-    lam = 1.0 if denominator <= 0 else float(np.clip(var_r[off].sum() / denominator, 0.0, 1.0))
-    corr = r * (1.0 - lam)
-    np.fill_diagonal(corr, 1.0)
-    # a statistic that never varies between seeds has no row: 0 (see fisher_information)
-    return corr * np.outer(sd, sd) * np.outer(var > 0, var > 0)
-
-
-def _direct_information(
-    centre: np.ndarray, plus: np.ndarray, minus: np.ndarray, steps: np.ndarray
-) -> np.ndarray:
-    """``Jᵀ Σ⁻¹ J`` from paired differences, less the bias of the estimated ``J``."""
-    p, r, _ = plus.shape
-    groups = [centre, *plus, *minus]
-    deviations = np.concatenate([g - g.mean(axis=0) for g in groups])
-    sigma = shrunk_covariance(deviations, len(groups) * (r - 1))
-    informative = np.diag(sigma) > 0
-    if not informative.any():
-        return np.zeros((p, p))
-    sigma = sigma[np.ix_(informative, informative)]
-    diffs = (plus - minus)[:, :, informative] / steps[:, None, None]  # (p, r, k')
-    jac = diffs.mean(axis=1)  # (p, k')
-    inv = np.linalg.inv(sigma)
-    info = jac @ inv @ jac.T
-    if r > 1:  # E[Ĵ Σ⁻¹ Ĵᵀ] = J Σ⁻¹ Jᵀ + tr(Σ⁻¹ Cov Ĵ), Cov Ĵ = Cov(D) / r
-        centred = diffs - jac[:, None, :]
-        info = info - np.einsum("arx,xy,bry->ab", centred, inv, centred) / ((r - 1) * r)
-    info = (info + info.T) / 2
-    values, vectors = np.linalg.eigh(info)
-    return (vectors * np.clip(values, 0.0, None)) @ vectors.T
-
-
-def fisher_information(
-    centre: np.ndarray, plus: np.ndarray, minus: np.ndarray, steps: np.ndarray
-) -> np.ndarray:
-    """Fisher information of the statistics' best linear summary, from paired differences.
-
-    With many statistics and few seeds, ``Jᵀ Σ⁻¹ J`` over all of them is not
-    estimable (``Σ`` has more entries than the runs can tell, and the estimated
-    derivatives' noise adds up over the statistics). So the statistics are first
-    reduced to ``p`` linear summaries ``t = Ĵ D⁻¹ s`` (``D`` their noise variances),
-    the summaries a calibration by semi-automatic ABC would find, and the
-    information of ``t`` is estimated in ``p`` dimensions. The summary's direction is
-    learnt from one half of the seeds and its information measured on the other
-    (then the halves swap, and the two are averaged), so noise in ``Ĵ`` does not pass
-    for information. It is a lower bound of the information in all the statistics.
-
-    Parameters
-    ----------
-    centre : ndarray, shape (r, k)
-        Statistics of ``r`` seeds at the design point (``r >= 4``).
-    plus, minus : ndarray, shape (p, r, k)
-        The same seeds with parameter ``j`` stepped up / down.
-    steps : ndarray, shape (p,)
-        Distance between the ``plus`` and ``minus`` points of each parameter.
+    theta : ndarray, shape (m, p)
+        Parameter sets of the runs (spread around one point; ``m >= 4 (p + 2)``).
+    statistics : ndarray, shape (m, k)
+        Their statistics (one run each, independent seeds).
 
     Returns
     -------
     ndarray, shape (p, p)
-        Positive semi-definite.
+        Positive semi-definite; a lower bound (on average) of the information of all
+        the statistics under a linear-Gaussian approximation.
 
     Examples
     --------
     Statistics ``s = A θ + N(0, I)``: the information is ``Aᵀ A``.
 
     >>> rng = np.random.default_rng(1)
-    >>> a = np.array([[2.0, 0.0], [0.0, 0.5], [1.0, 1.0]])
-    >>> def sim(theta, noise): return theta @ a.T + noise
-    >>> noise = rng.normal(size=(400, 3))
-    >>> theta0, h = np.array([1.0, 1.0]), 0.2
-    >>> plus = np.stack([sim(theta0 + h / 2 * e, noise) for e in np.eye(2)])
-    >>> minus = np.stack([sim(theta0 - h / 2 * e, noise) for e in np.eye(2)])
-    >>> info = fisher_information(sim(theta0, noise), plus, minus, np.full(2, h))
-    >>> np.allclose(info, a.T @ a, rtol=0.15, atol=0.15)
+    >>> a = np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> theta = rng.uniform(0, 2, (400, 2))
+    >>> info = linear_information(theta, theta @ a.T + rng.normal(size=(400, 3)))
+    >>> np.allclose(info, a.T @ a, rtol=0.2, atol=0.2)
     True
     """
-    p, r, _ = plus.shape
-    if r < 4:
-        raise ValueError(f"the information needs at least 4 seeds per point, got {r}")
-    groups = np.concatenate([centre[None], plus, minus])  # (2p + 1, r, k)
-    noise = (groups - groups.mean(axis=1, keepdims=True)).reshape(-1, groups.shape[-1])
-    var = (noise**2).sum(axis=0) / (len(groups) * (r - 1))
-    keep = var > 0  # a statistic that never varies between seeds is left out
-    if not keep.any():
-        return np.zeros((p, p))
-    groups, var = groups[:, :, keep], var[keep]
-    halves = (np.arange(r) < r // 2, np.arange(r) >= r // 2)
+    p = theta.shape[1]
+    ok = np.isfinite(statistics).all(axis=1)
+    theta, statistics = theta[ok], statistics[ok]
+    halves = (np.arange(len(theta)) % 2 == 0, np.arange(len(theta)) % 2 == 1)
+    if min(h.sum() for h in halves) < 2 * (p + 2):
+        raise ValueError(
+            f"{int(ok.sum())} finished runs are too few to estimate the information of "
+            f"{p} parameters (at least {4 * (p + 2)})"
+        )
     total = np.zeros((p, p))
     for learn, measure in (halves, halves[::-1]):
-        jac = ((groups[1 : p + 1, learn] - groups[p + 1 :, learn]) / steps[:, None, None]).mean(1)
-        summary = groups[:, measure] @ (jac / var).T  # (2p + 1, r', p)
-        total += _direct_information(summary[0], summary[1 : p + 1], summary[p + 1 :], steps)
-    return total / 2
+        slopes, residuals, xtx_inv = _slopes(theta[learn], statistics[learn])
+        var = (residuals**2).sum(axis=0) / (learn.sum() - p - 1)
+        varies = var > 0  # a statistic no run changes carries nothing
+        slopes, var = slopes[:, varies], var[varies]
+        if slopes.shape[1] > learn.sum() / 6:  # many statistics: keep the clear slopes
+            t = np.abs(slopes) / np.sqrt(np.outer(np.diag(xtx_inv), var))
+            slopes = np.where(t > 2.5, slopes, 0.0)
+        u, sv, _ = np.linalg.svd((slopes / var).T, full_matrices=False)
+        basis = u[:, sv > 1e-9 * sv.max()] if sv.size and sv.max() > 0 else u[:, :0]
+        q = basis.shape[1]
+        if q == 0:
+            continue
+        summary = statistics[measure][:, varies] @ basis
+        b, resid, xtx_inv_b = _slopes(theta[measure], summary)
+        df = int(measure.sum()) - p - 1
+        sigma = resid.T @ resid / df
+        inv = np.linalg.inv(sigma) * max(df - q - 1, 1) / df  # unbiased Σ⁻¹
+        total += b @ inv @ b.T - q * xtx_inv_b
+    info = total / 2  # clipped only after averaging (clipping each half biases upwards)
+    values, vectors = np.linalg.eigh((info + info.T) / 2)
+    return (vectors * np.clip(values, 0.0, None)) @ vectors.T
 
 
 def predicted_width_ratio(info: np.ndarray, priors: Mapping[str, Any]) -> np.ndarray:
@@ -223,30 +166,59 @@ def predicted_width_ratio(info: np.ndarray, priors: Mapping[str, Any]) -> np.nda
 
 
 def design_points(
-    priors: Mapping[str, Any], points: int = 3, step: float = 0.1
-) -> tuple[np.ndarray, np.ndarray]:
-    """Design points at prior quantiles and the step of each parameter.
+    priors: Mapping[str, Any],
+    *,
+    points: int = 3,
+    runs: int = 40,
+    box: float = 0.25,
+    rng: np.random.Generator,
+    admissible: Any = None,
+) -> np.ndarray:
+    """Parameter sets of the design: a Latin hypercube in a box around each point.
 
     The points sit on the diagonal of the prior's quantiles, evenly between 0.25 and
-    0.75 (the median alone for one point); each parameter is stepped by ``step``
-    times its prior 90 % width (half up, half down).
+    0.75 (the median alone for one point); around each, ``runs`` parameter sets fill
+    a box ``box`` times each prior's 90 % width wide (cut to the prior's support),
+    dropping sets that ``admissible`` refuses (then drawing more).
 
     Returns
     -------
-    (ndarray, ndarray)
-        Points ``(points, p)`` and steps ``(p,)``.
+    ndarray, shape (points, runs, p)
 
     Examples
     --------
     >>> from scipy import stats
-    >>> pts, steps = design_points({"a": stats.uniform(0, 1)}, 3)
-    >>> pts.ravel().round(2).tolist(), steps.round(2).tolist()
-    ([0.25, 0.5, 0.75], [0.09])
+    >>> x = design_points({"a": stats.uniform(0, 1)}, points=3, runs=5,
+    ...                   rng=np.random.default_rng(0))
+    >>> x.shape, bool(np.all(np.abs(x[1] - 0.5) <= 0.1125))
+    ((3, 5, 1), True)
     """
+    names = list(priors)
     levels = [0.5] if points == 1 else np.linspace(0.25, 0.75, points)
-    centres = np.array([[float(d.ppf(q)) for d in priors.values()] for q in levels])
     widths = np.array([float(np.subtract(*d.ppf([0.95, 0.05]))) for d in priors.values()])
-    return centres, step * widths
+    supports = np.array([d.support() for d in priors.values()], dtype=float)
+    out = np.empty((len(levels), runs, len(names)))
+    for m, q in enumerate(levels):
+        centre = np.array([float(d.ppf(q)) for d in priors.values()])
+        low = np.maximum(centre - box * widths / 2, supports[:, 0])
+        high = np.minimum(centre + box * widths / 2, supports[:, 1])
+        kept: list[np.ndarray] = []
+        for _ in range(100):
+            n = runs - len(kept)
+            strata = (rng.permuted(np.tile(np.arange(n), (len(names), 1)), axis=1).T
+                      + rng.random((n, len(names)))) / n  # fmt: skip
+            for row in low + strata * (high - low):
+                if admissible is None or admissible(dict(zip(names, row.tolist(), strict=True))):
+                    kept.append(row)
+            if len(kept) >= runs:
+                break
+        else:
+            raise RuntimeError(
+                f"the constraints leave too few parameter sets near the prior's {q:.2f} "
+                "quantiles for the identifiability check"
+            )
+        out[m] = np.array(kept[:runs])
+    return out
 
 
 # ---------------------------------------------------------------------------- report
@@ -269,6 +241,8 @@ class Identifiability:
         Width ratio below which a parameter counts as identified.
     runs : int
         Model runs the check took.
+    failed : int
+        Those that failed (left out).
     """
 
     table: pd.DataFrame
@@ -276,6 +250,7 @@ class Identifiability:
     observations: dict[str, pd.DataFrame] = field(repr=False)
     threshold: float = 0.5
     runs: int = 0
+    failed: int = 0
 
     @property
     def unidentified(self) -> list[str]:
@@ -283,8 +258,11 @@ class Identifiability:
         return self.table.loc[self.table["verdict"] != "identified", "parameter"].tolist()
 
     def recommend(self, parameter: str, top: int = 3) -> pd.DataFrame:
-        """The candidate observations predicted to narrow ``parameter`` most."""
-        cand = self.candidates[self.candidates["candidate"] != "as observed"]
+        """The single candidate observations predicted to narrow ``parameter`` most."""
+        cand = self.candidates[
+            (self.candidates["candidate"] != "as observed")
+            & ~self.candidates["candidate"].str.startswith("all recommended")
+        ]
         return cand.nsmallest(top, parameter)[["candidate", parameter, "statistics"]]
 
     def __str__(self) -> str:
@@ -309,7 +287,30 @@ class Identifiability:
                 f"  to inform {name}: "
                 + ("; ".join(helpful) if helpful else "none of the recorded outputs would help")
             )
+        union = self.candidates[self.candidates["candidate"].str.startswith("all recommended")]
+        for record in union.to_dict("records"):
+            widths = ", ".join(f"{n} {record[n]:.2f}" for n in self.table["parameter"])
+            lines.append(f"  {record['candidate']} ({record['statistics']} statistics): {widths}")
         return "\n".join(lines)
+
+    def recommended(self) -> pd.DataFrame:
+        """The observations to collect: the union of the recommendations, else those given.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``variable``, ``node`` (``""``: model level) and ``day`` of each observation.
+        """
+        for label in self.observations:
+            if label.startswith("all recommended"):
+                return self.observations[label]
+        best = [self.recommend(name, 1)["candidate"].iloc[0] for name in self.unidentified]
+        current = self.table.set_index("parameter")["width_median"]
+        for name, label in zip(self.unidentified, best, strict=True):
+            row = self.candidates.set_index("candidate").loc[label]
+            if row[name] < current[name] - 0.05:
+                return self.observations[label]
+        return self.observations["as observed"]
 
 
 def _verdict(low: float, high: float, threshold: float) -> str:
@@ -346,30 +347,41 @@ def _candidates(
     return out
 
 
-class _Values:
-    """Simulated values of any (variable, node, day) for each (point, replicate)."""
+def _features(statistics: np.ndarray) -> np.ndarray:
+    """The statistics and their squared standardised deviations (spread carries information too).
 
-    def __init__(self, model: pd.DataFrame, hoods: pd.DataFrame | None) -> None:
-        self.model = model.set_index(["point", "replicate", "day"]).sort_index()
+    A parameter may move the spread of the statistics rather than their mean (the
+    spread of initial concern shows in how neighbourhood means scatter), which a
+    linear summary of the statistics alone cannot see; semi-automatic ABC's summaries
+    include the squares for the same reason.
+    """
+    centre = np.nanmedian(statistics, axis=0)
+    spread = np.nanstd(statistics, axis=0)
+    z = (statistics - centre) / np.where(spread > 0, spread, 1.0)
+    return np.column_stack([statistics, z**2])
+
+
+class _Values:
+    """Simulated values of any (variable, node, day) for each run of the design."""
+
+    def __init__(self, model: pd.DataFrame, hoods: pd.DataFrame | None, runs: int) -> None:
+        self.model = model.set_index(["point", "day"]).sort_index()
         self.hoods = None
         if hoods is not None:
             hoods = hoods.assign(node=hoods["node"].astype(str))
-            self.hoods = hoods.set_index(["point", "replicate", "node", "day"]).sort_index()
-        self.points = int(model["point"].max()) + 1
-        self.replicates = int(model["replicate"].max()) + 1
+            self.hoods = hoods.set_index(["point", "node", "day"]).sort_index()
+        self.runs = runs
 
     def array(self, keys: pd.DataFrame) -> np.ndarray:
-        out = np.full((self.points, self.replicates, len(keys)), np.nan)
+        """``(runs, len(keys))``; NaN for a failed run."""
+        out = np.full((self.runs, len(keys)), np.nan)
         for column, (variable, node, day) in enumerate(keys.itertuples(index=False)):
             if node == "":
                 series = self.model[variable].xs(int(day), level="day")
             else:
                 assert self.hoods is not None
                 series = self.hoods[variable].xs((str(node), int(day)), level=("node", "day"))
-            idx = series.index
-            out[idx.get_level_values(0), idx.get_level_values(1), column] = series.to_numpy(
-                dtype=float
-            )
+            out[series.index.to_numpy(), column] = series.to_numpy(dtype=float)
         return out
 
 
@@ -381,8 +393,8 @@ def identifiability(
     observed: pd.DataFrame,
     days: int | None = None,
     points: int = 3,
-    replicates: int = 6,
-    step: float = 0.1,
+    runs: int | None = None,
+    box: float = 0.25,
     threshold: float = 0.5,
     seed: int = 0,
     candidates: bool = True,
@@ -408,14 +420,14 @@ def identifiability(
         Days per run (default: the run file's, else the last observed day).
     points : int
         Design points (on the diagonal of the prior quantiles 0.25–0.75).
-    replicates : int
-        Seeds per design point (shared by all points: common random numbers).
-    step : float
-        Finite-difference step, as a share of each prior's 90 % width.
+    runs : int, optional
+        Runs around each point (default ``max(30, 15 p)``).
+    box : float
+        Width of the box around each point, as a share of each prior's 90 % width.
     threshold : float
         Predicted width ratio below which a parameter counts as identified.
     seed : int
-        Root seed of the design's runs.
+        Root seed of the design and its runs.
     candidates : bool
         Also predict for other observations the runs record (more days, other
         variables, per-neighbourhood series).
@@ -427,7 +439,7 @@ def identifiability(
     Returns
     -------
     Identifiability
-        ``points × (2 p + 1) × replicates`` runs.
+        After ``points × runs`` model runs.
 
     Examples
     --------
@@ -436,58 +448,44 @@ def identifiability(
     >>> check = identifiability(priors={"waste_per_capita_kg": (0.3, 1.2),
     ...                                 "concern_convergence": (0.05, 0.5)},
     ...                         observed=obs, n_citizens=40, days=4, points=1,
-    ...                         replicates=4, candidates=False, executor="serial",
-    ...                         progress=False)
+    ...                         candidates=False, executor="serial", progress=False)
     >>> check.table["verdict"].tolist()
     ['identified', 'not identified']
     """
     from waste_harmony.experiments.abc import make_priors
     from waste_harmony.experiments.calibration import check_observed, model_violations
     from waste_harmony.experiments.runner import sweep
-    from waste_harmony.recording import MODEL_VARIABLES, NEIGHBORHOOD_VARIABLES
+    from waste_harmony.recording import MODEL_VARIABLES
 
     prior_dists = make_priors(priors)
     obs = check_observed(observed)
     if days is None:
         days = int(getattr(model, "days", None) or obs["day"].max())
-    for label, value, least in (("points", points, 1), ("replicates", replicates, 2)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise ValueError(f"{label} must be an integer >= {least}, got {value!r}")
-    if not 0 < step < 1:
-        raise ValueError(f"step must be a share of the prior width in (0, 1), got {step}")
     names = list(prior_dists)
     p = len(names)
-    centres, steps = design_points(prior_dists, points, step)
+    runs = max(30, 15 * p) if runs is None else runs
+    for label, value, least in (("points", points, 1), ("runs", runs, 4 * (p + 2))):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ValueError(f"{label} must be an integer >= {least}, got {value!r}")
+    if not 0 < box <= 1:
+        raise ValueError(f"box must be a share of the prior width in (0, 1], got {box}")
     check = model_violations(model, kwargs)
-    rows: list[dict[str, float]] = []
-    used_steps = np.empty((points, p))
-    for m, centre in enumerate(centres):
-        h = steps.copy()
-        for j in range(p):  # shrink a step that leaves the support or breaks a constraint
-            for _ in range(6):
-                ok = all(
-                    prior_dists[names[j]].pdf(centre[j] + sign * h[j] / 2) > 0
-                    and not check(
-                        dict(zip(names, centre + sign * h[j] / 2 * np.eye(p)[j], strict=True))
-                    )
-                    for sign in (1, -1)
-                )
-                if ok:
-                    break
-                h[j] /= 2
-        used_steps[m] = h
-        rows.append(dict(zip(names, map(float, centre), strict=True)))
-        for sign in (1, -1):
-            for j in range(p):
-                moved = centre + sign * h[j] / 2 * np.eye(p)[j]
-                rows.append(dict(zip(names, map(float, moved), strict=True)))
+    design = design_points(
+        prior_dists,
+        points=points,
+        runs=runs,
+        box=box,
+        rng=np.random.default_rng([seed, 0x1D]),
+        admissible=lambda values: not check(values),
+    )
+    rows = [dict(zip(names, map(float, row), strict=True)) for row in design.reshape(-1, p)]
     result = sweep(
         model,
         parameters=rows,
-        seeds=replicates,
+        seeds=1,
         days=days,
         root_seed=seed,
-        common_random_numbers=True,
+        common_random_numbers=False,
         out=out,
         resume=resume,
         executor=executor,
@@ -495,11 +493,6 @@ def identifiability(
         progress=progress,
         **kwargs,
     )
-    if result.n_failed:
-        raise RuntimeError(
-            f"{result.n_failed} of the identifiability check's runs failed; see "
-            f"result.failures() in {result.path}"
-        )
     model_vars = [
         v
         for v in MODEL_VARIABLES
@@ -507,38 +500,33 @@ def identifiability(
     ]
     obs_days = sorted(set(obs["day"]))
     model_frame = result.load(model_vars, kind="model")
-    node_vars = sorted(
-        {v for v, n in zip(obs["variable"], obs["node"], strict=True) if n}
-        | (
-            {_MODEL_TO_NODE[v] for v in obs["variable"] if v in _MODEL_TO_NODE}
-            if candidates
-            else set()
-        )
-    )
-    node_vars = [v for v in node_vars if v in NEIGHBORHOOD_VARIABLES]
+    node_vars = {v for v, n in zip(obs["variable"], obs["node"], strict=True) if n}
+    if candidates:
+        node_vars |= {_MODEL_TO_NODE[v] for v in obs["variable"] if v in _MODEL_TO_NODE}
     hoods = None
     if node_vars:
-        hoods = result.load(node_vars, kind="neighborhoods", where={"day": list(range(days + 1))})
         observed_nodes = set(obs.loc[obs["node"] != "", "node"])
+        hoods = result.load(sorted(node_vars), kind="neighborhoods")
         keep = hoods["day"].isin(obs_days) | hoods["node"].astype(str).isin(observed_nodes)
         hoods = hoods[keep]
-    values = _Values(model_frame, hoods)
+    values = _Values(model_frame, hoods, len(rows))
     nodes = [] if hoods is None else sorted(set(hoods["node"].astype(str)))
     sets = (
-        _candidates(obs, [v for v in model_vars], node_vars, nodes, days)
+        _candidates(obs, model_vars, sorted(node_vars), nodes, days)
         if candidates
         else {"as observed": obs[["variable", "node", "day"]].reset_index(drop=True)}
     )
-    stride = 2 * p + 1
-    widths: dict[str, np.ndarray] = {}
-    for label, keys in sets.items():
-        y = values.array(keys)
-        per_point = []
-        for m in range(points):
-            block = y[m * stride : (m + 1) * stride]
-            info = fisher_information(block[0], block[1 : p + 1], block[p + 1 :], used_steps[m])
-            per_point.append(predicted_width_ratio(info, prior_dists))
-        widths[label] = np.array(per_point)
+
+    def forecast(keys: pd.DataFrame) -> np.ndarray:
+        y = values.array(keys).reshape(points, runs, len(keys))
+        return np.array(
+            [
+                predicted_width_ratio(linear_information(design[m], _features(y[m])), prior_dists)
+                for m in range(points)
+            ]
+        )
+
+    widths = {label: forecast(keys) for label, keys in sets.items()}
     base = widths["as observed"]
     table = pd.DataFrame(
         {
@@ -552,6 +540,20 @@ def identifiability(
         _verdict(lo, hi, threshold)
         for lo, hi in zip(table["width_low"], table["width_high"], strict=True)
     ]
+    # every unidentified parameter's most helpful candidate, all together
+    chosen = []
+    for j in range(p):
+        if table["verdict"].iloc[j] == "identified":
+            continue
+        medians = {lab: float(np.median(w[:, j])) for lab, w in widths.items()}
+        label = min(medians, key=medians.__getitem__)
+        if np.median(widths[label][:, j]) < np.median(base[:, j]) - 0.05 and label not in chosen:
+            chosen.append(label)
+    if len(chosen) > 1:
+        union = pd.concat([sets[label] for label in chosen]).drop_duplicates(ignore_index=True)
+        label = "all recommended: " + " & ".join(c.removeprefix("+ ") for c in chosen)
+        sets[label] = union
+        widths[label] = forecast(union)
     cand = pd.DataFrame(
         [
             {"candidate": label, **dict(zip(names, np.median(w, axis=0), strict=True)),
@@ -564,5 +566,6 @@ def identifiability(
         candidates=cand,
         observations=sets,
         threshold=threshold,
-        runs=len(rows) * replicates,
+        runs=len(rows),
+        failed=result.n_failed,
     )

@@ -17,6 +17,7 @@ executor or on the order in which runs finish.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -162,7 +163,7 @@ def simulate_table(
         Rows in the order of ``thetas`` (replicates of a set next to each other).
     """
     from waste_harmony.experiments.checks import check_plan, check_sendable
-    from waste_harmony.experiments.executors import execute_tasks
+    from waste_harmony.experiments.executors import SharedProcessPool, execute_tasks
     from waste_harmony.experiments.plan import (
         Task,
         check_fixed,
@@ -171,6 +172,26 @@ def simulate_table(
         resolve_factory,
     )
 
+    if executor is None and workers != 1:
+        # One pool for every batch: a new pool per batch would start (and import in)
+        # fresh interpreters each time, which costs more than small runs.
+        with SharedProcessPool(workers or max(1, os.cpu_count() or 1)) as shared:
+            shared.start()
+            return simulate_table(
+                model,
+                names=names,
+                thetas=thetas,
+                statistics=statistics,
+                n_statistics=n_statistics,
+                days=days,
+                fixed=fixed,
+                seed=seed,
+                folder=folder,
+                replicates=replicates,
+                batch_size=batch_size,
+                executor=shared.executor(),
+                progress=progress,
+            )
     factory, _ = resolve_factory(model)
     fixed = check_fixed(fixed)
     folder = Path(folder)

@@ -1,0 +1,91 @@
+"""Reference tables: statistics only, the same on every executor, resumed by batch."""
+
+import numpy as np
+import pandas as pd
+
+from waste_harmony import CityModel
+from waste_harmony.experiments.calibration import RunStatistics, check_observed
+from waste_harmony.experiments.reftable import simulate_table
+
+OBSERVED = check_observed(
+    pd.DataFrame(
+        {"day": [3, 5], "variable": ["mean_concern", "recycling_rate"], "value": [0.4, 0.2]}
+    )
+)
+THETAS = np.linspace(0.5, 6.0, 12)[:, None]
+
+
+def table(folder, **kwargs):
+    settings = {
+        "names": ["recycling_weight_concern"],
+        "thetas": THETAS,
+        "statistics": RunStatistics(OBSERVED),
+        "n_statistics": 2,
+        "days": 5,
+        "fixed": {"n_citizens": 40},
+        "seed": 3,
+        "batch_size": 5,
+        "executor": "serial",
+        "progress": False,
+    }
+    return simulate_table(None, folder=folder, **{**settings, **kwargs})
+
+
+def test_statistics_equal_a_direct_run_and_nothing_else_is_written(tmp_path):
+    result = table(tmp_path / "t")
+    assert result.statistics.shape == (12, 2) and result.batches == 3 and not result.errors
+    model = CityModel(
+        n_citizens=40, rng=int(result.seeds[4]), recycling_weight_concern=THETAS[4, 0]
+    )
+    model.run_for(5)
+    frame = model.model_frame()
+    expected = [frame.loc[3, "mean_concern"], frame.loc[5, "recycling_rate"]]
+    np.testing.assert_array_equal(result.statistics[4], expected)
+    files = sorted(p.name for p in (tmp_path / "t").iterdir())
+    assert files == [
+        "table-0000.parquet",
+        "table-0001.parquet",
+        "table-0002.parquet",
+        "timings.jsonl",
+    ]
+
+
+def test_same_table_on_a_process_pool_and_after_a_resume(tmp_path):
+    serial = table(tmp_path / "serial")
+    pool = table(tmp_path / "pool", executor=None, workers=2, replicates=1)
+    np.testing.assert_array_equal(serial.statistics, pool.statistics)
+    np.testing.assert_array_equal(serial.seeds, pool.seeds)
+    (tmp_path / "pool" / "table-0001.parquet").unlink()  # as if interrupted in batch 1
+    stamp = (tmp_path / "pool" / "table-0000.parquet").stat().st_mtime_ns
+    resumed = table(tmp_path / "pool")
+    np.testing.assert_array_equal(serial.statistics, resumed.statistics)
+    assert (tmp_path / "pool" / "table-0000.parquet").stat().st_mtime_ns == stamp
+
+
+def failing_factory(rng=None, **kwargs):
+    """A model that cannot be built for large weights (a failed run)."""
+    if kwargs.get("recycling_weight_concern", 0) > 5:
+        raise ValueError("too large")
+    return CityModel(rng=rng, **kwargs)
+
+
+def test_failed_runs_have_no_statistics_and_say_why(tmp_path):
+    result = simulate_table(
+        failing_factory,
+        names=["recycling_weight_concern"],
+        thetas=THETAS,
+        statistics=RunStatistics(OBSERVED),
+        n_statistics=2,
+        days=5,
+        fixed={"n_citizens": 40},
+        seed=3,
+        folder=tmp_path / "t",
+        replicates=2,
+        executor="serial",
+        progress=False,
+    )
+    bad = THETAS[:, 0].repeat(2) > 5
+    assert result.statistics.shape == (24, 2) and result.failed == bad.sum() == 4
+    assert np.isnan(result.statistics[bad]).all() and np.isfinite(result.statistics[~bad]).all()
+    assert all("ValueError: too large" in e for e in result.errors) and len(result.errors) == 4
+    np.testing.assert_array_equal(result.theta[:, 0], THETAS[:, 0].repeat(2))
