@@ -47,6 +47,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     # Reading a built model or run: results, run files, scenario checks, doc tables.
     ("outputs", ("results", "config", "testing", "docs_tables")),
+    # Many runs: plan, check, execute, store, resume (the machinery of experiments).
+    ("batch", ("batch",)),
+    # What researchers use: analyses built on batch, figures, the interactive viewer.
     ("tools", ("experiments", "plotting", "viz")),
     # Entry points and the package facade.
     ("entry points", ("cli", "__main__", "")),

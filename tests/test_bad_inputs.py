@@ -6,7 +6,7 @@ stderr with a fragment, no traceback) and files (run files, sweep files, GraphML
 results folders) read by the library. A prepared results folder must be
 byte-for-byte untouched by every bad call aimed at it.
 
-Counts (issue 11): 122 catalogued bad inputs (51 Python API, 20 files, 51 command
+Counts (issues 11 and 18): 132 catalogued bad inputs (58 Python API, 21 files, 53 command
 line), plus the untouched-folder check (6 bad calls), ``--debug``, a defect's status 1
 and out-of-memory. The property tests (``test_properties.py``) run 25 examples of the
 balance/shares/finiteness property and 8 each of same-seed and ``copy()``.
@@ -96,6 +96,15 @@ FILES = {
     "truncated/manifest.json": '{"days": ',
     "experiment/experiment.json": '{"kind": "sweep", ',
     "manifest_dir/manifest.json/": "",
+    # two squares of about 1 km, 3 km apart (lon/lat): a layer in two pieces
+    "pieces.geojson": (
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "properties": {"id": 1}, "geometry": {"type": "Polygon", '
+        '"coordinates": [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]]}}, '
+        '{"type": "Feature", "properties": {"id": 2}, "geometry": {"type": "Polygon", '
+        '"coordinates": [[[0.04, 0], [0.05, 0], [0.05, 0.01], [0.04, 0.01], [0.04, 0]]]}}]}'
+    ),
+    "pieces.toml": RUN.split("[city]")[0] + '[city]\nfile = "pieces.geojson"\nid_column = "id"\n',
 }
 
 
@@ -124,6 +133,34 @@ def results(work):
 
 def _festival(**values):
     return available()["harmony-festival"](**values)
+
+
+def _declared(unit):
+    G = grid_city(3, 3, seed=1)
+    G.graph["units"] = unit
+    return G
+
+
+def _in_pieces():
+    G = grid_city(3, 3, seed=1)
+    island = grid_city(2, 3, seed=2)
+    for node, data in island.nodes(data=True):
+        G.add_node(100 + node, **{**data, "pos": (data["pos"][0] + 5.0, data["pos"][1])})
+    G.add_edges_from((100 + u, 100 + v) for u, v in island.edges)
+    return G
+
+
+def _squares(**options):
+    """from_districts on two unit squares 3 km apart (no CRS unless given)."""
+    import geopandas as gpd
+    import shapely
+
+    from waste_harmony.city import from_districts
+
+    frame = gpd.GeoDataFrame(
+        {"id": [1, 2]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(4, 0, 5, 1)]
+    )
+    return from_districts(frame, id_column="id", **options)
 
 
 def _linked(value, attr="length_km"):
@@ -177,6 +214,43 @@ API = [
         lambda: CityModel(_linked("0.2", "border_km"), **SMALL),
         ValueError,
         "border_km",
+    ),
+    (
+        "city-units-declared-m",
+        lambda: CityModel(_declared("m"), **SMALL),
+        ValueError,
+        "declares G.graph['units'] = 'm'",
+    ),
+    (
+        "city-region-undeclared",
+        lambda: CityModel(grid_city(10, 10, spacing_km=60.0, seed=1), **SMALL),
+        ValueError,
+        'declare it with G.graph["units"] = "km"',
+    ),
+    (
+        "city-in-pieces",
+        lambda: CityModel(_in_pieces(), **SMALL),
+        ValueError,
+        "G = waste_harmony.city.connect_pieces(G)",
+    ),
+    ("districts-snap-neg", lambda: _squares(unit_km=1.0, snap_km=-0.001), ValueError, "snap_km"),
+    (
+        "districts-min-border-str",
+        lambda: _squares(unit_km=1.0, min_border_km="10 m"),
+        ValueError,
+        "min_border_km must be a number of km",
+    ),
+    (
+        "districts-connect-unknown",
+        lambda: _squares(unit_km=1.0, connect="bridge"),
+        ValueError,
+        "connect='nearest'",
+    ),
+    (
+        "districts-no-crs-lonlat",
+        lambda: _squares(),
+        ValueError,
+        "probably longitude/latitude: crs='EPSG:4326'",
     ),
     ("model-rng-float", lambda: CityModel(rng=1.5, **SMALL), TypeError, "rng"),
     ("model-rng-str", lambda: CityModel(rng="7", **SMALL), TypeError, "rng"),
@@ -362,6 +436,12 @@ FILE_CASES = [
     ),
     ("sweep-file-none", lambda w: load_sweep_file(w / "sweep_none.toml"), ConfigError, "[sweep]"),
     ("run-file-not-utf8", lambda w: load_run_file(w / "latin1.toml"), ConfigError, "latin1.toml"),
+    (
+        "run-file-districts-in-pieces",
+        lambda w: load_run_file(w / "pieces.toml").build_model(),
+        ConfigError,
+        'add connect = "nearest" to [city]',
+    ),
     ("graphml-malformed", lambda w: load_city(w / "bad.graphml"), ValueError, "bad.graphml"),
     ("graphml-dup-node", lambda w: load_city(w / "dup_node.graphml"), ValueError, "'a' 2 times"),
     (
@@ -424,6 +504,12 @@ CLI = [
     ("run-unknown-flag", ["run", "--colour"], "unrecognized arguments"),
     ("run-file-not-utf8", ["run", "{w}/latin1.toml"], "not a UTF-8 text file"),
     ("run-grid-float", ["run", "{w}/grid_float.toml"], "rows must be a whole number"),
+    ("run-districts-in-pieces", ["run", "{w}/pieces.toml"], "--city connect=nearest"),
+    (
+        "run-districts-connect-unknown",
+        ["run", "--city-file", "{w}/pieces.geojson", "--id-column", "id", "--city", "connect=x"],
+        "connect must be None or one of ('nearest',)",
+    ),
     ("viz-port-range", ["viz", "--port", "99999999"], "from 1 to 65535"),
     ("viz-port-word", ["viz", "--port", "eighty"], "expected a port number"),
     ("no-command", [], "choose a command"),

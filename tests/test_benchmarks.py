@@ -3,32 +3,18 @@
 No timing assertions: speed is measured by ``benchmarks/bench_model.py``, never asserted.
 """
 
-import importlib.util
 import json
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from benchmark_modules import load_benchmark
 from waste_harmony import CityModel
 from waste_harmony.city import grid_city
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _load(name):
-    path = BENCHMARKS / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"_wh_benchmarks_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load("bench_model")
-baseline = _load("baseline")
+bench = load_benchmark("bench_model")
+baseline = load_benchmark("baseline")
 
 
 @pytest.mark.slow

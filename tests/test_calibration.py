@@ -230,9 +230,9 @@ def test_resume_inside_a_batch_reads_only_the_earlier_runs(tmp_path):
 
 
 def test_worker_statistics_equal_the_values_in_the_files(tmp_path):
+    from waste_harmony.batch.runner import Execution, experiment
+    from waste_harmony.batch.store import load_experiment
     from waste_harmony.experiments.calibration import RunStatistics, check_observed
-    from waste_harmony.experiments.runner import Execution, experiment
-    from waste_harmony.experiments.store import load_experiment
 
     obs = check_observed(OBSERVED)
     got = {}

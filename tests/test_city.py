@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from waste_harmony import CityModel
 from waste_harmony.city import (
     ATTRIBUTE_DEFAULTS,
     BIODIVERSE_ZONE,
@@ -644,6 +645,47 @@ def test_positions_in_metres_are_refused_with_the_conversion(scale):
         G.nodes[node]["pos"] = (x * scale, y * scale)
     with pytest.raises(ValueError, match=r"look like metres.*divide x and y by 1000"):
         validate_city(G)
+
+
+def _region():
+    """A 10 x 10 grid of 60 km cells: a region 540 km wide, in km."""
+    return grid_city(10, 10, seed=0, spacing_km=60.0)
+
+
+def test_declared_km_wins_over_the_unit_guess(tmp_path):
+    G = _region()
+    with pytest.raises(ValueError, match=r'look like metres.*declare it with G.graph\["units"\]'):
+        validate_city(G)
+    G.graph["units"] = "km"
+    validate_city(G)
+    # the declaration travels with the city: GraphML, and into a model
+    save_city(G, tmp_path / "region.graphml")
+    H = load_city(tmp_path / "region.graphml")
+    assert H.graph["units"] == "km"
+    model = CityModel(H, n_citizens=300, rng=1)
+    model.run_for(3)
+    assert model.city.graph["units"] == "km"
+
+
+@pytest.mark.parametrize("unit", ["m", "metres", "degrees"])
+def test_a_declared_unit_other_than_km_is_refused_with_the_conversion(unit):
+    G = grid_city(3, 3, seed=0)
+    G.graph["units"] = unit
+    with pytest.raises(
+        ValueError, match=rf"declares G.graph\['units'\] = '{unit}'.*divide by 1000"
+    ):
+        validate_city(G)
+
+
+def test_degrees_message_names_the_declaration():
+    G = grid_city(4, 4, seed=0)
+    for node in G:
+        x, y = G.nodes[node]["pos"]
+        G.nodes[node]["pos"] = (-102.31 + x / 100, 21.87 + y / 100)
+    with pytest.raises(ValueError, match=r'G.graph\["units"\] = "km"'):
+        validate_city(G)
+    G.graph["units"] = "km"  # a user who insists: trusted
+    validate_city(G)
 
 
 def test_km_positions_anywhere_reasonable_pass_the_unit_check():

@@ -13,7 +13,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from waste_harmony import experiments as ex
-from waste_harmony.experiments.plan import make_plan, plan_seeds
+from waste_harmony.batch.plan import make_plan, plan_seeds
 from waste_harmony.results import RunResult
 
 TESTS = Path(__file__).resolve().parent
@@ -319,8 +319,8 @@ def test_temporary_results_folder_is_removed_with_the_result():
 
 
 def test_run_manifest_keeps_the_keys_of_run_result(tmp_path):
-    from waste_harmony.experiments.plan import Task
-    from waste_harmony.experiments.worker import tidy_tables
+    from waste_harmony.batch.plan import Task
+    from waste_harmony.batch.worker import tidy_tables
 
     model = helpers.small_model(rng=2, pulse=True)
     model.run_for(3)
@@ -392,7 +392,7 @@ def test_progress_bar_counts_runs_and_failures(tmp_path, capsys):
 def test_workers_relax_glibc_heap_trimming_on_linux():
     import platform
 
-    from waste_harmony.experiments.worker import relax_heap_trimming
+    from waste_harmony.batch.worker import relax_heap_trimming
 
     relaxed = relax_heap_trimming()
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from waste_harmony import experiments as ex
-from waste_harmony.experiments.executors import SharedProcessPool, death_cause
-from waste_harmony.experiments.resume import remove_stale_temp_files
+from waste_harmony.batch.executors import SharedProcessPool, death_cause
+from waste_harmony.batch.resume import remove_stale_temp_files
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))  # so this module and spawned workers import the helpers

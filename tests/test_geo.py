@@ -25,6 +25,8 @@ pytest.importorskip("osmnx")
 from waste_harmony import CityModel  # noqa: E402
 from waste_harmony.city import (  # noqa: E402
     ZONES,
+    connect_pieces,
+    connector_links,
     district_geometries,
     from_districts,
     from_osm,
@@ -38,6 +40,9 @@ OSM = Path(__file__).parent / "data" / "osm"
 AGUAS = OSM / "aguascalientes.osm.bz2"
 OAKLAND = OSM / "West-Oakland.osm.bz2"
 COLUMBUS = libpysal.examples.get_path("columbus.shp")
+TOKYO = libpysal.examples.get_path("tokyomet262.shp")
+SIDS = libpysal.examples.get_path("sids2.shp")
+TRACTS = libpysal.examples.get_path("10740.shp")
 CHICAGO = libpysal.examples.get_path("Chicago77.shp")
 ILLINOIS_EAST_FT = "EPSG:3435"  # the CRS of Chicago77 (coordinates in US survey feet)
 
@@ -78,7 +83,20 @@ def test_chicago_areas_and_adjacency(chicago, chicago_frame):
     G = chicago
     validate_city(G)
     assert G.number_of_nodes() == 77
-    assert {frozenset(e) for e in G.edges} == _rook_edges(chicago_frame, "AREANO")
+    # rook contiguity, less one corner: areas 16 and 19 (4.5 km apart) share 0.1 m of
+    # boundary where they meet at a point, below the 10 m minimum border
+    rook = _rook_edges(chicago_frame, "AREANO")
+    assert {frozenset(e) for e in G.edges} == rook - {frozenset((16, 19))}
+    exact = from_districts(
+        chicago_frame, id_column="AREANO", crs=ILLINOIS_EAST_FT, snap_km=0, min_border_km=0
+    )
+    assert {frozenset(e) for e in exact.edges} == rook
+    assert exact.edges[16, 19]["border_km"] == pytest.approx(1.05e-4, rel=0.01)
+    # snapping at 1 m adds the ends (about 1 m each) to exactly shared borders
+    added = [G.edges[e]["border_km"] - exact.edges[e]["border_km"] for e in G.edges]
+    assert min(added) >= 0 and max(added) < 0.025
+    total = [sum(b for *_, b in H.edges(data="border_km")) for H in (G, exact)]
+    assert total[0] == pytest.approx(total[1], rel=2e-3)
     # areas in km² from feet: the layer's own projected total, converted independently
     ft_km = 1200 / 3937 / 1000  # one US survey foot in km
     total = chicago_frame.geometry.area.sum() * ft_km**2
@@ -90,6 +108,129 @@ def test_chicago_areas_and_adjacency(chicago, chicago_frame):
     for u, v, d in G.edges(data=True):
         assert d["border_km"] <= min(geoms[u].length, geoms[v].length) + 1e-9
     assert math.isclose(geoms.area.sum(), areas.sum(), rel_tol=1e-9)
+
+
+def _fuzzy_edges(frame, id_column, buffer):
+    w = libpysal.weights.fuzzy_contiguity(frame.set_index(id_column), buffering=True, buffer=buffer)
+    return {frozenset((a, b)) for a, nbrs in w.neighbors.items() for b in nbrs}
+
+
+def _story_runs(G, citizens, days=5):
+    model = CityModel(G, n_citizens=citizens, scenarios=["techcore", "harmony-festival"], rng=3)
+    model.run_for(days)
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == days + 1
+    assert np.isfinite(frame.select_dtypes("number").to_numpy(dtype=float)).all()
+    return model
+
+
+def _with_green(G):
+    """The story's TechCore needs a biodiverse district: the largest one."""
+    node = max(G.nodes, key=lambda n: G.nodes[n]["area_km2"])
+    G.nodes[node]["zone"] = "green"
+    return G
+
+
+@pytest.mark.filterwarnings("ignore:The weights matrix is not fully connected")
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
+def test_digitising_gaps_are_snapped_like_fuzzy_contiguity():
+    # Tokyo's 262 municipalities (EPSG:30166, metres): 27 pairs 0.04-1.1 mm apart and
+    # ~190 pairs whose boundaries cross (slivers of a few m² of overlap). Exact rook
+    # contiguity cuts the layer into 23 pieces, the refusal this used to end in.
+    frame = gpd.read_file(TOKYO)
+    with pytest.warns(UserWarning, match=r"falls into 23 pieces.*connect='nearest'"):
+        exact = from_districts(frame, id_column="AreaID", snap_km=0)
+    assert {frozenset(e) for e in exact.edges} == _rook_edges(frame, "AreaID")
+    assert nx.number_connected_components(exact) == 23
+    G = from_districts(frame, id_column="AreaID")
+    assert nx.is_connected(G)
+    # independently: libpysal's fuzzy contiguity with a 1 m buffer finds the same
+    # pairs, plus two corners (borders of 1.9 and 5.5 m) that the 10 m minimum drops
+    fuzzy = _fuzzy_edges(frame, "AreaID", buffer=1.0)
+    corners = from_districts(frame, id_column="AreaID", min_border_km=0)
+    assert {frozenset(e) for e in corners.edges} == fuzzy
+    dropped = fuzzy - {frozenset(e) for e in G.edges}
+    assert len(dropped) == 2
+    assert all(0 < corners.edges[tuple(e)]["border_km"] < 0.006 for e in dropped)
+    assert G.number_of_edges() == len(fuzzy) - 2 == 693
+    _story_runs(_with_green(G), citizens=1000)
+
+
+def test_a_corner_touch_is_no_border():
+    # Three unit squares (km): a and c share a side, b meets a only at the corner
+    # (1, 1) and c along its top side; b is nudged 8e-7 km down, so that a and b
+    # share 8e-7 km of boundary, the kind of contact that became a 1.4 km link.
+    squares = [shapely.box(0, 0, 1, 1), shapely.box(1, 1 - 8e-7, 2, 2), shapely.box(1, 0, 2, 1)]
+    frame = gpd.GeoDataFrame({"id": ["a", "b", "c"]}, geometry=squares)
+    G = from_districts(frame, id_column="id", unit_km=1.0)
+    assert sorted(map(sorted, G.edges)) == [["a", "c"], ["b", "c"]]
+    exact = from_districts(frame, id_column="id", unit_km=1.0, snap_km=0, min_border_km=0)
+    assert exact.edges["a", "b"]["border_km"] == pytest.approx(8e-7)
+    assert exact.edges["a", "b"]["length_km"] == pytest.approx(math.sqrt(2), rel=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:the district layer is in a geographic CRS:UserWarning")
+def test_a_regional_layer_runs_on_its_declared_km():
+    # North Carolina's 100 counties: 748 km wide, median link 39 km. The loader
+    # declares km; the unit guess (a city is at most 500 km wide) no longer overrides it.
+    G = from_districts(SIDS, id_column="FIPSNO", crs="EPSG:4267")
+    assert G.graph["units"] == "km"
+    xs = [p[0] for _, p in G.nodes(data="pos")]
+    assert 700 < max(xs) - min(xs) < 800
+    validate_city(G)
+    _story_runs(_with_green(G), citizens=500)
+    # the same graph without its declaration is refused, the message naming it
+    undeclared = G.copy()
+    del undeclared.graph["units"]
+    with pytest.raises(ValueError, match=r'look like metres.*G.graph\["units"\] = "km"'):
+        validate_city(undeclared)
+    undeclared.graph["units"] = "km"
+    validate_city(undeclared)
+
+
+@pytest.mark.filterwarnings("ignore:the district layer is in a geographic CRS:UserWarning")
+def test_an_isolated_tract_is_joined_by_a_declared_link():
+    # Albuquerque's 195 census tracts (2000): tract 35043940300 lies 6.1 km from
+    # every other, so the layer is in two pieces.
+    frame = gpd.read_file(TRACTS)
+    with pytest.warns(UserWarning, match=r"falls into 2 pieces.*connect='nearest'"):
+        apart = from_districts(frame, id_column="STFID", crs="EPSG:4269")
+    with pytest.raises(ValueError, match=r"2 connected components.*connect_pieces\(G\)") as info:
+        CityModel(apart, n_citizens=500)
+    assert "allow_disconnected" not in str(info.value)  # CityModel has no such keyword
+    G = from_districts(frame, id_column="STFID", crs="EPSG:4269", connect="nearest")
+    assert connector_links(G) == [("35043010301", "35043940300", pytest.approx(33.54, abs=0.01))]
+    link = G.edges["35043010301", "35043940300"]
+    assert link["border_km"] == 0.0 and link["connector"] is True
+    x0, y0 = G.nodes["35043010301"]["pos"]
+    x1, y1 = G.nodes["35043940300"]["pos"]
+    assert link["length_km"] == pytest.approx(math.hypot(x1 - x0, y1 - y0))
+    # the message's own fix works too: by position (the closest centres) or, given
+    # the polygons, at the nearest shores as connect="nearest" does
+    by_position = connect_pieces(apart)
+    assert nx.is_connected(by_position)
+    assert [link[:2] for link in connector_links(by_position)] == [("35043940300", "35043940800")]
+    by_shore = connect_pieces(apart, shapes=district_geometries(apart).to_numpy())
+    assert set(by_shore.edges) == set(G.edges)
+    _story_runs(_with_green(G), citizens=1000)
+
+
+@pytest.mark.filterwarnings("ignore:the district layer is in a geographic CRS:UserWarning")
+def test_a_district_file_in_pieces_names_the_run_file_key(tmp_path):
+    frame = gpd.read_file(TRACTS).set_crs("EPSG:4269")
+    frame[["STFID", "geometry"]].to_file(tmp_path / "tracts.geojson")
+    (tmp_path / "run.toml").write_text(
+        'days = 2\ncitizens = 300\n[city]\nfile = "tracts.geojson"\nid_column = "STFID"\n'
+    )
+    config = load_run_file(tmp_path / "run.toml")
+    with pytest.raises(ConfigError, match=r'2 pieces.*connect = "nearest"'):
+        config.build_model()
+    (tmp_path / "run.toml").write_text(
+        'days = 2\ncitizens = 300\n[city]\nfile = "tracts.geojson"\nid_column = "STFID"\n'
+        'connect = "nearest"\n'
+    )
+    G = load_run_file(tmp_path / "run.toml").city.build()
+    assert nx.is_connected(G) and len(connector_links(G)) == 1
 
 
 def test_geographic_crs_is_projected_to_utm_with_a_warning(chicago, chicago_frame):
@@ -280,7 +421,10 @@ def test_osm_from_an_osmnx_graph_and_bad_input():
 
 
 def test_run_files_load_districts_and_osm(tmp_path):
-    frame = gpd.read_file(COLUMBUS).set_crs("EPSG:26917", allow_override=True)
+    frame = gpd.read_file(COLUMBUS)  # planar units taken as km, written in metres
+    frame = frame.set_geometry(frame.geometry.scale(1000, 1000, origin=(0, 0))).set_crs(
+        "EPSG:26917"
+    )
     frame.to_file(tmp_path / "districts.geojson")
     (tmp_path / "run.toml").write_text(
         'days = 2\ncitizens = 300\n[city]\nfile = "districts.geojson"\n'

@@ -16,12 +16,12 @@ from waste_harmony.model import CityModel
 from waste_harmony.parameters import Parameters
 
 if TYPE_CHECKING:
-    from waste_harmony.experiments.store import SweepResult
+    from waste_harmony.batch.store import SweepResult
     from waste_harmony.results import RunResult
 
 
 def load_results(path: str | os.PathLike[str]) -> RunResult | SweepResult:
-    """Open any results folder; see :func:`waste_harmony.experiments.store.load_results`.
+    """Open any results folder; see :func:`waste_harmony.experiments.load_results`.
 
     Parameters
     ----------
@@ -33,7 +33,7 @@ def load_results(path: str | os.PathLike[str]) -> RunResult | SweepResult:
     RunResult or SweepResult
         The results.
     """
-    from waste_harmony.experiments.store import load_results as load
+    from waste_harmony.batch.store import load_results as load
 
     return load(path)
 

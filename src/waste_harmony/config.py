@@ -298,10 +298,30 @@ class CityConfig:
         if self.graphml is not None:
             return city_module.load_city(self.graphml)
         if self.file is not None:
-            return city_module.from_districts(self.file, **self.options)
+            return _district_city(self.file, self.options)
         if self.osm is not None:
             return city_module.from_osm(self.osm, **self.options)
         return GENERATORS[self.generator](**self.options)
+
+
+def _district_city(file: Path, options: dict[str, Any]) -> nx.Graph:
+    """``from_districts`` for a run file: a layer in pieces names the ``[city]`` key."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # the loader's warning names the Python keyword; the error below names the key
+        warnings.filterwarnings("ignore", "the district layer falls into", UserWarning)
+        G = city_module.from_districts(file, **options)
+    pieces = nx.number_connected_components(G)
+    if pieces > 1:
+        raise ValueError(
+            f"the district layer falls into {pieces} pieces that share no border (islands, "
+            'or gaps wider than snap_km); add connect = "nearest" to [city] (on the command '
+            "line: --city connect=nearest) to join them with declared links that citizens "
+            "travel and pollution does not cross, or a larger snap_km if the gaps are "
+            "digitising errors"
+        )
+    return G
 
 
 @dataclass(frozen=True)
@@ -516,6 +536,9 @@ _GEO_CITY_KEYS = {
         "zone_map",
         "crs",
         "unit_km",
+        "snap_km",
+        "min_border_km",
+        "connect",
         "name",
     ),
     "osm": ("cell_km", "population", "min_share", "street_buffer_km", "name"),

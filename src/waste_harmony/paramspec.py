@@ -1,3 +1,4 @@
+# Over 600 lines by choice: one parameter declaration with its one validation path and renderer.
 """Declared parameters: one specification per parameter, one validation path, one renderer.
 
 The model's parameters (:class:`waste_harmony.parameters.Parameters`) and every

@@ -16,6 +16,12 @@ neighbourhoods carrying the attributes of :data:`NODE_ATTRIBUTES`:
 ``land_price``                relative land price, >= 0
 ============================  =====================================================
 
+Positions are in km; a graph can declare it with ``G.graph["units"] = "km"`` (the
+GIS loaders do), and :func:`validate_city` then trusts it rather than guess the
+unit. A city in several pieces (islands) is joined explicitly by
+:func:`connect_pieces` (declared links that citizens travel and pollution does
+not cross).
+
 This is the lowest layer of the package: it depends only on NumPy, SciPy and
 networkx. :func:`from_districts` (GIS polygons) and :func:`from_osm`
 (OpenStreetMap streets) need the ``geo`` extra (geopandas, osmnx); they are
@@ -42,6 +48,7 @@ from .io import (
     save_city,
     with_defaults,
 )
+from .pieces import connect_pieces, connector_links
 from .validation import check_units, validate_city
 from .zones import (
     ATTRIBUTE_DEFAULTS,
@@ -62,6 +69,8 @@ __all__ = [
     "ZONE_DEFAULTS",
     "check_units",
     "city_arrays",
+    "connect_pieces",
+    "connector_links",
     "default_city",
     "district_geometries",
     "from_districts",

@@ -12,6 +12,13 @@ below :data:`LONLAT_MAX_EXTENT` and a centre more than :data:`LONLAT_MIN_OFFSET`
 extents away from the origin, as a city's coordinates in degrees are) and metres
 (an extent above :data:`MAX_EXTENT_KM` km or a median link longer than
 :data:`MAX_MEDIAN_LINK_KM` km).
+
+These checks are a guess for graphs that do not say their unit. A graph that
+declares it, ``G.graph["units"] = "km"`` (:data:`UNITS_KEY`; the loaders
+:func:`~waste_harmony.city.from_districts` and :func:`~waste_harmony.city.from_osm`
+set it, and a user can set it on any graph), is trusted: a region hundreds of km
+wide, such as a state's counties, is then a valid city. Any other declared unit
+is refused with the conversion.
 """
 
 from __future__ import annotations
@@ -32,10 +39,12 @@ from .arrays import EDGE_ATTRIBUTES, edge_index
 from .zones import NODE_ATTRIBUTES, UNIT_INTERVAL_ATTRIBUTES, ZONES
 
 __all__ = [
+    "DECLARED_KM",
     "LONLAT_MAX_EXTENT",
     "LONLAT_MIN_OFFSET",
     "MAX_EXTENT_KM",
     "MAX_MEDIAN_LINK_KM",
+    "UNITS_KEY",
     "check_graph_type",
     "check_units",
     "validate_city",
@@ -49,6 +58,12 @@ LONLAT_MIN_OFFSET = 50.0
 MAX_EXTENT_KM = 500.0
 #: A city whose median link is longer than this many km is taken to be in metres.
 MAX_MEDIAN_LINK_KM = 25.0
+#: The graph attribute that declares the unit of the positions ...
+UNITS_KEY = "units"
+#: ... and the one value it may take: ``G.graph["units"] = "km"`` turns the guesses off.
+DECLARED_KM = "km"
+#: How a message names the declaration.
+_DECLARE = f'G.graph["{UNITS_KEY}"] = "{DECLARED_KM}"'
 
 _FROM_GRAPH = (
     "convert it in one step with waste_harmony.city.from_graph(G) (drops direction, "
@@ -291,7 +306,7 @@ def check_units(xy: np.ndarray, links: np.ndarray | None = None) -> str | None:
             "be in km; project them to a metric CRS (e.g. osmnx.project_graph(G), or "
             "gdf.to_crs(gdf.estimate_utm_crs()) in geopandas) and divide the metres by "
             "1000; if they really are km, shift them to a local origin (subtract the "
-            "minimum x and y)"
+            f"minimum x and y) or declare them with {_DECLARE}"
         )
     median_link = 0.0
     if links is not None and len(links):
@@ -301,7 +316,8 @@ def check_units(xy: np.ndarray, links: np.ndarray | None = None) -> str | None:
             f"positions look like metres, not km ({box}: a city {span[0]:.4g} x "
             f"{span[1]:.4g} km wide with a median link of {median_link:.4g} km; a city is "
             f"at most {MAX_EXTENT_KM:g} km wide and its links at most about "
-            f"{MAX_MEDIAN_LINK_KM:g} km long); divide x and y by 1000"
+            f"{MAX_MEDIAN_LINK_KM:g} km long); divide x and y by 1000, or, if they are km "
+            f"(a region hundreds of km wide), declare it with {_DECLARE}"
         )
     return None
 
@@ -320,7 +336,9 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
         any hashable) carry every attribute of
         :data:`~waste_harmony.city.zones.NODE_ATTRIBUTES`, with positions in km.
     allow_disconnected : bool, default False
-        Accept a graph of several connected components.
+        Accept a graph of several connected components (to inspect one; a
+        :class:`~waste_harmony.CityModel` needs a city in one piece: join the
+        pieces with :func:`~waste_harmony.city.connect_pieces`).
 
     Returns
     -------
@@ -334,8 +352,9 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
         If the graph is empty, directed, a multigraph, has self-loops, is
         disconnected (unless allowed), if a node misses an attribute or has a
         value of the wrong type, not finite or out of range, an unknown zone,
-        a malformed ``pos``, positions evidently not in km (:func:`check_units`),
-        a link's ``length_km`` or ``border_km`` not a finite number >= 0, or if
+        a malformed ``pos``, positions evidently not in km (:func:`check_units`;
+        not applied when ``G.graph["units"] == "km"`` declares the unit), a
+        declared unit other than km, a link's ``length_km`` or ``border_km`` not a finite number >= 0, or if
         every population is zero. The message names the node and the
         attribute and says how to fix it.
 
@@ -380,7 +399,7 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
             elif attr == "pos":
                 problem = _pos_problem(nodes, values)
                 if problem is None:
-                    problem = _units_problem(values, links)
+                    problem = _units_problem(G, values, links)
             else:
                 problem = _numeric_problem(nodes, attr, values)
         if problem is not None:
@@ -404,9 +423,11 @@ def validate_city(G: nx.Graph, *, allow_disconnected: bool = False) -> None:
             problems.append(
                 f"the city graph has {len(components)} connected components; e.g. node "
                 f"{example!r} is detached from the largest one ({len(components[0])} nodes). "
-                "Link the components, keep the largest one with "
-                "G.subgraph(max(nx.connected_components(G), key=len)).copy(), "
-                "or pass allow_disconnected=True"
+                "Join the pieces with declared links (a ferry or bridge: citizens travel "
+                "them, pollution does not cross them) with "
+                "G = waste_harmony.city.connect_pieces(G) (from_districts(..., "
+                "connect='nearest') does it when loading districts), or keep the largest "
+                "piece with G.subgraph(max(nx.connected_components(G), key=len)).copy()"
             )
     if len(problems) == 1:
         raise ValueError(problems[0])
@@ -440,7 +461,17 @@ def _edge_problems(G: nx.Graph) -> list[str]:
     return found
 
 
-def _units_problem(values: list[Any], links: np.ndarray) -> str | None:
+def _units_problem(G: nx.Graph, values: list[Any], links: np.ndarray) -> str | None:
+    """The declared unit, if any, else the guess of :func:`check_units`."""
+    declared = G.graph.get(UNITS_KEY)
+    if declared == DECLARED_KM:
+        return None  # the loader (or the user) said km: trust it, however wide the city
+    if declared is not None:
+        return (
+            f"the graph declares G.graph[{UNITS_KEY!r}] = {declared!r}, but positions, "
+            "link lengths and borders are read in km; convert them to km (from metres: "
+            f"divide by 1000) and set {_DECLARE}"
+        )
     xy = _plain_positions(values)
     if xy is None:
         xy = np.array([(float(p[0]), float(p[1])) for p in values], dtype=np.float64)

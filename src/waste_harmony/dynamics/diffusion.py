@@ -83,7 +83,9 @@ def finite_volume_laplacian(
     distance between cell centres (two-point flux approximation, Eymard et al.
     2000). Where ``borders_km`` has no entry for an edge the border is taken as
     ``√(A_i A_j) / d_ij`` (exact on a square grid: ``C = 1``), i.e. the weight
-    ``1/d²`` of a regular lattice. ``D L u`` with ``D`` in km²/day is then the
+    ``1/d²`` of a regular lattice. An edge whose border is 0 (a declared link
+    such as a ferry, :func:`waste_harmony.city.connect_pieces`) has conductance
+    0: it exchanges nothing. ``D L u`` with ``D`` in km²/day is then the
     daily exchange of a concentration ``u``; it conserves ``Σ A_i u_i``. For an
     amount per cell (kg) use the transpose ``L.T``, which conserves ``Σ x_i``.
 

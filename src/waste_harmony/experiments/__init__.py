@@ -1,5 +1,12 @@
 """Experiments at scale: runs, ensembles, sweeps, paired comparisons, sensitivity analysis.
 
+The one import path for experiments. Two packages by job stand behind it: the
+machinery that plans, executes, stores and resumes many runs is
+:mod:`waste_harmony.batch` (:func:`run`, :func:`ensemble`, :func:`sweep`,
+:class:`SweepResult`, re-exported here); the analyses built on it live in this
+package: :func:`compare`, :func:`sensitivity`, :func:`calibrate` (ABC-SMC) and
+:func:`discover` (PRIM).
+
 Every experiment is a plan of runs fixed in advance — parameter points × seeds
 spawned from one root seed — executed by any :class:`concurrent.futures.Executor`:
 a local spawn process pool by default, ``"serial"``, or a Dask
@@ -18,6 +25,12 @@ Examples
 [{'day': 5, 'n': 3}]
 """
 
+import importlib
+import sys
+
+from waste_harmony.batch.plan import ConfigFactory, grid, latin_hypercube, plan_seeds
+from waste_harmony.batch.runner import SerialExecutor, ensemble, run, sweep
+from waste_harmony.batch.store import SweepResult, load_experiment, load_results
 from waste_harmony.experiments.calibration import (
     CalibrationResult,
     calibrate,
@@ -25,20 +38,21 @@ from waste_harmony.experiments.calibration import (
 )
 from waste_harmony.experiments.compare import Comparison, compare
 from waste_harmony.experiments.discovery import PrimBox, discover, prim
-from waste_harmony.experiments.plan import (
-    ConfigFactory,
-    grid,
-    latin_hypercube,
-    plan_seeds,
-)
-from waste_harmony.experiments.runner import SerialExecutor, ensemble, run, sweep
 from waste_harmony.experiments.sensitivity import (
     SensitivityResult,
     analyze,
     sample,
     sensitivity,
 )
-from waste_harmony.experiments.store import SweepResult, load_experiment, load_results
+
+#: Modules that moved to :mod:`waste_harmony.batch`; their old paths
+#: (``waste_harmony.experiments.runner``, ...) stay importable as aliases.
+MOVED_TO_BATCH = ("checks", "executors", "identity", "plan", "resume", "runner", "store", "worker")
+for _name in MOVED_TO_BATCH:
+    _module = importlib.import_module(f"waste_harmony.batch.{_name}")
+    sys.modules[f"{__name__}.{_name}"] = _module
+    globals()[_name] = _module
+del _name, _module
 
 __all__ = [
     "CalibrationResult",

@@ -1,3 +1,4 @@
+# Over 600 lines by choice: one published method (ABC-SMC), its steps in the order it runs them.
 """Approximate Bayesian computation by sequential Monte Carlo (ABC-SMC), as pure functions.
 
 The algorithm works on a *batch simulator* — ``simulate(step, thetas)`` returns

@@ -119,7 +119,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     ConfigError
         For an invalid sweep file or arguments.
     """
-    from waste_harmony.experiments.runner import sweep
+    from waste_harmony.batch.runner import sweep
     from waste_harmony.experiments.sweepfile import load_sweep_file
 
     config = load_sweep_file(args.sweepfile)

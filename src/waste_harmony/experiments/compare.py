@@ -30,9 +30,9 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from waste_harmony.experiments.plan import Branch
-from waste_harmony.experiments.runner import Execution, experiment
-from waste_harmony.experiments.store import SweepResult
+from waste_harmony.batch.plan import Branch
+from waste_harmony.batch.runner import Execution, experiment
+from waste_harmony.batch.store import SweepResult
 
 __all__ = ["Comparison", "compare", "difference_interval"]
 

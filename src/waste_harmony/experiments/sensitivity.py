@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from waste_harmony.experiments.store import SweepResult
+from waste_harmony.batch.store import SweepResult
 
 __all__ = ["SensitivityResult", "analyze", "as_problem", "sample", "sensitivity"]
 
@@ -430,7 +430,7 @@ def sensitivity(
     >>> S.ranking()
     ['a', 'b']
     """
-    from waste_harmony.experiments.runner import sweep
+    from waste_harmony.batch.runner import sweep
 
     problem = as_problem(problem)
     method = _check_method(method)

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from waste_harmony.batch.plan import grid, latin_hypercube
 from waste_harmony.config import (
     ConfigError,
     RunConfig,
@@ -60,7 +61,6 @@ from waste_harmony.config import (
     read_toml,
     with_path,
 )
-from waste_harmony.experiments.plan import grid, latin_hypercube
 from waste_harmony.parameters import Parameters, violations
 
 __all__ = ["SweepConfig", "load_sweep_file", "parse_sweep_config"]

@@ -330,7 +330,8 @@ class TechCoreProposal(Scenario):
         elif biodiverse_rows(model).size == 0:
             raise ValueError(
                 "scenario 'techcore': the city has no biodiverse node (green zone "
-                "or habitat >= 0.5) to site the facility on"
+                "or habitat >= 0.5) to site the facility on; mark one, e.g. "
+                "G.nodes[node]['zone'] = 'green' (from_districts: zone= and zone_map=)"
             )
 
     def setup(self, model: CityServices) -> None:

@@ -1,10 +1,10 @@
 """Running experiments: one run, ensembles over seeds, parameter sweeps.
 
-Every experiment is a fixed plan of runs (:mod:`~waste_harmony.experiments.plan`)
+Every experiment is a fixed plan of runs (:mod:`~waste_harmony.batch.plan`)
 executed by any :class:`concurrent.futures.Executor`
-(:mod:`~waste_harmony.experiments.executors`); results stream to disk as runs
-finish (:mod:`~waste_harmony.experiments.store`) and an interrupted experiment
-resumes where it stopped (:mod:`~waste_harmony.experiments.resume`).
+(:mod:`~waste_harmony.batch.executors`); results stream to disk as runs
+finish (:mod:`~waste_harmony.batch.store`) and an interrupted experiment
+resumes where it stopped (:mod:`~waste_harmony.batch.resume`).
 :func:`experiment` ties these together; :func:`ensemble`, :func:`sweep` and
 :func:`~waste_harmony.experiments.compare` are its public faces.
 """
@@ -22,10 +22,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from waste_harmony.experiments.checks import check_plan, check_sendable
-from waste_harmony.experiments.executors import SerialExecutor, execute_tasks, executor_name
-from waste_harmony.experiments.identity import fingerprint, fixed_meaning
-from waste_harmony.experiments.plan import (
+from waste_harmony.batch.checks import check_plan, check_sendable
+from waste_harmony.batch.executors import SerialExecutor, execute_tasks, executor_name
+from waste_harmony.batch.identity import fingerprint, fixed_meaning
+from waste_harmony.batch.plan import (
     Branch,
     Task,
     check_days,
@@ -38,9 +38,9 @@ from waste_harmony.experiments.plan import (
     root_entropy,
     run_seed,
 )
-from waste_harmony.experiments.resume import prepare_folder, still_to_run
-from waste_harmony.experiments.store import RUNS, SweepResult, now, write_experiment_manifest
-from waste_harmony.experiments.worker import Outcome, tidy_tables, to_run_result
+from waste_harmony.batch.resume import prepare_folder, still_to_run
+from waste_harmony.batch.store import RUNS, SweepResult, now, write_experiment_manifest
+from waste_harmony.batch.worker import Outcome, tidy_tables, to_run_result
 from waste_harmony.results import RunResult, versions
 
 __all__ = ["Execution", "SerialExecutor", "ensemble", "experiment", "run", "sweep"]
@@ -55,7 +55,7 @@ class Execution:
     out : str, os.PathLike or None
         Experiment folder (``None``: a temporary folder removed with the result).
     executor : None, "serial", Executor or Dask Client
-        Where runs execute (:func:`~waste_harmony.experiments.executors.open_pool`).
+        Where runs execute (:func:`~waste_harmony.batch.executors.open_pool`).
     workers : int or None
         Processes of the default pool.
     resume, overwrite : bool
@@ -143,11 +143,11 @@ def experiment(
         More experiment manifest entries.
     statistics : callable, optional
         ``statistics(tables)`` computed in the worker from each run's tables and
-        returned in its :class:`~waste_harmony.experiments.worker.Outcome` (must be
+        returned in its :class:`~waste_harmony.batch.worker.Outcome` (must be
         picklable for a process pool).
     on_outcome : callable, optional
         Called in this process with ``(task, outcome)`` as each task ends (see
-        :func:`~waste_harmony.experiments.executors.execute_tasks`); runs skipped on
+        :func:`~waste_harmony.batch.executors.execute_tasks`); runs skipped on
         resume are not reported.
 
     Returns

@@ -18,8 +18,8 @@ import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from waste_harmony.batch.plan import ConfigFactory, Task, accepts_days
 from waste_harmony.config import with_path
-from waste_harmony.experiments.plan import ConfigFactory, Task, accepts_days
 
 __all__ = ["check_plan", "check_sendable"]
 

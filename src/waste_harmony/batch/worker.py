@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from waste_harmony.experiments.plan import Task
+from waste_harmony.batch.plan import Task
 from waste_harmony.results import RunResult, run_manifest, save_run
 from waste_harmony.schema import RunIds, model_tables
 
@@ -28,7 +28,6 @@ __all__ = [
     "apply_intervention",
     "execute",
     "run_ids",
-    "tidy_result",
     "tidy_tables",
     "to_run_result",
     "write_run",
@@ -68,6 +67,30 @@ class Outcome:
     results: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
     worker: str = ""
     statistics: list[Any] | None = None
+
+    @classmethod
+    def failure(
+        cls,
+        run_ids: tuple[str, ...],
+        exc: BaseException,
+        *,
+        error: str | None = None,
+        **fields: Any,
+    ) -> Outcome:
+        """The failed outcome of ``exc``: ``"Type: message"`` (or ``error``) and its traceback.
+
+        Examples
+        --------
+        >>> Outcome.failure(("r0",), ValueError("bad")).error
+        'ValueError: bad'
+        """
+        return cls(
+            run_ids,
+            "failed",
+            error=error or f"{type(exc).__name__}: {exc}",
+            traceback="".join(traceback.format_exception(exc)),
+            **fields,
+        )
 
 
 def apply_intervention(model: Any, intervention: Any) -> None:
@@ -221,14 +244,7 @@ def execute(task: Task) -> Outcome:
         )
     except Exception as exc:
         seconds["total"] = time.perf_counter() - start
-        return Outcome(
-            task.run_ids,
-            "failed",
-            seconds,
-            error=f"{type(exc).__name__}: {exc}",
-            traceback=traceback.format_exc(),
-            worker=worker,
-        )
+        return Outcome.failure(task.run_ids, exc, seconds=seconds, worker=worker)
 
 
 def run_ids(task: Task, index: int = 0) -> RunIds:
@@ -334,27 +350,3 @@ def to_run_result(tables: dict[str, Any], manifest: dict[str, Any]) -> RunResult
         The run.
     """
     return RunResult.from_tables(tables, manifest)
-
-
-def tidy_result(
-    model: Any, task: Task, index: int = 0, *, wall_time_s: float | None = None
-) -> RunResult:
-    """A model's results as a :class:`RunResult` of tidy pandas frames.
-
-    Parameters
-    ----------
-    model : CityModel
-        A model that has run.
-    task : Task
-        The task it belongs to.
-    index : int
-        Which of the task's runs it is.
-    wall_time_s : float, optional
-        Seconds it took.
-
-    Returns
-    -------
-    RunResult
-        See :func:`tidy_tables`.
-    """
-    return to_run_result(*tidy_tables(model, task, index, wall_time_s=wall_time_s))

@@ -1,7 +1,7 @@
 """Resuming: prepare an experiment folder, and find the runs still to do.
 
 An experiment folder belongs to one experiment, identified by the fingerprint of
-its plan, model and settings (:func:`waste_harmony.experiments.plan.fingerprint`).
+its plan, model and settings (:func:`waste_harmony.batch.plan.fingerprint`).
 Running the same experiment into the same folder again skips the runs that
 finished (``resume=True``); a different experiment is refused unless
 ``overwrite=True``. A run is finished when its ``manifest.json`` exists.
@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from waste_harmony.experiments.plan import Task
-from waste_harmony.experiments.store import EXPERIMENT_MANIFEST, FAILURES, RUNS, TIMINGS
+from waste_harmony.batch.plan import Task
+from waste_harmony.batch.store import EXPERIMENT_MANIFEST, FAILURES, RUNS, TIMINGS
 from waste_harmony.schema import MANIFEST, read_json
 
 __all__ = ["finished_runs", "prepare_folder", "remove_stale_temp_files", "still_to_run"]

@@ -2,7 +2,7 @@
 
 An experiment folder remembers the fingerprint of the experiment that wrote it, and
 resuming is refused when a new call's fingerprint differs
-(:mod:`waste_harmony.experiments.resume`). The fingerprint is the SHA-256 of a
+(:mod:`waste_harmony.batch.resume`). The fingerprint is the SHA-256 of a
 canonical JSON text of the plan (:func:`canonical`):
 
 * mappings are written with sorted keys, so the order of keyword arguments or of a
@@ -15,7 +15,9 @@ canonical JSON text of the plan (:func:`canonical`):
 * a city graph by its nodes (sorted), edges and attributes; arrays by dtype, shape
   and the hash of their bytes;
 * classes and functions by ``module.qualname``; scenario instances and other
-  dataclasses by their class and field values;
+  dataclasses by their class and field values (this package's own types by the path
+  they had before it moved out of ``waste_harmony.experiments``, :func:`type_name`,
+  so folders written then still resume);
 * a model's fixed keyword arguments by what they mean (:func:`fixed_meaning`): one
   equal to the factory's default is left out (``scenarios=[]`` is no scenario at
   all), a model parameter of kind float is a float (``waste_cv=1`` is
@@ -41,11 +43,43 @@ from typing import Any
 
 import numpy as np
 
-from waste_harmony.experiments.plan import ConfigFactory, qualified_name
+from waste_harmony.batch.plan import ConfigFactory, qualified_name
 
-__all__ = ["canonical", "canonical_text", "file_digest", "fingerprint", "fixed_meaning"]
+__all__ = [
+    "FORMER_HOME",
+    "canonical",
+    "canonical_text",
+    "file_digest",
+    "fingerprint",
+    "fixed_meaning",
+    "type_name",
+]
 
 _MAX_DEPTH = 32
+
+#: (current, former) module prefix of this package's types: fingerprints name them
+#: by the former one, which is what folders written before the move hold.
+FORMER_HOME = ("waste_harmony.batch.", "waste_harmony.experiments.")
+
+
+def type_name(value: Any) -> str:
+    """``module.qualname`` of a class, function or object's type, as fingerprints name it.
+
+    Types of :mod:`waste_harmony.batch` keep the path they had when they lived in
+    :mod:`waste_harmony.experiments` (:data:`FORMER_HOME`), so a folder written
+    before the move resumes.
+
+    Examples
+    --------
+    >>> from waste_harmony.batch.plan import Branch
+    >>> type_name(Branch)
+    'waste_harmony.experiments.plan.Branch'
+    >>> type_name(len)
+    'builtins.len'
+    """
+    name = qualified_name(value)
+    current, former = FORMER_HOME
+    return former + name.removeprefix(current) if name.startswith(current) else name
 
 
 def file_digest(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -197,13 +231,13 @@ def canonical(value: Any, _depth: int = 0) -> Any:
         value,
         type | types.FunctionType | types.BuiltinFunctionType | types.MethodType,
     ):
-        name = qualified_name(value)
+        name = type_name(value)
         if isinstance(value, types.MethodType):
             return {"method": name, "of": canonical(value.__self__, deeper)}
         return {"callable": name}
     if dataclasses.is_dataclass(value):
         return {
-            "type": qualified_name(value),
+            "type": type_name(value),
             "fields": {
                 f.name: canonical(getattr(value, f.name, None), deeper)
                 for f in dataclasses.fields(value)
@@ -212,8 +246,8 @@ def canonical(value: Any, _depth: int = 0) -> Any:
         }
     state = getattr(value, "__dict__", None)
     if isinstance(state, dict):
-        return {"type": qualified_name(value), "state": canonical(state, deeper)}
-    return {"type": qualified_name(value), "repr": repr(value)}
+        return {"type": type_name(value), "state": canonical(state, deeper)}
+    return {"type": type_name(value), "repr": repr(value)}
 
 
 def _defaults(factory: Any) -> dict[str, Any]:

@@ -42,8 +42,8 @@ from waste_harmony.schema import (
 )
 
 if TYPE_CHECKING:
-    from waste_harmony.experiments.plan import Task
-    from waste_harmony.experiments.worker import Outcome
+    from waste_harmony.batch.plan import Task
+    from waste_harmony.batch.worker import Outcome
 
 __all__ = [
     "EXPERIMENT_MANIFEST",

@@ -11,7 +11,7 @@
 * any other :class:`concurrent.futures.Executor` you manage yourself.
 
 :func:`execute_tasks` keeps at most a few tasks in flight and writes each result
-as it arrives (:mod:`waste_harmony.experiments.store`), so the parent's memory does
+as it arrives (:mod:`waste_harmony.batch.store`), so the parent's memory does
 not grow with the number of runs.
 
 A worker process that dies (``os._exit``, a segfault, the out-of-memory killer)
@@ -31,7 +31,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -39,14 +38,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from waste_harmony.experiments.plan import Task
-from waste_harmony.experiments.store import (
+from waste_harmony.batch.plan import Task
+from waste_harmony.batch.store import (
     FAILURES,
     RUNS,
     append_timing,
     record_failure,
 )
-from waste_harmony.experiments.worker import Outcome, execute, write_run
+from waste_harmony.batch.worker import Outcome, execute, write_run
 
 __all__ = [
     "Pool",
@@ -279,12 +278,7 @@ def execute_tasks(
             suspects.append(task)
             return
         except Exception as exc:  # the executor failed (unpicklable...)
-            outcome = Outcome(
-                task.run_ids,
-                "failed",
-                error=f"{type(exc).__name__}: {exc}",
-                traceback="".join(traceback.format_exception(exc)),
-            )
+            outcome = Outcome.failure(task.run_ids, exc)
         handle(task, outcome)
 
     clean = False
@@ -469,25 +463,10 @@ def quarantine(suspects: list[Task]) -> Iterable[tuple[Task, Outcome]]:
                 cause = death_cause(next((c for c in codes if c not in (None, 0)), None))
                 solo.shutdown(wait=True)
                 solo = None
-                yield (
-                    task,
-                    Outcome(
-                        task.run_ids,
-                        "failed",
-                        error=f"WorkerDied: {cause} while running this task alone",
-                        traceback="".join(traceback.format_exception(exc)),
-                    ),
-                )
+                error = f"WorkerDied: {cause} while running this task alone"
+                yield task, Outcome.failure(task.run_ids, exc, error=error)
             except Exception as exc:  # unpicklable result and the like
-                yield (
-                    task,
-                    Outcome(
-                        task.run_ids,
-                        "failed",
-                        error=f"{type(exc).__name__}: {exc}",
-                        traceback="".join(traceback.format_exception(exc)),
-                    ),
-                )
+                yield task, Outcome.failure(task.run_ids, exc)
     finally:
         if solo is not None:
             solo.shutdown(wait=True)
