@@ -65,7 +65,7 @@ def test_the_model_generates_what_the_exact_posteriors_assume():
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ["waste", "recycling"])
 def test_calibration_of_the_real_model_is_near_the_exact_posterior(case):
-    """Small benchmarks/calibration_exact.py: 600 runs, width ≤ 1.5× exact, mean ≤ 0.3 sd."""
+    """Small benchmarks/calibration_exact.py: 1,000 runs, width ≤ 1.5× exact, mean ≤ 0.3 sd."""
     n, days = 300, 4
     if case == "waste":
         name, prior, truth, variable = (
@@ -88,7 +88,7 @@ def test_calibration_of_the_real_model_is_near_the_exact_posterior(case):
     values = run.model_frame.set_index("day").loc[range(1, days + 1), variable].to_numpy()
     observed = pd.DataFrame({"day": range(1, days + 1), "variable": variable, "value": values})
     cal = experiments.calibrate(
-        priors={name: prior}, observed=observed, days=days, n_citizens=n, budget=600, seed=1,
+        priors={name: prior}, observed=observed, days=days, n_citizens=n, budget=1000, seed=1,
         executor="serial", progress=False, check=False, **fixed,
     )  # fmt: skip
     if case == "waste":

@@ -271,7 +271,9 @@ def adjust(
         Adjusted parameters.
     """
     d = t - t_obs
-    if quadratic and len(d) >= 10 * (d.shape[1] * (d.shape[1] + 3) // 2 + 1):
+    # Quadratic terms remove the curvature of E[θ | t] across the window, but cost
+    # variance: only with at least 25 kept simulations per coefficient.
+    if quadratic and len(d) >= 25 * (d.shape[1] * (d.shape[1] + 3) // 2 + 1):
         i, j = np.triu_indices(d.shape[1])
         d = np.column_stack([d, d[:, i] * d[:, j]])
     coef = _weighted_lstsq(d, u, weights)

@@ -67,10 +67,13 @@ class CalibrationResult:
     ----------
     particles : pandas.DataFrame
         Every proposal of every generation: ``generation``, ``particle``, the
-        parameters, ``weight`` (0 = rejected) and ``distance``.
+        parameters, ``weight`` (0 = rejected) and ``distance``. With ``abc-reg``,
+        generation 0 is the reference table (the prior sample) and generation 1 the
+        regression-adjusted posterior sample (``particle``: its row in the table).
     generations : pandas.DataFrame
-        Per generation: ``epsilon``, ``ess``, ``runs``, ``proposals``, ``accepted``,
-        ``acceptance_rate``, ``batches``, ``complete``, ``failed``.
+        Per generation: ``epsilon`` (``abc-reg``: the kernel's bandwidth), ``ess``,
+        ``runs``, ``proposals``, ``accepted``, ``acceptance_rate``, ``batches``,
+        ``complete``, ``failed``.
     observed : pandas.DataFrame
         The observations (``variable``, ``node``, ``day``, ``value``, ``scale``, ``weight``).
     priors : dict
@@ -79,6 +82,9 @@ class CalibrationResult:
         Settings, seed and versions.
     path : pathlib.Path or None
         The output folder.
+    identifiability : Identifiability or None
+        The check run before the calibration (``calibrate(check=True)``); after
+        :func:`load_calibration` its table is in ``manifest["identifiability"]``.
     """
 
     def __init__(
@@ -92,6 +98,7 @@ class CalibrationResult:
         path: Path | None = None,
         model: Any = None,
         model_kwargs: Mapping[str, Any] | None = None,
+        identifiability: Any = None,
     ) -> None:
         self.particles = particles
         self.generations = generations
@@ -101,6 +108,7 @@ class CalibrationResult:
         self.path = path
         self.model = model
         self.model_kwargs = dict(model_kwargs or {})
+        self.identifiability = identifiability
 
     def __repr__(self) -> str:
         last = self.generations.iloc[-1]
@@ -108,6 +116,11 @@ class CalibrationResult:
             f"CalibrationResult(parameters={self.names}, generations={len(self.generations)}, "
             f"epsilon={last['epsilon']:.4g}, ess={last['ess']:.1f})"
         )
+
+    @property
+    def method(self) -> str:
+        """``"abc-reg"`` or ``"abc-smc"``."""
+        return str(self.manifest.get("method", "abc-smc"))
 
     @property
     def names(self) -> list[str]:

@@ -452,9 +452,10 @@ def identifiability(
     >>> check.table["verdict"].tolist()
     ['identified', 'not identified']
     """
+    from waste_harmony.batch.runner import sweep
     from waste_harmony.experiments.abc import make_priors
-    from waste_harmony.experiments.calibration import check_observed, model_violations
-    from waste_harmony.experiments.runner import sweep
+    from waste_harmony.experiments.constraints import model_violations
+    from waste_harmony.experiments.observations import check_observed
     from waste_harmony.recording import MODEL_VARIABLES
 
     prior_dists = make_priors(priors)

@@ -28,9 +28,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from waste_harmony.experiments.observations import UNRECORDED
+
 if TYPE_CHECKING:
-    from waste_harmony.experiments.plan import Task
-    from waste_harmony.experiments.worker import Outcome
+    from waste_harmony.batch.plan import Task
+    from waste_harmony.batch.worker import Outcome
 
 __all__ = ["ReferenceTable", "batch_seed", "simulate_table"]
 
@@ -89,10 +91,13 @@ class _Collector:
 
     def __call__(self, task: Task, outcome: Outcome) -> None:
         i = self.row[(task.point, task.replicate)]
+        error = outcome.error or ""
         if outcome.status == "done" and outcome.statistics is not None:
             self.values[i] = outcome.statistics[0]
+        elif error.startswith("KeyError") and UNRECORDED in error:  # a mistake, not a failure
+            raise KeyError(error.split(": ", 1)[1].strip("'\""))
         else:
-            self.errors[i] = outcome.error or "failed"
+            self.errors[i] = error or "failed"
 
 
 _Batch = tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]
@@ -162,9 +167,9 @@ def simulate_table(
     ReferenceTable
         Rows in the order of ``thetas`` (replicates of a set next to each other).
     """
-    from waste_harmony.experiments.checks import check_plan, check_sendable
-    from waste_harmony.experiments.executors import SharedProcessPool, execute_tasks
-    from waste_harmony.experiments.plan import (
+    from waste_harmony.batch.checks import check_plan, check_sendable
+    from waste_harmony.batch.executors import SharedProcessPool, execute_tasks
+    from waste_harmony.batch.plan import (
         Task,
         check_fixed,
         column_kinds,
