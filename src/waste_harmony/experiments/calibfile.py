@@ -11,18 +11,21 @@ calibrate against which observations::
     [calibration]
     observed = "observed.csv"   # day, variable, value[, node]; relative to this file
     budget = 2000               # model runs in total
-    population = 100            # particles accepted per generation
+    method = "abc-reg"          # default; or "abc-smc"
     replicates = 1              # runs per parameter set
     seed = 1                    # default: the file's seed, else 0
-    # generations = 8, alpha = 0.5, min_acceptance = 0.02, min_epsilon_change = 0.0
+    check = true                # the identifiability check first (default true)
+    # abc-reg: accept = 200 (simulations kept; default a tenth of the budget)
+    # abc-smc: population = 100, generations = 8, alpha = 0.5, min_acceptance = 0.02,
+    #          min_epsilon_change = 0.0, [calibration.scales], [calibration.weights]
 
     [calibration.priors]
     recycling_weight_concern = [0.0, 8.0]                  # uniform(low, high)
     concern_convergence = { distribution = "beta", args = [2, 5] }  # any scipy.stats
     "scenarios.techcore.announce_day" = [20, 40]
 
-    [calibration.scales]        # optional: variable = fixed scale of its distance
-    [calibration.weights]       # optional: variable = relative weight
+    [calibration.scales]        # abc-smc, optional: variable = fixed scale of its distance
+    [calibration.weights]       # abc-smc, optional: variable = relative weight
 
 Calibrated names are model parameters or ``scenarios.<name>.<parameter>`` for a
 scenario installed in the file. Every key is validated and errors name its path
@@ -56,6 +59,9 @@ __all__ = ["CalibrationConfig", "load_calibration_file", "parse_calibration_conf
 _KEYS = (
     "observed",
     "budget",
+    "method",
+    "accept",
+    "check",
     "population",
     "replicates",
     "seed",
@@ -81,28 +87,34 @@ class CalibrationConfig:
         Name → ``(low, high)`` or a frozen ``scipy.stats`` distribution.
     observed : pandas.DataFrame
         The observations (``day``, ``variable``, ``value``, ``node``).
-    budget, population, replicates, seed : int
+    budget, replicates, seed : int
         As in :func:`~waste_harmony.experiments.calibrate`.
+    method : str
+        ``"abc-reg"`` (default) or ``"abc-smc"``.
+    population : int or None
+        ``abc-smc``'s particles per generation (``None`` with ``abc-reg``).
     options : dict
         Other keyword arguments of :func:`~waste_harmony.experiments.calibrate`
-        (``generations``, ``alpha``, ``scales``, ...).
+        (``check``, ``accept``; ``generations``, ``alpha``, ``scales``, ... for
+        ``abc-smc``).
 
     Examples
     --------
     >>> import pandas as pd
     >>> obs = pd.DataFrame({"day": [5], "variable": ["recycling_rate"], "value": [0.3]})
     >>> c = parse_calibration_config({"days": 5, "citizens": 50, "calibration": {
-    ...     "observed": obs, "budget": 40, "population": 10,
+    ...     "observed": obs, "budget": 40,
     ...     "priors": {"recycling_weight_concern": [0.0, 8.0]}}})
-    >>> c.priors, c.budget
-    ({'recycling_weight_concern': (0.0, 8.0)}, 40)
+    >>> c.priors, c.budget, c.method
+    ({'recycling_weight_concern': (0.0, 8.0)}, 40, 'abc-reg')
     """
 
     run: RunConfig
     priors: dict[str, Any]
     observed: pd.DataFrame
     budget: int
-    population: int = 100
+    method: str = "abc-reg"
+    population: int | None = None
     replicates: int = 1
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)
@@ -261,7 +273,29 @@ def parse_calibration_config(
             found = [m for m in check({name: end}) if name.split(".")[-1] in m]
             if found:
                 raise ConfigError(found[0], f"calibration.priors.{name}")
+    method = table.get("method", "abc-reg")
+    if method not in ("abc-reg", "abc-smc"):
+        raise ConfigError(
+            f'expected "abc-reg" (the default) or "abc-smc", got {method!r}', "calibration.method"
+        )
+    smc_only = ["population", "generations", "alpha", "min_acceptance", "min_epsilon_change"]
+    smc_only += ["scales", "weights"]
+    for key in smc_only if method == "abc-reg" else ["accept"]:
+        if key in table:
+            other = "abc-smc" if method == "abc-reg" else "abc-reg"
+            raise ConfigError(
+                f'applies to method = "{other}" only; remove it or set method = "{other}"',
+                f"calibration.{key}",
+            )
     options: dict[str, Any] = {}
+    if "check" in table:
+        if not isinstance(table["check"], bool):
+            raise ConfigError(
+                f"expected true or false, got {table['check']!r}", "calibration.check"
+            )
+        options["check"] = table["check"]
+    if "accept" in table:
+        options["accept"] = check_int(table["accept"], "calibration.accept", minimum=2)
     if "generations" in table:
         options["generations"] = check_int(
             table["generations"], "calibration.generations", minimum=1
@@ -293,21 +327,35 @@ def parse_calibration_config(
                     raise ConfigError("must be positive", key)
             options[name] = {k: float(v) for k, v in mapping.items()}
     seed = table.get("seed", run.seed if run.seed is not None else 0)
+    population = None
+    if method == "abc-smc":
+        population = check_int(table.get("population", 100), "calibration.population", minimum=2)
     config = CalibrationConfig(
         run=run,
         priors=priors,
         observed=observed,
         budget=check_int(table["budget"], "calibration.budget", minimum=1),
-        population=check_int(table.get("population", 100), "calibration.population", minimum=2),
+        method=method,
+        population=population,
         replicates=check_int(table.get("replicates", 1), "calibration.replicates", minimum=1),
         seed=check_int(seed, "calibration.seed", minimum=0),
         options=options,
     )
-    if config.budget < config.population * config.replicates:
+    if population is not None and config.budget < population * config.replicates:
         raise ConfigError(
             f"budget = {config.budget} runs is less than one generation (population × "
-            f"replicates = {config.population * config.replicates})",
+            f"replicates = {population * config.replicates})",
             "calibration.budget",
+        )
+    if population is None and config.budget // config.replicates * config.replicates < 20:
+        raise ConfigError(
+            f"budget = {config.budget} runs is too small for a reference table (at least 20)",
+            "calibration.budget",
+        )
+    if "accept" in options and options["accept"] > config.budget:
+        raise ConfigError(
+            f"accept = {options['accept']} is more than the budget ({config.budget} runs)",
+            "calibration.accept",
         )
     last = int(observed["day"].max())
     if last > run.days:

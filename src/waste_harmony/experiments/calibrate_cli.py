@@ -1,10 +1,12 @@
 """The ``waste-harmony calibrate`` command.
 
 ``waste-harmony calibrate CALIBFILE.toml [--workers N] [--resume] [--force]
-[--out DIR] [--quiet]`` runs the ABC-SMC calibration a calibration file describes
-(:mod:`waste_harmony.experiments.calibfile`) on a local process pool, writing the
-posterior, the diagnostics and every batch's runs into ``--out`` (default: the
-file's ``[output] folder``), and prints the posterior summary and the contraction
+[--out DIR] [--quiet]`` runs the calibration a calibration file describes
+(:mod:`waste_harmony.experiments.calibfile`; regression ABC by default, ABC-SMC with
+``method = "abc-smc"``) on a local process pool, writing the posterior, the
+diagnostics and the runs' statistics into ``--out`` (default: the file's
+``[output] folder``). It prints the identifiability check before spending the
+budget (after it with ``--quiet``), then the posterior summary and the contraction
 table. Errors follow the ``sweep`` conventions: one line, exit status 2.
 
 The main command calls :func:`register` to add the subcommand.
@@ -46,9 +48,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     """
     parser = subparsers.add_parser(
         "calibrate",
-        help="calibrate parameters to observed data (ABC-SMC) from a TOML calibration file",
-        description="Calibrate model parameters to observations by ABC-SMC, as a TOML "
-        "calibration file describes (a run file plus a [calibration] table).",
+        help="calibrate parameters to observed data from a TOML calibration file",
+        description="Calibrate model parameters to observations (regression ABC, or "
+        'ABC-SMC with method = "abc-smc"), as a TOML calibration file describes (a run '
+        "file plus a [calibration] table); an identifiability check runs first.",
     )
     parser.add_argument("calibfile", help="the calibration file (TOML)")
     add_workers_option(parser)
@@ -101,6 +104,7 @@ def run_calibrate_command(args: argparse.Namespace) -> int:
             priors=config.priors,
             observed=config.observed,
             budget=config.budget,
+            method=config.method,
             population_size=config.population,
             replicates=config.replicates,
             seed=config.seed,
@@ -122,12 +126,22 @@ def run_calibrate_command(args: argparse.Namespace) -> int:
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError(str(exc)) from exc
+    if args.quiet and result.identifiability is not None:
+        print(result.identifiability)
     gens = result.generations
-    print(
-        f"{len(gens)} generations, {int(gens['runs'].sum())} runs, final tolerance "
-        f"{gens['epsilon'].iloc[-1]:.4g}, effective sample size {result.ess:.0f} "
-        f"(stopped by {result.manifest.get('stopped') or 'budget'}) -> {folder}"
-    )
+    if result.method == "abc-reg":
+        print(
+            f"regression ABC: reference table of {int(gens['runs'].sum())} runs "
+            f"({int(gens['failed'].iloc[0])} failed), {int(gens['accepted'].iloc[-1])} kept "
+            f"(bandwidth {gens['epsilon'].iloc[-1]:.4g}), effective sample size "
+            f"{result.ess:.0f} -> {folder}"
+        )
+    else:
+        print(
+            f"ABC-SMC: {len(gens)} generations, {int(gens['runs'].sum())} runs, final "
+            f"tolerance {gens['epsilon'].iloc[-1]:.4g}, effective sample size {result.ess:.0f} "
+            f"(stopped by {result.manifest.get('stopped') or 'budget'}) -> {folder}"
+        )
     table = result.contraction()
     mean = result.mean()
     for row in table.itertuples():
