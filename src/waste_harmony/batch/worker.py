@@ -251,7 +251,11 @@ def _run_task(task: Task) -> Outcome:
             models = [model, variant]
         ran = time.perf_counter()
         seconds.update(build=built - start, run=ran - built)
-        runs = [tidy_tables(m, task, i, wall_time_s=ran - start) for i, m in enumerate(models)]
+        runs: list[tuple[dict[str, Any], dict[str, Any]]]
+        if task.folder is None and not task.keep_tables:  # statistics only: no manifest
+            runs = [(model_tables(m, run_ids(task, i)), {}) for i, m in enumerate(models)]
+        else:
+            runs = [tidy_tables(m, task, i, wall_time_s=ran - start) for i, m in enumerate(models)]
         for _, manifest in runs:
             manifest["worker"] = worker
             manifest["seconds"] = dict(seconds)
