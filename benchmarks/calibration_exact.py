@@ -16,7 +16,7 @@ deviations (target |error| ≤ 0.3), how often the 90 % interval holds the true 
 and how often it holds the exact posterior's median, and the wall time.
 
 Run:  python benchmarks/calibration_exact.py [--sets 10] [--budget 2000] [--workers 2]
-      [--method abc-reg] [--json out.json]
+      [--method abc-reg] [--json out.json] [--figure docs/_static/calibration_exact.png]
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibration_cases import CASES, Case
 
 from waste_harmony import experiments
+
+FIRST: dict[str, tuple[Any, ...]] = {}
 
 
 def one_set(case: Case, k: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -65,6 +67,9 @@ def one_set(case: Case, k: int, args: argparse.Namespace) -> dict[str, Any]:
     low, high = cal.credible_interval(name, 0.9)
     e_low, e_high = ref.interval(0.9)
     median = float(ref.quantile(0.5)[0])
+    if k == 0:  # the first data set's posterior beside the exact one, for the figure
+        post = cal.posterior
+        FIRST[case.name] = (post[name].to_numpy(), post["weight"].to_numpy(), ref, truth[0])
     return {
         "truth": float(truth[0]),
         "width_ratio": (high - low) / (e_high - e_low),
@@ -84,6 +89,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--method", default="abc-reg")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--figure", default="docs/_static/calibration_exact.png")
     args = parser.parse_args(argv)
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     report: dict[str, Any] = {"budget": args.budget, "method": args.method, "cases": {}}
@@ -110,7 +116,40 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(json.dumps({name: summary}, indent=1), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
+    if args.figure:
+        figure(args.figure, report)
     return report
+
+
+def figure(path: str, report: dict[str, Any]) -> None:
+    """The first data set of each case: the calibrated posterior against the exact one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(FIRST), figsize=(4.2 * len(FIRST), 3), squeeze=False)
+    for ax, (name, (x, w, ref, truth)) in zip(axes[0], FIRST.items(), strict=True):
+        grid = ref.grid[(ref.grid > ref.mean - 5 * ref.sd) & (ref.grid < ref.mean + 5 * ref.sd)]
+        step = float(ref.grid[1] - ref.grid[0])
+        density = np.interp(grid, ref.grid, ref.density) / step
+        ax.hist(x, bins=30, weights=w, density=True, alpha=0.6, color="C0",
+                label=f"calibrate ({report['budget']} runs)")  # fmt: skip
+        ax.plot(grid, density, color="C3", label="exact posterior")
+        ax.axvline(truth, color="0.3", ls=":", label="truth")
+        summary = report["cases"][name]
+        ax.set_title(
+            f"{name}: width ratio {summary['width_ratio_mean']:.2f}, "
+            f"|mean error| {summary['abs_mean_error_sd_mean']:.2f} sd",
+            fontsize=9,
+        )
+        ax.set_xlabel(CASES[name].names[0])
+    axes[0][0].set_ylabel("density")
+    axes[0][0].legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"figure -> {path}")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ on every data set, so they are scored on the first ``--sequential-sets`` of them
 
 Run:  python benchmarks/calibration_methods.py [--cases waste recycling two three]
       [--sets 20] [--sequential-sets 4] [--budget 2000] [--workers 2] [--methods ...]
-      [--json out.json]
+      [--json out.json] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -112,7 +112,17 @@ def _seeds(*key: int, n: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- candidates
-def reg_raw(theta: np.ndarray, table: np.ndarray, obs: np.ndarray) -> tuple[np.ndarray, ...]:
+def truncated(priors: dict[str, Any], theta: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weights with adjusted values outside the prior's support dropped (as abcreg does)."""
+    supports = np.array([p.support() for p in priors.values()], dtype=float)
+    inside = ((theta > supports[:, 0]) & (theta < supports[:, 1])).all(axis=1)
+    w = np.where(inside, w, 0.0)
+    return w / w.sum()
+
+
+def reg_raw(
+    theta: np.ndarray, table: np.ndarray, obs: np.ndarray, priors: dict[str, Any]
+) -> tuple[np.ndarray, ...]:
     """Beaumont et al. (2002): rejection on scaled statistics, linear adjustment on them."""
     ok = np.isfinite(table).all(axis=1)
     theta, table = theta[ok], table[ok]
@@ -125,7 +135,7 @@ def reg_raw(theta: np.ndarray, table: np.ndarray, obs: np.ndarray) -> tuple[np.n
     adjusted = abcreg.adjust(
         theta[kept], z[kept], z_obs, w[kept], heteroscedastic=False, quadratic=False
     )
-    return adjusted, w[kept] / w[kept].sum()
+    return adjusted, truncated(priors, adjusted, w[kept])
 
 
 def _mlp_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int, hidden: int = 5) -> Callable:
@@ -175,8 +185,7 @@ def reg_nn(
     t, t_obs = abcreg.project(z, z_obs, u_all)
     index = np.cumsum(ok) - 1
     t_kept = t[index[rows]]
-    scale = abcreg.ParameterScale.near_bounds(priors, theta[rows])
-    u = scale.forward(theta[rows])
+    u = theta[rows]
     w = post.weight
     sd_t = t_kept.std(axis=0) + 1e-12
     x = (t_kept - t_obs) / sd_t
@@ -193,7 +202,7 @@ def reg_nn(
     log_var_obs = np.mean([v(np.zeros((1, x.shape[1]))) for v in variances], axis=0) + centre
     ratio = np.exp(np.clip((log_var_obs - log_var) / 2, -3, 3))
     adjusted = (at_obs + resid * ratio) * sd_u + mu_u
-    return scale.backward(adjusted), w
+    return adjusted, truncated(priors, adjusted, w)
 
 
 def smc(
@@ -216,9 +225,8 @@ def smc(
     d = last.distance[kept, 0] / max(last.epsilon, 1e-300) if np.isfinite(last.epsilon) else None
     kernel = np.ones(len(theta)) if d is None else np.maximum(1 - d**2, 1e-6)
     weights = w * kernel
-    scale = abcreg.ParameterScale.near_bounds(case.priors, theta)
-    u = abcreg.adjust(scale.forward(theta), t, t_obs, weights, quadratic=False)
-    return scale.backward(u), weights / weights.sum()
+    adjusted = abcreg.adjust(theta, t, t_obs, weights, quadratic=False)
+    return adjusted, truncated(case.priors, adjusted, weights)
 
 
 def bsl(
@@ -360,6 +368,15 @@ def run_case(case: Case, args: argparse.Namespace) -> dict[str, Any]:
         truths = [case.draw_truth(rng) for _ in range(args.sets)]
         observed = [simulate(t[None, :], _seeds(99, k, n=1))[0] for k, t in enumerate(truths)]
         results: dict[str, list[dict[str, Any]]] = {m: [] for m in args.methods}
+        cache = Path(args.cache) if args.cache else None
+        done: dict[tuple[str, int], dict[str, Any]] = {}
+        if cache is not None:
+            cache.mkdir(parents=True, exist_ok=True)
+            log = cache / f"{case.name}-{args.budget}.jsonl"
+            if log.exists():
+                for line in log.read_text().splitlines():
+                    row = json.loads(line)
+                    done[(row["method"], row["set"])] = row
         table_methods = [m for m in args.methods if m in TABLE_METHODS]
         if table_methods:
             start = time.perf_counter()
@@ -367,13 +384,23 @@ def run_case(case: Case, args: argparse.Namespace) -> dict[str, Any]:
                 [p.rvs(size=args.budget, random_state=np.random.default_rng([5, j]))
                  for j, p in enumerate(case.priors.values())]
             )  # fmt: skip
-            table = simulate(theta, _seeds(5, 100, n=args.budget))
-            table_seconds = time.perf_counter() - start
+            saved = None if cache is None else cache / f"table-{case.name}-{args.budget}.npz"
+            if saved is not None and saved.exists():
+                stored = np.load(saved)
+                table, table_seconds = stored["table"], float(stored["seconds"])
+            else:
+                table = simulate(theta, _seeds(5, 100, n=args.budget))
+                table_seconds = time.perf_counter() - start
+                if saved is not None:
+                    np.savez(saved, table=table, seconds=table_seconds)
             print(f"  {case.name}: reference table of {args.budget} runs in "
                   f"{table_seconds:.0f} s", flush=True)  # fmt: skip
         for k, (truth, obs) in enumerate(zip(truths, observed, strict=True)):
             for method in args.methods:
                 if method in SEQUENTIAL_METHODS and k >= args.sequential_sets:
+                    continue
+                if (method, k) in done and method in SEQUENTIAL_METHODS:
+                    results[method].append(done[(method, k)])
                     continue
                 start = time.perf_counter()
                 before = simulate.runs
@@ -386,7 +413,7 @@ def run_case(case: Case, args: argparse.Namespace) -> dict[str, Any]:
                     )
                     sample, w = post.theta, post.weight
                 elif method == "reg-raw":
-                    sample, w = reg_raw(theta, table, obs)
+                    sample, w = reg_raw(theta, table, obs, case.priors)
                 elif method == "reg-nn":
                     sample, w = reg_nn(theta, table, obs, case.priors)
                 elif method in ("abc-smc", "smc-reg"):
@@ -407,9 +434,15 @@ def run_case(case: Case, args: argparse.Namespace) -> dict[str, Any]:
                 seconds = time.perf_counter() - start
                 if method in TABLE_METHODS:
                     seconds += table_seconds / args.sets  # amortised share of the table
-                results[method].append(
-                    {"score": score(case, sample, w, truth, obs), "runs": runs, "seconds": seconds}
-                )
+                row = {
+                    "score": score(case, sample, w, truth, obs),
+                    "runs": runs,
+                    "seconds": seconds,
+                }
+                results[method].append(row)
+                if cache is not None:
+                    with (cache / f"{case.name}-{args.budget}.jsonl").open("a") as fh:
+                        fh.write(json.dumps({"method": method, "set": k, **row}) + "\n")
             print(f"  {case.name}: data set {k + 1}/{args.sets} done", flush=True)
         return {m: summarise(r, case.names) for m, r in results.items()}
     finally:
@@ -427,6 +460,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--budget", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--json", default=None)
+    parser.add_argument(
+        "--cache", default=None, help="folder keeping tables and finished results (to resume)"
+    )
     args = parser.parse_args(argv)
     if "pyabc" in args.methods:
         try:

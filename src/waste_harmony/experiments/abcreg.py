@@ -3,27 +3,30 @@
 The posterior is computed from one *reference table* — parameter sets drawn from
 the prior and the summary statistics of their simulations — in four steps:
 
-1. **Parameters on an unbounded scale**: a parameter whose prior has a bounded
-   support is mapped by the logit of its position in the support, one bounded on
-   one side by a log (Hamilton et al. 2005), so that the adjusted values in step 4
-   stay inside the prior's support.
-2. **Semi-automatic summary statistics** (Fearnhead & Prangle 2012): the statistics
-   are standardised and each transformed parameter is regressed on them (linear and
-   squared terms, a small ridge); the fitted values, estimates of ``E[θ | s]``, are
-   the summaries. A second, *local* linear fit on the simulations nearest the
+1. **Semi-automatic summary statistics** (Fearnhead & Prangle 2012): the statistics
+   are standardised and each parameter is regressed on them (linear and squared
+   terms, a small ridge); the fitted values, estimates of ``E[θ | s]``, are the
+   summaries. A second, *local* linear fit on the simulations nearest the
    observations refines them where it matters (Fearnhead & Prangle's pilot region).
    Each summary is scaled by the prior spread of its parameter, so a parameter the
    data cannot inform — whose fitted value barely moves — adds little to the
    distance.
-3. **Rejection with a kernel**: the ``accept`` simulations nearest the observations
+2. **Rejection with a kernel**: the ``accept`` simulations nearest the observations
    in those summaries are kept with Epanechnikov weights ``1 − (d / h)²``, ``h`` the
    largest kept distance.
-4. **Regression adjustment** (Beaumont, Zhang & Balding 2002): a weighted linear
-   regression of the parameters on the summaries among the kept simulations
-   corrects each kept parameter to what it would have been had its simulation
-   matched the observations, ``θ* = θ − β (t − t_obs)``; with ``heteroscedastic``,
-   the residuals are also rescaled by a log-linear model of their spread (Blum &
-   François 2010), ``θ* = m(t_obs) + ε σ(t_obs) / σ(t)``.
+3. **Regression adjustment** (Beaumont, Zhang & Balding 2002): a weighted linear
+   regression of the parameters on the summaries among the kept simulations (with
+   quadratic terms when there are enough of them) corrects each kept parameter to
+   what it would have been had its simulation matched the observations,
+   ``θ* = θ − β (t − t_obs)``; with ``heteroscedastic``, the residuals are also
+   rescaled by a log-linear model of their spread (Blum & François 2010),
+   ``θ* = m(t_obs) + ε σ(t_obs) / σ(t)``.
+4. **Truncation to the prior's support**: the posterior is 0 where the prior is, so
+   an adjusted value outside the support gets weight 0 and the others are
+   renormalised. (The usual alternative, adjusting on a logit scale — Hamilton et
+   al. 2005 — bent the linear adjustment near a bound: 2.5 to 12 exact posterior
+   standard deviations of error on the waste case of ``docs/calibration.md`` with
+   100–600 runs, against 0.3 when truncating.)
 
 Everything is deterministic: the same table and observations give the same
 posterior.
@@ -42,7 +45,7 @@ approximate Bayesian computation: semi-automatic approximate Bayesian computatio
 
 Hamilton, G., Currat, M., Ray, N., Heckel, G., Beaumont, M. & Excoffier, L. (2005).
 Bayesian estimation of recent migration rates after a spatial expansion.
-*Genetics* 170(1), 409–417.
+*Genetics* 170(1), 409–417 (the logit scale, not used: see step 4).
 
 Examples
 --------
@@ -67,7 +70,6 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ParameterScale",
     "RegressionPosterior",
     "adjust",
     "kernel_weights",
@@ -75,81 +77,6 @@ __all__ = [
     "regression_posterior",
     "standardise",
 ]
-
-_EDGE = 1e-9  # keeps logit/log finite for draws at the very edge of a support
-
-
-class ParameterScale:
-    """Maps parameters to an unbounded scale and back (logit / log / identity).
-
-    Parameters
-    ----------
-    priors : mapping
-        Name → frozen scipy distribution; its ``support()`` decides the map.
-
-    Examples
-    --------
-    >>> from scipy import stats
-    >>> scale = ParameterScale({"a": stats.uniform(0, 2), "b": stats.norm(0, 1)})
-    >>> x = np.array([[0.5, -3.0]])
-    >>> np.allclose(scale.backward(scale.forward(x)), x)
-    True
-    """
-
-    def __init__(self, priors: Mapping[str, Any], active: np.ndarray | None = None) -> None:
-        supports = [tuple(map(float, dist.support())) for dist in priors.values()]
-        self.low = np.array([lo for lo, _ in supports])
-        self.high = np.array([hi for _, hi in supports])
-        if active is not None:  # parameters left on their own scale: no bounds to keep
-            self.low = np.where(active, self.low, -np.inf)
-            self.high = np.where(active, self.high, np.inf)
-
-    @classmethod
-    def near_bounds(cls, priors: Mapping[str, Any], kept: np.ndarray) -> ParameterScale:
-        """A scale mapping only the parameters whose kept values come near a bound.
-
-        A parameter is mapped when its kept simulations lie within their own range
-        of a bound of the prior's support; the others stay on their own scale, where
-        a linear adjustment has no curvature to get wrong.
-        """
-        scale = cls(priors)
-        span = kept.max(axis=0) - kept.min(axis=0)
-        near = (kept.min(axis=0) - scale.low < span) | (scale.high - kept.max(axis=0) < span)
-        return cls(priors, active=near)
-
-    def forward(self, theta: np.ndarray) -> np.ndarray:
-        """Parameters (rows) on the unbounded scale."""
-        theta = np.asarray(theta, dtype=float)
-        out = theta.copy()
-        lo, hi = np.isfinite(self.low), np.isfinite(self.high)
-        both, low_only, high_only = lo & hi, lo & ~hi, ~lo & hi
-        width = self.high - self.low
-        if both.any():
-            x = (theta[:, both] - self.low[both]) / width[both]
-            x = np.clip(x, _EDGE, 1 - _EDGE)
-            out[:, both] = np.log(x) - np.log1p(-x)
-        if low_only.any():
-            out[:, low_only] = np.log(np.maximum(theta[:, low_only] - self.low[low_only], _EDGE))
-        if high_only.any():
-            out[:, high_only] = np.log(
-                np.maximum(self.high[high_only] - theta[:, high_only], _EDGE)
-            )
-        return out
-
-    def backward(self, u: np.ndarray) -> np.ndarray:
-        """Parameters back on their own scale."""
-        u = np.asarray(u, dtype=float)
-        out = u.copy()
-        lo, hi = np.isfinite(self.low), np.isfinite(self.high)
-        both, low_only, high_only = lo & hi, lo & ~hi, ~lo & hi
-        if both.any():
-            width = self.high[both] - self.low[both]
-            out[:, both] = self.low[both] + width / (1.0 + np.exp(-u[:, both]))
-        if low_only.any():
-            out[:, low_only] = self.low[low_only] + np.exp(u[:, low_only])
-        if high_only.any():
-            out[:, high_only] = self.high[high_only] - np.exp(u[:, high_only])
-        return out
 
 
 def standardise(summaries: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +124,7 @@ def project(
     z, z_obs : ndarray
         Standardised statistics of the table ``(n, k)`` and the observations ``(k,)``.
     u : ndarray, shape (n, p)
-        Parameters on the unbounded scale.
+        Parameters.
     weights : ndarray, optional
         Weights of the table's rows (default equal).
     squares : bool
@@ -257,7 +184,7 @@ def adjust(
     Parameters
     ----------
     u : ndarray, shape (m, p)
-        Kept parameters (unbounded scale).
+        Kept parameters.
     t, t_obs : ndarray
         Their summaries ``(m, q)`` and the observed summaries ``(q,)``.
     weights : ndarray, shape (m,)
@@ -298,7 +225,8 @@ class RegressionPosterior:
     theta : ndarray, shape (m, p)
         Adjusted parameter sets of the kept simulations.
     weight : ndarray, shape (m,)
-        Their normalised kernel weights.
+        Their normalised kernel weights (0 for an adjusted set outside the prior's
+        support).
     raw : ndarray, shape (m, p)
         The same simulations' parameters before adjustment.
     rows : ndarray of int, shape (m,)
@@ -349,7 +277,7 @@ def regression_posterior(
     observed : ndarray, shape (k,)
         The observed statistics.
     priors : mapping
-        Name → frozen scipy distribution (for the parameter scale).
+        Name → frozen scipy distribution (its support bounds the posterior).
     accept : int, optional
         Simulations kept (default: a tenth of the finite rows, at least 50 or all).
     local : bool
@@ -400,17 +328,26 @@ def regression_posterior(
         d = np.sqrt((((t - t_obs) / spread) ** 2).sum(axis=1))
     w = kernel_weights(d, accept)
     kept = np.flatnonzero(w > 0)
-    scale = ParameterScale.near_bounds(priors, u[kept])
-    u_kept = scale.forward(u[kept])
+    adjusted = u[kept]
     if adjustment:
-        u_kept = adjust(
-            u_kept, t[kept], t_obs, w[kept], heteroscedastic=heteroscedastic, quadratic=quadratic
+        adjusted = adjust(
+            adjusted, t[kept], t_obs, w[kept], heteroscedastic=heteroscedastic, quadratic=quadratic
         )
+    # The posterior is 0 outside the prior's support: an adjusted value there is
+    # dropped (the sample is truncated to the support and renormalised).
+    supports = np.array([dist.support() for dist in priors.values()], dtype=float)
+    inside = ((adjusted > supports[:, 0]) & (adjusted < supports[:, 1])).all(axis=1)
+    if not inside.any():
+        raise RuntimeError(
+            "every adjusted parameter set falls outside the prior's support; raise the "
+            "budget or use method='abc-smc'"
+        )
+    w_kept = np.where(inside, w[kept], 0.0)
     distance = np.full(len(theta), np.inf)
     distance[finite] = d
-    weight = w[kept] / w[kept].sum()
+    weight = w_kept / w_kept.sum()
     return RegressionPosterior(
-        theta=scale.backward(u_kept),
+        theta=adjusted,
         weight=weight,
         raw=theta[finite][kept],
         rows=finite[kept],
