@@ -16,7 +16,7 @@ intervals hold it. A calibrated method gives uniform ranks and coverages inside 
 99 % binomial band around 0.5 and 0.9.
 
 Run:  python benchmarks/calibration_city_sbc.py [--table 4000] [--sets 200] [--workers 2]
-      [--figure docs/_static/calibration_city_sbc.png] [--json out.json]
+      [--figure docs/_static/calibration_city_sbc.png] [--json out.json] [--folder DIR]
 """
 
 from __future__ import annotations
@@ -79,14 +79,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--figure", default="docs/_static/calibration_city_sbc.png")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--folder", default=None, help="keep the runs here (resumable)")
     args = parser.parse_args(argv)
     case = CASES[args.case]
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        theta, sims = table(case, args.table, 1, Path(tmp) / "table", args.workers)
+        folder = Path(args.folder or tmp)  # a kept folder resumes (and reuses) its runs
+        theta, sims = table(case, args.table, 1, folder / "table", args.workers)
         simulated = time.perf_counter() - start
-        truths, data = table(case, args.sets, 2, Path(tmp) / "sets", args.workers)
+        truths, data = table(case, args.sets, 2, folder / "sets", args.workers)
     simulated_sets = time.perf_counter() - start - simulated
     rng = np.random.default_rng(2018)
     p = len(case.names)

@@ -43,6 +43,9 @@ Fearnhead, P. & Prangle, D. (2012). Constructing summary statistics for
 approximate Bayesian computation: semi-automatic approximate Bayesian computation.
 *Journal of the Royal Statistical Society B* 74(3), 419–474.
 
+Golub, G. H., Heath, M. & Wahba, G. (1979). Generalized cross-validation as a
+method for choosing a good ridge parameter. *Technometrics* 21(2), 215–223.
+
 Hamilton, G., Currat, M., Ray, N., Heckel, G., Beaumont, M. & Excoffier, L. (2005).
 Bayesian estimation of recent migration rates after a spatial expansion.
 *Genetics* 170(1), 409–417 (the logit scale, not used: see step 4).
@@ -75,6 +78,7 @@ __all__ = [
     "kernel_weights",
     "project",
     "regression_posterior",
+    "ridge_gcv",
     "standardise",
 ]
 
@@ -109,6 +113,61 @@ def _weighted_lstsq(x: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float = 
     return np.linalg.solve(gram + penalty, a.T @ b)
 
 
+def ridge_gcv(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted ridge regression with its penalty chosen by generalised cross-validation.
+
+    With many statistics and few simulations a least-squares fit of the parameters
+    on the statistics fits their noise: the table's own fitted values then look more
+    informative than the observations' will be, and the posterior comes out too
+    narrow. The penalty ``λ`` minimising the GCV score
+    ``RSS(λ) / (n − df(λ))²`` (Golub, Heath & Wahba 1979) shrinks the fit just
+    enough; with few statistics it is ~0 (least squares).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, m)
+        Features.
+    y : ndarray, shape (n, p)
+        Targets.
+    w : ndarray, shape (n,)
+        Non-negative row weights.
+
+    Returns
+    -------
+    ndarray, shape (m + 1, p)
+        Intercept, then slopes.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 3))
+    >>> coef = ridge_gcv(x, x @ np.array([[1.0], [0.0], [2.0]]) + 0.1, np.ones(200))
+    >>> coef.ravel().round(2).tolist()
+    [0.1, 1.0, 0.0, 2.0]
+    """
+    keep = w > 0
+    x, y, w = x[keep], y[keep], w[keep] / w[keep].sum()
+    x_mean, y_mean = w @ x, w @ y
+    sw = np.sqrt(w)[:, None]
+    a, b = (x - x_mean) * sw, (y - y_mean) * sw
+    u, sv, vt = np.linalg.svd(a, full_matrices=False)
+    ub = u.T @ b
+    rest = float((b**2).sum() - (ub**2).sum())  # the part of b outside the features' span
+    n = len(x)
+    scale = float(sv.max()) ** 2 if sv.size and sv.max() > 0 else 1.0
+    best, best_score = 0.0, np.inf
+    for lam in np.r_[0.0, scale * np.logspace(-8, 2, 41)]:
+        shrink = sv**2 / (sv**2 + lam) if lam > 0 else (sv > 1e-10 * sv.max()).astype(float)
+        rss = rest + float((((1 - shrink)[:, None] * ub) ** 2).sum())
+        df = float(shrink.sum())
+        score = rss / max(n - df, 1.0) ** 2
+        if score < best_score:
+            best, best_score = lam, score
+    factor = np.where(sv > 1e-10 * sv.max(), sv / (sv**2 + best), 0.0) if sv.size else sv
+    slopes = vt.T @ (factor[:, None] * ub)
+    return np.vstack([y_mean - x_mean @ slopes, slopes])
+
+
 def project(
     z: np.ndarray,
     z_obs: np.ndarray,
@@ -116,6 +175,7 @@ def project(
     weights: np.ndarray | None = None,
     *,
     squares: bool = True,
+    folds: int = 5,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Semi-automatic summaries: fitted ``E[u | z]`` for the table and the observations.
 
@@ -129,7 +189,11 @@ def project(
         Weights of the table's rows (default equal).
     squares : bool
         Add the squared statistics as features (dropped when the table is too small
-        for them: fewer than ten rows per feature).
+        for them: fewer than ten rows per feature). The fit is a ridge regression
+        with its penalty chosen by generalised cross-validation (:func:`ridge_gcv`).
+    folds : int
+        Cross-fitting: the table's summaries are predicted by fits on the other
+        ``folds − 1`` parts (the observations' by the average of those fits).
 
     Returns
     -------
@@ -144,8 +208,19 @@ def project(
     use_squares = squares and len(z) >= 10 * 2 * z.shape[1]
     x = np.column_stack([z, z**2]) if use_squares else z
     x_obs = np.r_[z_obs, z_obs**2] if use_squares else z_obs
-    coef = _weighted_lstsq(x, u, w)
-    return coef[0] + x @ coef[1:], coef[0] + x_obs @ coef[1:]
+    # Cross-fitted: each simulation's summary comes from a fit that did not see it,
+    # as the observations' does. In-sample fitted values would be closer to their own
+    # parameters than the observations' can be (the fit follows their noise), and the
+    # posterior would come out too narrow.
+    fold = np.arange(len(z)) % folds
+    t = np.zeros((len(z), u.shape[1]))
+    t_obs = np.zeros(u.shape[1])
+    for k in range(folds):
+        out = fold == k
+        coef = ridge_gcv(x[~out], u[~out], w[~out])
+        t[out] = coef[0] + x[out] @ coef[1:]
+        t_obs += (coef[0] + x_obs @ coef[1:]) / folds
+    return t, t_obs
 
 
 def kernel_weights(distance: np.ndarray, accept: int) -> np.ndarray:
