@@ -19,7 +19,9 @@ The rules are the core of :mod:`waste_harmony.rules` with the same parameters
   built at setup); if their concerns differ by less than ε both move a share μ
   towards each other;
 * **pollution perception**: ``c += rate * P/(P + P_half) * (1 - c)`` at the place
-  visited;
+  visited; then concern fades, ``c += fading * (b - c)``, towards the citizen's
+  baseline ``b`` (the one at which its initial concern balances the initial air at
+  home, as in the model);
 * **recycling** (theory of planned behaviour): Bernoulli with the logistic
   probability of concern, yesterday's neighbourhood recycling share and the
   infrastructure; each citizen draws its own Gamma waste (mean
@@ -32,7 +34,9 @@ The rules are the core of :mod:`waste_harmony.rules` with the same parameters
 * **adoption** (Bass): a non-adopter adopts with probability
   ``1 - exp(-a (p + q F) / 365)``, ``F`` mixing the neighbourhood and city shares;
 * **pollution** per neighbourhood agent: emissions, exchange ``D (P_j - P_i)``
-  with each neighbour (computed from everyone's old value, then applied), decay.
+  with each neighbour (computed from everyone's old value, then applied; explicit
+  sub-steps, as a per-agent model would, where the model solves one backward Euler
+  step), decay towards the background.
 
 The differences to the vectorised model are those of the per-agent style:
 citizens act in random sequence (asynchronous Deffuant–Weisbuch encounters
@@ -83,7 +87,7 @@ class BaselineNeighborhood(FixedAgent):
         self.neighbours: list[BaselineNeighborhood] = []
         self.waste_stock_kg = 0.0
         p = model.params
-        self.pollution = (
+        self.pollution = p.background_pollution + (
             p.industrial_emission_scale * self.industrial_emission / max(p.pollution_decay, 1e-9)
         )
         # Shares of residents who recycled, protested, adopted: counted at the end of a day,
@@ -128,7 +132,8 @@ class BaselineNeighborhood(FixedAgent):
 
     def apply_pollution(self, survival: float) -> None:
         """Commit the new value (phase 2); ``survival`` is the share left after decay."""
-        self.pollution = max(self._next_pollution * survival, 0.0)
+        background = self.model.params.background_pollution
+        self.pollution = max(background + (self._next_pollution - background) * survival, 0.0)
 
 
 class BaselineCitizen(CellAgent):
@@ -142,6 +147,18 @@ class BaselineCitizen(CellAgent):
         mean, sd = p.initial_concern_mean, p.initial_concern_sd
         k = mean * (1 - mean) / sd**2 - 1
         self.concern = self.random.betavariate(mean * k, (1 - mean) * k)
+        # The baseline at which this concern balances the air at home (raise, then fade).
+        harm = (
+            p.pollution_concern_rate
+            * home.pollution
+            / (home.pollution + p.pollution_half_saturation)
+        )
+        fading = p.concern_fading
+        self.baseline = (
+            min(max(self.concern - (1 - fading) * harm * (1 - self.concern) / fading, 0.0), 1.0)
+            if fading
+            else self.concern
+        )
         self.threshold = min(
             max(self.random.gauss(p.protest_threshold_mean, p.protest_threshold_sd), 0.0), 1.0
         )
@@ -154,6 +171,7 @@ class BaselineCitizen(CellAgent):
         """One day of this citizen: meet, perceive, recycle, protest, adopt."""
         place = self.meet()
         self.perceive_pollution(place)
+        self.concern += self.model.params.concern_fading * (self.baseline - self.concern)
         self.handle_waste()
         self.consider_protest()
         self.consider_adoption()

@@ -4,9 +4,9 @@ For each size the script starts a fresh Python process (so the peak memory is th
 size's own), generates the street-grid city of ``bench_model.py`` (one node per
 100 citizens), builds ``CityModel(city, n_citizens=n, rng=seed)`` and reports the
 wall and CPU time of the build, the part of it spent creating the Mesa agents
-(``CityModel._build_agents``) and the peak resident memory (``ru_maxrss``) after
-the build. Then it runs one warm-up day and ``--days`` timed days and reports the
-median seconds per day and the peak memory after them.
+(``Roster.populate`` of :mod:`waste_harmony.model.roster`) and the peak resident
+memory (``ru_maxrss``) after the build. Then it runs one warm-up day and ``--days``
+timed days and reports the median seconds per day and the peak memory after them.
 
 ``--compare`` also builds each size with the agents created one at a time, by
 calling the agent classes as before the bulk path
@@ -46,19 +46,20 @@ def task_build(n: int, days: int, seed: int, mode: str) -> dict[str, Any]:
     """Build one model of ``n`` citizens (timed), then time ``days`` days."""
     from waste_harmony import CityModel
     from waste_harmony.agents import bulk
+    from waste_harmony.model.roster import Roster
 
     if mode == "one at a time":
         bulk.bulk_applies = lambda *args: False  # every agent by calling its class
     agents = {"wall": 0.0, "cpu": 0.0}
-    build_agents = CityModel._build_agents
+    populate = Roster.populate
 
-    def timed_build_agents(model: Any) -> None:
+    def timed_populate(roster: Roster, *args: Any) -> None:
         wall, cpu = time.perf_counter(), time.process_time()
-        build_agents(model)
+        populate(roster, *args)
         agents["wall"] += time.perf_counter() - wall
         agents["cpu"] += time.process_time() - cpu
 
-    CityModel._build_agents = timed_build_agents  # type: ignore[method-assign]
+    Roster.populate = timed_populate  # type: ignore[method-assign]
     import_rss = _peak_rss_mib()
     wall, cpu = time.perf_counter(), time.process_time()
     city = _city(n, seed)

@@ -3,7 +3,10 @@
 Build it with ``sphinx-build -W --keep-going -b html docs docs/_build/html`` (the test
 suite does, with warnings as errors). The example notebooks have one source of truth,
 ``examples/notebooks/``; they are copied into ``docs/tutorials/`` (git-ignored) and
-executed at build time. Set ``WASTE_HARMONY_DOCS_EXECUTE=off`` to skip execution.
+executed at build time. Set ``WASTE_HARMONY_DOCS_EXECUTE=off`` to skip execution, or
+``WASTE_HARMONY_DOCS_EXECUTED_NOTEBOOKS=folder`` to render already executed copies of the
+notebooks from that folder (the test suite executes them once, for its notebook tests
+and this build alike); the code cells of the other pages still run.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ templates_path: list[str] = []
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath", "substitution"]
 myst_heading_anchors = 3
 nb_execution_mode = "off" if os.environ.get("WASTE_HARMONY_DOCS_EXECUTE") == "off" else "force"
+EXECUTED_NOTEBOOKS = os.environ.get("WASTE_HARMONY_DOCS_EXECUTED_NOTEBOOKS")
+nb_execution_excludepatterns = ["tutorials/*.ipynb"] if EXECUTED_NOTEBOOKS else []
 nb_execution_timeout = 300
 nb_execution_raise_on_error = True
 nb_execution_in_temp = True  # notebooks never write into the source tree
@@ -74,9 +79,14 @@ html_sidebars = {"index": [], "installation": [], "quickstart": []}
 
 
 def _copy_notebooks() -> None:
-    """Copy the example notebooks (the one source of truth) next to the tutorials page."""
+    """Copy the example notebooks (the one source of truth) next to the tutorials page.
+
+    With ``WASTE_HARMONY_DOCS_EXECUTED_NOTEBOOKS`` the executed copies of the same
+    notebooks are taken from that folder (one for each notebook of examples/notebooks).
+    """
     target = DOCS / "tutorials"
-    for notebook in sorted((ROOT / "examples" / "notebooks").glob("*.ipynb")):
+    for source in sorted((ROOT / "examples" / "notebooks").glob("*.ipynb")):
+        notebook = Path(EXECUTED_NOTEBOOKS) / source.name if EXECUTED_NOTEBOOKS else source
         copy = target / notebook.name
         if not copy.exists() or copy.read_bytes() != notebook.read_bytes():
             shutil.copyfile(notebook, copy)

@@ -4,9 +4,13 @@
 # Runs every test (all markers: slow, validation, browser); nothing is
 # deselected by default. Works from any directory; pytest runs from the
 # repository root (so relative paths in the arguments are relative to it).
+# In parallel: one pytest-xdist worker per core (-n auto; PYTEST_XDIST_AUTO_NUM_WORKERS
+# sets the number), a test file per unit of work and the files with slow tests
+# first (tests/conftest.py). `-n 0` runs in one process (e.g. for --pdb), `-n N`
+# on N workers. The quick loop: bash scripts/test.sh -m "not slow".
 set -euo pipefail
 # shellcheck source=scripts/setup_env.sh
 source "$(CDPATH='' cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/setup_env.sh"
 cd "$WH_ROOT"
-echo "[test] python -m pytest $* ($(python -c 'import sys; print("Python", sys.version.split()[0])'))" >&2
-exec python -m pytest "$@"
+echo "[test] python -m pytest -n auto --dist loadfile $* ($(python -c 'import sys; print("Python", sys.version.split()[0])'))" >&2
+exec python -m pytest -n auto --dist loadfile "$@"

@@ -121,3 +121,17 @@ def test_bad_input_is_explained():
         abcreg.regression_posterior(theta, np.full_like(sims, np.nan), np.zeros(4), {"mu": PRIOR})
     with pytest.raises(ValueError, match="accept must be between 2 and 100"):
         abcreg.regression_posterior(theta, sims, np.zeros(4), {"mu": PRIOR}, accept=1000)
+
+
+def test_observations_beyond_the_simulations_reach_give_the_rejection_sample():
+    # mu ~ U(0, 1) but ybar observed at 3: no simulation comes near, the linear
+    # adjustment would carry every kept value to ~3, outside the support. The
+    # posterior falls back on the kept simulations themselves, with a warning.
+    rng = np.random.default_rng(5)
+    prior = stats.uniform(0, 1)
+    theta = prior.rvs(size=(1000, 1), random_state=rng)
+    sims = theta + rng.normal(0, 0.05, (1000, 1))
+    with pytest.warns(RuntimeWarning, match="beyond what the simulations reach"):
+        post = abcreg.regression_posterior(theta, sims, np.array([3.0]), {"mu": prior})
+    np.testing.assert_array_equal(post.theta, post.raw)
+    assert 0.85 < post.mean()[0] < 1.0 and (post.weight > 0).all()

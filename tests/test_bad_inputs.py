@@ -24,7 +24,7 @@ from waste_harmony import CityModel, experiments, load_results
 from waste_harmony.city import grid_city, load_city
 from waste_harmony.cli import main
 from waste_harmony.config import ConfigError, load_run_file, parse_run_config
-from waste_harmony.experiments.sweepfile import load_sweep_file
+from waste_harmony.config.sweep import load_sweep_file
 from waste_harmony.results import RunResult
 from waste_harmony.scenarios import available
 
@@ -560,12 +560,12 @@ def test_debug_shows_the_traceback(work, capsys):
 
 
 def test_a_defect_is_a_traceback_with_status_1(work, capsys, monkeypatch):
-    import waste_harmony.cli as cli
+    import waste_harmony.cli.run as run_command
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(cli, "summary_table", broken)
+    monkeypatch.setattr(run_command, "summary_table", broken)
     code = main(["run", str(work / "ok.toml"), "--out", str(work / "bug"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 1
@@ -573,12 +573,12 @@ def test_a_defect_is_a_traceback_with_status_1(work, capsys, monkeypatch):
 
 
 def test_running_out_of_memory_is_one_line_with_status_2(work, capsys, monkeypatch):
-    import waste_harmony.cli as cli
+    import waste_harmony.cli.run as run_command
 
     def huge(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(cli, "summary_table", huge)
+    monkeypatch.setattr(run_command, "summary_table", huge)
     code = main(["run", str(work / "ok.toml"), "--out", str(work / "oom"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2

@@ -222,3 +222,18 @@ def test_cached_access_gini_follows_changes_of_access():
     model.step()
     assert model.biotech_access_gini == gini(model.neighborhoods.biotech_access, model.residents)
     assert model.model_frame()["biotech_access_gini"].diff().iloc[-1] != 0
+
+
+def test_diffusion_benchmark_reports_every_coefficient_and_the_former_sub_steps():
+    diffusion_bench = load_benchmark("bench_diffusion")
+    rows = diffusion_bench.measure(
+        "fine10", "pollution_diffusion", (0.0125, 100.0), citizens=100, days=1, rounds=1, seed=0
+    )
+    assert [r["value"] for r in rows] == [0.0125, 100.0]
+    # 50 m cells: max L_ii = 4 / 0.05² = 1600 per km², so ⌈D 1600 / 0.5⌉ former sub-steps
+    # (one more than 40 and 320,000: the float 4 / 0.05² is a hair above 1600)
+    assert [r["former_substeps"] for r in rows] == [41, 320_001]
+    assert all(r["finite"] and r["cpu_s_per_day"] >= 0 for r in rows)
+    assert rows[0]["ratio_to_default"] == 1.0
+    former = diffusion_bench.former_cost("fine10", 100.0, cap=10, seed=0)
+    assert former["former_substeps"] == 320_001 and former["extrapolated"] is True

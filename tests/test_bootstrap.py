@@ -206,8 +206,9 @@ def test_readme_scripts_pass_args_through():
     assert 'python examples/flagship.py "$@"' in (ROOT / "scripts" / "example.sh").read_text()
     test_sh = (ROOT / "scripts" / "test.sh").read_text()
     run_lines = [ln.strip() for ln in test_sh.splitlines() if ln.strip().startswith("exec ")]
-    # all extra args go to pytest; nothing is deselected by default (no -m / -k / --ignore)
-    assert run_lines == ['exec python -m pytest "$@"']
+    # all extra args go to pytest; nothing is deselected by default (no -m / -k / --ignore);
+    # the tests run on one pytest-xdist worker per core (scheduled by tests/conftest.py)
+    assert run_lines == ['exec python -m pytest -n auto --dist loadfile "$@"']
 
 
 @pytest.mark.parametrize(("inner", "expected"), [(0, 0), (1, 1), (2, 2), (5, 1)])

@@ -186,24 +186,9 @@ def test_same_seed_same_posterior_serial_and_pool(tmp_path, method):
 
 
 @METHODS
-def test_same_seed_same_posterior_on_dask(tmp_path, method):
-    import os
-
-    import distributed  # a dev dependency: a missing one must fail, not skip
-
-    environ = dict(os.environ)
+def test_same_seed_same_posterior_on_dask(tmp_path, dask_client, method):
     serial = small_calibration(method, executor="serial")
-    try:
-        with (
-            distributed.LocalCluster(
-                n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
-            dask = small_calibration(method, executor=client, out=tmp_path / "dask")
-    finally:  # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ etc. in this process too
-        os.environ.clear()
-        os.environ.update(environ)
+    dask = small_calibration(method, executor=dask_client, out=tmp_path / "dask")
     pd.testing.assert_frame_equal(serial.posterior, dask.posterior)
     pd.testing.assert_frame_equal(serial.generations, dask.generations)
 

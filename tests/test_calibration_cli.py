@@ -7,8 +7,8 @@ import pytest
 
 from waste_harmony.cli import main
 from waste_harmony.config import ConfigError
+from waste_harmony.config.calibration import load_calibration_file
 from waste_harmony.experiments import load_calibration
-from waste_harmony.experiments.calibfile import load_calibration_file
 
 CALIBFILE = """
 days = 4

@@ -315,48 +315,65 @@ def test_console_script_runs_and_fails_cleanly(tmp_path):
 
 
 @pytest.fixture
-def fake_plugins(tmp_path, monkeypatch):
-    """Two plug-in command modules in a throwaway package: one works, one lacks a dependency."""
+def fake_commands(tmp_path, monkeypatch):
+    """Two command modules in a throwaway package: one works, one lacks a dependency."""
     package = tmp_path / "whfake"
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "cli.py").write_text(
-        "def register(subparsers):\n"
-        "    p = subparsers.add_parser('fake', help='a fake command')\n"
-        "    p.add_argument('--times', type=int, default=1)\n"
-        "    p.set_defaults(handler=lambda args: 0 if args.times == 3 else 1)\n"
-        "    return p\n"
+        "DESCRIPTION = 'a fake command'\n"
+        "def add_arguments(parser):\n"
+        "    parser.add_argument('--times', type=int, default=1)\n"
+        "def handle(args):\n"
+        "    return 0 if args.times == 3 else 1\n"
     )
     (package / "broken.py").write_text("import no_such_dependency_for_waste_harmony\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(
-        "waste_harmony.cli.PLUGIN_COMMANDS",
-        {
-            "fake": ("whfake.cli", "a fake command"),
-            "broken": ("whfake.broken", "broken"),
-            "absent": ("whfake.absent", "not there"),
-        },
+        "waste_harmony.cli.command.COMMANDS",
+        {"fake": ("whfake.cli", "a fake command"), "broken": ("whfake.broken", "broken")},
     )
     yield
     for name in ("whfake.cli", "whfake.broken", "whfake"):
         sys.modules.pop(name, None)
 
 
-def test_plugin_commands_load_only_when_used(fake_plugins, capsys):
+def test_commands_load_only_when_used(fake_commands, capsys):
     assert main(["--help"]) == 0
     listing = capsys.readouterr().out
-    assert "fake" in listing and "a fake command" in listing and "absent" not in listing
+    assert "fake" in listing and "a fake command" in listing
     assert "whfake.cli" not in sys.modules  # listed without importing it
     assert main(["fake", "--times", "3"]) == 0
     assert "whfake.cli" in sys.modules
     assert main(["fake"]) == 1  # the handler's exit code is passed on
+    assert main(["fake", "--debug", "--times", "3"]) == 0  # every command takes --debug
 
 
-def test_a_plugin_missing_its_dependency_fails_in_one_line(fake_plugins, capsys):
+def test_a_command_missing_its_dependency_fails_in_one_line(fake_commands, capsys):
     assert main(["broken", "--anything"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no_such_dependency_for_waste_harmony" in err
     assert "pip install" in err
+
+
+def test_viz_without_its_extra_says_how_to_install_it():
+    code = (
+        "import sys; sys.modules['solara'] = None\n"
+        "from waste_harmony.cli import main\n"
+        "sys.exit(main(['viz', '--port', '0']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "pip install 'waste-harmony[viz]'" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["list", "run", "plot", "sweep", "calibrate", "viz"])
+def test_every_command_takes_debug_after_its_name(command):
+    from waste_harmony.cli import build_parser
+
+    args = build_parser(load=[command]).parse_known_args([command, "--debug", "x"])[0]
+    assert args.debug is True
 
 
 def test_plot_without_neighbourhood_series_draws_the_overview_only(tmp_path, capsys):

@@ -31,25 +31,6 @@ def workers_import_helpers():
         yield
 
 
-@pytest.fixture(scope="module")
-def dask_client(workers_import_helpers):
-    import os
-
-    import distributed  # a dev dependency: a missing one must fail, not skip
-
-    environ = dict(os.environ)
-    with (
-        distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ etc. in this process too; undo it for later tests.
-    os.environ.clear()
-    os.environ.update(environ)
-
-
 SWEEP = {
     "parameters": {"waste_per_capita_kg": [0.5, 0.9]},
     "seeds": 2,

@@ -1,14 +1,13 @@
 """Sweep files and the ``waste-harmony sweep`` subcommand."""
 
-import argparse
 import textwrap
 
 import pytest
 
+from waste_harmony.cli import build_parser
 from waste_harmony.config import ConfigError
+from waste_harmony.config.sweep import load_sweep_file, parse_sweep_config
 from waste_harmony.experiments import load_experiment
-from waste_harmony.experiments.cli import register
-from waste_harmony.experiments.sweepfile import load_sweep_file, parse_sweep_config
 
 SWEEPFILE = """\
 days = 6
@@ -32,9 +31,7 @@ waste_per_capita_kg = [0.5, 1.0]
 
 
 def _parse(argv):
-    parser = argparse.ArgumentParser(prog="waste-harmony")
-    register(parser.add_subparsers(dest="command"))
-    return parser.parse_args(argv)
+    return build_parser(load=["sweep"]).parse_args(argv)
 
 
 def _write(tmp_path, text=SWEEPFILE, name="sweep.toml"):

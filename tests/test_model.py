@@ -395,3 +395,50 @@ def test_organism_dispersal_conserves_biomass_at_any_allowed_rate(dispersal):
     biomass = model.neighborhoods.organism_biomass
     assert biomass.sum() == pytest.approx(100.0, rel=1e-9)
     assert biomass.min() >= 0.0
+
+
+def test_default_city_pollution_sits_in_published_urban_pm25_ranges():
+    # Calibration (docs/model.md 7.5a): homes near the background (WHO 2021 interim
+    # targets 4-3, 10-15 µg/m³), industrial nodes between interim targets 2 and 1
+    # (25-35 µg/m³, the hottest a little above), an area-weighted city mean of a
+    # moderately polluted city, and the zone contrast kept. Measured on day 365:
+    # homes 10.0-13.2, industry 19.0-41.3 (median 25.6), city mean 12.5.
+    model = CityModel(n_citizens=1000, rng=0, record_neighborhoods=False)
+    model.run_for(365)
+    hoods = model.neighborhoods
+    home = hoods.pollution[hoods.zone == "residential"]
+    industry = hoods.pollution[hoods.zone == "industrial"]
+    assert home.min() >= 10.0 and home.max() < 15.0
+    assert industry.min() > 15.0 and industry.max() < 50.0
+    assert 20.0 < np.median(industry) < 35.0
+    assert np.median(industry) > 2 * np.median(home)
+    assert 10.0 < model.mean_pollution < 20.0
+
+
+def test_intensive_outputs_are_means_weighted_by_what_they_average():
+    # On cells of unequal area and population, the recorded pollution is the
+    # area-weighted mean and the exposure the population-weighted one, and neither is
+    # the unweighted mean over nodes (which changes when the city is cut differently).
+    from waste_harmony.city import organic_city
+    from waste_harmony.recording import OUTPUTS
+
+    city = organic_city(80, seed=5)
+    rng = np.random.default_rng(0)
+    for node in city.nodes:
+        city.nodes[node]["area_km2"] = float(rng.uniform(0.05, 1.0))
+    model = CityModel(city, n_citizens=500, rng=2, record_neighborhoods=True)
+    model.run_for(20)
+    hoods = model.neighborhoods
+    area, people, air = hoods.area_km2, hoods.population_weight, hoods.pollution
+    assert model.mean_pollution == pytest.approx(float(area @ air / area.sum()), rel=1e-12)
+    assert model.pollution_exposure == pytest.approx(float(people @ air / people.sum()), rel=1e-12)
+    assert abs(model.mean_pollution - air.mean()) > 1e-3 * air.mean()
+    # Every output says what it is a mean of, unless it is a total or a category.
+    totals = {"kg", "kg per day", "category"}
+    for output in OUTPUTS:
+        assert bool(output.mean_over) is (output.unit not in totals), output.name
+    # The neighbourhood frame carries the area that weighs each node's concentration.
+    frame = model.neighborhood_frame()
+    last = frame[frame["day"] == 20]
+    weighted = float((last["pollution"] * last["area_km2"]).sum() / last["area_km2"].sum())
+    assert weighted == pytest.approx(model.mean_pollution, rel=1e-12)

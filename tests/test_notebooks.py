@@ -1,27 +1,17 @@
 """The example notebooks run from top to bottom (as ``pytest --nbmake examples/notebooks``).
 
 They are executed with nbclient in a temporary working directory, so the plain
-``pytest`` command runs them and they leave no files behind.
+``pytest`` command runs them and they leave no files behind. Each runs once per
+session (the ``executed_notebook`` fixture of conftest.py): the docs build of
+tests/test_docs.py renders the same executed copies.
 """
 
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "examples" / "notebooks"
-
-
-def execute(name, tmp_path):
-    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    NotebookClient(
-        notebook,
-        timeout=300,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    ).execute()
-    return notebook
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -35,30 +25,30 @@ def test_notebooks_are_committed_without_outputs():
 
 
 @pytest.mark.slow
-def test_quickstart_notebook_runs(tmp_path):
-    notebook = execute("quickstart.ipynb", tmp_path)
+def test_quickstart_notebook_runs(executed_notebook):
+    notebook, folder = executed_notebook("quickstart.ipynb")
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # its figures
-    assert not list(tmp_path.iterdir())  # writes nothing into the working directory
+    assert not list(folder.iterdir())  # writes nothing into the working directory
 
 
 @pytest.mark.slow
-def test_story_notebook_runs(tmp_path):
+def test_story_notebook_runs(executed_notebook):
     """Needs the story's scenarios "techcore" and "harmony-festival" (scenarios/)."""
     from waste_harmony.scenarios import available
 
     missing = {"techcore", "harmony-festival"} - set(available())
     assert not missing, f"the story notebook needs the scenarios {sorted(missing)}"
-    notebook = execute("story.ipynb", tmp_path)
+    notebook, _ = executed_notebook("story.ipynb")
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 5
 
 
 @pytest.mark.slow
-def test_calibration_notebook_runs(tmp_path):
+def test_calibration_notebook_runs(executed_notebook):
     """The real-data calibration (US EPA recycling rates) with its predictive check."""
-    notebook = execute("calibration.ipynb", tmp_path)
+    notebook, _ = executed_notebook("calibration.ipynb")
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
@@ -67,14 +57,14 @@ def test_calibration_notebook_runs(tmp_path):
 
 
 @pytest.mark.slow
-def test_your_city_notebook_runs(tmp_path):
+def test_your_city_notebook_runs(executed_notebook):
     """Districts (libpysal's Columbus) and a table to a year of the story with maps."""
     pytest.importorskip("geopandas")
     pytest.importorskip("libpysal")
-    notebook = execute("your_city.ipynb", tmp_path)
+    notebook, folder = executed_notebook("your_city.ipynb")
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "49 districts" in text and "facility:" in text
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # maps and series
-    assert not list(tmp_path.iterdir())
+    assert not list(folder.iterdir())

@@ -13,7 +13,7 @@ import waste_harmony
 from waste_harmony import CityModel
 from waste_harmony import experiments as ex
 from waste_harmony.config import ConfigError, parse_run_config
-from waste_harmony.experiments.sweepfile import parse_sweep_config
+from waste_harmony.config.sweep import parse_sweep_config
 from waste_harmony.results import RunResult
 from waste_harmony.scenarios import Policy, available
 from waste_harmony.testing import check_scenario
@@ -261,7 +261,8 @@ def test_a_branching_comparison_takes_parameter_changes():
 def test_a_change_mid_run_keeps_diffusion_stable():
     # Found by the property tests: after a change, the sub-steps were recomputed from
     # the hop degree instead of the km operator, and a fast pollution_diffusion on a
-    # fine city turned pollution into NaN.
+    # fine city turned pollution into NaN. Diffusion is now one backward Euler step,
+    # stable for every D; a change that leaves D alone keeps the factorisation.
     from waste_harmony.city import grid_city
 
     model = CityModel(
@@ -271,7 +272,35 @@ def test_a_change_mid_run_keeps_diffusion_stable():
         pollution_diffusion=11.0,
         scenarios=[Policy(day=3, set=BAN)],
     )
-    before = model.pollution_substeps
+    before = model.pollution_diffusion_step
     model.run_for(10)
-    assert model.pollution_substeps == before
+    assert model.pollution_diffusion_step is before
     assert np.isfinite(model.model_frame()["mean_pollution"]).all()
+
+
+def test_changing_the_diffusion_coefficient_mid_run_refactorises_and_takes_effect():
+    from waste_harmony.city import grid_city
+
+    city = grid_city(6, 6, spacing_km=0.05, seed=2)  # 50 m cells: stiff diffusion
+    kw = {"n_citizens": 200, "rng": 4, "record_neighborhoods": True}
+    # Changed before the first day: the same run as one built with the new D.
+    changed = CityModel(city, pollution_diffusion=0.01, **kw)
+    changed.set_parameters(pollution_diffusion=100.0)
+    built = CityModel(city, pollution_diffusion=100.0, **kw)
+    for m in (changed, built):
+        m.run_for(15)
+    assert changed.pollution_diffusion_step.rate == 100.0
+    np.testing.assert_array_equal(
+        changed.neighborhood_frame()["pollution"], built.neighborhood_frame()["pollution"]
+    )
+    # Changed mid-run (an intervention): pollution follows the new D from the next day.
+    slow = CityModel(city, pollution_diffusion=0.01, **kw)
+    fast = CityModel(city, pollution_diffusion=0.01, **kw)
+    slow.run_for(10)
+    fast.run_for(10)
+    fast.set_parameters(pollution_diffusion=100.0)
+    slow.run_for(5)
+    fast.run_for(5)
+    spread = [np.ptp(m.neighborhoods.pollution) for m in (slow, fast)]
+    assert spread[1] < 0.01 * spread[0]  # 100 km²/day mixes the 0.3 km city in a day
+    assert fast.interventions[-1]["name"] == "pollution_diffusion"

@@ -1,26 +1,32 @@
-"""The story's outcomes emerge: ensembles over 20 seeds, nothing scripted.
+"""The story's outcomes emerge: ensembles over 20-60 seeds, nothing scripted.
 
-Figures measured when these tests were written (3000 citizens, default city, seeds 0-19):
+Figures measured when these tests were written (3000 citizens, default city):
 
-* TechCore withdraws in 12/20 runs with the four roles active and 1/20 with every
-  role switched off (techcore + harmony-festival + story-roles, decision by day 180);
-* final ``biotech_access_gini`` (day 250, mean over seeds): 0.042 with assembly funding
-  prioritising marginalised neighbourhoods, 0.075 without funding (lower in 20/20
-  seeds), 0.109 when funding follows participation (``prioritise_marginalised=False``);
-* mean concern over the four weeks after the festival (days 121-148): 0.4616 with
-  the festival, 0.4552 without (20/20 seeds higher).
+* TechCore withdraws in 19/60 runs with the four roles active and 7/60 with every
+  role switched off (techcore + harmony-festival + story-roles, decision by day 180,
+  seeds 0-59; before the PM2.5 calibration and fading concern of issue 18: 12/20 and
+  1/20 on seeds 0-19);
+* final ``biotech_access_gini`` (day 250, mean over seeds 0-19): 0.042 with assembly
+  funding prioritising marginalised neighbourhoods, 0.075 without funding (lower in
+  20/20 seeds), 0.109 when funding follows participation (``prioritise_marginalised=False``);
+* mean concern over the four weeks after the festival (days 121-148, seeds 0-19):
+  0.4585 with the festival, 0.4523 without (20/20 seeds higher).
 
-Re-measure with ``python examples/techcore_showdown.py --seeds 20`` and
+Re-measure with ``python examples/techcore_showdown.py --seeds 60`` and
 ``python examples/harmony_festival.py --seeds 20``.
 """
 
 import numpy as np
 import pytest
+from scipy.stats import fisher_exact
 
 from waste_harmony import CityModel
 from waste_harmony.scenarios import AssemblyFunding, AssemblyOrganiser
 
 SEEDS = range(20)
+#: Withdrawal is a yes/no outcome with a rate near 0.1-0.3: 60 seeds per arm resolve a
+#: difference of 0.13 (Fisher exact, 5 %), 20 would need 0.3.
+DECISION_SEEDS = range(60)
 N_CITIZENS = 3000
 NO_ROLES = dict.fromkeys(("designer", "organiser", "scientist", "artist"), 0)
 
@@ -40,16 +46,18 @@ def _decision(seed, roles):
 
 @pytest.mark.slow
 def test_techcore_withdraws_more_often_with_the_four_roles_than_without():
-    with_roles = [_decision(s, True) for s in SEEDS]
-    without = [_decision(s, False) for s in SEEDS]
+    with_roles = [_decision(s, True) for s in DECISION_SEEDS]
+    without = [_decision(s, False) for s in DECISION_SEEDS]
     assert None not in with_roles + without  # every run reached a decision by day 181
-    rate_with = with_roles.count("withdraw") / len(SEEDS)
-    rate_without = without.count("withdraw") / len(SEEDS)
-    # both outcomes happen with the defaults: the decision is not scripted
-    assert 0 < with_roles.count("withdraw") < len(SEEDS)
-    # a difference of 4+ withdrawals in 20 is beyond chance for equal rates (Fisher p < 0.05
-    # needs about that for rates near 0.1 vs 0.5); measured 12/20 vs 1/20
-    assert rate_with - rate_without >= 0.2, (rate_with, rate_without)
+    n = len(DECISION_SEEDS)
+    k_with, k_without = with_roles.count("withdraw"), without.count("withdraw")
+    # both outcomes happen with the defaults, with and without roles: not scripted
+    assert 0 < k_with < n and 0 < k_without < n, (k_with, k_without)
+    # the roles make withdrawal more likely: one-sided Fisher exact test at 5 % over
+    # 60 paired seeds (measured 19/60 vs 7/60, p = 0.007; a difference of 8 or more
+    # withdrawals is needed for p < 0.05 near these rates)
+    p_value = fisher_exact([[k_with, n - k_with], [k_without, n - k_without]], "greater").pvalue
+    assert p_value < 0.05, (k_with, k_without, p_value)
 
 
 def _final_gini(seed, scenarios):

@@ -1,6 +1,5 @@
 """Tests of the SolaraViz app without a browser: figures, model factory, solara rendering."""
 
-import argparse
 import dataclasses
 import io
 import subprocess
@@ -18,6 +17,8 @@ from mesa.visualization.solara_viz import _build_model_init_kwargs
 
 from waste_harmony import CityModel, Corporation
 from waste_harmony.city import organic_city
+from waste_harmony.cli import build_parser, main
+from waste_harmony.config import ConfigError
 from waste_harmony.parameters import Parameters
 from waste_harmony.plotting.markers import (
     COLONY,
@@ -40,7 +41,6 @@ from waste_harmony.viz import (
     settings_of,
 )
 from waste_harmony.viz import app as viz_app
-from waste_harmony.viz import cli as viz_cli
 from waste_harmony.viz.app import SCENARIO_PREFIX, _initial_values
 from waste_harmony.viz.components import SLIDER_VALUES_CSS
 from waste_harmony.viz.figures import (
@@ -50,6 +50,7 @@ from waste_harmony.viz.figures import (
     colour_limits,
     festival_rows,
 )
+from waste_harmony.viz.runfile import load_run_model
 
 
 @dataclasses.dataclass
@@ -531,28 +532,33 @@ def test_changing_a_control_and_reset_rebuild_the_model():
 
 
 # ---------------------------------------------------------------- command line
-def test_register_adds_the_viz_subcommand():
-    parser = argparse.ArgumentParser(prog="waste-harmony")
-    viz_cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["viz"])
-    assert (args.command, args.runfile, args.host, args.port) == ("viz", None, "127.0.0.1", 8765)
-    assert args.handler is viz_cli.run_viz
+def test_the_viz_subcommand_parses_its_arguments():
+    from waste_harmony.cli import viz as viz_command
+
+    args = build_parser(load=["viz"]).parse_args(["viz"])
+    assert (args.runfile, args.host, args.port) == (None, "127.0.0.1", 8765)
+    assert args.handler is viz_command.handle
 
 
 def test_missing_run_file_is_a_clear_error(tmp_path, capsys):
     missing = tmp_path / "nope.toml"
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        viz_cli.load_run_model(missing)
-    assert viz_cli.main([str(missing), "--port", "1"]) == 2
-    assert "nope.toml" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="run file not found"):
+        load_run_model(missing)
+    assert main(["viz", str(missing), "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "nope.toml" in err and len(err.strip().splitlines()) == 1
 
 
-def test_run_file_without_config_module_names_the_gap(tmp_path, monkeypatch):
-    runfile = tmp_path / "run.toml"
-    runfile.write_text("[model]\n")
-    monkeypatch.setitem(sys.modules, "waste_harmony.config", None)
-    with pytest.raises(RuntimeError, match="waste_harmony.config.load_run_file"):
-        viz_cli.load_run_model(runfile)
+def test_python_m_viz_is_the_viz_command(tmp_path):
+    missing = tmp_path / "nope.toml"
+    done = subprocess.run(
+        [sys.executable, "-m", "waste_harmony.viz", str(missing), "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"waste-harmony: error: run file not found: {missing}"
 
 
 def test_page_reads_the_run_file_named_in_the_environment(tmp_path, monkeypatch, small_city):

@@ -119,9 +119,10 @@ def output_table_markdown() -> str:
     >>> output_table_markdown().splitlines()[2].startswith("| `mean_concern` |")
     True
     """
-    lines = ["| variable | unit | meaning |", "|---|---|---|"]
+    lines = ["| variable | unit | meaning | mean over |", "|---|---|---|---|"]
     for v in OUTPUTS:
-        lines.append(f"| `{v.name}` | {_cell(v.unit)} | {_cell(v.meaning)} |")
+        weights = _cell(v.mean_over) if v.mean_over else "— (total or category)"
+        lines.append(f"| `{v.name}` | {_cell(v.unit)} | {_cell(v.meaning)} | {weights} |")
     return "\n".join(lines) + "\n"
 
 

@@ -195,6 +195,16 @@ class Parameters:
         "WHO 2021 air quality guidelines, interim target 3",
         "pollution at which perceived harm is one half",
     )
+    concern_fading: float = _p(
+        0.0019,
+        "per day",
+        0.0,
+        1.0,
+        "form: issue-attention cycle, Downs 1972; decay of induced attitude change, Cook & "
+        "Flay 1978; value: assumption (half-life about a year, 365 days)",
+        "share of the gap to the citizen's baseline concern closed per day: raised or "
+        "lowered concern fades back (0: never)",
+    )
     # --- protest (Granovetter) -------------------------------------------------
     protest_threshold_mean: float = _p(
         0.25,
@@ -230,11 +240,14 @@ class Parameters:
     )
     # --- pollution -------------------------------------------------------------
     industrial_emission_scale: float = _p(
-        3.0,
+        0.5,
         "µg/m³ per day per unit emission",
         0.0,
         1000.0,
-        "assumption (calibrated to urban PM2.5)",
+        "calibrated: the default city's industrial nodes at 19-41 µg/m³ PM2.5 (median 26, "
+        "between WHO 2021 interim targets 2 and 1), homes at 10-13, area-weighted city mean "
+        "12.5; annual means of cities: WHO ambient air quality database 2022, van Donkelaar "
+        "et al. 2021",
         "pollution added per day by a node's industrial_emission of 1",
     )
     waste_emission_factor: float = _p(
@@ -255,13 +268,25 @@ class Parameters:
         "(managed landfill; 0.002 per tonne on the 0.25 km² default cells)",
         "pollution added per day per tonne of waste per km² held at a landfill node",
     )
+    background_pollution: float = _p(
+        10.0,
+        "µg/m³",
+        0.0,
+        1000.0,
+        "form: regional background plus urban increment, Lenschow et al. 2001; value: "
+        "assumption (urban background of European cities is mostly regional, 64-74 %, "
+        "Pandolfi et al. 2020; WHO 2021 interim target 4)",
+        "concentration of air arriving from outside the modelled sources (regional and "
+        "transboundary aerosol, diffuse traffic and heating); pollution relaxes towards it",
+    )
     pollution_decay: float = _p(
         0.2,
         "per day",
         0.0,
         10.0,
         "form: Seinfeld & Pandis 2016; value: assumption",
-        "first-order removal rate of air pollution",
+        "first-order removal (deposition, chemistry, ventilation) rate of the pollution "
+        "above the background",
         constraints=(zero_or_at_least("pollution_decay", 1e-6),),
     )
     pollution_diffusion: float = _p(

@@ -46,6 +46,12 @@ class OutputVariable:
         rules; ``None`` reads the model's public attribute of the same name.
     summary : bool
         Shown in the summary ``waste-harmony run`` prints.
+    mean_over : str
+        What an intensive output (a mean, share or ratio) is a mean of, i.e. its
+        weights: ``"area"`` for concentrations over land, ``"population"`` for
+        exposures, ``"citizens"`` for opinions and behaviour, ``"waste"`` for a
+        ratio of waste flows. Empty for totals and categories. An unweighted mean
+        over nodes is never an output: it changes when the city is cut differently.
 
     Examples
     --------
@@ -57,6 +63,7 @@ class OutputVariable:
             "share",
             "share of citizens with a role in the story, [0, 1]",
             lambda model: float((model.citizens.role_code > 0).mean()),
+            mean_over="citizens",
         )
     """
 
@@ -65,6 +72,7 @@ class OutputVariable:
     meaning: str
     compute: Callable[[Any], Any] | None = None
     summary: bool = False
+    mean_over: str = ""
 
 
 def _share(column: np.ndarray, n: int) -> float:
@@ -91,6 +99,18 @@ def _balance_error(model: Any) -> float:
     )
 
 
+def _area_mean(model: Any, values: np.ndarray) -> float:
+    area = model.neighborhoods.area_km2
+    return float(area @ values / area.sum())
+
+
+def _population_mean(model: Any, values: np.ndarray) -> float:
+    # The city's population (the graph's ``population``), not the sampled citizens:
+    # the exposure of the people the city holds, free of the sample's noise.
+    weight = model.neighborhoods.population_weight
+    return float(weight @ values / weight.sum())
+
+
 def _biodiversity(model: Any) -> float:
     hoods = model.neighborhoods
     return biodiversity_index(
@@ -109,6 +129,7 @@ OUTPUTS: tuple[OutputVariable, ...] = (
         "mean environmental concern of citizens",
         lambda m: float(m.citizens.concern.mean()) if m.n_citizens else 0.0,
         summary=True,
+        mean_over="citizens",
     ),
     OutputVariable(
         "protest_share",
@@ -116,6 +137,7 @@ OUTPUTS: tuple[OutputVariable, ...] = (
         "share of citizens protesting today",
         lambda m: _share(m.citizens.protesting, m.n_citizens),
         summary=True,
+        mean_over="citizens",
     ),
     OutputVariable(
         "recycling_rate",
@@ -123,12 +145,14 @@ OUTPUTS: tuple[OutputVariable, ...] = (
         "waste recycled / waste generated today",
         _recycling_rate,
         summary=True,
+        mean_over="waste",
     ),
     OutputVariable(
         "recycling_participation",
         "share, [0, 1]",
         "share of citizens who recycled today (a count over n_citizens: binomial data)",
         lambda m: _share(m.citizens.recycled, m.n_citizens),
+        mean_over="citizens",
     ),
     OutputVariable(
         "waste_generated_kg",
@@ -164,16 +188,27 @@ OUTPUTS: tuple[OutputVariable, ...] = (
     OutputVariable(
         "mean_pollution",
         "µg/m³",
-        "mean air pollution over neighbourhoods",
-        lambda m: float(m.neighborhoods.pollution.mean()),
+        "area-weighted mean air pollution over the city's land, Σ A P / Σ A",
+        lambda m: _area_mean(m, m.neighborhoods.pollution),
         summary=True,
+        mean_over="area",
+    ),
+    OutputVariable(
+        "pollution_exposure",
+        "µg/m³",
+        "population-weighted mean air pollution where people live (the exposure health "
+        "studies use), Σ pop P / Σ pop over the city's population",
+        lambda m: _population_mean(m, m.neighborhoods.pollution),
+        summary=True,
+        mean_over="population",
     ),
     OutputVariable(
         "biodiversity_index",
         "dimensionless, (0, 1]",
-        "species remaining relative to day 0, (A/A0)^z",
+        "species remaining relative to day 0, (A/A0)^z, A the city's habitat area",
         _biodiversity,
         summary=True,
+        mean_over="area",
     ),
     OutputVariable(
         "organism_biomass",
@@ -188,13 +223,15 @@ OUTPUTS: tuple[OutputVariable, ...] = (
         "share of citizens who have adopted household biotech",
         lambda m: _share(m.citizens.adopted, m.n_citizens),
         summary=True,
+        mean_over="citizens",
     ),
     OutputVariable(
         "biotech_access_gini",
         "dimensionless, [0, 1]",
-        "population-weighted Gini of neighbourhood biotech access",
+        "Gini of neighbourhood biotech access over citizens (weighted by residents)",
         lambda m: m.access_gini(),
         summary=True,
+        mean_over="citizens",
     ),
     OutputVariable(
         "facility_status",
@@ -214,18 +251,22 @@ OUTPUTS: tuple[OutputVariable, ...] = (
 #: Model-level variables, name → "meaning (unit)" (derived from :data:`OUTPUTS`).
 MODEL_VARIABLES: dict[str, str] = {v.name: f"{v.meaning} ({v.unit})" for v in OUTPUTS}
 
-#: Per-neighbourhood variables recorded every day.
+#: Per-neighbourhood variables recorded every day. Each is a value of its node; to
+#: average one over nodes weight it by what it is a mean of: concentrations and area
+#: shares (``pollution``, ``habitat``) by ``area_km2`` (a column of the frame), shares
+#: of residents and their mean concern by ``population`` (the resident citizens);
+#: amounts (kg) add up.
 NEIGHBORHOOD_VARIABLES: dict[str, str] = {
     "population": "resident citizens",
-    "concern": "mean concern of residents, [0, 1]",
+    "concern": "mean concern of residents, [0, 1] (average over nodes by population)",
     "waste_stock_kg": "waste at the node (kg)",
-    "pollution": "air pollution (µg/m³)",
-    "habitat": "share of area that is habitat",
-    "biotech_access": "biotech access, [0, 1]",
+    "pollution": "air pollution (µg/m³; average over nodes by area_km2)",
+    "habitat": "share of area that is habitat (average over nodes by area_km2)",
+    "biotech_access": "biotech access, [0, 1] (average over nodes by population)",
     "organism_biomass": "organism biomass (kg)",
-    "protest_share": "share of residents protesting",
-    "recycling_share": "share of residents who recycled today",
-    "biotech_adoption": "share of residents who adopted biotech",
+    "protest_share": "share of residents protesting (average over nodes by population)",
+    "recycling_share": "share of residents who recycled today (by population)",
+    "biotech_adoption": "share of residents who adopted biotech (by population)",
 }
 
 

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from waste_harmony.agents import CitizenRows, RowGroups
+from waste_harmony.agents import CitizenRows
 from waste_harmony.dynamics import (
     adoption,
+    attention,
     diffusion,
     mobility,
     opinion,
@@ -27,12 +28,14 @@ from waste_harmony.dynamics import (
 
 if TYPE_CHECKING:
     from waste_harmony.services import CityServices
+    from waste_harmony.tables import RowGroups
 
 __all__ = [
     "DEFAULT_RULES",
     "adopt_biotech",
     "collect_waste",
     "disperse_pollution",
+    "fade_concern",
     "generate_and_recycle",
     "grow_organism",
     "meet_and_discuss",
@@ -91,6 +94,18 @@ def perceive_pollution(model: CityServices) -> None:
         return
     harm = perception.perceived_harm(model.neighborhoods.pollution, p.pollution_half_saturation)
     perception.raise_concern(c.concern, harm[c.location], p.pollution_concern_rate)
+
+
+def fade_concern(model: CityServices) -> None:
+    """Concern fades towards each citizen's baseline (:mod:`~waste_harmony.dynamics.attention`).
+
+    Whatever moved concern — perceived pollution, a threat, a festival, corporate PR,
+    encounters — the departure from the citizen's baseline (their initial concern)
+    shrinks by ``concern_fading`` a day: the declining stage of Downs's (1972)
+    issue-attention cycle.
+    """
+    c = model.citizens
+    attention.fade_concern(c.concern, c.baseline_concern, model.params.concern_fading)
 
 
 def _recycling_probabilities(model: CityServices) -> np.ndarray:
@@ -173,7 +188,7 @@ def grow_organism(model: CityServices) -> None:
         model.dispersal_laplacian,
         growth_rate=p.organism_growth_rate,
         dispersal=p.organism_dispersal,
-        substeps=model.organism_substeps,
+        implicit=model.organism_dispersal_step,
     )
     eaten, removed, gained = organism.organism_services(
         new,
@@ -195,7 +210,7 @@ def grow_organism(model: CityServices) -> None:
 
 
 def disperse_pollution(model: CityServices) -> None:
-    """Emissions from industry, facilities and waste; finite-volume diffusion in km; decay.
+    """Emissions from industry, facilities and waste; diffusion in km; decay to the background.
 
     Waste emits per tonne *per km²* of the neighbourhood (an emission density, as
     in a well-mixed box model: the concentration a source raises is its emission
@@ -214,10 +229,9 @@ def disperse_pollution(model: CityServices) -> None:
     hoods.pollution = diffusion.pollution_step(
         hoods.pollution,
         emissions,
-        model.laplacian,
-        diffusion=p.pollution_diffusion,
+        model.pollution_diffusion_step,
         decay=p.pollution_decay,
-        substeps=model.pollution_substeps,
+        background=p.background_pollution,
     )
 
 
@@ -267,6 +281,7 @@ def adopt_biotech(model: CityServices) -> None:
 DEFAULT_RULES = (
     ("meet", meet_and_discuss),
     ("perceive_pollution", perceive_pollution),
+    ("fade_concern", fade_concern),
     ("waste", generate_and_recycle),
     ("collection", collect_waste),
     ("organism", grow_organism),

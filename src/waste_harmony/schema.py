@@ -11,8 +11,8 @@ file                       columns (in this order)
 ``model.parquet``          id columns, ``day`` (int64), one float64 column per
                            model variable (``facility_status``: string)
 ``neighborhoods.parquet``  id columns, ``day`` (int64), ``node`` (node id, see below),
-                           ``zone`` (string), one float64 column per neighbourhood
-                           variable
+                           ``zone`` (string), ``area_km2`` (float64), one float64
+                           column per neighbourhood variable
 ``events.parquet``         id columns, ``day`` (int64), ``kind`` (string), ``node``
                            (node id or null for citywide events), ``scenario`` (the
                            scenario that logged it, or null), ``details`` (the other
@@ -345,6 +345,8 @@ def model_tables(model: Any, ids: RunIds | None = None) -> dict[str, pa.Table]:
         columns["node"] = nodes.take(positions)
         zones = pa.array([str(z) for z in model.neighborhoods.zone], type=pa.string())
         columns["zone"] = zones.take(positions)
+        area = np.asarray(model.neighborhoods.area_km2, dtype=np.float64)
+        columns["area_km2"] = pa.array(np.tile(area, days))
         for name in recorder.variables:
             columns[name] = pa.array(np.asarray(recorder.array(name), dtype=np.float64).reshape(-1))
         tables["neighborhoods"] = pa.table(columns)

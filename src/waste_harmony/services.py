@@ -12,7 +12,7 @@ service means adding it here (documented) and to ``CityModel``, and
 ``tests/test_architecture.py`` checks that nobody reaches around it.
 
 Read-only members are declared as properties; columns (``citizens``,
-``neighborhoods``) are :class:`~waste_harmony.agents.columns.StateTable` objects whose
+``neighborhoods``) are :class:`~waste_harmony.tables.StateTable` objects whose
 arrays rules update in place. State that is not a column changes only through a
 method (``gather``, ``add_links``, ``nudge_concern``, ``reuse_waste``, …).
 
@@ -36,10 +36,11 @@ if TYPE_CHECKING:
     import numpy as np
     import scipy.sparse as sp
 
-    from waste_harmony.agents.columns import RowGroups, StateTable
+    from waste_harmony.dynamics.diffusion import ImplicitDiffusion
     from waste_harmony.parameters import Parameters
     from waste_harmony.pipeline import Pipeline
     from waste_harmony.recording import Event
+    from waste_harmony.tables import RowGroups, StateTable
 
 __all__ = ["CityServices", "CorporationView", "HookedCitizen"]
 
@@ -168,13 +169,13 @@ class CityServices(Protocol):
         ...
 
     @property
-    def pollution_substeps(self) -> int:
-        """Explicit diffusion substeps per day that keep pollution diffusion stable."""
+    def pollution_diffusion_step(self) -> ImplicitDiffusion:
+        """A day of pollution diffusion (backward Euler), factorised for the D in force."""
         ...
 
     @property
-    def organism_substeps(self) -> int:
-        """Explicit diffusion substeps per day that keep organism dispersal stable."""
+    def organism_dispersal_step(self) -> ImplicitDiffusion:
+        """A day of organism dispersal (backward Euler), factorised for the D in force."""
         ...
 
     @property

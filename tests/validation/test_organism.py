@@ -84,3 +84,28 @@ def test_front_on_a_path_advances_at_the_lattice_speed_not_the_continuum_one(r, 
     continuum = continuum_front_speed(r, D)
     assert measured == pytest.approx(lattice, rel=0.01)
     assert abs(measured - continuum) / continuum > 0.02
+
+
+@pytest.mark.validation
+def test_fast_dispersal_switches_to_an_implicit_step_that_conserves_and_stays_positive():
+    # D max L_ii = 4 on this path: one explicit step would overshoot into negative
+    # biomass (and the former scheme needed 8 sub-steps; 64,000 at D = 10 km²/day on
+    # 50 m cells). The implicit step conserves the amount and keeps it non-negative;
+    # below the threshold the explicit single step (the validated scheme) is unchanged.
+    from waste_harmony.dynamics.diffusion import ImplicitDiffusion
+
+    lap = laplacian(nx.to_scipy_sparse_array(nx.path_graph(50), dtype=float))
+    B = np.zeros(50)
+    B[25] = 100.0
+    no_growth = np.full(50, 1e12)  # capacity so large that growth is negligible
+    new = organism_growth_step(B, no_growth, lap, growth_rate=0.0, dispersal=2.0)
+    assert new.min() >= 0 and new.sum() == pytest.approx(100.0, rel=1e-12)
+    np.testing.assert_allclose(new, ImplicitDiffusion(lap, 2.0)(B), rtol=1e-12)
+    explicit = B - 2.0 * (lap @ B)
+    assert explicit.min() < 0  # what the single explicit step would have done
+    slow = organism_growth_step(B, no_growth, lap, growth_rate=0.0, dispersal=0.25)
+    np.testing.assert_array_equal(slow, B - 0.25 * (lap @ B))
+    with pytest.raises(ValueError, match="implicit step is for dispersal"):
+        organism_growth_step(
+            B, no_growth, lap, growth_rate=0.0, dispersal=2.0, implicit=ImplicitDiffusion(lap, 1.0)
+        )

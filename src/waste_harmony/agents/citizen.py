@@ -115,6 +115,9 @@ class Citizen(CellAgent):
     }
 
     concern = Column("citizens", "environmental concern in [0, 1]")
+    baseline_concern = Column(
+        "citizens", "concern that raised or lowered concern fades back to (clean-air level), [0, 1]"
+    )
     threshold = Column("citizens", "protest threshold: share of participants observed, [0, 1]")
     protesting = Column("citizens", "whether the citizen protests today")
     recycled = Column("citizens", "whether the citizen recycled today")

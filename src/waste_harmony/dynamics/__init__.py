@@ -12,6 +12,7 @@ module             model
 ``waste``          Gamma waste generation; collection to landfill
 ``protest``        Granovetter thresholds on neighbourhood networks
 ``perception``     exposure to pollution raises concern (saturating harm)
+``attention``      concern fades towards a baseline (issue-attention cycle)
 ``diffusion``      graph-Laplacian dispersion and decay of air pollution
 ``mobility``       daily outings within a street distance (activity space)
 ``organism``       Fisher–KPP logistic growth and spread on the graph
@@ -23,6 +24,7 @@ module             model
 
 from waste_harmony.dynamics import (
     adoption,
+    attention,
     biodiversity,
     diffusion,
     inequality,
@@ -37,6 +39,7 @@ from waste_harmony.dynamics import (
 
 __all__ = [
     "adoption",
+    "attention",
     "biodiversity",
     "diffusion",
     "inequality",

@@ -15,7 +15,10 @@ invasion front advances at the *lattice* speed
 .. math:: c^* = \min_{\lambda > 0} \frac{\ln(1 + r + 2D(\cosh\lambda - 1))}{\lambda}
 
 (not the continuum ``2\sqrt{rD}``), see :func:`lattice_front_speed`; the front's
-position along a path is measured by :func:`front_position`.
+position along a path is measured by :func:`front_position`. Where one explicit
+dispersal step would not stay positive (``D max L_ii > 1/2``: fast dispersal on
+small cells), dispersal is one backward Euler step instead, whose cost does not
+grow with ``D`` (:func:`organism_growth_step`).
 
 The organism consumes waste in proportion to its biomass, removes air pollution
 and restores habitat (:func:`organism_services`).
@@ -37,7 +40,7 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from waste_harmony.dynamics.diffusion import diffuse
+from waste_harmony.dynamics.diffusion import ImplicitDiffusion, diffusion_substeps
 
 __all__ = [
     "continuum_front_speed",
@@ -56,15 +59,17 @@ def organism_growth_step(
     *,
     growth_rate: float,
     dispersal: float,
-    substeps: int = 1,
+    implicit: ImplicitDiffusion | None = None,
 ) -> np.ndarray:
     """One day of logistic growth plus dispersal along edges.
 
-    With one sub-step this is exactly the scheme whose front speed
-    :func:`lattice_front_speed` predicts. An explicit dispersal step is stable and
-    positivity preserving only while ``D · deg_max ≤ 1/2``; the model therefore splits
-    dispersal into ``substeps`` (:func:`~waste_harmony.dynamics.diffusion.diffusion_substeps`)
-    on cities with high-degree nodes or large ``D``.
+    While one explicit dispersal step is positivity preserving
+    (``dispersal · max L_ii ≤ 1/2``) this is exactly the single-step scheme whose
+    front speed :func:`lattice_front_speed` predicts. Beyond, an explicit step would
+    need ever more sub-steps as ``D`` grows over the cell size squared, so dispersal
+    becomes one backward Euler step (unconditionally stable and positive, see
+    :class:`~waste_harmony.dynamics.diffusion.ImplicitDiffusion`), growth stays
+    explicit.
 
     Parameters
     ----------
@@ -78,8 +83,9 @@ def organism_growth_step(
         Intrinsic growth rate r per day.
     dispersal : float
         Dispersal rate D per day.
-    substeps : int
-        Explicit dispersal sub-steps within the day (1: the single-step scheme).
+    implicit : ImplicitDiffusion, optional
+        The backward Euler step for ``lap`` and ``dispersal``, factorised once (the
+        model passes its own); built for this call when needed and not given.
 
     Returns
     -------
@@ -98,10 +104,18 @@ def organism_growth_step(
     safe_capacity = np.where(capacity > 0, capacity, 1.0)
     logistic = growth_rate * biomass * (1.0 - biomass / safe_capacity)
     growth = np.where(capacity > 0, logistic, -biomass)
-    if substeps == 1:
+    largest = float(sp.csr_array(lap).diagonal().max(initial=0.0))  # type: ignore[call-overload]
+    if diffusion_substeps(dispersal, largest) == 1:
         new = biomass + growth - dispersal * (lap @ biomass)
     else:
-        new = diffuse(biomass, lap, dispersal, substeps) + growth
+        if implicit is None:
+            implicit = ImplicitDiffusion(lap, dispersal)
+        elif implicit.rate != dispersal:
+            raise ValueError(
+                f"implicit step is for dispersal {implicit.rate}, not {dispersal}; "
+                "build ImplicitDiffusion(lap, dispersal)"
+            )
+        new = implicit(biomass) + growth
     return np.maximum(new, 0.0)
 
 

@@ -9,8 +9,10 @@ for annual PM2.5, 15 µg/m³). Harm pulls concern up towards 1,
 .. math:: c_{t+1} = c_t + k\,h\,(1 - c_t),
 
 so under constant exposure ``1 - c`` decays exactly geometrically,
-``1 - c_t = (1 - c_0)(1 - k h)^t``. Clean air does not lower concern: lowering
-comes from encounters (bounded confidence) and events such as corporate PR. That
+``1 - c_t = (1 - c_0)(1 - k h)^t``. Clean air does not by itself lower concern:
+what perception raised fades back towards the citizen's baseline
+(:mod:`~waste_harmony.dynamics.attention`), and encounters (bounded confidence) and
+events such as corporate PR move it too. That
 exposure raises environmental concern is well documented (e.g. Brody et al.
 2008 for local risk; Slovic 1987 on dread and exposure); the functional form and
 the rate ``k`` are modelling assumptions.

@@ -52,7 +52,14 @@ for _name in MOVED_TO_BATCH:
     _module = importlib.import_module(f"waste_harmony.batch.{_name}")
     sys.modules[f"{__name__}.{_name}"] = _module
     globals()[_name] = _module
-del _name, _module
+#: The readers of sweep and calibration files moved to :mod:`waste_harmony.config`
+#: (``config.sweep``, ``config.calibration``); their old paths stay importable too.
+MOVED_TO_CONFIG = {"sweepfile": "sweep", "calibfile": "calibration"}
+for _name, _new in MOVED_TO_CONFIG.items():
+    _module = importlib.import_module(f"waste_harmony.config.{_new}")
+    sys.modules[f"{__name__}.{_name}"] = _module
+    globals()[_name] = _module
+del _name, _new, _module
 
 __all__ = [
     "CalibrationResult",

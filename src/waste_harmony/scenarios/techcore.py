@@ -292,7 +292,12 @@ class TechCoreProposal(Scenario):
         source=("mechanism: McFadden 1974; value: assumption"),
     )
     emission_per_day: float = parameter(
-        6.0, unit="µg/m³ per day", low=0.0, doc="pollution the facility emits at its site"
+        1.0,
+        unit="µg/m³ per day",
+        low=0.0,
+        doc="pollution the facility emits at its site",
+        source="calibrated with industrial_emission_scale: a fifth of a mean industrial "
+        "node's emission (5 µg/m³ per day), as before the calibration (6 of 30)",
     )
     waste_kg_per_day: float = parameter(
         1500.0, unit="kg per day", low=0.0, doc="waste the facility produces at its site"

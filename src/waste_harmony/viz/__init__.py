@@ -6,7 +6,8 @@ this package.
 
 - :func:`make_page` — the page for Jupyter: ``make_page(n_citizens=20_000)``;
 - ``waste-harmony viz [RUNFILE]`` or ``python -m waste_harmony.viz [RUNFILE]`` — the
-  same page served on localhost (:mod:`waste_harmony.viz.cli`);
+  same page served on localhost (:mod:`waste_harmony.viz.server`, started by
+  :mod:`waste_harmony.cli.viz`);
 - :func:`CityMap`, :func:`SeriesPanel`, :func:`CitySummary` — the components, usable in
   your own ``SolaraViz(model, components=[...])``;
 - :func:`city_map_figure`, :func:`series_figure` — the underlying matplotlib figures.

@@ -1,8 +1,8 @@
-"""``python -m waste_harmony.viz [RUNFILE] [--host H] [--port P]``: serve the viz page."""
+"""``python -m waste_harmony.viz [RUNFILE] [--host H] [--port P]``: ``waste-harmony viz``."""
 
 import sys
 
-from waste_harmony.viz.cli import main
+from waste_harmony.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["viz", *sys.argv[1:]]))

@@ -1,29 +1,39 @@
-"""Checks of CityModel's arguments, before anything is built.
+"""Checks of CityModel's arguments, before anything is built, and their normal forms.
 
 Each check raises an exception naming the problem and the fix.
 :class:`waste_harmony.CityModel` calls them first thing in ``__init__`` (and
-:func:`check_scenario_set` again in ``add_scenario``).
+:func:`check_scenario_set` again in ``add_scenario``); :func:`scenario_instances`,
+:func:`seed_of` and :func:`city_graph` turn the accepted spellings of an argument
+into the one form the model builds from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
+import networkx as nx
 import numpy as np
 
+from waste_harmony import city as city_module
+from waste_harmony.agents import Citizen
 from waste_harmony.parameters import Parameters
 from waste_harmony.paramspec import unknown_keyword
+from waste_harmony.scenarios.base import Scenario
 from waste_harmony.scenarios.registry import resolve
 
 __all__ = [
     "MODEL_ARGUMENTS",
     "check_arguments",
+    "check_citizen_class",
     "check_count",
     "check_keywords",
     "check_scenario_set",
+    "city_graph",
+    "scenario_instances",
     "scenario_with",
     "seed_alias",
+    "seed_of",
 ]
 
 #: CityModel's own keyword arguments (besides the behaviour parameters).
@@ -119,3 +129,54 @@ def check_scenario_set(scenarios: list[Any]) -> None:
             raise ValueError(
                 f"scenario {s.name!r} cannot be combined with {clash[0]!r}; remove one of them"
             )
+
+
+def check_citizen_class(citizen_class: Any) -> None:
+    """Refuse a ``citizen_class`` that is not :class:`~waste_harmony.Citizen` or a subclass."""
+    if not (isinstance(citizen_class, type) and issubclass(citizen_class, Citizen)):
+        raise TypeError(f"citizen_class must be Citizen or a subclass of it, got {citizen_class!r}")
+
+
+def scenario_instances(scenarios: Any) -> list[Scenario]:
+    """The installed-to-be scenarios: one or an iterable of instances, classes or names.
+
+    Raises
+    ------
+    ValueError
+        If one is given twice or two conflict (:func:`check_scenario_set`).
+    """
+    if isinstance(scenarios, str | Scenario) or not isinstance(scenarios, Iterable):
+        scenarios = [scenarios]
+    chosen = [resolve(s) for s in scenarios]
+    check_scenario_set(chosen)
+    return chosen
+
+
+def seed_of(rng: int | np.random.Generator | None) -> int:
+    """The integer seed a model is built with (and records), from ``rng=``.
+
+    A generator gives a seed drawn from it (Mesa would derive one from it anyway:
+    this keeps determinism explicit); ``None`` a seed drawn from OS entropy and kept,
+    so every run can be repeated.
+    """
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63))
+    if rng is None:
+        # SeedSequence() draws its entropy itself, so it is an int.
+        return int(cast(int, np.random.SeedSequence().entropy) % 2**63)
+    return rng
+
+
+def city_graph(city: Any) -> nx.Graph:
+    """The loaded and validated city graph (:func:`waste_harmony.city.load_city`).
+
+    ``None`` is :func:`waste_harmony.city.default_city`; anything but a
+    :class:`networkx.Graph` is refused with a :class:`TypeError`.
+    """
+    graph = city_module.default_city() if city is None else city
+    if not isinstance(graph, nx.Graph):
+        raise TypeError(
+            f"city must be a networkx.Graph (or None for the default city), "
+            f"got {type(graph).__name__}"
+        )
+    return city_module.load_city(graph)

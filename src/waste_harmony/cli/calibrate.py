@@ -1,0 +1,99 @@
+"""``waste-harmony calibrate``: calibration from a calibration file.
+
+``waste-harmony calibrate CALIBFILE.toml [--workers N] [--out DIR] [--resume]
+[--force] [--quiet]`` runs the calibration a calibration file describes
+(:mod:`waste_harmony.config.calibration`; regression ABC by default, ABC-SMC with
+``method = "abc-smc"``) on a local process pool, writing the posterior, the
+diagnostics and the runs' statistics into ``--out`` (default: the file's
+``[output] folder``). It prints the identifiability check before spending the
+budget (after it with ``--quiet``), then the posterior summary and the contraction
+table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+
+from waste_harmony.cli.common import EXIT_OK, add_experiment_options, experiment_folder, user_errors
+from waste_harmony.config import ConfigError
+
+__all__ = ["DESCRIPTION", "add_arguments", "handle"]
+
+DESCRIPTION = (
+    "Calibrate model parameters to observations (regression ABC, or ABC-SMC with "
+    'method = "abc-smc"), as a TOML calibration file describes (a run file plus a '
+    "[calibration] table); an identifiability check runs first."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``calibrate``."""
+    parser.add_argument("calibfile", help="the calibration file (TOML)")
+    add_experiment_options(
+        parser,
+        resume_help="continue a calibration interrupted in the folder",
+        force_help="replace a calibration already in the output folder",
+    )
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Calibrate, print the posterior and the contraction table: 0 when it finished."""
+    from waste_harmony.config.calibration import load_calibration_file
+    from waste_harmony.experiments.calibration import MANIFEST, calibrate
+
+    config = load_calibration_file(args.calibfile)
+    folder = experiment_folder(args, config.run.output.folder)
+    if args.force and (folder / MANIFEST).exists():
+        shutil.rmtree(folder)
+    try:
+        with user_errors(ValueError, RuntimeError):
+            result = calibrate(
+                config.run,
+                priors=config.priors,
+                observed=config.observed,
+                budget=config.budget,
+                method=config.method,
+                population_size=config.population,
+                replicates=config.replicates,
+                seed=config.seed,
+                executor="serial" if args.workers == 1 else None,
+                workers=args.workers,
+                out=folder,
+                resume=args.resume,
+                progress=not args.quiet,
+                **config.options,
+            )
+    except FileExistsError as exc:
+        if (folder / MANIFEST).exists():
+            raise ConfigError(
+                f"{folder} already holds this calibration; give --resume to continue it "
+                "or --force to start again"
+            ) from exc
+        raise ConfigError(str(exc)) from exc
+    if args.quiet and result.identifiability is not None:
+        print(result.identifiability)
+    gens = result.generations
+    if result.method == "abc-reg":
+        print(
+            f"regression ABC: reference table of {int(gens['runs'].sum())} runs "
+            f"({int(gens['failed'].iloc[0])} failed), {int(gens['accepted'].iloc[-1])} kept "
+            f"(bandwidth {gens['epsilon'].iloc[-1]:.4g}), effective sample size "
+            f"{result.ess:.0f} -> {folder}"
+        )
+    else:
+        print(
+            f"ABC-SMC: {len(gens)} generations, {int(gens['runs'].sum())} runs, final "
+            f"tolerance {gens['epsilon'].iloc[-1]:.4g}, effective sample size {result.ess:.0f} "
+            f"(stopped by {result.manifest.get('stopped') or 'budget'}) -> {folder}"
+        )
+    table = result.contraction()
+    mean = result.mean()
+    for row in table.itertuples():
+        name = str(row.parameter)
+        print(
+            f"  {name}: mean {mean[name]:.4g}, 90% interval "
+            f"[{row.posterior_low:.4g}, {row.posterior_high:.4g}], width {row.width_ratio:.2f} "
+            f"of the prior's ({'identified' if row.identified else 'NOT identified'})"
+        )
+    return EXIT_OK

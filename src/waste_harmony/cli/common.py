@@ -1,0 +1,262 @@
+"""What every subcommand of ``waste-harmony`` shares: exit statuses, errors, options, progress.
+
+A subcommand module (:mod:`waste_harmony.cli.run`, ...) declares its own arguments
+and handler; everything two commands have in common is here, so that the same
+option is spelt, checked and explained the same way everywhere, and the same
+mistake gets the same one-line message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from waste_harmony.config import ConfigError
+
+__all__ = [
+    "EXIT_BUG",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "USER_ERRORS",
+    "Parser",
+    "add_debug",
+    "add_experiment_options",
+    "experiment_folder",
+    "key_value",
+    "one_line",
+    "positive_number",
+    "progress_bar",
+    "user_errors",
+    "whole_number",
+]
+
+#: Exit status of a command that did what it was asked.
+EXIT_OK = 0
+
+#: Exit status when some runs of an experiment failed (their tracebacks are saved).
+EXIT_FAILED = 1
+
+#: Exit status for a defect of waste-harmony itself (an unexpected exception).
+EXIT_BUG = 1
+
+#: Exit status for mistakes in the user's input (as argparse uses).
+EXIT_USAGE = 2
+
+#: Exit status when interrupted (Ctrl-C), as shells report SIGINT.
+EXIT_INTERRUPTED = 130
+
+#: Exceptions that mean "the input is wrong": one line and exit status 2. The library
+#: raises these (with a message naming the file, key or argument and the fix) for
+#: every mistake in what it is given; anything else escaping a command is a bug.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    FileExistsError,
+    FileNotFoundError,
+    NotADirectoryError,
+    IsADirectoryError,
+    PermissionError,
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (status 2), naming the way to help."""
+
+    def error(self, message: str) -> Any:
+        """Print one line naming the mistake and ``--help``, and exit with status 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (a KeyError's without its quotes).
+
+    Examples
+    --------
+    >>> one_line(KeyError("no such   column"))
+    'no such column'
+    """
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return " ".join(str(message).split()) or type(exc).__name__
+
+
+@contextlib.contextmanager
+def user_errors(*kinds: type[Exception]) -> Iterator[None]:
+    """Report the library's ``kinds`` of exception as mistakes in the input (ConfigError).
+
+    For exceptions that are not :data:`USER_ERRORS` everywhere but are in this call
+    (a calibration that cannot continue with the given settings raises
+    :class:`RuntimeError`).
+    """
+    try:
+        yield
+    except ConfigError:
+        raise
+    except kinds as exc:
+        raise ConfigError(one_line(exc)) from exc
+
+
+# ----------------------------------------------------------------------------- options
+def add_debug(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """Add ``--debug`` (show the traceback): before the command, or after it."""
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="show the full traceback on errors",
+    )
+
+
+def whole_number(minimum: int) -> Any:
+    """An argparse type: a whole number ``>= minimum``.
+
+    Examples
+    --------
+    >>> whole_number(1)("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a whole number >= 1, got '0'
+    """
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return convert
+
+
+def positive_number(unit: str) -> Any:
+    """An argparse type: a positive, finite number of ``unit``.
+
+    Examples
+    --------
+    >>> positive_number("km")("0.25")
+    0.25
+    """
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be a positive number of {unit}, got {text!r}")
+        return value
+
+    return convert
+
+
+def add_experiment_options(
+    parser: argparse.ArgumentParser, *, resume_help: str, force_help: str
+) -> None:
+    """Add ``--workers N``, ``--out DIR``, ``--resume``, ``--force`` and ``--quiet``.
+
+    For the commands that run many model runs into an experiment folder (``sweep``,
+    ``calibrate``); :func:`experiment_folder` checks them.
+    """
+    parser.add_argument(
+        "--workers",
+        type=whole_number(1),
+        default=None,
+        metavar="N",
+        help="local worker processes (default: CPU count); 1 runs serially in this process",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default: the file's [output] folder)",
+    )
+    parser.add_argument("--resume", action="store_true", help=resume_help)
+    parser.add_argument("--force", action="store_true", help=force_help)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def experiment_folder(args: argparse.Namespace, configured: Path | None) -> Path:
+    """The experiment folder: ``--out``, else the file's ``[output] folder``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With the options of :func:`add_experiment_options`.
+    configured : pathlib.Path or None
+        The file's ``[output] folder``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+
+    Raises
+    ------
+    ConfigError
+        If neither is given, or if ``--resume`` comes with ``--force``.
+    """
+    if args.resume and args.force:
+        raise ConfigError("give --resume (continue) or --force (start again), not both")
+    if args.out is not None:
+        return Path(args.out)
+    if configured is None:
+        raise ConfigError(
+            "no output folder: give --out DIR or set [output] folder", "output.folder"
+        )
+    return Path(configured)
+
+
+def key_value(item: str, flag: str, *, metavar: str, example: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` given to a repeatable flag, the value in TOML syntax (a bare word: text).
+
+    Parameters
+    ----------
+    item : str
+        What was given.
+    flag : str
+        The flag (for the message).
+    metavar : str
+        The flag's form (``"NAME=VALUE"``).
+    example : str
+        A valid item (for the message).
+
+    Returns
+    -------
+    tuple
+        The name and the value.
+
+    Examples
+    --------
+    >>> key_value("roles={designer=2}", "--param", metavar="NAME=VALUE", example="mobility=0.3")
+    ('roles', {'designer': 2})
+    >>> key_value("crs=EPSG:3435", "--city", metavar="KEY=VALUE", example="crs=EPSG:3435")
+    ('crs', 'EPSG:3435')
+    """
+    name, sep, text = item.partition("=")
+    if not sep or not name.strip():
+        raise ConfigError(f"expected {metavar}, got {item!r} (for example {flag} {example})", flag)
+    try:
+        value = tomllib.loads(f"value = {text.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()  # a bare word: keep it as a string
+    return name.strip(), value
+
+
+# ----------------------------------------------------------------------------- progress
+def progress_bar(total: int, *, desc: str, unit: str, quiet: bool) -> Any:
+    """A progress bar on stderr (stdout stays for results), off with ``--quiet``."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total, desc=desc, unit=unit, disable=quiet, file=sys.stderr, dynamic_ncols=True
+    )

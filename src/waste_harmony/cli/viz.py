@@ -1,0 +1,86 @@
+"""``waste-harmony viz``: serve the interactive SolaraViz page of the city on localhost.
+
+``waste-harmony viz [RUNFILE] [--host 127.0.0.1] [--port 8765]`` (also
+``python -m waste_harmony.viz ...``) checks the run file, prints the address and
+serves the page (:mod:`waste_harmony.viz.server`) until interrupted. Importing this
+module imports :mod:`waste_harmony.viz`, so without the ``viz`` extra the command
+says how to install it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from waste_harmony.viz.runfile import RUNFILE_ENV, load_run_model
+from waste_harmony.viz.server import free_port, serve
+
+__all__ = ["DESCRIPTION", "add_arguments", "handle", "port"]
+
+DESCRIPTION = (
+    "Serve the interactive SolaraViz page of the city on localhost and print its address. "
+    "Needs: pip install 'waste-harmony[viz]'."
+)
+
+
+def port(text: str) -> int:
+    """A TCP port number (0 to 65535) from the command line (argparse type).
+
+    Examples
+    --------
+    >>> port("8765")
+    8765
+    """
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"a port is a number from 1 to 65535 (0 picks a free one), got {number}"
+        )
+    return number
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``viz`` (RUNFILE, ``--host``, ``--port``)."""
+    parser.add_argument(
+        "runfile",
+        nargs="?",
+        default=None,
+        metavar="RUNFILE",
+        help="TOML run file whose city, citizens, scenarios and parameters "
+        "start the page (default: the default city)",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default: %(default)s, this machine only)",
+    )
+    parser.add_argument(
+        "--port",
+        type=port,
+        default=8765,
+        help="port (default: %(default)s; 0 picks a free one)",
+    )
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Check the run file, print the address and serve until interrupted: 0."""
+    if args.runfile:
+        path = Path(args.runfile).resolve()
+        load_run_model(path)  # fail now, with a clear message, not in the browser
+        os.environ[RUNFILE_ENV] = str(path)
+    else:
+        os.environ.pop(RUNFILE_ENV, None)
+    chosen = args.port or free_port(args.host)
+    print(
+        f"Waste Harmony viz: open http://{args.host}:{chosen}/ in a browser "
+        "(Ctrl+C stops the server)",
+        flush=True,
+    )
+    try:
+        return serve(args.host, chosen)
+    except KeyboardInterrupt:
+        return 0

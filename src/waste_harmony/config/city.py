@@ -1,0 +1,234 @@
+"""The ``[city]`` table of a run file: where the city comes from.
+
+One of four sources, each with its own keys::
+
+    [city]                      # a generator and its options
+    generator = "grid"          # "default", "grid" or "organic"
+    rows = 12
+
+    [city]                      # a GraphML file (relative to the run file)
+    graphml = "my_city.graphml"
+
+    [city]                      # district polygons (the geo extra)
+    file = "districts.geojson"
+    id_column = "GEOID"
+
+    [city]                      # OpenStreetMap streets cut into cells (the geo extra)
+    osm = "place.osm"
+    cell_km = 0.25
+
+The generator's keys are its keyword arguments (read from its signature); an
+unknown key lists every valid one, by source.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from waste_harmony import city as city_module
+from waste_harmony.config.errors import ConfigError, closest
+from waste_harmony.config.reader import (
+    Key,
+    Problems,
+    Reading,
+    Table,
+    anything,
+    join,
+    mapping,
+    number,
+    one_of,
+    relative_path,
+)
+
+__all__ = ["GENERATORS", "CityConfig", "read_city"]
+
+#: City generators a run file may name.
+GENERATORS: dict[str, Callable[..., nx.Graph]] = {
+    "default": city_module.default_city,
+    "grid": city_module.grid_city,
+    "organic": city_module.organic_city,
+}
+
+#: The keys that choose the source; the generator's options are the rest.
+SOURCES = ("generator", "graphml", "file", "osm")
+
+
+@dataclass(frozen=True)
+class CityConfig:
+    """Where the city comes from: a generator with options, or a file.
+
+    Attributes
+    ----------
+    generator : str
+        Name in :data:`GENERATORS` (ignored when a file is given).
+    options : dict
+        Keyword arguments of the generator, of
+        :func:`~waste_harmony.city.from_districts` or of
+        :func:`~waste_harmony.city.from_osm`.
+    graphml : pathlib.Path or None
+        A GraphML file to load instead.
+    file : pathlib.Path or None
+        A district polygon file for :func:`~waste_harmony.city.from_districts`.
+    osm : pathlib.Path or None
+        An ``.osm`` file for :func:`~waste_harmony.city.from_osm`.
+
+    Examples
+    --------
+    >>> CityConfig(generator="grid", options={"rows": 2, "cols": 3}).build().number_of_nodes()
+    6
+    """
+
+    generator: str = "default"
+    options: dict[str, Any] = field(default_factory=dict)
+    graphml: Path | None = None
+    file: Path | None = None
+    osm: Path | None = None
+
+    def build(self) -> nx.Graph:
+        """Make the city graph.
+
+        Returns
+        -------
+        networkx.Graph
+            The city.
+        """
+        if self.graphml is not None:
+            return city_module.load_city(self.graphml)
+        if self.file is not None:
+            return _district_city(self.file, self.options)
+        if self.osm is not None:
+            return city_module.from_osm(self.osm, **self.options)
+        return GENERATORS[self.generator](**self.options)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``[city]`` table as plain data (paths as strings)."""
+        if self.graphml is not None:
+            return {"graphml": str(self.graphml)}
+        options = {k: str(v) if isinstance(v, Path) else v for k, v in self.options.items()}
+        for key in ("file", "osm"):
+            source = getattr(self, key)
+            if source is not None:
+                return {key: str(source), **options}
+        return {"generator": self.generator, **options}
+
+
+def _district_city(file: Path, options: dict[str, Any]) -> nx.Graph:
+    """``from_districts`` for a run file: a layer in pieces names the ``[city]`` key."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # the loader's warning names the Python keyword; the error below names the key
+        warnings.filterwarnings("ignore", "the district layer falls into", UserWarning)
+        G = city_module.from_districts(file, **options)
+    pieces = nx.number_connected_components(G)
+    if pieces > 1:
+        raise ValueError(
+            f"the district layer falls into {pieces} pieces that share no border (islands, "
+            'or gaps wider than snap_km); add connect = "nearest" to [city] (on the command '
+            "line: --city connect=nearest) to join them with declared links that citizens "
+            "travel and pollution does not cross, or a larger snap_km if the gaps are "
+            "digitising errors"
+        )
+    return G
+
+
+_POSITIVE = number(positive=True)
+
+#: The keys of each file source.
+GRAPHML = Table((Key("graphml", relative_path()),))
+DISTRICTS = Table(
+    (
+        Key("file", relative_path()),
+        Key(
+            "id_column",
+            anything,
+            missing='a district file needs id_column = "..." (the column of unique district ids)',
+        ),
+        *(Key(name, anything) for name in ("population", "zone", "marginalisation")),
+        Key("columns", mapping('columns like { land_price = "HOVAL" }')),
+        Key("table", relative_path()),
+        Key("table_id", anything),
+        Key("zone_map", mapping('zones like { R = "residential" }')),
+        Key("crs", anything),
+        Key("unit_km", _POSITIVE),
+        # checked by from_districts, whose messages name them
+        *(Key(name, anything) for name in ("snap_km", "min_border_km", "connect")),
+        Key("name", anything),
+    )
+)
+STREETS = Table(
+    (
+        Key("osm", relative_path()),
+        *(Key(name, _POSITIVE) for name in ("cell_km", "population", "min_share")),
+        Key("street_buffer_km", _POSITIVE),
+        Key("name", anything),
+    )
+)
+
+
+def read_city(value: Any, where: str, reading: Reading) -> CityConfig:
+    """Read a ``[city]`` table (a :data:`~waste_harmony.config.reader.Check`).
+
+    Parameters
+    ----------
+    value : object
+        The table.
+    where : str
+        Its key (``"city"``).
+    reading : Reading
+        The file (relative paths start from its folder).
+
+    Returns
+    -------
+    CityConfig
+        The source and its options.
+
+    Raises
+    ------
+    ConfigError
+        Naming every unknown key, missing file and wrong value.
+    """
+    if not isinstance(value, dict):
+        raise ConfigError('expected a table like [city] generator = "grid"', where)
+    for key, table in (("graphml", GRAPHML), ("file", DISTRICTS), ("osm", STREETS)):
+        if key in value:
+            checked = table(value, where, reading)
+            options = {k: checked[k] for k in value if k != key}  # in the file's order
+            return CityConfig(options=options, **{key: checked[key]})
+    name = one_of(GENERATORS, what="generator")(
+        value.get("generator", "default"), join(where, "generator"), reading
+    )
+    accepted = list(inspect.signature(GENERATORS[name]).parameters)
+    problems = Problems()
+    for key in value:
+        if key != "generator" and key not in accepted:
+            problems.add(_unknown_key_message(key, name, accepted), join(where, key))
+    problems.raise_any()
+    return CityConfig(generator=name, options={k: v for k, v in value.items() if k != "generator"})
+
+
+def _unknown_key_message(key: str, generator: str, accepted: list[str]) -> str:
+    """An unknown ``[city]`` key: the closest key and every valid one, by source."""
+    close = closest(key, [*accepted, *SOURCES])
+    hint = f"did you mean {close!r}? " if close else ""
+    owners = [
+        g
+        for g, make in GENERATORS.items()
+        if g != generator and key in inspect.signature(make).parameters
+    ]
+    if owners:
+        hint += f"({key!r} is an option of generator = {owners[0]!r}) "
+    listing = "; ".join(
+        f'generator = "{g}": {", ".join(inspect.signature(make).parameters)}'
+        for g, make in GENERATORS.items()
+    )
+    return (
+        f"unknown key for generator = {generator!r}; {hint}valid [city] keys: generator, "
+        f"or graphml, file or osm (a city from a file); {listing}"
+    )
