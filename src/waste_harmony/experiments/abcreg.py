@@ -25,7 +25,8 @@ the prior and the summary statistics of their simulations — in four steps:
    an adjusted value outside the support gets weight 0 and the others are
    renormalised. When most of the adjusted weight would leave the support, the
    observations lie beyond the simulations' reach and the adjustment extrapolates:
-   the unadjusted rejection sample is returned instead, with a warning. (The usual alternative, adjusting on a logit scale — Hamilton et
+   the unadjusted rejection sample is returned instead, with a warning. (The usual
+   alternative, adjusting on a logit scale — Hamilton et
    al. 2005 — bent the linear adjustment near a bound: 2.5 to 12 exact posterior
    standard deviations of error on the waste case of ``docs/calibration.md`` with
    100–600 runs, against 0.3 when truncating.)
