@@ -127,3 +127,46 @@ def test_a_worker_does_not_keep_the_models_of_finished_runs(tmp_path):
     rss = result.statistics[:, 0]
     assert np.isfinite(rss).all()
     assert rss[-1] - rss[20] < 40, rss[::10]
+
+
+def test_simulation_based_calibration_on_a_small_city(tmp_path):
+    # Talts et al. (2018) on the city model itself, amortised as for regression ABC:
+    # one reference table from the prior, then data sets with known truths calibrated
+    # against it. Coverage of the 90 % intervals must fall in the 99 % binomial band.
+    from scipy import stats
+
+    from waste_harmony.experiments import abc, abcreg
+    from waste_harmony.experiments.calibration import weighted_quantile
+
+    priors = {
+        "recycling_intercept": stats.uniform(-5.0, 4.0),
+        "initial_concern_mean": stats.uniform(0.2, 0.5),
+    }
+    days = [2, 4, 6]
+    observed = check_observed(
+        pd.DataFrame(
+            [
+                {"day": d, "variable": v, "value": 0.0}
+                for v in ("recycling_participation", "mean_concern")
+                for d in days
+            ]
+        )
+    )
+
+    def simulate(n, seed):
+        theta = abc.sample_prior(priors, n, np.random.default_rng([seed, 0, 0]))
+        return simulate_table(
+            None, names=list(priors), thetas=theta, statistics=RunStatistics(observed),
+            n_statistics=len(observed), days=6, fixed={"n_citizens": 60}, seed=seed,
+            folder=tmp_path / str(seed), executor="serial", progress=False,
+        )  # fmt: skip
+
+    table_, sets = simulate(600, 1), simulate(40, 2)
+    covered = np.zeros((len(sets.theta), 2), dtype=bool)
+    for i, (truth, data) in enumerate(zip(sets.theta, sets.statistics, strict=True)):
+        post = abcreg.regression_posterior(table_.theta, table_.statistics, data, priors)
+        for j in range(2):
+            low, high = weighted_quantile(post.theta[:, j], post.weight, [0.05, 0.95])
+            covered[i, j] = low <= truth[j] <= high
+    low, high = stats.binom.ppf([0.005, 0.995], len(sets.theta), 0.9)
+    assert ((covered.sum(axis=0) >= low) & (covered.sum(axis=0) <= high)).all(), covered.mean(0)
