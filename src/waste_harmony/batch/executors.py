@@ -10,6 +10,11 @@
   Dask never merges two runs;
 * any other :class:`concurrent.futures.Executor` you manage yourself.
 
+The process pools started here exit with this process: each worker watches its
+parent and ends within a second of its death (:func:`~waste_harmony.batch.worker.exit_with_parent`),
+so a sweep killed with SIGKILL or SIGTERM leaves no orphan workers, and the resource
+tracker, which waits for its last client, exits with them.
+
 :func:`execute_tasks` keeps at most a few tasks in flight and writes each result
 as it arrives (:mod:`waste_harmony.batch.store`), so the parent's memory does
 not grow with the number of runs.
@@ -44,8 +49,10 @@ from waste_harmony.batch.store import (
     RUNS,
     append_timing,
     record_failure,
+    runs_intact,
 )
-from waste_harmony.batch.worker import Outcome, execute, write_run
+from waste_harmony.batch.worker import Outcome, execute, exit_with_parent, write_run
+from waste_harmony.storage import WriteError
 
 __all__ = [
     "Pool",
@@ -152,8 +159,7 @@ def open_pool(executor: Any, workers: int | None, n_tasks: int) -> Pool:
         _check_workers(workers)
     if executor is None:
         n = workers or max(1, min(os.cpu_count() or 1, n_tasks))
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
-        return Pool(pool, True, 2 * n, "process", f"process pool ({n} workers, spawn)")
+        return Pool(_spawn_pool(n), True, 2 * n, "process", f"process pool ({n} workers, spawn)")
     if is_dask(executor) and hasattr(executor, "get_executor"):  # a distributed.Client
         threads = sum(executor.nthreads().values()) or 1
         return Pool(
@@ -254,6 +260,9 @@ def execute_tasks(
                 suspects.append(task)
 
     def handle(task: Task, outcome: Outcome) -> None:
+        if outcome.write_error is not None:  # disk full, read-only...: every run would fail
+            code, message = outcome.write_error
+            raise WriteError(code, f"{message}; {runs_intact(folder)}")
         if outcome.status == "done":
             for index, run_id in enumerate(task.run_ids):
                 if outcome.results is not None:
@@ -419,7 +428,13 @@ def _warm_up() -> None:
 
 
 def _spawn_pool(n: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+    """A spawn pool of ``n`` workers that exit when this process dies (every pool made here)."""
+    return ProcessPoolExecutor(
+        max_workers=n,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 def replace_pool(pool: Pool) -> Pool:

@@ -24,11 +24,13 @@ from typing import Any
 from waste_harmony.batch.plan import Task
 from waste_harmony.results import RunResult, run_manifest, save_run
 from waste_harmony.schema import RunIds, model_tables
+from waste_harmony.storage import WriteError
 
 __all__ = [
     "Outcome",
     "apply_intervention",
     "execute",
+    "exit_with_parent",
     "release_models",
     "run_ids",
     "tidy_tables",
@@ -60,6 +62,10 @@ class Outcome:
         ``host:pid`` of the worker process.
     statistics : list or None
         ``task.statistics(tables)`` of each run, when the task asked for them.
+    write_error : (int, str) or None
+        The errno and message of a failure of the environment while writing the
+        results (disk full, read-only, ...): not the run's fault, so the experiment
+        stops rather than fail every run that follows.
     """
 
     run_ids: tuple[str, ...]
@@ -70,6 +76,7 @@ class Outcome:
     results: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
     worker: str = ""
     statistics: list[Any] | None = None
+    write_error: tuple[int, str] | None = None
 
     @classmethod
     def failure(
@@ -184,6 +191,41 @@ def relax_heap_trimming() -> bool:
     return _heap_relaxed
 
 
+#: Seconds between a worker's checks that its parent process is still alive.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def exit_with_parent(parent: int, interval: float = PARENT_CHECK_SECONDS) -> None:
+    """Make this worker process exit soon after ``parent`` dies (a pool's initializer).
+
+    A pool's workers are children of the process that started the experiment; if
+    it dies without shutting the pool down (SIGKILL, a SIGTERM without a handler,
+    the out-of-memory killer), nothing else tells them, and they would run on as
+    orphans — holding the resource tracker open too, since it exits only when every
+    process holding its pipe has. A daemon thread checks every ``interval``
+    seconds whether the worker's parent is still ``parent`` (an orphan is adopted by
+    another process) and ends the worker at once if not. Checking the parent id
+    works wherever a parent may die, unlike Linux's ``PR_SET_PDEATHSIG``, which
+    fires when the *thread* that started the worker ends.
+
+    Parameters
+    ----------
+    parent : int
+        The process id of the parent (``os.getpid()`` there, passed as ``initargs``).
+    interval : float
+        Seconds between checks.
+    """
+    import threading
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)  # no cleanup to wait for: the parent is gone, results are atomic
+            time.sleep(interval)
+
+    threading.Thread(target=watch, name="waste-harmony-parent-watch", daemon=True).start()
+
+
 _frozen = False
 
 
@@ -279,6 +321,15 @@ def _run_task(task: Task) -> Outcome:
             results=results_out,
             worker=worker,
             statistics=statistics,
+        )
+    except WriteError as exc:  # the environment's, not the run's: stop the experiment
+        seconds["total"] = time.perf_counter() - start
+        return Outcome.failure(
+            task.run_ids,
+            exc,
+            seconds=seconds,
+            worker=worker,
+            write_error=(exc.errno or 0, str(exc)),
         )
     except Exception as exc:
         seconds["total"] = time.perf_counter() - start

@@ -23,9 +23,10 @@ the prior and the summary statistics of their simulations — in four steps:
    ``θ* = m(t_obs) + ε σ(t_obs) / σ(t)``.
 4. **Truncation to the prior's support**: the posterior is 0 where the prior is, so
    an adjusted value outside the support gets weight 0 and the others are
-   renormalised. When most of the adjusted weight would leave the support, the
-   observations lie beyond the simulations' reach and the adjustment extrapolates:
-   the unadjusted rejection sample is returned instead, with a warning. (The usual
+   renormalised. When the observations' summaries lie outside every simulation's
+   and most of the adjusted weight would leave the support (or all of it does), the
+   adjustment extrapolates beyond the simulations' reach: the unadjusted rejection
+   sample is returned instead, with a warning. (The usual
    alternative, adjusting on a logit scale — Hamilton et
    al. 2005 — bent the linear adjustment near a bound: 2.5 to 12 exact posterior
    standard deviations of error on the waste case of ``docs/calibration.md`` with
@@ -417,11 +418,14 @@ def regression_posterior(
     supports = np.array([dist.support() for dist in priors.values()], dtype=float)
     inside = ((adjusted > supports[:, 0]) & (adjusted < supports[:, 1])).all(axis=1)
     share = float(w[kept][inside].sum() / w[kept].sum())
-    if adjustment and share < 0.5:
-        # Most of the adjusted sample left the support: the observations lie where
-        # the table's simulations do not reach and the regression extrapolates (a
-        # model that cannot reproduce the data, or a prior that excludes it).
-        # The rejection sample is the honest answer there.
+    reached = t[np.isfinite(t).all(axis=1)]
+    beyond = bool(((t_obs < reached.min(axis=0)) | (t_obs > reached.max(axis=0))).any())
+    if adjustment and (share == 0 or (beyond and share < 0.5)):
+        # The observations' summaries lie outside every simulation's and most of the
+        # adjusted sample left the support: the regression extrapolates (a model
+        # that cannot reproduce the data, or a prior that excludes it). The
+        # rejection sample is the honest answer there. (Near a bound of the prior,
+        # with the observations among the simulations, truncation is right.)
         warnings.warn(
             f"the regression adjustment moved {1 - share:.0%} of the kept simulations' "
             "weight outside the prior's support: the observations lie beyond what the "
