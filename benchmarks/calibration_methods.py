@@ -36,7 +36,7 @@ on every data set, so they are scored on the first ``--sequential-sets`` of them
 
 Run:  python benchmarks/calibration_methods.py [--cases waste recycling two three]
       [--sets 20] [--sequential-sets 4] [--budget 2000] [--workers 2] [--methods ...]
-      [--json out.json] [--cache DIR]
+      [--json out.json] [--cache DIR] [--figure docs/_static/calibration_exact.png]
 """
 
 from __future__ import annotations
@@ -444,7 +444,9 @@ def run_case(case: Case, args: argparse.Namespace) -> dict[str, Any]:
                     with (cache / f"{case.name}-{args.budget}.jsonl").open("a") as fh:
                         fh.write(json.dumps({"method": method, "set": k, **row}) + "\n")
             print(f"  {case.name}: data set {k + 1}/{args.sets} done", flush=True)
-        return {m: summarise(r, case.names) for m, r in results.items()}
+        summary: dict[str, Any] = {m: summarise(r, case.names) for m, r in results.items() if r}
+        summary["rows"] = {m: r for m, r in results.items() if r}
+        return summary
     finally:
         simulate.close()
 
@@ -463,6 +465,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--cache", default=None, help="folder keeping tables and finished results (to resume)"
     )
+    parser.add_argument(
+        "--figure", default=None, help="draw the exact cases' scores per data set (PNG)"
+    )
     args = parser.parse_args(argv)
     if "pyabc" in args.methods:
         try:
@@ -472,12 +477,51 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             args.methods = [m for m in args.methods if m != "pyabc"]
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     report = {"budget": args.budget, "sets": args.sets, "cases": {}}
+    report["rows"] = {}
     for name in args.cases:
         report["cases"][name] = run_case(CASES[name], args)
+        report["rows"][name] = report["cases"][name].pop("rows")
         print(json.dumps({name: report["cases"][name]}, indent=1), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
+    if args.figure:
+        figure(report["rows"], args.figure, args.budget)
     return report
+
+
+def figure(rows: dict[str, dict[str, list[dict[str, Any]]]], path: str, budget: int) -> None:
+    """Width over the exact one and mean error per data set, per method and exact case."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cases = [c for c in rows if CASES[c].exact is not None]
+    fig, axes = plt.subplots(2, len(cases), figsize=(4.2 * len(cases), 5.6), squeeze=False)
+    for col, case in enumerate(cases):
+        name = CASES[case].names[0]
+        for m, results in enumerate(rows[case].values()):
+            widths = [r["score"][name]["width_exact"] for r in results]
+            errors = [r["score"][name]["mean_error_sd"] for r in results]
+            x = m + np.linspace(-0.2, 0.2, len(widths))
+            axes[0, col].scatter(x, widths, s=14, color=f"C{m}")
+            axes[1, col].scatter(x, errors, s=14, color=f"C{m}")
+        for row, (lines, label) in enumerate(
+            (((1.5,), "90 % width / exact (target ≤ 1.5)"), ((-0.3, 0.3), "mean error (exact sd)"))
+        ):
+            ax = axes[row, col]
+            for y in lines:
+                ax.axhline(y, color="0.4", ls="--", lw=0.8)
+            ax.set_xticks(range(len(rows[case])), list(rows[case]), fontsize=7)
+            ax.set_ylabel(label, fontsize=8)
+            if row == 0:
+                ax.set_yscale("log")
+                ax.axhline(1.0, color="0.7", lw=0.8)
+                ax.set_title(f"{case}: {name}, {budget} runs", fontsize=9)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"figure -> {path}")
 
 
 if __name__ == "__main__":
