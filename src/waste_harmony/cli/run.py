@@ -252,7 +252,7 @@ def handle(args: argparse.Namespace) -> int:
             bar.update(1)
     wall = time.perf_counter() - start
     frame = model.model_frame()
-    print(summary_table(frame))
+    print(summary_table(frame, variables=[v.name for v in model.outputs if v.summary]))
     print(
         f"facility status at the end: {frame['facility_status'].iloc[-1]}; events logged: "
         f"{len(model.event_log)}; simulated in {wall:.1f} s"

@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 import waste_harmony.experiments.abc as abc
 from waste_harmony.batch.executors import SharedProcessPool
@@ -103,6 +104,22 @@ __all__ = [
     "model_violations",
     "weighted_quantile",
 ]
+
+
+def stored_model(model: Any) -> dict[str, Any]:
+    """What a calibration folder keeps of a run file: ``{"run": ..., "run_base": ...}``.
+
+    A run file (:class:`~waste_harmony.config.RunConfig`) is stored whole (city,
+    citizens, parameters, scenarios, own outputs) with the folder its relative paths
+    start from, so :func:`load_calibration` rebuilds exactly that model. Anything
+    else stores nothing here (a model class or factory is named in ``model``).
+    """
+    from waste_harmony.config import RunConfig
+
+    if not isinstance(model, RunConfig):
+        return {}
+    base = model.base_dir
+    return {"run": json.loads(json.dumps(model.to_dict(), default=str)), "run_base": str(base)}
 
 
 def _json_or_none(value: Any) -> Any:
@@ -317,6 +334,7 @@ def calibrate(
         model=None if model is None else repr(model),
         model_kwargs={k: _json_or_none(v) for k, v in kwargs.items()},
     )
+    manifest.update(stored_model(model))  # the whole run file, so predictive() rebuilds it
     folder, replaces, temporary = prepare_calibration_folder(
         out, manifest, resume=resume, overwrite=overwrite
     )
@@ -445,6 +463,7 @@ def _smc(
 
         def collect(task: Task, outcome: Outcome) -> None:
             reported[task.point, task.replicate] = True
+            bar.update(1)
             error = outcome.error or ""
             if outcome.status == "done" and outcome.statistics is not None:
                 out[task.point, task.replicate] = outcome.statistics[0]
@@ -459,7 +478,13 @@ def _smc(
             days=days,
             root_seed=batch_seed(seed, step),
             fixed=fixed,
-            execution=Execution(out=target, resume=True, **run_on),
+            execution=Execution(
+                out=target,
+                executor=run_on["executor"],
+                workers=run_on["workers"],
+                resume=True,
+                progress=False,  # one bar for the whole calibration (below)
+            ),
             common_random_numbers=False,
             statistics=statistics,
             on_outcome=collect,
@@ -468,21 +493,26 @@ def _smc(
             out[~reported] = simulated_values(done, obs, replicates)[~reported]
         return out
 
-    result = abc.abc_smc(
-        simulate,
-        priors,
-        obs["value"].to_numpy(),
-        population_size=smc["population_size"],
-        generations=smc["generations"],
-        max_proposals=budget // replicates,
-        seed=seed,
-        alpha=smc["alpha"],
-        min_acceptance=smc["min_acceptance"],
-        min_epsilon_change=smc["min_epsilon_change"],
-        scales=obs["scale"].to_numpy(),
-        weights=obs["weight"].to_numpy(),
-        constraint=admissible,
-    )
+    # One progress bar for the whole calibration, over its budget of runs (not one per batch).
+    bar = tqdm(total=budget, desc="calibrate", unit="run", disable=not run_on["progress"])
+    try:
+        result = abc.abc_smc(
+            simulate,
+            priors,
+            obs["value"].to_numpy(),
+            population_size=smc["population_size"],
+            generations=smc["generations"],
+            max_proposals=budget // replicates,
+            seed=seed,
+            alpha=smc["alpha"],
+            min_acceptance=smc["min_acceptance"],
+            min_epsilon_change=smc["min_epsilon_change"],
+            scales=obs["scale"].to_numpy(),
+            weights=obs["weight"].to_numpy(),
+            constraint=admissible,
+        )
+    finally:
+        bar.close()
     particles = []
     rows = []
     for t, g in enumerate(result.generations):

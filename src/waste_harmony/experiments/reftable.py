@@ -247,7 +247,7 @@ def simulate_table(
             executor=executor,
             workers=workers,
             progress=progress,
-            desc="reference table",
+            desc="calibrate",
             total=len(thetas) * replicates,
             initial=done,
             on_outcome=collector,
