@@ -1,22 +1,26 @@
-"""Benchmark of calibrate(): runs per second with 1 vs 2 workers, ABC overhead, parent memory.
+"""Benchmark of calibrate(): runs per second beside the model's own speed, and memory.
 
-Measures, on a calibration of a small city (``--citizens`` citizens, ``--days`` days,
-two observed variables, two calibrated parameters):
+On a calibration of a small city (``--citizens`` citizens, ``--days`` days, two
+calibrated parameters, recycling participation and mean concern on 6 days):
 
-1. wall time and runs per second of the whole calibration (``--runs`` runs in total)
-   serially and with a 2-process pool -> speed-up;
-2. the ABC machinery's own time per generation (proposals, kernel weights,
-   distances, tolerance): ``abc_smc`` on an instantaneous simulator with the same
-   population and statistics, divided by its generations;
-3. peak memory of the parent process for calibrations of ``--runs // 4`` and
-   ``--runs`` runs on 2 workers, each in a fresh interpreter: its own high-water
-   mark ``VmHWM`` from ``/proc/self/status`` (Linux carries ``ru_maxrss`` across
-   ``exec``, so a probe started from this benchmark would report at least the
-   benchmark's own resident size).
+1. **the model alone**: ``--model-runs`` runs built and run in this process, one after
+   another — runs per second (wall and CPU), the ceiling of one core;
+2. **abc-reg, serial**: ``calibrate(method="abc-reg", executor="serial")`` with
+   ``--serial-runs`` runs, in this process — runs per second, and the calibration's
+   overhead per run over the model's own time (statistics, bookkeeping, batch files);
+3. **abc-reg, 2 workers**: ``--runs`` runs (10,000 by default) on a 2-process pool —
+   wall time and runs per second, beside twice the model's speed (two cores' ceiling);
+   the peak resident memory of the pool's workers (sampled) and of this process;
+4. **abc-smc, 2 workers**: ``--smc-runs`` runs of the previous default (Parquet
+   files per run) for comparison;
+5. the ABC-SMC machinery's own time per generation (an instantaneous simulator).
 
-Run:  python benchmarks/bench_calibration.py [--runs 2000] [--citizens 40] [--days 10]
-The machine's load average is printed first: on a shared machine the speed-up
-measures how much CPU the workers actually got.
+The identifiability check is off (``check=False``): it is measured by its own runs.
+The machine's load average is printed first: on a shared machine wall times measure
+how much CPU the processes actually got; the CPU-time ratio of part 2 does not.
+
+Run:  python benchmarks/bench_calibration.py [--runs 10000] [--citizens 200] [--days 30]
+      [--json out.json]
 """
 
 from __future__ import annotations
@@ -25,61 +29,119 @@ import argparse
 import json
 import os
 import resource
-import subprocess
-import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-PRIORS = {"recycling_weight_concern": (0.0, 8.0), "concern_convergence": (0.0, 0.5)}
+PRIORS = {"recycling_weight_concern": (0.0, 8.0), "recycling_intercept": (-5.0, -1.0)}
 
 
-def observed() -> pd.DataFrame:
+def observed(days: int) -> pd.DataFrame:
+    steps = sorted({max(1, round(days * k / 6)) for k in range(1, 7)})
     return pd.DataFrame(
-        {
-            "day": [5, 10, 10],
-            "variable": ["mean_concern", "mean_concern", "recycling_rate"],
-            "value": [0.45, 0.45, 0.25],
-        }
+        [
+            {"day": d, "variable": v, "value": 0.3 if v == "recycling_participation" else 0.45}
+            for v in ("recycling_participation", "mean_concern")
+            for d in steps
+        ]
     )
 
 
-def calibration(runs: int, citizens: int, days: int, workers: int, out: Path) -> dict:
+def model_speed(runs: int, citizens: int, days: int) -> dict[str, float]:
+    from waste_harmony import CityModel
+
+    CityModel(n_citizens=citizens, rng=0).run_for(days)  # warm-up (imports, caches)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for seed in range(runs):
+        CityModel(n_citizens=citizens, rng=seed).run_for(days)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"runs": runs, "runs_per_s": runs / wall, "cpu_runs_per_s": runs / cpu}
+
+
+class WorkerMemory:
+    """Samples the resident memory of this process's children (the pool's workers)."""
+
+    def __init__(self) -> None:
+        self.peak_mib: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(1.0):
+            for status in Path("/proc").glob("[0-9]*/status"):
+                try:
+                    text = status.read_text()
+                except OSError:
+                    continue
+                fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+                if int(fields.get("PPid", "0").strip()) != me or "VmRSS" not in fields:
+                    continue
+                pid = int(status.parent.name)
+                rss = int(fields["VmRSS"].split()[0]) / 1024
+                self.peak_mib[pid] = max(self.peak_mib.get(pid, 0.0), rss)
+
+    def __enter__(self) -> WorkerMemory:
+        if Path("/proc").exists():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+def calibration(
+    method: str, runs: int, citizens: int, days: int, workers: int, out: Path
+) -> dict[str, Any]:
     from waste_harmony import experiments as ex
 
-    start = time.perf_counter()
-    cal = ex.calibrate(
-        priors=PRIORS,
-        observed=observed(),
-        budget=runs,
-        population_size=100,
-        n_citizens=citizens,
-        days=days,
-        seed=1,
-        executor="serial" if workers == 1 else None,
-        workers=None if workers == 1 else workers,
-        out=out,
-        progress=False,
-    )
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter(), time.process_time()
+    with WorkerMemory() as memory:
+        cal = ex.calibrate(
+            priors=PRIORS,
+            observed=observed(days),
+            budget=runs,
+            method=method,
+            n_citizens=citizens,
+            days=days,
+            seed=1,
+            check=False,
+            executor="serial" if workers == 1 else None,
+            workers=None if workers == 1 else workers,
+            out=out,
+            progress=False,
+            **({"population_size": 200} if method == "abc-smc" else {}),
+        )
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     done = int(cal.generations["runs"].sum())
     return {
+        "method": method,
         "workers": workers,
         "runs": done,
-        "generations": len(cal.generations),
         "wall_s": round(wall, 1),
-        "runs_per_s": round(done / wall, 2),
+        "runs_per_s": done / wall,
+        "cpu_runs_per_s": done / cpu if workers == 1 else None,
+        "worker_peak_rss_mib": sorted(round(v) for v in memory.peak_mib.values())
+        if memory.peak_mib
+        else None,
+        "folder_mib": round(
+            sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 2**20, 1
+        ),
     }
 
 
 def abc_overhead(population: int = 100, generations: int = 6) -> float:
-    """Seconds of ABC machinery per generation (simulator cost ~ 0)."""
+    """Seconds of ABC-SMC machinery per generation (simulator cost ~ 0)."""
     from waste_harmony.experiments import abc
 
-    def simulate(step, theta):
+    def simulate(step: int, theta: np.ndarray) -> np.ndarray:
         rng = np.random.default_rng(step)
         return (theta.sum(axis=1)[:, None, None] + rng.normal(0, 0.1, (len(theta), 1, 3))).clip(0)
 
@@ -91,43 +153,53 @@ def abc_overhead(population: int = 100, generations: int = 6) -> float:
     return (time.perf_counter() - start) / len(out.generations)
 
 
-def memory_probe(runs: int, citizens: int, days: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        calibration(runs, citizens, days, 2, Path(tmp) / "cal")  # the runs in 2 workers
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    status = Path("/proc/self/status")
-    if status.exists():  # this process's own peak (ru_maxrss survives exec)
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peak_kb = int(line.split()[1])
-    print(json.dumps({"runs": runs, "parent_max_rss_mb": round(peak_kb / 1024, 1)}))
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2000)
-    parser.add_argument("--citizens", type=int, default=40)
-    parser.add_argument("--days", type=int, default=10)
-    parser.add_argument("--memory-probe", type=int, default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.memory_probe is not None:
-        memory_probe(args.memory_probe, args.citizens, args.days)
-        return
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
-          f"(cores: {os.cpu_count()})", flush=True)  # fmt: skip
-    print(f"ABC overhead per generation (population 100): {abc_overhead():.3f} s", flush=True)
-    results = []
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--serial-runs", type=int, default=1000)
+    parser.add_argument("--smc-runs", type=int, default=2000)
+    parser.add_argument("--model-runs", type=int, default=200)
+    parser.add_argument("--citizens", type=int, default=200)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    report: dict[str, Any] = {
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cores": os.cpu_count(),
+        "citizens": args.citizens,
+        "days": args.days,
+    }
+    print(f"load average: {report['load_average']} (cores: {report['cores']})", flush=True)
+    report["model"] = model_speed(args.model_runs, args.citizens, args.days)
+    print(json.dumps({"model alone": report["model"]}), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for workers in (1, 2):
-            folder = Path(tmp) / f"w{workers}"
-            row = calibration(args.runs, args.citizens, args.days, workers, folder)
+        rows = [
+            ("abc-reg", args.serial_runs, 1),
+            ("abc-reg", args.runs, args.workers),
+            ("abc-smc", args.smc_runs, args.workers),
+        ]
+        report["calibrations"] = []
+        for k, (method, runs, workers) in enumerate(rows):
+            if runs <= 0:
+                continue
+            row = calibration(method, runs, args.citizens, args.days, workers, Path(tmp) / f"c{k}")
+            model = report["model"]
+            row["share_of_model_speed"] = row["runs_per_s"] / (model["runs_per_s"] * workers)
+            if row["cpu_runs_per_s"] is not None:
+                row["cpu_overhead_per_run"] = model["cpu_runs_per_s"] / row["cpu_runs_per_s"] - 1
+            report["calibrations"].append(row)
             print(json.dumps(row), flush=True)
-            results.append(row)
-    print(f"speed-up 2 vs 1 worker: {results[1]['runs_per_s'] / results[0]['runs_per_s']:.2f}x")
-    for runs in (args.runs // 4, args.runs):
-        cmd = [sys.executable, __file__, "--memory-probe", str(runs),
-               "--citizens", str(args.citizens), "--days", str(args.days)]  # fmt: skip
-        print(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip())
+    report["parent_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    report["abc_smc_seconds_per_generation"] = abc_overhead()
+    print(
+        json.dumps(
+            {k: report[k] for k in ("parent_peak_rss_mib", "abc_smc_seconds_per_generation")}
+        )
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return report
 
 
 if __name__ == "__main__":

@@ -121,7 +121,8 @@ FILES = {
     ),
     "number_ids.toml": RUN + '[scenarios.techcore]\nannounce_day = 2\nsite = "3"\n',
     "calib.toml": (
-        RUN + '[calibration]\nobserved = "observed.csv"\nbudget = 8\npopulation = 4\n'
+        RUN + '[calibration]\nobserved = "observed.csv"\nbudget = 8\n'
+        'method = "abc-smc"\npopulation = 4\n'
         "[calibration.priors]\nconcern_convergence = [0.0, 0.5]\n"
     ),
     "observed.csv": "day,variable,value\n2,mean_concern,0.4\n",
@@ -593,6 +594,7 @@ FILE_CASES = [
             priors={"mobility": (0.1, 0.2)},
             observed=_observed(),
             budget=4,
+            method="abc-smc",
             population_size=4,
             days=2,
             out=w / "userfiles",

@@ -1,4 +1,4 @@
-"""Calibration (ABC-SMC) and scenario discovery (PRIM): validation against known answers."""
+"""Calibration (regression ABC, ABC-SMC) and scenario discovery (PRIM): known answers, features."""
 
 import itertools
 
@@ -120,20 +120,23 @@ def test_bad_priors_and_observations_are_explained():
         abc.make_priors({"a": "uniform"})
     obs = pd.DataFrame({"day": [3], "variable": ["mean_concern"]})
     with pytest.raises(ValueError, match="value"):
-        experiments.calibrate(priors={"concern_convergence": (0, 0.5)}, observed=obs, budget=4)
+        experiments.calibrate(priors={"concern_convergence": (0, 0.5)}, observed=obs, budget=40)
     obs = pd.DataFrame({"day": [3], "variable": ["mean_concern"], "value": [0.4]})
+    prior = {"concern_convergence": (0, 0.5)}
     with pytest.raises(ValueError, match="less than one generation"):
         experiments.calibrate(
-            priors={"concern_convergence": (0, 0.5)}, observed=obs, budget=4, population_size=8
+            priors=prior, observed=obs, budget=4, population_size=8, method="abc-smc"
         )
+    with pytest.raises(ValueError, match="too small for a reference table"):
+        experiments.calibrate(priors=prior, observed=obs, budget=10)
+    with pytest.raises(ValueError, match="population_size apply to method='abc-smc' only"):
+        experiments.calibrate(priors=prior, observed=obs, budget=40, population_size=8)
+    with pytest.raises(ValueError, match="accept applies to method='abc-reg'"):
+        experiments.calibrate(priors=prior, observed=obs, budget=40, accept=8, method="abc-smc")
+    with pytest.raises(ValueError, match="method must be 'abc-reg'"):
+        experiments.calibrate(priors=prior, observed=obs, budget=40, method="smc")
     with pytest.raises(ValueError, match="both calibrated"):
-        experiments.calibrate(
-            priors={"concern_convergence": (0, 0.5)},
-            observed=obs,
-            budget=8,
-            population_size=8,
-            concern_convergence=0.2,
-        )
+        experiments.calibrate(priors=prior, observed=obs, budget=40, concern_convergence=0.2)
 
 
 CITY = {"n_citizens": 50, "days": 6}
@@ -147,27 +150,34 @@ OBSERVED = pd.DataFrame(
 )
 
 
-def small_calibration(**kwargs):
+def small_calibration(method="abc-reg", **kwargs):
     settings = {
         "priors": {"recycling_weight_concern": (0.0, 8.0)},
         "observed": OBSERVED,
-        "budget": 16,
-        "population_size": 8,
+        "budget": 16 if method == "abc-smc" else 40,
         "seed": 3,
+        "method": method,
+        "check": False,
         "progress": False,
+        **({"population_size": 8} if method == "abc-smc" else {}),
         **CITY,
     }
     return experiments.calibrate(**{**settings, **kwargs})
 
 
-def test_same_seed_same_posterior_serial_and_pool(tmp_path):
-    serial = small_calibration(executor="serial")
-    pool = small_calibration(executor=None, workers=2, out=tmp_path / "pool")
+METHODS = pytest.mark.parametrize("method", ["abc-reg", "abc-smc"])
+
+
+@METHODS
+def test_same_seed_same_posterior_serial_and_pool(tmp_path, method):
+    serial = small_calibration(method, executor="serial")
+    pool = small_calibration(method, executor=None, workers=2, out=tmp_path / "pool")
     pd.testing.assert_frame_equal(serial.posterior, pool.posterior)
     pd.testing.assert_frame_equal(serial.generations, pool.generations)
     loaded = experiments.load_calibration(tmp_path / "pool")
     pd.testing.assert_frame_equal(loaded.posterior, pool.posterior)
     assert loaded.manifest["seed"] == 3 and "versions" in loaded.manifest
+    assert loaded.method == method
     low, high = loaded.credible_interval("recycling_weight_concern", 0.9)
     assert 0 <= low <= high <= 8
     table = loaded.contraction()
@@ -175,26 +185,47 @@ def test_same_seed_same_posterior_serial_and_pool(tmp_path):
     assert table["width_ratio"].between(0, 1.5).all()
 
 
-def test_same_seed_same_posterior_on_dask(tmp_path, dask_client):
-    serial = small_calibration(executor="serial")
-    dask = small_calibration(executor=dask_client, out=tmp_path / "dask")
+@METHODS
+def test_same_seed_same_posterior_on_dask(tmp_path, dask_client, method):
+    serial = small_calibration(method, executor="serial")
+    dask = small_calibration(method, executor=dask_client, out=tmp_path / "dask")
     pd.testing.assert_frame_equal(serial.posterior, dask.posterior)
     pd.testing.assert_frame_equal(serial.generations, dask.generations)
 
 
-def test_resume_reloads_finished_generations(tmp_path):
+def test_resume_reloads_the_reference_table(tmp_path):
+    """abc-reg: a finished batch file is reloaded, a missing one simulated again, same posterior."""
     out = tmp_path / "cal"
     first = small_calibration(executor="serial", out=out)
+    batch = out / "table" / "table-0000.parquet"
+    stamp = batch.stat().st_mtime_ns
+    with pytest.raises(FileExistsError, match="resume=True"):
+        small_calibration(executor="serial", out=out)
+    (out / "particles.parquet").unlink()  # as if interrupted after the table
+    again = small_calibration(executor="serial", out=out, resume=True)
+    pd.testing.assert_frame_equal(first.particles, again.particles)
+    assert batch.stat().st_mtime_ns == stamp
+    (out / "particles.parquet").unlink()
+    batch.unlink()  # as if interrupted inside the batch
+    again = small_calibration(executor="serial", out=out, resume=True)
+    pd.testing.assert_frame_equal(first.particles, again.particles)
+    with pytest.raises(ValueError, match="different calibration"):
+        small_calibration(executor="serial", out=out, resume=True, seed=4)
+
+
+def test_resume_reloads_finished_generations(tmp_path):
+    out = tmp_path / "cal"
+    first = small_calibration("abc-smc", executor="serial", out=out)
     run_folder = next((out / "batch-000" / "runs").iterdir())
     stamp = (run_folder / "manifest.json").stat().st_mtime_ns
     with pytest.raises(FileExistsError, match="resume=True"):
-        small_calibration(executor="serial", out=out)
+        small_calibration("abc-smc", executor="serial", out=out)
     (out / "particles.parquet").unlink()  # as if interrupted before the end
-    again = small_calibration(executor="serial", out=out, resume=True)
+    again = small_calibration("abc-smc", executor="serial", out=out, resume=True)
     pd.testing.assert_frame_equal(first.posterior, again.posterior)
     assert (run_folder / "manifest.json").stat().st_mtime_ns == stamp
     with pytest.raises(ValueError, match="different calibration"):
-        small_calibration(executor="serial", out=out, resume=True, seed=4)
+        small_calibration("abc-smc", executor="serial", out=out, resume=True, seed=4)
 
 
 def test_resume_inside_a_batch_reads_only_the_earlier_runs(tmp_path):
@@ -205,7 +236,7 @@ def test_resume_inside_a_batch_reads_only_the_earlier_runs(tmp_path):
     from waste_harmony.batch.store import write_experiment_manifest
 
     out = tmp_path / "cal"
-    first = small_calibration(executor="serial", out=out)
+    first = small_calibration("abc-smc", executor="serial", out=out)
     (out / "particles.parquet").unlink()
     batch = out / "batch-001"
     for run in sorted((batch / "runs").iterdir())[::2]:  # half the batch never ran
@@ -213,7 +244,7 @@ def test_resume_inside_a_batch_reads_only_the_earlier_runs(tmp_path):
     manifest = json.loads((batch / "experiment.json").read_text())
     # as the library leaves it when interrupted (an edit by hand would be refused)
     write_experiment_manifest(batch, {**manifest, "status": "interrupted"})
-    again = small_calibration(executor="serial", out=out, resume=True)
+    again = small_calibration("abc-smc", executor="serial", out=out, resume=True)
     pd.testing.assert_frame_equal(first.particles, again.particles)
 
 
@@ -255,10 +286,11 @@ def test_worker_statistics_equal_the_values_in_the_files(tmp_path):
     assert result.n_finished == 4
 
 
-def test_unrecorded_observed_variable_is_named():
+@METHODS
+def test_unrecorded_observed_variable_is_named(method):
     observed = pd.DataFrame({"day": [3], "variable": ["no_such_output"], "value": [1.0]})
     with pytest.raises(KeyError, match="no_such_output"):
-        small_calibration(executor="serial", observed=observed)
+        small_calibration(method, executor="serial", observed=observed)
 
 
 def test_predictive_bands_cover_observed_variables():
@@ -272,7 +304,8 @@ def test_predictive_bands_cover_observed_variables():
 
 
 @pytest.mark.slow
-def test_recovery_on_the_city_model():
+@METHODS
+def test_recovery_on_the_city_model(method):
     """Synthetic observations from a known recycling weight: the 90 % interval holds it."""
     truth = 3.0
     run = experiments.run(n_citizens=80, days=40, seed=11, recycling_weight_concern=truth)
@@ -288,15 +321,17 @@ def test_recovery_on_the_city_model():
         days=40,
         n_citizens=80,
         budget=300,
-        population_size=50,
+        method=method,
         seed=2,
+        check=False,
         executor="serial",
         progress=False,
+        **({"population_size": 50} if method == "abc-smc" else {}),
     )
     assert (cal.generations["ess"] > 25).all()  # no collapse of the population
     low, high = cal.credible_interval("recycling_weight_concern", 0.9)
     assert low <= truth <= high
-    assert cal.contraction()["width_ratio"].iloc[0] < 0.6
+    assert cal.contraction()["width_ratio"].iloc[0] < (0.6 if method == "abc-smc" else 0.4)
 
 
 def test_prim_finds_a_planted_box():
@@ -334,8 +369,9 @@ def test_discover_on_a_sweep():
     assert 0 < box.coverage <= 1
 
 
-def test_model_constraints_reject_proposals():
-    """The model's joint constraint (initial concern sd vs mean) is respected by proposals."""
+@METHODS
+def test_model_constraints_reject_proposals(method):
+    """The model's joint constraint (initial concern sd vs mean) holds for every parameter set."""
     cal = experiments.calibrate(
         priors={"initial_concern_sd": (0.01, 0.45)},
         observed=pd.DataFrame({"day": [3], "variable": ["mean_concern"], "value": [0.1]}),
@@ -343,12 +379,39 @@ def test_model_constraints_reject_proposals():
         n_citizens=30,
         days=3,
         budget=24,
-        population_size=8,
+        method=method,
         seed=1,
+        check=False,
         executor="serial",
         progress=False,
+        **({"population_size": 8} if method == "abc-smc" else {}),
     )
     limit = np.sqrt(0.1 * 0.9)
     assert (cal.particles["initial_concern_sd"] < limit).all()
     check = experiments.calibration.model_violations(None, {"initial_concern_mean": 0.1})
     assert check({"initial_concern_sd": 0.4}) and not check({"initial_concern_sd": 0.1})
+
+
+def test_regression_posterior_is_computed_from_the_saved_table(tmp_path):
+    """abc-reg's posterior is regression_posterior on its reference table (what benchmarks use)."""
+    from waste_harmony.experiments import abcreg
+
+    cal = small_calibration(executor="serial", out=tmp_path / "cal")
+    table = pd.read_parquet(tmp_path / "cal" / "table" / "table-0000.parquet")
+    stats_ = table[[f"s{j}" for j in range(len(cal.observed))]].to_numpy()
+    post = abcreg.regression_posterior(
+        table[["recycling_weight_concern"]].to_numpy(), stats_, cal.observed["value"], cal.priors
+    )
+    np.testing.assert_allclose(
+        cal.posterior["recycling_weight_concern"], post.theta[:, 0], rtol=0, atol=0
+    )
+    assert cal.generations["runs"].sum() == 40 and len(cal.particles.query("generation == 0")) == 40
+
+
+def test_check_runs_first_and_is_printed(capsys):
+    cal = small_calibration(executor="serial", check=True, progress=True, budget=30)
+    printed = capsys.readouterr().out
+    assert printed.index("Identifiability check") >= 0
+    assert "recycling_weight_concern" in printed
+    assert cal.identifiability is not None
+    assert cal.manifest["identifiability"][0]["parameter"] == "recycling_weight_concern"

@@ -17,9 +17,9 @@ seed = 5
 
 [calibration]
 observed = "data/observed.csv"
-budget = 20
-population = 8
+budget = 30
 seed = 2
+check = false
 
 [calibration.priors]
 recycling_weight_concern = [0.0, 8.0]
@@ -40,13 +40,31 @@ def _write(tmp_path, text=CALIBFILE):
 def test_file_is_validated_with_key_paths(tmp_path):
     config = load_calibration_file(_write(tmp_path))
     assert list(config.priors) == ["recycling_weight_concern", "concern_convergence"]
-    assert config.budget == 20 and config.population == 8 and config.seed == 2
+    assert config.budget == 30 and config.population is None and config.seed == 2
+    assert config.method == "abc-reg" and config.options == {"check": False}
     assert list(config.observed["day"]) == [2, 4]
     bad = {
         "recycling_weight_concren = [0.0, 8.0]": "calibration.priors.recycling_weight_concren",
         "mobility = [0.5, 0.1]": "low < high",
         'mobility = { distribution = "nope" }': "distribution",
     }
+    for line, message in {
+        "population = 8": 'calibration.population.*method = "abc-smc"',
+        'method = "smc"': "calibration.method",
+        "accept = 100": "calibration.accept",
+    }.items():
+        path = _write(tmp_path, CALIBFILE.replace("seed = 2\n", f"seed = 2\n{line}\n"))
+        with pytest.raises(ConfigError, match=message):
+            load_calibration_file(path)
+    for line, message in {'check = "yes"': "calibration.check"}.items():
+        path = _write(tmp_path, CALIBFILE.replace("check = false", line))
+        with pytest.raises(ConfigError, match=message):
+            load_calibration_file(path)
+    text = CALIBFILE.replace("seed = 2\n", 'seed = 2\nmethod = "abc-smc"\n')
+    with pytest.raises(ConfigError, match="less than one generation"):
+        load_calibration_file(_write(tmp_path, text))  # population 100 by default
+    smc = load_calibration_file(_write(tmp_path, text.replace("budget = 30", "budget = 100")))
+    assert smc.method == "abc-smc" and smc.population == 100
     for line, message in bad.items():
         path = _write(tmp_path, CALIBFILE + line + "\n")
         with pytest.raises(ConfigError, match=message):
@@ -63,7 +81,8 @@ def test_calibrate_command_runs_and_resumes(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "recycling_weight_concern" in printed and "90% interval" in printed
     first = load_calibration(out)
-    assert first.manifest["seed"] == 2 and first.manifest["budget"] == 20
+    assert first.manifest["seed"] == 2 and first.manifest["budget"] == 30
+    assert "regression ABC: reference table of 30 runs" in printed
     # a second run refuses to overwrite, in one line
     assert main(["calibrate", str(path), "--workers", "1", "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
@@ -76,12 +95,24 @@ def test_calibrate_command_runs_and_resumes(tmp_path, capsys):
 
 
 def test_bad_file_exits_2_in_one_line(tmp_path, capsys):
-    path = _write(tmp_path, CALIBFILE.replace("budget = 20", "budget = 3"))
+    path = _write(tmp_path, CALIBFILE.replace("budget = 30", "budget = 3"))
     assert main(["calibrate", str(path), "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert "calibration.budget" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_smc_file_and_the_check_are_printed(tmp_path, capsys):
+    """method = "abc-smc" runs ABC-SMC; the identifiability check is printed (after, --quiet)."""
+    text = CALIBFILE.replace("check = false", 'method = "abc-smc"\npopulation = 8')
+    text = text.replace("budget = 30", "budget = 16")
+    out = tmp_path / "smc"
+    assert main(["calibrate", str(_write(tmp_path, text)), "--workers", "1", "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "Identifiability check" in printed and "ABC-SMC: " in printed
+    assert load_calibration(out).method == "abc-smc"
 
 
 def test_a_loaded_calibration_predicts_with_the_calibrated_model(tmp_path):
@@ -115,6 +146,7 @@ def test_a_loaded_calibration_refuses_to_guess_what_it_could_not_store(tmp_path)
         n_citizens=30,
         city=grid_city(3, 3),
         budget=8,
+        method="abc-smc",
         population_size=4,
         executor="serial",
         progress=False,

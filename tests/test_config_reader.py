@@ -79,7 +79,7 @@ def test_checks_name_the_key_and_what_it_expects(check, value, message):
 RUN = 'days = 5\ncitizens = 50\n[city]\ngenerator = "grid"\nrows = 2\ncols = 2\n'
 SWEEP = "[sweep]\nseeds = 2\n"
 CALIBRATION = (
-    '[calibration]\nobserved = "obs.csv"\nbudget = 20\npopulation = 4\n'
+    '[calibration]\nobserved = "obs.csv"\nbudget = 20\nmethod = "abc-smc"\npopulation = 4\n'
     "[calibration.priors]\nbass_q = [0.1, 0.5]\n"
 )
 KINDS = {

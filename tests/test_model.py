@@ -34,6 +34,7 @@ def test_series_have_no_nan_shares_in_unit_interval_stocks_non_negative(year_mod
         "mean_concern",
         "protest_share",
         "recycling_rate",
+        "recycling_participation",
         "biotech_adoption",
         "biotech_access_gini",
     ):

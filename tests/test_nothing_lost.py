@@ -359,7 +359,8 @@ def test_calibrate_force_keeps_a_users_files(tmp_path, capsys):
     calib = write(
         tmp_path / "calib.toml",
         RUN.replace("days = 4", "days = 2").replace("citizens = 150", "citizens = 30")
-        + '\n[calibration]\nobserved = "observed.csv"\nbudget = 8\npopulation = 4\n'
+        + '\n[calibration]\nobserved = "observed.csv"\nbudget = 8\n'
+        'method = "abc-smc"\npopulation = 4\n'
         "[calibration.priors]\nconcern_convergence = [0.0, 0.5]\n",
     )
     out = tmp_path / "cal"

@@ -153,6 +153,15 @@ OUTPUTS: tuple[OutputVariable, ...] = (
         mean_over="waste",
     ),
     OutputVariable(
+        "recycling_participation",
+        "share, [0, 1]",
+        "share of citizens who recycled today (a count over n_citizens: binomial data)",
+        # a plain count over the citizens (not weighted by the people they stand for):
+        # binomial data, what experiments.exact's recycling posterior assumes
+        lambda m: float(np.count_nonzero(m.citizens.recycled)) / max(m.n_citizens, 1),
+        mean_over="citizens",
+    ),
+    OutputVariable(
         "waste_generated_kg",
         "kg per day",
         "waste generated today by citizens and facilities",

@@ -471,6 +471,10 @@ class Task:
         ``statistics(tables)`` computed in the worker from each run's tables
         (:func:`~waste_harmony.schema.model_tables`) and returned with its outcome, so
         the parent need not read the files back (calibration's summary statistics).
+    keep_tables : bool
+        With ``folder=None``, return the run's tables to the caller (default); with
+        ``False`` only the outcome and the statistics travel back (a calibration's
+        reference table keeps nothing else of a run).
     """
 
     run_ids: tuple[str, ...]
@@ -488,6 +492,7 @@ class Task:
     extra: dict[str, Any] = field(default_factory=dict)
     nonce: str = ""
     statistics: Callable[[dict[str, Any]], Any] | None = None
+    keep_tables: bool = True
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments of the factory (without ``rng``; with ``days`` if it takes it)."""

@@ -10,6 +10,8 @@ back to the parent process.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
 import socket
 import time
@@ -29,6 +31,7 @@ __all__ = [
     "apply_intervention",
     "execute",
     "exit_with_parent",
+    "release_models",
     "run_ids",
     "tidy_tables",
     "to_run_result",
@@ -223,6 +226,30 @@ def exit_with_parent(parent: int, interval: float = PARENT_CHECK_SECONDS) -> Non
     threading.Thread(target=watch, name="waste-harmony-parent-watch", daemon=True).start()
 
 
+_frozen = False
+
+
+def release_models() -> None:
+    """In a worker process, free the models of the task just finished, now.
+
+    A model lives in reference cycles (agents, space and model point at each other),
+    which Python frees only in its rare full collections, so a worker running many
+    small runs kept their arrays: 162 → 506 MiB over 200 runs of a 200-citizen,
+    30-day model (~1.7 MB per run; flat with a collection after each run). A full
+    collection after every task keeps a worker flat; freezing the long-lived objects
+    (the imported libraries) after the first one makes each collection cheap (it
+    then visits only the objects of the last run). Not in the user's own process
+    (``executor="serial"``), whose collector is left as it is.
+    """
+    global _frozen
+    if multiprocessing.parent_process() is None:
+        return
+    gc.collect()
+    if not _frozen:
+        gc.freeze()
+        _frozen = True
+
+
 def execute(task: Task) -> Outcome:
     """Build, run, tidy and write the run(s) of one task.
 
@@ -238,6 +265,13 @@ def execute(task: Task) -> Outcome:
         statistics if ``task.statistics`` is set), or ``"failed"`` with the error and
         traceback.
     """
+    outcome = _run_task(task)
+    release_models()  # once the task's frames are gone: its models are garbage now
+    return outcome
+
+
+def _run_task(task: Task) -> Outcome:
+    """:func:`execute` without the final collection."""
     relax_heap_trimming()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     started_at = time.time()  # wall-clock epoch, to see gaps between a worker's tasks
@@ -259,7 +293,11 @@ def execute(task: Task) -> Outcome:
             models = [model, variant]
         ran = time.perf_counter()
         seconds.update(build=built - start, run=ran - built)
-        runs = [tidy_tables(m, task, i, wall_time_s=ran - start) for i, m in enumerate(models)]
+        runs: list[tuple[dict[str, Any], dict[str, Any]]]
+        if task.folder is None and not task.keep_tables:  # statistics only: no manifest
+            runs = [(model_tables(m, run_ids(task, i)), {}) for i, m in enumerate(models)]
+        else:
+            runs = [tidy_tables(m, task, i, wall_time_s=ran - start) for i, m in enumerate(models)]
         for _, manifest in runs:
             manifest["worker"] = worker
             manifest["seconds"] = dict(seconds)
@@ -271,7 +309,7 @@ def execute(task: Task) -> Outcome:
                 write_run(Path(task.folder) / run_id, tables, manifest)
             results_out = None
         else:
-            results_out = runs
+            results_out = runs if task.keep_tables else None
         done = time.perf_counter()
         seconds.update(
             write=done - ran, total=done - start, started_at=started_at, finished_at=time.time()

@@ -11,7 +11,7 @@ Subcommands::
                                              a real city (districts or OSM streets)
     waste-harmony plot RESULTS_DIR           redraw the standard figures of saved results
     waste-harmony sweep SWEEPFILE.toml       an ensemble or parameter sweep
-    waste-harmony calibrate CALIBFILE.toml   ABC-SMC calibration to observed data
+    waste-harmony calibrate CALIBFILE.toml   calibration to observed data (regression ABC)
     waste-harmony viz [RUNFILE.toml]         the interactive city in the browser
 
 Modules: :mod:`~waste_harmony.cli.command` (the parser and the error boundary,

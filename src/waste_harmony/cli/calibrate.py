@@ -1,10 +1,12 @@
-"""``waste-harmony calibrate``: ABC-SMC calibration from a calibration file.
+"""``waste-harmony calibrate``: calibration from a calibration file.
 
 ``waste-harmony calibrate CALIBFILE.toml [--workers N] [--out DIR] [--resume]
 [--force] [--quiet]`` runs the calibration a calibration file describes
-(:mod:`waste_harmony.config.calibration`) on a local process pool, writing the
-posterior, the diagnostics and every batch's runs into ``--out`` (default: the
-file's ``[output] folder``), and prints the posterior summary and the contraction
+(:mod:`waste_harmony.config.calibration`; regression ABC by default, ABC-SMC with
+``method = "abc-smc"``) on a local process pool, writing the posterior, the
+diagnostics and the runs' statistics into ``--out`` (default: the file's
+``[output] folder``). It prints the identifiability check before spending the
+budget (after it with ``--quiet``), then the posterior summary and the contraction
 table.
 """
 
@@ -19,8 +21,9 @@ from waste_harmony.cli.common import EXIT_OK, add_experiment_options, experiment
 __all__ = ["DESCRIPTION", "add_arguments", "handle", "save_figures"]
 
 DESCRIPTION = (
-    "Calibrate model parameters to observations by ABC-SMC, as a TOML calibration file "
-    "describes (a run file plus a [calibration] table)."
+    "Calibrate model parameters to observations (regression ABC, or ABC-SMC with "
+    'method = "abc-smc"), as a TOML calibration file describes (a run file plus a '
+    "[calibration] table); an identifiability check runs first."
 )
 
 
@@ -47,6 +50,7 @@ def handle(args: argparse.Namespace) -> int:
             priors=config.priors,
             observed=config.observed,
             budget=config.budget,
+            method=config.method,
             population_size=config.population,
             replicates=config.replicates,
             seed=config.seed,
@@ -58,12 +62,22 @@ def handle(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             **config.options,
         )
+    if args.quiet and result.identifiability is not None:
+        print(result.identifiability)
     gens = result.generations
-    print(
-        f"{len(gens)} generations, {int(gens['runs'].sum())} runs, final tolerance "
-        f"{gens['epsilon'].iloc[-1]:.4g}, effective sample size {result.ess:.0f} "
-        f"(stopped by {result.manifest.get('stopped') or 'budget'}) -> {result.path}"
-    )
+    if result.method == "abc-reg":
+        print(
+            f"regression ABC: reference table of {int(gens['runs'].sum())} runs "
+            f"({int(gens['failed'].iloc[0])} failed), {int(gens['accepted'].iloc[-1])} kept "
+            f"(bandwidth {gens['epsilon'].iloc[-1]:.4g}), effective sample size "
+            f"{result.ess:.0f} -> {result.path}"
+        )
+    else:
+        print(
+            f"ABC-SMC: {len(gens)} generations, {int(gens['runs'].sum())} runs, final "
+            f"tolerance {gens['epsilon'].iloc[-1]:.4g}, effective sample size {result.ess:.0f} "
+            f"(stopped by {result.manifest.get('stopped') or 'budget'}) -> {result.path}"
+        )
     table = result.contraction()
     mean = result.mean()
     for row in table.itertuples():

@@ -60,7 +60,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "calibrate": (
         "waste_harmony.cli.calibrate",
-        "calibrate parameters to observed data (ABC-SMC) from a TOML calibration file",
+        "calibrate parameters to observed data from a TOML calibration file",
     ),
     "viz": ("waste_harmony.cli.viz", "interactive city in the browser (SolaraViz)"),
 }

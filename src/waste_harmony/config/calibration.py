@@ -11,18 +11,21 @@ calibrate against which observations::
     [calibration]
     observed = "observed.csv"   # day, variable, value[, node]; relative to this file
     budget = 2000               # model runs in total
-    population = 100            # particles accepted per generation
+    method = "abc-reg"          # default; or "abc-smc"
     replicates = 1              # runs per parameter set
     seed = 1                    # default: the file's seed, else 0
-    # generations = 8, alpha = 0.5, min_acceptance = 0.02, min_epsilon_change = 0.0
+    check = true                # the identifiability check first (default true)
+    # abc-reg: accept = 200 (simulations kept; default a tenth of the budget)
+    # abc-smc: population = 100, generations = 8, alpha = 0.5, min_acceptance = 0.02,
+    #          min_epsilon_change = 0.0, [calibration.scales], [calibration.weights]
 
     [calibration.priors]
     recycling_weight_concern = [0.0, 8.0]                  # uniform(low, high)
     concern_convergence = { distribution = "beta", args = [2, 5] }  # any scipy.stats
     "scenarios.techcore.announce_day" = [20, 40]
 
-    [calibration.scales]        # optional: variable = fixed scale of its distance
-    [calibration.weights]       # optional: variable = relative weight
+    [calibration.scales]        # abc-smc, optional: variable = fixed scale of its distance
+    [calibration.weights]       # abc-smc, optional: variable = relative weight
 
 Calibrated names are model parameters or ``scenarios.<name>.<parameter>`` for a
 scenario installed in the file. Every key is validated and errors name its path
@@ -49,22 +52,25 @@ from waste_harmony.config.reader import (
     Problems,
     Reading,
     Table,
+    flag,
     integer,
     interval,
     join,
     load_file,
     mapping,
     number,
+    one_of,
     relative_path,
 )
 from waste_harmony.config.run import RunConfig, read_run_file
 from waste_harmony.config.varied import check_name, varied_names
-from waste_harmony.experiments.calibration import model_violations
+from waste_harmony.experiments.constraints import model_violations
 from waste_harmony.experiments.observations import check_observed
 from waste_harmony.recording import MODEL_VARIABLES, NEIGHBORHOOD_VARIABLES
 
 __all__ = [
     "CALIBRATION",
+    "METHODS",
     "CalibrationConfig",
     "load_calibration_file",
     "parse_calibration_config",
@@ -83,31 +89,41 @@ class CalibrationConfig:
         Name → ``(low, high)`` or a frozen ``scipy.stats`` distribution.
     observed : pandas.DataFrame
         The observations (``day``, ``variable``, ``value``, ``node``).
-    budget, population, replicates, seed : int
+    budget, replicates, seed : int
         As in :func:`~waste_harmony.experiments.calibrate`.
+    method : str
+        ``"abc-reg"`` (default) or ``"abc-smc"``.
+    population : int or None
+        ``abc-smc``'s particles per generation (``None`` with ``abc-reg``).
     options : dict
         Other keyword arguments of :func:`~waste_harmony.experiments.calibrate`
-        (``generations``, ``alpha``, ``scales``, ...).
+        (``check``, ``accept``; ``generations``, ``alpha``, ``scales``, ... for
+        ``abc-smc``).
 
     Examples
     --------
     >>> import pandas as pd
     >>> obs = pd.DataFrame({"day": [5], "variable": ["recycling_rate"], "value": [0.3]})
     >>> c = parse_calibration_config({"days": 5, "citizens": 50, "calibration": {
-    ...     "observed": obs, "budget": 40, "population": 10,
+    ...     "observed": obs, "budget": 40,
     ...     "priors": {"recycling_weight_concern": [0.0, 8.0]}}})
-    >>> c.priors, c.budget
-    ({'recycling_weight_concern': (0.0, 8.0)}, 40)
+    >>> c.priors, c.budget, c.method
+    ({'recycling_weight_concern': (0.0, 8.0)}, 40, 'abc-reg')
     """
 
     run: RunConfig
     priors: dict[str, Any]
     observed: pd.DataFrame
     budget: int
-    population: int = 100
+    method: str = "abc-reg"
+    population: int | None = None
     replicates: int = 1
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)
+
+
+#: Calibration methods (:func:`~waste_harmony.experiments.calibrate`'s ``method``).
+METHODS = ("abc-reg", "abc-smc")
 
 
 def _observed(value: Any, where: str, reading: Reading) -> pd.DataFrame:
@@ -225,7 +241,10 @@ CALIBRATION = Table(
             integer(minimum=1),
             missing="missing: the model runs in total, e.g. budget = 2000",
         ),
-        Key("population", integer(minimum=2), default=100),
+        Key("method", one_of(METHODS, what="method"), default="abc-reg"),
+        Key("accept", integer(minimum=2)),
+        Key("check", flag),
+        Key("population", integer(minimum=2)),
         Key("replicates", integer(minimum=1), default=1),
         Key("seed", integer(minimum=0)),
         Key("generations", integer(minimum=1)),
@@ -244,7 +263,30 @@ CALIBRATION = Table(
 )
 
 #: Keys of ``[calibration]`` passed on to :func:`~waste_harmony.experiments.calibrate`.
-OPTIONS = ("generations", "alpha", "min_acceptance", "min_epsilon_change", "scales", "weights")
+OPTIONS = (
+    "check",
+    "accept",
+    "generations",
+    "alpha",
+    "min_acceptance",
+    "min_epsilon_change",
+    "scales",
+    "weights",
+)
+
+#: Keys that apply to one method only: method → its own keys.
+METHOD_KEYS = {
+    "abc-reg": ("accept",),
+    "abc-smc": (
+        "population",
+        "generations",
+        "alpha",
+        "min_acceptance",
+        "min_epsilon_change",
+        "scales",
+        "weights",
+    ),
+}
 
 
 def _priors(table: dict[str, Any], run: RunConfig, reading: Reading) -> dict[str, Any]:
@@ -304,12 +346,33 @@ def parse_calibration_config(
             if variable not in variables:
                 hint = did_you_mean(variable, sorted(variables), what="variables")
                 problems.add(f"not an observed variable; {hint}", f"calibration.{name}.{variable}")
-    runs = table["population"] * table["replicates"]
-    if table["budget"] < runs:
+    method = table["method"]
+    for other, keys in METHOD_KEYS.items():
+        for key in keys if other != method else ():
+            if table[key] is not None:
+                problems.add(
+                    f'applies to method = "{other}" only; remove it or set method = "{other}"',
+                    f"calibration.{key}",
+                )
+    population = None
+    if method == "abc-smc":
+        population = table["population"] if table["population"] is not None else 100
+        runs = population * table["replicates"]
+        if table["budget"] < runs:
+            problems.add(
+                f"budget = {table['budget']} runs is less than one generation (population × "
+                f"replicates = {runs})",
+                "calibration.budget",
+            )
+    elif table["budget"] // table["replicates"] * table["replicates"] < 20:
         problems.add(
-            f"budget = {table['budget']} runs is less than one generation (population × "
-            f"replicates = {runs})",
+            f"budget = {table['budget']} runs is too small for a reference table (at least 20)",
             "calibration.budget",
+        )
+    if table["accept"] is not None and table["accept"] > table["budget"]:
+        problems.add(
+            f"accept = {table['accept']} is more than the budget ({table['budget']} runs)",
+            "calibration.accept",
         )
     last = int(observed["day"].max())
     if last > run.days:
@@ -325,7 +388,8 @@ def parse_calibration_config(
         priors=priors,
         observed=observed,
         budget=table["budget"],
-        population=table["population"],
+        method=method,
+        population=population,
         replicates=table["replicates"],
         seed=seed,
         options={k: table[k] for k in OPTIONS if table[k] is not None},

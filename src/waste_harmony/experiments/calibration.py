@@ -1,31 +1,43 @@
-"""Calibration to observed data: ABC-SMC on the experiment executors.
+"""Calibration to observed data on the experiment executors, with its diagnostics.
 
 :func:`calibrate` confronts a model with observations — a tidy frame of ``day``,
 ``variable``, ``value`` (and ``node`` for neighbourhood variables) — and returns a
-:class:`CalibrationResult`: the weighted posterior sample, credible intervals, the
-effective sample size and tolerance of every generation, posterior predictive bands
-and a contraction table showing which parameters the data identify.
+:class:`CalibrationResult`: the weighted posterior sample, credible intervals,
+posterior predictive bands and a contraction table showing which parameters the
+data identify. Before it spends the budget it runs a cheap identifiability check
+(:mod:`~waste_harmony.experiments.identifiability`) and prints which parameters the
+observations can inform and which observations would inform the others.
 
-This module is the driver: it checks the settings, plans each batch of particles
-and runs it. The observations and their matching to runs are in
+Two methods:
+
+* ``method="abc-reg"`` (default): ABC with semi-automatic summaries and regression
+  adjustment on one reference table from the prior
+  (:mod:`~waste_harmony.experiments.regression_calibration`,
+  :mod:`~waste_harmony.experiments.abcreg`): the runs keep only their statistics,
+  in batch files (:mod:`~waste_harmony.experiments.reftable`);
+* ``method="abc-smc"``: ABC-SMC (:mod:`~waste_harmony.experiments.abc`): every batch
+  of particles runs as one :func:`~waste_harmony.experiments.sweep` with explicit
+  points and seeds, runs streaming to Parquet.
+
+Either way the posterior depends only on the seed (never on the executor), and an
+interrupted calibration resumes: finished batches are reloaded, the unfinished one
+is run again (``abc-reg``) or resumes its sweep (``abc-smc``).
+
+This module is the driver: it checks the settings and runs the method. The
+observations and their matching to runs are in
 :mod:`~waste_harmony.experiments.observations`, the result object and its storage
-in :mod:`~waste_harmony.experiments.calibration_result`, the algorithm itself in
-:mod:`~waste_harmony.experiments.abc`.
-
-The algorithm is ABC-SMC (:mod:`waste_harmony.experiments.abc`): every batch of
-particles runs as one :func:`~waste_harmony.experiments.sweep` with explicit points
-and seeds, so runs stream to Parquet on any executor, the posterior depends only on
-the seed, and an interrupted calibration resumes: finished batches are reloaded,
-the unfinished one resumes its sweep.
+in :mod:`~waste_harmony.experiments.calibration_result`.
 
 Layout of ``out``::
 
-    out/calibration.json        manifest: priors, observed, settings, seed, versions
+    out/calibration.json        manifest: method, priors, observed, settings, seed, versions
     out/particles.parquet       generation, particle, parameters, weight, distance
     out/generations.parquet     generation, epsilon, ess, runs, proposals, accepted, ...
     out/observed.parquet        the observations
-    out/batch-000/ ...          each simulation batch's sweep (an ordinary experiment
-                                folder); a generation runs one or more batches
+    out/identifiability/        the identifiability check's runs (an experiment folder)
+    out/table/table-0000.parquet ...   abc-reg: the reference table, one file per batch
+    out/batch-000/ ...          abc-smc: each simulation batch's sweep (an ordinary
+                                experiment folder); a generation runs one or more
 
 Examples
 --------
@@ -34,10 +46,10 @@ Examples
 >>> observed = pd.DataFrame({"day": [10], "variable": ["mean_concern"], "value": [0.45]})
 >>> cal = experiments.calibrate(priors={"concern_convergence": (0.0, 0.5)},
 ...                             observed=observed, days=10, n_citizens=60,
-...                             budget=16, population_size=8, seed=1,
+...                             budget=40, seed=1, check=False,
 ...                             executor="serial", progress=False)
->>> list(cal.generations.columns)[:3]
-['generation', 'epsilon', 'ess']
+>>> cal.manifest["method"], list(cal.generations.columns)[:3]
+('abc-reg', ['generation', 'epsilon', 'ess'])
 """
 
 from __future__ import annotations
@@ -45,6 +57,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -63,12 +76,14 @@ from waste_harmony.experiments.calibration_result import (
     prepare_calibration_folder,
     weighted_quantile,
 )
+from waste_harmony.experiments.constraints import model_violations
 from waste_harmony.experiments.observations import (
     UNRECORDED,
     RunStatistics,
     check_observed,
     simulated_values,
 )
+from waste_harmony.experiments.reftable import batch_seed
 from waste_harmony.results import versions
 from waste_harmony.storage import write_atomic, write_errors
 
@@ -80,6 +95,7 @@ if TYPE_CHECKING:
 # weighted_quantile lived here before the split; they stay importable from here.
 __all__ = [
     "MANIFEST",
+    "METHODS",
     "CalibrationResult",
     "RunStatistics",
     "calibrate",
@@ -88,67 +104,6 @@ __all__ = [
     "model_violations",
     "weighted_quantile",
 ]
-
-
-def model_violations(
-    model: Any, fixed: Mapping[str, Any]
-) -> Callable[[Mapping[str, float]], list[str]]:
-    """The model's declared checks on a calibrated parameter set, as a function.
-
-    Combines :func:`waste_harmony.parameters.violations` (ranges and joint
-    constraints of the model parameters) and :meth:`Scenario.violations` for dotted
-    scenario parameters ``"scenarios.<name>.<parameter>"``, each evaluated on the
-    calibrated values merged with the fixed ones (``fixed`` keyword arguments and a
-    run file's parameters and scenarios).
-
-    Parameters
-    ----------
-    model : class, callable, RunConfig or None
-        What the calibration builds (a run file's settings are taken into account).
-    fixed : mapping
-        The fixed keyword arguments of the runs.
-
-    Returns
-    -------
-    callable
-        ``check(values) -> list of str`` (empty when admissible).
-
-    Examples
-    --------
-    >>> check = model_violations(None, {"initial_concern_mean": 0.1})
-    >>> check({"initial_concern_sd": 0.05}), len(check({"initial_concern_sd": 0.4}))
-    ([], 1)
-    """
-    from waste_harmony.parameters import Parameters
-    from waste_harmony.scenarios import available
-
-    config = getattr(model, "config", model)
-    base = dict(getattr(config, "parameters", None) or {})
-    scenarios = {k: dict(v) for k, v in (getattr(config, "scenarios", None) or {}).items()}
-    declared = {spec.name for spec in Parameters.specs()}
-    base.update({k: v for k, v in fixed.items() if k in declared})
-    for key, value in fixed.items():
-        if key.startswith("scenarios.") and key.count(".") >= 2:
-            _, name, param = key.split(".", 2)
-            scenarios.setdefault(name, {})[param] = value
-    registry = available()
-
-    def check(values: Mapping[str, float]) -> list[str]:
-        params = dict(base)
-        scen = {k: dict(v) for k, v in scenarios.items()}
-        for key, value in values.items():
-            if key.startswith("scenarios.") and key.count(".") >= 2:
-                _, name, param = key.split(".", 2)
-                scen.setdefault(name, {})[param] = value
-            elif key in declared:
-                params[key] = value
-        found = Parameters.violations(params)
-        for name, given in scen.items():
-            if name in registry:
-                found += registry[name].violations(given)
-        return found
-
-    return check
 
 
 def stored_model(model: Any) -> dict[str, Any]:
@@ -175,9 +130,18 @@ def _json_or_none(value: Any) -> Any:
     return value
 
 
-def _generation_seed(seed: int, generation: int) -> int:
-    state = np.random.SeedSequence([seed, 0x5EED, generation]).generate_state(2, dtype=np.uint32)
-    return int((int(state[0]) << 31) | (int(state[1]) >> 1))
+#: Calibration methods: the default first.
+METHODS = ("abc-reg", "abc-smc")
+#: Settings of ABC-SMC only, with their defaults.
+SMC_DEFAULTS: dict[str, Any] = {
+    "population_size": 200,
+    "scales": None,
+    "weights": None,
+    "generations": None,
+    "alpha": 0.5,
+    "min_acceptance": 0.02,
+    "min_epsilon_change": 0.0,
+}
 
 
 def calibrate(
@@ -186,16 +150,19 @@ def calibrate(
     priors: Mapping[str, Any],
     observed: pd.DataFrame,
     budget: int,
-    population_size: int = 200,
+    method: str = "abc-reg",
     replicates: int = 1,
     days: int | None = None,
+    constraint: Callable[[Mapping[str, float]], bool] | None = None,
+    check: bool = True,
+    accept: int | None = None,
+    population_size: int | None = None,
     scales: Mapping[str, float] | None = None,
     weights: Mapping[str, float] | None = None,
-    constraint: Callable[[Mapping[str, float]], bool] | None = None,
     generations: int | None = None,
-    alpha: float = 0.5,
-    min_acceptance: float = 0.02,
-    min_epsilon_change: float = 0.0,
+    alpha: float | None = None,
+    min_acceptance: float | None = None,
+    min_epsilon_change: float | None = None,
     seed: int | None = None,
     executor: Any = None,
     workers: int | None = None,
@@ -205,7 +172,7 @@ def calibrate(
     progress: bool = True,
     **kwargs: Any,
 ) -> CalibrationResult:
-    """Calibrate model parameters to observations by ABC-SMC.
+    """Calibrate model parameters to observations (regression ABC by default, or ABC-SMC).
 
     Parameters
     ----------
@@ -217,43 +184,47 @@ def calibrate(
         ``day``, ``variable``, ``value`` and optionally ``node`` (neighbourhood
         variables); any subset of days and variables.
     budget : int
-        Model runs in total (the main stop rule); a generation runs batches of
-        proposals until ``population_size`` particles are accepted.
-    population_size : int
-        Parameter sets accepted per generation (and simulated from the prior in
-        generation 0).
+        Model runs in total. ``abc-reg`` spends them all on one reference table;
+        ``abc-smc`` stops when they are spent (or by another stop rule).
+    method : {"abc-reg", "abc-smc"}
+        ``"abc-reg"``: semi-automatic summaries and regression adjustment on a
+        reference table from the prior (Beaumont, Zhang & Balding 2002; Blum &
+        François 2010; Fearnhead & Prangle 2012) — the sharpest per run in the
+        comparison of ``docs/calibration.md``. ``"abc-smc"``: ABC-SMC with adaptive
+        tolerance (Beaumont et al. 2009; Del Moral et al. 2012).
     replicates : int
-        Runs per parameter set (seeds); a particle's weight counts the share of its
-        replicates within the tolerance (Del Moral et al. 2012).
+        Runs per parameter set (seeds).
     days : int, optional
         Days per run (default: the run file's, else the last observed day).
-    scales : mapping, optional
-        Variable → fixed scale of its observations (default: adaptive, Prangle 2017).
-    weights : mapping, optional
-        Variable → relative weight in the distance (default 1).
     constraint : callable, optional
-        ``constraint(params) -> bool`` on a dict of the calibrated parameters; proposals
-        violating it are redrawn. The model's own declared ranges and joint
-        constraints (:func:`waste_harmony.parameters.violations`,
-        :meth:`Scenario.violations` for ``"scenarios.<name>.<parameter>"``) are
-        always applied too (:func:`model_violations`).
-    generations : int, optional
-        Maximum number of generations (default: until another stop rule).
-    alpha : float
-        Share of the effective sample size kept when the tolerance shrinks.
-    min_acceptance : float
-        Stop once a generation accepts less than this share of its proposals.
-    min_epsilon_change : float
-        Stop once the tolerance shrinks by less than this share (0: never).
+        ``constraint(params) -> bool`` on a dict of the calibrated parameters; prior
+        draws and proposals violating it are redrawn (and adjusted values violating it
+        dropped). The model's own declared ranges and joint constraints
+        (:func:`waste_harmony.parameters.violations`, :meth:`Scenario.violations` for
+        ``"scenarios.<name>.<parameter>"``) always apply too (:func:`model_violations`).
+    check : bool
+        Run the identifiability check first (``max(30, 15 p)`` runs at each of 3
+        points of the prior, not counted in ``budget``), print it when ``progress``,
+        and keep it as ``result.identifiability``.
+    accept : int, optional
+        ``abc-reg``: simulations kept around the observations (default a tenth of
+        the table, at least 50).
+    population_size, scales, weights, generations, alpha, min_acceptance, min_epsilon_change
+        ``abc-smc`` only: particles accepted per generation (default 200), fixed
+        scales and weights of the distance, maximum generations, share of the
+        effective sample size kept when the tolerance shrinks (0.5), the acceptance
+        rate (0.02) and relative tolerance change (0) below which it stops.
     seed : int, optional
-        Root seed of proposals and runs (``None``: fresh entropy, recorded).
+        Root seed of the prior draws, proposals and runs (``None``: fresh entropy,
+        recorded).
     executor, workers, progress
         As in :func:`~waste_harmony.experiments.sweep`.
     out : str or os.PathLike, optional
         Output folder (``None``: a temporary folder removed at the end).
     resume : bool
         Continue a calibration interrupted in ``out`` (same settings): finished
-        generations are reloaded, the unfinished one resumes its sweep.
+        batches are reloaded, the unfinished one is run again (``abc-reg``) or
+        resumes its sweep (``abc-smc``).
     overwrite : bool
         Replace the calibration in ``out``: the new one runs in a staging folder
         inside it and replaces the earlier one only when complete; only files
@@ -268,12 +239,36 @@ def calibrate(
 
     References
     ----------
-    Beaumont et al. (2009) *Biometrika* 96, 983–990; Del Moral, Doucet & Jasra (2012)
-    *Statistics and Computing* 22, 1009–1020; Prangle (2017) *Bayesian Analysis* 12, 289–309.
+    Beaumont, Zhang & Balding (2002) *Genetics* 162, 2025–2035; Blum & François (2010)
+    *Statistics and Computing* 20, 63–73; Fearnhead & Prangle (2012) *J. R. Stat.
+    Soc. B* 74, 419–474; Beaumont et al. (2009) *Biometrika* 96, 983–990; Del Moral,
+    Doucet & Jasra (2012) *Statistics and Computing* 22, 1009–1020; Prangle (2017)
+    *Bayesian Analysis* 12, 289–309.
     """
-    from waste_harmony.batch.runner import Execution, experiment
-    from waste_harmony.batch.store import load_experiment
+    from waste_harmony.experiments.identifiability import identifiability
+    from waste_harmony.experiments.regression_calibration import calibrate_by_regression
 
+    smc_given: dict[str, Any] = {
+        "population_size": population_size,
+        "scales": scales,
+        "weights": weights,
+        "generations": generations,
+        "alpha": alpha,
+        "min_acceptance": min_acceptance,
+        "min_epsilon_change": min_epsilon_change,
+    }
+    if method not in METHODS:
+        raise ValueError(f"method must be 'abc-reg' (the default) or 'abc-smc', got {method!r}")
+    if method == "abc-reg":
+        stray = sorted(k for k, v in smc_given.items() if v is not None)
+        if stray:
+            raise ValueError(
+                f"{', '.join(stray)} apply to method='abc-smc' only; remove them or pass "
+                "method='abc-smc'"
+            )
+    elif accept is not None:
+        raise ValueError("accept applies to method='abc-reg' only; remove it")
+    smc: dict[str, Any] = {k: SMC_DEFAULTS[k] if v is None else v for k, v in smc_given.items()}
     prior_dists = abc.make_priors(priors)
     overlap = set(prior_dists) & set(kwargs)
     if overlap:
@@ -281,22 +276,30 @@ def calibrate(
             f"{sorted(overlap)} are both calibrated (priors) and fixed (keyword arguments); "
             "remove them from one of the two"
         )
-    obs = check_observed(observed, scales, weights)
+    obs = check_observed(observed, smc["scales"], smc["weights"])
     if days is None:
         days = int(getattr(model, "days", None) or obs["day"].max())
     if int(obs["day"].max()) > days:
         raise ValueError(
             f"observations reach day {int(obs['day'].max())} but runs last {days} days"
         )
-    for label, value in (("population_size", population_size), ("replicates", replicates)):
+    for label, value in (("population_size", smc["population_size"]), ("replicates", replicates)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{label} must be a positive integer, got {value!r}")
-    per_generation = population_size * replicates
-    if budget < per_generation:
+    if method == "abc-smc":
+        per_generation = smc["population_size"] * replicates
+        if budget < per_generation:
+            raise ValueError(
+                f"budget = {budget} runs is less than one generation (population_size × "
+                f"replicates = {per_generation}); raise the budget or lower population_size"
+            )
+    elif budget // replicates * replicates < 20:
         raise ValueError(
-            f"budget = {budget} runs is less than one generation (population_size × "
-            f"replicates = {per_generation}); raise the budget or lower population_size"
+            f"budget = {budget} runs is too small for a reference table (at least 20 runs); "
+            "raise the budget"
         )
+    elif accept is not None and not 2 <= accept <= budget // replicates * replicates:
+        raise ValueError(f"accept must be between 2 and the budget ({budget}), got {accept!r}")
     if seed is None:
         # (SeedSequence() draws its entropy itself, so it is an int)
         seed = int(cast(int, np.random.SeedSequence().entropy))
@@ -310,20 +313,27 @@ def calibrate(
         "seed": seed,
         "priors": {k: describe_prior(v) for k, v in prior_dists.items()},
         "observed": obs.drop(columns=["scale", "weight"]).to_dict("records"),
-        "scales": dict(scales or {}),
-        "weights": dict(weights or {}),
-        "budget": budget,
-        "population_size": population_size,
-        "replicates": replicates,
-        "generations": generations,
-        "alpha": alpha,
-        "min_acceptance": min_acceptance,
-        "min_epsilon_change": min_epsilon_change,
-        "days": days,
-        "constraint": None if constraint is None else repr(constraint),
-        "model": None if model is None else repr(model),
-        "model_kwargs": {k: _json_or_none(v) for k, v in kwargs.items()},
     }
+    if method == "abc-smc":  # the keys ABC-SMC has always written, so old folders resume
+        manifest.update(
+            scales=dict(smc["scales"] or {}),
+            weights=dict(smc["weights"] or {}),
+            budget=budget,
+            population_size=smc["population_size"],
+            replicates=replicates,
+            generations=smc["generations"],
+            alpha=smc["alpha"],
+            min_acceptance=smc["min_acceptance"],
+            min_epsilon_change=smc["min_epsilon_change"],
+        )
+    else:
+        manifest.update(method=method, budget=budget, replicates=replicates, accept=accept)
+    manifest.update(
+        days=days,
+        constraint=None if constraint is None else repr(constraint),
+        model=None if model is None else repr(model),
+        model_kwargs={k: _json_or_none(v) for k, v in kwargs.items()},
+    )
     manifest.update(stored_model(model))  # the whole run file, so predictive() rebuilds it
     folder, replaces, temporary = prepare_calibration_folder(
         out, manifest, resume=resume, overwrite=overwrite
@@ -342,12 +352,100 @@ def calibrate(
     if executor is None and workers != 1:
         shared = SharedProcessPool(workers or max(1, os.cpu_count() or 1))
         shared.start()
-    names = list(prior_dists)
-    check = model_violations(model, kwargs)
+    check_model = model_violations(model, kwargs)
 
     def admissible(values: Mapping[str, float]) -> bool:
-        return not check(values) and (constraint is None or bool(constraint(values)))
+        return not check_model(values) and (constraint is None or bool(constraint(values)))
 
+    run_on: dict[str, Any] = {
+        "executor": executor if shared is None else shared.executor(),
+        "workers": workers if shared is None else None,
+        "progress": progress,
+    }
+    report = None
+    try:
+        if check:
+            report = identifiability(
+                model,
+                priors=prior_dists,
+                observed=obs,
+                days=days,
+                seed=seed,
+                out=folder / "identifiability",
+                resume=True,
+                **run_on,
+                **kwargs,
+            )
+            manifest["identifiability"] = report.table.to_dict("records")
+            if progress:
+                print(report, flush=True)
+        if method == "abc-reg":
+            particles, gens, extra = calibrate_by_regression(
+                model,
+                priors=prior_dists,
+                observed=obs,
+                statistics=RunStatistics(obs),
+                budget=budget,
+                replicates=replicates,
+                days=days,
+                fixed=kwargs,
+                admissible=admissible,
+                seed=seed,
+                folder=folder,
+                accept=accept,
+                **run_on,
+            )
+            manifest.update(extra, stopped="budget")
+        else:
+            particles, gens, stopped = _smc(
+                model, prior_dists, obs, smc, budget, replicates, days, kwargs, admissible,
+                seed, folder, run_on,
+            )  # fmt: skip
+            manifest["stopped"] = stopped
+    finally:
+        if shared is not None:
+            shared.close()
+    manifest["status"] = "complete"
+    result = CalibrationResult(
+        particles=particles,
+        generations=gens,
+        observed=obs,
+        priors=prior_dists,
+        manifest=manifest,
+        path=None if temporary else folder,
+        model=model,
+        model_kwargs={"days": days, **kwargs},
+        identifiability=report,
+    )
+    if temporary:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        result.save(folder)
+        result.path = finish_calibration_folder(folder, replaces)
+    return result
+
+
+def _smc(
+    model: Any,
+    priors: Mapping[str, Any],
+    obs: pd.DataFrame,
+    smc: Mapping[str, Any],
+    budget: int,
+    replicates: int,
+    days: int,
+    fixed: Mapping[str, Any],
+    admissible: Callable[[Mapping[str, float]], bool],
+    seed: int,
+    folder: Path,
+    run_on: Mapping[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """ABC-SMC, one sweep per batch of particles: particles, generations, stop rule."""
+    from waste_harmony.batch.runner import Execution, experiment
+    from waste_harmony.batch.store import load_experiment
+
+    names = list(priors)
     statistics = RunStatistics(obs)
 
     def simulate(step: int, thetas: np.ndarray) -> np.ndarray:
@@ -378,12 +476,12 @@ def calibrate(
             points=points,
             seeds=replicates,
             days=days,
-            root_seed=_generation_seed(seed, step),
-            fixed=kwargs,
+            root_seed=batch_seed(seed, step),
+            fixed=fixed,
             execution=Execution(
                 out=target,
-                executor=executor if shared is None else shared.executor(),
-                workers=workers if shared is None else None,
+                executor=run_on["executor"],
+                workers=run_on["workers"],
                 resume=True,
                 progress=False,  # one bar for the whole calibration (below)
             ),
@@ -396,30 +494,28 @@ def calibrate(
         return out
 
     # One progress bar for the whole calibration, over its budget of runs (not one per batch).
-    bar = tqdm(total=budget, desc="calibrate", unit="run", disable=not progress)
+    bar = tqdm(total=budget, desc="calibrate", unit="run", disable=not run_on["progress"])
     try:
-        smc = abc.abc_smc(
+        result = abc.abc_smc(
             simulate,
-            prior_dists,
+            priors,
             obs["value"].to_numpy(),
-            population_size=population_size,
-            generations=generations,
+            population_size=smc["population_size"],
+            generations=smc["generations"],
             max_proposals=budget // replicates,
             seed=seed,
-            alpha=alpha,
-            min_acceptance=min_acceptance,
-            min_epsilon_change=min_epsilon_change,
+            alpha=smc["alpha"],
+            min_acceptance=smc["min_acceptance"],
+            min_epsilon_change=smc["min_epsilon_change"],
             scales=obs["scale"].to_numpy(),
             weights=obs["weight"].to_numpy(),
             constraint=admissible,
         )
     finally:
         bar.close()
-        if shared is not None:
-            shared.close()
     particles = []
     rows = []
-    for t, g in enumerate(smc.generations):
+    for t, g in enumerate(result.generations):
         frame = pd.DataFrame(g.theta, columns=names)
         frame.insert(0, "particle", np.arange(len(frame)))
         frame.insert(0, "generation", t)
@@ -440,23 +536,4 @@ def calibrate(
                 "failed": int(np.isnan(g.summaries).any(axis=2).sum()),
             }
         )
-    manifest["status"] = "complete"
-    manifest["stopped"] = smc.stopped
-    result = CalibrationResult(
-        particles=pd.concat(particles, ignore_index=True),
-        generations=pd.DataFrame(rows),
-        observed=obs,
-        priors=prior_dists,
-        manifest=manifest,
-        path=None if temporary else folder,
-        model=model,
-        model_kwargs={"days": days, **kwargs},
-    )
-    if temporary:
-        import shutil
-
-        shutil.rmtree(folder, ignore_errors=True)
-    else:
-        result.save(folder)
-        result.path = finish_calibration_folder(folder, replaces)
-    return result
+    return pd.concat(particles, ignore_index=True), pd.DataFrame(rows), result.stopped

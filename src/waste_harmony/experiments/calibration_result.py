@@ -72,7 +72,17 @@ TABLES = {
 FIGURES = {"marginals": "posterior.png", "pairs": "pairs.png"}
 
 #: Manifest entries that change while a calibration runs (not part of its identity).
-VOLATILE = ("versions", "status", "stopped")
+VOLATILE = (
+    "versions",
+    "status",
+    "stopped",
+    # abc-reg's outcomes, and the identifiability check's
+    "identifiability",
+    "bandwidth",
+    "failed",
+    "constraint_dropped",
+    "errors",
+)
 
 
 def weighted_quantile(values: Any, weights: Any, q: Any) -> np.ndarray:
@@ -100,10 +110,13 @@ class CalibrationResult:
     ----------
     particles : pandas.DataFrame
         Every proposal of every generation: ``generation``, ``particle``, the
-        parameters, ``weight`` (0 = rejected) and ``distance``.
+        parameters, ``weight`` (0 = rejected) and ``distance``. With ``abc-reg``,
+        generation 0 is the reference table (the prior sample) and generation 1 the
+        regression-adjusted posterior sample (``particle``: its row in the table).
     generations : pandas.DataFrame
-        Per generation: ``epsilon``, ``ess``, ``runs``, ``proposals``, ``accepted``,
-        ``acceptance_rate``, ``batches``, ``complete``, ``failed``.
+        Per generation: ``epsilon`` (``abc-reg``: the kernel's bandwidth), ``ess``,
+        ``runs``, ``proposals``, ``accepted``, ``acceptance_rate``, ``batches``,
+        ``complete``, ``failed``.
     observed : pandas.DataFrame
         The observations (``variable``, ``node``, ``day``, ``value``, ``scale``, ``weight``).
     priors : dict
@@ -112,6 +125,9 @@ class CalibrationResult:
         Settings, seed and versions.
     path : pathlib.Path or None
         The output folder.
+    identifiability : Identifiability or None
+        The check run before the calibration (``calibrate(check=True)``); after
+        :func:`load_calibration` its table is in ``manifest["identifiability"]``.
     """
 
     def __init__(
@@ -125,6 +141,7 @@ class CalibrationResult:
         path: Path | None = None,
         model: Any = None,
         model_kwargs: Mapping[str, Any] | None = None,
+        identifiability: Any = None,
     ) -> None:
         self.particles = particles
         self.generations = generations
@@ -134,6 +151,7 @@ class CalibrationResult:
         self.path = path
         self.model = model
         self.model_kwargs = dict(model_kwargs or {})
+        self.identifiability = identifiability
         #: What the folder could not store (a model class, arguments that are not
         #: JSON): ``predictive()`` refuses to guess them.
         self.missing: list[str] = []
@@ -144,6 +162,11 @@ class CalibrationResult:
             f"CalibrationResult(parameters={self.names}, generations={len(self.generations)}, "
             f"epsilon={last['epsilon']:.4g}, ess={last['ess']:.1f})"
         )
+
+    @property
+    def method(self) -> str:
+        """``"abc-reg"`` or ``"abc-smc"``."""
+        return str(self.manifest.get("method", "abc-smc"))
 
     @property
     def names(self) -> list[str]:
@@ -399,10 +422,10 @@ class CalibrationResult:
 def calibration_files(folder: Path) -> set[str]:
     """The files of a calibration folder that waste-harmony wrote (relative paths).
 
-    The manifest, the tables (:data:`TABLES`), the figures (:data:`FIGURES`) and
-    each batch's experiment
-    (:func:`waste_harmony.batch.store.experiment_files`): what replacing the
-    calibration (``overwrite=True``, ``--force``) may remove.
+    The manifest, the tables (:data:`TABLES`), the figures (:data:`FIGURES`), each
+    batch's experiment and the identifiability check's
+    (:func:`waste_harmony.batch.store.experiment_files`) and the reference table's batch
+    files: what replacing the calibration (``overwrite=True``, ``--force``) may remove.
 
     Parameters
     ----------
@@ -415,9 +438,13 @@ def calibration_files(folder: Path) -> set[str]:
         Relative paths.
     """
     owned = {MANIFEST, *TABLES.values(), *FIGURES.values()}
-    for batch in folder.glob("batch-*"):
+    for batch in [*folder.glob("batch-*"), folder / "identifiability"]:
         if batch.is_dir() and not batch.is_symlink():
             owned.update(f"{batch.name}/{name}" for name in experiment_files(batch))
+    table = folder / "table"  # abc-reg's reference table (experiments.reftable)
+    if table.is_dir() and not table.is_symlink():
+        names = [p.name for p in table.glob("table-[0-9][0-9][0-9][0-9].parquet")]
+        owned.update(f"table/{name}" for name in [*names, "timings.jsonl"])
     return owned
 
 

@@ -198,28 +198,51 @@ class RunStatistics:
 
     def __init__(self, observed: pd.DataFrame) -> None:
         self.keys = observed[OBSERVATION_KEYS].reset_index(drop=True)
+        # Model-level observations as plain (position, variable, day) triples, so a
+        # worker matches them to a run's columns without building any frame.
+        self._model = [
+            (int(i), str(v), int(d))
+            for i, (v, n, d) in enumerate(self.keys.itertuples(index=False))
+            if n == ""
+        ]
+        self._model_variables = sorted({v for _, v, _ in self._model})
 
     def __call__(self, tables: Mapping[str, Any]) -> np.ndarray:
         """The run's statistics (NaN where the run has no value), shape ``(n_obs,)``."""
+        out = np.full(len(self.keys), np.nan)
+        if self._model:
+            table = self._table(tables, "model", self._model_variables)
+            row = {int(d): i for i, d in enumerate(table.column("day").to_numpy())}
+            columns = {v: table.column(v).to_numpy() for v in self._model_variables}
+            for stat, variable, day in self._model:
+                if day in row:
+                    out[stat] = float(columns[variable][row[day]])
+        if len(self._model) < len(self.keys):
+            self._neighbourhoods(tables, out)
+        return out
+
+    def _table(self, tables: Mapping[str, Any], kind: str, variables: list[str]) -> Any:
+        table = tables.get(kind)
+        names = [] if table is None else table.column_names
+        missing = [v for v in variables if v not in names]
+        if table is None or missing:
+            keys = {"run_id", "label", "point", "replicate", "seed", "day", "node", "zone"}
+            available = [c for c in names if c not in keys]
+            raise KeyError(
+                f"{UNRECORDED} {missing} in the {kind} results; available: "
+                f"{', '.join(available) or 'none'}"
+            )
+        return table
+
+    def _neighbourhoods(self, tables: Mapping[str, Any], out: np.ndarray) -> None:
         from waste_harmony.schema import table_to_frame
 
-        out = np.full(len(self.keys), np.nan)
         for node_level, part, variables in _observation_parts(self.keys):
-            kind = "neighborhoods" if node_level else "model"
-            table = tables.get(kind)
-            names = [] if table is None else table.column_names
-            missing = [v for v in variables if v not in names]
-            if table is None or missing:
-                keys = {"run_id", "label", "point", "replicate", "seed", "day", "node", "zone"}
-                available = [c for c in names if c not in keys]
-                raise KeyError(
-                    f"{UNRECORDED} {missing} in the {kind} results; available: "
-                    f"{', '.join(available) or 'none'}"
-                )
-            ids = ["point", "replicate", "day"] + (["node"] if node_level else [])
-            table = table.select(ids + variables)
+            if not node_level:
+                continue
+            table = self._table(tables, "neighborhoods", variables)
+            table = table.select(["point", "replicate", "day", "node", *variables])
             frame = table_to_frame(table)
             frame = frame[frame["day"].isin(set(part["day"].tolist()))]
-            merged = _matched(frame, part, node_level, variables)
+            merged = _matched(frame, part, True, variables)
             out[merged["stat"].to_numpy()] = merged["value"].to_numpy(dtype=float)
-        return out
