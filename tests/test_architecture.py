@@ -14,6 +14,7 @@ name to the right row (the test fails for a module that is in no row).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import waste_harmony
@@ -270,3 +271,22 @@ def test_scenario_uses_public_services_only():
         offenders += [f"{module}: {word}" for word in forbidden if f"model.{word}" in code]
         offenders += [f"{module}: self{word}" for word in forbidden[3:] if f"self{word}" in code]
     assert not offenders, offenders
+
+
+def test_architecture_page_lists_the_layers():
+    # docs/architecture.md draws the layers for the next engineer: its table must name
+    # the same layers, in the same order, with the same modules as LAYERS.
+    page = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+    text = page.read_text(encoding="utf-8")
+    section = re.split(r"\n##+ ", text.split("\n## Layers\n", 1)[1], maxsplit=1)[0]
+    drawn = []
+    for line in section.splitlines():
+        if not line.startswith("| ") or line.startswith("| layer |"):
+            continue
+        layer, modules = (cell.strip() for cell in line.strip("|").split("|")[:2])
+        names = re.findall(r"`([^`]+)`", modules)  # `city/` is a package, `__init__` the facade
+        drawn.append((layer, {"" if n == "__init__" else n.rstrip("/") for n in names}))
+    expected = [(layer, set(prefixes)) for layer, prefixes in LAYERS]
+    assert drawn == expected, (
+        "the layer table of docs/architecture.md differs from LAYERS: change both together"
+    )

@@ -25,7 +25,7 @@ from waste_harmony.plotting.markers import (
     Marker,
     legend_handle,
 )
-from waste_harmony.viz.figures.canvas import BlitCanvas
+from waste_harmony.viz.figures.canvas import BlitCanvas, LiveFigure
 
 if TYPE_CHECKING:
     from waste_harmony.model import CityModel
@@ -289,7 +289,7 @@ def colour_limits(values: np.ndarray, variable: str, scale: str = "auto") -> tup
     return round(float(low), 12), round(float(high), 12)
 
 
-class CityMapView:
+class CityMapView(LiveFigure):
     r"""The live city map: one figure per model, updated in place every day.
 
     The streets, axes, colour bar and legend are drawn once (a new colour range or
@@ -479,23 +479,9 @@ class CityMapView:
         self._key = (variable, scale, vmin, vmax)
         return self
 
-    def image(self, fmt: str = "jpeg", dpi: float = 80) -> bytes:
-        """The map as an image (a full draw only once; a new colour range redraws the bar).
-
-        Parameters
-        ----------
-        fmt : {"jpeg", "png"}
-            Image format; JPEG encodes some 30 times faster, which the live page needs.
-        dpi : float
-            Resolution.
-
-        Returns
-        -------
-        bytes
-            The encoded image.
-        """
-        # only the colour bar depends on the day: a new range redraws just its cell
-        return self._canvas.render(None, dpi, fmt, {"colour bar": self._key})
+    def _background_keys(self) -> tuple[Any, dict[str, Any]]:
+        """A full draw only once; a new colour range redraws just the colour bar's cell."""
+        return None, {"colour bar": self._key}
 
 
 def city_map_figure(

@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 
 from waste_harmony.plotting.markers import FACILITY_STATUS_COLOURS
 from waste_harmony.recording import OUTPUTS, OutputVariable
-from waste_harmony.viz.figures.canvas import BlitCanvas
+from waste_harmony.viz.figures.canvas import BlitCanvas, LiveFigure
 
 if TYPE_CHECKING:
     from waste_harmony.model import CityModel
@@ -146,7 +146,7 @@ def event_rows(model: CityModel, max_rows: int = MAX_EVENT_ROWS) -> dict[str, li
     return {k.replace("_", " "): sorted(v) for k, v in days.items()}
 
 
-class SeriesView:
+class SeriesView(LiveFigure):
     r"""The live series panel: one figure per model, data updated in place.
 
     Small multiples of :data:`SERIES_VARIABLES` above one event strip (a row of ticks
@@ -396,25 +396,13 @@ class SeriesView:
             )
         self._canvas.cells = self._cell_artists()
 
-    def image(self, fmt: str = "jpeg", dpi: float = 80) -> bytes:
-        """The panel as an image (a full draw only when the x range or legend changed).
+    def _background_keys(self) -> tuple[Any, dict[str, Any]]:
+        """A full draw only when the x range or legend changed.
 
         A panel whose y range changed, or the event strip with a new row, is redrawn on
         its own (a cell of the figure); the lines and marks are drawn on top each day.
-
-        Parameters
-        ----------
-        fmt : {"jpeg", "png"}
-            Image format; JPEG encodes some 30 times faster, which the live page needs.
-        dpi : float
-            Resolution.
-
-        Returns
-        -------
-        bytes
-            The encoded image.
         """
-        return self._canvas.render(self._key, dpi, fmt, self._cell_keys())
+        return self._key, self._cell_keys()
 
 
 def series_figure(
