@@ -6,15 +6,19 @@ stderr with a fragment, no traceback) and files (run files, sweep files, GraphML
 results folders) read by the library. A prepared results folder must be
 byte-for-byte untouched by every bad call aimed at it.
 
-Counts (issues 11 and 18): 132 catalogued bad inputs (58 Python API, 21 files, 53 command
-line), plus the untouched-folder check (6 bad calls), ``--debug``, a defect's status 1
-and out-of-memory. The property tests (``test_properties.py``) run 25 examples of the
-balance/shares/finiteness property and 8 each of same-seed and ``copy()``.
+Counts (issues 11, 18 and 22): 166 catalogued bad inputs (62 Python API, 32 files, 72
+command line), plus the untouched-folder check (8 bad calls), ``--debug``, a defect's
+status 1 and out-of-memory. The environment's failures (a full disk, a read-only file
+system, a file size limit, a refused permission, a cross-device rename) and killed
+sweeps are tested for real in ``test_nothing_lost.py``. The property tests
+(``test_properties.py``) run 25 examples of the balance/shares/finiteness property and 8
+each of same-seed and ``copy()``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +109,22 @@ FILES = {
         '"coordinates": [[[0.04, 0], [0.05, 0], [0.05, 0.01], [0.04, 0.01], [0.04, 0]]]}}]}'
     ),
     "pieces.toml": RUN.split("[city]")[0] + '[city]\nfile = "pieces.geojson"\nid_column = "id"\n',
+    # issue 22
+    "userfiles/thesis.md": "years of work\n",
+    "userfiles/map.py": "print('mine')\n",
+    "own_folder.toml": RUN + '[output]\nfolder = "."\n',
+    "empty_folder.toml": RUN + '[output]\nfolder = ""\n',
+    "graphml_empty.toml": 'days = 5\ncitizens = 100\n[city]\ngraphml = ""\n',
+    "text_ids.toml": (
+        'days = 3\ncitizens = 40\n[city]\ngraphml = "text_ids.graphml"\n'
+        "[scenarios.harmony-festival]\nday = 2\nplaza = 0\n"
+    ),
+    "number_ids.toml": RUN + '[scenarios.techcore]\nannounce_day = 2\nsite = "3"\n',
+    "calib.toml": (
+        RUN + '[calibration]\nobserved = "observed.csv"\nbudget = 8\npopulation = 4\n'
+        "[calibration.priors]\nconcern_convergence = [0.0, 0.5]\n"
+    ),
+    "observed.csv": "day,variable,value\n2,mean_concern,0.4\n",
 }
 
 
@@ -118,7 +138,48 @@ def work(tmp_path_factory):
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="latin-1" if name.startswith("latin1") else "utf-8")
+    _text_ids_graphml(root / "text_ids.graphml")
+    (root / "broken_link").symlink_to(root / "nowhere_at_all")
     return root
+
+
+def _text_ids_graphml(path):
+    """A GraphML file as another tool writes it: node ids "0", "1", ... (text)."""
+    import networkx as nx
+
+    G = grid_city(2, 3, seed=1)
+    H = nx.Graph()
+    for node, data in G.nodes(data=True):
+        H.add_node(str(node), x=data["pos"][0], y=data["pos"][1], zone=data["zone"])
+    H.add_edges_from((str(u), str(v)) for u, v in G.edges)
+    nx.write_graphml(H, path)
+
+
+@pytest.fixture(scope="module")
+def damaged(work):
+    """Results changed after they were written: a run, an experiment, an edited manifest."""
+    import json
+    import shutil
+
+    run = work / "damaged_run"
+    assert main(["run", str(work / "ok.toml"), "--out", str(run), "--quiet", "--no-figures"]) == 0
+    edited = work / "edited_run"
+    shutil.copytree(run, edited)
+    (run / "events.parquet").write_bytes(b"garbage")
+    manifest = json.loads((edited / "manifest.json").read_text())
+    manifest["seed"] = 99
+    (edited / "manifest.json").write_text(json.dumps(manifest))
+    experiment = work / "damaged_sweep"
+    argv = ["sweep", str(work / "sweep_ok.toml"), "--out", str(experiment), "--workers", "1"]
+    assert main([*argv, "--quiet"]) == 0
+    (experiment / "runs" / "p0000-r0001" / "model.parquet").write_bytes(b"garbage")
+    edited_sweep = work / "edited_sweep"
+    assert main(["sweep", str(work / "sweep_ok.toml"), "--out", str(edited_sweep), "--quiet",
+                 "--workers", "1"]) == 0  # fmt: skip
+    plan = json.loads((edited_sweep / "experiment.json").read_text())
+    plan["runs"][0]["seed"] += 1
+    (edited_sweep / "experiment.json").write_text(json.dumps(plan))
+    return work
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +194,29 @@ def results(work):
 
 def _festival(**values):
     return available()["harmony-festival"](**values)
+
+
+def _text_city():
+    """A small city whose node ids are text ("0", "1", ...), as from another tool's GraphML."""
+    import networkx as nx
+
+    return nx.relabel_nodes(grid_city(3, 3, seed=1), str)
+
+
+def _techcore(**values):
+    return available()["techcore"](**values)
+
+
+def _result():
+    model = CityModel(grid_city(3, 3, seed=1), n_citizens=50, rng=1)
+    model.run_for(1)
+    return RunResult.from_model(model)
+
+
+def _observed():
+    import pandas as pd
+
+    return pd.DataFrame({"day": [2], "variable": ["mean_concern"], "value": [0.4]})
 
 
 def _declared(unit):
@@ -389,6 +473,22 @@ API = [
         ValueError,
         "low < high",
     ),
+    # node ids of another kind than the city's (issue 22)
+    (
+        "festival-plaza-number-for-text-ids",
+        lambda: CityModel(_text_city(), scenarios=[_festival(day=2, plaza=0)], days=3, **SMALL),
+        ValueError,
+        'node ids are text, such as "0": write "0", not 0',
+    ),
+    (
+        "techcore-site-text-for-number-ids",
+        lambda: CityModel(grid_city(3, 3, seed=1), scenarios=[_techcore(site="3")], **SMALL),
+        ValueError,
+        'node ids are numbers, such as 3: write 3, not "3"',
+    ),
+    # results folders (issue 22)
+    ("save-empty-path", lambda: _result().save(""), ValueError, "empty text"),
+    ("save-current-folder", lambda: _result().save(os.getcwd()), ValueError, "current directory"),
     # run-file data
     ("config-unknown", lambda: parse_run_config({"citizen": 10}), ConfigError, "citizens"),
     (
@@ -466,13 +566,93 @@ FILE_CASES = [
     ("results-manifest-folder", lambda w: RunResult.load(w / "manifest_dir"), ValueError, "folder"),
     ("results-empty", lambda w: load_results(w / "empty_results"), FileNotFoundError, "neither"),
     ("results-missing", lambda w: load_results(w / "nowhere"), FileNotFoundError, "neither"),
+    # issue 22: what overwriting may touch, and damage found on reading
+    (
+        "save-overwrite-foreign",
+        lambda w: _result().save(w / "userfiles", overwrite=True),
+        FileExistsError,
+        "did not write: map.py, thesis.md",
+    ),
+    (
+        "run-out-overwrite-foreign",
+        lambda w: experiments.run(days=2, out=w / "userfiles", overwrite=True, **SMALL),
+        FileExistsError,
+        "did not write: map.py, thesis.md",
+    ),
+    (
+        "sweep-overwrite-foreign",
+        lambda w: experiments.ensemble(
+            days=2, seeds=2, out=w / "userfiles", overwrite=True, executor="serial", **SMALL
+        ),
+        FileExistsError,
+        "did not write: map.py, thesis.md",
+    ),
+    (
+        "calibrate-overwrite-foreign",
+        lambda w: experiments.calibrate(
+            priors={"mobility": (0.1, 0.2)},
+            observed=_observed(),
+            budget=4,
+            population_size=4,
+            days=2,
+            out=w / "userfiles",
+            overwrite=True,
+            executor="serial",
+            **SMALL,
+        ),
+        FileExistsError,
+        "did not write: map.py, thesis.md",
+    ),
+    (
+        "config-output-empty",
+        lambda w: load_run_file(w / "empty_folder.toml"),
+        ConfigError,
+        "empty path",
+    ),
+    (
+        "config-output-own-folder",
+        lambda w: load_run_file(w / "own_folder.toml"),
+        ConfigError,
+        "output.folder: this is the file's own folder",
+    ),
+    (
+        "config-graphml-empty",
+        lambda w: load_run_file(w / "graphml_empty.toml"),
+        ConfigError,
+        "empty path",
+    ),
+    (
+        "load-damaged-run",
+        lambda w: RunResult.load(w / "damaged_run"),
+        ValueError,
+        "events.parquet: changed since it was written",
+    ),
+    (
+        "load-edited-manifest",
+        lambda w: load_results(w / "edited_run"),
+        ValueError,
+        "manifest.json was changed after waste-harmony wrote it",
+    ),
+    (
+        "load-damaged-sweep",
+        lambda w: load_results(w / "damaged_sweep").to_pandas(),
+        ValueError,
+        "p0000-r0001: model.parquet: changed",
+    ),
+    (
+        "load-edited-experiment",
+        lambda w: load_results(w / "edited_sweep"),
+        ValueError,
+        "experiment.json was changed after waste-harmony wrote it",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     ("call", "exc", "fragment"), [c[1:] for c in FILE_CASES], ids=[c[0] for c in FILE_CASES]
 )
-def test_files_are_refused_naming_the_file(work, call, exc, fragment):
+def test_files_are_refused_naming_the_file(damaged, call, exc, fragment):
+    work = damaged
     with pytest.raises(exc) as info:
         call(work)
     assert fragment in str(info.value)
@@ -537,11 +717,56 @@ CLI = [
     ("sweep-truncated", ["sweep", "{w}/sweep_ok.toml", "--out", "{w}/experiment"], "not valid"),
     ("sweep-workers", ["sweep", "{w}/sweep_ok.toml", "--out", "{w}/s3", "--workers", "0"], ">= 1"),
     ("sweep-no-out", ["sweep", "{w}/sweep_none.toml"], "[sweep]"),
+    # issue 22
+    ("run-force-foreign", ["run", "{w}/ok.toml", "--out", "{w}/userfiles", "--force"], "did not"),
+    ("run-out-empty", ["run", "{w}/ok.toml", "--out", ""], "empty text"),
+    ("run-out-current", ["run", "{w}/ok.toml", "--out", ".", "--force"], "current directory"),
+    ("run-out-own-folder", ["run", "{w}/ok.toml", "--out", "{w}", "--force"], "the run file"),
+    ("run-output-own-folder", ["run", "{w}/own_folder.toml", "--force"], "file's own folder"),
+    ("run-output-empty", ["run", "{w}/empty_folder.toml", "--force"], "empty path"),
+    (
+        "run-scenario-twice",
+        ["run", "--scenario", "techcore", "--scenario", "techcore"],
+        "given twice",
+    ),
+    (
+        "run-scenario-in-file-and-flag",
+        ["run", "{w}/number_ids.toml", "--scenario", "techcore"],
+        "already in the run file's [scenarios]",
+    ),
+    ("run-plaza-number-for-text-ids", ["run", "{w}/text_ids.toml"], "node ids are text"),
+    ("run-site-text-for-number-ids", ["run", "{w}/number_ids.toml"], "node ids are numbers"),
+    ("sweep-out-own-folder", ["sweep", "{w}/sweep_ok.toml", "--out", "{w}"], "is the folder of"),
+    ("sweep-out-empty", ["sweep", "{w}/sweep_ok.toml", "--out", ""], "empty text"),
+    (
+        "sweep-force-foreign",
+        ["sweep", "{w}/sweep_ok.toml", "--out", "{w}/userfiles", "--force"],
+        "did not write: map.py, thesis.md",
+    ),
+    (
+        "sweep-force-over-a-run",
+        ["sweep", "{w}/sweep_ok.toml", "--out", "{w}/results", "--force"],
+        "did not write: city.graphml",
+    ),
+    (
+        "sweep-resume-edited-plan",
+        ["sweep", "{w}/sweep_ok.toml", "--out", "{w}/edited_sweep", "--resume"],
+        "experiment.json was changed after waste-harmony wrote it",
+    ),
+    (
+        "calibrate-force-foreign",
+        ["calibrate", "{w}/calib.toml", "--out", "{w}/userfiles", "--force", "--workers", "1"],
+        "did not write: map.py, thesis.md",
+    ),
+    ("plot-damaged", ["plot", "{w}/damaged_run"], "events.parquet: changed since it was written"),
+    ("run-out-under-a-file", ["run", "--out", "{w}/a_file/sub"], "a_file is a file, not a folder"),
+    ("run-out-broken-link", ["run", "--out", "{w}/broken_link"], "which does not exist (or loops)"),
 ]
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [c[1:] for c in CLI], ids=[c[0] for c in CLI])
-def test_command_line_answers_in_one_line(work, results, capsys, argv, fragment):
+def test_command_line_answers_in_one_line(damaged, results, capsys, argv, fragment):
+    work = damaged
     code = main([a.format(w=work) for a in argv])
     err = capsys.readouterr().err
     assert code == 2, err
@@ -602,6 +827,8 @@ def test_results_folder_untouched_by_bad_calls(work, results, capsys):
         ["run", str(work / "festival.toml"), "--out", str(results), "--force"],  # bad day
         ["sweep", str(work / "sweep_ok.toml"), "--out", str(results)],  # not an experiment
         ["sweep", str(work / "sweep_grid.toml"), "--out", str(results), "--force"],
+        ["sweep", str(work / "sweep_ok.toml"), "--out", str(results), "--force"],  # a run's files
+        ["calibrate", str(work / "calib.toml"), "--out", str(results), "--force"],
         ["plot", str(results), "--format", "gif"],
     ]
     for argv in bad_calls:

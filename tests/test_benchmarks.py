@@ -224,6 +224,15 @@ def test_cached_access_gini_follows_changes_of_access():
     assert model.model_frame()["biotech_access_gini"].diff().iloc[-1] != 0
 
 
+@pytest.mark.slow
+def test_checksum_benchmark_reports_every_field(tmp_path):
+    checksums = load_benchmark("bench_checksums")
+    report = checksums.main(["--runs", "4", "--chunks", "2", "--json", str(tmp_path / "c.json")])
+    assert report["runs"] == 4 and report["damaged_found"] == 0
+    for key in ("write_overhead_ratio", "hash_share_of_run", "resume_check_share_of_sweep"):
+        assert math.isfinite(report[key]) and report[key] > 0
+
+
 def test_diffusion_benchmark_reports_every_coefficient_and_the_former_sub_steps():
     diffusion_bench = load_benchmark("bench_diffusion")
     rows = diffusion_bench.measure(

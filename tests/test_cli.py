@@ -143,8 +143,11 @@ def test_refuses_a_non_empty_folder_without_force_and_keeps_its_files(tmp_path, 
     fails_with_one_line(capsys, ["run", *SMALL, "--out", str(out)], "not empty", "--force")
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
     assert (out / "notes.txt").read_text() == "keep me"
-    run_ok(capsys, *SMALL, "--out", str(out), "--force")
-    assert (out / "manifest.json").exists() and (out / "notes.txt").read_text() == "keep me"
+    # --force replaces only what waste-harmony wrote: the user's file is named and kept
+    fails_with_one_line(
+        capsys, ["run", *SMALL, "--out", str(out), "--force"], "did not write: notes.txt"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
 def test_a_crash_while_saving_leaves_no_complete_looking_folder(tmp_path, capsys, monkeypatch):
@@ -152,14 +155,14 @@ def test_a_crash_while_saving_leaves_no_complete_looking_folder(tmp_path, capsys
     run_ok(capsys, *SMALL, "--out", str(out))
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    real = results_module.write_atomic
+    real = results_module.write_table
 
-    def crash_on_events(path, write):
+    def crash_on_events(path, table):
         if path.name == "events.parquet":
-            raise RuntimeError("disk full (simulated)")
-        real(path, write)
+            raise RuntimeError("a defect while writing (simulated)")
+        real(path, table)
 
-    monkeypatch.setattr(results_module, "write_atomic", crash_on_events)
+    monkeypatch.setattr(results_module, "write_table", crash_on_events)
     # not the user's mistake: a traceback and exit status 1 (cli.main's error boundary)
     assert (
         main(

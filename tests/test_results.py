@@ -41,9 +41,15 @@ def test_refuses_non_empty_folder_without_overwrite_and_keeps_files(tmp_path, re
     with pytest.raises(FileExistsError, match="not empty"):
         result.save(folder)
     assert (folder / "notes.txt").read_text() == "keep me"
+    # overwrite replaces only files waste-harmony wrote: a user's file is named, kept
+    with pytest.raises(FileExistsError, match="did not write: notes.txt"):
+        result.save(folder, overwrite=True)
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+    (folder / "notes.txt").unlink()
+    result.save(folder)
     result.save(folder, overwrite=True)
     assert (folder / MANIFEST).exists()
-    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
 
 
 def test_loading_an_incomplete_folder_fails_clearly(tmp_path):

@@ -2,20 +2,24 @@
 
 :class:`RunResult` is what every entry point produces and saves — the flagship
 example, the ``waste-harmony run`` command and :mod:`waste_harmony.experiments` —
-so a saved run always carries its parameters, seed, scenarios and the versions
-that made it. Its tables follow the one results schema of
-:mod:`waste_harmony.schema` (file names, id columns, dtypes). Files are written
-to temporary names and renamed into place; the manifest is written last, so a
-folder with a manifest is complete.
+so a saved run always carries its parameters, seed, scenarios, city (its seed and
+hash) and the versions that made it. Its tables follow the one results schema of
+:mod:`waste_harmony.schema` (file names, id columns, dtypes).
+
+A run folder is written by :func:`save_run` through
+:func:`waste_harmony.storage.publish_folder`: the new files are complete in a
+staging folder before anything is replaced, only files the library wrote are ever
+replaced, and the manifest — written last, so a folder with a manifest is
+complete — lists the SHA-256 of every file and of itself. :meth:`RunResult.load`
+and :func:`verify_run` check them, so a damaged run is named, never read.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import platform
-import tempfile
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from waste_harmony._version import __version__
+from waste_harmony.canonical import graph_digest
 from waste_harmony.schema import (
     CITY_FILE,
     EVENT_FILE,
@@ -38,6 +43,15 @@ from waste_harmony.schema import (
     table_to_frame,
     write_table,
 )
+from waste_harmony.storage import (
+    FILES_KEY,
+    STAGING_PREFIX,
+    check_seal,
+    damaged_files,
+    listed_names,
+    publish_folder,
+    write_atomic,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -50,14 +64,21 @@ __all__ = [
     "MANIFEST",
     "MODEL_FILE",
     "NEIGHBORHOOD_FILE",
+    "RESULT_FILES",
     "RunResult",
     "city_fingerprint",
     "json_safe",
+    "run_files",
     "run_manifest",
     "save_run",
+    "verify_run",
     "versions",
     "write_atomic",
 ]
+
+#: The files of a run folder besides the manifest (tables and city), by name: what
+#: a folder written before manifests listed their files is known to hold.
+RESULT_FILES = (*FILES.values(), CITY_FILE)
 
 
 def versions() -> dict[str, str]:
@@ -83,7 +104,12 @@ def versions() -> dict[str, str]:
 
 
 def city_fingerprint(model: CityModel) -> dict[str, Any]:
-    """Name, size and a content hash of the model's city graph.
+    """Name, size, seed and a content hash of the model's city graph.
+
+    The hash (:func:`waste_harmony.canonical.graph_digest`) covers every node,
+    edge and attribute, and the graph's own attributes, in an order-free canonical
+    form: the same city gives the same hash on every run and machine, a GraphML
+    copy of it included.
 
     Parameters
     ----------
@@ -93,52 +119,26 @@ def city_fingerprint(model: CityModel) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``name``, ``n_nodes``, ``n_edges`` and ``sha256`` of nodes, edges and attributes.
+        ``name``, ``n_nodes``, ``n_edges``, ``seed`` (of a generated city; ``None``
+        for a city from a file or from your own code) and ``sha256``.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> from waste_harmony.city import grid_city
+    >>> a = city_fingerprint(CityModel(grid_city(3, 4, seed=5), n_citizens=10, rng=1))
+    >>> b = city_fingerprint(CityModel(grid_city(3, 4, seed=5), n_citizens=10, rng=2))
+    >>> a["seed"], a["sha256"] == b["sha256"]
+    (5, True)
     """
     G = model.city
-    digest = hashlib.sha256()
-    for node in G.nodes:
-        digest.update(repr((node, sorted(G.nodes[node].items()))).encode())
-    for u, v in G.edges:
-        digest.update(repr((u, v)).encode())
     return {
         "name": G.graph.get("name", "custom"),
         "n_nodes": G.number_of_nodes(),
         "n_edges": G.number_of_edges(),
-        "sha256": digest.hexdigest(),
+        "seed": G.graph.get("seed"),
+        "sha256": graph_digest(G)["sha256"],
     }
-
-
-def _file_mode() -> int:
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-#: Permissions of written files: what ``open()`` would give under the process umask.
-_FILE_MODE = _file_mode()
-
-
-def write_atomic(path: Path, write: Any) -> None:
-    """Write a file through a temporary sibling and rename it into place.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        Destination.
-    write : callable
-        ``write(temporary_path)`` writes the content.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, _FILE_MODE)  # mkstemp makes it private; results are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run_manifest(
@@ -182,19 +182,55 @@ def run_manifest(
     }
 
 
+def run_files(folder: Path, *, legacy: Iterable[str] = ()) -> set[str]:
+    """The files of a run folder that waste-harmony wrote (what ``--force`` may replace).
+
+    Those its manifest lists, and the manifest. A folder written before manifests
+    listed their files (or whose manifest is unreadable) is known to hold the
+    :data:`RESULT_FILES` and the manifest, plus ``legacy`` names the caller knows
+    (the ``run`` command's figures).
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        A run folder.
+    legacy : iterable of str
+        More names the library wrote into such a folder before manifests listed them.
+
+    Returns
+    -------
+    set of str
+        File names.
+    """
+    try:
+        manifest = read_json(folder / MANIFEST, "results manifest")
+    except (OSError, ValueError):
+        manifest = None
+    if isinstance(manifest, dict) and isinstance(manifest.get(FILES_KEY), dict):
+        return {MANIFEST, *listed_names(manifest[FILES_KEY])}
+    return {MANIFEST, *RESULT_FILES, *legacy}
+
+
 def save_run(
     folder: str | os.PathLike[str],
     tables: dict[str, Any],
     manifest: dict[str, Any],
     *,
     city: nx.Graph | None = None,
+    replace: bool = True,
+    extra: Callable[[Path], Any] | None = None,
+    legacy: Iterable[str] = (),
+    forbid: Iterable[tuple[Path, str]] = (),
+    how: str = "choose an empty folder or allow replacing (overwrite=True, or --force)",
 ) -> Path:
-    """Write a run's schema tables, city and manifest into ``folder``, atomically.
+    """Write a run's schema tables, city and manifest into ``folder``, all or nothing.
 
     The one writer of a run folder, used by :meth:`RunResult.save`, the
-    ``waste-harmony run`` command and every experiment run. The old manifest is
-    removed first and the new one written last, so a folder with a manifest is
-    complete.
+    ``waste-harmony run`` command and every experiment run, through
+    :func:`waste_harmony.storage.publish_folder`: the new files are written into a
+    staging folder inside ``folder``, listed with their SHA-256 in the manifest,
+    and swapped in only when complete, the manifest last; earlier results stay
+    whole until then, and only files waste-harmony wrote are ever replaced.
 
     Parameters
     ----------
@@ -204,27 +240,105 @@ def save_run(
         Kind (``"model"``, ``"neighborhoods"``, ``"events"``) → :class:`pyarrow.Table`
         (:func:`waste_harmony.schema.model_tables`).
     manifest : dict
-        The run's manifest.
+        The run's manifest (a copy listing the files is written; this one is unchanged).
     city : networkx.Graph, optional
         Also save the city as ``city.graphml``.
+    replace : bool
+        Replace an earlier run in ``folder`` (refused if it holds anything else).
+    extra : callable, optional
+        ``extra(staging)`` writes more files with the run (the ``run`` command's
+        figures); they are listed in the manifest like the tables.
+    legacy : iterable of str
+        Names of files the library wrote before manifests listed them (see
+        :func:`run_files`).
+    forbid, how
+        As in :func:`waste_harmony.storage.check_destination`.
 
     Returns
     -------
     pathlib.Path
         The folder.
-    """
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MANIFEST).unlink(missing_ok=True)  # incomplete until the new manifest lands
-    for kind, table in tables.items():
-        write_atomic(out / FILES[kind], lambda p, t=table: write_table(p, t))
-    if city is not None:
-        from waste_harmony.city import save_city
 
-        write_atomic(out / CITY_FILE, lambda p: save_city(city, p))
-    text = json.dumps(json_safe(manifest), indent=2, sort_keys=True)
-    write_atomic(out / MANIFEST, lambda p: p.write_text(text + "\n"))
-    return out
+    Raises
+    ------
+    FileExistsError
+        If ``folder`` holds results and ``replace`` is false, or holds files the
+        library did not write.
+    waste_harmony.storage.WriteError
+        If the environment refuses a write (disk full, read-only, ...); the folder
+        is then as it was.
+    """
+
+    def write(staging: Path) -> None:
+        for kind, table in tables.items():
+            write_table(staging / FILES[kind], table)
+        if city is not None:
+            from waste_harmony.city import save_city
+
+            save_city(city, staging / CITY_FILE)
+        if extra is not None:
+            extra(staging)
+
+    names = tuple(legacy)
+    publish_folder(
+        folder,
+        write,
+        manifest,
+        replace=replace,
+        owned=lambda path: run_files(path, legacy=names),
+        commit=MANIFEST,
+        forbid=forbid,
+        how=how,
+    )
+    return Path(folder)
+
+
+def verify_run(folder: str | os.PathLike[str]) -> list[str]:
+    """What is wrong with a finished run's files: missing, changed, or an edited manifest.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        A run folder.
+
+    Returns
+    -------
+    list of str
+        One problem per damaged file (empty when the run is intact, or when its
+        manifest predates checksums); a missing or unreadable manifest is a problem.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from waste_harmony import CityModel
+    >>> model = CityModel(n_citizens=50, rng=1)
+    >>> model.run_for(2)
+    >>> folder = RunResult.from_model(model).save(tempfile.mkdtemp() + "/run")
+    >>> verify_run(folder)
+    []
+    >>> _ = (folder / "events.parquet").write_bytes(b"garbage")
+    >>> verify_run(folder)
+    ['events.parquet: changed since it was written (checksum differs)']
+    """
+    src = Path(folder)
+    try:
+        manifest = read_json(src / MANIFEST, "results manifest")
+    except FileNotFoundError:
+        return [f"{MANIFEST}: missing"]
+    except ValueError as exc:
+        return [str(exc)]
+    if not isinstance(manifest, dict):
+        return [f"{MANIFEST}: not a manifest (a JSON object)"]
+    sealed = check_seal(manifest, MANIFEST)
+    return ([sealed] if sealed else []) + damaged_files(src, manifest)
+
+
+def _damaged(src: Path, problems: list[str]) -> str:
+    return (
+        f"the results in {src} are damaged: {'; '.join(problems)}. They were changed after "
+        "waste-harmony wrote them (by hand, or a disk or copy failure): write them again "
+        "(an experiment's run is re-run by resuming it)"
+    )
 
 
 @dataclass
@@ -349,7 +463,9 @@ class RunResult:
         folder : str or os.PathLike
             Destination folder (created if missing).
         overwrite : bool
-            Allow writing into a folder that already holds files.
+            Replace earlier results in the folder: only files waste-harmony wrote
+            (those its manifest lists) are replaced, and only once the new ones are
+            complete.
 
         Returns
         -------
@@ -359,15 +475,15 @@ class RunResult:
         Raises
         ------
         FileExistsError
-            If the folder is not empty and ``overwrite`` is false.
+            If the folder is not empty and ``overwrite`` is false, or holds files
+            waste-harmony did not write (they are named; nothing is replaced).
+        ValueError
+            If the folder is empty text or the current directory.
+        waste_harmony.storage.WriteError
+            If the environment refuses a write (disk full, read-only, ...); the
+            folder is then as it was.
         """
-        out = Path(folder)
-        if out.exists() and any(out.iterdir()) and not overwrite:
-            raise FileExistsError(
-                f"{out} is not empty; choose an empty folder or allow "
-                "overwriting (overwrite=True, or --force on the command line)"
-            )
-        return save_run(out, self.tables(), self.manifest, city=self.city)
+        return save_run(folder, self.tables(), self.manifest, city=self.city, replace=overwrite)
 
     def rerun(self, *, city: nx.Graph | None = None) -> RunResult:
         """Repeat this run from its manifest: same city, seed, parameters, scenarios, changes.
@@ -501,22 +617,102 @@ class RunResult:
         ------
         FileNotFoundError
             If the folder has no manifest (missing, or an incomplete run).
+        ValueError
+            If a file differs from the checksum its manifest records, is missing, or
+            the manifest was edited (naming them).
         """
-        import pyarrow.parquet as pq
-
         src = Path(folder)
-        if not (src / MANIFEST).exists():
-            raise FileNotFoundError(_no_manifest(src))
-        manifest = read_json(src / MANIFEST, "results manifest")
-        city = None
-        if (src / CITY_FILE).exists():
-            from waste_harmony.city import load_city
+        deadline = time.monotonic() + REPLACING_WAIT_S
 
-            city = load_city(src / CITY_FILE)
-        tables = {
-            kind: pq.read_table(src / name) for kind, name in FILES.items() if (src / name).exists()
-        }
-        return cls.from_tables(tables, manifest, city=city)
+        def replacing() -> bool:  # a write under way: read again once it is through
+            return time.monotonic() < deadline and _being_replaced(src)
+
+        while True:
+            if not (src / MANIFEST).exists():
+                if replacing():
+                    time.sleep(0.02)
+                    continue
+                if (src / MANIFEST).exists():  # a write finished between the two looks
+                    continue
+                raise FileNotFoundError(_no_manifest(src))
+            try:
+                manifest = read_json(src / MANIFEST, "results manifest")
+            except (FileNotFoundError, ValueError) as exc:
+                landed = isinstance(exc, FileNotFoundError) and (src / MANIFEST).exists()
+                if replacing() or landed:  # a write under way, or one just through
+                    continue
+                raise
+            if not isinstance(manifest, dict):
+                raise ValueError(f"{src / MANIFEST} is not a results manifest (a JSON object)")
+            problems, data = _read_checked(src, manifest)
+            if not problems:
+                return cls.from_tables(data["tables"], manifest, city=data["city"])
+            changed = not _still(src, manifest)
+            if not (changed or replacing()) or time.monotonic() > deadline:
+                raise ValueError(_damaged(src, problems))
+
+
+#: Seconds a reader waits for a folder being replaced to be complete again.
+REPLACING_WAIT_S = 5.0
+
+
+def _being_replaced(src: Path) -> bool:
+    """Whether a write is under way in ``src`` (a staging folder is inside it)."""
+    try:
+        return any(p.name.startswith(STAGING_PREFIX) for p in src.iterdir())
+    except OSError:
+        return False
+
+
+def _still(src: Path, manifest: dict[str, Any]) -> bool:
+    """Whether the manifest on disk is still ``manifest`` (not replaced meanwhile)."""
+    try:
+        return bool(read_json(src / MANIFEST, "results manifest") == manifest)
+    except (OSError, ValueError):
+        return False
+
+
+def _read_checked(src: Path, manifest: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Read a run folder's files, checking the bytes read against the manifest.
+
+    Each file is read once into memory, hashed and parsed from the same bytes, so
+    what is checked is what is read.
+    """
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sealed = check_seal(manifest, f"{src / MANIFEST}")
+    problems = [sealed] if sealed else []
+    listed = manifest.get(FILES_KEY) or {}
+    blobs: dict[str, bytes] = {}
+    for name in (*FILES.values(), CITY_FILE):
+        path = src / name
+        if not path.exists():
+            if name in listed:
+                problems.append(f"{name}: missing")
+            continue
+        blob = path.read_bytes()
+        expected = listed.get(name)
+        if expected is not None and hashlib.sha256(blob).hexdigest() != expected.get("sha256"):
+            problems.append(f"{name}: changed since it was written (checksum differs)")
+        blobs[name] = blob
+    if problems:
+        return problems, {}
+    tables = {}
+    for kind, name in FILES.items():
+        if name in blobs:
+            try:
+                tables[kind] = pq.read_table(pa.BufferReader(blobs[name]))
+            except (pa.ArrowInvalid, OSError) as exc:
+                return [f"{name}: not a readable Parquet file ({exc})"], {}
+    city = None
+    if CITY_FILE in blobs:
+        from waste_harmony.city import load_city
+
+        city = load_city(src / CITY_FILE)
+    return [], {"tables": tables, "city": city}
 
 
 def _from_json(value: Any) -> Any:

@@ -10,6 +10,11 @@
   Dask never merges two runs;
 * any other :class:`concurrent.futures.Executor` you manage yourself.
 
+The process pools started here exit with this process: each worker watches its
+parent and ends within a second of its death (:func:`~waste_harmony.batch.worker.exit_with_parent`),
+so a sweep killed with SIGKILL or SIGTERM leaves no orphan workers, and the resource
+tracker, which waits for its last client, exits with them.
+
 :func:`execute_tasks` keeps at most a few tasks in flight and writes each result
 as it arrives (:mod:`waste_harmony.batch.store`), so the parent's memory does
 not grow with the number of runs.
@@ -44,8 +49,10 @@ from waste_harmony.batch.store import (
     RUNS,
     append_timing,
     record_failure,
+    runs_intact,
 )
 from waste_harmony.batch.worker import Outcome, execute, prepare_worker, write_run
+from waste_harmony.storage import WriteError
 
 __all__ = [
     "Pool",
@@ -259,6 +266,9 @@ def execute_tasks(
                 suspects.append(task)
 
     def handle(task: Task, outcome: Outcome) -> None:
+        if outcome.write_error is not None:  # disk full, read-only...: every run would fail
+            code, message = outcome.write_error
+            raise WriteError(code, f"{message}; {runs_intact(folder)}")
         if outcome.status == "done":
             for index, run_id in enumerate(task.run_ids):
                 if outcome.results is not None:
@@ -428,10 +438,12 @@ def _warm_up() -> None:
 
 
 def _spawn_pool(n: int) -> ProcessPoolExecutor:
+    """A spawn pool of ``n`` workers that exit when this process dies (every pool made here)."""
     return ProcessPoolExecutor(
         max_workers=n,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=prepare_worker,
+        initargs=(os.getpid(),),
     )
 
 

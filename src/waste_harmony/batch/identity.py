@@ -34,7 +34,6 @@ import functools
 import hashlib
 import inspect
 import json
-import math
 import os
 import types
 from collections.abc import Mapping
@@ -44,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from waste_harmony.batch.plan import ConfigFactory, qualified_name
+from waste_harmony.canonical import canonical as shared_canonical
 
 __all__ = [
     "FORMER_HOME",
@@ -54,8 +54,6 @@ __all__ = [
     "fixed_meaning",
     "type_name",
 ]
-
-_MAX_DEPTH = 32
 
 #: (current, former) module prefix of this package's types: fingerprints name them
 #: by the former one, which is what folders written before the move hold.
@@ -106,28 +104,6 @@ def file_digest(path: str | os.PathLike[str]) -> dict[str, Any]:
         return {"path": str(file.resolve())}
 
 
-def _graph(G: Any) -> dict[str, Any]:
-    nodes = sorted(
-        ([canonical(n), canonical(dict(a))] for n, a in G.nodes(data=True)),
-        key=lambda item: json.dumps(item, sort_keys=True),
-    )
-    edges = []
-    for u, v, a in G.edges(data=True):
-        ends = [canonical(u), canonical(v)]
-        if not G.is_directed():
-            ends.sort(key=json.dumps)
-        edges.append([*ends, canonical(dict(a))])
-    edges.sort(key=lambda item: json.dumps(item, sort_keys=True))
-    text = json.dumps(
-        {"graph": canonical(dict(G.graph)), "nodes": nodes, "edges": edges}, sort_keys=True
-    )
-    return {
-        "graph": type(G).__name__,
-        "directed": G.is_directed(),
-        "sha256": hashlib.sha256(text.encode()).hexdigest(),
-    }
-
-
 def _run_config(config: Any) -> dict[str, Any]:
     city = config.city
     return {
@@ -159,6 +135,11 @@ def _is_run_config(value: Any) -> bool:
 def canonical(value: Any, _depth: int = 0) -> Any:
     """Plain JSON data standing for ``value``'s meaning (see the module docstring).
 
+    The shared form of :func:`waste_harmony.canonical.canonical` (scalars, arrays,
+    mappings, sequences, sets, graphs), extended to what an experiment is made of:
+    files by their content, run files, model factories, functions and classes by
+    name, dataclasses and other objects by their fields.
+
     Parameters
     ----------
     value : object
@@ -175,48 +156,13 @@ def canonical(value: Any, _depth: int = 0) -> Any:
     >>> canonical({"b": np.float64(0.5), "a": (1, 2)}) == canonical({"a": [1, 2], "b": 0.5})
     True
     """
-    if _depth > _MAX_DEPTH:
-        return {"repr": repr(value)}
-    deeper = _depth + 1
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else {"float": repr(number)}
-    if isinstance(value, complex | np.complexfloating):
-        return {"complex": [canonical(value.real), canonical(value.imag)]}
-    if isinstance(value, bytes):
-        return {"bytes_sha256": hashlib.sha256(value).hexdigest()}
+    return shared_canonical(value, _extend, _depth)
+
+
+def _extend(value: Any, deeper: int) -> Any:
+    """Canonical data of what the shared form does not know (see :func:`canonical`)."""
     if isinstance(value, os.PathLike):
         return file_digest(value)
-    if isinstance(value, np.ndarray):
-        data = np.ascontiguousarray(value)
-        if data.dtype.hasobject:
-            return {"array": canonical(data.tolist(), deeper)}
-        return {
-            "ndarray": str(data.dtype),
-            "shape": list(data.shape),
-            "sha256": hashlib.sha256(data.tobytes()).hexdigest(),
-        }
-    if isinstance(value, Mapping):
-        items = [[canonical(k, deeper), canonical(v, deeper)] for k, v in value.items()]
-        if all(isinstance(k, str) for k, _ in items):
-            return {k: v for k, v in sorted(items, key=lambda item: item[0])}
-        return {"mapping": sorted(items, key=lambda item: json.dumps(item[0], sort_keys=True))}
-    if isinstance(value, list | tuple):
-        return [canonical(v, deeper) for v in value]
-    if isinstance(value, set | frozenset):
-        return {
-            "set": sorted(
-                (canonical(v, deeper) for v in value), key=lambda v: json.dumps(v, sort_keys=True)
-            )
-        }
-    if hasattr(value, "nodes") and hasattr(value, "edges") and hasattr(value, "is_directed"):
-        return _graph(value)
     if _is_run_config(value):
         return _run_config(value)
     if isinstance(value, ConfigFactory):

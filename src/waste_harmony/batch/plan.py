@@ -33,6 +33,7 @@ __all__ = [
     "grid",
     "latin_hypercube",
     "make_plan",
+    "pin_city_seed",
     "plan_seeds",
     "resolve_factory",
     "root_entropy",
@@ -337,6 +338,49 @@ def resolve_factory(model: Any) -> tuple[Callable[..., Any], int | None]:
     raise TypeError(
         f"model must be a model class, a factory function or a RunConfig, got {model!r}"
     )
+
+
+def pin_city_seed(model: Any, seed: int) -> Any:
+    """A run file's random city fixed by ``seed`` for every run made from it.
+
+    A run file's generated city without a seed of its own would otherwise follow
+    each run's seed (:meth:`~waste_harmony.config.RunConfig.build_model`), and every
+    replicate of an experiment would run on a different city. An experiment pins
+    it once, from its root seed: every run — each replicate at each point — shares
+    one city, so replicates differ by chance alone and points are compared on the
+    same streets (common random numbers), and a re-run or a resume builds the same
+    city. (A sweep cannot vary the city's keys, so one city per point would be the
+    same city anyway.) A calibration pins it from its own seed, once for every
+    generation.
+
+    Parameters
+    ----------
+    model : object
+        What the experiment builds; only a :class:`~waste_harmony.config.RunConfig`
+        (or its :class:`ConfigFactory`) with a random city and no city seed changes.
+    seed : int
+        The experiment's root seed.
+
+    Returns
+    -------
+    object
+        ``model``, with ``seed = city_seed(seed)`` in its ``[city]`` if it needed one.
+
+    Examples
+    --------
+    >>> from waste_harmony.config import parse_run_config
+    >>> config = parse_run_config({"city": {"generator": "grid", "rows": 3, "cols": 3}})
+    >>> "seed" in pin_city_seed(config, 1).city.options
+    True
+    """
+    from waste_harmony.config import RunConfig
+    from waste_harmony.config.city import city_seed
+
+    config = model.config if isinstance(model, ConfigFactory) else model
+    if not isinstance(config, RunConfig) or not config.city.needs_seed:
+        return model
+    pinned = dataclasses.replace(config, city=config.city.seeded(city_seed(seed)))
+    return ConfigFactory(pinned) if isinstance(model, ConfigFactory) else pinned
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,13 @@ from waste_harmony.batch.plan import (
     column_kinds,
     grid,
     make_plan,
+    pin_city_seed,
     qualified_name,
     resolve_factory,
     root_entropy,
     run_seed,
 )
-from waste_harmony.batch.resume import prepare_folder, still_to_run
+from waste_harmony.batch.resume import finish_folder, prepare_folder, still_to_run
 from waste_harmony.batch.store import RUNS, SweepResult, now, write_experiment_manifest
 from waste_harmony.batch.worker import Outcome, tidy_tables, to_run_result
 from waste_harmony.results import RunResult, versions
@@ -165,6 +166,7 @@ def experiment(
     if branch is not None and not 0 < branch.at_day < days:
         raise ValueError(f"at_day must be between 1 and days - 1 = {days - 1}, got {branch.at_day}")
     root = root_entropy(root_seed)
+    factory = pin_city_seed(factory, root)  # one city for every run (see pin_city_seed)
     plan = make_plan(points, seeds, root, common_random_numbers=common_random_numbers)
     check_plan(factory, points, fixed, days)  # every mistake at once, before the first run
     columns = column_kinds(points)
@@ -187,7 +189,8 @@ def experiment(
         "versions": versions(),
         **(extra_manifest or {}),
     }
-    folder, temporary = prepare_folder(out, manifest, resume=resume, overwrite=overwrite)
+    prepared = prepare_folder(out, manifest, resume=resume, overwrite=overwrite)
+    folder, temporary = prepared.folder, prepared.temporary
     task_extra = {"experiment": kind, "fingerprint": finger}
     target = None if write_on == "client" else str(folder / RUNS)
     nonce = uuid.uuid4().hex
@@ -224,7 +227,7 @@ def experiment(
 
     if executor is None or isinstance(executor, ProcessPoolExecutor):
         check_sendable(make_task(plan[0]))  # before anything runs: explain what cannot be sent
-    todo = still_to_run(plan, make_task, folder)
+    todo, damaged = still_to_run(plan, make_task, folder)
     skipped = len(runs) - sum(2 if branch is not None else 1 for _ in todo)
     lazy_tasks = (make_task(plan[i]) for i in todo)
     manifest.update(
@@ -232,6 +235,7 @@ def experiment(
         updated=now(),
         executor=executor_name(executor),
         skipped_on_resume=skipped if resume else 0,
+        damaged_on_resume=damaged,
     )
     write_experiment_manifest(folder, manifest)
     status = "interrupted"
@@ -255,7 +259,14 @@ def experiment(
         if status == "complete" and failed:
             status = "complete with failures"
         manifest.update(status=status, updated=now(), finished=result.n_finished, failed=failed)
-        write_experiment_manifest(folder, manifest)
+        try:
+            write_experiment_manifest(folder, manifest)
+        except OSError:
+            if status != "interrupted":
+                raise
+            # interrupted: the error that stopped the experiment is the one to report
+    if prepared.replaces is not None:  # a replacement, complete: swap it in
+        result = SweepResult(finish_folder(prepared), manifest=manifest)
     if temporary:
         weakref.finalize(result, shutil.rmtree, folder, True)
     return result

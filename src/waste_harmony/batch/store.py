@@ -4,18 +4,23 @@ Layout of an experiment folder::
 
     experiment.json          the experiment manifest: kind, plan (every run's id,
                              point, replicate, seed and parameters), model, root
-                             seed, versions, status and counts
+                             seed, versions, status and counts, and the SHA-256
+                             of its own content (an edited plan is refused)
     runs/<run_id>/           one finished run: model.parquet, neighborhoods.parquet,
-                             events.parquet and manifest.json (written last)
+                             events.parquet and manifest.json (written last,
+                             listing every file's SHA-256)
     failures/<run_id>.json   a run that raised: its error and traceback
     timings.jsonl            one line per task as it finished: worker, seconds to
                              build, run and write
 
 A run is finished when its ``manifest.json`` exists (files are written atomically
-and the manifest last), so an interrupted experiment leaves only complete runs.
+and the manifest last), so an interrupted experiment leaves only complete runs;
+a finished run whose files no longer match their checksums is *damaged*
+(:meth:`SweepResult.damaged`): reading it names it, resuming runs it again.
 Results are read lazily: :meth:`SweepResult.dataset` is a :mod:`pyarrow.dataset`
-over the finished runs, :meth:`SweepResult.load` reads only the columns (and
-rows) asked for; only :meth:`SweepResult.to_pandas` reads everything.
+over the finished runs (their files of that kind checked once per result
+object), :meth:`SweepResult.load` reads only the columns (and rows) asked for;
+only :meth:`SweepResult.to_pandas` reads everything.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from waste_harmony.results import RunResult, write_atomic
+from waste_harmony.results import RunResult, run_files, verify_run
 from waste_harmony.schema import (
     FILES,
     MANIFEST,
@@ -39,6 +44,14 @@ from waste_harmony.schema import (
     key_columns,
     read_json,
     table_to_frame,
+)
+from waste_harmony.storage import (
+    FILES_KEY,
+    check_seal,
+    file_sha256,
+    seal,
+    write_atomic,
+    write_errors,
 )
 
 if TYPE_CHECKING:
@@ -52,10 +65,13 @@ __all__ = [
     "TIMINGS",
     "SweepResult",
     "append_timing",
+    "experiment_files",
     "load_experiment",
     "load_results",
     "now",
+    "read_experiment_manifest",
     "record_failure",
+    "runs_intact",
     "write_experiment_manifest",
 ]
 
@@ -72,7 +88,7 @@ def now() -> str:
 
 
 def write_experiment_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    """Write ``experiment.json`` atomically.
+    """Write ``experiment.json`` atomically, with the SHA-256 of its own content.
 
     Parameters
     ----------
@@ -81,8 +97,73 @@ def write_experiment_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     manifest : dict
         The experiment manifest.
     """
-    text = json.dumps(json_safe(manifest), indent=1, sort_keys=True)
+    text = json.dumps(seal(manifest), indent=1, sort_keys=True)
     write_atomic(folder / EXPERIMENT_MANIFEST, lambda p: p.write_text(text + "\n"))
+
+
+def read_experiment_manifest(folder: Path) -> dict[str, Any]:
+    """Read ``experiment.json``, refusing one changed since the library wrote it.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The experiment folder.
+
+    Returns
+    -------
+    dict
+        The manifest.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is none.
+    ValueError
+        If it is not valid JSON, or its content differs from its own checksum (a seed
+        of the plan edited by hand, say): the results would no longer be what the
+        plan says.
+    """
+    file = folder / EXPERIMENT_MANIFEST
+    manifest = read_json(file, "experiment manifest")
+    if not isinstance(manifest, dict):
+        raise ValueError(f"experiment manifest {file} is not a JSON object")
+    problem = check_seal(manifest, f"experiment manifest {file}")
+    if problem:
+        raise ValueError(
+            f"{problem}; the plan it holds (seeds, parameters) may no longer be the runs' "
+            "own. Restore it from a copy, or run the experiment again into a new folder "
+            "(or with overwrite=True, --force)"
+        )
+    return manifest
+
+
+def experiment_files(folder: Path) -> set[str]:
+    """The files of an experiment folder that waste-harmony wrote (relative paths).
+
+    The manifest, ``timings.jsonl``, the failure records and every run's files
+    (:func:`waste_harmony.results.run_files`): what replacing the experiment
+    (``overwrite=True``, ``--force``) may remove.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        An experiment folder.
+
+    Returns
+    -------
+    set of str
+        Relative paths.
+    """
+    owned = {EXPERIMENT_MANIFEST, TIMINGS}
+    failures = folder / FAILURES
+    if failures.is_dir():
+        owned.update(f"{FAILURES}/{p.name}" for p in failures.glob("*.json"))
+    runs = folder / RUNS
+    if runs.is_dir():
+        for run in runs.iterdir():
+            if run.is_dir() and not run.is_symlink():
+                owned.update(f"{RUNS}/{run.name}/{name}" for name in run_files(run))
+    return owned
 
 
 def record_failure(folder: Path, task: Task, outcome: Outcome) -> None:
@@ -132,8 +213,17 @@ def append_timing(folder: Path, task: Task, outcome: Outcome) -> None:
         "worker": outcome.worker,
         **outcome.seconds,
     }
-    with (folder / TIMINGS).open("a") as fh:  # streamed, never held in memory
-        fh.write(json.dumps(line) + "\n")
+    file = folder / TIMINGS
+    with write_errors(file, intact=runs_intact(folder)), file.open("a") as fh:
+        fh.write(json.dumps(line) + "\n")  # streamed, never held in memory
+
+
+def runs_intact(folder: Path) -> str:
+    """What is left as it was when writing into an experiment folder fails (for messages)."""
+    return (
+        f"the finished runs in {folder} are intact; once the cause is fixed, resume the "
+        "experiment to run the rest (--resume, resume=True)"
+    )
 
 
 def _kind_file(kind: str) -> str:
@@ -180,8 +270,10 @@ class SweepResult:
                 raise FileNotFoundError(
                     f"{self.path} holds no {EXPERIMENT_MANIFEST}: not an experiment folder"
                 )
-            manifest = read_json(file, "experiment manifest")
+            manifest = read_experiment_manifest(self.path)
         self.manifest: dict[str, Any] = manifest
+        # files checked against their run's manifest: (path, size, mtime) -> intact
+        self._checked: set[tuple[str, int, int]] = set()
 
     def __repr__(self) -> str:
         return (
@@ -276,6 +368,63 @@ class SweepResult:
             frame = frame.drop(columns="label")
         return frame
 
+    def damaged(self, runs: Sequence[str] | None = None) -> dict[str, list[str]]:
+        """Finished runs whose files changed since they were written, and what changed.
+
+        Every file a finished run's manifest lists is checked against its SHA-256
+        (:func:`waste_harmony.results.verify_run`), and the manifest against its own.
+        Resuming the experiment runs the damaged runs again.
+
+        Parameters
+        ----------
+        runs : list of str, optional
+            Only these runs (default: every finished run).
+
+        Returns
+        -------
+        dict
+            Run id → its problems (``"model.parquet: changed since it was written
+            (checksum differs)"``); empty when every run is intact.
+        """
+        ids = self.finished() if runs is None else [r for r in runs if self.is_finished(r)]
+        found = {}
+        for run_id in ids:
+            problems = verify_run(self.path / RUNS / run_id)
+            if problems:
+                found[run_id] = problems
+        return found
+
+    def _check_files(self, kind: str, files: list[Path]) -> None:
+        """Check the files of one kind against their runs' manifests (once per file)."""
+        name = _kind_file(kind)
+        bad: dict[str, str] = {}
+        for path in files:
+            stat = path.stat()
+            key = (str(path), stat.st_size, stat.st_mtime_ns)
+            if key in self._checked:
+                continue
+            try:
+                manifest = read_json(path.parent / MANIFEST, "results manifest")
+            except (OSError, ValueError) as exc:
+                bad[path.parent.name] = str(exc)
+                continue
+            expected = (manifest.get(FILES_KEY) or {}).get(name)
+            if expected is not None and (
+                stat.st_size != expected.get("bytes") or file_sha256(path) != expected["sha256"]
+            ):
+                bad[path.parent.name] = f"{name}: changed since it was written (checksum differs)"
+                continue
+            self._checked.add(key)
+        if bad:
+            listed = "; ".join(f"{run}: {why}" for run, why in list(bad.items())[:5])
+            more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+            raise ValueError(
+                f"{len(bad)} finished run(s) of {self.path} are damaged, their files changed "
+                f"after waste-harmony wrote them: {listed}{more}. Resume the experiment to run "
+                "them again (waste-harmony sweep FILE --resume, or resume=True), or leave "
+                "them out with runs=[...]"
+            )
+
     def failures(self) -> pd.DataFrame:
         """Runs that raised: id, seed, parameters, error and traceback.
 
@@ -344,12 +493,26 @@ class SweepResult:
         FileNotFoundError
             If no run has finished (or none recorded this kind).
         """
+        return self._dataset(kind, None)
+
+    def _dataset(self, kind: str, runs: Sequence[str] | None) -> Any:
+        import pyarrow as pa
         import pyarrow.dataset as ds
 
         files = self.files(kind)
+        if runs is not None:
+            wanted = set(runs)
+            files = [f for f in files if f.parent.name in wanted]
         if not files:
             raise FileNotFoundError(f"no finished run in {self.path} has {kind} results")
-        return ds.dataset([str(f) for f in files], format="parquet")
+        self._check_files(kind, files)
+        try:
+            return ds.dataset([str(f) for f in files], format="parquet")
+        except (pa.ArrowInvalid, OSError) as exc:  # a run written before checksums
+            raise ValueError(
+                f"a {kind} file of {self.path} is not readable Parquet ({exc}); find it "
+                "with SweepResult.damaged() and resume the experiment to run it again"
+            ) from exc
 
     def load(
         self,
@@ -387,7 +550,7 @@ class SweepResult:
         import pyarrow.compute as pc
         import pyarrow.dataset as ds
 
-        dataset = self.dataset(kind)
+        dataset = self._dataset(kind, runs)
         names = dataset.schema.names
         if isinstance(variables, str):
             variables = [variables]
@@ -421,8 +584,7 @@ class SweepResult:
                 )
             term = pc.is_in(ds.field(column), value_set=_arrow_values(values))
             expression = term if expression is None else expression & term
-        table = dataset.to_table(columns=columns, filter=expression)
-        return table_to_frame(table)
+        return table_to_frame(_read(dataset, columns=columns, filter=expression))
 
     def _keys(self, names: Sequence[str]) -> list[str]:
         return key_columns(names, self.parameter_names)
@@ -440,7 +602,7 @@ class SweepResult:
         pandas.DataFrame
             The tidy frame (node ids decoded, see :mod:`waste_harmony.schema`).
         """
-        return table_to_frame(self.dataset(kind).to_table())
+        return table_to_frame(_read(self.dataset(kind)))
 
     def iter_runs(self) -> Iterator[RunResult]:
         """Finished runs one at a time (each fully loaded, then released).
@@ -512,6 +674,19 @@ class SweepResult:
         out["ci_low"] = out["mean"] - half
         out["ci_high"] = out["mean"] + half
         return out
+
+
+def _read(dataset: Any, **options: Any) -> Any:
+    """``dataset.to_table(**options)``, a file that is not Parquet named as damage."""
+    import pyarrow as pa
+
+    try:
+        return dataset.to_table(**options)
+    except (pa.ArrowInvalid, OSError) as exc:  # a run written before checksums
+        raise ValueError(
+            f"a results file is not readable Parquet ({exc}); find it with "
+            "SweepResult.damaged() and resume the experiment to run it again"
+        ) from exc
 
 
 def _arrow_values(values: list[Any]) -> Any:

@@ -23,11 +23,13 @@ from typing import Any
 from waste_harmony.batch.plan import Task
 from waste_harmony.results import RunResult, run_manifest, save_run
 from waste_harmony.schema import RunIds, model_tables
+from waste_harmony.storage import WriteError
 
 __all__ = [
     "Outcome",
     "apply_intervention",
     "execute",
+    "exit_with_parent",
     "prepare_worker",
     "release_memory",
     "run_ids",
@@ -60,6 +62,10 @@ class Outcome:
         ``host:pid`` of the worker process.
     statistics : list or None
         ``task.statistics(tables)`` of each run, when the task asked for them.
+    write_error : (int, str) or None
+        The errno and message of a failure of the environment while writing the
+        results (disk full, read-only, ...): not the run's fault, so the experiment
+        stops rather than fail every run that follows.
     """
 
     run_ids: tuple[str, ...]
@@ -70,6 +76,7 @@ class Outcome:
     results: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
     worker: str = ""
     statistics: list[Any] | None = None
+    write_error: tuple[int, str] | None = None
 
     @classmethod
     def failure(
@@ -184,6 +191,41 @@ def relax_heap_trimming() -> bool:
     return _heap_relaxed
 
 
+#: Seconds between a worker's checks that its parent process is still alive.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def exit_with_parent(parent: int, interval: float = PARENT_CHECK_SECONDS) -> None:
+    """Make this worker process exit soon after ``parent`` dies (a pool's initializer).
+
+    A pool's workers are children of the process that started the experiment; if
+    it dies without shutting the pool down (SIGKILL, a SIGTERM without a handler,
+    the out-of-memory killer), nothing else tells them, and they would run on as
+    orphans — holding the resource tracker open too, since it exits only when every
+    process holding its pipe has. A daemon thread checks every ``interval``
+    seconds whether the worker's parent is still ``parent`` (an orphan is adopted by
+    another process) and ends the worker at once if not. Checking the parent id
+    works wherever a parent may die, unlike Linux's ``PR_SET_PDEATHSIG``, which
+    fires when the *thread* that started the worker ends.
+
+    Parameters
+    ----------
+    parent : int
+        The process id of the parent (``os.getpid()`` there, passed as ``initargs``).
+    interval : float
+        Seconds between checks.
+    """
+    import threading
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)  # no cleanup to wait for: the parent is gone, results are atomic
+            time.sleep(interval)
+
+    threading.Thread(target=watch, name="waste-harmony-parent-watch", daemon=True).start()
+
+
 #: a full garbage collection after a task costs at most this share of the time
 #: since the previous one (see :func:`release_memory`)
 COLLECT_SHARE = 0.05
@@ -237,15 +279,19 @@ def release_memory() -> bool:
     return True
 
 
-def prepare_worker() -> None:
+def prepare_worker(parent: int | None = None) -> None:
     """Set up a fresh pool worker: heap trimming, the library imported, its objects frozen.
 
-    The initializer of every process pool of :mod:`waste_harmony.batch.executors`.
+    The initializer of every process pool of :mod:`waste_harmony.batch.executors`;
+    given the ``parent`` process id, the worker also exits when that process dies
+    (:func:`exit_with_parent`).
     :func:`gc.freeze` moves everything imported so far (about 10^5 objects:
     NumPy, pandas, Arrow, SciPy, Mesa and this library) out of the collector's
     reach, so the full collection :func:`release_memory` runs after each task scans
     only what the tasks created (0.5 ms instead of about 150 ms).
     """
+    if parent is not None:
+        exit_with_parent(parent)
     relax_heap_trimming()
     import waste_harmony.model  # noqa: F401  (the package, its dependencies and the model)
 
@@ -320,6 +366,15 @@ def _execute(task: Task) -> Outcome:
             results=results_out,
             worker=worker,
             statistics=statistics,
+        )
+    except WriteError as exc:  # the environment's, not the run's: stop the experiment
+        seconds["total"] = time.perf_counter() - start
+        return Outcome.failure(
+            task.run_ids,
+            exc,
+            seconds=seconds,
+            worker=worker,
+            write_error=(exc.errno or 0, str(exc)),
         )
     except Exception as exc:
         seconds["total"] = time.perf_counter() - start

@@ -49,7 +49,7 @@ from .io import (
     with_defaults,
 )
 from .pieces import connect_pieces, connector_links
-from .validation import check_units, validate_city
+from .validation import check_units, missing_node_hint, validate_city
 from .zones import (
     ATTRIBUTE_DEFAULTS,
     BIODIVERSE_ZONE,
@@ -78,6 +78,7 @@ __all__ = [
     "from_osm",
     "grid_city",
     "load_city",
+    "missing_node_hint",
     "organic_city",
     "read_graphml",
     "save_city",

@@ -125,9 +125,16 @@ def _build_graph(
     zone: np.ndarray,
     columns: Mapping[str, np.ndarray],
     edges: np.ndarray,
+    seed: SeedLike = None,
 ) -> nx.Graph:
-    """Assemble a plain ``nx.Graph`` from column arrays and an edge array."""
+    """Assemble a plain ``nx.Graph`` from column arrays and an edge array.
+
+    An integer ``seed`` is kept as ``G.graph["seed"]``: the city carries what it
+    was generated from, into every run's manifest and ``city.graphml``.
+    """
     G: nx.Graph[int] = nx.Graph(name=name)
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+        G.graph["seed"] = int(seed)
     keys = ("zone", "pos", *columns)
     pos = list(zip(xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True))
     values = zip(
@@ -228,7 +235,8 @@ def grid_city(
     )
     zone = assign_zones(xy, zone_counts(n, zone_shares), rng)
     columns = _synthesise_attributes(xy, zone, np.full(n, float(spacing_km) ** 2), rng)
-    return _build_graph(f"grid_city({rows}x{cols}{_seed_label(seed)})", xy, zone, columns, edges)
+    name = f"grid_city({rows}x{cols}{_seed_label(seed)})"
+    return _build_graph(name, xy, zone, columns, edges, seed)
 
 
 def _connect_components(xy: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -336,7 +344,7 @@ def organic_city(
     xy = unit * side_km
     zone = assign_zones(xy, zone_counts(n), rng)
     columns = _synthesise_attributes(xy, zone, np.full(n, side_km**2 / n), rng)
-    return _build_graph(f"organic_city({n}{_seed_label(seed)})", xy, zone, columns, edges)
+    return _build_graph(f"organic_city({n}{_seed_label(seed)})", xy, zone, columns, edges, seed)
 
 
 def default_city(seed: SeedLike = 0) -> nx.Graph:

@@ -47,6 +47,7 @@ __all__ = [
     "UNITS_KEY",
     "check_graph_type",
     "check_units",
+    "missing_node_hint",
     "validate_city",
 ]
 
@@ -476,3 +477,45 @@ def _units_problem(G: nx.Graph, values: list[Any], links: np.ndarray) -> str | N
     if xy is None:
         xy = np.array([(float(p[0]), float(p[1])) for p in values], dtype=np.float64)
     return check_units(xy.reshape(-1, 2), links[links[:, 0] != links[:, 1]])
+
+
+def missing_node_hint(node: Any, nodes: Any) -> str:
+    """Why ``node`` may not be found among a city's ``nodes``: a clause for messages.
+
+    The usual cause is the kind of the id, not the id: a GraphML file from another
+    tool has text ids (``"0"``), while a run file's ``plaza = 0`` is a number.
+
+    Parameters
+    ----------
+    node : object
+        The id asked for.
+    nodes : iterable
+        The city's node ids.
+
+    Returns
+    -------
+    str
+        ``" (the city's node ids are text: write "0", not 0)"``, the converse for
+        numbers, else a few ids as examples; empty for a city without nodes.
+
+    Examples
+    --------
+    >>> print(missing_node_hint(0, ["0", "1", "2"]).strip())
+    (the city's node ids are text, such as "0": write "0", not 0)
+    >>> print(missing_node_hint("3", [0, 1, 2, 3]).strip())
+    (the city's node ids are numbers, such as 3: write 3, not "3")
+    >>> print(missing_node_hint(9, [0, 1, 2]).strip())
+    (the city's node ids are like 0, 1, 2)
+    """
+    ids = list(nodes)
+    if not ids:
+        return ""
+    known = set(ids)
+    if not isinstance(node, str) and str(node) in known:
+        return f' (the city\'s node ids are text, such as "{node}": write "{node}", not {node})'
+    if isinstance(node, str) and node.strip().lstrip("-").isdigit() and int(node) in known:
+        number = int(node)
+        return (
+            f' (the city\'s node ids are numbers, such as {number}: write {number}, not "{node}")'
+        )
+    return f" (the city's node ids are like {', '.join(repr(n) for n in ids[:3])})"

@@ -11,10 +11,8 @@ table.
 from __future__ import annotations
 
 import argparse
-import shutil
 
 from waste_harmony.cli.common import EXIT_OK, add_experiment_options, experiment_folder, user_errors
-from waste_harmony.config import ConfigError
 
 __all__ = ["DESCRIPTION", "add_arguments", "handle"]
 
@@ -37,41 +35,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Calibrate, print the posterior and the contraction table: 0 when it finished."""
     from waste_harmony.config.calibration import load_calibration_file
-    from waste_harmony.experiments.calibration import MANIFEST, calibrate
+    from waste_harmony.experiments.calibration import calibrate
 
     config = load_calibration_file(args.calibfile)
-    folder = experiment_folder(args, config.run.output.folder)
-    if args.force and (folder / MANIFEST).exists():
-        shutil.rmtree(folder)
-    try:
-        with user_errors(ValueError, RuntimeError):
-            result = calibrate(
-                config.run,
-                priors=config.priors,
-                observed=config.observed,
-                budget=config.budget,
-                population_size=config.population,
-                replicates=config.replicates,
-                seed=config.seed,
-                executor="serial" if args.workers == 1 else None,
-                workers=args.workers,
-                out=folder,
-                resume=args.resume,
-                progress=not args.quiet,
-                **config.options,
-            )
-    except FileExistsError as exc:
-        if (folder / MANIFEST).exists():
-            raise ConfigError(
-                f"{folder} already holds this calibration; give --resume to continue it "
-                "or --force to start again"
-            ) from exc
-        raise ConfigError(str(exc)) from exc
+    folder = experiment_folder(args, config.run.output.folder, source=config.run.source)
+    with user_errors(ValueError, RuntimeError):
+        result = calibrate(
+            config.run,
+            priors=config.priors,
+            observed=config.observed,
+            budget=config.budget,
+            population_size=config.population,
+            replicates=config.replicates,
+            seed=config.seed,
+            executor="serial" if args.workers == 1 else None,
+            workers=args.workers,
+            out=folder,
+            resume=args.resume,
+            overwrite=args.force,
+            progress=not args.quiet,
+            **config.options,
+        )
     gens = result.generations
     print(
         f"{len(gens)} generations, {int(gens['runs'].sum())} runs, final tolerance "
         f"{gens['epsilon'].iloc[-1]:.4g}, effective sample size {result.ess:.0f} "
-        f"(stopped by {result.manifest.get('stopped') or 'budget'}) -> {folder}"
+        f"(stopped by {result.manifest.get('stopped') or 'budget'}) -> {result.path}"
     )
     table = result.contraction()
     mean = result.mean()

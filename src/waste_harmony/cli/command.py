@@ -10,9 +10,11 @@ imported (an optional dependency is missing) makes its command fail in one line
 saying how to install it.
 
 :func:`main` is the single error boundary: the library's answers to mistakes in
-the user's input (:data:`~waste_harmony.cli.common.USER_ERRORS`) print one line
-naming the problem and the fix to stderr and exit with status 2; the traceback is
-shown only with ``--debug``. Any other exception is a defect of waste-harmony, not
+the user's input (:data:`~waste_harmony.cli.common.USER_ERRORS`) and the
+environment's failures (a full disk, a read-only file system, a file size limit, a
+refused permission: :data:`waste_harmony.storage.ENVIRONMENT_ERRNOS`) print one line
+naming the problem, the path and the fix to stderr and exit with status 2; the
+traceback is shown only with ``--debug``. Any other exception is a defect of waste-harmony, not
 of the input: its traceback is printed with a request to report it, and the exit
 status is 1.
 """
@@ -35,6 +37,7 @@ from waste_harmony.cli.common import (
     add_debug,
     one_line,
 )
+from waste_harmony.storage import environment_message
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -155,6 +158,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(handler(args) or 0)
+    except OSError as exc:
+        # the environment's failures (disk full, read-only...) are not bugs: one line
+        message = environment_message(exc)
+        if message is None and isinstance(exc, USER_ERRORS):
+            message = one_line(exc)
+        if message is None:
+            return _defect(exc)
+        if args.debug:
+            traceback.print_exc()
+        print(f"waste-harmony: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
     except USER_ERRORS as exc:
         if args.debug:
             traceback.print_exc()
@@ -173,11 +187,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     except Exception as exc:  # a defect of ours, not the user's: keep the traceback
-        traceback.print_exc()
-        print(
-            f"waste-harmony: internal error ({type(exc).__name__}): {one_line(exc)}. "
-            "This is a bug in waste-harmony, not in your input; please report it with "
-            "the traceback above.",
-            file=sys.stderr,
-        )
-        return EXIT_BUG
+        return _defect(exc)
+
+
+def _defect(exc: BaseException) -> int:
+    """Report a defect of waste-harmony: the traceback and a request to report it."""
+    traceback.print_exc()
+    print(
+        f"waste-harmony: internal error ({type(exc).__name__}): {one_line(exc)}. "
+        "This is a bug in waste-harmony, not in your input; please report it with "
+        "the traceback above.",
+        file=sys.stderr,
+    )
+    return EXIT_BUG

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from waste_harmony.config import ConfigError
+from waste_harmony.storage import check_place
 
 __all__ = [
     "EXIT_BUG",
@@ -185,7 +186,9 @@ def add_experiment_options(
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def experiment_folder(args: argparse.Namespace, configured: Path | None) -> Path:
+def experiment_folder(
+    args: argparse.Namespace, configured: Path | None, *, source: Path | None = None
+) -> Path:
     """The experiment folder: ``--out``, else the file's ``[output] folder``.
 
     Parameters
@@ -194,6 +197,8 @@ def experiment_folder(args: argparse.Namespace, configured: Path | None) -> Path
         With the options of :func:`add_experiment_options`.
     configured : pathlib.Path or None
         The file's ``[output] folder``.
+    source : pathlib.Path, optional
+        The sweep or calibration file: its own folder is refused as ``--out``.
 
     Returns
     -------
@@ -203,12 +208,17 @@ def experiment_folder(args: argparse.Namespace, configured: Path | None) -> Path
     Raises
     ------
     ConfigError
-        If neither is given, or if ``--resume`` comes with ``--force``.
+        If neither is given, if ``--resume`` comes with ``--force``, or if ``--out``
+        is empty text, the current directory or the file's own folder.
     """
     if args.resume and args.force:
         raise ConfigError("give --resume (continue) or --force (start again), not both")
     if args.out is not None:
-        return Path(args.out)
+        forbid = [] if source is None else [(source.resolve().parent, f"the folder of {source}")]
+        try:
+            return check_place(args.out, forbid=forbid)
+        except ValueError as exc:
+            raise ConfigError(str(exc), "--out") from exc
     if configured is None:
         raise ConfigError(
             "no output folder: give --out DIR or set [output] folder", "output.folder"

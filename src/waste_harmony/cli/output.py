@@ -6,26 +6,40 @@ runs the way the command does).
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from waste_harmony.recording import OUTPUTS
-from waste_harmony.schema import CITY_FILE, FILES, MANIFEST
+from waste_harmony.results import run_files, save_run
+from waste_harmony.storage import check_destination, check_writable
 
-__all__ = ["SUMMARY_VARIABLES", "check_empty", "publish_results", "summary_table"]
+__all__ = [
+    "FIGURE_FORMATS",
+    "SUMMARY_VARIABLES",
+    "check_output_folder",
+    "publish_results",
+    "summary_table",
+]
 
 #: Model variables in the summary table printed after a run (``summary`` in
 #: :data:`waste_harmony.recording.OUTPUTS`).
 SUMMARY_VARIABLES: tuple[str, ...] = tuple(v.name for v in OUTPUTS if v.summary)
 
-#: Files of a results folder that a new run replaces (``--force``), besides the manifest.
-RESULT_FILES = (*FILES.values(), CITY_FILE)
+#: File formats of the standard figures (``waste-harmony plot --format``).
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+#: What to do about a non-empty output folder, on the command line.
+FORCE = "choose another with --out, or replace its results with --force"
+
+
+def _legacy_figures() -> list[str]:
+    """The figure files a results folder held before manifests listed their files."""
+    from waste_harmony.plotting import STANDARD_FIGURES
+
+    return [f"{name}.{fmt}" for name in STANDARD_FIGURES for fmt in FIGURE_FORMATS]
 
 
 def summary_table(frame: pd.DataFrame, *, variables: Sequence[str] = SUMMARY_VARIABLES) -> str:
@@ -77,43 +91,63 @@ def summary_table(frame: pd.DataFrame, *, variables: Sequence[str] = SUMMARY_VAR
     return table.to_string(formatters=dict.fromkeys(table.columns, show))
 
 
-def check_empty(folder: Path, *, force: bool) -> None:
-    """Refuse an output folder that is a file, or holds something and ``force`` is false.
+def check_output_folder(
+    folder: str | Path, *, force: bool, forbid: Iterable[tuple[Path, str]] = ()
+) -> Path:
+    """Refuse an output folder the run may not write into, before the run starts.
+
+    Refused: empty text, the current directory and the ``forbid`` folders (the run
+    file's own); a file; a folder holding anything without ``force``; with
+    ``force``, a folder holding files waste-harmony did not write (named); a folder
+    that cannot be written (permission, read-only file system).
 
     Raises
     ------
-    FileExistsError
+    ValueError, FileExistsError
         Naming the folder and the way out (``--out``, ``--force``).
+    waste_harmony.storage.WriteError
+        If the folder cannot be written.
     """
-    if folder.exists() and not folder.is_dir():
-        raise FileExistsError(f"output folder {folder} is a file; choose a folder with --out")
-    if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise FileExistsError(
-            f"output folder {folder} is not empty; choose another with --out "
-            "or replace its results with --force"
-        )
+    path = check_destination(
+        folder,
+        replace=force,
+        owned=lambda path: run_files(path, legacy=_legacy_figures()),
+        forbid=forbid,
+        how=FORCE,
+    )
+    check_writable(path)
+    return path
 
 
 def publish_results(
-    result: Any, folder: Path, *, force: bool = False, figures: bool = True
+    result: Any,
+    folder: str | Path,
+    *,
+    force: bool = False,
+    figures: bool = True,
+    forbid: Iterable[tuple[Path, str]] = (),
 ) -> list[Path]:
-    """Write results (and their standard figures) into ``folder``, crash-safely.
+    """Write results (and their standard figures) into ``folder``, all or nothing.
 
-    Everything is first written into a hidden staging folder next to ``folder``
-    (through :meth:`~waste_harmony.results.RunResult.save`); only when all files
-    are complete are they renamed into place, the manifest last. A crash while
-    writing leaves ``folder`` untouched; a folder with a manifest is complete.
+    Through :func:`waste_harmony.results.save_run`: everything is first written
+    into a hidden staging folder inside ``folder``; only when every file is
+    complete are they renamed into place, the manifest (listing every file with
+    its SHA-256) last. A crash while writing leaves ``folder`` as it was; a folder
+    with a manifest is complete. ``force`` replaces only files waste-harmony wrote
+    (those the manifest lists); a folder holding anything else is refused.
 
     Parameters
     ----------
     result : RunResult
         The results.
-    folder : pathlib.Path
+    folder : str or pathlib.Path
         Destination.
     force : bool
-        Allow writing into a non-empty folder (replacing earlier results there).
+        Replace earlier results in ``folder``.
     figures : bool
         Also write the standard figures.
+    forbid : iterable of (pathlib.Path, str)
+        Folders that must not be the destination, with why (the run file's own).
 
     Returns
     -------
@@ -123,27 +157,29 @@ def publish_results(
     Raises
     ------
     FileExistsError
-        If ``folder`` is not empty and ``force`` is false.
+        If ``folder`` is not empty and ``force`` is false, or holds files
+        waste-harmony did not write.
+    ValueError
+        If ``folder`` is empty text, the current directory or forbidden.
+    waste_harmony.storage.WriteError
+        If the environment refuses a write (disk full, read-only, ...).
     """
-    from waste_harmony.plotting import STANDARD_FIGURES, save_standard_figures
 
-    check_empty(folder, force=force)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.staging-"))
-    try:
-        result.save(staging, overwrite=True)
+    def draw(staging: Path) -> None:
         if figures:
+            from waste_harmony.plotting import save_standard_figures
+
             save_standard_figures(result, staging)
-        folder.mkdir(exist_ok=True)
-        (folder / MANIFEST).unlink(missing_ok=True)  # incomplete until the new one lands
-        new = {p.name for p in staging.iterdir()}
-        stale = [folder / name for name in RESULT_FILES if name not in new]
-        stale += [p for p in folder.iterdir() if p.stem in STANDARD_FIGURES and p.name not in new]
-        for path in stale:
-            path.unlink(missing_ok=True)
-        for name in sorted(new - {MANIFEST}):
-            os.replace(staging / name, folder / name)
-        os.replace(staging / MANIFEST, folder / MANIFEST)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return sorted(folder / name for name in new)
+
+    out = save_run(
+        folder,
+        result.tables(),
+        result.manifest,
+        city=result.city,
+        replace=force,
+        extra=draw,
+        legacy=_legacy_figures(),
+        forbid=forbid,
+        how=FORCE,
+    )
+    return sorted(out / name for name in run_files(out))

@@ -30,9 +30,13 @@ def handle(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     from waste_harmony.plotting import save_standard_figures
     from waste_harmony.results import RunResult
+    from waste_harmony.storage import record_files
 
     result = RunResult.load(args.results)
     out = Path(args.out) if args.out is not None else Path(args.results)
     written = save_standard_figures(result, out, fmt=args.format, dpi=args.dpi)
+    if out.resolve() == Path(args.results).resolve():
+        # the figures are the library's: listed in the manifest, a later --force replaces them
+        record_files(out, [p.name for p in written])
     print(f"wrote {', '.join(str(p) for p in written)}")
     return 0

@@ -17,7 +17,7 @@ from typing import Any, cast
 import numpy as np
 
 from waste_harmony.cli.common import key_value, positive_number, progress_bar
-from waste_harmony.cli.output import check_empty, publish_results, summary_table
+from waste_harmony.cli.output import check_output_folder, publish_results, summary_table
 from waste_harmony.config import ConfigError, RunConfig, load_run_file, parse_run_config
 
 __all__ = ["DESCRIPTION", "add_arguments", "handle", "run_config"]
@@ -130,12 +130,25 @@ def run_config(args: argparse.Namespace) -> RunConfig:
     _city_flags(args, data)
     if args.scenario:
         scenarios = data.setdefault("scenarios", {})
-        for name in args.scenario:
+        for given in args.scenario:
+            name = given
             where, colon, cls = name.rpartition(":")
             if colon and (where.endswith(".py") or "/" in where):
                 # A file given on the command line is relative to the current directory.
                 name = f"{Path(where).resolve()}:{cls}"
-            scenarios.setdefault(name, {})
+            if name in scenarios:
+                # a scenario runs once per model (CityModel refuses it twice too)
+                twice = (
+                    "given twice"
+                    if args.scenario.count(given) > 1
+                    else "already in the run file's [scenarios]"
+                )
+                raise ConfigError(
+                    f"scenario {given!r} is {twice}; a scenario is installed once per run "
+                    "(set its parameters in the run file's [scenarios] table)",
+                    "--scenario",
+                )
+            scenarios[name] = {}
     for item in args.param or ():
         name, value = key_value(
             item, "--param", metavar="NAME=VALUE", example="concern_confidence=0.3"
@@ -202,13 +215,20 @@ def _city_flags(args: argparse.Namespace, data: dict[str, Any]) -> None:
         city[key] = value
 
 
-def _output_folder(args: argparse.Namespace, config: RunConfig) -> Path:
+def _output_folder(args: argparse.Namespace, config: RunConfig) -> Path | str:
     if args.out is not None:
-        return Path(args.out)
+        return args.out if not args.out.strip() else Path(args.out)  # "" is refused later
     if config.output.folder is not None:
         return Path(config.output.folder)
     stem = Path(args.runfile).stem if args.runfile else "run"
     return Path("results") / stem
+
+
+def _forbidden(config: RunConfig) -> list[tuple[Path, str]]:
+    """Folders the results must not go into: the run file's own folder."""
+    if config.source is None:
+        return []
+    return [(config.source.resolve().parent, f"the folder of the run file {config.source}")]
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -216,8 +236,9 @@ def handle(args: argparse.Namespace) -> int:
     from waste_harmony.results import RunResult
 
     config = run_config(args)
-    out = _output_folder(args, config)
-    check_empty(out, force=args.force)  # fail before a long run, not after it
+    forbid = _forbidden(config)
+    # before a long run, not after it
+    out = check_output_folder(_output_folder(args, config), force=args.force, forbid=forbid)
     model = config.build_model()
     names = [s.name for s in model.scenarios]
     print(
@@ -243,6 +264,6 @@ def handle(args: argparse.Namespace) -> int:
     }
     result = RunResult.from_model(model, wall_time_s=wall, extra=extra)
     figures = config.output.figures and not args.no_figures
-    written = publish_results(result, out, force=args.force, figures=figures)
+    written = publish_results(result, out, force=args.force, figures=figures, forbid=forbid)
     print(f"wrote {out}/: {', '.join(p.name for p in written)}")
     return 0

@@ -70,7 +70,7 @@ def handle(args: argparse.Namespace) -> int:
             "give --workers (local processes) or --scheduler (a Dask cluster), not both"
         )
     config = load_sweep_file(args.sweepfile)
-    out = experiment_folder(args, config.run.output.folder)
+    out = experiment_folder(args, config.run.output.folder, source=config.run.source)
     client = None if args.scheduler is None else _dask_client(args.scheduler)
     executor: Any = client if client is not None else ("serial" if args.workers == 1 else None)
     try:
@@ -92,9 +92,11 @@ def handle(args: argparse.Namespace) -> int:
         if client is not None:
             client.close()
     skipped = result.manifest.get("skipped_on_resume", 0)
+    damaged = len(result.manifest.get("damaged_on_resume", []))
+    again = f", {damaged} damaged and run again" if damaged else ""
     print(
         f"{result.n_finished} of {result.n_runs} runs finished ({skipped} skipped as "
-        f"already done, {result.n_failed} failed) -> {result.path}"
+        f"already done{again}, {result.n_failed} failed) -> {result.path}"
     )
     if result.n_failed:
         print(f"failed runs: see {result.path / 'failures'}", file=sys.stderr)

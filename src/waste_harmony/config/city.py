@@ -19,6 +19,16 @@ One of four sources, each with its own keys::
 
 The generator's keys are its keyword arguments (read from its signature); an
 unknown key lists every valid one, by source.
+
+**The run's seed fixes the city.** A random generator (``grid``, ``organic``)
+without its own ``seed`` gets one derived from the run's seed (:func:`city_seed`),
+so the same run file and seed give the same city, and the same series, every
+time; in an experiment the seed derives from the root seed, so every run of it
+shares one city (:func:`waste_harmony.batch.plan.pin_city_seed`). A ``seed`` in
+``[city]`` fixes the city whatever the run's seed. ``generator = "default"`` is the
+one documented city (:func:`~waste_harmony.city.default_city`, seed 0) unless given a
+seed. The city's seed is recorded in every run's manifest (``city.seed``) with a
+hash of the city.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from waste_harmony import city as city_module
 from waste_harmony.config.errors import ConfigError, closest
@@ -46,7 +57,7 @@ from waste_harmony.config.reader import (
     relative_path,
 )
 
-__all__ = ["GENERATORS", "CityConfig", "read_city"]
+__all__ = ["GENERATORS", "RANDOM_GENERATORS", "CityConfig", "city_seed", "read_city"]
 
 #: City generators a run file may name.
 GENERATORS: dict[str, Callable[..., nx.Graph]] = {
@@ -55,8 +66,40 @@ GENERATORS: dict[str, Callable[..., nx.Graph]] = {
     "organic": city_module.organic_city,
 }
 
+#: Generators whose city is random: without a seed of their own, the run's seed fixes it.
+RANDOM_GENERATORS = ("grid", "organic")
+
 #: The keys that choose the source; the generator's options are the rest.
 SOURCES = ("generator", "graphml", "file", "osm")
+
+#: Spawn key separating a city's seed from the seed it derives from.
+_CITY_STREAM = 0xC17
+
+
+def city_seed(seed: int) -> int:
+    """The seed of a generated city, derived from a run's (or an experiment's root) seed.
+
+    A stream of its own (:class:`numpy.random.SeedSequence` with a spawn key), so
+    the city's random draws are independent of the model's, though both follow
+    from one seed.
+
+    Parameters
+    ----------
+    seed : int
+        The run's seed, or an experiment's root seed.
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2**32)``.
+
+    Examples
+    --------
+    >>> city_seed(1) == city_seed(1), city_seed(1) == city_seed(2)
+    (True, False)
+    """
+    sequence = np.random.SeedSequence(int(seed), spawn_key=(_CITY_STREAM,))
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
 
 
 @dataclass(frozen=True)
@@ -89,6 +132,31 @@ class CityConfig:
     graphml: Path | None = None
     file: Path | None = None
     osm: Path | None = None
+
+    @property
+    def needs_seed(self) -> bool:
+        """Whether the city is random and has no seed of its own (see :meth:`seeded`)."""
+        return (
+            self.graphml is None
+            and self.file is None
+            and self.osm is None
+            and self.generator in RANDOM_GENERATORS
+            and "seed" not in self.options
+        )
+
+    def seeded(self, seed: int) -> CityConfig:
+        """The city with ``seed`` if it is random and has none of its own, else unchanged.
+
+        Examples
+        --------
+        >>> CityConfig(generator="grid").seeded(7).options
+        {'seed': 7}
+        >>> CityConfig(generator="grid", options={"seed": 1}).seeded(7).options
+        {'seed': 1}
+        """
+        if not self.needs_seed:
+            return self
+        return CityConfig(generator=self.generator, options={**self.options, "seed": int(seed)})
 
     def build(self) -> nx.Graph:
         """Make the city graph.

@@ -308,6 +308,8 @@ def relative_path(*, exists: bool = True) -> Check:
     def check(value: Any, where: str, reading: Reading) -> Path:
         if not isinstance(value, str):
             raise ConfigError(f"expected a path string, got {_kind(value)}", where)
+        if not value.strip():
+            raise ConfigError("empty path; give a file or folder name", where)
         resolved = reading.resolve(value)
         if exists and not resolved.exists():
             raise ConfigError(f"file not found: {resolved}", where)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from waste_harmony.config.city import CityConfig, read_city
+from waste_harmony.config.city import CityConfig, city_seed, read_city
 from waste_harmony.config.errors import ConfigError, closest, combine_errors
 from waste_harmony.config.reader import (
     Key,
@@ -132,6 +132,10 @@ class RunConfig:
     def build_model(self, **overrides: Any) -> Any:
         """Build the :class:`~waste_harmony.CityModel` this file describes.
 
+        The run's seed (``rng``) fixes everything random in it: a random city
+        without a seed of its own is generated with :func:`~waste_harmony.config.city.city_seed`
+        of it. Without any seed one is drawn (and recorded in the model).
+
         Parameters
         ----------
         **overrides
@@ -157,8 +161,10 @@ class RunConfig:
             **self.parameters,
             **overrides,
         }
+        kwargs["rng"] = seed = _seed(kwargs["rng"])
+        where = self.city.seeded(city_seed(seed)) if isinstance(seed, int) else self.city
         try:
-            city = self.city.build()
+            city = where.build()
         except (ValueError, TypeError, OSError, ImportError) as exc:
             # ImportError: a geo city without the geo extra (the message names it)
             raise ConfigError(str(exc), "city") from exc
@@ -196,6 +202,17 @@ class RunConfig:
         if self.seed is not None:
             data["seed"] = self.seed
         return data
+
+
+def _seed(rng: Any) -> Any:
+    """The run's seed as the int CityModel will record (anything it refuses passes on)."""
+    import numpy as np
+
+    from waste_harmony.model.checks import seed_of
+
+    seed = seed_of(rng)
+    valid = isinstance(seed, int | np.integer) and not isinstance(seed, bool)
+    return int(seed) if valid and 0 <= seed < 2**63 else seed
 
 
 def _blame(message: str, config: RunConfig) -> str:
@@ -286,10 +303,27 @@ def _read_output(value: Any, where: str, reading: Reading) -> OutputConfig:
     return OutputConfig(**OUTPUT(value, where, reading))
 
 
+def output_folder(value: Any, where: str, reading: Reading) -> Path:
+    """``[output] folder``: a path relative to the file, not the file's own folder.
+
+    Results are replaced only where every file is the library's own
+    (:mod:`waste_harmony.storage`); a file's own folder holds the file itself,
+    so it is refused at once rather than when a run is over.
+    """
+    folder = relative_path(exists=False)(value, where, reading)
+    if reading.base_dir is not None and folder.resolve() == reading.base_dir.resolve():
+        raise ConfigError(
+            "this is the file's own folder; results need a folder of their own, "
+            'e.g. folder = "results/run"',
+            where,
+        )
+    return folder
+
+
 #: ``[output]``: what a run writes, and where (relative to the file).
 OUTPUT = Table(
     (
-        Key("folder", relative_path(exists=False)),
+        Key("folder", output_folder),
         Key("neighborhoods", flag, default=True),
         Key("figures", flag, default=True),
     ),

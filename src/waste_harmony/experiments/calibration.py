@@ -44,9 +44,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -54,11 +52,14 @@ import pandas as pd
 
 import waste_harmony.experiments.abc as abc
 from waste_harmony.batch.executors import SharedProcessPool
+from waste_harmony.batch.plan import pin_city_seed
 from waste_harmony.experiments.calibration_result import (
     MANIFEST,
     CalibrationResult,
     describe_prior,
+    finish_calibration_folder,
     load_calibration,
+    prepare_calibration_folder,
     weighted_quantile,
 )
 from waste_harmony.experiments.observations import (
@@ -68,7 +69,7 @@ from waste_harmony.experiments.observations import (
     simulated_values,
 )
 from waste_harmony.results import versions
-from waste_harmony.schema import read_json
+from waste_harmony.storage import write_atomic, write_errors
 
 if TYPE_CHECKING:
     from waste_harmony.batch.plan import Task
@@ -183,6 +184,7 @@ def calibrate(
     workers: int | None = None,
     out: str | os.PathLike[str] | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = True,
     **kwargs: Any,
 ) -> CalibrationResult:
@@ -235,6 +237,10 @@ def calibrate(
     resume : bool
         Continue a calibration interrupted in ``out`` (same settings): finished
         generations are reloaded, the unfinished one resumes its sweep.
+    overwrite : bool
+        Replace the calibration in ``out``: the new one runs in a staging folder
+        inside it and replaces the earlier one only when complete; only files
+        waste-harmony wrote there are replaced (anything else is refused, named).
     **kwargs
         Keyword arguments of the model shared by all runs (``n_citizens``,
         ``scenarios``, fixed parameters).
@@ -280,8 +286,8 @@ def calibrate(
     elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
     seed = int(seed)
-    temporary = out is None
-    folder = Path(tempfile.mkdtemp(prefix="waste-harmony-calibration-") if out is None else out)
+    # a run file's random city: one for every run of every generation
+    model = pin_city_seed(model, seed)
     manifest: dict[str, Any] = {
         "kind": "calibration",
         "seed": seed,
@@ -301,28 +307,15 @@ def calibrate(
         "model": None if model is None else repr(model),
         "model_kwargs": {k: _json_or_none(v) for k, v in kwargs.items()},
     }
-    existing = folder / MANIFEST
-    if existing.exists():
-        old = read_json(existing, "calibration manifest")
-        ignore = ("versions", "status", "stopped")
-        same = {k: v for k, v in old.items() if k not in ignore} == json.loads(
-            json.dumps(manifest, default=repr)
-        )
-        if not same:
-            raise ValueError(
-                f"{folder} holds a different calibration (its settings differ); choose "
-                "another folder"
-            )
-        if not resume:
-            raise FileExistsError(
-                f"{folder} already holds this calibration; pass resume=True to continue it"
-            )
-    elif folder.exists() and any(folder.iterdir()) and not temporary:
-        raise FileExistsError(f"{folder} is not empty and holds no calibration; choose another")
-    folder.mkdir(parents=True, exist_ok=True)
-    manifest["versions"] = versions()
-    manifest["status"] = "running"
-    existing.write_text(json.dumps(manifest, indent=2, default=repr))
+    folder, replaces, temporary = prepare_calibration_folder(
+        out, manifest, resume=resume, overwrite=overwrite
+    )
+    with write_errors(folder, intact="nothing was written"):
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest["versions"] = versions()
+        manifest["status"] = "running"
+        text = json.dumps(manifest, indent=2, default=repr)
+        write_atomic(folder / MANIFEST, lambda p: p.write_text(text))
     # One worker pool for every batch (see SharedProcessPool): a new pool per batch
     # spent seconds starting interpreters each time, more than small runs take. Its
     # workers start importing now (after every check of the arguments, so a mistake
@@ -443,4 +436,5 @@ def calibrate(
         shutil.rmtree(folder, ignore_errors=True)
     else:
         result.save(folder)
+        result.path = finish_calibration_folder(folder, replaces)
     return result

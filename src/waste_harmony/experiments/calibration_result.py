@@ -7,7 +7,10 @@ size, which parameters the data identify (:meth:`CalibrationResult.contraction`)
 posterior predictive bands and plots. :meth:`CalibrationResult.save` and
 :func:`load_calibration` store it in, and read it from, a calibration folder
 (``calibration.json``, ``particles.parquet``, ``generations.parquet``,
-``observed.parquet``).
+``observed.parquet``); :func:`prepare_calibration_folder` and
+:func:`finish_calibration_folder` create, resume or replace one by the rules of
+:mod:`waste_harmony.storage` (only the library's own files are replaced, and the
+earlier calibration stays whole until the new one is complete).
 
 Examples
 --------
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,20 +30,45 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from waste_harmony.batch.store import experiment_files
 from waste_harmony.experiments.observations import OBSERVATION_KEYS
 from waste_harmony.schema import read_json
+from waste_harmony.storage import (
+    check_destination,
+    check_place,
+    remove_files,
+    stage,
+    staged_in,
+    swap_in,
+    write_atomic,
+    write_errors,
+)
 
 __all__ = [
     "MANIFEST",
+    "TABLES",
     "CalibrationResult",
+    "calibration_files",
     "describe_prior",
+    "finish_calibration_folder",
     "load_calibration",
+    "prepare_calibration_folder",
     "rebuild_prior",
     "weighted_quantile",
 ]
 
 #: The manifest of a calibration folder.
 MANIFEST = "calibration.json"
+
+#: The tables of a calibration folder: attribute of :class:`CalibrationResult` → file.
+TABLES = {
+    "particles": "particles.parquet",
+    "generations": "generations.parquet",
+    "observed": "observed.parquet",
+}
+
+#: Manifest entries that change while a calibration runs (not part of its identity).
+VOLATILE = ("versions", "status", "stopped")
 
 
 def weighted_quantile(values: Any, weights: Any, q: Any) -> np.ndarray:
@@ -339,14 +368,153 @@ class CalibrationResult:
 
     # ------------------------------------------------------------------ storage
     def save(self, folder: str | os.PathLike[str]) -> Path:
-        """Write the particles, generations, observations and manifest into ``folder``."""
+        """Write the particles, generations, observations and manifest into ``folder``.
+
+        Each file is written atomically (:func:`waste_harmony.storage.write_atomic`),
+        the manifest last.
+        """
         path = Path(folder)
-        path.mkdir(parents=True, exist_ok=True)
-        self.particles.to_parquet(path / "particles.parquet", index=False)
-        self.generations.to_parquet(path / "generations.parquet", index=False)
-        self.observed.to_parquet(path / "observed.parquet", index=False)
-        (path / MANIFEST).write_text(json.dumps(self.manifest, indent=2, default=repr))
+        for attribute, name in TABLES.items():
+            table = getattr(self, attribute)
+            write_atomic(path / name, lambda p, t=table: t.to_parquet(p, index=False))
+        text = json.dumps(self.manifest, indent=2, default=repr)
+        write_atomic(path / MANIFEST, lambda p: p.write_text(text))
         return path
+
+
+def calibration_files(folder: Path) -> set[str]:
+    """The files of a calibration folder that waste-harmony wrote (relative paths).
+
+    The manifest, the tables (:data:`TABLES`) and each batch's experiment
+    (:func:`waste_harmony.batch.store.experiment_files`): what replacing the
+    calibration (``overwrite=True``, ``--force``) may remove.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        A calibration folder.
+
+    Returns
+    -------
+    set of str
+        Relative paths.
+    """
+    owned = {MANIFEST, *TABLES.values()}
+    for batch in folder.glob("batch-*"):
+        if batch.is_dir() and not batch.is_symlink():
+            owned.update(f"{batch.name}/{name}" for name in experiment_files(batch))
+    return owned
+
+
+def _settings(manifest: Mapping[str, Any]) -> Any:
+    """What identifies a calibration: its manifest without the entries that change as it runs."""
+    plain = json.loads(json.dumps(dict(manifest), default=repr))
+    return {k: v for k, v in plain.items() if k not in VOLATILE}
+
+
+def prepare_calibration_folder(
+    out: str | os.PathLike[str] | None,
+    manifest: dict[str, Any],
+    *,
+    resume: bool,
+    overwrite: bool,
+) -> tuple[Path, Path | None, bool]:
+    """Create, continue or stage the folder a calibration writes into.
+
+    Parameters
+    ----------
+    out : str, os.PathLike or None
+        The folder (``None``: a new temporary folder).
+    manifest : dict
+        The new calibration's manifest (its settings).
+    resume : bool
+        Continue a calibration with the same settings interrupted in ``out`` (or
+        an interrupted replacement by it).
+    overwrite : bool
+        Replace the calibration in ``out`` once the new one is complete; only the
+        library's files there are replaced (:func:`calibration_files`).
+
+    Returns
+    -------
+    (pathlib.Path, pathlib.Path or None, bool)
+        Where to write now, the folder it replaces when complete (see
+        :func:`finish_calibration_folder`), and whether it is temporary.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` holds a calibration with other settings (and not ``overwrite``).
+    FileExistsError
+        If ``out`` holds this calibration and neither ``resume`` nor ``overwrite`` is
+        set, holds something that is not a calibration, or would have files the
+        library did not write replaced (named).
+    """
+    if out is None:
+        return Path(tempfile.mkdtemp(prefix="waste-harmony-calibration-")), None, True
+    folder = check_place(out)
+    how = "pass overwrite=True (--force) to replace it"
+    if not (folder / MANIFEST).exists():
+        check_destination(
+            folder,
+            replace=overwrite,
+            owned=calibration_files,
+            how="it holds no calibration; choose another folder (or pass overwrite=True, --force)",
+        )
+        if overwrite and folder.is_dir():  # leftovers of an interrupted replacement
+            with write_errors(folder, intact=f"nothing was written to {folder}"):
+                remove_files(folder, calibration_files(folder))
+        return folder, None, False
+    if overwrite:
+        check_destination(folder, replace=True, owned=calibration_files, how=how)
+        with write_errors(folder, intact=f"the earlier calibration in {folder} is intact"):
+            return stage(folder), folder, False
+    old = read_json(folder / MANIFEST, "calibration manifest")
+    if _settings(old) != _settings(manifest):
+
+        def same(staging: Path) -> bool:
+            try:
+                found = read_json(staging / MANIFEST, "calibration manifest")
+            except (OSError, ValueError):
+                return False
+            return bool(_settings(found) == _settings(manifest))
+
+        interrupted = staged_in(folder, same)
+        if interrupted is not None and resume:
+            return interrupted, folder, False
+        raise ValueError(
+            f"{folder} holds a different calibration (its settings differ); choose another "
+            f"folder, or {how}"
+        )
+    if not resume:
+        raise FileExistsError(
+            f"{folder} already holds this calibration; pass resume=True (--resume) to "
+            "continue it, or overwrite=True (--force) to start again"
+        )
+    return folder, None, False
+
+
+def finish_calibration_folder(work: Path, replaces: Path | None) -> Path:
+    """Swap a completed replacement in for the earlier calibration; the final folder.
+
+    Parameters
+    ----------
+    work : pathlib.Path
+        Where the calibration was written (:func:`prepare_calibration_folder`).
+    replaces : pathlib.Path or None
+        The folder it replaces (``None``: ``work`` is the final folder).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder that now holds the calibration.
+    """
+    if replaces is None:
+        return work
+    with write_errors(
+        replaces, intact=f"the new calibration is complete in {work}: move it in by hand"
+    ):
+        swap_in(replaces, work, commit=MANIFEST, remove=calibration_files(replaces))
+    return replaces
 
 
 def describe_prior(dist: Any) -> dict[str, Any]:
@@ -397,9 +565,9 @@ def load_calibration(path: str | os.PathLike[str]) -> CalibrationResult:
     priors = {k: rebuild_prior(v) for k, v in manifest["priors"].items()}
     kwargs = {k: v for k, v in (manifest.get("model_kwargs") or {}).items() if v is not None}
     return CalibrationResult(
-        particles=pd.read_parquet(folder / "particles.parquet"),
-        generations=pd.read_parquet(folder / "generations.parquet"),
-        observed=pd.read_parquet(folder / "observed.parquet"),
+        particles=pd.read_parquet(folder / TABLES["particles"]),
+        generations=pd.read_parquet(folder / TABLES["generations"]),
+        observed=pd.read_parquet(folder / TABLES["observed"]),
         priors=priors,
         manifest=manifest,
         path=folder,

@@ -56,6 +56,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from waste_harmony.agents import Citizen, Corporation, Neighborhood
+from waste_harmony.city import missing_node_hint
 from waste_harmony.dynamics.diffusion import ImplicitDiffusion
 from waste_harmony.model.accounts import WasteAccounts
 from waste_harmony.model.building import build_citizens, build_city
@@ -476,7 +477,8 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         try:
             return self._node_index[node]
         except (KeyError, TypeError):
-            raise KeyError(f"node {node!r} is not in the city graph") from None
+            hint = missing_node_hint(node, self._node_index)
+            raise KeyError(f"node {node!r} is not in the city graph{hint}") from None
 
     def neighborhood_at(self, node: Hashable) -> Neighborhood:
         """The :class:`Neighborhood` agent of a node.

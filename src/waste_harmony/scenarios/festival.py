@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from waste_harmony.city import missing_node_hint
 from waste_harmony.scenarios.base import Scenario, parameter
 from waste_harmony.scenarios.places import distance_decay, nearest, plaza_rows
 from waste_harmony.scenarios.registry import register
@@ -187,9 +188,10 @@ class HarmonyFestival(Scenario):
             try:
                 model.node_index(self.plaza)
             except KeyError:
+                hint = missing_node_hint(self.plaza, model.node_ids)
                 raise ValueError(
                     f"scenario 'harmony-festival': plaza {self.plaza!r} is not a "
-                    "node of the city; give a node id or None"
+                    f"node of the city{hint}; give a node id or None"
                 ) from None
 
     def setup(self, model: CityServices) -> None:

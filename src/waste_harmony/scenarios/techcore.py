@@ -75,6 +75,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from waste_harmony.agents.corporation import Corporation
+from waste_harmony.city import missing_node_hint
 from waste_harmony.paramspec import Constraint
 from waste_harmony.scenarios.base import Scenario, parameter
 from waste_harmony.scenarios.places import biodiverse_rows, distance_decay, distance_km
@@ -319,9 +320,10 @@ class TechCoreProposal(Scenario):
             try:
                 row = model.node_index(self.site)
             except KeyError:
+                hint = missing_node_hint(self.site, model.node_ids)
                 raise ValueError(
                     f"scenario 'techcore': site {self.site!r} is not a node of "
-                    "the city; give a biodiverse node id or None"
+                    f"the city{hint}; give a biodiverse node id or None"
                 ) from None
             candidates = biodiverse_rows(model)
             if row not in candidates:
