@@ -33,6 +33,7 @@ from waste_harmony.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     USER_ERRORS,
+    OutOfMemoryError,
     Parser,
     add_debug,
     one_line,
@@ -177,14 +178,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("waste-harmony: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except MemoryError:  # asked for more than the machine holds (citizens, city size)
+    except MemoryError as exc:  # asked for more than the machine holds
         if args.debug:
             traceback.print_exc()
-        print(
-            "waste-harmony: error: out of memory: the run asks for more than this machine "
-            "holds; lower --citizens or the city's size",
-            file=sys.stderr,
-        )
+        if not isinstance(exc, OutOfMemoryError):  # a command that did not say what was large
+            command = handler.__module__.rsplit(".", 1)[-1]
+            exc = OutOfMemoryError(f"'waste-harmony {command}' as asked", "ask for less")
+        print(f"waste-harmony: error: out of memory: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # a defect of ours, not the user's: keep the traceback
         return _defect(exc)

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from waste_harmony.cli.common import key_value, positive_number, progress_bar
+from waste_harmony.cli.common import key_value, may_be_large, positive_number, progress_bar
 from waste_harmony.cli.output import check_output_folder, publish_results, summary_table
 from waste_harmony.config import ConfigError, RunConfig, load_run_file, parse_run_config
 
@@ -239,14 +239,19 @@ def handle(args: argparse.Namespace) -> int:
     forbid = _forbidden(config)
     # before a long run, not after it
     out = check_output_folder(_output_folder(args, config), force=args.force, forbid=forbid)
-    model = config.build_model()
+    large = f"a run of {config.citizens:,} citizens over {config.days:,} days"
+    with may_be_large(large, "lower --citizens, --days or the city's size"):
+        model = config.build_model()
     names = [s.name for s in model.scenarios]
     print(
         f"waste-harmony run: {config.citizens:,} citizens, {model.n_nodes} neighbourhoods, "
         f"{config.days} days, seed {config.seed}, scenarios: {', '.join(names) or 'none'}"
     )
     start = time.perf_counter()
-    with progress_bar(config.days, desc="simulating", unit="day", quiet=args.quiet) as bar:
+    with (
+        may_be_large(large, "lower --citizens, --days or the city's size"),
+        progress_bar(config.days, desc="simulating", unit="day", quiet=args.quiet) as bar,
+    ):
         for _ in range(config.days):
             model.run_for(1)
             bar.update(1)
