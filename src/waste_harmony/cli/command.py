@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from typing import Any
 from waste_harmony.cli.common import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
+    EXIT_PIPE,
     EXIT_USAGE,
     USER_ERRORS,
     OutOfMemoryError,
@@ -158,7 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     try:
-        return int(handler(args) or 0)
+        status = int(handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit as a stray message
+        return status
+    except BrokenPipeError:  # the reader of stdout left (| head): stop quietly, as Unix tools
+        return _closed_stdout()
     except OSError as exc:
         # the environment's failures (disk full, read-only...) are not bugs: one line
         message = environment_message(exc)
@@ -188,6 +194,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except Exception as exc:  # a defect of ours, not the user's: keep the traceback
         return _defect(exc)
+
+
+def _closed_stdout() -> int:
+    """Silence further output to a closed stdout and give the status a SIGPIPE death gives.
+
+    Every command publishes its results before it prints about them, so nothing is
+    lost when the reader of its output goes away. Python's recipe: point stdout at
+    ``/dev/null``, so flushing at exit does not fail again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (captured output): nothing to flush
+        pass
+    return EXIT_PIPE
 
 
 def _defect(exc: BaseException) -> int:

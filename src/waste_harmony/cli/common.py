@@ -26,6 +26,7 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_PIPE",
     "EXIT_USAGE",
     "USER_ERRORS",
     "OutOfMemoryError",
@@ -56,6 +57,10 @@ EXIT_USAGE = 2
 
 #: Exit status when interrupted (Ctrl-C), as shells report SIGINT.
 EXIT_INTERRUPTED = 130
+
+#: Exit status when the reader of standard output went away (``| head``), as shells
+#: report a SIGPIPE death (128 + 13); the results were published first.
+EXIT_PIPE = 141
 
 #: Exceptions that mean "the input is wrong": one line and exit status 2. The library
 #: raises these (with a message naming the file, key or argument and the fix) for

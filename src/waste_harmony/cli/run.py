@@ -256,12 +256,6 @@ def handle(args: argparse.Namespace) -> int:
             model.run_for(1)
             bar.update(1)
     wall = time.perf_counter() - start
-    frame = model.model_frame()
-    print(summary_table(frame))
-    print(
-        f"facility status at the end: {frame['facility_status'].iloc[-1]}; events logged: "
-        f"{len(model.event_log)}; simulated in {wall:.1f} s"
-    )
     extra = {
         "run": config.to_dict(),
         "run_file": None if config.source is None else str(config.source),
@@ -269,6 +263,13 @@ def handle(args: argparse.Namespace) -> int:
     }
     result = RunResult.from_model(model, wall_time_s=wall, extra=extra)
     figures = config.output.figures and not args.no_figures
+    # published before anything is printed about it: a closed stdout (| head) loses nothing
     written = publish_results(result, out, force=args.force, figures=figures, forbid=forbid)
+    frame = model.model_frame()
+    print(summary_table(frame))
+    print(
+        f"facility status at the end: {frame['facility_status'].iloc[-1]}; events logged: "
+        f"{len(model.event_log)}; simulated in {wall:.1f} s"
+    )
     print(f"wrote {out}/: {', '.join(p.name for p in written)}")
     return 0
