@@ -4,6 +4,9 @@
 # Works from any directory; the example runs from the repository root, so its
 # output lands in <repo>/results/flagship/.
 set -euo pipefail
+# A first run installs only what running needs (no Sphinx, Playwright, Dask or
+# chromium); scripts/test.sh installs the rest. An existing dev install is used as is.
+export WH_PROFILE=run
 # shellcheck source=scripts/setup_env.sh
 source "$(CDPATH='' cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/setup_env.sh"
 cd "$WH_ROOT"

@@ -11,7 +11,9 @@
 #      since the last successful install (hash stamp inside .venv). The installer
 #      is uv (the `uv` package from PyPI, put into .venv by pip): it installs the
 #      dev extra into a fresh venv in about 35 s where pip takes minutes; pip
-#      installs instead when uv cannot be installed;
+#      installs instead when uv cannot be installed. With WH_PROFILE=run (set by
+#      scripts/example.sh) only what running needs: the project without extras,
+#      no system packages; a later dev install adds the rest;
 #   3. installs missing system packages the tests need (ensure_system_packages);
 #   4. exports PATH (.venv/bin first), VIRTUAL_ENV and MPLBACKEND=Agg (if unset).
 #
@@ -35,6 +37,17 @@ WH_ROOT="$(CDPATH='' cd -P -- "$_wh_dir/.." && pwd)"
 unset _wh_src _wh_dir
 WH_VENV="$WH_ROOT/.venv"
 WH_STAMP="$WH_VENV/.waste_harmony_install_stamp"
+# What to install: "dev" (everything the tests, docs and browser tests need; the
+# default) or "run" (the library alone: a first run, scripts/example.sh).
+WH_PROFILE="${WH_PROFILE:-dev}"
+case "$WH_PROFILE" in
+dev) WH_SPEC=".[dev]" ;;
+run) WH_SPEC="." ;;
+*)
+    printf '[setup] ERROR: WH_PROFILE=%s: use dev or run\n' "$WH_PROFILE" >&2
+    exit 1
+    ;;
+esac
 WH_MIN_MINOR=12 # Python 3.12 is the minimum (pyproject: requires-python >=3.12)
 
 wh_log() { printf '[setup] %s\n' "$*" >&2; }
@@ -252,6 +265,11 @@ wh_install_project() {
         "$WH_VENV/bin/python" -c 'import sys; print(sys.version.split()[0])'
     )"
     [[ -f "$WH_STAMP" ]] && have="$(<"$WH_STAMP")"
+    # a dev install holds everything a run needs
+    want="$want profile=$WH_PROFILE"
+    if [[ "$WH_PROFILE" == run && "$have" == "${want% profile=run} profile=dev" ]]; then
+        have="$want"
+    fi
     if [[ "$want" == "$have" && "${WASTE_HARMONY_FORCE_INSTALL:-0}" != 1 ]]; then
         # Cheap sanity check that the editable install is still there.
         for dist in "$WH_VENV"/lib/python3.*/site-packages/waste_harmony-*.dist-info; do
@@ -273,15 +291,15 @@ wh_install_project() {
         wh_warn "could not install uv into $WH_VENV; installing with pip instead (slower)"
         installer=pip
     fi
-    wh_log "installing waste_harmony (editable, [dev] extra) into $WH_VENV with $installer ..."
+    wh_log "installing waste_harmony (editable, $WH_SPEC, profile $WH_PROFILE) into $WH_VENV with $installer ..."
     if [[ "$installer" == uv ]]; then
         (cd "$WH_ROOT" && "$WH_VENV/bin/uv" pip install -q --python "$WH_VENV/bin/python" \
-            -e ".[dev]") || wh_die "uv pip install -e \".[dev]\" failed (see above)."
+            -e "$WH_SPEC") || wh_die "uv pip install -e \"$WH_SPEC\" failed (see above)."
     else
         "$WH_VENV/bin/python" -m pip install -q --upgrade pip ||
             wh_die "upgrading pip failed (see above)."
-        (cd "$WH_ROOT" && "$WH_VENV/bin/python" -m pip install -q -e ".[dev]") ||
-            wh_die "pip install -e \".[dev]\" failed (see above)."
+        (cd "$WH_ROOT" && "$WH_VENV/bin/python" -m pip install -q -e "$WH_SPEC") ||
+            wh_die "pip install -e \"$WH_SPEC\" failed (see above)."
     fi
     printf '%s\n' "$want" >"$WH_STAMP"
     wh_log "install done"
@@ -358,7 +376,9 @@ fi
 
 wh_ensure_venv
 wh_install_project
-ensure_system_packages
+if [[ "$WH_PROFILE" == dev ]]; then
+    ensure_system_packages # chromium for the browser tests: not needed to run
+fi
 
 export VIRTUAL_ENV="$WH_VENV"
 export PATH="$WH_VENV/bin:$PATH"

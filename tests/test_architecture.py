@@ -26,7 +26,19 @@ SOURCE = Path(waste_harmony.__file__).resolve().parent
 #: (layer name, module prefixes), lowest layer first.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # The science and the data: pure functions and plain containers, no model.
-    ("foundations", ("_version", "canonical", "paramspec", "city", "dynamics", "parameters")),
+    (
+        "foundations",
+        (
+            "_version",
+            "canonical",
+            "paramspec",
+            "references",
+            "proportions",
+            "city",
+            "dynamics",
+            "parameters",
+        ),
+    ),
     ("containers", ("tables", "pipeline", "recording", "schema", "storage")),
     # What lower layers may read and call on a model (a typing.Protocol).
     ("services", ("services",)),

@@ -294,3 +294,59 @@ def test_check_script_fails_on_lint_and_format_findings(tmp_path):
     res = _check([messy])
     assert res.returncode == 1
     assert "FAILED: ruff format --check" in res.stderr
+
+
+FAKE_VENV_PYTHON = """#!/usr/bin/env bash
+echo "$*" >> "$FAKE_LOG"
+case "$*" in
+*ensurepip*) echo "3 13 0 final 1 0" ;;
+*hashlib*) echo "0123abcd" ;;
+*sys.version*) echo "3.13.0" ;;
+*"-m pip install"*)
+    mkdir -p "${0%/bin/python}/lib/python3.13/site-packages/waste_harmony-0.dist-info" ;;
+esac
+"""
+
+
+FAKE_VENV_UV = """#!/bin/sh
+echo "uv $*" >> "$FAKE_LOG"
+mkdir -p "${0%/bin/uv}/lib/python3.13/site-packages/waste_harmony-0.dist-info"
+"""
+
+
+def _setup(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run a copy of setup_env.sh against a fake venv whose python logs its arguments."""
+    root = tmp_path / "repo"
+    (root / "scripts").mkdir(parents=True, exist_ok=True)
+    shutil.copy(SETUP, root / "scripts" / "setup_env.sh")
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    log = tmp_path / "python.log"
+    log.write_text("")
+    _write_exe(root / ".venv" / "bin" / "python", FAKE_VENV_PYTHON)
+    _write_exe(root / ".venv" / "bin" / "uv", FAKE_VENV_UV)
+    done = subprocess.run(
+        [BASH, str(root / "scripts" / "setup_env.sh")],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "FAKE_LOG": str(log), **env},
+        check=False,
+        timeout=60,
+    )
+    installs = [line for line in log.read_text().splitlines() if "pip install" in line]
+    return done, installs
+
+
+def test_example_installs_only_what_running_needs(tmp_path):
+    # Issue 19, item 7: the first run installed Sphinx, Playwright and Dask and ran
+    # apt-get install chromium to simulate one year.
+    assert "export WH_PROFILE=run" in (ROOT / "scripts" / "example.sh").read_text()
+    done, installs = _setup(tmp_path, WH_PROFILE="run")
+    assert done.returncode == 0, done.stderr
+    assert installs[-1].endswith(" -e .")  # the library alone, no extra
+    assert "chromium" not in done.stderr
+    # the test command installs the rest, and a later first run reuses it
+    done, installs = _setup(tmp_path, WASTE_HARMONY_SKIP_SYSTEM="1")
+    assert done.returncode == 0, done.stderr
+    assert installs[-1].endswith(" -e .[dev]")
+    done, installs = _setup(tmp_path, WH_PROFILE="run")
+    assert "skipping the install" in done.stderr and not installs

@@ -82,3 +82,66 @@ def test_bad_file_exits_2_in_one_line(tmp_path, capsys):
     assert "calibration.budget" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_a_loaded_calibration_predicts_with_the_calibrated_model(tmp_path):
+    # Issue 19, item 5: after `waste-harmony calibrate` (30 citizens here) the loaded
+    # folder's predictive() simulated the default 10,000-citizen model.
+    path = _write(tmp_path)
+    out = tmp_path / "calib-out"
+    assert main(["calibrate", str(path), "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    loaded = load_calibration(out)
+    assert loaded.manifest["run"]["citizens"] == 30
+    # issue 19, item 6: the command writes the posterior's figures
+    assert (out / "posterior.png").stat().st_size > 5_000 and (out / "pairs.png").exists()
+    runs = tmp_path / "predictive"
+    bands = loaded.predictive(4, executor="serial", progress=False, out=runs)
+    assert set(bands["variable"]) == {"mean_concern", "recycling_rate"}
+    from waste_harmony import load_results
+
+    predicted = load_results(runs)
+    assert {predicted.run(r).manifest["n_citizens"] for r in predicted.run_ids()} == {30}
+
+
+def test_a_loaded_calibration_refuses_to_guess_what_it_could_not_store(tmp_path):
+    from waste_harmony.city import grid_city
+    from waste_harmony.experiments import calibrate
+
+    observed = pd.DataFrame({"day": [2], "variable": ["mean_concern"], "value": [0.45]})
+    calibrate(
+        priors={"concern_confidence": (0.1, 0.4)},
+        observed=observed,
+        days=2,
+        n_citizens=30,
+        city=grid_city(3, 3),
+        budget=8,
+        population_size=4,
+        executor="serial",
+        progress=False,
+        out=tmp_path / "c",
+    )
+    loaded = load_calibration(tmp_path / "c")
+    with pytest.raises(ValueError, match="city"):
+        loaded.predictive(2, executor="serial", progress=False)
+    bands = loaded.predictive(2, executor="serial", progress=False, city=grid_city(3, 3))
+    assert not bands.empty
+
+
+def test_calibrate_shows_one_progress_bar(tmp_path, capsys):
+    # Issue 19, item 6: one progress bar per batch of particles before.
+    path = _write(tmp_path)
+    assert main(["calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err.replace("\r", "\n")
+    bars = {line.split(":")[0] for line in err.splitlines() if "%|" in line}
+    assert bars == {"calibrate"}
+
+
+def test_calibrate_force_replaces_its_own_figures(tmp_path, capsys):
+    # The figures calibrate draws are the library's files: --force replaces them
+    # (after the storage rules, they were "files waste-harmony did not write").
+    path = _write(tmp_path)
+    argv = ["calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "cal"), "--quiet"]
+    assert main(argv) == 0
+    assert (tmp_path / "cal" / "posterior.png").exists()
+    assert main([*argv, "--force"]) == 0, capsys.readouterr().err
+    assert not [p for p in (tmp_path / "cal").iterdir() if p.name.endswith(".tmp")]

@@ -45,7 +45,11 @@ def test_sweep_command_runs_resumes_and_refuses_to_clobber(tmp_path, capsys):
     out = tmp_path / "out"
     args = _parse(["sweep", str(path), "--workers", "1", "--out", str(out), "--quiet"])
     assert args.handler(args) == 0
-    assert "4 of 4 runs finished (0 skipped" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "4 of 4 runs finished (0 skipped" in printed
+    # issue 19, item 6: a summary table at the end, a column per point, categories too
+    assert "waste_per_capita_kg=0.5" in printed and "waste_per_capita_kg=1" in printed
+    assert "facility_status = none" in printed and "recycling_rate" in printed
     result = load_experiment(out)
     frame = result.load("waste_generated_kg")
     assert sorted(set(frame["waste_per_capita_kg"])) == [0.5, 1.0]

@@ -68,3 +68,30 @@ def test_your_city_notebook_runs(executed_notebook):
     assert "49 districts" in text and "facility:" in text
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # maps and series
     assert not list(folder.iterdir())
+
+
+def _outputs(notebook):
+    return [
+        str(o.get("text") or o.get("data", {}).get("text/plain", ""))
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    ]
+
+
+@pytest.mark.slow
+def test_own_outputs_notebook_runs(executed_notebook):
+    printed = "\n".join(_outputs(executed_notebook("own_outputs.ipynb")[0]))
+    assert "high_concern_share" in printed
+    assert "CityModel(model_reporters=" in printed  # the refusal names the way
+
+
+@pytest.mark.slow
+def test_depot_notebook_runs_and_the_depot_counts_the_same_day(executed_notebook):
+    outputs = _outputs(executed_notebook("depot.ipynb")[0])
+    assert "'depot'" in outputs[0]  # the rule at its named point
+    # same-day accounting (rule and overridden step) and identical pickled twins
+    assert outputs.count("True") == 3
+    # an own output reading the depots, from day 0, in an ensemble of the subclass
+    (summary,) = [o for o in outputs if "depot_kg" in o]
+    assert len(summary.splitlines()) == 4 and " nan " not in summary

@@ -604,3 +604,19 @@ def test_viewer_draws_district_polygons_and_recolours_them_in_place():
 def test_viewer_without_polygons_shows_points():
     view = CityMapView(CityModel(n_citizens=300, rng=1))
     assert view.districts is None and view.nodes.get_visible()
+
+
+@pytest.mark.parametrize("days", [3, 30, 90])
+def test_series_panels_tick_labels_read_their_data(days):
+    # Issue 19, item 5 (the browser test reads the same from the page).
+    from test_viz_browser import check_ticks_read_the_data
+    from waste_harmony import CityModel
+    from waste_harmony.viz.figures import SeriesView
+
+    model = CityModel(n_citizens=1_000, rng=2, scenarios=["techcore"])
+    view = SeriesView(outputs=model.outputs)
+    for _ in range(days):  # one image a day, as the page draws them
+        view.update(model).image()
+        model.run_for(1)
+    view.update(model).image()
+    check_ticks_read_the_data(view.ticks())

@@ -251,3 +251,37 @@ def test_colour_scale_control_changes_the_map(page):
         page.wait_for_timeout(250)
         after = _image_digest(page, "img.wh-city-map")
     assert after != before, "the map did not change after choosing a fixed colour scale"
+
+
+def _number(label: str) -> float:
+    return float(label.replace("\u2212", "-"))
+
+
+def check_ticks_read_the_data(ticks: dict) -> None:
+    """Every series panel's tick labels are numbers that read its data's range.
+
+    Issue 19, item 5: the recycling-rate panel's y ticks read 0 and 5 for a share of
+    0.22 (the range was stretched by a trend from day 0), so the line lay flat on zero.
+    """
+    for name, panel in ticks.items():
+        labels = [_number(t) for t in panel["labels"]]
+        low, high = panel["ylim"]
+        dmin, dmax = panel["data"]
+        assert len(labels) >= 2, (name, panel)
+        assert low <= dmin <= dmax <= high, (name, panel)
+        size = max(abs(dmin), abs(dmax))
+        allowed = max(3 * (dmax - dmin), 0.25 * size, 1.1 if size == 0 else 0.0)
+        assert high - low <= allowed, (name, panel)
+        assert all(low <= v <= high for v in labels), (name, panel)  # labels as drawn
+
+
+def test_every_series_panel_reads_its_data_range(page):
+    import json
+
+    for _ in range(6):
+        page.get_by_role("button", name="Step").click()
+    _wait_day(page, 6)
+    page.locator(".wh-series-caption", has_text="7 days recorded").wait_for()
+    ticks = json.loads(page.locator(".wh-series-ticks").text_content())
+    assert "recycling_rate" in ticks and len(ticks) >= 8
+    check_ticks_read_the_data(ticks)

@@ -14,6 +14,7 @@ from waste_harmony._version import __version__
 from waste_harmony.agents import Citizen, Corporation, Neighborhood, Organism
 from waste_harmony.model import CityModel
 from waste_harmony.parameters import Parameters
+from waste_harmony.recording import OutputVariable, reporter
 
 if TYPE_CHECKING:
     from waste_harmony.batch.store import SweepResult
@@ -70,8 +71,10 @@ __all__ = [
     "Corporation",
     "Neighborhood",
     "Organism",
+    "OutputVariable",
     "Parameters",
     "__version__",
     "load_results",
+    "reporter",
     "rerun",
 ]

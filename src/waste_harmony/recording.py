@@ -9,8 +9,8 @@ an :class:`EventLog`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,12 +20,15 @@ from waste_harmony.dynamics.biodiversity import biodiversity_index
 
 __all__ = [
     "MODEL_VARIABLES",
+    "NEIGHBORHOOD_OUTPUTS",
     "NEIGHBORHOOD_VARIABLES",
     "OUTPUTS",
     "Event",
     "EventLog",
     "NeighborhoodRecorder",
     "OutputVariable",
+    "as_outputs",
+    "reporter",
 ]
 
 
@@ -55,16 +58,22 @@ class OutputVariable:
 
     Examples
     --------
-    Adding a variable is one entry of :data:`OUTPUTS` (the model records it, the
-    documents and ``waste-harmony run`` list it)::
+    A study's own output is given to the model
+    (``CityModel(model_reporters=[...])``, see :func:`as_outputs`); its ``compute``
+    is a module-level function, so the model copies, pickles and goes to worker
+    processes:
 
-        OutputVariable(
-            "share_with_roles",
-            "share",
-            "share of citizens with a role in the story, [0, 1]",
-            lambda model: float((model.citizens.role_code > 0).mean()),
-            mean_over="citizens",
-        )
+    >>> def share_with_roles(model):
+    ...     return float((model.citizens.role_code > 0).mean())
+    >>> output = OutputVariable(
+    ...     "share_with_roles", "share", "share of citizens with a role", share_with_roles,
+    ...     mean_over="citizens",
+    ... )
+    >>> output.unit, output.mean_over
+    ('share', 'citizens')
+
+    A built-in variable is one entry of :data:`OUTPUTS` (the documents and
+    ``waste-harmony run`` list it).
     """
 
     name: str
@@ -197,8 +206,9 @@ OUTPUTS: tuple[OutputVariable, ...] = (
     ),
     OutputVariable(
         "biodiversity_index",
-        "dimensionless, (0, 1]",
-        "species remaining relative to day 0, (A/A0)^z, A the city's habitat area",
+        "dimensionless, > 0",
+        "species relative to day 0, (A/A0)^z, A the city's habitat area: 1 at day 0, "
+        "above 1 where habitat grows",
         _biodiversity,
         summary=True,
         mean_over="area",
@@ -261,6 +271,165 @@ NEIGHBORHOOD_VARIABLES: dict[str, str] = {
     "recycling_share": "share of residents who recycled today (by population)",
     "biotech_adoption": "share of residents who adopted biotech (by population)",
 }
+
+
+#: The unit of each per-neighbourhood variable (same names as :data:`NEIGHBORHOOD_VARIABLES`).
+_NEIGHBORHOOD_UNITS = {
+    "population": "citizens",
+    "concern": "concern units, [0, 1]",
+    "waste_stock_kg": "kg",
+    "pollution": "µg/m³",
+    "habitat": "share, [0, 1]",
+    "biotech_access": "dimensionless, [0, 1]",
+    "organism_biomass": "kg",
+    "protest_share": "share, [0, 1]",
+    "recycling_share": "share, [0, 1]",
+    "biotech_adoption": "share, [0, 1]",
+}
+
+#: Per-neighbourhood variables as outputs (name, unit, meaning; how each is computed is
+#: the model's recorder's business): what the viewer, the docs and calibration read.
+NEIGHBORHOOD_OUTPUTS: tuple[OutputVariable, ...] = tuple(
+    OutputVariable(name, _NEIGHBORHOOD_UNITS[name], meaning)
+    for name, meaning in NEIGHBORHOOD_VARIABLES.items()
+)
+
+
+def reporter(
+    unit: str, meaning: str | None = None, *, summary: bool = False, mean_over: str = ""
+) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    """Declare a function as a reporter of a study's own output: its unit and meaning.
+
+    The function is returned unchanged (so it stays a module-level function that
+    pickles); the unit, meaning and ``summary`` flag become its attributes, read by
+    :func:`as_outputs`. Without ``meaning`` the first line of its docstring is used.
+
+    Parameters
+    ----------
+    unit : str
+        Unit (``"share, [0, 1]"``, ``"kg"``, ``"category"`` for a text value).
+    meaning : str, optional
+        One-line meaning.
+    summary : bool
+        Shown in the summary ``waste-harmony run`` prints.
+    mean_over : str
+        What a mean, share or ratio averages over (``"citizens"``, ``"population"``,
+        ``"area"``, ``"waste"``; see :class:`OutputVariable`); empty for a total.
+
+    Examples
+    --------
+    >>> @reporter("share, [0, 1]")
+    ... def high_concern_share(model):
+    ...     '''Share of citizens whose concern is above 0.8.'''
+    ...     return float((model.citizens.concern > 0.8).mean())
+    >>> as_outputs({"high_concern_share": high_concern_share})[0].meaning
+    'Share of citizens whose concern is above 0.8.'
+    """
+
+    def declare(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        if not callable(function):
+            raise TypeError(f"@reporter decorates a function, got {function!r}")
+        setattr(function, "unit", unit)  # noqa: B010 - attributes of a function object
+        setattr(function, "meaning", meaning or _first_line(function))  # noqa: B010
+        setattr(function, "summary", summary)  # noqa: B010
+        setattr(function, "mean_over", mean_over)  # noqa: B010
+        return function
+
+    return declare
+
+
+def _first_line(function: Any) -> str:
+    doc = (getattr(function, "__doc__", None) or "").strip()
+    return doc.splitlines()[0].strip() if doc else ""
+
+
+def as_outputs(reporters: Any, *, what: str = "model_reporters") -> tuple[OutputVariable, ...]:
+    """A study's own reporters as :class:`OutputVariable` entries, checked.
+
+    Parameters
+    ----------
+    reporters : mapping, sequence or None
+        ``{name: function}`` (as Mesa's ``DataCollector(model_reporters=...)``; each
+        function declared with :func:`reporter`, or with ``unit`` and ``meaning``
+        attributes), ``{name: OutputVariable}``, or a sequence of
+        :class:`OutputVariable`.
+    what : str
+        The argument's name, for messages.
+
+    Returns
+    -------
+    tuple of OutputVariable
+        In the order given.
+
+    Raises
+    ------
+    TypeError
+        If an entry is not a function or an ``OutputVariable``, or says no unit or
+        meaning (the message shows how to declare them).
+    ValueError
+        If a name is not a Python identifier or is given twice.
+
+    Examples
+    --------
+    >>> def rich(model):
+    ...     return 1.0
+    >>> as_outputs({"rich": rich})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: model_reporters['rich']: say its unit and meaning: decorate the function ...
+    """
+    if reporters is None:
+        return ()
+    if isinstance(reporters, Mapping):
+        items = list(reporters.items())
+    elif isinstance(reporters, Iterable) and not isinstance(reporters, str):
+        items = []
+        for entry in reporters:
+            if not isinstance(entry, OutputVariable):
+                raise TypeError(
+                    f"{what}: a sequence holds OutputVariable entries, got {entry!r}; "
+                    f"or give a mapping {{name: function}}"
+                )
+            items.append((entry.name, entry))
+    else:
+        raise TypeError(f"{what} must be a mapping {{name: function}}, got {reporters!r}")
+    outputs: list[OutputVariable] = []
+    for name, value in items:
+        where = f"{what}[{name!r}]"
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"{where}: a name must be a Python identifier, like 'high_concern'")
+        if isinstance(value, OutputVariable):
+            output = value if value.name == name else replace(value, name=name)
+        elif isinstance(value, str):
+            raise TypeError(
+                f"{where}: give the function itself; a run file names it as "
+                f"'module:function' or 'file.py:function' (Mesa's attribute-name "
+                "reporters are not needed: a function reads the attribute)"
+            )
+        elif callable(value):
+            unit, meaning = getattr(value, "unit", None), getattr(value, "meaning", None)
+            if not unit or not meaning:
+                raise TypeError(
+                    f"{where}: say its unit and meaning: decorate the function with "
+                    f'@waste_harmony.reporter("share, [0, 1]", "what it means"), or give '
+                    f"OutputVariable({name!r}, unit, meaning, function)"
+                )
+            output = OutputVariable(
+                name,
+                unit,
+                meaning,
+                value,
+                bool(getattr(value, "summary", False)),
+                str(getattr(value, "mean_over", "")),
+            )
+        else:
+            raise TypeError(f"{where}: expected a function reporter(model), got {value!r}")
+        if output.compute is None or not callable(output.compute):
+            raise TypeError(f"{where}: an own output needs compute, a function of the model")
+        if any(o.name == name for o in outputs):
+            raise ValueError(f"{where}: the name is given twice")
+        outputs.append(output)
+    return tuple(outputs)
 
 
 class NeighborhoodRecorder:

@@ -20,7 +20,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,6 +176,7 @@ def run_manifest(
             {"name": s.name, "parameters": json_safe(s.parameters())} for s in model.scenarios
         ],
         "citizen_class": f"{model.citizen_class.__module__}.{model.citizen_class.__qualname__}",
+        **_own_reporters(model),
         "city": city_fingerprint(model),
         "versions": versions(),
         "wall_time_s": wall_time_s,
@@ -611,6 +612,7 @@ class RunResult:
                     "module (not __main__ or a function) to re-run"
                 ) from None
         kwargs: dict[str, Any] = {"citizen_class": citizen_class} if citizen_class else {}
+        kwargs.update(_load_reporters(m))
         return CityModel(
             graph,
             n_citizens=int(m["n_citizens"]),
@@ -761,3 +763,56 @@ def _no_manifest(src: Path) -> str:
             "waste_harmony.load_results"
         )
     return f"{src} holds no {MANIFEST}: not a complete results folder"
+
+
+def _own_reporters(model: Any) -> dict[str, dict[str, dict[str, Any]]]:
+    """The manifest's ``model_reporters``/``neighborhood_reporters``.
+
+    Name → ``function`` (a reference, :func:`~waste_harmony.references.reference_of`),
+    ``unit``, ``meaning``, ``summary``.
+    """
+    from waste_harmony.references import reference_of
+
+    own = getattr(model, "own_reporters", {})
+    return {
+        what: {
+            o.name: {
+                "function": reference_of(o.compute),
+                "unit": o.unit,
+                "meaning": o.meaning,
+                "summary": o.summary,
+                "mean_over": o.mean_over,
+            }
+            for o in outputs
+        }
+        for what, outputs in own.items()
+        if outputs
+    }
+
+
+def _load_reporters(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The own reporters a manifest names, loaded again (an error naming the fix)."""
+    from waste_harmony.recording import OutputVariable
+    from waste_harmony.references import load_reference
+
+    loaded: dict[str, dict[str, Any]] = {}
+    for what in ("model_reporters", "neighborhood_reporters"):
+        for name, entry in (manifest.get(what) or {}).items():
+            ref = entry["function"]
+            try:
+                compute = load_reference(ref)
+                loaded.setdefault(what, {})[name] = OutputVariable(
+                    name,
+                    entry["unit"],
+                    entry["meaning"],
+                    compute,
+                    bool(entry["summary"]),
+                    entry.get("mean_over", ""),
+                )
+            except (ValueError, ImportError) as exc:
+                raise ValueError(
+                    f"{what}[{name!r}] = {ref!r} cannot be loaded to re-run ({exc}); define "
+                    "the function in an importable module or a file, not in a script's "
+                    "__main__ or inside a function"
+                ) from None
+    return loaded

@@ -9,7 +9,8 @@ holds the same files with the same columns, built by :func:`model_tables`:
 file                       columns (in this order)
 =========================  ============================================================
 ``model.parquet``          id columns, ``day`` (int64), one float64 column per
-                           model variable (``facility_status``: string)
+                           model variable (a category, such as ``facility_status``
+                           or an own output of unit ``"category"``: string)
 ``neighborhoods.parquet``  id columns, ``day`` (int64), ``node`` (node id, see below),
                            ``zone`` (string), ``area_km2`` (float64), one float64
                            column per neighbourhood variable
@@ -328,8 +329,12 @@ def model_tables(model: Any, ids: RunIds | None = None) -> dict[str, pa.Table]:
     columns = ids.columns(n)
     # The recorded days: day 0 (the initial state) and each simulated day.
     columns["day"] = pa.array(np.asarray(model.recorded_days, dtype=np.int64))
+    # A category (unit "category": a status, a yes/no outcome) is stored as text.
+    categories = {o.name for o in getattr(model, "outputs", ()) if o.unit == "category"}
     for name, values in series.items():
-        if values and isinstance(values[0], str):
+        if name in categories:
+            columns[name] = pa.array([str(v) for v in values], type=pa.string())
+        elif values and isinstance(values[0], str):
             columns[name] = pa.array(values, type=pa.string())
         else:
             columns[name] = pa.array(np.asarray(values, dtype=np.float64))

@@ -264,6 +264,12 @@ class CityServices(Protocol):
         """Take waste from node stocks as consumed (organism, biotech); return kg taken."""
         ...
 
+    def recycle_waste(
+        self, amounts: np.ndarray | float, nodes: Hashable | Sequence[Hashable] | None = None
+    ) -> float:
+        """Take waste from node stocks as recycled (a depot, a round); return kg taken."""
+        ...
+
     def deploy_organism(self, node: Hashable, biomass_kg: float) -> None:
         """Release organism biomass at a node (logs ``organism_deployed``)."""
         ...

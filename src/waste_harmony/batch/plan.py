@@ -26,6 +26,7 @@ from waste_harmony.config import with_path
 
 __all__ = [
     "ConfigFactory",
+    "RunFilePair",
     "Task",
     "accepts_days",
     "check_days",
@@ -308,6 +309,36 @@ class ConfigFactory:
         return f"RunConfig({source.name if source else 'inline'})"
 
 
+@dataclass(frozen=True)
+class RunFilePair:
+    """Build the model of one of two run files: ``factory(arm="baseline" | "variant", ...)``.
+
+    What ``waste-harmony compare BASELINE VARIANT`` runs: the two files' models, paired
+    by seed (common random numbers). Other keywords go to the chosen file's factory
+    (:class:`ConfigFactory`).
+
+    Parameters
+    ----------
+    baseline, variant : RunConfig
+        The two run files.
+    """
+
+    baseline: Any
+    variant: Any
+
+    def __call__(self, *, arm: str, **kwargs: Any) -> Any:
+        """Build the model of ``arm``."""
+        if arm not in ("baseline", "variant"):
+            raise ValueError(f"arm must be 'baseline' or 'variant', got {arm!r}")
+        return ConfigFactory(getattr(self, arm))(**kwargs)
+
+    def describe(self) -> str:
+        """A short name for manifests."""
+        return (
+            f"{ConfigFactory(self.baseline).describe()} vs {ConfigFactory(self.variant).describe()}"
+        )
+
+
 def resolve_factory(model: Any) -> tuple[Callable[..., Any], int | None]:
     """Turn what the user passed as ``model`` into a factory and its default days.
 
@@ -333,6 +364,8 @@ def resolve_factory(model: Any) -> tuple[Callable[..., Any], int | None]:
         return ConfigFactory(model), model.days
     if isinstance(model, ConfigFactory):
         return model, model.config.days
+    if isinstance(model, RunFilePair):
+        return model, model.baseline.days
     if callable(model):
         return model, None
     raise TypeError(

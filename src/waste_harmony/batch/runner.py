@@ -24,6 +24,7 @@ from typing import Any
 
 from waste_harmony.batch.checks import check_plan, check_sendable
 from waste_harmony.batch.executors import SerialExecutor, execute_tasks, executor_name
+from waste_harmony.batch.guard import checked_executor
 from waste_harmony.batch.identity import fingerprint, fixed_meaning
 from waste_harmony.batch.plan import (
     Branch,
@@ -169,6 +170,8 @@ def experiment(
     factory = pin_city_seed(factory, root)  # one city for every run (see pin_city_seed)
     plan = make_plan(points, seeds, root, common_random_numbers=common_random_numbers)
     check_plan(factory, points, fixed, days)  # every mistake at once, before the first run
+    # A script without the __main__ guard is refused; code from standard input runs serially.
+    executor = checked_executor(executor)
     columns = column_kinds(points)
     runs = _labelled(plan, labels, branch)
     finger = fingerprint(kind, factory, fixed_meaning(factory, fixed), days, runs, branch)

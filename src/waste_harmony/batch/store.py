@@ -30,7 +30,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from waste_harmony.batch.worker import Outcome
 
 __all__ = [
+    "COMPARISON_FILES",
     "EXPERIMENT_MANIFEST",
     "FAILURES",
     "RUNS",
@@ -80,6 +81,8 @@ EXPERIMENT_MANIFEST = "experiment.json"
 RUNS = "runs"
 FAILURES = "failures"
 TIMINGS = "timings.jsonl"
+#: What ``waste-harmony compare`` writes beside the runs: its table and its figure.
+COMPARISON_FILES = {"table": "summary.csv", "figure": "comparison.png"}
 
 
 def now() -> str:
@@ -140,8 +143,9 @@ def read_experiment_manifest(folder: Path) -> dict[str, Any]:
 def experiment_files(folder: Path) -> set[str]:
     """The files of an experiment folder that waste-harmony wrote (relative paths).
 
-    The manifest, ``timings.jsonl``, the failure records and every run's files
-    (:func:`waste_harmony.results.run_files`): what replacing the experiment
+    The manifest, ``timings.jsonl``, the failure records, every run's files
+    (:func:`waste_harmony.results.run_files`) and the comparison's table and figure
+    (:data:`COMPARISON_FILES`): what replacing the experiment
     (``overwrite=True``, ``--force``) may remove.
 
     Parameters
@@ -154,7 +158,7 @@ def experiment_files(folder: Path) -> set[str]:
     set of str
         Relative paths.
     """
-    owned = {EXPERIMENT_MANIFEST, TIMINGS}
+    owned = {EXPERIMENT_MANIFEST, TIMINGS, *COMPARISON_FILES.values()}
     failures = folder / FAILURES
     if failures.is_dir():
         owned.update(f"{FAILURES}/{p.name}" for p in failures.glob("*.json"))
@@ -641,12 +645,17 @@ class SweepResult:
     ) -> pd.DataFrame:
         """Mean over replicates per parameter point and day, with a confidence interval.
 
+        A categorical variable (``facility_status``, an own output of unit
+        ``"category"``) is summarised as the **share of runs** in each category,
+        with Wilson's score interval (:func:`waste_harmony.proportions.wilson_interval`):
+        over a sweep, the probability of an outcome at each parameter point.
+
         Parameters
         ----------
         variables : str or list of str
             Model-level variables.
         confidence : float
-            Level of the t-based interval of the mean.
+            Level of the interval (t-based for a mean, Wilson for a share).
         where : mapping, optional
             Row filter, as in :meth:`load`.
 
@@ -654,7 +663,9 @@ class SweepResult:
         -------
         pandas.DataFrame
             One row per (label, point, parameters, day, variable): ``mean``, ``sd``,
-            ``n``, ``ci_low``, ``ci_high``.
+            ``n``, ``ci_low``, ``ci_high``; with categorical variables, one row per
+            category too, in a ``category`` column (``mean`` is the share of runs,
+            ``sd`` is NaN).
         """
         from scipy import stats
 
@@ -663,17 +674,47 @@ class SweepResult:
         frame = self.load(list(variables), where=where)
         keys = [c for c in ("label", "point") if c in frame.columns]
         keys += [p for p in self.parameter_names if p in frame.columns] + ["day"]
-        long = frame.melt(id_vars=keys, value_vars=list(variables), var_name="variable")
-        grouped = long.groupby([*keys, "variable"], dropna=False, sort=True)["value"]
-        out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
-        half = (
-            stats.t.ppf(0.5 + confidence / 2, np.maximum(out["n"] - 1, 1))
-            * out["sd"]
-            / np.sqrt(out["n"])
-        )
-        out["ci_low"] = out["mean"] - half
-        out["ci_high"] = out["mean"] + half
-        return out
+        categorical = [v for v in variables if not pd.api.types.is_numeric_dtype(frame[v].dropna())]
+        numeric = [v for v in variables if v not in categorical]
+        parts = []
+        if numeric:
+            long = frame.melt(id_vars=keys, value_vars=numeric, var_name="variable")
+            grouped = long.groupby([*keys, "variable"], dropna=False, sort=True)["value"]
+            out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
+            half = (
+                stats.t.ppf(0.5 + confidence / 2, np.maximum(out["n"] - 1, 1))
+                * out["sd"]
+                / np.sqrt(out["n"])
+            )
+            out["ci_low"] = out["mean"] - half
+            out["ci_high"] = out["mean"] + half
+            parts.append(out)
+        for variable in categorical:
+            parts.append(_shares(frame, keys, variable, confidence))
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _shares(frame: pd.DataFrame, keys: list[str], variable: str, confidence: float) -> pd.DataFrame:
+    """Per group and category: the share of runs in it, with Wilson's interval."""
+    from waste_harmony.proportions import wilson_interval
+
+    data = frame[[*keys, variable]].dropna(subset=[variable])
+    # every category in every group, zero counts included (a share of 0 has an interval)
+    counts = pd.crosstab([data[k] for k in keys], data[variable])
+    out = cast(pd.Series, counts.stack()).reset_index(name="count")
+    out.columns = [*keys, "category", "count"]
+    out["n"] = out.groupby(keys, sort=False)["count"].transform("sum")
+    out.insert(len(keys), "variable", variable)
+    out["mean"] = out["count"] / out["n"]
+    out["sd"] = np.nan
+    limits = [
+        wilson_interval(int(k), int(n), confidence)
+        for k, n in zip(out["count"], out["n"], strict=True)
+    ]
+    out["ci_low"] = [low for low, _ in limits]
+    out["ci_high"] = [high for _, high in limits]
+    columns = [*keys, "variable", "category", "mean", "sd", "n", "ci_low", "ci_high"]
+    return out[columns]
 
 
 def _read(dataset: Any, **options: Any) -> Any:

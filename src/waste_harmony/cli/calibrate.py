@@ -11,10 +11,12 @@ table.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
 from waste_harmony.cli.common import EXIT_OK, add_experiment_options, experiment_folder, user_errors
 
-__all__ = ["DESCRIPTION", "add_arguments", "handle"]
+__all__ = ["DESCRIPTION", "add_arguments", "handle", "save_figures"]
 
 DESCRIPTION = (
     "Calibrate model parameters to observations by ABC-SMC, as a TOML calibration file "
@@ -71,4 +73,39 @@ def handle(args: argparse.Namespace) -> int:
             f"[{row.posterior_low:.4g}, {row.posterior_high:.4g}], width {row.width_ratio:.2f} "
             f"of the prior's ({'identified' if row.identified else 'NOT identified'})"
         )
+    written = save_figures(result, folder)
+    print(f"figures: {', '.join(p.name for p in written)} in {folder}")
     return EXIT_OK
+
+
+def save_figures(result: Any, folder: Path) -> list[Path]:
+    """The posterior's figures beside the calibration: marginals against the priors, pairs.
+
+    Parameters
+    ----------
+    result : CalibrationResult
+        The calibration.
+    folder : pathlib.Path
+        Where to write ``posterior.png`` and ``pairs.png`` (the second only with two
+        or more parameters).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    import matplotlib.pyplot as plt
+
+    from waste_harmony.experiments.calibration_result import FIGURES
+    from waste_harmony.storage import write_atomic
+
+    figures = {FIGURES["marginals"]: result.plot_marginals()}
+    if len(result.names) > 1:
+        figures[FIGURES["pairs"]] = result.plot_pairs()
+    written = []
+    for name, figure in figures.items():
+        # through a temporary sibling, as every file of the folder (--force replaces them)
+        write_atomic(folder / name, lambda path, f=figure: f.savefig(path, dpi=110, format="png"))
+        plt.close(figure)
+        written.append(folder / name)
+    return written

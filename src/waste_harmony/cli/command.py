@@ -53,6 +53,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "waste_harmony.cli.sweep",
         "run an ensemble or parameter sweep from a TOML sweep file",
     ),
+    "compare": (
+        "waste_harmony.cli.compare",
+        "compare two run files over paired seeds: differences with intervals, table, figure",
+    ),
     "calibrate": (
         "waste_harmony.cli.calibrate",
         "calibrate parameters to observed data (ABC-SMC) from a TOML calibration file",

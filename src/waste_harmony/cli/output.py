@@ -22,6 +22,7 @@ __all__ = [
     "check_output_folder",
     "publish_results",
     "summary_table",
+    "sweep_table",
 ]
 
 #: Model variables in the summary table printed after a run (``summary`` in
@@ -89,6 +90,57 @@ def summary_table(frame: pd.DataFrame, *, variables: Sequence[str] = SUMMARY_VAR
         return f"{v:,.3f}" if isinstance(v, float) else str(v)
 
     return table.to_string(formatters=dict.fromkeys(table.columns, show))
+
+
+def sweep_table(summary: pd.DataFrame, parameters: Sequence[str]) -> str:
+    """The last day of a sweep: each variable's mean and interval, one column per point.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :meth:`~waste_harmony.experiments.SweepResult.summary` of the variables (a
+        categorical one gives the share of runs per category).
+    parameters : sequence of str
+        The swept parameters (they head the columns).
+
+    Returns
+    -------
+    str
+        One row per variable (and category: ``facility_status = withdrawn``), one
+        column per point: ``mean [ci_low, ci_high]`` on the last day.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> summary = pd.DataFrame({"point": [0, 1], "bass_q": [0.2, 0.4], "day": [9, 9],
+    ...     "variable": "biotech_adoption", "mean": [0.1, 0.3], "ci_low": [0.05, 0.2],
+    ...     "ci_high": [0.15, 0.4]})
+    >>> print(sweep_table(summary, ["bass_q"]))
+                            bass_q=0.2      bass_q=0.4
+    biotech_adoption  0.1 [0.05, 0.15]  0.3 [0.2, 0.4]
+    """
+    last = summary[summary["day"] == summary["day"].max()].copy()
+    last["cell"] = [
+        f"{m:,.3g} [{lo:,.3g}, {hi:,.3g}]"
+        for m, lo, hi in zip(last["mean"], last["ci_low"], last["ci_high"], strict=True)
+    ]
+    if "category" in last:  # a category's rows: "facility_status = withdrawn"
+        named = last["category"].notna()
+        last.loc[named, "variable"] = last["variable"] + " = " + last["category"].astype(str)
+    swept = [p for p in parameters if p in last.columns]
+    last["at"] = [
+        ", ".join(
+            f"{p}={row[p]:g}" if isinstance(row[p], float) else f"{p}={row[p]}" for p in swept
+        )
+        or f"point {row['point']}"
+        for _, row in last.iterrows()
+    ]
+    order = list(dict.fromkeys(last.sort_values("point")["at"]))
+    table = last.pivot_table(index="variable", columns="at", values="cell", aggfunc="first")
+    table = table.reindex(columns=order)
+    table.columns.name = None
+    table.index.name = None
+    return table.to_string()
 
 
 def check_output_folder(

@@ -266,7 +266,7 @@ def handle(args: argparse.Namespace) -> int:
     # published before anything is printed about it: a closed stdout (| head) loses nothing
     written = publish_results(result, out, force=args.force, figures=figures, forbid=forbid)
     frame = model.model_frame()
-    print(summary_table(frame))
+    print(summary_table(frame, variables=[v.name for v in model.outputs if v.summary]))
     print(
         f"facility status at the end: {frame['facility_status'].iloc[-1]}; events logged: "
         f"{len(model.event_log)}; simulated in {wall:.1f} s"

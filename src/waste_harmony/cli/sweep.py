@@ -96,6 +96,12 @@ def handle(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
+    if result.n_finished:
+        from waste_harmony.cli.output import SUMMARY_VARIABLES, sweep_table
+
+        names = [*SUMMARY_VARIABLES, "facility_status", *config.run.model_reporters]
+        print(f"last day (day {config.run.days}): mean over runs [95 % interval]")
+        print(sweep_table(result.summary(names), result.parameter_names))
     skipped = result.manifest.get("skipped_on_resume", 0)
     damaged = len(result.manifest.get("damaged_on_resume", []))
     again = f", {damaged} damaged and run again" if damaged else ""

@@ -126,16 +126,26 @@ def _observed(value: Any, where: str, reading: Reading) -> pd.DataFrame:
             where,
         )
     try:
-        obs = check_observed(frame)
+        check_observed(frame)
     except (TypeError, ValueError, KeyError) as exc:
         raise ConfigError(str(exc), where) from exc
+    return frame
+
+
+def _observed_variables(observed: pd.DataFrame, run: RunConfig) -> None:
+    """Every observed variable is recorded: built in, or the run part's own reporters."""
+    obs = check_observed(observed)
     for variable, node in zip(obs["variable"], obs["node"], strict=True):
-        valid = NEIGHBORHOOD_VARIABLES if node else MODEL_VARIABLES
+        own = run.neighborhood_reporters if node else run.model_reporters
+        valid = [*(NEIGHBORHOOD_VARIABLES if node else MODEL_VARIABLES), *own]
         if variable not in valid:
             kind = "neighbourhood" if node else "model"
-            hint = did_you_mean(variable, list(valid), what="variables")
-            raise ConfigError(f"unknown {kind} variable {variable!r}; {hint}", where)
-    return frame
+            hint = did_you_mean(variable, valid, what="variables")
+            raise ConfigError(
+                f"unknown {kind} variable {variable!r}; {hint} (or record your own: "
+                f"[{'neighborhood' if node else 'model'}_reporters])",
+                "calibration.observed",
+            )
 
 
 def _distribution(value: Any, where: str, reading: Reading) -> Any:
@@ -286,6 +296,7 @@ def parse_calibration_config(
     table = own["calibration"]
     observed: pd.DataFrame = table["observed"]
     problems = Problems()
+    problems.attempt(_observed_variables, observed, run)
     priors = problems.attempt(_priors, table["priors"], run, reading)
     variables = set(observed["variable"])
     for name in ("scales", "weights"):

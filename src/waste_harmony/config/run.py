@@ -21,6 +21,11 @@ own parameters, the length, the seed and the outputs::
     [scenarios.techcore]    # one table per scenario, installed in file order
     [scenarios.harmony-festival]
 
+    [model_reporters]       # a study's own outputs: name = "module:function"
+    high_concern_share = "study.py:high_concern_share"    # or "file.py:function"
+    [neighborhood_reporters]
+    high_concern = "study.py:high_concern_by_node"
+
     [output]
     folder = "results/my-run"   # relative to this file, like every path in it
 
@@ -107,6 +112,8 @@ class RunConfig:
     parameters: dict[str, Any] = field(default_factory=dict)
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
     output: OutputConfig = field(default_factory=OutputConfig)
+    model_reporters: dict[str, str] = field(default_factory=dict)
+    neighborhood_reporters: dict[str, str] = field(default_factory=dict)
     source: Path | None = None
 
     @property
@@ -128,6 +135,23 @@ class RunConfig:
             scenario_class(name, base_dir=self.base_dir)(**params)
             for name, params in self.scenarios.items()
         ]
+
+    def reporters(self) -> dict[str, dict[str, Any]]:
+        """The own outputs' functions, loaded: ``{"model_reporters": {...}, ...}``.
+
+        References are resolved against the file's folder; each call loads the
+        same objects (a file is loaded once per version).
+        """
+        from waste_harmony.references import load_reference
+
+        return {
+            what: {name: load_reference(ref, base_dir=self.base_dir) for name, ref in refs.items()}
+            for what, refs in (
+                ("model_reporters", self.model_reporters),
+                ("neighborhood_reporters", self.neighborhood_reporters),
+            )
+            if refs
+        }
 
     def build_model(self, **overrides: Any) -> Any:
         """Build the :class:`~waste_harmony.CityModel` this file describes.
@@ -164,6 +188,10 @@ class RunConfig:
         kwargs["rng"] = seed = _seed(kwargs["rng"])
         where = self.city.seeded(city_seed(seed)) if isinstance(seed, int) else self.city
         try:
+            kwargs.update(self.reporters())
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(str(exc), "model_reporters") from exc
+        try:
             city = where.build()
         except (ValueError, TypeError, OSError, ImportError) as exc:
             # ImportError: a geo city without the geo extra (the message names it)
@@ -199,6 +227,10 @@ class RunConfig:
             "scenarios": {k: dict(v) for k, v in self.scenarios.items()},
             "output": output,
         }
+        if self.model_reporters:
+            data["model_reporters"] = dict(self.model_reporters)
+        if self.neighborhood_reporters:
+            data["neighborhood_reporters"] = dict(self.neighborhood_reporters)
         if self.seed is not None:
             data["seed"] = self.seed
         return data
@@ -299,6 +331,56 @@ def _read_scenario(cls: Any, params: Any, where: str) -> dict[str, Any]:
     return dict(params)
 
 
+def read_reporters(value: Any, where: str, reading: Reading) -> dict[str, str]:
+    """Read ``[model_reporters]`` or ``[neighborhood_reporters]``: name = "module:function".
+
+    Each reference is loaded (running its code, as ``import`` does) and checked as
+    the model checks its own outputs: a function with a unit and a meaning, or an
+    ``OutputVariable``, under a name that is new.
+    """
+    from waste_harmony.model.checks import own_outputs
+    from waste_harmony.references import is_reference, load_reference, reference_of
+
+    if not isinstance(value, dict):
+        raise ConfigError(f'expected a table of name = "module:function", like [{where}]', where)
+    problems = Problems()
+    loaded: dict[str, Any] = {}
+    refs: dict[str, str] = {}
+    for name, ref in value.items():
+        at = join(where, name)
+        if not isinstance(ref, str) or not is_reference(ref):
+            problems.add(
+                'expected "package.module:function" or "path/to/file.py:function" '
+                "(relative to this file)",
+                at,
+            )
+            continue
+        try:
+            loaded[name] = load_reference(ref, base_dir=reading.base_dir)
+        except (ValueError, TypeError, OSError) as exc:
+            problems.add(str(exc), at)
+            continue
+        # A file is kept by its absolute path, so the reference means the same
+        # file wherever the configuration goes next (a worker, a manifest).
+        refs[name] = reference_of(loaded[name]) if _is_file(ref) else ref
+    problems.raise_any()
+    node_level = where == "neighborhood_reporters"
+    try:
+        own_outputs(
+            None if node_level else loaded,
+            loaded if node_level else None,
+            record_neighborhoods=True,
+        )
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(str(exc), _key_in(str(exc), value, where)) from exc
+    return refs
+
+
+def _is_file(ref: str) -> bool:
+    where = ref.rpartition(":")[0]
+    return where.endswith(".py") or "/" in where or os.sep in where
+
+
 def _read_output(value: Any, where: str, reading: Reading) -> OutputConfig:
     return OutputConfig(**OUTPUT(value, where, reading))
 
@@ -339,6 +421,8 @@ RUN_KEYS = (
     Key("parameters", read_parameters, default={}),
     Key("scenarios", read_scenarios, default={}),
     Key("output", _read_output, default={}),
+    Key("model_reporters", read_reporters, default={}),
+    Key("neighborhood_reporters", read_reporters, default={}),
 )
 
 

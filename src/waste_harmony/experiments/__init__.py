@@ -28,6 +28,7 @@ Examples
 import importlib
 import sys
 
+from waste_harmony.batch.guard import UnguardedMainError
 from waste_harmony.batch.plan import ConfigFactory, grid, latin_hypercube, plan_seeds
 from waste_harmony.batch.runner import SerialExecutor, ensemble, run, sweep
 from waste_harmony.batch.store import SweepResult, load_experiment, load_results
@@ -69,6 +70,7 @@ __all__ = [
     "SensitivityResult",
     "SerialExecutor",
     "SweepResult",
+    "UnguardedMainError",
     "analyze",
     "calibrate",
     "compare",

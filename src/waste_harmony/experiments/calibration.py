@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 import waste_harmony.experiments.abc as abc
 from waste_harmony.batch.executors import SharedProcessPool
@@ -148,6 +149,22 @@ def model_violations(
         return found
 
     return check
+
+
+def stored_model(model: Any) -> dict[str, Any]:
+    """What a calibration folder keeps of a run file: ``{"run": ..., "run_base": ...}``.
+
+    A run file (:class:`~waste_harmony.config.RunConfig`) is stored whole (city,
+    citizens, parameters, scenarios, own outputs) with the folder its relative paths
+    start from, so :func:`load_calibration` rebuilds exactly that model. Anything
+    else stores nothing here (a model class or factory is named in ``model``).
+    """
+    from waste_harmony.config import RunConfig
+
+    if not isinstance(model, RunConfig):
+        return {}
+    base = model.base_dir
+    return {"run": json.loads(json.dumps(model.to_dict(), default=str)), "run_base": str(base)}
 
 
 def _json_or_none(value: Any) -> Any:
@@ -307,6 +324,7 @@ def calibrate(
         "model": None if model is None else repr(model),
         "model_kwargs": {k: _json_or_none(v) for k, v in kwargs.items()},
     }
+    manifest.update(stored_model(model))  # the whole run file, so predictive() rebuilds it
     folder, replaces, temporary = prepare_calibration_folder(
         out, manifest, resume=resume, overwrite=overwrite
     )
@@ -347,6 +365,7 @@ def calibrate(
 
         def collect(task: Task, outcome: Outcome) -> None:
             reported[task.point, task.replicate] = True
+            bar.update(1)
             error = outcome.error or ""
             if outcome.status == "done" and outcome.statistics is not None:
                 out[task.point, task.replicate] = outcome.statistics[0]
@@ -366,7 +385,7 @@ def calibrate(
                 executor=executor if shared is None else shared.executor(),
                 workers=workers if shared is None else None,
                 resume=True,
-                progress=progress,
+                progress=False,  # one bar for the whole calibration (below)
             ),
             common_random_numbers=False,
             statistics=statistics,
@@ -376,6 +395,8 @@ def calibrate(
             out[~reported] = simulated_values(done, obs, replicates)[~reported]
         return out
 
+    # One progress bar for the whole calibration, over its budget of runs (not one per batch).
+    bar = tqdm(total=budget, desc="calibrate", unit="run", disable=not progress)
     try:
         smc = abc.abc_smc(
             simulate,
@@ -393,6 +414,7 @@ def calibrate(
             constraint=admissible,
         )
     finally:
+        bar.close()
         if shared is not None:
             shared.close()
     particles = []

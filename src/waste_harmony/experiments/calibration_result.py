@@ -45,6 +45,7 @@ from waste_harmony.storage import (
 )
 
 __all__ = [
+    "FIGURES",
     "MANIFEST",
     "TABLES",
     "CalibrationResult",
@@ -66,6 +67,9 @@ TABLES = {
     "generations": "generations.parquet",
     "observed": "observed.parquet",
 }
+
+#: The figures ``waste-harmony calibrate`` draws beside the tables: plot → file.
+FIGURES = {"marginals": "posterior.png", "pairs": "pairs.png"}
 
 #: Manifest entries that change while a calibration runs (not part of its identity).
 VOLATILE = ("versions", "status", "stopped")
@@ -130,6 +134,9 @@ class CalibrationResult:
         self.path = path
         self.model = model
         self.model_kwargs = dict(model_kwargs or {})
+        #: What the folder could not store (a model class, arguments that are not
+        #: JSON): ``predictive()`` refuses to guess them.
+        self.missing: list[str] = []
 
     def __repr__(self) -> str:
         last = self.generations.iloc[-1]
@@ -270,6 +277,13 @@ class CalibrationResult:
         """
         from waste_harmony.batch.runner import sweep
 
+        missing = [m for m in self.missing if m not in kwargs and not (m == "model" and model)]
+        if missing:
+            raise ValueError(
+                f"this calibration was run with {', '.join(missing)} that its folder cannot "
+                "store (not JSON); give them again, e.g. predictive(n, model=..., "
+                f"{missing[-1]}=...), so the predictive runs are the calibrated model's"
+            )
         config = {**self.model_kwargs, **kwargs}
         days = int(config.pop("days", self.manifest["days"]))
         result = sweep(
@@ -385,7 +399,8 @@ class CalibrationResult:
 def calibration_files(folder: Path) -> set[str]:
     """The files of a calibration folder that waste-harmony wrote (relative paths).
 
-    The manifest, the tables (:data:`TABLES`) and each batch's experiment
+    The manifest, the tables (:data:`TABLES`), the figures (:data:`FIGURES`) and
+    each batch's experiment
     (:func:`waste_harmony.batch.store.experiment_files`): what replacing the
     calibration (``overwrite=True``, ``--force``) may remove.
 
@@ -399,7 +414,7 @@ def calibration_files(folder: Path) -> set[str]:
     set of str
         Relative paths.
     """
-    owned = {MANIFEST, *TABLES.values()}
+    owned = {MANIFEST, *TABLES.values(), *FIGURES.values()}
     for batch in folder.glob("batch-*"):
         if batch.is_dir() and not batch.is_symlink():
             owned.update(f"{batch.name}/{name}" for name in experiment_files(batch))
@@ -563,13 +578,24 @@ def load_calibration(path: str | os.PathLike[str]) -> CalibrationResult:
             "resume=True) and the same settings"
         )
     priors = {k: rebuild_prior(v) for k, v in manifest["priors"].items()}
-    kwargs = {k: v for k, v in (manifest.get("model_kwargs") or {}).items() if v is not None}
-    return CalibrationResult(
+    stored = manifest.get("model_kwargs") or {}
+    kwargs = {k: v for k, v in stored.items() if v is not None}
+    model = None
+    if manifest.get("run") is not None:  # a run file, stored whole: the same model
+        from waste_harmony.config import parse_run_config
+
+        model = parse_run_config(manifest["run"], base_dir=manifest.get("run_base"))
+    result = CalibrationResult(
         particles=pd.read_parquet(folder / TABLES["particles"]),
         generations=pd.read_parquet(folder / TABLES["generations"]),
         observed=pd.read_parquet(folder / TABLES["observed"]),
         priors=priors,
         manifest=manifest,
         path=folder,
+        model=model,
         model_kwargs=kwargs,
     )
+    result.missing = [k for k, v in stored.items() if v is None]
+    if model is None and manifest.get("model") is not None:
+        result.missing.insert(0, "model")
+    return result

@@ -21,6 +21,7 @@ Law, A. M. (2015). *Simulation Modeling and Analysis*, 5th ed., McGraw-Hill,
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -30,11 +31,13 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from waste_harmony.batch.plan import Branch
+from waste_harmony.batch.plan import Branch, RunFilePair, resolve_factory
 from waste_harmony.batch.runner import Execution, experiment
 from waste_harmony.batch.store import SweepResult
+from waste_harmony.proportions import difference_interval as proportion_difference
+from waste_harmony.proportions import mcnemar
 
-__all__ = ["Comparison", "compare", "difference_interval"]
+__all__ = ["Comparison", "compare", "difference_interval", "recorded_variables"]
 
 
 def difference_interval(
@@ -114,8 +117,15 @@ class Comparison:
     confidence : float
         Confidence level of the intervals.
     differences : pandas.DataFrame
-        One row per (variable, day): ``baseline_mean``, ``variant_mean``,
-        ``difference``, ``ci_low``, ``ci_high``, ``se``, ``n``.
+        One row per (variable, day) of the numeric variables: ``baseline_mean``,
+        ``variant_mean``, ``difference``, ``ci_low``, ``ci_high``, ``se``, ``n``.
+    proportions : pandas.DataFrame
+        One row per (variable, category, day) of the categorical variables
+        (``facility_status``): the share of runs in the category, ``baseline_share``,
+        ``variant_share``, their ``difference`` with Newcombe's interval
+        (``ci_low``, ``ci_high``; paired: method 10 of Newcombe 1998b, otherwise
+        the square-and-add interval), ``p_value`` (McNemar's exact test when
+        paired, else NaN) and ``n``. See :meth:`shares`.
     """
 
     result: SweepResult
@@ -123,6 +133,37 @@ class Comparison:
     paired: bool
     confidence: float
     differences: pd.DataFrame
+    proportions: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+
+    def shares(self, variable: str | None = None, *, day: int | None = None) -> pd.DataFrame:
+        """How often each category happens with and without the change, on one day.
+
+        "TechCore withdraws in x % of runs with the policy and y % without": the
+        shares of runs in each category of a categorical variable on ``day`` (the
+        last day by default), their difference (variant − baseline) with its
+        interval and McNemar's p-value for paired runs.
+
+        Parameters
+        ----------
+        variable : str, optional
+            A compared categorical variable (default: all of them).
+        day : int, optional
+            The day (default: the last recorded day).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows of :attr:`proportions` for that day.
+        """
+        rows = self.proportions
+        if rows.empty:
+            raise KeyError(f"no categorical variable was compared; compared: {self.variables}")
+        if variable is not None:
+            if variable not in set(rows["variable"]):
+                raise KeyError(f"{variable!r} was not compared as a category")
+            rows = rows[rows["variable"] == variable]
+        on = int(rows["day"].max()) if day is None else day
+        return rows[rows["day"] == on].reset_index(drop=True)
 
     def summary(self, *, from_day: int = 1) -> pd.DataFrame:
         """Per variable, the difference of the runs' time-averages, with its interval.
@@ -137,14 +178,19 @@ class Comparison:
         Returns
         -------
         pandas.DataFrame
-            One row per variable: ``baseline_mean``, ``variant_mean``,
-            ``difference``, ``ci_low``, ``ci_high``, ``se``, ``n``.
+            One row per numeric variable: ``baseline_mean``, ``variant_mean``,
+            ``difference``, ``ci_low``, ``ci_high``, ``se``, ``n``; then one row per
+            category of each categorical variable (``"facility_status =
+            withdrawn"``): the shares of runs on the last day as the means, their
+            difference with Newcombe's interval, and ``p_value`` (McNemar).
         """
-        frame = self.result.load(self.variables)
-        frame = frame[frame["day"] >= from_day]
-        means = frame.groupby(["label", "replicate"])[self.variables].mean()
+        numeric = [v for v in self.variables if v in set(self.differences.get("variable", []))]
+        frame = self.result.load(numeric) if numeric else pd.DataFrame()
         rows = []
-        for variable in self.variables:
+        if numeric:
+            frame = frame[frame["day"] >= from_day]
+            means = frame.groupby(["label", "replicate"])[numeric].mean()
+        for variable in numeric:
             table = means[variable].unstack("label")
             row = difference_interval(
                 table.get("baseline", pd.Series(dtype=float)).to_numpy(),
@@ -160,6 +206,20 @@ class Comparison:
                     **row,
                 }
             )
+        if not self.proportions.empty:  # categories: the share of runs on the last day
+            for _, share in self.shares().iterrows():
+                rows.append(
+                    {
+                        "variable": f"{share['variable']} = {share['category']}",
+                        "baseline_mean": share["baseline_share"],
+                        "variant_mean": share["variant_share"],
+                        "difference": share["difference"],
+                        "ci_low": share["ci_low"],
+                        "ci_high": share["ci_high"],
+                        "n": share["n"],
+                        "p_value": share["p_value"],
+                    }
+                )
         return pd.DataFrame(rows)
 
     def plot(self, variable: str, *, ax: Any = None) -> Any:
@@ -202,16 +262,108 @@ class Comparison:
         return ax
 
 
-def _numeric_variables(result: SweepResult) -> list[str]:
+def _variables(result: SweepResult) -> tuple[list[str], list[str]]:
+    """The model variables of a result: (numeric, categorical)."""
     import pyarrow as pa
 
     schema = result.dataset("model").schema
     skip = {"run_id", "label", "point", "replicate", "seed", "day", *result.parameter_names}
-    return [
-        f.name
-        for f in schema
-        if f.name not in skip and (pa.types.is_floating(f.type) or pa.types.is_integer(f.type))
+    fields = [f for f in schema if f.name not in skip]
+    numeric = [
+        f.name for f in fields if pa.types.is_floating(f.type) or pa.types.is_integer(f.type)
     ]
+    categorical = [f.name for f in fields if pa.types.is_string(f.type)]
+    return numeric, categorical
+
+
+def recorded_variables(model: Any, fixed: Mapping[str, Any]) -> list[str] | None:
+    """The model-level variables the runs will record, known before anything runs.
+
+    For :class:`~waste_harmony.CityModel` (or a subclass) and run files: the built-in
+    outputs and the own ``model_reporters``; ``None`` for any other factory (its
+    variables are known only once a model is built).
+
+    Examples
+    --------
+    >>> "facility_status" in recorded_variables(None, {})
+    True
+    """
+    from waste_harmony.config import RunConfig
+    from waste_harmony.model import CityModel
+    from waste_harmony.recording import OUTPUTS, as_outputs
+
+    factory, _ = resolve_factory(model)
+    own: Any = fixed.get("model_reporters")
+    if isinstance(model, RunConfig):
+        own = model.model_reporters
+    elif isinstance(model, RunFilePair):  # what both run files record
+        own = [n for n in model.baseline.model_reporters if n in model.variant.model_reporters]
+    elif not (isinstance(factory, type) and issubclass(factory, CityModel)):
+        return None
+    names = [v.name for v in OUTPUTS]
+    if isinstance(own, Mapping) or (own and all(isinstance(o, str) for o in own)):
+        return [*names, *own]
+    return [*names, *(o.name for o in as_outputs(own))]
+
+
+def _check_variables(variables: Sequence[str] | None, model: Any, fixed: Mapping[str, Any]) -> None:
+    if variables is None:
+        return
+    if isinstance(variables, str):
+        raise TypeError(f"variables must be a list of names, got the string {variables!r}")
+    known = recorded_variables(model, fixed)
+    if known is None:
+        return
+    unknown = [v for v in variables if v not in known]
+    if unknown:
+        raise KeyError(
+            f"{unknown[0]!r} is not a recorded model variable; recorded: {', '.join(known)} "
+            "(record your own with model_reporters=)"
+        )
+
+
+def _proportions(
+    frame: pd.DataFrame, variable: str, *, paired: bool, confidence: float
+) -> pd.DataFrame:
+    """Per day and category: shares of baseline and variant runs, the difference, its test."""
+    rows = []
+    for day, part in frame.groupby("day", sort=True):
+        table = part.pivot_table(
+            index="replicate", columns="label", values=variable, aggfunc="first"
+        )
+        base = table.get("baseline", pd.Series(dtype=object))
+        var = table.get("variant", pd.Series(dtype=object))
+        if paired:
+            both = table.reindex(columns=["baseline", "variant"]).dropna()
+            base, var = both["baseline"], both["variant"]
+        else:
+            base, var = base.dropna(), var.dropna()
+        for category in sorted(set(base) | set(var)):
+            x, y = (var == category).to_numpy(), (base == category).to_numpy()
+            if paired:
+                a, b = int(np.sum(x & y)), int(np.sum(x & ~y))
+                c, d = int(np.sum(~x & y)), int(np.sum(~x & ~y))
+                p_value = mcnemar(b, c)["p_value"]
+            else:
+                a, b = int(x.sum()), int((~x).sum())
+                c, d = int(y.sum()), int((~y).sum())
+                p_value = np.nan
+            found = proportion_difference(a, b, c, d, paired=paired, confidence=confidence)
+            rows.append(
+                {
+                    "variable": variable,
+                    "category": category,
+                    "day": int(cast(int, day)),
+                    "baseline_share": found["p2"],
+                    "variant_share": found["p1"],
+                    "difference": found["difference"],
+                    "ci_low": found["ci_low"],
+                    "ci_high": found["ci_high"],
+                    "p_value": p_value,
+                    "n": found["n"],
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def compare(
@@ -254,7 +406,10 @@ def compare(
     root_seed : int, optional
         Root of the seeds.
     variables : list of str, optional
-        Model-level variables to compare (default: every numeric one).
+        Model-level variables to compare (default: every numeric one). Categorical
+        variables (``"facility_status"``, an own output of unit ``"category"``) are
+        compared as shares of runs per category (:meth:`Comparison.shares`). The
+        names are checked before anything runs.
     common_random_numbers : bool
         Run baseline and variant with the same seeds and pair them (default), or
         give the variant independent seeds (Welch's interval). Ignored when
@@ -287,6 +442,7 @@ def compare(
     >>> bool(row["ci_low"] > 0), int(row["n"])
     (True, 3)
     """
+    _check_variables(variables, model, kwargs)
     base = dict(baseline or {})
     branching = intervention is not None or at_day is not None
     if branching:
@@ -327,11 +483,17 @@ def compare(
         branch=branch,
         extra_manifest={"paired": paired},
     )
-    chosen = list(variables) if variables is not None else _numeric_variables(result)
+    numeric_names, categorical_names = _variables(result)
+    chosen = list(variables) if variables is not None else numeric_names
+    missing = [v for v in chosen if v not in numeric_names and v not in categorical_names]
+    if missing:
+        raise KeyError(f"{missing[0]!r} was not recorded; recorded: {numeric_names}")
+    categorical = [v for v in chosen if v in categorical_names]
+    numeric = [v for v in chosen if v not in categorical]
     frame = result.load(chosen)
     replicates = sorted(frame["replicate"].unique())
     parts = []
-    for variable in chosen:
+    for variable in numeric:
         table = frame.pivot_table(
             index="day", columns=["label", "replicate"], values=variable, dropna=False
         )
@@ -359,5 +521,7 @@ def compare(
                     }
                 )
             )
-    differences = pd.concat(parts, ignore_index=True)
-    return Comparison(result, chosen, paired, confidence, differences)
+    differences = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    shares = [_proportions(frame, v, paired=paired, confidence=confidence) for v in categorical]
+    proportions = pd.concat(shares, ignore_index=True) if shares else pd.DataFrame()
+    return Comparison(result, chosen, paired, confidence, differences, proportions)

@@ -347,6 +347,11 @@ class SensitivityResult:
         return fig
 
 
+def _variable(output: str) -> str:
+    """The recorded variable of an output: ``"facility_status=withdrawn"`` → ``facility_status``."""
+    return output.partition("=")[0].strip()
+
+
 def _statistic(frame: pd.DataFrame, output: str, statistic: Any) -> float:
     if callable(statistic):
         return float(statistic(frame[["day", output]]))
@@ -391,7 +396,11 @@ def sensitivity(
     method : {"sobol", "morris"}
         Sobol' first-order and total indices, or Morris μ*/σ screening.
     outputs : list of str
-        Model-level variables to analyse (required for models).
+        Model-level variables to analyse (required for models). An outcome of a
+        categorical variable is ``"variable=category"``
+        (``"facility_status=withdrawn"``): 1 in a run where the variable is in that
+        category, so with ``statistic="final"`` and replicates averaged, the
+        analysis is of the *probability* of the outcome.
     n : int
         Base sample size (see :func:`sample`).
     function : callable, optional
@@ -478,9 +487,12 @@ def sensitivity(
             progress=progress,
             **kwargs,
         )
-        frame = result.load(list(outputs))
+        frame = result.load(list(dict.fromkeys(_variable(o) for o in outputs)))
         Y = {}
         for output in outputs:
+            variable, _, category = output.partition("=")
+            if category:  # an outcome: 1 in runs where the variable is in the category
+                frame[output] = (frame[variable.strip()] == category.strip()).astype(float)
             per_run = frame.groupby(["point", "replicate"])[["day", output]].apply(
                 _statistic, output, statistic
             )

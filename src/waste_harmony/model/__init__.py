@@ -45,6 +45,7 @@ package's ``__init__`` and its parts beside it, so its name stays
 from __future__ import annotations
 
 import copy as copy_module
+import functools
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
@@ -67,6 +68,7 @@ from waste_harmony.model.checks import (
     check_keywords,
     check_scenario_set,
     city_graph,
+    own_outputs,
     scenario_instances,
     scenario_with,
     seed_alias,
@@ -77,8 +79,14 @@ from waste_harmony.model.history import ParameterHistory
 from waste_harmony.model.recorder import NEIGHBORHOOD_REPORTERS, Recorder
 from waste_harmony.model.roster import Roster
 from waste_harmony.parameters import Parameters
-from waste_harmony.pipeline import Pipeline
-from waste_harmony.recording import OUTPUTS, Event, EventLog, NeighborhoodRecorder
+from waste_harmony.pipeline import AgentStep, Pipeline
+from waste_harmony.recording import (
+    OUTPUTS,
+    Event,
+    EventLog,
+    NeighborhoodRecorder,
+    OutputVariable,
+)
 from waste_harmony.rules import DEFAULT_RULES
 from waste_harmony.scenarios.registry import ScenarioSpec, resolve
 from waste_harmony.services import CityServices
@@ -116,6 +124,17 @@ class CityModel(mesa.Model):
         is stepped). When given, scenarios check their schedules against it when
         they are installed, so a festival day beyond the run is an error before the
         run starts (:meth:`waste_harmony.scenarios.Scenario.check_day`).
+    model_reporters : mapping or sequence, optional
+        A study's own model-level outputs, as Mesa's
+        ``DataCollector(model_reporters=...)``: ``{name: function}``, each
+        ``function(model)`` declared with :func:`waste_harmony.reporter` (unit,
+        meaning), or :class:`~waste_harmony.recording.OutputVariable` entries.
+        Recorded from day 0 after the built-ins, in every frame, table and file;
+        module-level functions, so the model copies, pickles and goes to workers.
+    neighborhood_reporters : mapping or sequence, optional
+        A study's own per-neighbourhood outputs, given the same way; each function
+        returns one value per node, in row order (e.g.
+        ``model.homes.means(model.citizens.concern > 0.8)``).
     **params
         Behaviour parameters, fields of :class:`~waste_harmony.parameters.Parameters`
         (unknown names raise :class:`TypeError` naming the closest valid one).
@@ -142,6 +161,18 @@ class CityModel(mesa.Model):
     >>> df = model.datacollector.get_model_vars_dataframe()
     >>> len(df), round(float(df["waste_generated_kg"].iloc[1:].mean()) / 500, 1)
     (31, 0.7)
+
+    A study's own output (the vectorised form: it reads the model's columns):
+
+    >>> from waste_harmony import reporter
+    >>> @reporter("share, [0, 1]", "share of citizens with concern above 0.8")
+    ... def high_concern_share(model):
+    ...     return float((model.citizens.concern > 0.8).mean())
+    >>> model = CityModel(n_citizens=500, rng=42,
+    ...                   model_reporters={"high_concern_share": high_concern_share})
+    >>> model.run_for(3)
+    >>> model.model_frame()["high_concern_share"].size
+    4
     """
 
     def __init__(
@@ -154,6 +185,8 @@ class CityModel(mesa.Model):
         citizen_class: type[Citizen] = Citizen,
         record_neighborhoods: bool = True,
         days: int | None = None,
+        model_reporters: Any = None,
+        neighborhood_reporters: Any = None,
         **params: Any,
     ) -> None:
         if "seed" in params:
@@ -168,6 +201,9 @@ class CityModel(mesa.Model):
             check_count("days", days)
         self.days = days
         check_citizen_class(citizen_class)
+        own_model, own_nodes = own_outputs(
+            model_reporters, neighborhood_reporters, record_neighborhoods=record_neighborhoods
+        )
         chosen = scenario_instances(scenarios)
         self.seed = seed_of(rng)
         super().__init__(rng=self.seed)
@@ -203,29 +239,155 @@ class CityModel(mesa.Model):
         self.initial_habitat_km2 = float(
             (self.neighborhoods.habitat * self.neighborhoods.area_km2).sum()
         )
-        # What is recorded is a table per model (a study's own outputs join it here,
-        # recorded from day 0 like the built-ins).
+        # What is recorded is a table per model: the built-ins, then a study's own
+        # outputs, recorded from day 0 like them.
         self._recorder = Recorder(
             OUTPUTS,
             n_nodes=self.n_nodes,
             neighborhood_reporters=NEIGHBORHOOD_REPORTERS if record_neighborhoods else None,
+            own_outputs=own_model,
+            own_neighborhood=own_nodes,
         )
         self.scenarios: list[Any] = []
         for scenario in chosen:
             self.add_scenario(scenario)
-        # Day 0 is the initial state, recorded here as Mesa's examples collect in __init__.
-        self._record()
+        # Day 0 is the initial state, recorded here as Mesa's examples collect in
+        # __init__; a subclass's __init__ records it when it returns, so the agents it
+        # adds are in day 0 (see __init_subclass__).
+        if not self._inits_running:
+            self._record()
 
     # ------------------------------------------------------------------ running
+    #: How many overridden ``__init__`` methods are running (see ``__init_subclass__``).
+    _inits_running = 0
+    #: How many overridden ``step`` methods are running (see ``__init_subclass__``).
+    _steps_running = 0
+    #: How often the day's rules ran inside the running override (exactly once is right).
+    _rules_runs = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Make a subclass's own ``__init__`` and ``step`` end day 0 and the day.
+
+        A subclass's ``__init__`` that adds its own agents after ``super().__init__()``
+        has day 0 recorded when it returns, so the initial state (and a reporter
+        reading those agents) includes them.
+
+        Mesa's habit is to override ``step``, call ``super().step()`` and do more
+        (``self.agents_by_type[Depot].shuffle_do("step")``). The built-in ``step``
+        would record the day inside ``super().step()``, before the extra work, so
+        the extra work would be seen only the next day. An overriding ``step`` is
+        therefore wrapped: ``super().step()`` runs the day's rules, and the day is
+        recorded when the outermost override returns. The day's order is then the
+        pipeline's rules, your extra work, the recording; to run an agent type at a
+        named point *inside* the day, use :meth:`add_agent_step`. An override that
+        does not call ``super().step()`` exactly once a day is refused with a
+        ``RuntimeError`` naming the way (its day would record rules that never ran,
+        or ran twice).
+        """
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _day_0_after(cls.__dict__["__init__"])  # type: ignore[method-assign]
+        if "step" in cls.__dict__:
+            cls.step = _recorded_after(cls.__dict__["step"])  # type: ignore[method-assign]
+
     def step(self) -> None:
-        """Simulate one day: run the pipeline's rules in order, then record."""
+        """Simulate one day: run the pipeline's rules in order, then record the day.
+
+        A subclass overriding ``step`` calls ``super().step()`` for the rules; the
+        day is recorded after its override returns (see ``__init_subclass__``).
+        """
         self.pipeline.run(self)
+        if self._steps_running:
+            self._rules_runs += 1
+        else:
+            self._end_day()
+
+    def _end_day(self) -> None:
         self._record()
         self.citizens.gathering[:] = -1
 
     def _record(self) -> None:
         self._recorder.record(self, self.day)
         self._waste.close_day(float(self.neighborhoods.waste_stock_kg.sum()))
+
+    def add_agent_step(
+        self,
+        agent_class: type[mesa.Agent],
+        *,
+        before: str | None = None,
+        after: str | None = None,
+        method: str = "step",
+        shuffle: bool = True,
+        name: str | None = None,
+    ) -> str:
+        """Step a study's own agent type at a named point of the day.
+
+        Adds a rule to :attr:`pipeline` that calls ``method`` on every agent of
+        ``agent_class`` (subclasses included;
+        :class:`~waste_harmony.pipeline.AgentStep`), in random order (Mesa's
+        ``shuffle_do``) unless ``shuffle=False``. Without ``before``/``after`` the
+        rule runs last, after every built-in rule and before the day is recorded.
+        The agents are Mesa's own (``mesa.Agent``, or ``FixedAgent``/``CellAgent`` on
+        ``model.space[node]``), created as in any Mesa model; copies and pickles of
+        the model carry them and this rule.
+
+        Parameters
+        ----------
+        agent_class : type
+            A :class:`mesa.Agent` subclass with the method ``method``.
+        before, after : str, optional
+            A rule of :attr:`pipeline` (``model.pipeline.names()``) to run before or
+            after.
+        method : str
+            The method called on each agent.
+        shuffle : bool
+            Random order (from the model's generator) or creation order.
+        name : str, optional
+            The rule's name (default: the class name in lower case).
+
+        Returns
+        -------
+        str
+            The rule's name.
+
+        Raises
+        ------
+        TypeError
+            If ``agent_class`` is not a Mesa agent class with that method.
+        KeyError, ValueError
+            For an unknown anchor or a name already taken (:meth:`Pipeline.add`).
+
+        Examples
+        --------
+        >>> import mesa
+        >>> from waste_harmony import CityModel
+        >>> class Sweeper(mesa.discrete_space.FixedAgent):
+        ...     def __init__(self, model, cell):
+        ...         super().__init__(model)
+        ...         self.cell = cell
+        ...     def step(self):
+        ...         row = self.model.node_index(self.cell.coordinate)
+        ...         self.model.recycle_waste(1.0, self.model.node_ids[row])
+        >>> model = CityModel(n_citizens=100, rng=1)
+        >>> depot = Sweeper(model, model.space[model.node_ids[0]])
+        >>> model.add_agent_step(Sweeper, after="collection")
+        'sweeper'
+        >>> names = model.pipeline.names()
+        >>> names[names.index("collection") + 1]
+        'sweeper'
+        """
+        if not (isinstance(agent_class, type) and issubclass(agent_class, mesa.Agent)):
+            raise TypeError(f"agent_class must be a mesa.Agent subclass, got {agent_class!r}")
+        if not callable(getattr(agent_class, method, None)):
+            raise TypeError(
+                f"{agent_class.__name__} has no method {method}(); give the method to call "
+                "each day as method='...'"
+            )
+        rule_name = name or agent_class.__name__.lower()
+        self.pipeline.add(
+            rule_name, AgentStep(agent_class, method, shuffle), before=before, after=after
+        )
+        return rule_name
 
     def run_for(self, duration: float | int) -> None:
         """Simulate ``duration`` more days (``0`` does nothing).
@@ -602,6 +764,33 @@ and cannot change mid-run; build a new model with the new n_citizens instead
             "consumed", self.neighborhoods.waste_stock_kg, self._rows(nodes), amounts
         )
 
+    def recycle_waste(
+        self, amounts: np.ndarray | float, nodes: Hashable | Sequence[Hashable] | None = None
+    ) -> float:
+        """Take waste from neighbourhood stocks as recycled (a depot, a collection round).
+
+        Booked with the day's recycled waste, so ``recycling_rate`` and the daily
+        waste balance count it. ``amounts`` and ``nodes`` as in :meth:`consume_waste`.
+
+        Returns
+        -------
+        float
+            Kilograms actually recycled (at most what the stocks hold).
+
+        Examples
+        --------
+        >>> from waste_harmony import CityModel
+        >>> model = CityModel(n_citizens=100, rng=1)
+        >>> model.run_for(1)
+        >>> stock = float(model.neighborhoods.waste_stock_kg.sum())
+        >>> taken = model.recycle_waste(5.0)  # up to 5 kg from every node
+        >>> round(stock - float(model.neighborhoods.waste_stock_kg.sum()), 6) == round(taken, 6)
+        True
+        """
+        return self._waste.take(
+            "recycled", self.neighborhoods.waste_stock_kg, self._rows(nodes), amounts
+        )
+
     def nudge_concern(self, rows: np.ndarray | slice, delta: float | np.ndarray) -> None:
         """Shift the concern of some citizens by ``delta`` (kept in [0, 1]).
 
@@ -813,14 +1002,51 @@ and cannot change mid-run; build a new model with the new n_citizens instead
 
         Day 0 (the initial state, recorded when the model is built, as in Mesa's
         examples) and each simulated day; one column per output of
-        :data:`waste_harmony.recording.OUTPUTS`.
+        :attr:`outputs` (the built-in :data:`waste_harmony.recording.OUTPUTS`, then
+        the model's own ``model_reporters``). Its reporter tables are closed: a
+        study's own outputs are given when the model is built.
         """
         return self._recorder.datacollector
 
     @datacollector.setter
     def datacollector(self, value: mesa.DataCollector) -> None:
-        # As with a plain attribute (Mesa's habit): the given collector records from now on.
-        self._recorder.datacollector = value
+        # Mesa's habit (self.datacollector = DataCollector(...) in __init__) would
+        # drop the built-in outputs and the recorded days: refused with the way.
+        reporters = dict(getattr(value, "model_reporters", None) or {})
+        names = ", ".join(f"'{n}': ..." for n in reporters) or "'name': function"
+        raise AttributeError(
+            "a CityModel's datacollector is built with the model (day 0 is recorded "
+            "then) and cannot be replaced; give your own outputs as "
+            f"CityModel(model_reporters={{{names}}}) (a subclass passes them to "
+            "super().__init__), and per-neighbourhood ones as neighborhood_reporters="
+        )
+
+    @property
+    def outputs(self) -> tuple[OutputVariable, ...]:
+        """The model-level outputs recorded each day: the built-ins, then the model's own.
+
+        Each :class:`~waste_harmony.recording.OutputVariable` has a name, unit and
+        meaning; frames, files, the viewer and the command line's summary read them.
+        """
+        return self._recorder.outputs
+
+    @property
+    def own_reporters(self) -> dict[str, tuple[OutputVariable, ...]]:
+        """The study's own outputs this model was built with, by argument.
+
+        ``{"model_reporters": (...), "neighborhood_reporters": (...)}``; empty tuples
+        when none were given. Manifests name their functions, so a saved run is
+        rebuilt with them (:meth:`waste_harmony.results.RunResult.rerun`).
+        """
+        return {
+            "model_reporters": self._recorder.own_outputs,
+            "neighborhood_reporters": self._recorder.own_neighborhood,
+        }
+
+    @property
+    def neighborhood_outputs(self) -> tuple[OutputVariable, ...]:
+        """The per-neighbourhood variables recorded (built-in, then own); empty if none."""
+        return self._recorder.neighborhood_outputs
 
     @property
     def recorded_days(self) -> list[int]:
@@ -959,6 +1185,57 @@ and cannot change mid-run; build a new model with the new n_citizens instead
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         restore_after_load(state)
+
+
+def _recorded_after(step: Any) -> Any:
+    """A subclass's ``step``, made to record the day when the outermost override returns."""
+
+    @functools.wraps(step)
+    def day(self: CityModel) -> None:
+        if not self._steps_running:
+            self._rules_runs = 0
+        self._steps_running += 1
+        try:
+            step(self)
+        finally:
+            self._steps_running -= 1
+        if not self._steps_running:
+            if self._rules_runs != 1:
+                raise RuntimeError(_wrong_override(step.__qualname__, self._rules_runs))
+            self._end_day()
+
+    return day
+
+
+def _day_0_after(init: Any) -> Any:
+    """A subclass's ``__init__``, made to record day 0 when the outermost override returns."""
+
+    @functools.wraps(init)
+    def build(self: CityModel, *args: Any, **kwargs: Any) -> None:
+        self._inits_running += 1
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            self._inits_running -= 1
+        if not self._inits_running:
+            self._record()
+
+    return build
+
+
+def _wrong_override(where: str, runs: int) -> str:
+    """Why an overriding ``step`` that ran the day's rules ``runs`` times (not 1) is refused."""
+    what = (
+        "returned without calling super().step(): the day's rules did not run"
+        if runs == 0
+        else f"called super().step() {runs} times in one day: the day's rules ran {runs} times"
+    )
+    return (
+        f"{where} {what}, and the day was not recorded. Call super().step() once in "
+        "your step (work after it is recorded the same day), or step your own agents "
+        "at a named point of the day with model.add_agent_step(YourAgent, "
+        "after='collection') instead of overriding step"
+    )
 
 
 if TYPE_CHECKING:

@@ -59,7 +59,7 @@ class WasteAccounts:
         Parameters
         ----------
         flow : str
-            ``"reused"`` or ``"consumed"``.
+            ``"recycled"``, ``"reused"`` or ``"consumed"``.
         stock : numpy.ndarray
             Waste per node (kg), updated in place.
         rows : numpy.ndarray of int

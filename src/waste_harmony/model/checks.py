@@ -19,8 +19,15 @@ from waste_harmony import city as city_module
 from waste_harmony.agents import Citizen
 from waste_harmony.parameters import Parameters
 from waste_harmony.paramspec import unknown_keyword
+from waste_harmony.recording import (
+    NEIGHBORHOOD_VARIABLES,
+    OUTPUTS,
+    OutputVariable,
+    as_outputs,
+)
 from waste_harmony.scenarios.base import Scenario
 from waste_harmony.scenarios.registry import resolve
+from waste_harmony.schema import ID_COLUMNS
 
 __all__ = [
     "MODEL_ARGUMENTS",
@@ -30,6 +37,7 @@ __all__ = [
     "check_keywords",
     "check_scenario_set",
     "city_graph",
+    "own_outputs",
     "scenario_instances",
     "scenario_with",
     "seed_alias",
@@ -45,7 +53,12 @@ MODEL_ARGUMENTS = (
     "citizen_class",
     "record_neighborhoods",
     "days",
+    "model_reporters",
+    "neighborhood_reporters",
 )
+
+#: Names an own output cannot take: the columns every results table has already.
+_TAKEN = (*ID_COLUMNS, "day", "node", "zone")
 
 
 def seed_alias(seed: Any, rng: Any) -> Any:
@@ -180,3 +193,55 @@ def city_graph(city: Any) -> nx.Graph:
             f"got {type(graph).__name__}"
         )
     return city_module.load_city(graph)
+
+
+def own_outputs(
+    model_reporters: Any, neighborhood_reporters: Any, *, record_neighborhoods: bool
+) -> tuple[tuple[OutputVariable, ...], tuple[OutputVariable, ...]]:
+    """A study's own outputs, checked: (model-level, per-neighbourhood).
+
+    Names must be new: not a built-in output, not a column every results table
+    already has (``run_id``, ``day``, ``node``, …), not a parameter (a sweep's
+    parameter column).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument, the entry and the fix.
+
+    Examples
+    --------
+    >>> from waste_harmony.recording import reporter
+    >>> @reporter("share", "mine")
+    ... def protest_share(model):
+    ...     return 0.0
+    >>> mine = {"protest_share": protest_share}
+    >>> own_outputs(mine, None, record_neighborhoods=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: model_reporters['protest_share']: 'protest_share' is a built-in output ...
+    """
+    model = as_outputs(model_reporters, what="model_reporters")
+    nodes = as_outputs(neighborhood_reporters, what="neighborhood_reporters")
+    if nodes and not record_neighborhoods:
+        raise ValueError(
+            "neighborhood_reporters need record_neighborhoods=True (the per-neighbourhood "
+            "series they join are not recorded)"
+        )
+    parameters = set(Parameters.names())
+    for what, outputs, builtin in (
+        ("model_reporters", model, {v.name for v in OUTPUTS}),
+        ("neighborhood_reporters", nodes, set(NEIGHBORHOOD_VARIABLES)),
+    ):
+        for output in outputs:
+            name, where = output.name, f"{what}[{output.name!r}]"
+            if name in builtin:
+                reason = "is a built-in output already recorded"
+            elif name in _TAKEN:
+                reason = "is a column every results table has"
+            elif name in parameters:
+                reason = "is a model parameter (a sweep's column)"
+            else:
+                continue
+            raise ValueError(f"{where}: {name!r} {reason}; choose another name")
+    return model, nodes

@@ -16,15 +16,11 @@ files) a reference ``package.module:Class`` or ``path/to/file.py:Class`` works t
 from __future__ import annotations
 
 import difflib
-import importlib
-import importlib.util
 import os
-import sys
 import warnings
 from importlib.metadata import entry_points
-from pathlib import Path
-from types import ModuleType
 
+from waste_harmony.references import is_reference, load_module
 from waste_harmony.scenarios.base import Scenario
 
 __all__ = [
@@ -143,50 +139,6 @@ def available() -> dict[str, type[Scenario]]:
     return {**_BUILTIN, **_plugins()}
 
 
-def is_reference(spec: str) -> bool:
-    """Whether ``spec`` is a code reference (``module:Class`` or ``file.py:Class``).
-
-    Parameters
-    ----------
-    spec : str
-        A scenario name or reference.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> is_reference("techcore"), is_reference("my_pkg.scen:Ban"), is_reference("ban.py:Ban")
-    (False, True, True)
-    """
-    return ":" in spec
-
-
-_LOADED_FILES: dict[tuple[str, float], ModuleType] = {}
-
-
-def _load_file(path: Path) -> ModuleType:
-    # One module per file version: loading the same file twice gives the same
-    # classes; an edited file is loaded again (its classes replace the old ones).
-    key = (str(path), path.stat().st_mtime)
-    if key in _LOADED_FILES:
-        return _LOADED_FILES[key]
-    name = f"waste_harmony_user_{path.stem}_{abs(hash(str(path))):x}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ValueError(f"cannot load Python code from {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling look classes up here
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    _LOADED_FILES[key] = module
-    return module
-
-
 def scenario_class(spec: str, *, base_dir: str | os.PathLike[str] | None = None) -> type[Scenario]:
     """The scenario class a name or code reference stands for.
 
@@ -239,22 +191,10 @@ def scenario_class(spec: str, *, base_dir: str | os.PathLike[str] | None = None)
             f"scenario reference {spec!r} must look like 'package.module:Class' or "
             "'path/to/file.py:Class'"
         )
-    if where.endswith(".py") or "/" in where or os.sep in where:
-        path = Path(where)
-        if not path.is_absolute() and base_dir is not None:
-            path = Path(base_dir) / path
-        path = path.resolve()
-        if not path.is_file():
-            raise ValueError(f"scenario reference {spec!r}: no file {path}")
-        module = _load_file(path)
-    else:
-        try:
-            module = importlib.import_module(where)
-        except ModuleNotFoundError as exc:
-            raise ValueError(
-                f"scenario reference {spec!r}: cannot import {where!r} ({exc}); "
-                "is it installed or on PYTHONPATH? A file is given as 'path/to/file.py:Class'"
-            ) from exc
+    try:
+        module = load_module(where, spec=spec, base_dir=base_dir)
+    except ValueError as exc:
+        raise ValueError(f"scenario {exc}") from exc
     cls = getattr(module, attribute, None)
     if cls is None:
         found = [

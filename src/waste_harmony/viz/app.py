@@ -187,7 +187,7 @@ class VizCityModel(CityModel):
         if "seed" in controls:  # deprecated spelling: CityModel warns
             controls["seed"] = _parse_seed(controls["seed"])
         super().__init__(
-            city,
+            city=city,
             n_citizens=int(n_citizens),
             scenarios=chosen,
             rng=_parse_seed(rng),
@@ -215,7 +215,9 @@ def settings_of(model: CityModel) -> dict[str, Any]:
     -------
     dict
         ``city``, ``n_citizens``, ``scenarios`` (fresh copies), ``rng``,
-        ``citizen_class`` and the parameters that differ from their defaults.
+        ``citizen_class``, the study's own outputs (``model_reporters``,
+        ``neighborhood_reporters``, when given) and the parameters that differ from
+        their defaults.
 
     Examples
     --------
@@ -233,6 +235,7 @@ def settings_of(model: CityModel) -> dict[str, Any]:
         "scenarios": tuple(_fresh(s) for s in model.scenarios),
         "rng": seed,
         "citizen_class": model.citizen_class,
+        **{argument: own for argument, own in model.own_reporters.items() if own},
         **changed,
     }
 
@@ -244,6 +247,8 @@ def model_params(
     scenarios: Iterable[Any] | None = None,
     rng: int | None = 42,
     citizen_class: type[Citizen] = Citizen,
+    model_reporters: Any = None,
+    neighborhood_reporters: Any = None,
     **params: Any,
 ) -> dict[str, Any]:
     """The ``model_params`` of the page: controls plus fixed settings.
@@ -262,6 +267,9 @@ def model_params(
         Initial seed (shown in a text box).
     citizen_class : type
         Citizen class (fixed).
+    model_reporters, neighborhood_reporters : mapping or sequence, optional
+        A study's own outputs (fixed; as for :class:`~waste_harmony.CityModel`): the
+        series panels draw them.
     **params
         Behaviour parameters: the main ones (:data:`PARAMETER_CONTROLS`) start the
         sliders, the others are fixed.
@@ -331,6 +339,10 @@ def model_params(
             controls[name] = value
     if citizen_class is not Citizen:
         controls["citizen_class"] = citizen_class
+    if model_reporters:
+        controls["model_reporters"] = model_reporters
+    if neighborhood_reporters:
+        controls["neighborhood_reporters"] = neighborhood_reporters
     return controls
 
 
@@ -431,6 +443,57 @@ def _initial_values(controls: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def page_class_of(model_class: type[CityModel]) -> type[VizCityModel]:
+    """The class the page builds for a model of ``model_class``: the study's own, shown.
+
+    A subclass of :class:`~waste_harmony.CityModel` (its own agent types, its own
+    ``step``) is shown as itself: the page's class derives from both
+    :class:`VizCityModel` (which waits for the page) and ``model_class``.
+
+    Parameters
+    ----------
+    model_class : type
+        ``CityModel``, ``VizCityModel`` or a study's subclass of either.
+
+    Returns
+    -------
+    type
+        ``VizCityModel`` itself for the built-in classes.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> class DepotCity(CityModel):
+    ...     pass
+    >>> page_class_of(DepotCity).__mro__[1:3] == (VizCityModel, DepotCity)
+    True
+    """
+    if issubclass(model_class, VizCityModel):
+        return model_class
+    if model_class is CityModel:
+        return VizCityModel
+    return type(
+        model_class.__name__,
+        (VizCityModel, model_class),
+        {"__module__": model_class.__module__, "__doc__": model_class.__doc__},
+    )
+
+
+def _build(page_class: type[VizCityModel], values: dict[str, Any]) -> VizCityModel:
+    """The page's first model; a study's subclass that cannot be rebuilt says how to fix it."""
+    try:
+        return page_class(**values)
+    except TypeError as error:
+        if page_class is VizCityModel:
+            raise
+        raise TypeError(
+            f"the page rebuilds {page_class.__name__} from CityModel's keyword arguments "
+            f"({', '.join(sorted(values))}) and failed: {error}. Give its __init__ "
+            "**kwargs and pass them to super().__init__(**kwargs); its own arguments "
+            "need defaults"
+        ) from error
+
+
 def page_arguments(
     model: CityModel | None = None,
     *,
@@ -467,11 +530,13 @@ def page_arguments(
             f"give either a model or settings, not both; got a model and {', '.join(settings)}"
         )
     shown = model if isinstance(model, VizCityModel) else None
+    page_class: type[VizCityModel] = VizCityModel
     if model is not None:
         settings = settings_of(model)
+        page_class = page_class_of(type(model))
     controls = model_params(**settings)
     if shown is None:
-        shown = VizCityModel(**_initial_values(controls))
+        shown = _build(page_class, _initial_values(controls))
     return {
         "model": shown,
         "components": list(COMPONENTS),

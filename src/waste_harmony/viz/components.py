@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -230,7 +231,7 @@ def SeriesPanel(model: CityModel) -> None:  # noqa: N802
     model : CityModel
         The model shown.
     """
-    view = solara.use_memo(SeriesView, [id(model)])
+    view = solara.use_memo(lambda: SeriesView(outputs=model.outputs), [id(model)])
     with solara.Column(gap="4px", style={"padding": "4px"}):
         _SeriesFrame(model, view)
         CitySummary(model)
@@ -241,13 +242,22 @@ def _SeriesFrame(model: CityModel, view: SeriesView) -> None:  # noqa: N802
     update_counter.get()
     version = _version(model)
 
-    def draw() -> tuple[bytes, int]:
+    def draw() -> tuple[bytes, int, str]:
         with _DRAWING:
-            return view.update(model).image(), int(np.size(view.lines[0].get_xdata()))
+            image = view.update(model).image()
+            # the panels' tick labels as drawn, for readers and tests of the page
+            ticks = json.dumps(view.ticks())
+            return image, int(np.size(view.lines[0].get_xdata())), ticks
 
-    image, n_days = solara.use_memo(draw, list(version))
+    image, n_days, ticks = solara.use_memo(draw, list(version))
     with solara.Column(gap="4px"):
         solara.Image(image, format="jpeg", width="100%", classes=["wh-series"])
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html.escape(ticks),
+            classes=["wh-series-ticks"],
+            style={"display": "none"},
+        )
         solara.Text(
             f"{n_days:,} days recorded; ticks below: scenario events (a row per kind); "
             "shading: facility status",

@@ -22,6 +22,7 @@ from waste_harmony.plotting.markers import (
     FACILITY_STATUS_COLOURS,
     FESTIVAL,
     PROTEST,
+    Marker,
     legend_handle,
 )
 from waste_harmony.viz.figures.canvas import BlitCanvas
@@ -34,10 +35,12 @@ __all__ = [
     "MAP_VARIABLES",
     "CityMapView",
     "MapVariable",
+    "agent_rows",
     "city_map_figure",
     "colour_limits",
     "festival_rows",
     "node_values",
+    "own_marked_types",
 ]
 
 
@@ -182,6 +185,46 @@ def festival_rows(model: CityModel) -> np.ndarray:
     return np.unique(np.asarray(rows, dtype=np.int64))
 
 
+def own_marked_types(model: CityModel) -> list[type]:
+    """The model's agent types that are not built in and carry a ``marker`` to draw them.
+
+    Examples
+    --------
+    >>> from waste_harmony import CityModel
+    >>> own_marked_types(CityModel(n_citizens=10, rng=0))
+    []
+    """
+    return [
+        cls
+        for cls in model.agents_by_type
+        if isinstance(getattr(cls, "marker", None), Marker)
+        and not cls.__module__.startswith("waste_harmony.")
+    ]
+
+
+def agent_rows(model: CityModel, agent_class: type) -> np.ndarray:
+    """Node rows of the cells of every agent of ``agent_class`` that stands on one.
+
+    Parameters
+    ----------
+    model : CityModel
+        The model.
+    agent_class : type
+        A Mesa agent class.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        One row per agent with a cell on the city (agents without one are skipped).
+    """
+    rows = []
+    for agent in model.agents_by_type.get(agent_class, ()):
+        cell = getattr(agent, "cell", None)
+        if cell is not None:
+            rows.append(model.node_index(cell.coordinate))
+    return np.asarray(rows, dtype=np.int64)
+
+
 def _nice_step(span: float) -> float:
     """A 1-2-5 step giving about twenty steps over ``span``."""
     raw = max(span, 1e-12) / 20.0
@@ -315,9 +358,17 @@ class CityMapView:
         self.festival.set_gid("festival")
         self.facility: Any = ax.scatter(x0, y0, **FACILITY.scatter_kwargs(), zorder=6)
         self.facility.set_gid("facility")
+        # A study's own agent types that say how to draw them (a class attribute
+        # ``marker``, a plotting.markers.Marker), at their cells' nodes.
+        self.own: dict[type, Any] = {}
+        for cls in own_marked_types(model):
+            mark: Marker = cls.marker  # type: ignore[attr-defined]
+            self.own[cls] = ax.scatter(x0, y0, **mark.scatter_kwargs(), zorder=7)
+            self.own[cls].set_gid(f"agents:{cls.__name__}")
         self.coloured: Any = self.districts if self.districts is not None else self.nodes
         self.bar = fig.colorbar(self.coloured, cax=cax)
         handles = [legend_handle(PROTEST), legend_handle(COLONY)]
+        handles += [legend_handle(cls.marker) for cls in self.own]  # type: ignore[attr-defined]
         if festival_rows(model).size or any(hasattr(s, "plaza_rows_") for s in model.scenarios):
             handles.append(legend_handle(FESTIVAL))
         handles += [
@@ -350,6 +401,7 @@ class CityMapView:
                 self.colonies,
                 self.festival,
                 self.facility,
+                *self.own.values(),
                 self.title,
             ],
             cells={"colour bar": [cax]},
@@ -420,6 +472,10 @@ class CityMapView:
             "festival": int(festival.size),
             "facility": len(sites),
         }
+        for cls, marks in self.own.items():
+            rows = agent_rows(model, cls)
+            marks.set_offsets(xy[rows].reshape(-1, 2))
+            self.counts[cls.__name__] = int(rows.size)
         self._key = (variable, scale, vmin, vmax)
         return self
 

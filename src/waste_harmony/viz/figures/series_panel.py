@@ -7,6 +7,7 @@ row of ticks per event kind, and days with a facility proposed or built shaded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Self, cast
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "SeriesView",
     "event_rows",
     "series_figure",
+    "series_variables",
 ]
 
 #: Model-level series shown by default in :func:`series_figure` (names of
@@ -54,13 +56,38 @@ def _series_title(output: OutputVariable) -> tuple[str, str]:
     return title, unit
 
 
+def series_variables(outputs: Sequence[OutputVariable] = OUTPUTS) -> dict[str, tuple[str, str]]:
+    """The drawable series of a table of outputs: name → (title, unit).
+
+    Numeric outputs only (a ``"category"`` unit is not drawn); waste masses in tonnes.
+    A model's own outputs are drawable as the built-ins:
+    ``series_variables(model.outputs)``.
+
+    Examples
+    --------
+    >>> series_variables()["waste_stock_kg"]
+    ('waste stock', 't')
+    """
+    return {o.name: _series_title(o) for o in outputs if o.unit != "category"}
+
+
 #: Model-level series :func:`series_figure` can draw, read from the one table of
 #: outputs (:data:`~waste_harmony.recording.OUTPUTS`): name → (title, unit).
 #: Numeric outputs only; waste masses are shown in tonnes.
-SERIES_VARIABLES: dict[str, tuple[str, str]] = {
-    o.name: _series_title(o) for o in OUTPUTS if o.unit != "category"
-}
+SERIES_VARIABLES: dict[str, tuple[str, str]] = series_variables()
 _TONNES = frozenset(o.name for o in OUTPUTS if _in_tonnes(o))
+
+
+def _in_unit_interval(unit: str) -> bool:
+    """Whether a unit declares values in [0, 1] (a share, an index)."""
+    return "[0, 1]" in unit or unit.startswith("share")
+
+
+def _flat_span(vmin: float, vmax: float) -> float:
+    """The y span given to a series that barely varies: 10 % of its size (1 at zero)."""
+    size = max(abs(vmin), abs(vmax))
+    return 0.1 * size if size > 0 else 1.0
+
 
 #: At most this many event rows in the series panel; rarer kinds share an "other" row.
 MAX_EVENT_ROWS = 6
@@ -130,7 +157,13 @@ class SeriesView:
     Parameters
     ----------
     variables : tuple of str, optional
-        Keys of :data:`SERIES_VARIABLES` (default: :data:`DEFAULT_SERIES`).
+        Keys of :func:`series_variables` of ``outputs`` (default:
+        :data:`DEFAULT_SERIES`, then every numeric output of ``outputs`` that is
+        not built in: a model's own outputs).
+    outputs : sequence of OutputVariable, optional
+        The outputs that may be drawn (default: the built-in
+        :data:`~waste_harmony.recording.OUTPUTS`; give ``model.outputs`` for a
+        model with its own).
     figsize : tuple of float
         Figure size in inches.
 
@@ -144,14 +177,21 @@ class SeriesView:
     """
 
     def __init__(
-        self, variables: tuple[str, ...] | None = None, *, figsize: tuple[float, float] = (7.0, 6.0)
+        self,
+        variables: tuple[str, ...] | None = None,
+        *,
+        outputs: Sequence[OutputVariable] | None = None,
+        figsize: tuple[float, float] = (7.0, 6.0),
     ) -> None:
-        names = DEFAULT_SERIES if variables is None else tuple(variables)
-        unknown = [v for v in names if v not in SERIES_VARIABLES]
+        drawable = series_variables(OUTPUTS if outputs is None else outputs)
+        if variables is None:
+            own = [n for n in drawable if n not in SERIES_VARIABLES]
+            names = (*DEFAULT_SERIES, *own)
+        else:
+            names = tuple(variables)
+        unknown = [v for v in names if v not in drawable]
         if unknown:
-            raise ValueError(
-                f"unknown series {unknown[0]!r}; choose from {', '.join(SERIES_VARIABLES)}"
-            )
+            raise ValueError(f"unknown series {unknown[0]!r}; choose from {', '.join(drawable)}")
         self.names = names
         fig = Figure(figsize=figsize)
         cols = 2
@@ -164,13 +204,15 @@ class SeriesView:
         self.events_ax = fig.add_axes((0.26, 0.07, 0.72, 0.15))
         self.lines = []
         for ax, name in zip(self.axes, names, strict=True):
-            title, unit = SERIES_VARIABLES[name]
+            title, unit = drawable[name]
             (line,) = ax.plot([], [], color="black", lw=1.2)
             line.set_gid(f"series:{name}")
             self.lines.append(line)
             ax.set_title(f"{title} ({unit})", fontsize=9)
             ax.tick_params(labelsize=7)
-            cast(Any, ax.yaxis.get_major_formatter()).set_useOffset(False)
+            formatter = cast(Any, ax.yaxis.get_major_formatter())
+            formatter.set_useOffset(False)  # labels read values, never "+4.6e-1" or ×1e-7
+            formatter.set_scientific(False)
             ax.grid(alpha=0.3, lw=0.5)
         self.events_ax.tick_params(labelsize=7)
         self.events_ax.set_xlabel("day", fontsize=8)
@@ -183,32 +225,71 @@ class SeriesView:
         self.fig = fig
         self._canvas = BlitCanvas(fig, [*self.lines, self.marks], self._cell_artists())
         self._ylim: list[tuple[float, float]] = [(0.0, 1.0)] * len(names)
+        # A share or an index in [0, 1] never gets a y range far outside it.
+        self._bounded = [_in_unit_interval(drawable[name][1]) for name in names]
+        self._data: list[tuple[float, float]] = [(np.nan, np.nan)] * len(names)
         self._key: Any = None
         self._labels: list[str] | None = None
         self._runs: list[tuple[str, float, float]] = []
         self.rows: dict[str, list[int]] = {}
 
     def _limits(self, i: int, values: np.ndarray, horizon: int) -> tuple[float, float]:
-        """The panel's y range: kept while the data fit, else widened with room to grow.
+        """The panel's y range: kept while the data fit it well, else fitted again.
 
-        A widened range reaches the recent trend's value at the end of the x range,
-        so a steadily growing series (a waste stock) seldom forces a full redraw.
+        A new range gives the recent trend room to grow (so a steadily growing series,
+        a waste stock, seldom forces a full redraw), but at most one data span beyond
+        the data, so the data always fill a good part of the panel and its tick labels
+        read the data's values; a share stays near [0, 1].
         """
         low, high = self._ylim[i]
         finite = values[np.isfinite(values)]
         if finite.size == 0:
             return low, high
         vmin, vmax = float(finite.min()), float(finite.max())
-        if self._key is not None and low <= vmin and vmax <= high:
+        span = vmax - vmin
+        if (
+            self._key is not None
+            and low <= vmin
+            and vmax <= high
+            and (span >= 0.25 * (high - low) or high - low <= _flat_span(vmin, vmax))
+        ):
             return low, high
-        if finite.size >= 2:
+        if finite.size >= 2 and span > 0:
             recent = finite[-min(10, finite.size) :]
             ahead = recent[-1] + (recent[-1] - recent[0]) / (recent.size - 1) * (
                 horizon - finite.size
             )
-            vmin, vmax = min(vmin, float(ahead)), max(vmax, float(ahead))
-        pad = max(0.25 * (vmax - vmin), 0.05 * max(abs(vmax), abs(vmin)), 1e-6)
-        return vmin - pad, vmax + pad
+            ahead = float(np.clip(ahead, vmin - span, vmax + span))
+            vmin, vmax = min(vmin, ahead), max(vmax, ahead)
+        pad = max(0.1 * (vmax - vmin), _flat_span(vmin, vmax) / 2)
+        low, high = vmin - pad, vmax + pad
+        if self._bounded[i]:
+            low, high = max(low, -0.02), min(high, 1.02)
+        return low, high
+
+    def ticks(self) -> dict[str, dict[str, Any]]:
+        """What each panel shows: its tick labels as drawn, its y range, its data range.
+
+        Read after :meth:`image` (tick labels are set when the panel is drawn); the
+        viewer writes it into the page, where the browser test checks that every
+        panel's labels read its data's values.
+
+        Returns
+        -------
+        dict
+            Name → ``labels`` (text of the tick labels inside the y range), ``ylim``
+            and ``data`` (smallest and largest value shown).
+        """
+        out = {}
+        for name, ax, data in zip(self.names, self.axes, self._data, strict=True):
+            low, high = ax.get_ylim()
+            labels = [
+                t.get_text()
+                for t in ax.get_yticklabels()
+                if low <= t.get_position()[1] <= high and t.get_text()
+            ]
+            out[name] = {"labels": labels, "ylim": [low, high], "data": list(data)}
+        return out
 
     def update(self, model: CityModel) -> Self:
         """Show the series of ``model`` up to today.
@@ -233,6 +314,9 @@ class SeriesView:
                 values = values / 1000.0
             line.set_data(days, values)
             self._ylim[i] = self._limits(i, values, horizon)
+            finite = values[np.isfinite(values)]
+            if finite.size:
+                self._data[i] = (float(finite.min()), float(finite.max()))
         rows = event_rows(model)
         labels = list(rows)
         points = [(d, -r) for r, label in enumerate(labels) for d in rows[label]]
@@ -351,7 +435,8 @@ def series_figure(
     model : CityModel
         The model.
     variables : tuple of str, optional
-        Keys of :data:`SERIES_VARIABLES` (default: :data:`DEFAULT_SERIES`).
+        Names of the model's numeric outputs (default: :data:`DEFAULT_SERIES` and
+        the model's own outputs).
     figsize : tuple of float
         Figure size in inches.
 
@@ -368,4 +453,4 @@ def series_figure(
     >>> len(series_figure(model).axes)
     9
     """
-    return SeriesView(variables, figsize=figsize).update(model).fig
+    return SeriesView(variables, outputs=model.outputs, figsize=figsize).update(model).fig
