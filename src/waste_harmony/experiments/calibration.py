@@ -273,190 +273,194 @@ def calibrate(
     """
     from waste_harmony.batch.runner import Execution, experiment
     from waste_harmony.batch.store import load_experiment
+    from waste_harmony.storage import folder_lock
 
-    prior_dists = abc.make_priors(priors)
-    overlap = set(prior_dists) & set(kwargs)
-    if overlap:
-        raise ValueError(
-            f"{sorted(overlap)} are both calibrated (priors) and fixed (keyword arguments); "
-            "remove them from one of the two"
+    with folder_lock(out, "calibrate"):  # one writer per results folder
+        prior_dists = abc.make_priors(priors)
+        overlap = set(prior_dists) & set(kwargs)
+        if overlap:
+            raise ValueError(
+                f"{sorted(overlap)} are both calibrated (priors) and fixed (keyword arguments); "
+                "remove them from one of the two"
+            )
+        obs = check_observed(observed, scales, weights)
+        if days is None:
+            days = int(getattr(model, "days", None) or obs["day"].max())
+        if int(obs["day"].max()) > days:
+            raise ValueError(
+                f"observations reach day {int(obs['day'].max())} but runs last {days} days"
+            )
+        for label, value in (("population_size", population_size), ("replicates", replicates)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{label} must be a positive integer, got {value!r}")
+        per_generation = population_size * replicates
+        if budget < per_generation:
+            raise ValueError(
+                f"budget = {budget} runs is less than one generation (population_size × "
+                f"replicates = {per_generation}); raise the budget or lower population_size"
+            )
+        if seed is None:
+            # (SeedSequence() draws its entropy itself, so it is an int)
+            seed = int(cast(int, np.random.SeedSequence().entropy))
+        elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+        seed = int(seed)
+        # a run file's random city: one for every run of every generation
+        model = pin_city_seed(model, seed)
+        manifest: dict[str, Any] = {
+            "kind": "calibration",
+            "seed": seed,
+            "priors": {k: describe_prior(v) for k, v in prior_dists.items()},
+            "observed": obs.drop(columns=["scale", "weight"]).to_dict("records"),
+            "scales": dict(scales or {}),
+            "weights": dict(weights or {}),
+            "budget": budget,
+            "population_size": population_size,
+            "replicates": replicates,
+            "generations": generations,
+            "alpha": alpha,
+            "min_acceptance": min_acceptance,
+            "min_epsilon_change": min_epsilon_change,
+            "days": days,
+            "constraint": None if constraint is None else repr(constraint),
+            "model": None if model is None else repr(model),
+            "model_kwargs": {k: _json_or_none(v) for k, v in kwargs.items()},
+        }
+        manifest.update(stored_model(model))  # the whole run file, so predictive() rebuilds it
+        folder, replaces, temporary = prepare_calibration_folder(
+            out, manifest, resume=resume, overwrite=overwrite
         )
-    obs = check_observed(observed, scales, weights)
-    if days is None:
-        days = int(getattr(model, "days", None) or obs["day"].max())
-    if int(obs["day"].max()) > days:
-        raise ValueError(
-            f"observations reach day {int(obs['day'].max())} but runs last {days} days"
+        with write_errors(folder, intact="nothing was written"):
+            folder.mkdir(parents=True, exist_ok=True)
+            manifest["versions"] = versions()
+            manifest["status"] = "running"
+            text = json.dumps(manifest, indent=2, default=repr)
+            write_atomic(folder / MANIFEST, lambda p: p.write_text(text))
+        # One worker pool for every batch (see SharedProcessPool): a new pool per batch
+        # spent seconds starting interpreters each time, more than small runs take. Its
+        # workers start importing now (after every check of the arguments, so a mistake
+        # leaves no processes behind), while this process plans the first batch.
+        shared = None
+        if executor is None and workers != 1:
+            shared = SharedProcessPool(workers or max(1, os.cpu_count() or 1))
+            shared.start()
+        names = list(prior_dists)
+        check = model_violations(model, kwargs)
+
+        def admissible(values: Mapping[str, float]) -> bool:
+            return not check(values) and (constraint is None or bool(constraint(values)))
+
+        statistics = RunStatistics(obs)
+
+        def simulate(step: int, thetas: np.ndarray) -> np.ndarray:
+            target = folder / f"batch-{step:03d}"
+            points = [dict(zip(names, map(float, row), strict=True)) for row in thetas]
+            if (target / "experiment.json").exists():
+                done = load_experiment(target)
+                if done.manifest.get("status") == "complete" and done.n_finished >= len(points):
+                    return simulated_values(done, obs, replicates)
+            # The workers compute each run's statistics and send them back with its
+            # outcome, so the parent reads no file; only runs finished before a resume
+            # (not reported again) are read from their files.
+            out = np.full((len(points), replicates, len(obs)), np.nan)
+            reported = np.zeros((len(points), replicates), dtype=bool)
+
+            def collect(task: Task, outcome: Outcome) -> None:
+                reported[task.point, task.replicate] = True
+                bar.update(1)
+                error = outcome.error or ""
+                if outcome.status == "done" and outcome.statistics is not None:
+                    out[task.point, task.replicate] = outcome.statistics[0]
+                elif (
+                    error.startswith("KeyError") and UNRECORDED in error
+                ):  # a mistake, not a failure
+                    raise KeyError(error.split(": ", 1)[1].strip("'\""))
+
+            done = experiment(
+                "sweep",
+                model,
+                points=points,
+                seeds=replicates,
+                days=days,
+                root_seed=_generation_seed(seed, step),
+                fixed=kwargs,
+                execution=Execution(
+                    out=target,
+                    executor=executor if shared is None else shared.executor(),
+                    workers=workers if shared is None else None,
+                    resume=True,
+                    progress=False,  # one bar for the whole calibration (below)
+                ),
+                common_random_numbers=False,
+                statistics=statistics,
+                on_outcome=collect,
+            )
+            if not reported.all():
+                out[~reported] = simulated_values(done, obs, replicates)[~reported]
+            return out
+
+        # One progress bar for the whole calibration, over its budget of runs (not one per batch).
+        bar = tqdm(total=budget, desc="calibrate", unit="run", disable=not progress)
+        try:
+            smc = abc.abc_smc(
+                simulate,
+                prior_dists,
+                obs["value"].to_numpy(),
+                population_size=population_size,
+                generations=generations,
+                max_proposals=budget // replicates,
+                seed=seed,
+                alpha=alpha,
+                min_acceptance=min_acceptance,
+                min_epsilon_change=min_epsilon_change,
+                scales=obs["scale"].to_numpy(),
+                weights=obs["weight"].to_numpy(),
+                constraint=admissible,
+            )
+        finally:
+            bar.close()
+            if shared is not None:
+                shared.close()
+        particles = []
+        rows = []
+        for t, g in enumerate(smc.generations):
+            frame = pd.DataFrame(g.theta, columns=names)
+            frame.insert(0, "particle", np.arange(len(frame)))
+            frame.insert(0, "generation", t)
+            frame["weight"] = g.weight
+            frame["distance"] = np.median(g.distance, axis=1)
+            particles.append(frame)
+            rows.append(
+                {
+                    "generation": t,
+                    "epsilon": g.epsilon,
+                    "ess": g.ess,
+                    "runs": g.n_runs,
+                    "proposals": len(g.theta),
+                    "accepted": int(g.accepted.sum()),
+                    "acceptance_rate": g.acceptance_rate,
+                    "batches": len(g.batches),
+                    "complete": g.complete,
+                    "failed": int(np.isnan(g.summaries).any(axis=2).sum()),
+                }
+            )
+        manifest["status"] = "complete"
+        manifest["stopped"] = smc.stopped
+        result = CalibrationResult(
+            particles=pd.concat(particles, ignore_index=True),
+            generations=pd.DataFrame(rows),
+            observed=obs,
+            priors=prior_dists,
+            manifest=manifest,
+            path=None if temporary else folder,
+            model=model,
+            model_kwargs={"days": days, **kwargs},
         )
-    for label, value in (("population_size", population_size), ("replicates", replicates)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}")
-    per_generation = population_size * replicates
-    if budget < per_generation:
-        raise ValueError(
-            f"budget = {budget} runs is less than one generation (population_size × "
-            f"replicates = {per_generation}); raise the budget or lower population_size"
-        )
-    if seed is None:
-        # (SeedSequence() draws its entropy itself, so it is an int)
-        seed = int(cast(int, np.random.SeedSequence().entropy))
-    elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
-    seed = int(seed)
-    # a run file's random city: one for every run of every generation
-    model = pin_city_seed(model, seed)
-    manifest: dict[str, Any] = {
-        "kind": "calibration",
-        "seed": seed,
-        "priors": {k: describe_prior(v) for k, v in prior_dists.items()},
-        "observed": obs.drop(columns=["scale", "weight"]).to_dict("records"),
-        "scales": dict(scales or {}),
-        "weights": dict(weights or {}),
-        "budget": budget,
-        "population_size": population_size,
-        "replicates": replicates,
-        "generations": generations,
-        "alpha": alpha,
-        "min_acceptance": min_acceptance,
-        "min_epsilon_change": min_epsilon_change,
-        "days": days,
-        "constraint": None if constraint is None else repr(constraint),
-        "model": None if model is None else repr(model),
-        "model_kwargs": {k: _json_or_none(v) for k, v in kwargs.items()},
-    }
-    manifest.update(stored_model(model))  # the whole run file, so predictive() rebuilds it
-    folder, replaces, temporary = prepare_calibration_folder(
-        out, manifest, resume=resume, overwrite=overwrite
-    )
-    with write_errors(folder, intact="nothing was written"):
-        folder.mkdir(parents=True, exist_ok=True)
-        manifest["versions"] = versions()
-        manifest["status"] = "running"
-        text = json.dumps(manifest, indent=2, default=repr)
-        write_atomic(folder / MANIFEST, lambda p: p.write_text(text))
-    # One worker pool for every batch (see SharedProcessPool): a new pool per batch
-    # spent seconds starting interpreters each time, more than small runs take. Its
-    # workers start importing now (after every check of the arguments, so a mistake
-    # leaves no processes behind), while this process plans the first batch.
-    shared = None
-    if executor is None and workers != 1:
-        shared = SharedProcessPool(workers or max(1, os.cpu_count() or 1))
-        shared.start()
-    names = list(prior_dists)
-    check = model_violations(model, kwargs)
+        if temporary:
+            import shutil
 
-    def admissible(values: Mapping[str, float]) -> bool:
-        return not check(values) and (constraint is None or bool(constraint(values)))
-
-    statistics = RunStatistics(obs)
-
-    def simulate(step: int, thetas: np.ndarray) -> np.ndarray:
-        target = folder / f"batch-{step:03d}"
-        points = [dict(zip(names, map(float, row), strict=True)) for row in thetas]
-        if (target / "experiment.json").exists():
-            done = load_experiment(target)
-            if done.manifest.get("status") == "complete" and done.n_finished >= len(points):
-                return simulated_values(done, obs, replicates)
-        # The workers compute each run's statistics and send them back with its
-        # outcome, so the parent reads no file; only runs finished before a resume
-        # (not reported again) are read from their files.
-        out = np.full((len(points), replicates, len(obs)), np.nan)
-        reported = np.zeros((len(points), replicates), dtype=bool)
-
-        def collect(task: Task, outcome: Outcome) -> None:
-            reported[task.point, task.replicate] = True
-            bar.update(1)
-            error = outcome.error or ""
-            if outcome.status == "done" and outcome.statistics is not None:
-                out[task.point, task.replicate] = outcome.statistics[0]
-            elif error.startswith("KeyError") and UNRECORDED in error:  # a mistake, not a failure
-                raise KeyError(error.split(": ", 1)[1].strip("'\""))
-
-        done = experiment(
-            "sweep",
-            model,
-            points=points,
-            seeds=replicates,
-            days=days,
-            root_seed=_generation_seed(seed, step),
-            fixed=kwargs,
-            execution=Execution(
-                out=target,
-                executor=executor if shared is None else shared.executor(),
-                workers=workers if shared is None else None,
-                resume=True,
-                progress=False,  # one bar for the whole calibration (below)
-            ),
-            common_random_numbers=False,
-            statistics=statistics,
-            on_outcome=collect,
-        )
-        if not reported.all():
-            out[~reported] = simulated_values(done, obs, replicates)[~reported]
-        return out
-
-    # One progress bar for the whole calibration, over its budget of runs (not one per batch).
-    bar = tqdm(total=budget, desc="calibrate", unit="run", disable=not progress)
-    try:
-        smc = abc.abc_smc(
-            simulate,
-            prior_dists,
-            obs["value"].to_numpy(),
-            population_size=population_size,
-            generations=generations,
-            max_proposals=budget // replicates,
-            seed=seed,
-            alpha=alpha,
-            min_acceptance=min_acceptance,
-            min_epsilon_change=min_epsilon_change,
-            scales=obs["scale"].to_numpy(),
-            weights=obs["weight"].to_numpy(),
-            constraint=admissible,
-        )
-    finally:
-        bar.close()
-        if shared is not None:
-            shared.close()
-    particles = []
-    rows = []
-    for t, g in enumerate(smc.generations):
-        frame = pd.DataFrame(g.theta, columns=names)
-        frame.insert(0, "particle", np.arange(len(frame)))
-        frame.insert(0, "generation", t)
-        frame["weight"] = g.weight
-        frame["distance"] = np.median(g.distance, axis=1)
-        particles.append(frame)
-        rows.append(
-            {
-                "generation": t,
-                "epsilon": g.epsilon,
-                "ess": g.ess,
-                "runs": g.n_runs,
-                "proposals": len(g.theta),
-                "accepted": int(g.accepted.sum()),
-                "acceptance_rate": g.acceptance_rate,
-                "batches": len(g.batches),
-                "complete": g.complete,
-                "failed": int(np.isnan(g.summaries).any(axis=2).sum()),
-            }
-        )
-    manifest["status"] = "complete"
-    manifest["stopped"] = smc.stopped
-    result = CalibrationResult(
-        particles=pd.concat(particles, ignore_index=True),
-        generations=pd.DataFrame(rows),
-        observed=obs,
-        priors=prior_dists,
-        manifest=manifest,
-        path=None if temporary else folder,
-        model=model,
-        model_kwargs={"days": days, **kwargs},
-    )
-    if temporary:
-        import shutil
-
-        shutil.rmtree(folder, ignore_errors=True)
-    else:
-        result.save(folder)
-        result.path = finish_calibration_folder(folder, replaces)
-    return result
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            result.save(folder)
+            result.path = finish_calibration_folder(folder, replaces)
+        return result
