@@ -89,3 +89,18 @@ def test_out_of_memory_while_drawing_names_the_dpi(tmp_path, capsys, monkeypatch
     assert main(["plot", str(tmp_path / "r"), "--dpi", "1200"]) == 2
     err = capsys.readouterr().err
     assert "out of memory: the figures at --dpi 1200" in err and "lower --dpi" in err
+
+
+def test_a_plan_beyond_this_machine_is_refused_at_once_with_its_size(tmp_path, capsys):
+    from waste_harmony import experiments
+
+    with pytest.raises(MemoryError, match=r"the plan has 1,000,000,000 runs \(1 point x"):
+        experiments.sweep(parameters=[{}], seeds=10**9, days=2, n_citizens=20, progress=False)
+    path = tmp_path / "huge.toml"
+    path.write_text(
+        "seed = 1\ndays = 2\ncitizens = 20\n[sweep]\nseeds = 1000000000\n"
+        "[sweep.grid]\nwaste_per_capita_kg = [0.5, 1.0]\n"
+    )
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "out of memory: the plan has 2,000,000,000 runs (2 points x 1,000,000,000" in err

@@ -191,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError as exc:  # asked for more than the machine holds
         if args.debug:
             traceback.print_exc()
+        if exc.args and not isinstance(exc, OutOfMemoryError):  # a refusal saying what
+            print(f"waste-harmony: error: out of memory: {one_line(exc)}", file=sys.stderr)
+            return EXIT_USAGE
         if not isinstance(exc, OutOfMemoryError):  # a command that did not say what was large
             command = handler.__module__.rsplit(".", 1)[-1]
             exc = OutOfMemoryError(f"'waste-harmony {command}' as asked", "ask for less")

@@ -131,6 +131,8 @@ def may_be_large(what: str, fix: str) -> Iterator[None]:
     except OutOfMemoryError:
         raise  # an inner block knew better
     except MemoryError as exc:  # the failed allocation is freed by now
+        if exc.args:  # a refusal that says what is large (batch.plan.check_plan_size)
+            raise
         raise OutOfMemoryError(what, fix) from exc
 
 
