@@ -155,7 +155,7 @@ def plot(files: list[str], figure: str) -> None:
     fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
     for index, name in enumerate(files):
         rows = [json.loads(line) for line in Path(name).read_text().splitlines() if line]
-        rows = [r for r in rows if r["workers_mib"]]
+        rows = [r for r in rows if len(r["workers_mib"]) > 1]  # the pool is up
         runs = [r["runs"] for r in rows]
         worker = [max(w for w in r["workers_mib"] if w == w) for r in rows]
         parent = [r["parent_mib"] for r in rows]

@@ -90,14 +90,17 @@ def _is_stale(holder: dict[str, Any], path: Path) -> bool:
     return holder.get("host") == socket.gethostname() and not _alive(int(holder.get("pid", -1)))
 
 
-def _acquire(path: Path, command: str) -> None:
+def _acquire(path: Path, command: str) -> bool:
     record = {
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "command": command,
         "since": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no folder can be made there: the writer's own check says why
+        return False
     for _ in range(3):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -120,7 +123,7 @@ def _acquire(path: Path, command: str) -> None:
             ) from None
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(record, fh)
-        return
+        return True
     raise FolderLockedError(f"could not take the lock {path}: it keeps changing", {})
 
 
@@ -160,8 +163,9 @@ def folder_lock(folder: str | os.PathLike[str] | None, command: str) -> Iterator
         yield None
         return
     path = lock_path(folder)
-    if _held.get(path, 0) == 0:
-        _acquire(path, command)
+    if _held.get(path, 0) == 0 and not _acquire(path, command):
+        yield None  # the destination cannot exist (under a file): refused by the writer
+        return
     _held[path] = _held.get(path, 0) + 1
     try:
         yield path
