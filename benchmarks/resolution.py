@@ -1,6 +1,6 @@
 """Resolution robustness: the same real place cut at two resolutions gives the same story.
 
-Three pairs of cities, each the same place at two resolutions:
+Five pairs of cities, each the same place at two resolutions:
 
 * ``osm``: central Aguascalientes (tests/data/osm, © OpenStreetMap contributors,
   ODbL) aggregated into cells of 250 m and of 500 m (:func:`waste_harmony.city.from_osm`;
@@ -8,15 +8,19 @@ Three pairs of cities, each the same place at two resolutions:
   ``osm-whole``, the same cells with the whole squares as areas;
 * ``osm-blocks``: the same 250 m cells and the cells merged in 2 x 2 blocks
   (attributes conserved, see :func:`merge_nodes`);
+* ``sids2``, ``tokyo`` (``--layers``): North Carolina's 100 counties and Tokyo's 262
+  municipalities as the gallery loads them (benchmarks/gallery.py) and the same
+  districts merged in adjacent pairs on the graph (:func:`layer_pair`);
 * ``districts``: Columbus's 49 neighbourhoods (libpysal's bundled example) and the
   same neighbourhoods merged in adjacent pairs (a maximal matching on the rook
   adjacency, polygons dissolved with geopandas; population summed, intensive
   attributes area-weighted, the plaza kept).
 
 Each city runs the TechCore story (``techcore``, ``harmony-festival``,
-``story-roles``) for ``--days`` days with ``--citizens`` citizens over ``--seeds``
-seeds. Per run: mean concern on the last day, festival attendance share, mean
-pollution (area-weighted over the city, µg/m³, on the last day), pollution exposure
+``story-roles``) for ``--days`` days with ``--citizens`` citizens (at least 10 per
+district of the finer city, the same at both resolutions) over ``--seeds`` seeds.
+Per run: mean concern on the last day, festival attendance share, mean pollution
+(area-weighted over the city, µg/m³, on the last day), pollution exposure
 (population-weighted, µg/m³, on the last day) and TechCore's decision. The
 comparison (see docs/resolution.md) asks each variable's difference between the two
 resolutions to stay within its tolerance, relative to the quantity
@@ -73,6 +77,9 @@ FLOOR = {
     "mean_pollution": 0.01,
     "pollution_exposure": 0.01,
 }
+#: Gallery layers (benchmarks/gallery.py) compared with their districts merged in
+#: adjacent pairs (:func:`layer_pair`).
+NEW_LAYERS = ("sids2", "tokyo")
 INTENSIVE = (
     "marginalisation",
     "biotech_access",
@@ -231,16 +238,52 @@ def district_pair() -> tuple[nx.Graph, nx.Graph]:
     return fine, load_city(coarse)
 
 
+def layer_pair(name: str) -> tuple[nx.Graph, nx.Graph]:
+    """A gallery layer (:mod:`gallery`) and its districts merged in adjacent pairs.
+
+    The pairs are a maximal matching of the contiguity graph (deterministic: edges in
+    sorted order); :func:`merge_nodes` conserves population and area and area-weights
+    the intensive attributes, as :func:`district_pair` does with the polygons.
+    """
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import gallery
+
+    fine = load_city(gallery.load(name))
+    key = {node: node for node in fine.nodes}
+    edges = sorted((min(a, b), max(a, b)) for a, b in fine.edges)
+    matched: set[Any] = set()
+    for a, b in edges:
+        if a not in matched and b not in matched:
+            matched |= {a, b}
+            key[b] = a
+    coarse = merge_nodes(fine, key)
+    return fine, load_city(nx.convert_node_labels_to_integers(coarse))
+
+
+def citizens_for(G: nx.Graph, citizens: int) -> int:
+    """``citizens``, or 10 per district of the finer city if that is more.
+
+    Both resolutions of a pair run with the same number (the same people), at or
+    above the converged size per district of docs/convergence.md.
+    """
+    return max(citizens, 10 * G.number_of_nodes())
+
+
 def run_one(G: nx.Graph, seed: int, citizens: int, days: int) -> dict[str, float]:
     """One run of the story on ``G``: the four compared variables."""
     model = CityModel(G, n_citizens=citizens, scenarios=STORY, rng=seed, record_neighborhoods=False)
     model.run_for(days)
+    # Means over the people the citizens stand for (the plain mean on versions where
+    # each citizen is one person).
+    mean = getattr(model, "citizen_mean", lambda v: float(np.mean(v)))
     festival = model.event_log.of_kind("festival")
     area = model.neighborhoods.area_km2
     people = model.neighborhoods.population_weight  # the city's population, as recorded
     decision = model.scenario_named("techcore").decision_
     return {
-        "mean_concern": float(model.citizens.concern.mean()),
+        "mean_concern": mean(model.citizens.concern),
         "festival_attendance": float(festival[0].details["attendance_share"])
         if festival
         else math.nan,
@@ -258,15 +301,17 @@ def study(
     A city object that appears in several pairs is run once.
     """
     out: dict[str, Any] = {}
-    done: dict[int, list[dict[str, float]]] = {}
+    done: dict[tuple[int, int], list[dict[str, float]]] = {}
     for name, (fine, coarse) in pairs.items():
         out[name] = {}
+        n = citizens_for(fine, citizens)
         for level, G in (("fine", fine), ("coarse", coarse)):
-            if id(G) not in done:
-                done[id(G)] = [run_one(G, seed, citizens, days) for seed in range(seeds)]
-            runs = done[id(G)]
+            if (id(G), n) not in done:
+                done[id(G), n] = [run_one(G, seed, n, days) for seed in range(seeds)]
+            runs = done[id(G), n]
             out[name][level] = {
                 "nodes": G.number_of_nodes(),
+                "citizens": n,
                 **{
                     v: {
                         "values": [r[v] for r in runs],
@@ -370,6 +415,12 @@ def main() -> None:
         "(street_buffer_km=None)",
     )
     parser.add_argument(
+        "--layers",
+        nargs="*",
+        default=list(NEW_LAYERS),
+        help="gallery layers also compared with their districts merged in pairs",
+    )
+    parser.add_argument(
         "--blocks", action="store_true", help="print how deep the extracts' blocks are, and stop"
     )
     parser.add_argument(
@@ -389,6 +440,8 @@ def main() -> None:
     else:
         osm = osm_pair()
         pairs = {"osm": osm, "osm-blocks": osm_blocks_pair(osm[0]), "districts": district_pair()}
+        for layer in args.layers:
+            pairs[layer] = layer_pair(layer)
         if args.whole_cells:
             pairs["osm-whole"] = osm_pair(street_buffer_km=None)
         result = study(pairs, args.seeds, args.citizens, args.days)

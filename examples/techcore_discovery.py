@@ -6,8 +6,9 @@ citizens' concern dynamics, then PRIM (Friedman & Fisher 1999) on the outcome
 likely, its coverage and density, the peeling trade-off and which parameters matter.
 
 Run:  python examples/techcore_discovery.py [--points 24] [--citizens 60] [--out DIR]
-(the defaults are sized for a quick demonstration; use a few hundred points and a
-larger city for a study).
+(the defaults are sized for a quick demonstration: 60 citizens on the default city
+are below the converged size of 10 per district, docs/convergence.md, and warn; for
+a study use a few hundred points and at least 880 citizens).
 """
 
 from __future__ import annotations

@@ -846,7 +846,7 @@ def test_scenarios_mapping_means_name_to_parameters():
 
 
 def test_run_for_zero_is_a_silent_no_op(recwarn):
-    model = CityModel(n_citizens=100, rng=1)
+    model = CityModel(city=grid_city(3, 3), n_citizens=100, rng=1)  # 10+ per district: no warning
     model.run_for(0)
     model.run_for(np.int64(2))
     assert model.day == 2 and not recwarn.list

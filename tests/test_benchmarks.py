@@ -71,7 +71,9 @@ def test_scaling_exponent_is_the_log_log_slope_within_the_range():
 def _run_both(n, days, seed, **params):
     city = grid_city(6, 5, seed=seed)
     base = baseline.BaselineModel(city, n_citizens=n, rng=seed, grievance=True, **params)
-    model = CityModel(city, n_citizens=n, rng=seed, **params)
+    # The baseline's citizens are one person each with their own threshold and random
+    # encounters: the model's former rules (cohorts=False).
+    model = CityModel(city, n_citizens=n, rng=seed, cohorts=False, **params)
     model.open_grievance("test")
     shares = []
     for _ in range(days):
@@ -217,10 +219,10 @@ def test_cached_access_gini_follows_changes_of_access():
 
     model = CityModel(n_citizens=500, rng=2)
     model.step()
-    assert model.biotech_access_gini == gini(model.neighborhoods.biotech_access, model.residents)
+    assert model.biotech_access_gini == gini(model.neighborhoods.biotech_access, model.people)
     model.neighborhoods.biotech_access[:10] = 1.0  # in place, as a funding scenario might
     model.step()
-    assert model.biotech_access_gini == gini(model.neighborhoods.biotech_access, model.residents)
+    assert model.biotech_access_gini == gini(model.neighborhoods.biotech_access, model.people)
     assert model.model_frame()["biotech_access_gini"].diff().iloc[-1] != 0
 
 

@@ -87,7 +87,7 @@ def test_bulk_agents_are_registered_in_their_cells(monkeypatch: pytest.MonkeyPat
     # the cells hold exactly the residents the columns say
     for row, hood in enumerate(hoods):
         residents = [a for a in hood.cell.agents if isinstance(a, Citizen)]
-        assert len(residents) == model.neighborhoods.population[row]
+        assert len(residents) == model.residents[row]  # citizens (population: their people)
         assert {a.home for a in residents} <= {row}
     # and Mesa's own views work on them
     assert len(model.agents.select(agent_type=Citizen)) == model.n_citizens

@@ -125,7 +125,7 @@ def test_numpy_generator_as_rng_is_reproducible():
 def test_initial_state_is_recorded_as_day_zero():
     # Mesa's examples collect in __init__: the initial state is the first row.
     model = CityModel(n_citizens=300, rng=5)
-    concern0 = float(model.citizens.concern.mean())
+    concern0 = model.citizen_mean(model.citizens.concern)  # over the people they stand for
     stock0 = float(model.neighborhoods.waste_stock_kg.sum())
     pollution0 = float(model.neighborhoods.pollution.mean())
     frame = model.model_frame()

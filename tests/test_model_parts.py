@@ -143,7 +143,9 @@ def test_build_citizens_numbers_citizens_home_by_home():
     home = people.citizens.home
     assert np.all(np.diff(home) >= 0) and not home.flags.writeable
     assert people.residents.tolist() == np.bincount(home, minlength=9).tolist()
-    assert built.neighborhoods.population.tolist() == people.residents.tolist()
+    # The neighbourhoods' population is the people the citizens stand for (one each).
+    assert built.neighborhoods.population.tolist() == people.people.tolist()
+    assert people.people.sum() == pytest.approx(500)
     assert (people.citizens.role_code > 0).sum() == sum(Parameters().roles.values())
 
 

@@ -85,10 +85,12 @@ def _independent_joining(model) -> None:
     # 15 % chance per day while a grievance is open (no thresholds, no cascade).
     c = model.citizens
     if not model.grievances:
-        c.protesting[:] = False
+        c.protesting[:] = 0.0
         return
     eligible = c.concern >= model.params.protest_concern_min
-    c.protesting[:] |= eligible & (model.rng.random(len(eligible)) < 0.15)
+    # protesting is a share of each citizen's people (a float column): once in, in.
+    joined = eligible & (model.rng.random(len(eligible)) < 0.15)
+    c.protesting[:] = np.maximum(c.protesting, joined)
 
 
 def _jump_figures(series: np.ndarray) -> tuple[float, float, int]:

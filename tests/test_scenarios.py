@@ -403,7 +403,13 @@ def test_artist_reuses_corporate_waste_and_critique_doubles_the_effect():
     model.run_for(120)
     sculptures = model.event_log.of_kind("sculpture_unveiled")
     assert all(e.details["corporate_waste_kg"] > 0 for e in sculptures)
-    assert [e.details["critique"] for e in sculptures] == [e.day > 60 for e in sculptures]
+    # Critique while the proposal is pending: from its announcement until it is decided.
+    (announced,) = model.event_log.of_kind("proposal_announced")
+    decided = [e.day for e in model.event_log if e.kind in ("facility_withdrawn", "facility_built")]
+    end = min(decided, default=model.day + 1)
+    pending = [announced.day < e.day < end for e in sculptures]
+    assert [e.details["critique"] for e in sculptures] == pending
+    assert any(pending) and not all(pending)
 
 
 def test_workshops_raise_habitat_and_funding_reaches_the_marginalised():

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from waste_harmony._version import __version__
 from waste_harmony.agents import Citizen, Corporation, Neighborhood, Organism
 from waste_harmony.model import CityModel
+from waste_harmony.model.checks import SampleSizeWarning
 from waste_harmony.parameters import Parameters
 from waste_harmony.recording import OutputVariable, reporter
 
@@ -73,6 +74,7 @@ __all__ = [
     "Organism",
     "OutputVariable",
     "Parameters",
+    "SampleSizeWarning",
     "__version__",
     "load_results",
     "reporter",

@@ -238,6 +238,16 @@ class Parameters:
         "form: Watts 2002; value: assumption",
         "weight of linked neighbourhoods in the participation share a citizen observes",
     )
+    cohorts: bool = declare(
+        True,
+        kind="bool",
+        unit="",
+        source="super-individuals, Scheffer et al. 1995; Granovetter 1978; Ben-Naim et al. 2003",
+        meaning="each citizen stands for a cohort of its home's people (super-individuals): "
+        "protest, rallies and assembly votes count the share of its people who act, concern "
+        "moves by the expected encounters, every district gets at least 10 citizens with "
+        "stratified concern (false: each citizen one person, the former rules)",
+    )
     # --- pollution -------------------------------------------------------------
     industrial_emission_scale: float = _p(
         0.5,

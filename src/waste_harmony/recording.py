@@ -84,10 +84,6 @@ class OutputVariable:
     mean_over: str = ""
 
 
-def _share(column: np.ndarray, n: int) -> float:
-    return float(np.count_nonzero(column)) / max(n, 1)
-
-
 def _recycling_rate(model: Any) -> float:
     w = model.waste_today
     return w["recycled"] / w["generated"] if w["generated"] > 0 else 0.0
@@ -136,7 +132,7 @@ OUTPUTS: tuple[OutputVariable, ...] = (
         "mean_concern",
         "concern units, [0, 1]",
         "mean environmental concern of citizens",
-        lambda m: float(m.citizens.concern.mean()) if m.n_citizens else 0.0,
+        lambda m: m.citizen_mean(m.citizens.concern),
         summary=True,
         mean_over="citizens",
     ),
@@ -144,7 +140,7 @@ OUTPUTS: tuple[OutputVariable, ...] = (
         "protest_share",
         "share, [0, 1]",
         "share of citizens protesting today",
-        lambda m: _share(m.citizens.protesting, m.n_citizens),
+        lambda m: m.citizen_mean(m.citizens.protesting),
         summary=True,
         mean_over="citizens",
     ),
@@ -224,7 +220,7 @@ OUTPUTS: tuple[OutputVariable, ...] = (
         "biotech_adoption",
         "share, [0, 1]",
         "share of citizens who have adopted household biotech",
-        lambda m: _share(m.citizens.adopted, m.n_citizens),
+        lambda m: m.citizen_mean(m.citizens.adopted),
         summary=True,
         mean_over="citizens",
     ),

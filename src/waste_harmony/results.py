@@ -169,6 +169,7 @@ def run_manifest(
     return {
         "seed": json_safe(model.seed),
         "n_citizens": model.n_citizens,
+        "population": model.population,
         "days": model.day,
         "parameters": json_safe(model.initial_params.to_dict()),
         "interventions": json_safe(model.interventions),
@@ -616,6 +617,7 @@ class RunResult:
         return CityModel(
             graph,
             n_citizens=int(m["n_citizens"]),
+            population=m.get("population"),  # absent in manifests before it: one each
             scenarios=scenarios,
             rng=m["seed"],
             record_neighborhoods=self.neighborhood_frame is not None,

@@ -79,6 +79,11 @@ def meet_and_discuss(model: CityServices) -> None:
     if gathered.any():
         location[gathered] = c.gathering[gathered]
     c.location[:] = location
+    if p.cohorts:
+        c.concern += opinion.cohort_encounters(
+            c.concern, location, p.concern_confidence, p.concern_convergence
+        )
+        return
     first, second = opinion.random_matching(location, rng)
     opinion.deffuant_update(c.concern, first, second, p.concern_confidence, p.concern_convergence)
 
@@ -140,17 +145,21 @@ def _group_counts(homes: RowGroups, recycled: np.ndarray, adopted: np.ndarray) -
 def generate_and_recycle(model: CityServices) -> None:
     """Citizens generate waste, some recycle it, adopters' biotech eats some, the rest is stock.
 
-    Waste per citizen is Gamma distributed (mean ``waste_per_capita_kg``); it is drawn
-    per group of citizens sharing (home, recycled today, adopted), which is exact in
-    distribution (:func:`~waste_harmony.dynamics.waste.group_waste`). Facilities add
-    their deterministic waste at their site.
+    Waste per person is Gamma distributed (mean ``waste_per_capita_kg``); it is drawn
+    per group of citizens sharing (home, recycled today, adopted), for the people they
+    stand for, which is exact in distribution
+    (:func:`~waste_harmony.dynamics.waste.group_waste`). Facilities add their
+    deterministic waste at their site.
     """
     c, p, hoods, rng = model.citizens, model.params, model.neighborhoods, model.rng
     m = model.n_nodes
     recycled = rng.random(len(c.home)) < _recycling_probabilities(model)
     c.recycled[:] = recycled
     counts = _group_counts(model.homes, recycled, c.adopted)
-    kg = waste.group_waste(counts, mean_kg=p.waste_per_capita_kg, cv=p.waste_cv, rng=rng)
+    # The waste of the people the citizens stand for: each group's citizens times the
+    # people per citizen of their node (1 when each citizen is one person).
+    people = counts * np.repeat(model.people_per_citizen, 4)
+    kg = waste.group_waste(people, mean_kg=p.waste_per_capita_kg, cv=p.waste_cv, rng=rng)
     kg = kg.reshape(m, 4)  # columns: (neither, adopter, recycler, recycler+adopter)
     generated = kg.sum(axis=1)
     recycled_kg = p.recyclable_fraction * (kg[:, 2] + kg[:, 3])
@@ -242,19 +251,31 @@ def protest_step(model: CityServices) -> None:
     protesters observed in the home neighbourhood and, with weight
     ``protest_link_weight``, in linked neighbourhoods reaches their threshold
     (shifted by the neighbourhood's ``protest_threshold_shift``, e.g. by assemblies).
+    With ``cohorts`` (the default) each citizen stands for a cohort of people whose
+    thresholds follow the population's law around the citizen's ``threshold``, and
+    its ``protesting`` is the share of them whose threshold is met
+    (:func:`~waste_harmony.dynamics.protest.cohort_participation`); otherwise each
+    citizen is one person and protests or not
+    (:func:`~waste_harmony.dynamics.protest.threshold_step`).
     """
     c, p, hoods = model.citizens, model.params, model.neighborhoods
     if not model.grievances:
-        c.protesting[:] = False
+        c.protesting[:] = 0.0
         return
     home = c.home
-    participants = model.homes.sums(c.protesting)  # protesters per node
+    # Protesting people per node: the citizens' shares times the people each stands for.
+    participants = model.homes.sums(c.protesting) * model.people_per_citizen
     observed = protest.local_participation(
-        participants, model.residents, model.links, p.protest_link_weight
+        participants, model.people, model.links, p.protest_link_weight
     )
     eligible = c.concern >= p.protest_concern_min
-    effective = c.threshold + hoods.protest_threshold_shift[home]
-    c.protesting[:] = protest.threshold_step(effective, observed[home], eligible)
+    shift = hoods.protest_threshold_shift[home]
+    if p.cohorts:
+        c.protesting[:] = protest.cohort_participation(
+            observed[home] - shift, c.threshold, p.protest_threshold_sd, eligible
+        )
+    else:
+        c.protesting[:] = protest.threshold_step(c.threshold + shift, observed[home], eligible)
 
 
 def adopt_biotech(model: CityServices) -> None:
@@ -269,7 +290,7 @@ def adopt_biotech(model: CityServices) -> None:
     local_share = np.divide(
         local, model.residents, out=np.zeros(model.n_nodes), where=model.residents > 0
     )
-    city_share = float(local.sum()) / n
+    city_share = model.citizen_mean(adopted)
     observed = p.bass_locality * local_share + (1.0 - p.bass_locality) * city_share
     prob = adoption.adoption_probability(
         observed, hoods.biotech_access, p=p.bass_p, q=p.bass_q, dt_years=1.0 / _DAYS_PER_YEAR

@@ -214,6 +214,25 @@ class CityServices(Protocol):
         ...
 
     @property
+    def population(self) -> float:
+        """People the citizens stand for, in all (``n_citizens`` unless given)."""
+        ...
+
+    @property
+    def people(self) -> np.ndarray:
+        """People per node whom its citizens stand for (float), in row order."""
+        ...
+
+    @property
+    def people_per_citizen(self) -> np.ndarray:
+        """People each of a node's citizens stands for (0 where no citizen lives)."""
+        ...
+
+    def citizen_mean(self, values: np.ndarray) -> float:
+        """Mean of a per-citizen column over the people the citizens stand for."""
+        ...
+
+    @property
     def homes(self) -> RowGroups:
         """Each node's residents as one run of citizen rows (``homes.means(column)``)."""
         ...

@@ -62,15 +62,20 @@ def test_population_weights_equal_replicated_data():
 
 
 @pytest.mark.validation
-def test_model_access_gini_is_the_gini_over_citizens():
-    # biotech_access_gini weights neighbourhoods by residents: it equals the plain Gini
-    # of the access each citizen has at home.
-    model = CityModel(n_citizens=1500, rng=9)
-    model.run_for(1)
-    per_citizen = model.neighborhoods.biotech_access[model.citizens.home]
-    recorded = model.model_frame()["biotech_access_gini"].iloc[-1]
-    assert recorded == pytest.approx(gini(per_citizen), abs=1e-12)
-    assert recorded > 0.0
+def test_model_access_gini_is_the_gini_over_people():
+    # biotech_access_gini weights neighbourhoods by the people their citizens stand for:
+    # it equals the Gini of the access each citizen has at home, each citizen counted
+    # with its people (and the plain Gini over citizens when each is one person).
+    for cohorts in (True, False):
+        model = CityModel(n_citizens=1500, rng=9, cohorts=cohorts)
+        model.run_for(1)
+        home = model.citizens.home
+        per_citizen = model.neighborhoods.biotech_access[home]
+        recorded = model.model_frame()["biotech_access_gini"].iloc[-1]
+        weights = model.people_per_citizen[home]
+        assert recorded == pytest.approx(gini(per_citizen, weights), abs=1e-12)
+        assert recorded > 0.0
+    assert recorded == pytest.approx(gini(per_citizen), abs=1e-12)  # cohorts=False
 
 
 @pytest.mark.validation

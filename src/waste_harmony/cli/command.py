@@ -53,6 +53,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "waste_harmony.cli.sweep",
         "run an ensemble or parameter sweep from a TOML sweep file",
     ),
+    "convergence": (
+        "waste_harmony.cli.convergence",
+        "from what number of citizens a run file's answers are the population's",
+    ),
     "compare": (
         "waste_harmony.cli.compare",
         "compare two run files over paired seeds: differences with intervals, table, figure",

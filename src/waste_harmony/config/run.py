@@ -6,6 +6,7 @@ own parameters, the length, the seed and the outputs::
     seed = 7
     days = 365
     citizens = 20000
+    population = 2000000    # the people they stand for (default: one each)
 
     [city]                  # or: graphml = "my_city.graphml" (relative to this file),
                             # file = "districts.geojson" with id_column = "..." and
@@ -55,6 +56,7 @@ from waste_harmony.config.reader import (
     integer,
     join,
     load_file,
+    number,
     relative_path,
 )
 from waste_harmony.parameters import Parameters, violations
@@ -106,6 +108,7 @@ class RunConfig:
     """
 
     citizens: int = 10_000
+    population: float | None = None
     days: int = 365
     seed: int | None = None
     city: CityConfig = field(default_factory=CityConfig)
@@ -179,6 +182,7 @@ class RunConfig:
 
         kwargs: dict[str, Any] = {
             "n_citizens": self.citizens,
+            "population": self.population,
             "rng": self.seed,
             "days": self.days,
             "record_neighborhoods": self.output.neighborhoods,
@@ -233,6 +237,8 @@ class RunConfig:
             data["neighborhood_reporters"] = dict(self.neighborhood_reporters)
         if self.seed is not None:
             data["seed"] = self.seed
+        if self.population is not None:
+            data["population"] = self.population
         return data
 
 
@@ -417,6 +423,7 @@ RUN_KEYS = (
     Key("seed", integer(minimum=0)),
     Key("days", integer(minimum=1), default=365),
     Key("citizens", integer(minimum=0), default=10_000),
+    Key("population", number(positive=True)),
     Key("city", read_city, default={}),
     Key("parameters", read_parameters, default={}),
     Key("scenarios", read_scenarios, default={}),

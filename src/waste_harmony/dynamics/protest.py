@@ -19,12 +19,30 @@ critical value ≈ 12.2 (Granovetter 1978, Fig. 2): :func:`mean_field_equilibriu
 and :func:`critical_sd`. A finite population of N = 100 draws fluctuates around
 this expectation, so its transition is spread over a range of σ around it.
 
+**Cohorts (super-individuals).** A model citizen usually stands for many people
+(Scheffer, Baveco, DeAngelis, Rose & van Nes 1995). Read literally, the threshold
+rule then gives each of those people the same threshold, and a neighbourhood
+sampled by ``k`` citizens sees its participation jump in steps of ``1/k``: one
+unconditional protester among four citizens is 25 % of the neighbourhood, enough
+to trigger a cascade that 3 protesters among 200 would not. :func:`cohort_participation`
+instead takes each citizen as a cohort whose people have thresholds distributed
+as the population's (normal, clipped to [0, 1], around the cohort's centre): the
+cohort's participation is the share of its people whose threshold the observed
+share meets — the threshold distribution function at the observed share. A
+neighbourhood's observed share is then the population's expected share for any
+number of citizens sampling it, and the cascade follows Granovetter's mean-field
+dynamics ``x ← F(x)`` (:func:`mean_field_equilibrium`) in every neighbourhood
+however few citizens sample it.
+
 References
 ----------
 .. [1] Granovetter, M. (1978). Threshold models of collective behavior. *American
    Journal of Sociology* 83(6), 1420–1443.
 .. [2] Watts, D. J. (2002). A simple model of global cascades on random networks.
    *PNAS* 99(9), 5766–5771.
+.. [3] Scheffer, M., Baveco, J. M., DeAngelis, D. L., Rose, K. A. & van Nes, E. H.
+   (1995). Super-individuals: a simple solution for modelling large populations on
+   an individual basis. *Ecological Modelling* 80, 161–170.
 """
 
 from __future__ import annotations
@@ -37,6 +55,7 @@ from scipy.special import ndtr
 
 __all__ = [
     "cascade_size",
+    "cohort_participation",
     "critical_sd",
     "local_participation",
     "mean_field_equilibrium",
@@ -74,6 +93,59 @@ def threshold_step(
     [True, True, False]
     """
     return (thresholds <= observed_share) & eligible
+
+
+def cohort_participation(
+    observed_share: np.ndarray,
+    centre: np.ndarray | float,
+    spread: float,
+    eligible: np.ndarray | bool = True,
+) -> np.ndarray:
+    """Share of a cohort's people who participate: the threshold CDF at the observed share.
+
+    A cohort's people have thresholds ``clip(θ, 0, 1)`` with ``θ`` normal around the
+    cohort's ``centre`` with s.d. ``spread`` (the population's law, as
+    :func:`threshold_step`'s citizens draw it). The share of them whose threshold is met
+    by ``x`` is ``P(clip(θ, 0, 1) <= x)``: 0 below 0, ``Φ((x - centre) / spread)`` in
+    [0, 1) (at ``x = 0`` the people clipped to 0, who join unconditionally), 1 from 1.
+    With ``spread = 0`` every person of a cohort has the centre as threshold and the
+    share is 0 or 1, :func:`threshold_step` itself.
+
+    Parameters
+    ----------
+    observed_share : numpy.ndarray of float
+        Participation share each cohort observes (net of any threshold shift).
+    centre : numpy.ndarray of float or float
+        Centre of each cohort's thresholds (the mean before clipping).
+    spread : float
+        Standard deviation of the thresholds within a cohort, ``>= 0``.
+    eligible : numpy.ndarray of bool or bool
+        Cohorts that can participate at all (their share is 0 otherwise).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Participation share of each cohort, in [0, 1].
+
+    Examples
+    --------
+    At the population's law (centre 0.25, s.d. 0.15) a cohort observing nobody has
+    its unconditional share Φ(-0.25 / 0.15) = 0.048 in; observing 25 %, half:
+
+    >>> import numpy as np
+    >>> cohort_participation(np.array([0.0, 0.25, 1.0]), 0.25, 0.15).round(3).tolist()
+    [0.048, 0.5, 1.0]
+    >>> cohort_participation(np.array([0.2, 0.3]), 0.25, 0.0).tolist()
+    [0.0, 1.0]
+    """
+    x = np.asarray(observed_share, dtype=np.float64)
+    centre = np.asarray(centre, dtype=np.float64)
+    if spread > 0:
+        share = ndtr((x - centre) / spread)
+    else:
+        share = (np.clip(centre, 0.0, 1.0) <= x).astype(np.float64)
+    share = np.where(x >= 1.0, 1.0, np.where(x < 0.0, 0.0, share))
+    return share * eligible
 
 
 def threshold_equilibrium(thresholds: np.ndarray, *, max_rounds: int | None = None) -> np.ndarray:

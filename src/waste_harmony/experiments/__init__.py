@@ -4,8 +4,8 @@ The one import path for experiments. Two packages by job stand behind it: the
 machinery that plans, executes, stores and resumes many runs is
 :mod:`waste_harmony.batch` (:func:`run`, :func:`ensemble`, :func:`sweep`,
 :class:`SweepResult`, re-exported here); the analyses built on it live in this
-package: :func:`compare`, :func:`sensitivity`, :func:`calibrate` (ABC-SMC) and
-:func:`discover` (PRIM).
+package: :func:`compare`, :func:`convergence` (in the number of citizens),
+:func:`sensitivity`, :func:`calibrate` (ABC-SMC) and :func:`discover` (PRIM).
 
 Every experiment is a plan of runs fixed in advance — parameter points × seeds
 spawned from one root seed — executed by any :class:`concurrent.futures.Executor`:
@@ -38,6 +38,7 @@ from waste_harmony.experiments.calibration import (
     load_calibration,
 )
 from waste_harmony.experiments.compare import Comparison, compare
+from waste_harmony.experiments.convergence import ConvergenceResult, convergence
 from waste_harmony.experiments.discovery import PrimBox, discover, prim
 from waste_harmony.experiments.sensitivity import (
     SensitivityResult,
@@ -66,6 +67,7 @@ __all__ = [
     "CalibrationResult",
     "Comparison",
     "ConfigFactory",
+    "ConvergenceResult",
     "PrimBox",
     "SensitivityResult",
     "SerialExecutor",
@@ -74,6 +76,7 @@ __all__ = [
     "analyze",
     "calibrate",
     "compare",
+    "convergence",
     "discover",
     "ensemble",
     "grid",

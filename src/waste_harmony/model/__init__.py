@@ -60,12 +60,13 @@ from waste_harmony.agents import Citizen, Corporation, Neighborhood
 from waste_harmony.city import missing_node_hint
 from waste_harmony.dynamics.diffusion import ImplicitDiffusion
 from waste_harmony.model.accounts import WasteAccounts
-from waste_harmony.model.building import build_citizens, build_city
+from waste_harmony.model.building import CITIZENS_PER_DISTRICT, build_citizens, build_city
 from waste_harmony.model.checks import (
     check_arguments,
     check_citizen_class,
     check_count,
     check_keywords,
+    check_population,
     check_scenario_set,
     city_graph,
     own_outputs,
@@ -73,6 +74,7 @@ from waste_harmony.model.checks import (
     scenario_with,
     seed_alias,
     seed_of,
+    warn_if_below_converged,
 )
 from waste_harmony.model.copying import restore_after_load
 from waste_harmony.model.history import ParameterHistory
@@ -106,7 +108,17 @@ class CityModel(mesa.Model):
         :func:`waste_harmony.city.default_city` (a 10 × 10 street grid).
     n_citizens : int
         Number of citizens, placed on nodes in proportion to their ``population``
-        weight.
+        weight (with ``cohorts``, the default, at least
+        :data:`~waste_harmony.model.building.CITIZENS_PER_DISTRICT` per populated node
+        when there are enough, the rest in proportion; see
+        :func:`~waste_harmony.model.building.allocate_citizens`). A run below that many
+        per node warns: its story may not be the population's (docs/convergence.md).
+    population : float, optional
+        The number of people the citizens stand for (default ``n_citizens``: one
+        each). Each node's people are shared by its citizens in equal parts, the
+        super-individuals of Scheffer et al. (1995): waste is the people's, and every
+        mean over citizens is weighted by the people each stands for, so a 1 % sample
+        of a city (``n_citizens`` = 1 % of ``population``) runs the same city.
     scenarios : Scenario, type, str or iterable of these
         Scenario modules: instances, classes or registered names
         (see :func:`waste_harmony.scenarios.available`); one alone needs no list.
@@ -180,6 +192,7 @@ class CityModel(mesa.Model):
         city: nx.Graph | None = None,
         *,
         n_citizens: int = 10_000,
+        population: float | None = None,
         scenarios: ScenarioSpec | Iterable[ScenarioSpec] = (),
         rng: int | np.random.Generator | None = None,
         citizen_class: type[Citizen] = Citizen,
@@ -197,6 +210,7 @@ class CityModel(mesa.Model):
             scenarios = [scenario_with(name, values) for name, values in scenarios.items()]
         self._history = ParameterHistory(Parameters.from_kwargs(params))
         check_count("n_citizens", n_citizens)
+        check_population(population, n_citizens)
         if days is not None:
             check_count("days", days)
         self.days = days
@@ -223,8 +237,26 @@ class CityModel(mesa.Model):
         self.positions = built.positions
         self.space = built.space
         self._geometry = built.geometry
-        people = build_citizens(self.params, self.rng, self.n_citizens, self.neighborhoods)
+        people = build_citizens(
+            self.params, self.rng, self.n_citizens, self.neighborhoods, population
+        )
         self.citizens, self.residents, self.homes = people.citizens, people.residents, people.homes
+        self.people = people.people
+        # As given (not the sum of the shares, which may differ in the last bit), so
+        # that a manifest's value rebuilds exactly the same people.
+        self.population = float(self.n_citizens if population is None else population)
+        # People per citizen, per node (0 where no citizen lives); uniform weights
+        # (cohorts=False) keep the former unweighted means exactly.
+        self.people_per_citizen = np.divide(
+            self.people, self.residents, out=np.zeros(self.n_nodes), where=self.residents > 0
+        )
+        lived = self.people_per_citizen[self.residents > 0]
+        self._uniform_weights = bool(lived.size == 0 or np.ptp(lived) == 0)
+        warn_if_below_converged(
+            self.n_citizens,
+            self.neighborhoods.population_weight,
+            per_district=CITIZENS_PER_DISTRICT,
+        )
         # The day's rules exist before the agents: an agent type that steps adds its
         # rule at a named point of the day when the roster creates its agents.
         self.pipeline = Pipeline(list(DEFAULT_RULES))
@@ -1105,6 +1137,37 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         """
         return self.homes.means(values)
 
+    def citizen_mean(self, values: np.ndarray) -> float:
+        """Mean of a per-citizen column over the people the citizens stand for.
+
+        Each citizen counts with the people it stands for
+        (:attr:`people_per_citizen` of its home), so the mean is the population's
+        whatever the citizens per node; when every citizen stands for as many people
+        (``cohorts=False``) it is the plain mean.
+
+        Parameters
+        ----------
+        values : numpy.ndarray, shape (n_citizens,)
+            Per-citizen values; a boolean column gives the share of people.
+
+        Returns
+        -------
+        float
+            The mean (0 without citizens).
+
+        Examples
+        --------
+        >>> model = CityModel(n_citizens=2000, rng=0)
+        >>> share = model.citizen_mean(model.citizens.concern > 0.5)
+        >>> 0.3 < share < 0.5, model.citizen_mean(model.citizens.concern) == model.mean_concern
+        (True, True)
+        """
+        if self.n_citizens == 0:
+            return 0.0
+        if self._uniform_weights:
+            return float(np.mean(values))
+        return float(self.homes.means(values) @ self.people / self.population)
+
     def access_gini(self) -> float:
         """Population-weighted Gini of neighbourhood biotech access (cached until either changes).
 
@@ -1112,7 +1175,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         -------
         float
         """
-        return self._recorder.access_gini(self.neighborhoods.biotech_access, self.residents)
+        return self._recorder.access_gini(self.neighborhoods.biotech_access, self.people)
 
     def model_frame(self) -> pd.DataFrame:
         """Model-level series indexed by day (the DataCollector's frame).

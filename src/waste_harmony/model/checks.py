@@ -31,10 +31,12 @@ from waste_harmony.schema import ID_COLUMNS
 
 __all__ = [
     "MODEL_ARGUMENTS",
+    "SampleSizeWarning",
     "check_arguments",
     "check_citizen_class",
     "check_count",
     "check_keywords",
+    "check_population",
     "check_scenario_set",
     "city_graph",
     "own_outputs",
@@ -42,12 +44,14 @@ __all__ = [
     "scenario_with",
     "seed_alias",
     "seed_of",
+    "warn_if_below_converged",
 ]
 
 #: CityModel's own keyword arguments (besides the behaviour parameters).
 MODEL_ARGUMENTS = (
     "city",
     "n_citizens",
+    "population",
     "scenarios",
     "rng",
     "citizen_class",
@@ -129,6 +133,53 @@ def check_count(name: str, value: Any) -> None:
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}; pass a non-negative count")
+
+
+def check_population(population: Any, n_citizens: int) -> None:
+    """Refuse a ``population`` (the people the citizens stand for) that is not a positive number."""
+    if population is None:
+        return
+    if isinstance(population, bool) or not isinstance(population, int | float | np.number):
+        raise TypeError(
+            f"population must be a number of people, got {type(population).__name__} "
+            f"{population!r}; pass e.g. population=2_746_388, or None for one person per citizen"
+        )
+    if not (np.isfinite(population) and population > 0):
+        raise ValueError(
+            f"population must be a positive, finite number of people, got {population!r}; "
+            "pass None for one person per citizen"
+        )
+    if n_citizens == 0:
+        raise ValueError("population is given but n_citizens is 0: no citizen can stand for it")
+
+
+class SampleSizeWarning(UserWarning):
+    """A run has fewer citizens per district than its answers need to be the population's."""
+
+
+def warn_if_below_converged(n_citizens: int, weight: np.ndarray, *, per_district: int) -> None:
+    """Warn, with the numbers, when there are fewer than ``per_district`` citizens per district.
+
+    ``per_district`` is the measured size from which the story's outcome agreed with
+    200 citizens per district on four real layers, and peak protest on three of them
+    (docs/convergence.md); districts count when they have people (a positive
+    population weight).
+    """
+    districts = int(np.count_nonzero(np.asarray(weight) > 0))
+    if districts == 0 or n_citizens == 0 or n_citizens >= per_district * districts:
+        return
+    import warnings
+
+    warnings.warn(
+        f"n_citizens={n_citizens} gives {n_citizens / districts:.1f} citizens per populated "
+        f"district ({districts} districts); the story's outcome agreed with the full "
+        f"population's from {per_district} per district on four real layers "
+        "(docs/convergence.md; peak protest needed 50 on one), so this run's may not be "
+        f"the population's: use n_citizens >= {per_district * districts}, or measure with "
+        "experiments.convergence",
+        SampleSizeWarning,
+        stacklevel=3,
+    )
 
 
 def check_scenario_set(scenarios: list[Any]) -> None:

@@ -14,6 +14,8 @@ DataFrame.
   colonies marked; small multiples at chosen days;
 * :func:`plot_comparison` — two runs or scenarios side by side, with their
   difference over time;
+* :func:`convergence_figure` — each output's estimate against the number of
+  citizens, with intervals and the tolerance band (``experiments.convergence``);
 * :func:`standard_figures` — what ``waste-harmony run`` writes and ``plot`` redraws.
 
 Examples
@@ -28,6 +30,7 @@ True
 """
 
 from waste_harmony.plotting._common import STORY_EVENTS, event_days, mark_events
+from waste_harmony.plotting.convergence import convergence_figure
 from waste_harmony.plotting.ensemble import ensemble_frame, ensemble_summary, plot_ensemble
 from waste_harmony.plotting.maps import map_values, plot_city_map, plot_city_maps
 from waste_harmony.plotting.series import DEFAULT_VARIABLES, plot_comparison, plot_series
@@ -41,6 +44,7 @@ __all__ = [
     "DEFAULT_VARIABLES",
     "STANDARD_FIGURES",
     "STORY_EVENTS",
+    "convergence_figure",
     "ensemble_frame",
     "ensemble_summary",
     "event_days",

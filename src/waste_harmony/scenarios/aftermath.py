@@ -195,7 +195,7 @@ class AssemblyFunding(_Recurring):
         if not rows:
             self.log("funding_skipped", reason="no assemblies (install 'assembly-organiser')")
             return
-        access, pop = hoods.biotech_access, model.residents
+        access, pop = hoods.biotech_access, model.people
         if self.prioritise_marginalised:
             need = (1.0 - access) * hoods.marginalisation
         else:

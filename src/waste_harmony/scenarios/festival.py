@@ -27,7 +27,8 @@ node(s):
   least the model's ``protest_concern_min``) join a rally with probability
   ``rally_share``: they count as protesters that day, which seeds the next day's
   protest cascade (a mass gathering lowers the cost of joining, Granovetter 1978;
-  McAdam 1986).
+  McAdam 1986). With the model's ``cohorts`` (the default) each attendee stands for a
+  cohort, of whose people the share ``rally_share`` rallies.
 
 Events: ``festival`` (attendance, waste reused) and ``rally``.
 
@@ -211,6 +212,7 @@ class HarmonyFestival(Scenario):
         self.attendees_ = np.zeros(0, dtype=np.int64)
         self.last_day_: int | None = None
         self._rally = np.zeros(0, dtype=np.int64)
+        self._rally_level = 1.0
         self.add_rule("festival_rally", self._hold_rally, after="protest")
         self.schedule_every(self.hold, start_day=self.day, interval_days=self.interval_days)
 
@@ -257,17 +259,25 @@ class HarmonyFestival(Scenario):
         reused = 0.0
         if self.exhibit_waste_kg > 0 and total > 0:
             reused = model.reuse_waste(stock * min(1.0, self.exhibit_waste_kg / total))
-        rally = 0
+        rally = 0.0
         if proposal_pending(model):
             concerned = attendees[c.concern[attendees] >= model.params.protest_concern_min]
-            self._rally = concerned[rng.random(len(concerned)) < self.rally_share]
-            rally = len(self._rally)
+            if model.params.cohorts:
+                # Each attendee stands for a cohort: rally_share of its people rally.
+                self._rally, self._rally_level = concerned, self.rally_share
+            else:
+                self._rally = concerned[rng.random(len(concerned)) < self.rally_share]
+                self._rally_level = 1.0
+            rally = len(self._rally) * self._rally_level
         venue = model.node_ids[int(self.plaza_rows_[0])]
+        # Shares of the people the citizens stand for (each weighted by its node's).
+        weight = model.people_per_citizen[c.home]
+        people = max(model.population, 1e-300)
         self.log(
             "festival",
             node=venue,
             attendance=len(attendees),
-            attendance_share=len(attendees) / max(model.n_citizens, 1),
+            attendance_share=float(weight[attendees].sum() / people),
             waste_reused_kg=reused,
         )
         if rally:
@@ -275,10 +285,11 @@ class HarmonyFestival(Scenario):
                 "rally",
                 node=venue,
                 protesters=rally,
-                protest_share=rally / max(model.n_citizens, 1),
+                protest_share=float(weight[self._rally].sum() * self._rally_level / people),
             )
 
     def _hold_rally(self, model: CityServices) -> None:
         if self._rally.size:
-            model.citizens.protesting[self._rally] = True
+            protesting = model.citizens.protesting
+            protesting[self._rally] = np.maximum(protesting[self._rally], self._rally_level)
             self._rally = np.zeros(0, dtype=np.int64)

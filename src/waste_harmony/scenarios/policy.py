@@ -42,13 +42,15 @@ if TYPE_CHECKING:
 
 __all__ = ["BUILD_ONLY", "STRUCTURAL", "Policy", "change_problems"]
 
-#: Parameters read only when the model is built (they draw the initial population):
-#: changing them mid-run would have no effect, so it is refused.
+#: Parameters read only when the model is built (they draw the initial population, or,
+#: for ``cohorts``, fix what the citizens' threshold column means): changing them
+#: mid-run would have no effect or no meaning, so it is refused.
 BUILD_ONLY: tuple[str, ...] = (
     "initial_concern_mean",
     "initial_concern_sd",
     "protest_threshold_mean",
     "protest_threshold_sd",
+    "cohorts",
     "roles",
 )
 
@@ -56,6 +58,7 @@ BUILD_ONLY: tuple[str, ...] = (
 STRUCTURAL: tuple[str, ...] = (
     "city",
     "n_citizens",
+    "population",
     "citizens",
     "scenarios",
     "rng",

@@ -368,8 +368,13 @@ class TechCoreProposal(Scenario):
         model = self.model
         hoods = model.neighborhoods
         candidates = biodiverse_rows(model)
-        concern = np.bincount(
-            model.citizens.home, weights=model.citizens.concern, minlength=model.n_nodes
+        # The concern of each node's people: its citizens' concern times the people
+        # each stands for.
+        concern = (
+            np.bincount(
+                model.citizens.home, weights=model.citizens.concern, minlength=model.n_nodes
+            )
+            * model.people_per_citizen
         )
         voice = concern * (1.0 - hoods.marginalisation)
         opposition = np.empty(len(candidates))
@@ -447,7 +452,8 @@ class TechCoreProposal(Scenario):
         for event in model.events("assembly_vote", since_day=self.announced_day_):
             latest[event.node] = bool(event.details.get("against", False))
         against = [model.node_index(n) for n, vote in latest.items() if vote]
-        votes = float(model.residents[against].sum() / max(model.residents.sum(), 1.0))
+        people = model.people
+        votes = float(people[against].sum() / people.sum()) if people.sum() > 0 else 0.0
         cost = campaign_cost(
             sustained,
             persistence,

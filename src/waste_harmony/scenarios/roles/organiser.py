@@ -57,6 +57,10 @@ class AssemblyOrganiser(RoleScenario):
       positions, Fishkin 2009) and, while a proposal is pending, vote: the assembly
       is against when a majority of attendees are concerned (concern at least the
       model's ``protest_concern_min``). Votes are logged as ``assembly_vote`` events.
+      With the model's ``cohorts`` (the default) each resident stands for a cohort,
+      of whose people the share ``attendance * concern`` attends: the vote counts
+      those people (``attendance`` is then their number in citizens), so it is the
+      neighbourhood's expected vote however few citizens sample it.
 
     Examples
     --------
@@ -176,8 +180,11 @@ class AssemblyOrganiser(RoleScenario):
             if near.size == 0:
                 self._budget_km2 = 0.0  # nowhere to grow: this recruitment is lost
                 return
-            concern = np.bincount(
-                model.citizens.home, weights=model.citizens.concern, minlength=model.n_nodes
+            concern = (
+                np.bincount(
+                    model.citizens.home, weights=model.citizens.concern, minlength=model.n_nodes
+                )
+                * model.people_per_citizen
             )[near]
             weight = concern / concern.sum() if concern.sum() > 0 else None
             self._found(int(model.rng.choice(near, p=weight)))
@@ -195,16 +202,24 @@ class AssemblyOrganiser(RoleScenario):
         self.log("assembly_meeting", assemblies=len(self.assembly_rows_), attendance=len(attend))
         if not proposal_pending(model):
             return
-        concerned = c.concern[attend] >= model.params.protest_concern_min
-        homes = c.home[attend]
-        yes = np.bincount(homes, weights=concerned, minlength=model.n_nodes)
-        present = np.bincount(homes, minlength=model.n_nodes)
+        if model.params.cohorts:
+            # Each resident stands for a cohort, of whose people the share
+            # attendance * concern comes: the vote counts those people, not the
+            # residents drawn to deliberate.
+            voters = np.flatnonzero(member[c.home])
+            weight = self.attendance * c.concern[voters]
+        else:
+            voters, weight = attend, np.ones(len(attend))
+        concerned = c.concern[voters] >= model.params.protest_concern_min
+        homes = c.home[voters]
+        yes = np.bincount(homes, weights=weight * concerned, minlength=model.n_nodes)
+        present = np.bincount(homes, weights=weight, minlength=model.n_nodes)
         for row in self.assembly_rows_:
-            if present[row]:
+            if present[row] > 0:
                 self.log(
                     "assembly_vote",
                     node=model.node_ids[row],
                     against=bool(yes[row] > present[row] / 2),
                     share_against=float(yes[row] / present[row]),
-                    attendance=int(present[row]),
+                    attendance=float(present[row]) if model.params.cohorts else int(present[row]),
                 )
