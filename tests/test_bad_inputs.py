@@ -800,16 +800,17 @@ def test_a_defect_is_a_traceback_with_status_1(work, capsys, monkeypatch):
 
 
 def test_running_out_of_memory_is_one_line_with_status_2(work, capsys, monkeypatch):
-    import waste_harmony.cli.run as run_command
+    from waste_harmony.config import RunConfig
 
     def huge(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(run_command, "summary_table", huge)
+    monkeypatch.setattr(RunConfig, "build_model", huge)
     code = main(["run", str(work / "ok.toml"), "--out", str(work / "oom"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2
-    assert "Traceback" not in err and "out of memory" in err and "--citizens" in err
+    assert "Traceback" not in err and "out of memory: a run of 200 citizens over 5 days" in err
+    assert "--citizens" in err
 
 
 def _digest(folder: Path) -> dict[str, str]:

@@ -107,7 +107,7 @@ def worker_rss_mib(tables):
 def test_a_worker_does_not_keep_the_models_of_finished_runs(tmp_path):
     """150 runs of a 200-citizen, 30-day model in one worker: its memory stays flat.
 
-    Before ``release_models`` each finished model stayed in reference cycles until a
+    Before ``batch.worker.release_memory`` each finished model stayed in reference cycles until a
     rare full collection, ~1.7 MB per run (about 250 MB over these runs).
     """
     result = simulate_table(

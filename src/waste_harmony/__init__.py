@@ -40,7 +40,7 @@ def load_results(path: str | os.PathLike[str]) -> RunResult | SweepResult:
     return load(path)
 
 
-def rerun(path: str | os.PathLike[str]) -> RunResult:
+def rerun(path: str | os.PathLike[str], *, trust_code: bool = False) -> RunResult:
     """Repeat a saved run from its folder's manifest, interventions included.
 
     See :meth:`waste_harmony.results.RunResult.rerun`: the same city, seed,
@@ -52,6 +52,9 @@ def rerun(path: str | os.PathLike[str]) -> RunResult:
     path : path
         A run folder (``manifest.json`` and ``city.graphml``), e.g. one written by
         ``waste-harmony run`` or :meth:`~waste_harmony.results.RunResult.save`.
+    trust_code : bool, default False
+        Let the manifest's ``citizen_class`` import a module not imported yet
+        (which runs its code); see :meth:`~waste_harmony.results.RunResult.build_model`.
 
     Returns
     -------
@@ -60,7 +63,7 @@ def rerun(path: str | os.PathLike[str]) -> RunResult:
     """
     from waste_harmony.results import RunResult
 
-    return RunResult.load(path).rerun()
+    return RunResult.load(path).rerun(trust_code=trust_code)
 
 
 __all__ = [

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -487,7 +488,7 @@ class RunResult:
         """
         return save_run(folder, self.tables(), self.manifest, city=self.city, replace=overwrite)
 
-    def rerun(self, *, city: nx.Graph | None = None) -> RunResult:
+    def rerun(self, *, city: nx.Graph | None = None, trust_code: bool = False) -> RunResult:
         """Repeat this run from its manifest: same city, seed, parameters, scenarios, changes.
 
         The model is rebuilt with the manifest's initial ``parameters``, ``seed``,
@@ -503,6 +504,9 @@ class RunResult:
         ----------
         city : networkx.Graph, optional
             The city, if the result holds none (a run saved without ``city.graphml``).
+        trust_code : bool, default False
+            Whether the manifest may make this process import a module (see
+            :meth:`build_model`).
 
         Returns
         -------
@@ -526,7 +530,7 @@ class RunResult:
         >>> again.model_frame.equals(result.model_frame), again.events.equals(result.events)
         (True, True)
         """
-        model = self.build_model(city=city)
+        model = self.build_model(city=city, trust_code=trust_code)
         scenario_names = {s.name for s in model.scenarios}
         for change in self.manifest.get("interventions", []):
             if change["source"] in scenario_names:
@@ -541,13 +545,24 @@ class RunResult:
             model.run_until(days)
         return RunResult.from_model(model, extra={"rerun_of": self.manifest.get("run_id")})
 
-    def build_model(self, *, city: nx.Graph | None = None) -> CityModel:
+    def build_model(self, *, city: nx.Graph | None = None, trust_code: bool = False) -> CityModel:
         """The model of this run as it was built, before running (see :meth:`rerun`).
+
+        A results folder is data: reading it never runs code it names. The
+        manifest's ``citizen_class`` is looked up among the modules already imported
+        in this process (the library's own classes, and yours once you imported
+        them); a module that is not imported yet is imported (which runs its code)
+        only with ``trust_code=True``. Scenarios are looked up by name among the
+        registered ones, never imported.
 
         Parameters
         ----------
         city : networkx.Graph, optional
             The city, if the result holds none.
+        trust_code : bool, default False
+            Import the module of the manifest's ``citizen_class`` if it is not
+            imported yet. Only for folders you trust: a folder from elsewhere can
+            name any module on your path.
 
         Returns
         -------
@@ -583,6 +598,13 @@ class RunResult:
         path = m.get("citizen_class")
         if path:
             module, _, name = path.rpartition(".")
+            if module not in sys.modules and not trust_code:
+                raise ValueError(
+                    f"the manifest names citizen class {path[:120]!r}, from a "
+                    f"module not imported here; importing it would run its code. Import "
+                    f"it yourself if you trust it, or pass trust_code=True "
+                    f"(rerun(folder, trust_code=True))"
+                )
             try:
                 citizen_class = getattr(importlib.import_module(module), name)
             except (ImportError, AttributeError):

@@ -51,7 +51,7 @@ from waste_harmony.batch.store import (
     record_failure,
     runs_intact,
 )
-from waste_harmony.batch.worker import Outcome, execute, exit_with_parent, write_run
+from waste_harmony.batch.worker import Outcome, execute, prepare_worker, write_run
 from waste_harmony.storage import WriteError
 
 __all__ = [
@@ -248,14 +248,20 @@ def execute_tasks(
     pending: dict[Future, Task] = {}
     suspects: list[Task] = []  # in flight when a worker died
     queue = iter(tasks)
+    submitted = 0  # to the current pool
 
     def fill() -> None:
+        nonlocal pool, submitted
         while len(pending) < pool.window and not suspects:
             task = next(queue, None)
             if task is None:
                 return
+            if pool.owned and pool.kind == "process" and submitted >= recycle_after(pool):
+                pool = recycle(pool)
+                submitted = 0
             try:
                 pending[pool.executor.submit(execute, task)] = task
+                submitted += 1
             except BrokenProcessPool:
                 suspects.append(task)
 
@@ -309,6 +315,7 @@ def execute_tasks(
                     handle(task, outcome)
                 suspects.clear()
                 pool = replace_pool(pool)
+                submitted = 0
             fill()
         clean = True
     finally:
@@ -423,8 +430,11 @@ def _check_workers(workers: Any) -> None:
 
 
 def _warm_up() -> None:
-    """Import what every task needs (run in a fresh worker by :meth:`SharedProcessPool.start`)."""
-    import waste_harmony.model  # noqa: F401  (the package, its dependencies and the model)
+    """Do nothing: a task that starts a worker, whose initializer imports the library.
+
+    Submitted by :meth:`SharedProcessPool.start`; the initializer is
+    :func:`~waste_harmony.batch.worker.prepare_worker`.
+    """
 
 
 def _spawn_pool(n: int) -> ProcessPoolExecutor:
@@ -432,9 +442,40 @@ def _spawn_pool(n: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=n,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=exit_with_parent,
+        initializer=prepare_worker,
         initargs=(os.getpid(),),
     )
+
+
+#: tasks a worker of a pool owned here runs before the pool is replaced by a fresh one
+TASKS_PER_WORKER = 1000
+
+
+def recycle_after(pool: Pool) -> int:
+    """How many tasks an owned process pool takes before :func:`recycle` replaces it."""
+    return TASKS_PER_WORKER * max(1, pool.window // 2)
+
+
+def recycle(pool: Pool) -> Pool:
+    """Replace an owned process pool by a fresh one, letting the old one finish its tasks.
+
+    A backstop against memory that a model, a user's rule or a library keeps in a
+    worker for good (the cause found in this library is freed after every task,
+    see :func:`~waste_harmony.batch.worker.release_memory`): after
+    :data:`TASKS_PER_WORKER` tasks per worker the pool is replaced. New tasks go to
+    the new pool at once while the old one finishes the tasks it holds and exits
+    (``shutdown(wait=False)``), so its workers' start-up overlaps the old pool's
+    last runs. Results do not depend on which process ran a task, so determinism and
+    resuming are unchanged.
+
+    The standard library's own ``max_tasks_per_child`` is not used: up to Python
+    3.13.x it can deadlock a pool whose worker reached its limit while tasks were
+    queued (CPython issue gh-115634). A Dask cluster has its own recycling
+    (``distributed.worker.lifetime``, see the parallel guide).
+    """
+    fresh = replace_pool(pool)
+    pool.executor.shutdown(wait=False)
+    return fresh
 
 
 def replace_pool(pool: Pool) -> Pool:

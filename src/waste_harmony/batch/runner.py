@@ -44,6 +44,7 @@ from waste_harmony.batch.resume import finish_folder, prepare_folder, still_to_r
 from waste_harmony.batch.store import RUNS, SweepResult, now, write_experiment_manifest
 from waste_harmony.batch.worker import Outcome, tidy_tables, to_run_result
 from waste_harmony.results import RunResult, versions
+from waste_harmony.storage import folder_lock
 
 __all__ = ["Execution", "SerialExecutor", "ensemble", "experiment", "run", "sweep"]
 
@@ -158,121 +159,124 @@ def experiment(
         The results, read lazily.
     """
     out, executor, write_on = execution.out, execution.executor, execution.write_on
-    resume, overwrite = execution.resume, execution.overwrite
-    factory, default_days = resolve_factory(model)
-    days = check_days(days, default_days)
-    fixed = check_fixed(fixed)
-    if write_on not in ("workers", "client"):
-        raise ValueError(f"write_on must be 'workers' or 'client', got {write_on!r}")
-    if branch is not None and not 0 < branch.at_day < days:
-        raise ValueError(f"at_day must be between 1 and days - 1 = {days - 1}, got {branch.at_day}")
-    root = root_entropy(root_seed)
-    factory = pin_city_seed(factory, root)  # one city for every run (see pin_city_seed)
-    plan = make_plan(points, seeds, root, common_random_numbers=common_random_numbers)
-    check_plan(factory, points, fixed, days)  # every mistake at once, before the first run
-    # A script without the __main__ guard is refused; code from standard input runs serially.
-    executor = checked_executor(executor)
-    columns = column_kinds(points)
-    runs = _labelled(plan, labels, branch)
-    finger = fingerprint(kind, factory, fixed_meaning(factory, fixed), days, runs, branch)
-    manifest: dict[str, Any] = {
-        "kind": kind,
-        "created": now(),
-        "fingerprint": finger,
-        "root_seed": root,
-        "common_random_numbers": common_random_numbers,
-        "days": days,
-        "model": qualified_name(factory),
-        "fixed": fixed,
-        "parameter_columns": columns,
-        "branch": None
-        if branch is None
-        else {"at_day": branch.at_day, "intervention": repr(branch.intervention)},
-        "runs": runs,
-        "versions": versions(),
-        **(extra_manifest or {}),
-    }
-    prepared = prepare_folder(out, manifest, resume=resume, overwrite=overwrite)
-    folder, temporary = prepared.folder, prepared.temporary
-    task_extra = {"experiment": kind, "fingerprint": finger}
-    target = None if write_on == "client" else str(folder / RUNS)
-    nonce = uuid.uuid4().hex
-
-    def make_task(r: dict[str, Any]) -> Task:
-        if branch is not None:
-            run_ids: tuple[str, ...] = (
-                f"baseline-r{r['replicate']:04d}",
-                f"variant-r{r['replicate']:04d}",
+    with folder_lock(out, kind):  # one writer per results folder
+        resume, overwrite = execution.resume, execution.overwrite
+        factory, default_days = resolve_factory(model)
+        days = check_days(days, default_days)
+        fixed = check_fixed(fixed)
+        if write_on not in ("workers", "client"):
+            raise ValueError(f"write_on must be 'workers' or 'client', got {write_on!r}")
+        if branch is not None and not 0 < branch.at_day < days:
+            raise ValueError(
+                f"at_day must be between 1 and days - 1 = {days - 1}, got {branch.at_day}"
             )
-            task_labels: tuple[str, ...] = ("baseline", "variant")
-        elif labels is not None:
-            run_ids = (f"{labels[r['point']]}-r{r['replicate']:04d}",)
-            task_labels = (labels[r["point"]],)
-        else:
-            run_ids, task_labels = (r["run_id"],), ()
-        return Task(
-            run_ids=run_ids,
-            point=r["point"],
-            replicate=r["replicate"],
-            seed=r["seed"],
-            parameters=r["parameters"],
-            factory=factory,
-            fixed=fixed,
-            days=days,
-            labels=task_labels,
-            columns=columns,
-            folder=target,
-            branch=branch,
-            extra=task_extra,
-            nonce=f"{nonce}-{r['run_id']}",
-            statistics=statistics,
-        )
+        root = root_entropy(root_seed)
+        factory = pin_city_seed(factory, root)  # one city for every run (see pin_city_seed)
+        plan = make_plan(points, seeds, root, common_random_numbers=common_random_numbers)
+        check_plan(factory, points, fixed, days)  # every mistake at once, before the first run
+        # A script without the __main__ guard is refused; code from standard input runs serially.
+        executor = checked_executor(executor)
+        columns = column_kinds(points)
+        runs = _labelled(plan, labels, branch)
+        finger = fingerprint(kind, factory, fixed_meaning(factory, fixed), days, runs, branch)
+        manifest: dict[str, Any] = {
+            "kind": kind,
+            "created": now(),
+            "fingerprint": finger,
+            "root_seed": root,
+            "common_random_numbers": common_random_numbers,
+            "days": days,
+            "model": qualified_name(factory),
+            "fixed": fixed,
+            "parameter_columns": columns,
+            "branch": None
+            if branch is None
+            else {"at_day": branch.at_day, "intervention": repr(branch.intervention)},
+            "runs": runs,
+            "versions": versions(),
+            **(extra_manifest or {}),
+        }
+        prepared = prepare_folder(out, manifest, resume=resume, overwrite=overwrite)
+        folder, temporary = prepared.folder, prepared.temporary
+        task_extra = {"experiment": kind, "fingerprint": finger}
+        target = None if write_on == "client" else str(folder / RUNS)
+        nonce = uuid.uuid4().hex
 
-    if executor is None or isinstance(executor, ProcessPoolExecutor):
-        check_sendable(make_task(plan[0]))  # before anything runs: explain what cannot be sent
-    todo, damaged = still_to_run(plan, make_task, folder)
-    skipped = len(runs) - sum(2 if branch is not None else 1 for _ in todo)
-    lazy_tasks = (make_task(plan[i]) for i in todo)
-    manifest.update(
-        status="running",
-        updated=now(),
-        executor=executor_name(executor),
-        skipped_on_resume=skipped if resume else 0,
-        damaged_on_resume=damaged,
-    )
-    write_experiment_manifest(folder, manifest)
-    status = "interrupted"
-    try:
-        execute_tasks(
-            lazy_tasks,
-            n_tasks=len(todo),
-            folder=folder,
-            executor=executor,
-            workers=execution.workers,
-            progress=execution.progress,
-            desc=kind,
-            total=len(runs),
-            initial=skipped,
-            on_outcome=on_outcome,
+        def make_task(r: dict[str, Any]) -> Task:
+            if branch is not None:
+                run_ids: tuple[str, ...] = (
+                    f"baseline-r{r['replicate']:04d}",
+                    f"variant-r{r['replicate']:04d}",
+                )
+                task_labels: tuple[str, ...] = ("baseline", "variant")
+            elif labels is not None:
+                run_ids = (f"{labels[r['point']]}-r{r['replicate']:04d}",)
+                task_labels = (labels[r["point"]],)
+            else:
+                run_ids, task_labels = (r["run_id"],), ()
+            return Task(
+                run_ids=run_ids,
+                point=r["point"],
+                replicate=r["replicate"],
+                seed=r["seed"],
+                parameters=r["parameters"],
+                factory=factory,
+                fixed=fixed,
+                days=days,
+                labels=task_labels,
+                columns=columns,
+                folder=target,
+                branch=branch,
+                extra=task_extra,
+                nonce=f"{nonce}-{r['run_id']}",
+                statistics=statistics,
+            )
+
+        if executor is None or isinstance(executor, ProcessPoolExecutor):
+            check_sendable(make_task(plan[0]))  # before anything runs: explain what cannot be sent
+        todo, damaged = still_to_run(plan, make_task, folder)
+        skipped = len(runs) - sum(2 if branch is not None else 1 for _ in todo)
+        lazy_tasks = (make_task(plan[i]) for i in todo)
+        manifest.update(
+            status="running",
+            updated=now(),
+            executor=executor_name(executor),
+            skipped_on_resume=skipped if resume else 0,
+            damaged_on_resume=damaged,
         )
-        status = "complete"
-    finally:
-        result = SweepResult(folder, manifest=manifest)
-        failed = result.n_failed
-        if status == "complete" and failed:
-            status = "complete with failures"
-        manifest.update(status=status, updated=now(), finished=result.n_finished, failed=failed)
+        write_experiment_manifest(folder, manifest)
+        status = "interrupted"
         try:
-            write_experiment_manifest(folder, manifest)
-        except OSError:
-            if status != "interrupted":
-                raise
-            # interrupted: the error that stopped the experiment is the one to report
-    if prepared.replaces is not None:  # a replacement, complete: swap it in
-        result = SweepResult(finish_folder(prepared), manifest=manifest)
-    if temporary:
-        weakref.finalize(result, shutil.rmtree, folder, True)
-    return result
+            execute_tasks(
+                lazy_tasks,
+                n_tasks=len(todo),
+                folder=folder,
+                executor=executor,
+                workers=execution.workers,
+                progress=execution.progress,
+                desc=kind,
+                total=len(runs),
+                initial=skipped,
+                on_outcome=on_outcome,
+            )
+            status = "complete"
+        finally:
+            result = SweepResult(folder, manifest=manifest)
+            failed = result.n_failed
+            if status == "complete" and failed:
+                status = "complete with failures"
+            manifest.update(status=status, updated=now(), finished=result.n_finished, failed=failed)
+            try:
+                write_experiment_manifest(folder, manifest)
+            except OSError:
+                if status != "interrupted":
+                    raise
+                # interrupted: the error that stopped the experiment is the one to report
+        if prepared.replaces is not None:  # a replacement, complete: swap it in
+            result = SweepResult(finish_folder(prepared), manifest=manifest)
+        if temporary:
+            weakref.finalize(result, shutil.rmtree, folder, True)
+        return result
 
 
 def run(

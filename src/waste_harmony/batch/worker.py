@@ -11,7 +11,6 @@ back to the parent process.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import socket
 import time
@@ -31,7 +30,8 @@ __all__ = [
     "apply_intervention",
     "execute",
     "exit_with_parent",
-    "release_models",
+    "prepare_worker",
+    "release_memory",
     "run_ids",
     "tidy_tables",
     "to_run_result",
@@ -226,32 +226,81 @@ def exit_with_parent(parent: int, interval: float = PARENT_CHECK_SECONDS) -> Non
     threading.Thread(target=watch, name="waste-harmony-parent-watch", daemon=True).start()
 
 
-_frozen = False
+#: a full garbage collection after a task costs at most this share of the time
+#: since the previous one (see :func:`release_memory`)
+COLLECT_SHARE = 0.05
+#: ... and one runs at least every this many tasks, however long it takes
+COLLECT_EVERY = 50
+_collect = {"cost": 0.0, "last": float("-inf"), "tasks": 0}
 
 
-def release_models() -> None:
-    """In a worker process, free the models of the task just finished, now.
+def release_memory() -> bool:
+    """Free the finished models now: a full garbage collection, when it is cheap enough.
 
-    A model lives in reference cycles (agents, space and model point at each other),
-    which Python frees only in its rare full collections, so a worker running many
-    small runs kept their arrays: 162 → 506 MiB over 200 runs of a 200-citizen,
-    30-day model (~1.7 MB per run; flat with a collection after each run). A full
-    collection after every task keeps a worker flat; freezing the long-lived objects
-    (the imported libraries) after the first one makes each collection cheap (it
-    then visits only the objects of the last run). Not in the user's own process
-    (``executor="serial"``), whose collector is left as it is.
+    Why this exists: a model is a web of reference cycles (each Mesa agent refers to
+    its model, the model to its agents and parts), so only Python's cyclic
+    garbage collector frees it, and a model lives long enough to reach the oldest
+    generation, which is collected only when the number of *objects* waiting there
+    grew by a quarter. The collector counts objects, not bytes: a 20-citizen model
+    holds about 1.6 MB of arrays (the city's matrices, the pollution solver's
+    factorisation, the recorder's columns) in a few hundred objects, so a worker
+    running thousands of small models kept gigabytes of dead models (measured:
+    +1.6 MB per model built without a collection, +0.01 MB with one; see
+    ``benchmarks/bench_worker_memory.py``). ``malloc_trim`` and another allocator
+    cannot help: the memory is still referenced.
+
+    A full collection costs about 0.5 ms in a pool worker (:func:`prepare_worker`
+    froze the library's own objects) and about 150 ms in a process holding a
+    large unfrozen heap (a notebook running ``executor="serial"``). So one runs
+    after a task only when the time since the previous one is at least
+    ``1 / COLLECT_SHARE`` times what the previous one cost (at most 5 % of the
+    time goes to collecting), and at least every ``COLLECT_EVERY`` tasks (a
+    collection that frees many models costs more, which must not space the next
+    one further): at most 50 dead models wait to be freed.
+
+    Returns
+    -------
+    bool
+        Whether a collection ran.
+
+    Examples
+    --------
+    >>> release_memory() in (True, False)
+    True
     """
-    global _frozen
-    if multiprocessing.parent_process() is None:
-        return
+    now = time.perf_counter()
+    _collect["tasks"] += 1
+    cheap = (now - _collect["last"]) * COLLECT_SHARE >= _collect["cost"]
+    if not cheap and _collect["tasks"] < COLLECT_EVERY:
+        return False
     gc.collect()
-    if not _frozen:
-        gc.freeze()
-        _frozen = True
+    _collect.update(last=time.perf_counter(), tasks=0)
+    _collect["cost"] = _collect["last"] - now
+    return True
+
+
+def prepare_worker(parent: int | None = None) -> None:
+    """Set up a fresh pool worker: heap trimming, the library imported, its objects frozen.
+
+    The initializer of every process pool of :mod:`waste_harmony.batch.executors`;
+    given the ``parent`` process id, the worker also exits when that process dies
+    (:func:`exit_with_parent`).
+    :func:`gc.freeze` moves everything imported so far (about 10^5 objects:
+    NumPy, pandas, Arrow, SciPy, Mesa and this library) out of the collector's
+    reach, so the full collection :func:`release_memory` runs after each task scans
+    only what the tasks created (0.5 ms instead of about 150 ms).
+    """
+    if parent is not None:
+        exit_with_parent(parent)
+    relax_heap_trimming()
+    import waste_harmony.model  # noqa: F401  (the package, its dependencies and the model)
+
+    gc.collect()  # what import left behind is freed, not frozen
+    gc.freeze()
 
 
 def execute(task: Task) -> Outcome:
-    """Build, run, tidy and write the run(s) of one task.
+    """Build, run, tidy and write the run(s) of one task, then free its models.
 
     Parameters
     ----------
@@ -265,13 +314,13 @@ def execute(task: Task) -> Outcome:
         statistics if ``task.statistics`` is set), or ``"failed"`` with the error and
         traceback.
     """
-    outcome = _run_task(task)
-    release_models()  # once the task's frames are gone: its models are garbage now
-    return outcome
+    try:
+        return _execute(task)
+    finally:  # the task's models are unreachable now (its locals are gone)
+        release_memory()
 
 
-def _run_task(task: Task) -> Outcome:
-    """:func:`execute` without the final collection."""
+def _execute(task: Task) -> Outcome:
     relax_heap_trimming()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     started_at = time.time()  # wall-clock epoch, to see gaps between a worker's tasks

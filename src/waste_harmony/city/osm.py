@@ -87,7 +87,13 @@ from .generators import expected_attributes
 from .geo import GEO_EXTRA_HINT, require_geo
 from .zones import NODE_ATTRIBUTES, ZONES
 
-__all__ = ["LAND_PRIORITY", "ZONE_TAGS", "from_osm"]
+__all__ = ["LAND_PRIORITY", "MAX_OSM_BYTES", "ZONE_TAGS", "check_osm_file", "from_osm"]
+
+#: Default limit on an OSM file's XML once decompressed (bytes). osmnx holds the
+#: whole extract in memory at roughly 10-20 times its XML size, so 1 GiB of XML is
+#: already more than a 24 GiB machine builds a city from.
+MAX_OSM_BYTES = 1 << 30
+_CHUNK = 1 << 20
 
 #: OSM tags (key -> values, ``True`` = any value) that mark each zone class.
 ZONE_TAGS: Mapping[str, Mapping[str, Any]] = {
@@ -164,6 +170,102 @@ def _polygonal(shape: Any) -> Any:
     return shapely.MultiPolygon(polygons)
 
 
+def _open_decompressed(path: str) -> Any:
+    """``path`` opened for reading its XML, decompressed as its first bytes say."""
+    import bz2
+    import gzip
+    import lzma
+
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic.startswith(b"BZh"):
+        return bz2.open(path, "rb")
+    if magic.startswith(b"\x1f\x8b"):
+        return gzip.open(path, "rb")
+    if magic.startswith(b"\xfd7zXZ"):
+        return lzma.open(path, "rb")
+    return open(path, "rb")
+
+
+def check_osm_file(path: str | os.PathLike[str], max_bytes: int = MAX_OSM_BYTES) -> int:
+    """Check an OSM XML file before osmnx reads it: its decompressed size and its XML.
+
+    The file (plain, ``.bz2``, ``.gz`` or ``.xz``, recognised by its first bytes)
+    is decompressed and parsed as a stream, a megabyte at a time, with
+    :mod:`defusedxml`'s expat reader (as :func:`~waste_harmony.city.read_graphml`
+    does): no tree is built, so this costs little memory whatever the size.
+    Reading stops as soon as ``max_bytes`` of XML have come out, so a
+    decompression bomb (a 9 KiB ``.bz2`` that expands to 10 GB) is refused after
+    reading ``max_bytes``; entity declarations (the "billion laughs") and external
+    entities are refused.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The OSM file.
+    max_bytes : int, default MAX_OSM_BYTES (1 GiB)
+        Largest decompressed XML accepted.
+
+    Returns
+    -------
+    int
+        The decompressed size, bytes.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the limit it passed, or the XML problem.
+
+    Examples
+    --------
+    >>> import bz2, tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     bomb = pathlib.Path(tmp) / "bomb.osm.bz2"
+    ...     _ = bomb.write_bytes(bz2.compress(b"<osm>" + b" " * 10**6 + b"</osm>"))
+    ...     check_osm_file(bomb, max_bytes=10**5)
+    Traceback (most recent call last):
+    ...
+    ValueError: OSM file '...bomb.osm.bz2' expands to more than 100,000 bytes of XML ...
+    """
+    from xml.sax import SAXParseException
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.expatreader import create_parser
+
+    where = f"OSM file {os.fspath(path)!r}"
+    parser = create_parser()
+    size = 0
+    try:
+        with _open_decompressed(os.fspath(path)) as fh:
+            while chunk := fh.read(_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ValueError(
+                        f"{where} expands to more than {max_bytes:,} bytes of XML "
+                        f"(max_bytes); a city is built from a district, not a region: cut "
+                        f"a smaller extract (e.g. osmium extract --bbox ...), or pass a "
+                        f"larger max_bytes if this machine can hold about 15 times that"
+                    )
+                parser.feed(chunk)
+        parser.close()
+    except DefusedXmlException as err:
+        raise ValueError(
+            f"{where} is refused: it declares XML entities or refers to external resources "
+            f"({type(err).__name__}); OSM data needs neither: download the extract again"
+        ) from None
+    except SAXParseException as err:
+        raise ValueError(
+            f"{where} is not well-formed XML ({err.getMessage()} at line "
+            f"{err.getLineNumber()}); the file may be truncated: download it again"
+        ) from None
+    except (OSError, EOFError) as err:
+        raise ValueError(
+            f"{where} cannot be decompressed ({type(err).__name__}: {err}); the file "
+            "may be truncated or not what its name says: download it again"
+        ) from None
+    return size
+
+
 def from_osm(
     source: Any,
     *,
@@ -173,6 +275,7 @@ def from_osm(
     min_share: float = 0.25,
     street_buffer_km: float | None = 0.05,
     name: str | None = None,
+    max_bytes: int = MAX_OSM_BYTES,
 ) -> nx.Graph:
     """A city of square cells from OpenStreetMap streets and land use.
 
@@ -195,6 +298,9 @@ def from_osm(
         within this distance of a street; ``None``: the whole square.
     name : str, optional
         ``G.graph["name"]``; default the file name.
+    max_bytes : int, default MAX_OSM_BYTES (1 GiB)
+        Largest decompressed XML read from a file (see :func:`check_osm_file`,
+        which vets the file first: size, entities, well-formedness).
 
     Returns
     -------
@@ -211,8 +317,8 @@ def from_osm(
         If the ``geo`` extra is not installed.
     ValueError
         On a bad ``cell_km``, ``population``, ``min_share`` or
-        ``street_buffer_km``, or when no
-        street or no residential street is found.
+        ``street_buffer_km``, when no street or no residential street is found,
+        or for a file that :func:`check_osm_file` refuses.
 
     Examples
     --------
@@ -243,6 +349,7 @@ def from_osm(
         path = os.fspath(source)
         if not os.path.exists(path):
             raise FileNotFoundError(f"OSM file not found: {path}")
+        check_osm_file(path, max_bytes)
         graph = ox.graph_from_xml(path, retain_all=True)
         if features is None:
             try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -31,8 +32,10 @@ from typing import Any
 from waste_harmony.cli.common import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
+    EXIT_PIPE,
     EXIT_USAGE,
     USER_ERRORS,
+    OutOfMemoryError,
     Parser,
     add_debug,
     one_line,
@@ -165,7 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     try:
-        return int(handler(args) or 0)
+        status = int(handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit as a stray message
+        return status
+    except BrokenPipeError:  # the reader of stdout left (| head): stop quietly, as Unix tools
+        return _closed_stdout()
     except OSError as exc:
         # the environment's failures (disk full, read-only...) are not bugs: one line
         message = environment_message(exc)
@@ -185,17 +192,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("waste-harmony: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except MemoryError:  # asked for more than the machine holds (citizens, city size)
+    except MemoryError as exc:  # asked for more than the machine holds
         if args.debug:
             traceback.print_exc()
-        print(
-            "waste-harmony: error: out of memory: the run asks for more than this machine "
-            "holds; lower --citizens or the city's size",
-            file=sys.stderr,
-        )
+        if exc.args and not isinstance(exc, OutOfMemoryError):  # a refusal saying what
+            print(f"waste-harmony: error: out of memory: {one_line(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        if not isinstance(exc, OutOfMemoryError):  # a command that did not say what was large
+            command = handler.__module__.rsplit(".", 1)[-1]
+            exc = OutOfMemoryError(f"'waste-harmony {command}' as asked", "ask for less")
+        print(f"waste-harmony: error: out of memory: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # a defect of ours, not the user's: keep the traceback
         return _defect(exc)
+
+
+def _closed_stdout() -> int:
+    """Silence further output to a closed stdout and give the status a SIGPIPE death gives.
+
+    Every command publishes its results before it prints about them, so nothing is
+    lost when the reader of its output goes away. Python's recipe: point stdout at
+    ``/dev/null``, so flushing at exit does not fail again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (captured output): nothing to flush
+        pass
+    return EXIT_PIPE
 
 
 def _defect(exc: BaseException) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from waste_harmony.config import ConfigError
+from waste_harmony.config.errors import MAX_MESSAGE, excerpt
 from waste_harmony.storage import check_place
 
 __all__ = [
@@ -25,13 +26,16 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_PIPE",
     "EXIT_USAGE",
     "USER_ERRORS",
+    "OutOfMemoryError",
     "Parser",
     "add_debug",
     "add_experiment_options",
     "experiment_folder",
     "key_value",
+    "may_be_large",
     "one_line",
     "positive_number",
     "progress_bar",
@@ -53,6 +57,10 @@ EXIT_USAGE = 2
 
 #: Exit status when interrupted (Ctrl-C), as shells report SIGINT.
 EXIT_INTERRUPTED = 130
+
+#: Exit status when the reader of standard output went away (``| head``), as shells
+#: report a SIGPIPE death (128 + 13); the results were published first.
+EXIT_PIPE = 141
 
 #: Exceptions that mean "the input is wrong": one line and exit status 2. The library
 #: raises these (with a message naming the file, key or argument and the fix) for
@@ -78,7 +86,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception's message on one line (a KeyError's without its quotes).
+    """An exception's message on one line (a KeyError's without its quotes), cut to length.
 
     Examples
     --------
@@ -86,7 +94,46 @@ def one_line(exc: BaseException) -> str:
     'no such column'
     """
     message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-    return " ".join(str(message).split()) or type(exc).__name__
+    # an exception that is not a ConfigError may quote a whole value: cut it too
+    return excerpt(" ".join(str(message).split()), 4 * MAX_MESSAGE) or type(exc).__name__
+
+
+class OutOfMemoryError(MemoryError):
+    """A :class:`MemoryError` that says what was large and what to lower.
+
+    Attributes
+    ----------
+    what : str
+        What asked for the memory (``"the figures at --dpi 100000"``).
+    fix : str
+        What to lower.
+    """
+
+    def __init__(self, what: str, fix: str) -> None:
+        super().__init__(f"{what} needs more memory than this machine has; {fix}")
+        self.what, self.fix = what, fix
+
+
+@contextlib.contextmanager
+def may_be_large(what: str, fix: str) -> Iterator[None]:
+    """Name what was large if the block runs out of memory (:class:`OutOfMemoryError`).
+
+    Examples
+    --------
+    >>> with may_be_large("the figures at --dpi 100000", "lower --dpi"):
+    ...     raise MemoryError
+    Traceback (most recent call last):
+    ...
+    waste_harmony.cli.common.OutOfMemoryError: the figures at --dpi 100000 needs more memory ...
+    """
+    try:
+        yield
+    except OutOfMemoryError:
+        raise  # an inner block knew better
+    except MemoryError as exc:  # the failed allocation is freed by now
+        if exc.args:  # a refusal that says what is large (batch.plan.check_plan_size)
+            raise
+        raise OutOfMemoryError(what, fix) from exc
 
 
 @contextlib.contextmanager

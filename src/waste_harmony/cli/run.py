@@ -16,9 +16,10 @@ from typing import Any, cast
 
 import numpy as np
 
-from waste_harmony.cli.common import key_value, positive_number, progress_bar
+from waste_harmony.cli.common import key_value, may_be_large, positive_number, progress_bar
 from waste_harmony.cli.output import check_output_folder, publish_results, summary_table
 from waste_harmony.config import ConfigError, RunConfig, load_run_file, parse_run_config
+from waste_harmony.storage import folder_lock
 
 __all__ = ["DESCRIPTION", "add_arguments", "handle", "run_config"]
 
@@ -237,33 +238,41 @@ def handle(args: argparse.Namespace) -> int:
 
     config = run_config(args)
     forbid = _forbidden(config)
-    # before a long run, not after it
-    out = check_output_folder(_output_folder(args, config), force=args.force, forbid=forbid)
-    model = config.build_model()
-    names = [s.name for s in model.scenarios]
-    print(
-        f"waste-harmony run: {config.citizens:,} citizens, {model.n_nodes} neighbourhoods, "
-        f"{config.days} days, seed {config.seed}, scenarios: {', '.join(names) or 'none'}"
-    )
-    start = time.perf_counter()
-    with progress_bar(config.days, desc="simulating", unit="day", quiet=args.quiet) as bar:
-        for _ in range(config.days):
-            model.run_for(1)
-            bar.update(1)
-    wall = time.perf_counter() - start
-    frame = model.model_frame()
-    print(summary_table(frame, variables=[v.name for v in model.outputs if v.summary]))
-    print(
-        f"facility status at the end: {frame['facility_status'].iloc[-1]}; events logged: "
-        f"{len(model.event_log)}; simulated in {wall:.1f} s"
-    )
-    extra = {
-        "run": config.to_dict(),
-        "run_file": None if config.source is None else str(config.source),
-        "command": "waste-harmony run",
-    }
-    result = RunResult.from_model(model, wall_time_s=wall, extra=extra)
-    figures = config.output.figures and not args.no_figures
-    written = publish_results(result, out, force=args.force, figures=figures, forbid=forbid)
-    print(f"wrote {out}/: {', '.join(p.name for p in written)}")
-    return 0
+    folder = _output_folder(args, config)
+    with folder_lock(folder, "run"):  # one writer: a second run --out SAME is refused
+        # before a long run, not after it
+        out = check_output_folder(folder, force=args.force, forbid=forbid)
+        large = f"a run of {config.citizens:,} citizens over {config.days:,} days"
+        with may_be_large(large, "lower --citizens, --days or the city's size"):
+            model = config.build_model()
+        names = [s.name for s in model.scenarios]
+        print(
+            f"waste-harmony run: {config.citizens:,} citizens, {model.n_nodes} neighbourhoods, "
+            f"{config.days} days, seed {config.seed}, scenarios: {', '.join(names) or 'none'}"
+        )
+        start = time.perf_counter()
+        with (
+            may_be_large(large, "lower --citizens, --days or the city's size"),
+            progress_bar(config.days, desc="simulating", unit="day", quiet=args.quiet) as bar,
+        ):
+            for _ in range(config.days):
+                model.run_for(1)
+                bar.update(1)
+        wall = time.perf_counter() - start
+        extra = {
+            "run": config.to_dict(),
+            "run_file": None if config.source is None else str(config.source),
+            "command": "waste-harmony run",
+        }
+        result = RunResult.from_model(model, wall_time_s=wall, extra=extra)
+        figures = config.output.figures and not args.no_figures
+        # published before anything is printed about it: a closed stdout (| head) loses nothing
+        written = publish_results(result, out, force=args.force, figures=figures, forbid=forbid)
+        frame = model.model_frame()
+        print(summary_table(frame, variables=[v.name for v in model.outputs if v.summary]))
+        print(
+            f"facility status at the end: {frame['facility_status'].iloc[-1]}; events logged: "
+            f"{len(model.event_log)}; simulated in {wall:.1f} s"
+        )
+        print(f"wrote {out}/: {', '.join(p.name for p in written)}")
+        return 0

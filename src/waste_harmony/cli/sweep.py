@@ -18,6 +18,7 @@ from waste_harmony.cli.common import (
     EXIT_OK,
     add_experiment_options,
     experiment_folder,
+    may_be_large,
     user_errors,
 )
 from waste_harmony.config import ConfigError
@@ -74,7 +75,11 @@ def handle(args: argparse.Namespace) -> int:
     client = None if args.scheduler is None else _dask_client(args.scheduler)
     executor: Any = client if client is not None else ("serial" if args.workers == 1 else None)
     try:
-        with user_errors(FileExistsError, ValueError):
+        large = f"the sweep of {len(config.points):,} points x {config.seeds} seeds"
+        with (
+            user_errors(FileExistsError, ValueError),
+            may_be_large(large, "split it into several sweeps with fewer points or seeds"),
+        ):
             result = sweep(
                 config.run,
                 parameters=config.points,

@@ -12,7 +12,38 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["ConfigError", "closest", "combine_errors", "did_you_mean", "unknown"]
+__all__ = [
+    "MAX_MESSAGE",
+    "ConfigError",
+    "closest",
+    "combine_errors",
+    "did_you_mean",
+    "excerpt",
+    "unknown",
+]
+
+#: Longest message of one problem, characters: a value quoted in it is cut to fit.
+MAX_MESSAGE = 600
+
+
+def excerpt(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` cut to about ``limit`` characters: its start and end, and how much was cut.
+
+    A message that quotes a value quotes all of it; a 50 MB value in a run file made
+    a 60-million-character error line. Every problem's message goes through this.
+
+    Examples
+    --------
+    >>> excerpt("x = " + "a" * 10_000 + " is not a number", limit=60)
+    'x = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa … [9,968 characters cut] … not a number'
+    >>> excerpt("short")
+    'short'
+    """
+    if len(text) <= limit:
+        return text
+    head, tail = (limit * 2) // 3, limit // 5
+    cut = len(text) - head - tail
+    return f"{text[:head]} … [{cut:,} characters cut] … {text[-tail:]}"
 
 
 class ConfigError(ValueError):
@@ -37,8 +68,8 @@ class ConfigError(ValueError):
     # every module of the package can raise it without importing the package).
     __module__ = "waste_harmony.config"
 
-    def __init__(self, message: str, key: str = "") -> None:
-        super().__init__(f"{key}: {message}" if key else message)
+    def __init__(self, message: str, key: str = "", *, limit: int = MAX_MESSAGE) -> None:
+        super().__init__(excerpt(f"{key}: {message}" if key else message, limit))
         self.key = key
         self.problems: list[ConfigError] = [self]
 
@@ -66,7 +97,10 @@ def combine_errors(problems: Iterable[ConfigError]) -> ConfigError:
     flat = [p for problem in problems for p in problem.problems]
     if len(flat) == 1:
         return flat[0]
-    error = ConfigError(f"{len(flat)} problems: " + "; ".join(str(p) for p in flat))
+    error = ConfigError(
+        f"{len(flat)} problems: " + "; ".join(str(p) for p in flat),
+        limit=MAX_MESSAGE * len(flat),  # each problem was cut already
+    )
     error.problems = flat
     return error
 

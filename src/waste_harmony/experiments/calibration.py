@@ -245,186 +245,192 @@ def calibrate(
     Doucet & Jasra (2012) *Statistics and Computing* 22, 1009–1020; Prangle (2017)
     *Bayesian Analysis* 12, 289–309.
     """
-    from waste_harmony.experiments.identifiability import identifiability
-    from waste_harmony.experiments.regression_calibration import calibrate_by_regression
+    from waste_harmony.storage import folder_lock
 
-    smc_given: dict[str, Any] = {
-        "population_size": population_size,
-        "scales": scales,
-        "weights": weights,
-        "generations": generations,
-        "alpha": alpha,
-        "min_acceptance": min_acceptance,
-        "min_epsilon_change": min_epsilon_change,
-    }
-    if method not in METHODS:
-        raise ValueError(f"method must be 'abc-reg' (the default) or 'abc-smc', got {method!r}")
-    if method == "abc-reg":
-        stray = sorted(k for k, v in smc_given.items() if v is not None)
-        if stray:
-            raise ValueError(
-                f"{', '.join(stray)} apply to method='abc-smc' only; remove them or pass "
-                "method='abc-smc'"
-            )
-    elif accept is not None:
-        raise ValueError("accept applies to method='abc-reg' only; remove it")
-    smc: dict[str, Any] = {k: SMC_DEFAULTS[k] if v is None else v for k, v in smc_given.items()}
-    prior_dists = abc.make_priors(priors)
-    overlap = set(prior_dists) & set(kwargs)
-    if overlap:
-        raise ValueError(
-            f"{sorted(overlap)} are both calibrated (priors) and fixed (keyword arguments); "
-            "remove them from one of the two"
-        )
-    obs = check_observed(observed, smc["scales"], smc["weights"])
-    if days is None:
-        days = int(getattr(model, "days", None) or obs["day"].max())
-    if int(obs["day"].max()) > days:
-        raise ValueError(
-            f"observations reach day {int(obs['day'].max())} but runs last {days} days"
-        )
-    for label, value in (("population_size", smc["population_size"]), ("replicates", replicates)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}")
-    if method == "abc-smc":
-        per_generation = smc["population_size"] * replicates
-        if budget < per_generation:
-            raise ValueError(
-                f"budget = {budget} runs is less than one generation (population_size × "
-                f"replicates = {per_generation}); raise the budget or lower population_size"
-            )
-    elif budget // replicates * replicates < 20:
-        raise ValueError(
-            f"budget = {budget} runs is too small for a reference table (at least 20 runs); "
-            "raise the budget"
-        )
-    elif accept is not None and not 2 <= accept <= budget // replicates * replicates:
-        raise ValueError(f"accept must be between 2 and the budget ({budget}), got {accept!r}")
-    if seed is None:
-        # (SeedSequence() draws its entropy itself, so it is an int)
-        seed = int(cast(int, np.random.SeedSequence().entropy))
-    elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
-    seed = int(seed)
-    # a run file's random city: one for every run of every generation
-    model = pin_city_seed(model, seed)
-    manifest: dict[str, Any] = {
-        "kind": "calibration",
-        "seed": seed,
-        "priors": {k: describe_prior(v) for k, v in prior_dists.items()},
-        "observed": obs.drop(columns=["scale", "weight"]).to_dict("records"),
-    }
-    if method == "abc-smc":  # the keys ABC-SMC has always written, so old folders resume
-        manifest.update(
-            scales=dict(smc["scales"] or {}),
-            weights=dict(smc["weights"] or {}),
-            budget=budget,
-            population_size=smc["population_size"],
-            replicates=replicates,
-            generations=smc["generations"],
-            alpha=smc["alpha"],
-            min_acceptance=smc["min_acceptance"],
-            min_epsilon_change=smc["min_epsilon_change"],
-        )
-    else:
-        manifest.update(method=method, budget=budget, replicates=replicates, accept=accept)
-    manifest.update(
-        days=days,
-        constraint=None if constraint is None else repr(constraint),
-        model=None if model is None else repr(model),
-        model_kwargs={k: _json_or_none(v) for k, v in kwargs.items()},
-    )
-    manifest.update(stored_model(model))  # the whole run file, so predictive() rebuilds it
-    folder, replaces, temporary = prepare_calibration_folder(
-        out, manifest, resume=resume, overwrite=overwrite
-    )
-    with write_errors(folder, intact="nothing was written"):
-        folder.mkdir(parents=True, exist_ok=True)
-        manifest["versions"] = versions()
-        manifest["status"] = "running"
-        text = json.dumps(manifest, indent=2, default=repr)
-        write_atomic(folder / MANIFEST, lambda p: p.write_text(text))
-    # One worker pool for every batch (see SharedProcessPool): a new pool per batch
-    # spent seconds starting interpreters each time, more than small runs take. Its
-    # workers start importing now (after every check of the arguments, so a mistake
-    # leaves no processes behind), while this process plans the first batch.
-    shared = None
-    if executor is None and workers != 1:
-        shared = SharedProcessPool(workers or max(1, os.cpu_count() or 1))
-        shared.start()
-    check_model = model_violations(model, kwargs)
+    with folder_lock(out, "calibrate"):  # one writer per results folder
+        from waste_harmony.experiments.identifiability import identifiability
+        from waste_harmony.experiments.regression_calibration import calibrate_by_regression
 
-    def admissible(values: Mapping[str, float]) -> bool:
-        return not check_model(values) and (constraint is None or bool(constraint(values)))
-
-    run_on: dict[str, Any] = {
-        "executor": executor if shared is None else shared.executor(),
-        "workers": workers if shared is None else None,
-        "progress": progress,
-    }
-    report = None
-    try:
-        if check:
-            report = identifiability(
-                model,
-                priors=prior_dists,
-                observed=obs,
-                days=days,
-                seed=seed,
-                out=folder / "identifiability",
-                resume=True,
-                **run_on,
-                **kwargs,
-            )
-            manifest["identifiability"] = report.table.to_dict("records")
-            if progress:
-                print(report, flush=True)
+        smc_given: dict[str, Any] = {
+            "population_size": population_size,
+            "scales": scales,
+            "weights": weights,
+            "generations": generations,
+            "alpha": alpha,
+            "min_acceptance": min_acceptance,
+            "min_epsilon_change": min_epsilon_change,
+        }
+        if method not in METHODS:
+            raise ValueError(f"method must be 'abc-reg' (the default) or 'abc-smc', got {method!r}")
         if method == "abc-reg":
-            particles, gens, extra = calibrate_by_regression(
-                model,
-                priors=prior_dists,
-                observed=obs,
-                statistics=RunStatistics(obs),
-                budget=budget,
-                replicates=replicates,
-                days=days,
-                fixed=kwargs,
-                admissible=admissible,
-                seed=seed,
-                folder=folder,
-                accept=accept,
-                **run_on,
+            stray = sorted(k for k, v in smc_given.items() if v is not None)
+            if stray:
+                raise ValueError(
+                    f"{', '.join(stray)} apply to method='abc-smc' only; remove them or pass "
+                    "method='abc-smc'"
+                )
+        elif accept is not None:
+            raise ValueError("accept applies to method='abc-reg' only; remove it")
+        smc: dict[str, Any] = {k: SMC_DEFAULTS[k] if v is None else v for k, v in smc_given.items()}
+        prior_dists = abc.make_priors(priors)
+        overlap = set(prior_dists) & set(kwargs)
+        if overlap:
+            raise ValueError(
+                f"{sorted(overlap)} are both calibrated (priors) and fixed (keyword arguments); "
+                "remove them from one of the two"
             )
-            manifest.update(extra, stopped="budget")
+        obs = check_observed(observed, smc["scales"], smc["weights"])
+        if days is None:
+            days = int(getattr(model, "days", None) or obs["day"].max())
+        if int(obs["day"].max()) > days:
+            raise ValueError(
+                f"observations reach day {int(obs['day'].max())} but runs last {days} days"
+            )
+        for label, value in (
+            ("population_size", smc["population_size"]),
+            ("replicates", replicates),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{label} must be a positive integer, got {value!r}")
+        if method == "abc-smc":
+            per_generation = smc["population_size"] * replicates
+            if budget < per_generation:
+                raise ValueError(
+                    f"budget = {budget} runs is less than one generation (population_size × "
+                    f"replicates = {per_generation}); raise the budget or lower population_size"
+                )
+        elif budget // replicates * replicates < 20:
+            raise ValueError(
+                f"budget = {budget} runs is too small for a reference table (at least 20 runs); "
+                "raise the budget"
+            )
+        elif accept is not None and not 2 <= accept <= budget // replicates * replicates:
+            raise ValueError(f"accept must be between 2 and the budget ({budget}), got {accept!r}")
+        if seed is None:
+            # (SeedSequence() draws its entropy itself, so it is an int)
+            seed = int(cast(int, np.random.SeedSequence().entropy))
+        elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+        seed = int(seed)
+        # a run file's random city: one for every run of every generation
+        model = pin_city_seed(model, seed)
+        manifest: dict[str, Any] = {
+            "kind": "calibration",
+            "seed": seed,
+            "priors": {k: describe_prior(v) for k, v in prior_dists.items()},
+            "observed": obs.drop(columns=["scale", "weight"]).to_dict("records"),
+        }
+        if method == "abc-smc":  # the keys ABC-SMC has always written, so old folders resume
+            manifest.update(
+                scales=dict(smc["scales"] or {}),
+                weights=dict(smc["weights"] or {}),
+                budget=budget,
+                population_size=smc["population_size"],
+                replicates=replicates,
+                generations=smc["generations"],
+                alpha=smc["alpha"],
+                min_acceptance=smc["min_acceptance"],
+                min_epsilon_change=smc["min_epsilon_change"],
+            )
         else:
-            particles, gens, stopped = _smc(
-                model, prior_dists, obs, smc, budget, replicates, days, kwargs, admissible,
-                seed, folder, run_on,
-            )  # fmt: skip
-            manifest["stopped"] = stopped
-    finally:
-        if shared is not None:
-            shared.close()
-    manifest["status"] = "complete"
-    result = CalibrationResult(
-        particles=particles,
-        generations=gens,
-        observed=obs,
-        priors=prior_dists,
-        manifest=manifest,
-        path=None if temporary else folder,
-        model=model,
-        model_kwargs={"days": days, **kwargs},
-        identifiability=report,
-    )
-    if temporary:
-        import shutil
+            manifest.update(method=method, budget=budget, replicates=replicates, accept=accept)
+        manifest.update(
+            days=days,
+            constraint=None if constraint is None else repr(constraint),
+            model=None if model is None else repr(model),
+            model_kwargs={k: _json_or_none(v) for k, v in kwargs.items()},
+        )
+        manifest.update(stored_model(model))  # the whole run file, so predictive() rebuilds it
+        folder, replaces, temporary = prepare_calibration_folder(
+            out, manifest, resume=resume, overwrite=overwrite
+        )
+        with write_errors(folder, intact="nothing was written"):
+            folder.mkdir(parents=True, exist_ok=True)
+            manifest["versions"] = versions()
+            manifest["status"] = "running"
+            text = json.dumps(manifest, indent=2, default=repr)
+            write_atomic(folder / MANIFEST, lambda p: p.write_text(text))
+        # One worker pool for every batch (see SharedProcessPool): a new pool per batch
+        # spent seconds starting interpreters each time, more than small runs take. Its
+        # workers start importing now (after every check of the arguments, so a mistake
+        # leaves no processes behind), while this process plans the first batch.
+        shared = None
+        if executor is None and workers != 1:
+            shared = SharedProcessPool(workers or max(1, os.cpu_count() or 1))
+            shared.start()
+        check_model = model_violations(model, kwargs)
 
-        shutil.rmtree(folder, ignore_errors=True)
-    else:
-        result.save(folder)
-        result.path = finish_calibration_folder(folder, replaces)
-    return result
+        def admissible(values: Mapping[str, float]) -> bool:
+            return not check_model(values) and (constraint is None or bool(constraint(values)))
+
+        run_on: dict[str, Any] = {
+            "executor": executor if shared is None else shared.executor(),
+            "workers": workers if shared is None else None,
+            "progress": progress,
+        }
+        report = None
+        try:
+            if check:
+                report = identifiability(
+                    model,
+                    priors=prior_dists,
+                    observed=obs,
+                    days=days,
+                    seed=seed,
+                    out=folder / "identifiability",
+                    resume=True,
+                    **run_on,
+                    **kwargs,
+                )
+                manifest["identifiability"] = report.table.to_dict("records")
+                if progress:
+                    print(report, flush=True)
+            if method == "abc-reg":
+                particles, gens, extra = calibrate_by_regression(
+                    model,
+                    priors=prior_dists,
+                    observed=obs,
+                    statistics=RunStatistics(obs),
+                    budget=budget,
+                    replicates=replicates,
+                    days=days,
+                    fixed=kwargs,
+                    admissible=admissible,
+                    seed=seed,
+                    folder=folder,
+                    accept=accept,
+                    **run_on,
+                )
+                manifest.update(extra, stopped="budget")
+            else:
+                particles, gens, stopped = _smc(
+                    model, prior_dists, obs, smc, budget, replicates, days, kwargs, admissible,
+                    seed, folder, run_on,
+                )  # fmt: skip
+                manifest["stopped"] = stopped
+        finally:
+            if shared is not None:
+                shared.close()
+        manifest["status"] = "complete"
+        result = CalibrationResult(
+            particles=particles,
+            generations=gens,
+            observed=obs,
+            priors=prior_dists,
+            manifest=manifest,
+            path=None if temporary else folder,
+            model=model,
+            model_kwargs={"days": days, **kwargs},
+            identifiability=report,
+        )
+        if temporary:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            result.save(folder)
+            result.path = finish_calibration_folder(folder, replaces)
+        return result
 
 
 def _smc(

@@ -36,6 +36,7 @@ module                                     job
                                            manifest last (promise 2)
 :mod:`~waste_harmony.storage.checksums`    the SHA-256 of files and manifests (promise 3)
 :mod:`~waste_harmony.storage.errors`       the environment's failures (promise 4)
+:mod:`~waste_harmony.storage.lock`         one writer per results folder
 =========================================  ===============================================
 
 :func:`publish_folder` is the one call that does all of this for a folder of
@@ -78,6 +79,7 @@ from waste_harmony.storage.errors import (
     environment_message,
     write_errors,
 )
+from waste_harmony.storage.lock import FolderLockedError, folder_lock, lock_path
 from waste_harmony.storage.places import (
     STAGING_PREFIX,
     check_destination,
@@ -103,6 +105,7 @@ __all__ = [
     "FILES_KEY",
     "SEAL_KEY",
     "STAGING_PREFIX",
+    "FolderLockedError",
     "WriteError",
     "check_destination",
     "check_place",
@@ -113,11 +116,13 @@ __all__ = [
     "describe_files",
     "environment_message",
     "file_sha256",
+    "folder_lock",
     "foreign_files",
     "is_inside",
     "is_ours_by_name",
     "listed_files",
     "listed_names",
+    "lock_path",
     "publish_folder",
     "record_files",
     "remove_files",
