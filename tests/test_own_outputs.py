@@ -226,14 +226,26 @@ def test_experiments_from_a_run_file_carry_own_outputs_to_workers(tmp_path):
     assert "high_concern_share" in set(comparison.summary()["variable"])
 
 
+# ABC-SMC: a few runs are enough to check the plumbing (abc-reg's table needs 20 or more)
+CALIBRATION = """
+[calibration]
+method = "abc-smc"
+observed = "observed.csv"
+budget = 8
+population = 4
+
+[calibration.priors]
+concern_confidence = [0.1, 0.4]
+"""
+
+
 def test_calibration_files_may_observe_own_outputs(tmp_path):
     _files(tmp_path)
     pd.DataFrame({"day": [3], "variable": ["high_concern_share"], "value": [0.1]}).to_csv(
         tmp_path / "observed.csv", index=False
     )
     calib = tmp_path / "calib.toml"
-    extra = '\n[calibration]\nobserved = "observed.csv"\nbudget = 8\npopulation = 4\n'
-    extra += "[calibration.priors]\nconcern_confidence = [0.1, 0.4]\n"
+    extra = CALIBRATION
     calib.write_text(textwrap.dedent(RUNFILE) + extra)
     assert load_calibration_file(calib).observed["variable"].tolist() == ["high_concern_share"]
     calib.write_text(textwrap.dedent(RUNFILE).replace("[model_reporters]", "[unused]") + extra)
@@ -287,8 +299,7 @@ def test_a_calibration_observes_an_own_output_and_its_folder_predicts_it(tmp_pat
     pd.DataFrame({"day": [3], "variable": ["high_concern_share"], "value": [0.1]}).to_csv(
         tmp_path / "observed.csv", index=False
     )
-    extra = '\n[calibration]\nobserved = "observed.csv"\nbudget = 8\npopulation = 4\n'
-    extra += "[calibration.priors]\nconcern_confidence = [0.1, 0.4]\n"
+    extra = CALIBRATION
     (tmp_path / "calib.toml").write_text(textwrap.dedent(RUNFILE) + extra)
     argv = ["calibrate", str(tmp_path / "calib.toml"), "--workers", "1", "--quiet"]
     assert main([*argv, "--out", str(tmp_path / "cal")]) == 0

@@ -499,6 +499,8 @@ def identifiability(
         for v in MODEL_VARIABLES
         if v not in _NOT_OBSERVABLE and (v in set(obs["variable"]) or candidates)
     ]
+    # a study's own outputs (model_reporters=) are observable too, though not built in
+    model_vars += sorted(set(obs.loc[obs["node"] == "", "variable"]) - set(MODEL_VARIABLES))
     obs_days = sorted(set(obs["day"]))
     model_frame = result.load(model_vars, kind="model")
     node_vars = {v for v, n in zip(obs["variable"], obs["node"], strict=True) if n}
