@@ -1,3 +1,5 @@
+# Over 600 lines by choice: one declaration per model parameter (unit, range, source) in
+# the one dataclass CityModel takes, about 530 of them; splitting it would split the table.
 """The model's parameters: one typed dataclass with units, ranges and sources.
 
 Every keyword argument of :class:`~waste_harmony.CityModel` other than the city,

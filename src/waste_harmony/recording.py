@@ -1,3 +1,6 @@
+# Over 600 lines by choice: the table of built-in outputs (OUTPUTS, one declaration each
+# with its meaning, unit and what it averages) is about 180 of them, and it belongs with
+# the OutputVariable that declares it and the reporter() that extends it.
 """Time series and the event log.
 
 Model-level series go to Mesa's own :class:`mesa.DataCollector` (so ``batch_run``

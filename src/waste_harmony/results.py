@@ -1,3 +1,6 @@
+# Over 600 lines: RunResult (about 340 of them: the one object every entry point returns,
+# its readers and writers) with the manifest and the checked read it needs; the next split
+# would move the manifest and checksum helpers (versions .. verify_run) to a module of their own.
 """A run's results: series, events and a manifest, saved atomically to Parquet.
 
 :class:`RunResult` is what every entry point produces and saves — the flagship

@@ -1,3 +1,6 @@
+# Over 600 lines: the plan is one job (seeds, points, factories, tasks, fixed before anything
+# runs); the next split would move the factories (ConfigFactory, RunFilePair,
+# resolve_factory, pin_city_seed) to a module of their own.
 """Planning an experiment: seeds, parameter points, model factories and tasks.
 
 A *plan* is the list of runs an experiment will make, fixed before anything runs:

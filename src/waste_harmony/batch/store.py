@@ -1,3 +1,6 @@
+# Over 600 lines: SweepResult (about 460 of them: every reader of an experiment folder, each
+# a method users call) beside the folder's small writers; the next split would move
+# SweepResult's summaries (summary, shares) to a module of their own.
 """An experiment's folder on disk, and :class:`SweepResult`, which reads it lazily.
 
 Layout of an experiment folder::

@@ -1,3 +1,6 @@
+# Over 600 lines: one job, a city in and out (graphs, GraphML, files by extension) with
+# the defaults every way in fills the same way; the next split would move GraphML's
+# node-id encoding and reading to a module of their own.
 """Bring your own city: convert graphs, fill defaults, load and save GraphML.
 
 GraphML cannot store tuples, so positions are written as two float node

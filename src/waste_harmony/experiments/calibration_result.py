@@ -1,3 +1,6 @@
+# Over 600 lines: CalibrationResult (about 320 of them: the posterior, its diagnostics and
+# plots, each a method users call) with the folder it is stored in; the next split would
+# move the folder (calibration_files .. load_calibration) to a module of its own.
 """The outcome of a calibration: posterior sample, diagnostics, predictive checks, storage.
 
 :class:`CalibrationResult` holds every generation's particles of an ABC-SMC
