@@ -168,6 +168,7 @@ def small_calibration(method="abc-reg", **kwargs):
 METHODS = pytest.mark.parametrize("method", ["abc-reg", "abc-smc"])
 
 
+@pytest.mark.slow
 @METHODS
 def test_same_seed_same_posterior_serial_and_pool(tmp_path, method):
     serial = small_calibration(method, executor="serial")
@@ -185,6 +186,7 @@ def test_same_seed_same_posterior_serial_and_pool(tmp_path, method):
     assert table["width_ratio"].between(0, 1.5).all()
 
 
+@pytest.mark.slow
 @METHODS
 def test_same_seed_same_posterior_on_dask(tmp_path, dask_client, method):
     serial = small_calibration(method, executor="serial")

@@ -270,6 +270,7 @@ def test_no_command_and_help_exit_codes(capsys):
     assert "run" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_console_script_runs_and_fails_cleanly(tmp_path):
     script = Path(sys.executable).with_name("waste-harmony")
     assert script.exists(), "install the project (pip install -e .) to get the console script"

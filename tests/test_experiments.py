@@ -74,6 +74,7 @@ def test_run_returns_tidy_frames_and_a_manifest(tmp_path):
 
 
 # ---------------------------------------------------------------- executors
+@pytest.mark.slow
 def test_sweep_is_identical_serially_in_a_process_pool_and_on_dask(tmp_path, dask_client):
     serial = ex.sweep(helpers.small_model, executor="serial", out=tmp_path / "s", **SWEEP)
     pool = ex.sweep(helpers.small_model, workers=2, out=tmp_path / "p", **SWEEP)

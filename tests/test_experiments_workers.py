@@ -34,6 +34,7 @@ def test_death_cause_names_exit_code_and_signal():
     assert "unknown" in death_cause(None)
 
 
+@pytest.mark.slow
 def test_a_shared_pool_is_replaced_after_a_worker_died():
     from concurrent.futures.process import BrokenProcessPool
 
@@ -49,6 +50,7 @@ def test_a_shared_pool_is_replaced_after_a_worker_died():
         SharedProcessPool(0)
 
 
+@pytest.mark.slow
 def test_a_dying_worker_costs_only_its_own_run(tmp_path):
     points = [{"die": i == 1} for i in range(4)]
     kwargs = {

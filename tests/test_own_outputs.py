@@ -204,6 +204,7 @@ def test_run_files_name_own_reporters_and_the_command_shows_them(tmp_path, capsy
         load_run_file(bad)
 
 
+@pytest.mark.slow
 def test_experiments_from_a_run_file_carry_own_outputs_to_workers(tmp_path):
     from waste_harmony import experiments
 
@@ -292,6 +293,7 @@ def test_the_sweep_and_compare_commands_show_own_outputs(tmp_path, capsys):
     assert "high_concern_share" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_calibration_observes_an_own_output_and_its_folder_predicts_it(tmp_path, capsys):
     from waste_harmony.experiments import load_calibration
 

@@ -198,7 +198,13 @@ def test_sweep_over_the_policy_day_and_value():
     )
     assert len(config.points) == 4
     result = ex.sweep(
-        config.run, parameters=config.points, seeds=1, days=20, executor="serial", progress=False
+        config.run,
+        parameters=config.points,
+        seeds=1,
+        days=20,
+        root_seed=3,
+        executor="serial",
+        progress=False,
     )
     found = []
     for run in result.iter_runs():
@@ -207,8 +213,10 @@ def test_sweep_over_the_policy_day_and_value():
         found.append((changes[0]["day"], changes[0]["new"]))
         frame = run.model_frame.set_index("day")["waste_generated_kg"]
         day = changes[0]["day"]
-        # the waste falls on the policy's day, not before
-        assert frame.loc[day:].mean() < frame.loc[1 : day - 1].mean() * 0.9
+        # the waste falls on the policy's day, not before: by more than half the policy's
+        # cut (the daily totals of 200 citizens scatter by a few per cent)
+        expected = changes[0]["new"] / 0.74
+        assert frame.loc[day:].mean() < frame.loc[1 : day - 1].mean() * (1 + expected) / 2
     by_point = dict(enumerate(found))
     assert sorted(by_point.values()) == [(5, 0.37), (5, 0.629), (15, 0.37), (15, 0.629)]
 

@@ -53,6 +53,7 @@ def test_statistics_equal_a_direct_run_and_nothing_else_is_written(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_same_table_on_a_process_pool_and_after_a_resume(tmp_path):
     serial = table(tmp_path / "serial")
     pool = table(tmp_path / "pool", executor=None, workers=2, replicates=1)
@@ -129,6 +130,7 @@ def test_a_worker_does_not_keep_the_models_of_finished_runs(tmp_path):
     assert rss[-1] - rss[20] < 40, rss[::10]
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     reason="known miscalibration, issue 20 open: on the cohort model (citizens stand for "
     "groups, initial concern spread evenly) the 90 % intervals of initial_concern_mean "

@@ -308,6 +308,7 @@ def _full_draw(view):
         view._canvas.key = key
 
 
+@pytest.mark.slow
 def test_live_views_redraw_only_changed_cells_yet_match_a_full_draw():
     # A new colour range (or y range of one panel) redraws just that part of the
     # cached background: the image must be the one a full draw gives, pixel for pixel.
