@@ -16,7 +16,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from waste_harmony.cli.common import EXIT_OK, add_experiment_options, experiment_folder, user_errors
+from waste_harmony.cli.common import (
+    EXIT_OK,
+    add_experiment_options,
+    execution_options,
+    experiment_folder,
+    user_errors,
+)
 
 __all__ = ["DESCRIPTION", "add_arguments", "handle", "save_figures"]
 
@@ -54,12 +60,8 @@ def handle(args: argparse.Namespace) -> int:
             population_size=config.population,
             replicates=config.replicates,
             seed=config.seed,
-            executor="serial" if args.workers == 1 else None,
-            workers=args.workers,
             out=folder,
-            resume=args.resume,
-            overwrite=args.force,
-            progress=not args.quiet,
+            **execution_options(args),
             **config.options,
         )
     if args.quiet and result.identifiability is not None:

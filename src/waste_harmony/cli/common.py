@@ -233,6 +233,29 @@ def add_experiment_options(
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def execution_options(args: argparse.Namespace, executor: Any = None) -> dict[str, Any]:
+    """The experiment keywords of :func:`add_experiment_options`' flags.
+
+    ``executor`` (e.g. a Dask client) wins; otherwise ``--workers 1`` runs serially
+    in this process and any other count on a local pool.
+
+    Examples
+    --------
+    >>> args = argparse.Namespace(workers=1, resume=False, force=True, quiet=True)
+    >>> execution_options(args)["executor"], execution_options(args)["overwrite"]
+    ('serial', True)
+    """
+    if executor is None and args.workers == 1:
+        executor = "serial"
+    return {
+        "executor": executor,
+        "workers": args.workers,
+        "resume": args.resume,
+        "overwrite": args.force,
+        "progress": not args.quiet,
+    }
+
+
 def experiment_folder(
     args: argparse.Namespace, configured: Path | None, *, source: Path | None = None
 ) -> Path:

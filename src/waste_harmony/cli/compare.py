@@ -20,6 +20,7 @@ from waste_harmony.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_experiment_options,
+    execution_options,
     experiment_folder,
     user_errors,
     whole_number,
@@ -104,11 +105,7 @@ def handle(args: argparse.Namespace) -> int:
             root_seed=root,
             variables=variables,
             out=out,
-            executor="serial" if args.workers == 1 else None,
-            workers=args.workers,
-            resume=args.resume,
-            overwrite=args.force,
-            progress=not args.quiet,
+            **execution_options(args),
         )
     runs = result.result
     summary = result.summary()

@@ -19,6 +19,7 @@ from waste_harmony.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_experiment_options,
+    execution_options,
     experiment_folder,
     key_value,
     positive_number,
@@ -152,11 +153,7 @@ def handle(args: argparse.Namespace) -> int:
             days=args.days,
             root_seed=config.seed,
             out=out,
-            executor="serial" if args.workers == 1 else None,
-            workers=args.workers,
-            resume=args.resume,
-            overwrite=args.force,
-            progress=not args.quiet,
+            **execution_options(args),
         )
     print(convergence_table(result))
     result.table.to_csv(result.result.path / "convergence.csv", index=False)

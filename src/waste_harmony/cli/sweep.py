@@ -17,6 +17,7 @@ from waste_harmony.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_experiment_options,
+    execution_options,
     experiment_folder,
     may_be_large,
     user_errors,
@@ -73,7 +74,6 @@ def handle(args: argparse.Namespace) -> int:
     config = load_sweep_file(args.sweepfile)
     out = experiment_folder(args, config.run.output.folder, source=config.run.source)
     client = None if args.scheduler is None else _dask_client(args.scheduler)
-    executor: Any = client if client is not None else ("serial" if args.workers == 1 else None)
     try:
         large = f"the sweep of {len(config.points):,} points x {config.seeds} seeds"
         with (
@@ -87,11 +87,7 @@ def handle(args: argparse.Namespace) -> int:
                 root_seed=config.root_seed,
                 common_random_numbers=config.common_random_numbers,
                 out=out,
-                executor=executor,
-                workers=args.workers,
-                resume=args.resume,
-                overwrite=args.force,
-                progress=not args.quiet,
+                **execution_options(args, client),
             )
     finally:
         if client is not None:
