@@ -756,17 +756,12 @@ and cannot change mid-run; build a new model with the new n_citizens instead
     ) -> float:
         """Take waste from neighbourhood stocks as consumed (organism, biotech).
 
-        Parameters
-        ----------
-        amounts : float or array
-            Kilograms wanted per node.
-        nodes : node id, list of node ids, or None
-            Where from; ``None`` means every node.
+        ``amounts`` and ``nodes`` as in :meth:`reuse_waste`.
 
         Returns
         -------
         float
-            Kilograms actually consumed.
+            Kilograms actually consumed (at most what the stocks hold).
         """
         return self._waste.take(
             "consumed", self.neighborhoods.waste_stock_kg, self._rows(nodes), amounts
@@ -778,7 +773,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         """Take waste from neighbourhood stocks as recycled (a depot, a collection round).
 
         Booked with the day's recycled waste, so ``recycling_rate`` and the daily
-        waste balance count it. ``amounts`` and ``nodes`` as in :meth:`consume_waste`.
+        waste balance count it. ``amounts`` and ``nodes`` as in :meth:`reuse_waste`.
 
         Returns
         -------
