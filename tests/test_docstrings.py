@@ -102,3 +102,19 @@ def test_without_docstrings_the_function_is_returned_unchanged():
 
     assert shared_sections(f) is f and f.__doc__ is None
     assert docstrings.__doc__  # the module documents itself
+
+
+def test_an_indented_placeholder_gets_indented_lines():
+    # Python 3.12 keeps a docstring's indentation (3.13 strips it when compiling):
+    # set it by hand so that both are exercised whatever runs the test.
+    def f():
+        pass
+
+    f.__doc__ = "Do nothing.\n\n        {folder_returns}\n        "
+    shared_sections(f)
+    assert f.__doc__.splitlines()[2:6] == [
+        "        Returns",
+        "        -------",
+        "        pathlib.Path",
+        "            The folder.",
+    ]
