@@ -11,9 +11,10 @@
 #      since the last successful install (hash stamp inside .venv). The installer
 #      is uv (the `uv` package from PyPI, put into .venv by pip): it installs the
 #      dev extra into a fresh venv in about 35 s where pip takes minutes; pip
-#      installs instead when uv cannot be installed. With WH_PROFILE=run (set by
-#      scripts/example.sh) only what running needs: the project without extras,
-#      no system packages; a later dev install adds the rest;
+#      installs instead when uv cannot be installed. Both write the bytecode
+#      (.pyc) of what they install, so that no process compiles it again. With
+#      WH_PROFILE=run (set by scripts/example.sh) only what running needs: the
+#      project without extras, no system packages; a later dev install adds the rest;
 #   3. installs missing system packages the tests need (ensure_system_packages);
 #   4. exports PATH (.venv/bin first), VIRTUAL_ENV and MPLBACKEND=Agg (if unset).
 #
@@ -261,7 +262,8 @@ wh_ensure_venv() {
 
 wh_install_project() {
     local want have="" dist
-    want="pyproject=$(wh_hash_file "$WH_ROOT/pyproject.toml") python=$(
+    # recipe=2: the installs of this script compile bytecode (an older venv is redone)
+    want="recipe=2 pyproject=$(wh_hash_file "$WH_ROOT/pyproject.toml") python=$(
         "$WH_VENV/bin/python" -c 'import sys; print(sys.version.split()[0])'
     )"
     [[ -f "$WH_STAMP" ]] && have="$(<"$WH_STAMP")"
@@ -293,8 +295,13 @@ wh_install_project() {
     fi
     wh_log "installing waste_harmony (editable, $WH_SPEC, profile $WH_PROFILE) into $WH_VENV with $installer ..."
     if [[ "$installer" == uv ]]; then
-        (cd "$WH_ROOT" && "$WH_VENV/bin/uv" pip install -q --python "$WH_VENV/bin/python" \
-            -e "$WH_SPEC") || wh_die "uv pip install -e \"$WH_SPEC\" failed (see above)."
+        # --compile-bytecode: pip writes the .pyc files at install, uv does not unless
+        # told; without them every new process (test workers, spawned pools, Jupyter
+        # kernels, the CLI) compiles pandas, SciPy, Mesa... again when bytecode writing
+        # is off (PYTHONDONTWRITEBYTECODE=1, common in CI images): ~3x the import time.
+        (cd "$WH_ROOT" && "$WH_VENV/bin/uv" pip install -q --compile-bytecode \
+            --python "$WH_VENV/bin/python" -e "$WH_SPEC") ||
+            wh_die "uv pip install -e \"$WH_SPEC\" failed (see above)."
     else
         "$WH_VENV/bin/python" -m pip install -q --upgrade pip ||
             wh_die "upgrading pip failed (see above)."

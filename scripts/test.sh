@@ -12,5 +12,10 @@ set -euo pipefail
 # shellcheck source=scripts/setup_env.sh
 source "$(CDPATH='' cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/setup_env.sh"
 cd "$WH_ROOT"
+# The project's own bytecode, written now (fast, only what changed): the suite starts
+# many Python processes (xdist workers, spawned pools, Jupyter kernels, the CLI)
+# and with PYTHONDONTWRITEBYTECODE=1 each would compile src/ again (setup_env.sh does
+# the same for the installed packages). The .pyc files are git-ignored.
+python -m compileall -q src tests >/dev/null || true # a syntax error: pytest reports it
 echo "[test] python -m pytest -n auto --dist loadfile $* ($(python -c 'import sys; print("Python", sys.version.split()[0])'))" >&2
 exec python -m pytest -n auto --dist loadfile "$@"

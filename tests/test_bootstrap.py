@@ -350,3 +350,19 @@ def test_example_installs_only_what_running_needs(tmp_path):
     assert installs[-1].endswith(" -e .[dev]")
     done, installs = _setup(tmp_path, WH_PROFILE="run")
     assert "skipping the install" in done.stderr and not installs
+
+
+def test_the_install_writes_bytecode_and_redoes_an_older_venv(tmp_path):
+    # uv writes no .pyc unless told (pip does): with PYTHONDONTWRITEBYTECODE=1, as in
+    # many CI images, every process of the suite compiled pandas, SciPy, Mesa... again
+    done, installs = _setup(tmp_path, WASTE_HARMONY_SKIP_SYSTEM="1")
+    assert done.returncode == 0, done.stderr
+    assert "--compile-bytecode" in installs[-1]
+    # a venv installed by the former recipe (same pyproject, no bytecode) is redone once
+    stamp = tmp_path / "repo" / ".venv" / ".waste_harmony_install_stamp"
+    stamp.write_text("pyproject=0123abcd python=3.13.0 profile=dev\n")
+    done, installs = _setup(tmp_path, WASTE_HARMONY_SKIP_SYSTEM="1")
+    assert done.returncode == 0, done.stderr
+    assert installs and "--compile-bytecode" in installs[-1]
+    done, installs = _setup(tmp_path, WASTE_HARMONY_SKIP_SYSTEM="1")
+    assert "skipping the install" in done.stderr and not installs

@@ -17,6 +17,7 @@ from waste_harmony.scenarios import (
     available,
     parameter,
     register,
+    scenario_class,
 )
 from waste_harmony.scenarios.places import biodiverse_rows, hop_distance, plaza_rows
 from waste_harmony.scenarios.registry import _BUILTIN
@@ -187,6 +188,23 @@ def test_broken_plugins_warn_and_are_skipped(plugin_path):
         check=False,
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_built_in_name_wins_over_a_plug_in_claiming_it(plugin_path):
+    # scenario_class answers built-in names without reading the plug-ins' entry points
+    # (they cost ~10 ms a reading); the answer is the one the full registry gives
+    _write_plugin(
+        plugin_path,
+        "wh_test_plugin_twin",
+        {"techcore": "wh_test_plugin_twin:Fireworks"},
+        {"wh_test_plugin_twin": GOOD_PLUGIN.replace('"fireworks"', '"techcore"')},
+    )
+    with pytest.warns(RuntimeWarning, match="reuses the name 'techcore'"):
+        registry = available()
+    assert registry["techcore"] is TechCoreProposal
+    assert scenario_class("techcore") is TechCoreProposal
+    model = CityModel(n_citizens=80, scenarios=["techcore"], rng=0)
+    assert type(model.scenario_named("techcore")) is TechCoreProposal
 
 
 def test_register_rejects_a_taken_name():

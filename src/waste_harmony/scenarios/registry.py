@@ -175,6 +175,11 @@ def scenario_class(spec: str, *, base_dir: str | os.PathLike[str] | None = None)
     """
     if not isinstance(spec, str):
         raise TypeError(f"a scenario name must be a string, got {spec!r}")
+    if spec in _BUILTIN:
+        # Built-ins win over plug-ins of the same name (see _plugins), so a built-in
+        # needs no look at the plug-ins: reading their entry points opens the metadata
+        # of every installed distribution (~10 ms), for each name each model resolves.
+        return _BUILTIN[spec]
     if not is_reference(spec):
         registry = available()
         if spec in registry:
