@@ -27,6 +27,7 @@ import pandas as pd
 
 from waste_harmony._version import __version__
 from waste_harmony.canonical import graph_digest
+from waste_harmony.docstrings import shared_sections
 from waste_harmony.schema import CITY_FILE, FILES, MANIFEST, json_safe, read_json
 from waste_harmony.storage import FILES_KEY, STAGING_PREFIX, check_seal, damaged_files, listed_names
 
@@ -77,6 +78,7 @@ def versions() -> dict[str, str]:
     }
 
 
+@shared_sections
 def city_fingerprint(model: CityModel) -> dict[str, Any]:
     """Name, size, seed and a content hash of the model's city graph.
 
@@ -87,8 +89,7 @@ def city_fingerprint(model: CityModel) -> dict[str, Any]:
 
     Parameters
     ----------
-    model : CityModel
-        The model.
+    {model_parameter}
 
     Returns
     -------

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from waste_harmony.docstrings import shared_sections
+
 __all__ = ["AgentStep", "Pipeline", "Rule"]
 
 Rule = Callable[[Any], None]
@@ -143,13 +145,13 @@ class Pipeline:
         """
         return self._rules[self._index(name)][1]
 
+    @shared_sections
     def run(self, model: Any) -> None:
         """Run every rule in order on ``model``.
 
         Parameters
         ----------
-        model : CityModel
-            The model.
+        {model_parameter}
         """
         for _, rule in list(self._rules):
             rule(model)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from waste_harmony.docstrings import shared_sections
 from waste_harmony.manifests import (
     REPLACING_WAIT_S,
     RESULT_FILES,
@@ -88,6 +89,7 @@ __all__ = [
 ]
 
 
+@shared_sections
 def save_run(
     folder: str | os.PathLike[str],
     tables: dict[str, Any],
@@ -131,10 +133,7 @@ def save_run(
     forbid, how
         As in :func:`waste_harmony.storage.check_destination`.
 
-    Returns
-    -------
-    pathlib.Path
-        The folder.
+    {folder_returns}
 
     Raises
     ------
@@ -212,6 +211,7 @@ class RunResult:
     city: nx.Graph | None = None
 
     @classmethod
+    @shared_sections
     def from_model(
         cls,
         model: CityModel,
@@ -224,8 +224,7 @@ class RunResult:
 
         Parameters
         ----------
-        model : CityModel
-            The model.
+        {model_parameter}
         wall_time_s : float, optional
             Seconds the run took, stored in the manifest.
         extra : dict, optional
@@ -284,6 +283,7 @@ class RunResult:
         tables["events"] = frame_to_table(self.events)
         return tables
 
+    @shared_sections
     def save(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write Parquet files and ``manifest.json`` into ``folder``, atomically.
 
@@ -296,10 +296,7 @@ class RunResult:
             (those its manifest lists) are replaced, and only once the new ones are
             complete.
 
-        Returns
-        -------
-        pathlib.Path
-            The folder.
+        {folder_returns}
 
         Raises
         ------

@@ -19,6 +19,7 @@ from typing import Any
 
 from waste_harmony.config import ConfigError
 from waste_harmony.config.errors import MAX_MESSAGE, excerpt
+from waste_harmony.docstrings import shared_sections
 from waste_harmony.storage import check_place
 
 __all__ = [
@@ -256,6 +257,7 @@ def execution_options(args: argparse.Namespace, executor: Any = None) -> dict[st
     }
 
 
+@shared_sections
 def experiment_folder(
     args: argparse.Namespace, configured: Path | None, *, source: Path | None = None
 ) -> Path:
@@ -270,10 +272,7 @@ def experiment_folder(
     source : pathlib.Path, optional
         The sweep or calibration file: its own folder is refused as ``--out``.
 
-    Returns
-    -------
-    pathlib.Path
-        The folder.
+    {folder_returns}
 
     Raises
     ------

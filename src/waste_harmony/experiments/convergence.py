@@ -39,6 +39,7 @@ import pandas as pd
 
 from waste_harmony.batch.runner import Execution, experiment
 from waste_harmony.batch.store import SweepResult
+from waste_harmony.docstrings import shared_sections
 from waste_harmony.experiments.compare import difference_interval as mean_difference
 from waste_harmony.proportions import difference_interval as share_difference
 from waste_harmony.proportions import wilson_interval
@@ -209,6 +210,7 @@ class ConvergenceResult:
             )
         return pd.DataFrame(rows)
 
+    @shared_sections
     def plot(self, outputs: Sequence[str] | None = None, **kwargs: Any) -> Any:
         """The estimates against the sample size with intervals and tolerance bands.
 
@@ -219,10 +221,7 @@ class ConvergenceResult:
         **kwargs
             Passed to :func:`waste_harmony.plotting.convergence_figure`.
 
-        Returns
-        -------
-        matplotlib.figure.Figure
-            The figure.
+        {figure_returns}
         """
         from waste_harmony.plotting.convergence import convergence_figure
 

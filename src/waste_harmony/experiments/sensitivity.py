@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from waste_harmony.batch.store import SweepResult
+from waste_harmony.docstrings import shared_sections
 
 __all__ = ["SensitivityResult", "analyze", "as_problem", "sample", "sensitivity"]
 
@@ -305,6 +306,7 @@ class SensitivityResult:
         rows = self.indices[(self.indices["output"] == output) & (self.indices["index"] == index)]
         return rows.sort_values("value", ascending=False)["parameter"].tolist()
 
+    @shared_sections
     def plot(self, *, outputs: Sequence[str] | None = None) -> Any:
         """Bar charts of the indices with confidence intervals, one panel per output.
 
@@ -313,10 +315,7 @@ class SensitivityResult:
         outputs : list of str, optional
             Which outputs (default: all).
 
-        Returns
-        -------
-        matplotlib.figure.Figure
-            The figure.
+        {figure_returns}
         """
         import matplotlib.pyplot as plt
 

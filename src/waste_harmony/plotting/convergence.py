@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from waste_harmony.docstrings import shared_sections
 from waste_harmony.plotting._common import new_figure, pretty
 
 __all__ = ["convergence_figure"]
 
 
+@shared_sections
 def convergence_figure(table: pd.DataFrame, *, ncols: int = 3, title: str | None = None) -> Figure:
     """One panel per output: estimate and interval per size, the tolerance band, convergence.
 
@@ -33,10 +35,7 @@ def convergence_figure(table: pd.DataFrame, *, ncols: int = 3, title: str | None
     title : str, optional
         Figure title.
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure.
+    {figure_returns}
 
     Examples
     --------

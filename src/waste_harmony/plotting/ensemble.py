@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from waste_harmony.docstrings import shared_sections
 from waste_harmony.plotting._common import (
     as_run,
     event_days,
@@ -131,6 +132,7 @@ def ensemble_summary(
     return pd.DataFrame(columns)
 
 
+@shared_sections
 def plot_ensemble(
     runs: Any,
     variables: str | Iterable[str],
@@ -167,10 +169,7 @@ def plot_ensemble(
     color : str, optional
         Colour of median and band.
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure.
+    {figure_returns}
 
     Examples
     --------

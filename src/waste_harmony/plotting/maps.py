@@ -32,6 +32,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import (  # type: ignore[import-un
     AnchoredSizeBar,
 )
 
+from waste_harmony.docstrings import shared_sections
 from waste_harmony.plotting._common import RunData, as_run, new_figure, pretty
 from waste_harmony.plotting.markers import COLONY, FACILITY, FACILITY_STATUS_COLOURS, FESTIVAL
 
@@ -417,6 +418,7 @@ def _last_day(data: RunData) -> int | None:
     return int(hoods["day"].max()) if hoods is not None and len(hoods) else None
 
 
+@shared_sections
 def plot_city_map(
     run: Any,
     variable: str = "pollution",
@@ -456,10 +458,7 @@ def plot_city_map(
     node_size : float
         Marker area (points²) of the most populous node.
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure.
+    {figure_returns}
 
     Examples
     --------

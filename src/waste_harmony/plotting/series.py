@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from waste_harmony.docstrings import shared_sections
 from waste_harmony.plotting._common import (
     as_run,
     event_days,
@@ -133,6 +134,7 @@ def plot_series(
     return fig
 
 
+@shared_sections
 def plot_comparison(
     a: Any,
     b: Any,
@@ -161,10 +163,7 @@ def plot_comparison(
     ax : matplotlib.axes.Axes, optional
         Draw only the differences, one line per variable, into this axes.
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure.
+    {figure_returns}
 
     Examples
     --------

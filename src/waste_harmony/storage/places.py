@@ -13,6 +13,8 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from waste_harmony.docstrings import shared_sections
+
 __all__ = [
     "STAGING_PREFIX",
     "check_destination",
@@ -87,6 +89,7 @@ def _listing(names: list[str], limit: int = 5) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+@shared_sections
 def check_place(folder: str | os.PathLike[str], *, forbid: Iterable[tuple[Path, str]] = ()) -> Path:
     """Refuse a destination that cannot be a results folder, whatever it holds.
 
@@ -98,10 +101,7 @@ def check_place(folder: str | os.PathLike[str], *, forbid: Iterable[tuple[Path, 
         Folders that must not be the destination, each with why
         (``(run_file.parent, "the run file's own folder")``).
 
-    Returns
-    -------
-    pathlib.Path
-        The folder.
+    {folder_returns}
 
     Raises
     ------
@@ -152,6 +152,7 @@ def check_place(folder: str | os.PathLike[str], *, forbid: Iterable[tuple[Path, 
     return path
 
 
+@shared_sections
 def check_destination(
     folder: str | os.PathLike[str],
     *,
@@ -175,10 +176,7 @@ def check_destination(
     how : str
         What to do about a folder that is not empty (for the message).
 
-    Returns
-    -------
-    pathlib.Path
-        The folder.
+    {folder_returns}
 
     Raises
     ------

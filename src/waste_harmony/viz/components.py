@@ -30,6 +30,7 @@ import reacton.core
 import solara
 from mesa.visualization.utils import update_counter
 
+from waste_harmony.docstrings import shared_sections
 from waste_harmony.viz.figures import CityMapView, SeriesView
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ def _remember_page(model: CityModel) -> None:
         _PAGES[model] = weakref.ref(context)
 
 
+@shared_sections
 def wait_for_page(model: CityModel, timeout: float = 5.0) -> None:
     """Block until the page showing ``model`` has finished drawing its last step.
 
@@ -121,8 +123,7 @@ def wait_for_page(model: CityModel, timeout: float = 5.0) -> None:
 
     Parameters
     ----------
-    model : CityModel
-        The model.
+    {model_parameter}
     timeout : float
         Longest wait, in seconds.
 

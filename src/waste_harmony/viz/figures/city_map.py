@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 
+from waste_harmony.docstrings import shared_sections
 from waste_harmony.plotting.maps import add_scale_bar, city_polygons
 from waste_harmony.plotting.markers import (
     COLONY,
@@ -84,6 +85,7 @@ COLOUR_SCALES = ("auto", "fixed")
 _RESIDENT_MEANS = ("concern", "protest_share")
 
 
+@shared_sections
 def node_values(model: CityModel, variable: str) -> np.ndarray:
     """Today's value of a map variable at every node, in ``model.node_ids`` order.
 
@@ -92,8 +94,7 @@ def node_values(model: CityModel, variable: str) -> np.ndarray:
 
     Parameters
     ----------
-    model : CityModel
-        The model.
+    {model_parameter}
     variable : str
         A key of :data:`MAP_VARIABLES`.
 
@@ -147,6 +148,7 @@ def _marker_sizes(model: CityModel) -> np.ndarray:
     return np.clip(residents / mean * target, 4.0, 12 * target)
 
 
+@shared_sections
 def festival_rows(model: CityModel) -> np.ndarray:
     """Rows (in ``model.node_ids`` order) where the festival is held.
 
@@ -157,8 +159,7 @@ def festival_rows(model: CityModel) -> np.ndarray:
 
     Parameters
     ----------
-    model : CityModel
-        The model.
+    {model_parameter}
 
     Returns
     -------
@@ -202,13 +203,13 @@ def own_marked_types(model: CityModel) -> list[type]:
     ]
 
 
+@shared_sections
 def agent_rows(model: CityModel, agent_class: type) -> np.ndarray:
     """Node rows of the cells of every agent of ``agent_class`` that stands on one.
 
     Parameters
     ----------
-    model : CityModel
-        The model.
+    {model_parameter}
     agent_class : type
         A Mesa agent class.
 
@@ -408,13 +409,13 @@ class CityMapView(LiveFigure):
         )
         self._key: Any = None
 
+    @shared_sections
     def update(self, model: CityModel, variable: str = "concern", scale: str = "auto") -> Self:
         """Show today's state of ``model`` (the view's model or a rebuilt one on the same city).
 
         Parameters
         ----------
-        model : CityModel
-            The model.
+        {model_parameter}
         variable : str
             A key of :data:`MAP_VARIABLES`.
         scale : {"auto", "fixed"}
@@ -484,6 +485,7 @@ class CityMapView(LiveFigure):
         return None, {"colour bar": self._key}
 
 
+@shared_sections
 def city_map_figure(
     model: CityModel,
     variable: str = "concern",
@@ -502,8 +504,7 @@ def city_map_figure(
 
     Parameters
     ----------
-    model : CityModel
-        The model.
+    {model_parameter}
     variable : str
         A key of :data:`MAP_VARIABLES`.
     scale : {"auto", "fixed"}

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from waste_harmony.docstrings import shared_sections
 from waste_harmony.plotting.markers import FACILITY_STATUS_COLOURS
 from waste_harmony.recording import OUTPUTS, OutputVariable
 from waste_harmony.viz.figures.canvas import BlitCanvas, LiveFigure
@@ -106,6 +107,7 @@ def _horizon(n_days: int) -> int:
     return 365 * -(-n_days // 365)
 
 
+@shared_sections
 def event_rows(model: CityModel, max_rows: int = MAX_EVENT_ROWS) -> dict[str, list[int]]:
     """Event days grouped into at most ``max_rows`` labelled rows for the series panel.
 
@@ -114,8 +116,7 @@ def event_rows(model: CityModel, max_rows: int = MAX_EVENT_ROWS) -> dict[str, li
 
     Parameters
     ----------
-    model : CityModel
-        The model.
+    {model_parameter}
     max_rows : int
         Most rows.
 
@@ -291,13 +292,13 @@ class SeriesView(LiveFigure):
             out[name] = {"labels": labels, "ylim": [low, high], "data": list(data)}
         return out
 
+    @shared_sections
     def update(self, model: CityModel) -> Self:
         """Show the series of ``model`` up to today.
 
         Parameters
         ----------
-        model : CityModel
-            The model.
+        {model_parameter}
 
         Returns
         -------
@@ -405,6 +406,7 @@ class SeriesView(LiveFigure):
         return self._key, self._cell_keys()
 
 
+@shared_sections
 def series_figure(
     model: CityModel,
     variables: tuple[str, ...] | None = None,
@@ -420,8 +422,7 @@ def series_figure(
 
     Parameters
     ----------
-    model : CityModel
-        The model.
+    {model_parameter}
     variables : tuple of str, optional
         Names of the model's numeric outputs (default: :data:`DEFAULT_SERIES` and
         the model's own outputs).
