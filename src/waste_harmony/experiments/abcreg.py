@@ -531,33 +531,18 @@ def regression_posterior(
         "adjustment": adjustment,
         "quadratic": quadratic,
     }
-    unbounded = bounded & (scale == "unbounded")
     t, t_obs, d, w, kept, adjusted = _kept_and_adjusted(natural, z, z_obs, accept, **options)
-    if scale == "auto" and adjustment:
-        outside = (adjusted < supports[:, 0]) | (adjusted > supports[:, 1])
-        unbounded = bounded & outside.any(axis=0)
-    if unbounded.any():
-        # the parameters concerned on their unbounded scale, the others as they are
-        sides = np.where(unbounded[:, None], supports, [-np.inf, np.inf])
-        u = to_unbounded(natural, sides)
-        t, t_obs, d, w, kept, adjusted = _kept_and_adjusted(u, z, z_obs, accept, **options)
-        # Adjusted values map back inside the support; "leaving" it on that scale
-        # means leaving the range the prior draws reach.
-        low = np.where(unbounded, u.min(axis=0), supports[:, 0])
-        high = np.where(unbounded, u.max(axis=0), supports[:, 1])
-    else:
-        # The posterior is 0 outside the prior's support: an adjusted value there
-        # is dropped (the sample is truncated to the support and renormalised).
-        low, high = supports[:, 0], supports[:, 1]
-    inside = ((adjusted > low) & (adjusted < high)).all(axis=1)
+    # The posterior is 0 outside the prior's support: on the natural scale an adjusted
+    # value there is dropped (the sample is truncated to the support and renormalised).
+    outside = (adjusted <= supports[:, 0]) | (adjusted >= supports[:, 1])
+    inside = ~outside.any(axis=1)
     share = float(w[kept][inside].sum() / w[kept].sum())
     reached = t[np.isfinite(t).all(axis=1)]
     beyond = bool(((t_obs < reached.min(axis=0)) | (t_obs > reached.max(axis=0))).any())
-    fallback = adjustment and (share == 0 or (beyond and share < 0.5))
-    if fallback:
+    if adjustment and (share == 0 or (beyond and share < 0.5)):
         # The observations' summaries lie outside every simulation's and most of the
-        # adjusted sample left the prior's reach: the regression extrapolates (a
-        # model that cannot reproduce the data, or a prior that excludes it). The
+        # adjusted sample left the support: the regression extrapolates (a model
+        # that cannot reproduce the data, or a prior that excludes it). The
         # rejection sample is the honest answer there. (Near a bound of the prior,
         # with the observations among the simulations, the adjustment is right.)
         warnings.warn(
@@ -570,9 +555,17 @@ def regression_posterior(
         )
         adjusted = natural[kept]
         inside = np.ones(len(kept), dtype=bool)
-    elif unbounded.any():
-        adjusted = from_unbounded(adjusted, sides) if adjustment else natural[kept]
-        inside = np.isfinite(adjusted).all(axis=1)  # exp overflow on a log scale
+    elif adjustment and scale != "natural":
+        unbounded = bounded & (outside.any(axis=0) | (scale == "unbounded"))
+        if unbounded.any():
+            # those parameters on their unbounded scale, the others as they are
+            sides = np.where(unbounded[:, None], supports, [-np.inf, np.inf])
+            u = to_unbounded(natural, sides)
+            t, t_obs, d, w, kept, adjusted = _kept_and_adjusted(u, z, z_obs, accept, **options)
+            adjusted = from_unbounded(adjusted, sides)
+            outside = (adjusted < supports[:, 0]) | (adjusted > supports[:, 1])
+            # the parameters left natural are still truncated; exp may overflow to inf
+            inside = ~outside.any(axis=1) & np.isfinite(adjusted).all(axis=1)
     w_kept = np.where(inside, w[kept], 0.0)
     distance = np.full(len(theta), np.inf)
     distance[finite] = d
