@@ -81,18 +81,36 @@ def test_simulation_based_calibration_of_the_normal_case():
         assert band[0] <= count <= band[1], (level, count, band)
 
 
-def test_adjusted_values_stay_inside_a_bounded_prior():
-    """A posterior piled against a bound: values adjusted past it are dropped, none outside."""
+def test_a_posterior_against_a_bound_is_adjusted_on_the_logit_scale():
+    """A posterior piled against a bound: the natural adjustment leaves the support,
+    so the parameter is adjusted on the logit scale; nothing is dropped or piled up."""
     rng = np.random.default_rng(6)
     prior = stats.uniform(0, 1)
     theta = prior.rvs(size=(3000, 1), random_state=rng)
     sims = theta + rng.normal(0, 0.05, theta.shape)
-    post = abcreg.regression_posterior(theta, sims, np.array([0.01]), {"p": prior})
-    inside = post.weight > 0
-    assert (post.theta[inside] > 0).all() and (post.theta[inside] < 1).all()
-    assert (~inside).any()  # some were adjusted below 0 and dropped
-    # truncated normal likelihood around 0.01 with sd 0.05 on [0, 1]: mean ≈ 0.045
-    assert post.mean()[0] == pytest.approx(0.045, abs=0.01)
+    obs = np.array([0.01])
+    natural = abcreg.regression_posterior(theta, sims, obs, {"p": prior}, scale="natural")
+    assert (natural.weight == 0).any()  # the natural adjustment left the support: dropped
+    post = abcreg.regression_posterior(theta, sims, obs, {"p": prior})
+    assert (post.weight > 0).all() and (post.theta > 0).all() and (post.theta < 1).all()
+    # exact: normal likelihood around 0.01 (sd 0.05) truncated to [0, 1]
+    grid = np.linspace(0, 1, 100_001)
+    density = stats.norm.pdf(obs[0], grid, 0.05)
+    exact_mean = float((grid * density).sum() / density.sum())  # 0.0438
+    quantiles = np.interp([0.05, 0.95], np.cumsum(density) / density.sum(), grid)
+    assert post.mean()[0] == pytest.approx(exact_mean, abs=0.003)
+    low, high = weighted_quantile(post.theta[:, 0], post.weight, [0.05, 0.95])
+    assert high - low == pytest.approx(quantiles[1] - quantiles[0], rel=0.1)
+
+
+def test_unbounded_scale_round_trip_and_bad_scale():
+    supports = np.array([[-5.0, -1.0], [0.0, np.inf], [-np.inf, 2.0], [-np.inf, np.inf]])
+    theta = np.array([[-4.9, 1e-3, 1.9, -7.0], [-1.2, 40.0, -30.0, 3.0]])
+    u = abcreg.to_unbounded(theta, supports)
+    np.testing.assert_allclose(abcreg.from_unbounded(u, supports), theta, rtol=1e-9)
+    assert u[1, 1] == pytest.approx(np.log(40.0)) and u[0, 3] == -7.0
+    with pytest.raises(ValueError, match="scale must be 'auto', 'natural' or 'unbounded'"):
+        abcreg.regression_posterior(theta, theta, theta[0], {"a": PRIOR}, scale="logit")
 
 
 def test_same_table_same_posterior_and_failed_runs_are_dropped():

@@ -131,16 +131,13 @@ def test_a_worker_does_not_keep_the_models_of_finished_runs(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="known miscalibration, issue 20 open: on the cohort model (citizens stand for "
-    "groups, initial concern spread evenly) the 90 % intervals of initial_concern_mean "
-    "cover 0.65 of 40 truths, below the 99 % band; docs/calibration.md, 'Coverage'",
-    strict=False,
-)
 def test_simulation_based_calibration_on_a_small_city(tmp_path):
     # Talts et al. (2018) on the city model itself, amortised as for regression ABC:
     # one reference table from the prior, then data sets with known truths calibrated
     # against it. Coverage of the 90 % intervals must fall in the 99 % binomial band.
+    # 200 data sets: with 40 the band is 30-40 truths and one draw of data sets
+    # decides (on the 40 used before even the linear-Gaussian posterior fitted on
+    # 3,000 runs covered 34; docs/calibration.md, 'Coverage').
     from scipy import stats
 
     from waste_harmony.experiments import abc, abcreg
@@ -169,7 +166,7 @@ def test_simulation_based_calibration_on_a_small_city(tmp_path):
             folder=tmp_path / str(seed), executor="serial", progress=False,
         )  # fmt: skip
 
-    table_, sets = simulate(600, 1), simulate(40, 2)
+    table_, sets = simulate(600, 1), simulate(200, 2)
     covered = np.zeros((len(sets.theta), 2), dtype=bool)
     for i, (truth, data) in enumerate(zip(sets.theta, sets.statistics, strict=True)):
         post = abcreg.regression_posterior(table_.theta, table_.statistics, data, priors)
