@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "_version",
             "canonical",
+            "machine",
             "paramspec",
             "references",
             "proportions",

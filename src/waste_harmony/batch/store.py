@@ -5,10 +5,14 @@
 
 Layout of an experiment folder::
 
-    experiment.json          the experiment manifest: kind, plan (every run's id,
-                             point, replicate, seed and parameters), model, root
-                             seed, versions, status and counts, and the SHA-256
-                             of its own content (an edited plan is refused)
+    experiment.json          the experiment manifest: kind, the plan's recipe
+                             (grid values or points, replicates or seeds, root
+                             seed: :mod:`~waste_harmony.batch.recipe`; its size
+                             does not grow with a grid's runs), model, versions,
+                             status and counts, and the SHA-256 of its own
+                             content (an edited plan is refused). Folders written
+                             before plans had recipes list every run instead
+                             (``runs``); they are read and resumed as before
     runs/<run_id>/           one finished run: model.parquet, neighborhoods.parquet,
                              events.parquet and manifest.json (written last,
                              listing every file's SHA-256)
@@ -38,6 +42,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
+from waste_harmony.batch.recipe import ListedRuns, Plan, runs_of
 from waste_harmony.results import RunResult, run_files, verify_run
 from waste_harmony.schema import (
     FILES,
@@ -279,6 +284,7 @@ class SweepResult:
                 )
             manifest = read_experiment_manifest(self.path)
         self.manifest: dict[str, Any] = manifest
+        self._plan: Plan | ListedRuns | None = None
         # files checked against their run's manifest: (path, size, mtime) -> intact
         self._checked: set[tuple[str, int, int]] = set()
 
@@ -295,13 +301,32 @@ class SweepResult:
         return list(self.manifest.get("parameter_columns", {}))
 
     @property
+    def plan(self) -> Plan | ListedRuns:
+        """The planned runs, computed from the recipe in ``experiment.json``.
+
+        A :class:`~waste_harmony.batch.recipe.Plan`, or for a folder written before
+        plans had recipes the runs it lists.
+        """
+        if self._plan is None:
+            self._plan = runs_of(self.manifest)
+        return self._plan
+
+    @property
     def n_runs(self) -> int:
         """Number of runs planned."""
-        return len(self.manifest["runs"])
+        return self.plan.n_runs
 
     def run_ids(self) -> list[str]:
         """Every planned run id, in plan order."""
-        return [r["run_id"] for r in self.manifest["runs"]]
+        return list(self.plan.run_ids())
+
+    def _done(self) -> set[str]:
+        """Ids of the run folders holding a manifest (one directory listing)."""
+        runs = self.path / RUNS
+        if not runs.is_dir():
+            return set()
+        with os.scandir(runs) as entries:
+            return {e.name for e in entries if os.path.exists(os.path.join(e.path, MANIFEST))}
 
     def is_finished(self, run_id: str) -> bool:
         """Whether a run's results are complete on disk.
@@ -320,7 +345,8 @@ class SweepResult:
 
     def finished(self) -> list[str]:
         """Ids of the finished runs, in plan order."""
-        return [r for r in self.run_ids() if self.is_finished(r)]
+        done = self._done()
+        return [r for r in self.plan.run_ids() if r in done] if done else []
 
     @property
     def n_finished(self) -> int:
@@ -338,7 +364,10 @@ class SweepResult:
         if not folder.exists():
             return []
         failed = {p.stem for p in folder.glob("*.json")}
-        return [r for r in self.run_ids() if r in failed and not self.is_finished(r)]
+        if not failed:
+            return []
+        done = self._done()
+        return [r for r in self.plan.run_ids() if r in failed and r not in done]
 
     def runs(self) -> pd.DataFrame:
         """The plan with each run's status.
@@ -350,11 +379,12 @@ class SweepResult:
             columns and ``status`` (``"finished"``, ``"failed"`` or ``"missing"``).
         """
         failed = set(self.failed_ids())
+        done = self._done()
         rows = []
-        for run in self.manifest["runs"]:
+        for run in self.plan.runs():
             status = (
                 "finished"
-                if self.is_finished(run["run_id"])
+                if run["run_id"] in done
                 else "failed"
                 if run["run_id"] in failed
                 else "missing"
@@ -635,7 +665,7 @@ class SweepResult:
         RunResult
             Its frames and manifest.
         """
-        if run_id not in self.run_ids():
+        if run_id not in set(self.plan.run_ids()):
             raise KeyError(f"no run {run_id!r} in this experiment")
         return RunResult.load(self.path / RUNS / run_id)
 
