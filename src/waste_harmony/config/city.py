@@ -34,6 +34,7 @@ hash of the city.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,6 +158,32 @@ class CityConfig:
         if not self.needs_seed:
             return self
         return CityConfig(generator=self.generator, options={**self.options, "seed": int(seed)})
+
+    def size(self) -> tuple[int, int] | None:
+        """Neighbourhoods and streets a generated city will have (``None`` for a file).
+
+        Read from the generator's options (or its defaults) without building it; a
+        street count is the grid's exact one, an organic city's expected one.
+
+        Examples
+        --------
+        >>> CityConfig(generator="grid", options={"rows": 3, "cols": 4}).size()
+        (12, 17)
+        """
+        if self.graphml is not None or self.file is not None or self.osm is not None:
+            return None
+        defaults = {
+            name: p.default
+            for name, p in inspect.signature(GENERATORS[self.generator]).parameters.items()
+        }
+        options = {**defaults, **self.options}
+        if self.generator == "organic":
+            n = int(options["n_nodes"])
+            radius = options.get("radius") or math.sqrt(2.0 * math.log(max(n, 2)) / (math.pi * n))
+            return n, int(0.5 * n * (n - 1) * min(math.pi * radius**2, 1.0))
+        rows, cols = (10, 10) if self.generator == "default" else (options["rows"], options["cols"])
+        rows, cols = int(rows), int(cols)
+        return rows * cols, rows * (cols - 1) + cols * (rows - 1)
 
     def build(self) -> nx.Graph:
         """Make the city graph.
