@@ -29,8 +29,8 @@ __all__ = [
 #: ``benchmarks/bench_plan_start.py``; listed plans cost 1,600 bytes a run).
 PLAN_BYTES_PER_RUN = 200
 
-#: Disk space of the smallest run folder, bytes: a 1-day run of 20 citizens on the
-#: default city writes 24.9 kB (model, neighbourhood and event tables, manifest).
+#: Disk space of the smallest run folder, bytes: 1,000 runs of 1 day and 20 citizens on
+#: the default city wrote 25.2 kB each (model, neighbourhood and event tables, manifest).
 RUN_DISK_BYTES = 24_000
 
 #: Files (inodes) a run takes: its folder, its three tables and its manifest.
