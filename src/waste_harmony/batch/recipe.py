@@ -118,6 +118,22 @@ class GridPoints:
         """JSON data that rebuilds the grid (:func:`as_points`), keeping the names' order."""
         return {"grid": [[n, list(v)] for n, v in zip(self.names, self.values, strict=True)]}
 
+    def meaning(self) -> dict[str, Any]:
+        """What the grid's points are, for fingerprints.
+
+        A parameter of one value is not part of the order: it sits anywhere in the
+        grid without changing a point.
+
+        Examples
+        --------
+        >>> a = GridPoints.of({"x": [1, 2], "y": [5]})
+        >>> a.meaning() == GridPoints.of({"y": [5], "x": [1, 2]}).meaning()
+        True
+        """
+        varied = [[n, list(v)] for n, v in zip(self.names, self.values, strict=True) if len(v) > 1]
+        same = {n: v[0] for n, v in zip(self.names, self.values, strict=True) if len(v) == 1}
+        return {"grid": varied, "same": same}
+
     def columns(self) -> dict[str, str]:
         """The column kind of each parameter (:func:`column_kinds` over its values)."""
         return column_kinds(
@@ -352,6 +368,12 @@ class Plan:
             "labels": None if self.labels is None else list(self.labels),
             "branched": self.branched,
         }
+
+    def meaning(self) -> dict[str, Any]:
+        """The recipe as fingerprints read it (:meth:`GridPoints.meaning`)."""
+        points = self.points
+        meaning = points.meaning() if isinstance(points, GridPoints) else points.recipe()
+        return {**self.recipe(), "points": meaning}
 
     @classmethod
     def from_recipe(cls, recipe: Mapping[str, Any]) -> Plan:

@@ -165,7 +165,7 @@ def experiment(
         columns = plan.points.columns()
         meaning = fixed_meaning(factory, fixed)
         recipe = plan.recipe()  # what experiment.json keeps: not one entry per run
-        finger = fingerprint(kind, factory, meaning, days, {"plan": recipe}, branch)
+        finger = fingerprint(kind, factory, meaning, days, {"plan": plan.meaning()}, branch)
         manifest: dict[str, Any] = {
             "kind": kind,
             "created": now(),

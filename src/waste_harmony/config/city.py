@@ -178,11 +178,14 @@ class CityConfig:
         }
         options = {**defaults, **self.options}
         if self.generator == "organic":
-            n = int(options["n_nodes"])
+            n = options["n_nodes"]
+            if not _whole(n) or n < 2 or not isinstance(options.get("radius") or 0.0, float | int):
+                return None  # the generator names the wrong value
             radius = options.get("radius") or math.sqrt(2.0 * math.log(max(n, 2)) / (math.pi * n))
             return n, int(0.5 * n * (n - 1) * min(math.pi * radius**2, 1.0))
         rows, cols = (10, 10) if self.generator == "default" else (options["rows"], options["cols"])
-        rows, cols = int(rows), int(cols)
+        if not all(_whole(v) for v in (rows, cols)):
+            return None  # the generator names the wrong value
         return rows * cols, rows * (cols - 1) + cols * (rows - 1)
 
     def build(self) -> nx.Graph:
@@ -211,6 +214,11 @@ class CityConfig:
             if source is not None:
                 return {key: str(source), **options}
         return {"generator": self.generator, **options}
+
+
+def _whole(value: Any) -> bool:
+    """Whether ``value`` is a whole number (not a bool): a size the estimate can use."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _district_city(file: Path, options: dict[str, Any]) -> nx.Graph:
