@@ -50,7 +50,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # The composition root: builds everything above from everything below.
     ("model", ("model",)),
     # Reading a built model or run: results, run files, scenario checks, doc tables.
-    ("outputs", ("results", "config", "testing", "docs_tables")),
+    ("outputs", ("manifests", "results", "config", "testing", "docs_tables")),
     # Many runs: plan, check, execute, store, resume (the machinery of experiments).
     ("batch", ("batch",)),
     # What researchers use: analyses built on batch, figures, the interactive viewer;

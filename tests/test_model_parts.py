@@ -4,6 +4,7 @@ import inspect
 import pickle
 import random
 
+import mesa
 import numpy as np
 import pytest
 
@@ -11,9 +12,22 @@ from waste_harmony import CityModel, city
 from waste_harmony.batch.plan import qualified_name
 from waste_harmony.model.accounts import WasteAccounts
 from waste_harmony.model.building import build_citizens, build_city
-from waste_harmony.model.checks import scenario_instances, seed_of
+from waste_harmony.model.checks import (
+    check_agent_step,
+    check_rules_ran,
+    scenario_instances,
+    seed_of,
+)
 from waste_harmony.model.geometry import Geometry
 from waste_harmony.model.history import ParameterHistory
+from waste_harmony.model.members import (
+    facility_status,
+    gathering_rows,
+    linked,
+    parameter_events,
+    people_mean,
+    rows_of,
+)
 from waste_harmony.model.recorder import NEIGHBORHOOD_REPORTERS, Recorder
 from waste_harmony.parameters import Parameters
 from waste_harmony.recording import NEIGHBORHOOD_VARIABLES, OUTPUTS, OutputVariable
@@ -169,3 +183,78 @@ def test_scenario_instances_accept_one_or_many_spellings():
     assert [s.name for s in both] == ["harmony-festival", "techcore"]
     with pytest.raises(ValueError, match="given twice"):
         scenario_instances([HarmonyFestival(), "harmony-festival"])
+
+
+# ---------------------------------------------------------------------------- members
+def test_rows_of_reads_none_one_id_a_tuple_id_and_many_ids():
+    index = {(0, 0): 0, (0, 1): 1, "x": 2}
+    assert rows_of(index, None, n_nodes=3).tolist() == [0, 1, 2]
+    assert rows_of(index, (0, 1)).tolist() == [1]  # a tuple that is an id, not two ids
+    assert rows_of(index, "x").tolist() == [2]
+    assert rows_of(index, [(0, 1), (0, 0)]).tolist() == [1, 0]
+    with pytest.raises(KeyError, match="not in the city graph"):
+        rows_of(index, [(5, 5)])
+
+
+def test_gathering_rows_takes_a_node_or_rows_but_not_both():
+    assert gathering_rows({"a": 4}, "a", None) == 4
+    rows = np.array([1, 2])
+    assert gathering_rows({"a": 4}, None, rows) is rows
+    for node, node_rows in (("a", rows), (None, None)):
+        with pytest.raises(TypeError, match="node=<node id> or node_rows=<rows>"):
+            gathering_rows({"a": 4}, node, node_rows)
+
+
+def test_linked_adds_both_directions_and_leaves_the_links_unchanged():
+    import scipy.sparse as sp
+
+    links = sp.csr_array(np.eye(3))
+    new = linked(links, [0, 0], [2, 2], [1.0, 0.5])  # twice: the weights add up
+    assert new[0, 2] == new[2, 0] == 1.5
+    assert links[0, 2] == 0
+    with pytest.raises(ValueError, match="pair up"):
+        linked(links, [0, 1], [2], 1.0)
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        linked(links, [0], [2], -1.0)
+
+
+def test_people_mean_weighs_citizens_by_the_people_they_stand_for():
+    model = CityModel(n_citizens=300, population=1e5, rng=3)
+    values = model.citizens.concern
+    # the weighted mean by hand: each citizen counts with its home's people per citizen
+    weights = model.people_per_citizen[model.citizens.home]
+    expected = float(np.sum(values * weights) / np.sum(weights))
+    got = people_mean(
+        values, homes=model.homes, people=model.people, population=model.population, uniform=False
+    )
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert people_mean(values, homes=None, people=None, population=1.0, uniform=True) == float(
+        np.mean(values)
+    )
+
+
+def test_facility_status_ranks_built_over_proposed_over_withdrawn():
+    assert facility_status(["withdrawn", "built", "proposed"]) == "built"
+    assert facility_status(["withdrawn"]) == "withdrawn"
+    assert facility_status([]) == "none"
+
+
+def test_parameter_events_name_the_scenario_only_when_one_made_the_change():
+    changes = [{"day": 3, "name": "bass_p", "old": 0.01, "new": 0.02}]
+    (by_user,) = parameter_events(changes, source="set_parameters", scenarios=["policy"])
+    (by_policy,) = parameter_events(changes, source="policy", scenarios=["policy"])
+    assert (by_user.day, by_user.kind) == (3, "parameters_changed")
+    assert "scenario" not in by_user.details
+    assert by_policy.details["scenario"] == "policy"
+
+
+def test_own_agent_step_and_step_override_checks_name_the_way():
+    with pytest.raises(TypeError, match="mesa.Agent subclass"):
+        check_agent_step(int, "step")
+    with pytest.raises(TypeError, match="method='...'"):
+        check_agent_step(mesa.Agent, "collect")
+    check_rules_ran("Mine.step", 1)
+    with pytest.raises(RuntimeError, match="without calling super"):
+        check_rules_ran("Mine.step", 0)
+    with pytest.raises(RuntimeError, match="2 times in one day"):
+        check_rules_ran("Mine.step", 2)

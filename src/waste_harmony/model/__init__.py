@@ -5,9 +5,9 @@ CityModel``, the name pickles, experiment manifests and fingerprints record) is 
 user needs. This module defines :class:`CityModel`: it checks its arguments, builds
 the state with the builder, owns it — the city graph, the citizen and neighbourhood
 columns, the Mesa space and agents, the pipeline of rules, the scenarios — and owns
-one part per job. A part is an object with its own state, in a submodule; the model
-passes it what it needs, and no part imports another part or reads the model's
-private attributes.
+one part per job. A part is an object or functions with its own state, in a
+submodule; the model passes it what it needs, and no part imports another part or
+reads the model's private attributes.
 
 =============================================  ============================================
 module                                         job
@@ -15,10 +15,12 @@ module                                         job
 :mod:`waste_harmony.model` (this one)          :class:`CityModel`: the order things are
                                                built in, the day, scenarios, parameters,
                                                and every public member (each hands off)
-:mod:`~waste_harmony.model.checks`             its arguments, checked and normalised
-                                               before anything is built
+:mod:`~waste_harmony.model.checks`             its arguments, own agent steps, run lengths
+                                               and ``step`` overrides, checked
 :mod:`~waste_harmony.model.building`           the builder: the city's columns and Mesa
                                                space, then the citizens
+:mod:`~waste_harmony.model.members`            the work of the services (node rows,
+                                               gatherings, links, weighted means)
 :mod:`~waste_harmony.model.geometry`           ``Geometry``: street lengths, diffusion
                                                operators and their daily steps, outings
 :mod:`~waste_harmony.model.roster`             ``Roster``: the agent classes, their
@@ -32,14 +34,14 @@ module                                         job
 :mod:`~waste_harmony.model.copying`            what copies and unpickled models restore
 =============================================  ============================================
 
-This module is long for one reason: it is the model's whole public surface — Mesa's
+Why this module is over 600 lines: it is the model's whole public surface — Mesa's
 model, every service of :class:`~waste_harmony.services.CityServices` that agents,
 rules and scenarios call, the frames — each member documented for users, with
-examples that run as doctests. Each member is short: it reads the model's own state
-or hands the work to the part that owns it. Work that grows belongs in a part, not
-here. (As in the standard library's :mod:`logging`, the core class lives in the
-package's ``__init__`` and its parts beside it, so its name stays
-``waste_harmony.model.CityModel``.)
+examples that run as doctests; the docstrings are more than half of it. The members
+themselves are a few lines each: they read the model's own state or hand the work to
+the part that owns it. Work that grows belongs in a part, not here. (As in the
+standard library's :mod:`logging`, the core class lives in the package's ``__init__``
+and its parts beside it, so its name stays ``waste_harmony.model.CityModel``.)
 """
 
 from __future__ import annotations
@@ -57,16 +59,18 @@ import pandas as pd
 import scipy.sparse as sp
 
 from waste_harmony.agents import Citizen, Corporation, Neighborhood
-from waste_harmony.city import missing_node_hint
 from waste_harmony.dynamics.diffusion import ImplicitDiffusion
 from waste_harmony.model.accounts import WasteAccounts
 from waste_harmony.model.building import CITIZENS_PER_DISTRICT, build_citizens, build_city
 from waste_harmony.model.checks import (
+    check_agent_step,
     check_arguments,
     check_citizen_class,
     check_count,
     check_keywords,
     check_population,
+    check_rules_ran,
+    check_run_days,
     check_scenario_set,
     city_graph,
     own_outputs,
@@ -78,6 +82,16 @@ from waste_harmony.model.checks import (
 )
 from waste_harmony.model.copying import restore_after_load
 from waste_harmony.model.history import ParameterHistory
+from waste_harmony.model.members import (
+    facility_status,
+    gathering_rows,
+    linked,
+    nudged,
+    parameter_events,
+    people_mean,
+    row_of,
+    rows_of,
+)
 from waste_harmony.model.recorder import NEIGHBORHOOD_REPORTERS, Recorder
 from waste_harmony.model.roster import Roster
 from waste_harmony.parameters import Parameters
@@ -245,13 +259,9 @@ class CityModel(mesa.Model):
         # As given (not the sum of the shares, which may differ in the last bit), so
         # that a manifest's value rebuilds exactly the same people.
         self.population = float(self.n_citizens if population is None else population)
-        # People per citizen, per node (0 where no citizen lives); uniform weights
-        # (cohorts=False) keep the former unweighted means exactly.
-        self.people_per_citizen = np.divide(
-            self.people, self.residents, out=np.zeros(self.n_nodes), where=self.residents > 0
-        )
-        lived = self.people_per_citizen[self.residents > 0]
-        self._uniform_weights = bool(lived.size == 0 or np.ptp(lived) == 0)
+        # People per citizen, per node; uniform weights keep unweighted means exact.
+        self.people_per_citizen = people.people_per_citizen
+        self._uniform_weights = people.uniform
         warn_if_below_converged(
             self.n_citizens,
             self.neighborhoods.population_weight,
@@ -408,13 +418,7 @@ class CityModel(mesa.Model):
         >>> names[names.index("collection") + 1]
         'sweeper'
         """
-        if not (isinstance(agent_class, type) and issubclass(agent_class, mesa.Agent)):
-            raise TypeError(f"agent_class must be a mesa.Agent subclass, got {agent_class!r}")
-        if not callable(getattr(agent_class, method, None)):
-            raise TypeError(
-                f"{agent_class.__name__} has no method {method}(); give the method to call "
-                "each day as method='...'"
-            )
+        check_agent_step(agent_class, method)
         rule_name = name or agent_class.__name__.lower()
         self.pipeline.add(
             rule_name, AgentStep(agent_class, method, shuffle), before=before, after=after
@@ -437,15 +441,7 @@ class CityModel(mesa.Model):
             If it is negative (a model cannot run backwards; use :meth:`copy` to
             branch from an earlier state).
         """
-        if isinstance(duration, bool) or not isinstance(duration, int | np.integer):
-            raise TypeError(
-                f"run_for takes a whole number of days, got {type(duration).__name__} {duration!r}"
-            )
-        if duration < 0:
-            raise ValueError(
-                f"run_for({duration}): days must be >= 0; a model cannot run backwards "
-                "(copy() a model to branch from an earlier day)"
-            )
+        check_run_days(duration)
         if duration:
             super().run_for(int(duration))
 
@@ -593,15 +589,9 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         if not changes_made:
             return
         self._geometry.set_rates(self.params)
-        installed = {s.name for s in self.scenarios}
-        for change in changes_made:
-            details = {"parameter": change["name"], "old": change["old"], "new": change["new"]}
-            details["source"] = source
-            if source in installed:
-                details["scenario"] = source
-            self._recorder.event_log.append(
-                Event(change["day"], "parameters_changed", None, details)
-            )
+        installed = [s.name for s in self.scenarios]
+        for event in parameter_events(changes_made, source=source, scenarios=installed):
+            self._recorder.event_log.append(event)
 
     # ------------------------------------------------------------------ geometry and agents
     @property
@@ -668,11 +658,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         KeyError
             If the node is not in the city.
         """
-        try:
-            return self._node_index[node]
-        except (KeyError, TypeError):
-            hint = missing_node_hint(node, self._node_index)
-            raise KeyError(f"node {node!r} is not in the city graph{hint}") from None
+        return row_of(self._node_index, node)
 
     def neighborhood_at(self, node: Hashable) -> Neighborhood:
         """The :class:`Neighborhood` agent of a node.
@@ -742,17 +728,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         self._waste.book(generated=generated, recycled=recycled, reused=reused, consumed=consumed)
 
     def _rows(self, nodes: Any) -> np.ndarray:
-        # Every node (None), one node id (tuples and strings are ids too) or an
-        # iterable of ids.
-        if nodes is None:
-            return np.arange(self.n_nodes)
-        try:
-            single = nodes in self._node_index
-        except TypeError:  # unhashable: a list or array of ids
-            single = False
-        if single:
-            return np.array([self._node_index[nodes]])
-        return np.array([self.node_index(n) for n in nodes], dtype=np.int64)
+        return rows_of(self._node_index, nodes, n_nodes=self.n_nodes)
 
     def reuse_waste(
         self, amounts: np.ndarray | float, nodes: Hashable | Sequence[Hashable] | None = None
@@ -780,17 +756,12 @@ and cannot change mid-run; build a new model with the new n_citizens instead
     ) -> float:
         """Take waste from neighbourhood stocks as consumed (organism, biotech).
 
-        Parameters
-        ----------
-        amounts : float or array
-            Kilograms wanted per node.
-        nodes : node id, list of node ids, or None
-            Where from; ``None`` means every node.
+        ``amounts`` and ``nodes`` as in :meth:`reuse_waste`.
 
         Returns
         -------
         float
-            Kilograms actually consumed.
+            Kilograms actually consumed (at most what the stocks hold).
         """
         return self._waste.take(
             "consumed", self.neighborhoods.waste_stock_kg, self._rows(nodes), amounts
@@ -802,7 +773,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         """Take waste from neighbourhood stocks as recycled (a depot, a collection round).
 
         Booked with the day's recycled waste, so ``recycling_rate`` and the daily
-        waste balance count it. ``amounts`` and ``nodes`` as in :meth:`consume_waste`.
+        waste balance count it. ``amounts`` and ``nodes`` as in :meth:`reuse_waste`.
 
         Returns
         -------
@@ -833,8 +804,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         delta : float or array
             Change (negative lowers concern, e.g. corporate PR).
         """
-        concern = self.citizens.concern
-        concern[rows] = np.clip(concern[rows] + delta, 0.0, 1.0)
+        nudged(self.citizens.concern, rows, delta)
 
     def gather(
         self,
@@ -871,10 +841,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         >>> model.citizens.gathering[:3].tolist()
         [5, 5, -1]
         """
-        if (node is None) == (node_rows is None):
-            raise TypeError("give the gathering place as node=<node id> or node_rows=<rows>")
-        where = self.node_index(node) if node_rows is None else node_rows
-        self.citizens.gathering[rows] = where
+        self.citizens.gathering[rows] = gathering_rows(self._node_index, node, node_rows)
 
     def add_links(self, rows: Any, others: Any, weight: float | np.ndarray = 1.0) -> None:
         """Link pairs of neighbourhoods in the protest network, in both directions.
@@ -898,19 +865,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         >>> float(model.links[0, 99]), float(model.links[99, 0])
         (2.0, 2.0)
         """
-        a = np.asarray(rows, dtype=np.int64).reshape(-1)
-        b = np.asarray(others, dtype=np.int64).reshape(-1)
-        if a.shape != b.shape:
-            raise ValueError(f"rows and others must pair up: got {a.size} rows and {b.size} others")
-        w = np.broadcast_to(np.asarray(weight, dtype=np.float64), a.shape)
-        if np.any(w < 0) or not np.all(np.isfinite(w)):
-            raise ValueError("link weights must be finite and >= 0")
-        m = self.n_nodes
-        new = sp.csr_array(
-            (np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))),
-            shape=(m, m),
-        )
-        self.links = sp.csr_array(self.links + new)
+        self.links = linked(self.links, rows, others, weight)
 
     def events(self, kind: str, *, since_day: int | None = None) -> list[Event]:
         """Logged events of one kind, in order (an indexed query, cheap to repeat).
@@ -1103,11 +1058,7 @@ and cannot change mid-run; build a new model with the new n_citizens instead
     @property
     def facility_status(self) -> str:
         """``"built"`` if any firm built, else ``"proposed"``, ``"withdrawn"`` or ``"none"``."""
-        statuses = {c.status for c in self.corporations}
-        for status in ("built", "proposed", "withdrawn"):
-            if status in statuses:
-                return status
-        return "none"
+        return facility_status(c.status for c in self.corporations)
 
     @property
     def waste_today(self) -> dict[str, float]:
@@ -1164,9 +1115,13 @@ and cannot change mid-run; build a new model with the new n_citizens instead
         """
         if self.n_citizens == 0:
             return 0.0
-        if self._uniform_weights:
-            return float(np.mean(values))
-        return float(self.homes.means(values) @ self.people / self.population)
+        return people_mean(
+            values,
+            homes=self.homes,
+            people=self.people,
+            population=self.population,
+            uniform=self._uniform_weights,
+        )
 
     def access_gini(self) -> float:
         """Population-weighted Gini of neighbourhood biotech access (cached until either changes).
@@ -1263,8 +1218,7 @@ def _recorded_after(step: Any) -> Any:
         finally:
             self._steps_running -= 1
         if not self._steps_running:
-            if self._rules_runs != 1:
-                raise RuntimeError(_wrong_override(step.__qualname__, self._rules_runs))
+            check_rules_ran(step.__qualname__, self._rules_runs)
             self._end_day()
 
     return day
@@ -1284,21 +1238,6 @@ def _day_0_after(init: Any) -> Any:
             self._record()
 
     return build
-
-
-def _wrong_override(where: str, runs: int) -> str:
-    """Why an overriding ``step`` that ran the day's rules ``runs`` times (not 1) is refused."""
-    what = (
-        "returned without calling super().step(): the day's rules did not run"
-        if runs == 0
-        else f"called super().step() {runs} times in one day: the day's rules ran {runs} times"
-    )
-    return (
-        f"{where} {what}, and the day was not recorded. Call super().step() once in "
-        "your step (work after it is recorded the same day), or step your own agents "
-        "at a named point of the day with model.add_agent_step(YourAgent, "
-        "after='collection') instead of overriding step"
-    )
 
 
 if TYPE_CHECKING:

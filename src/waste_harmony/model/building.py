@@ -178,12 +178,30 @@ class Population:
         Resident citizens per node (float), in row order.
     homes : RowGroups
         Each node's residents as one run of citizen rows.
+    people : numpy.ndarray
+        The people each node's citizens stand for, in row order.
     """
 
     citizens: StateTable
     residents: np.ndarray
     homes: RowGroups
     people: np.ndarray
+
+    @property
+    def people_per_citizen(self) -> np.ndarray:
+        """People per citizen, per node (0 where no citizen lives)."""
+        return np.divide(
+            self.people, self.residents, out=np.zeros(self.people.size), where=self.residents > 0
+        )
+
+    @property
+    def uniform(self) -> bool:
+        """Whether every citizen stands for as many people (``cohorts=False``, or chance).
+
+        Means over citizens are then plain means, exactly as without weights.
+        """
+        lived = self.people_per_citizen[self.residents > 0]
+        return bool(lived.size == 0 or np.ptp(lived) == 0)
 
 
 #: The fewest citizens :func:`allocate_citizens` gives a populated district when there

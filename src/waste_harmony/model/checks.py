@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
+import mesa
 import networkx as nx
 import numpy as np
 
@@ -32,11 +33,14 @@ from waste_harmony.schema import ID_COLUMNS
 __all__ = [
     "MODEL_ARGUMENTS",
     "SampleSizeWarning",
+    "check_agent_step",
     "check_arguments",
     "check_citizen_class",
     "check_count",
     "check_keywords",
     "check_population",
+    "check_rules_ran",
+    "check_run_days",
     "check_scenario_set",
     "city_graph",
     "own_outputs",
@@ -199,6 +203,53 @@ def check_citizen_class(citizen_class: Any) -> None:
     """Refuse a ``citizen_class`` that is not :class:`~waste_harmony.Citizen` or a subclass."""
     if not (isinstance(citizen_class, type) and issubclass(citizen_class, Citizen)):
         raise TypeError(f"citizen_class must be Citizen or a subclass of it, got {citizen_class!r}")
+
+
+def check_agent_step(agent_class: Any, method: str) -> None:
+    """Refuse an own agent type to step that is not a Mesa agent class with ``method``."""
+    if not (isinstance(agent_class, type) and issubclass(agent_class, mesa.Agent)):
+        raise TypeError(f"agent_class must be a mesa.Agent subclass, got {agent_class!r}")
+    if not callable(getattr(agent_class, method, None)):
+        raise TypeError(
+            f"{agent_class.__name__} has no method {method}(); give the method to call "
+            "each day as method='...'"
+        )
+
+
+def check_run_days(duration: Any) -> None:
+    """Refuse a ``run_for`` length that is not a whole number of days ``>= 0``."""
+    if isinstance(duration, bool) or not isinstance(duration, int | np.integer):
+        raise TypeError(
+            f"run_for takes a whole number of days, got {type(duration).__name__} {duration!r}"
+        )
+    if duration < 0:
+        raise ValueError(
+            f"run_for({duration}): days must be >= 0; a model cannot run backwards "
+            "(copy() a model to branch from an earlier day)"
+        )
+
+
+def check_rules_ran(where: str, runs: int) -> None:
+    """Refuse an overriding ``step`` that ran the day's rules ``runs`` times, not once.
+
+    Raises
+    ------
+    RuntimeError
+        Naming the override, what went wrong, and the two ways that work.
+    """
+    if runs == 1:
+        return
+    what = (
+        "returned without calling super().step(): the day's rules did not run"
+        if runs == 0
+        else f"called super().step() {runs} times in one day: the day's rules ran {runs} times"
+    )
+    raise RuntimeError(
+        f"{where} {what}, and the day was not recorded. Call super().step() once in "
+        "your step (work after it is recorded the same day), or step your own agents "
+        "at a named point of the day with model.add_agent_step(YourAgent, "
+        "after='collection') instead of overriding step"
+    )
 
 
 def scenario_instances(scenarios: Any) -> list[Scenario]:

@@ -31,7 +31,7 @@ from waste_harmony.scenarios.aftermath import (
     OrganismRooting,
     Workshops,
 )
-from waste_harmony.scenarios.base import Scenario, parameter
+from waste_harmony.scenarios.base import Scenario, amount, days, parameter, share
 from waste_harmony.scenarios.festival import HarmonyFestival
 from waste_harmony.scenarios.group import ScenarioGroup
 from waste_harmony.scenarios.policy import Policy
@@ -69,9 +69,12 @@ __all__ = [
     "StoryRoles",
     "TechCoreProposal",
     "Workshops",
+    "amount",
     "available",
+    "days",
     "parameter",
     "register",
     "resolve",
     "scenario_class",
+    "share",
 ]

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from waste_harmony.dynamics.inequality import gini
+from waste_harmony.scenarios.base import amount, days, share
 from waste_harmony.scenarios.base import parameter as _param
 from waste_harmony.scenarios.group import ScenarioGroup
 from waste_harmony.scenarios.places import biodiverse_rows, distance_km
@@ -50,11 +51,11 @@ __all__ = ["Aftermath", "AssemblyFunding", "CommunityArt", "OrganismRooting", "W
 
 
 def _start_day(default: int = 150) -> int:
-    return _param(default, unit="day", low=1, doc="first day of the activity")
+    return days(default, unit="day", doc="first day of the activity")
 
 
 def _interval(default: int) -> int:
-    return _param(default, unit="days", low=1, doc="days between rounds")
+    return days(default, doc="days between rounds")
 
 
 class _Recurring(RoleScenario):
@@ -96,26 +97,20 @@ class Workshops(_Recurring):
 
     start_day: int = _start_day()
     interval_days: int = _interval(14)
-    greening: float = _param(
+    greening: float = share(
         0.1,
         unit="share of non-habitat",
-        low=0.0,
-        high=1.0,
         doc="non-habitat area turned green per workshop",
         source="mechanism: Aronson et al. 2017; value: assumption",
     )
-    radius_km: float = _param(
-        1.5, unit="km", low=0.0, doc="street distance from home workshops go (3 default hops)"
+    radius_km: float = amount(
+        1.5, unit="km", doc="street distance from home workshops go (3 default hops)"
     )
-    participation: float = _param(
-        0.2,
-        unit="probability",
-        low=0.0,
-        high=1.0,
-        doc="attendance probability of a fully concerned resident",
+    participation: float = share(
+        0.2, unit="probability", doc="attendance probability of a fully concerned resident"
     )
-    concern_gain: float = _param(
-        0.03, unit="share of 1 - concern", low=0.0, high=1.0, doc="concern gained by participants"
+    concern_gain: float = share(
+        0.03, unit="share of 1 - concern", doc="concern gained by participants"
     )
 
     def round(self) -> None:
@@ -173,11 +168,9 @@ class AssemblyFunding(_Recurring):
 
     start_day: int = _start_day()
     interval_days: int = _interval(30)
-    budget_per_assembly: float = _param(
+    budget_per_assembly: float = share(
         0.002,
         unit="access units per assembly per round",
-        low=0.0,
-        high=1.0,
         doc="rise of population-mean access per assembly",
     )
     prioritise_marginalised: bool = _param(
@@ -242,12 +235,11 @@ class OrganismRooting(_Recurring):
 
     start_day: int = _start_day()
     interval_days: int = _interval(30)
-    sites_per_round: int = _param(2, unit="nodes", low=1, doc="nodes seeded per round")
+    sites_per_round: int = days(2, unit="nodes", doc="nodes seeded per round")
     biomass_kg: float = _param(20.0, unit="kg", low=1e-6, doc="biomass released per node")
-    reach_km: float = _param(
+    reach_km: float = amount(
         0.5,
         unit="km",
-        low=0.0,
         doc="street distance from a colony within which new sites are seeded (one default hop)",
     )
 
@@ -299,22 +291,16 @@ class CommunityArt(_Recurring):
 
     start_day: int = _start_day()
     interval_days: int = _interval(14)
-    radius_km: float = _param(
-        2.0, unit="km", low=0.0, doc="street distance from home projects go (4 default hops)"
+    radius_km: float = amount(
+        2.0, unit="km", doc="street distance from home projects go (4 default hops)"
     )
-    participation: float = _param(
-        0.2,
-        unit="probability",
-        low=0.0,
-        high=1.0,
-        doc="joining probability of a fully concerned resident",
+    participation: float = share(
+        0.2, unit="probability", doc="joining probability of a fully concerned resident"
     )
-    kg_per_participant: float = _param(3.0, unit="kg", low=0.0, doc="waste each participant reuses")
-    concern_gain: float = _param(
+    kg_per_participant: float = amount(3.0, unit="kg", doc="waste each participant reuses")
+    concern_gain: float = share(
         0.03,
         unit="share of 1 - concern",
-        low=0.0,
-        high=1.0,
         doc="concern gained by participants",
         source="mechanism: Sommer & Klöckner 2021; value: assumption",
     )

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from waste_harmony.pipeline import Rule
     from waste_harmony.services import CityServices
 
-__all__ = ["Scenario", "parameter"]
+__all__ = ["Scenario", "amount", "days", "parameter", "share"]
 
 
 def parameter(
@@ -123,6 +123,35 @@ def parameter(
     if kind is None:
         field_.metadata = types.MappingProxyType({**field_.metadata, "kind_inferred": True})
     return field_
+
+
+# The three ranges most scenario parameters have, declared once: a declaration then
+# says what the value is (a share, an amount, days) and :func:`parameter` the rest.
+
+
+def share(default: float, *, unit: str = "", doc: str = "", source: str = "") -> Any:
+    """Declare a share or a probability: a :func:`parameter` in [0, 1].
+
+    Examples
+    --------
+    >>> share(0.2, unit="probability", doc="who comes").metadata["range"]
+    (0.0, 1.0)
+    """
+    return parameter(default, unit=unit, low=0.0, high=1.0, doc=doc, source=source)
+
+
+def amount(
+    default: float, *, unit: str = "", doc: str = "", source: str = "", high: float | None = None
+) -> Any:
+    """Declare an amount, a rate or a weight: a :func:`parameter` ``>= 0`` (``<= high``)."""
+    return parameter(default, unit=unit, low=0.0, high=high, doc=doc, source=source)
+
+
+def days(
+    default: int, *, unit: str = "days", doc: str = "", source: str = "", high: int | None = None
+) -> Any:
+    """Declare a day of the run or a number of days: a whole-number :func:`parameter` ``>= 1``."""
+    return parameter(default, unit=unit, low=1, high=high, doc=doc, source=source)
 
 
 class Scenario:

@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from waste_harmony.city import missing_node_hint
-from waste_harmony.scenarios.base import Scenario, parameter
+from waste_harmony.scenarios.base import Scenario, amount, days, parameter, share
 from waste_harmony.scenarios.places import distance_decay, nearest, plaza_rows
 from waste_harmony.scenarios.registry import register
 
@@ -132,14 +132,12 @@ class HarmonyFestival(Scenario):
         "meet, exhibits raise concern and norms, waste art, rallies"
     )
 
-    day: int = parameter(120, unit="day", low=1, doc="day of the first festival")
-    interval_days: int = parameter(365, unit="days", low=1, doc="days between festivals")
+    day: int = days(120, unit="day", doc="day of the first festival")
+    interval_days: int = days(365, doc="days between festivals")
     plaza: Any = parameter(None, doc="node id of the festival ground, or None for the plaza")  # noqa: RUF009
-    attendance: float = parameter(
+    attendance: float = share(
         0.5,
         unit="probability",
-        low=0.0,
-        high=1.0,
         doc="attendance probability of a fully concerned citizen living at the plaza",
     )
     distance_halving_km: float = parameter(
@@ -154,32 +152,26 @@ class HarmonyFestival(Scenario):
             "hop of the default grid)"
         ),
     )
-    concern_gain: float = parameter(
+    concern_gain: float = share(
         0.12,
         unit="share of 1 - concern",
-        low=0.0,
-        high=1.0,
         doc="concern gained by attendees",
         source="mechanism: Páez et al. 2015; value: assumption",
     )
-    norm_gain: float = parameter(
+    norm_gain: float = share(
         0.2,
         unit="share",
-        low=0.0,
-        high=1.0,
         doc="salience of the recycling norm on the festival day",
         source="mechanism: Schultz et al. 2007; value: assumption",
     )
-    exhibit_waste_kg: float = parameter(
-        2000.0, unit="kg", low=0.0, doc="waste reused by the festival's art exhibits"
+    exhibit_waste_kg: float = amount(
+        2000.0, unit="kg", doc="waste reused by the festival's art exhibits"
     )
-    rally_share: float = parameter(
+    rally_share: float = share(
         0.5,
         unit="probability",
-        low=0.0,
-        high=1.0,
         doc="probability a concerned attendee joins a rally when a proposal is pending",
-        source=("mechanism: McAdam 1986; value: assumption"),
+        source="mechanism: McAdam 1986; value: assumption",
     )
 
     def validate(self, model: CityServices) -> None:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from waste_harmony.parameters import Parameters
 from waste_harmony.paramspec import unknown_keyword
-from waste_harmony.scenarios.base import Scenario, parameter
+from waste_harmony.scenarios.base import Scenario, days, parameter
 from waste_harmony.scenarios.registry import register
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ class Policy(Scenario):
     name = "policy"
     description = "On given days, set model parameters (recorded as interventions)."
 
-    day: int = parameter(30, unit="day", low=1, doc="day of a single change (with set)")
+    day: int = days(30, unit="day", doc="day of a single change (with set)")
     set: dict[str, Any] = parameter(  # noqa: RUF009 (a declared field, copied per instance)
         {"waste_per_capita_kg": 0.629},
         kind="mapping",

@@ -77,7 +77,7 @@ import numpy as np
 from waste_harmony.agents.corporation import Corporation
 from waste_harmony.city import missing_node_hint
 from waste_harmony.paramspec import Constraint
-from waste_harmony.scenarios.base import Scenario, parameter
+from waste_harmony.scenarios.base import Scenario, amount, days, parameter, share
 from waste_harmony.scenarios.places import biodiverse_rows, distance_decay, distance_km
 from waste_harmony.scenarios.registry import register
 
@@ -192,40 +192,34 @@ class TechCoreProposal(Scenario):
         ),
     )
 
-    announce_day: int = parameter(60, unit="day", low=1, doc="day of the announcement")
+    announce_day: int = days(60, unit="day", doc="day of the announcement")
     site: Any = parameter(None, doc="node id of a biodiverse site, or None: the firm chooses")  # noqa: RUF009
-    comment_period_days: int = parameter(
-        120, unit="days", low=1, high=3650, doc="days from announcement to the final decision"
+    comment_period_days: int = days(
+        120, doc="days from announcement to the final decision", high=3650
     )
-    review_interval_days: int = parameter(
-        7, unit="days", low=1, high=365, doc="days between the firm's reviews"
-    )
-    expected_benefit: float = parameter(
+    review_interval_days: int = days(7, doc="days between the firm's reviews", high=365)
+    expected_benefit: float = amount(
         1.0,
         unit="benefit units",
-        low=0.0,
         doc="mean private value of the facility to the firm",
-        source=("mechanism: Baron & Diermeier 2007 (normalisation); value: assumption"),
+        source="mechanism: Baron & Diermeier 2007 (normalisation); value: assumption",
     )
-    benefit_cv: float = parameter(
+    benefit_cv: float = amount(
         0.3,
         unit="dimensionless",
-        low=0.0,
-        high=3.0,
         doc="coefficient of variation of the firm's valuation (log-normal)",
         source="assumption",
+        high=3.0,
     )
-    reputation_cost: float = parameter(
+    reputation_cost: float = amount(
         1.0,
         unit="benefit units",
-        low=0.0,
         doc="cost of protest sustained at the reference share over the whole comment period",
-        source=("mechanism: Baron & Diermeier 2007; value: assumption"),
+        source="mechanism: Baron & Diermeier 2007; value: assumption",
     )
-    assembly_cost: float = parameter(
+    assembly_cost: float = amount(
         0.5,
         unit="benefit units",
-        low=0.0,
         doc="political cost when every assembly votes against",
         source="assumption",
     )
@@ -237,27 +231,20 @@ class TechCoreProposal(Scenario):
         doc="participation reference point of the cost",
         source="Chenoweth & Stephan 2011",
     )
-    memory_days: int = parameter(
-        14, unit="days", low=1, high=365, doc="window over which mobilisation must be sustained"
-    )
-    threat_perception_rate: float = parameter(
+    memory_days: int = days(14, doc="window over which mobilisation must be sustained", high=365)
+    threat_perception_rate: float = share(
         0.02,
         unit="per day",
-        low=0.0,
-        high=1.0,
         doc="rate at which residents of the site raise concern while the proposal is pending",
-        source=("mechanism: Devine-Wright 2009 (place attachment); value: assumption"),
+        source="mechanism: Devine-Wright 2009 (place attachment); value: assumption",
     )
-    threat_radius_km: float = parameter(
+    threat_radius_km: float = amount(
         1.5,
         unit="km",
-        low=0.0,
-        high=1000.0,
         doc="street distance from the site within which the threat is perceived",
-        source=(
-            "mechanism: Devine-Wright 2009, Jones & Eiser 2010; value: assumption "
-            "(3 hops of the 0.5 km default grid)"
-        ),
+        source="mechanism: Devine-Wright 2009, Jones & Eiser 2010; value: assumption "
+        "(3 hops of the 0.5 km default grid)",
+        high=1000.0,
     )
     threat_halving_km: float = parameter(
         0.5,
@@ -267,48 +254,39 @@ class TechCoreProposal(Scenario):
         doc="distance from the site over which the perceived threat halves",
         source="mechanism: Jones & Eiser 2010; value: assumption (halving per 0.5 km hop)",
     )
-    pr_effect: float = parameter(
+    pr_effect: float = share(
         0.003,
         unit="share of concern per review",
-        low=0.0,
-        high=1.0,
         doc="concern removed from every citizen by each PR round",
         source="mechanism: Lyon & Maxwell 2011; value: assumption",
     )
-    land_price_weight: float = parameter(
-        1.0, unit="dimensionless", low=0.0, doc="weight of land price in siting"
+    land_price_weight: float = amount(
+        1.0, unit="dimensionless", doc="weight of land price in siting"
     )
-    opposition_weight: float = parameter(
+    opposition_weight: float = amount(
         1.0,
         unit="dimensionless",
-        low=0.0,
         doc="weight of expected opposition in siting",
         source="mechanism: Hamilton 1995; value: assumption",
     )
-    siting_noise: float = parameter(
+    siting_noise: float = amount(
         0.2,
         unit="utility units",
-        low=0.0,
         doc="scale of the Gumbel noise of the logit siting choice (0: deterministic)",
-        source=("mechanism: McFadden 1974; value: assumption"),
+        source="mechanism: McFadden 1974; value: assumption",
     )
-    emission_per_day: float = parameter(
+    emission_per_day: float = amount(
         1.0,
         unit="µg/m³ per day",
-        low=0.0,
         doc="pollution the facility emits at its site",
         source="calibrated with industrial_emission_scale: a fifth of a mean industrial "
         "node's emission (5 µg/m³ per day), as before the calibration (6 of 30)",
     )
-    waste_kg_per_day: float = parameter(
-        1500.0, unit="kg per day", low=0.0, doc="waste the facility produces at its site"
+    waste_kg_per_day: float = amount(
+        1500.0, unit="kg per day", doc="waste the facility produces at its site"
     )
-    habitat_loss: float = parameter(
-        0.9,
-        unit="share of the site's habitat",
-        low=0.0,
-        high=1.0,
-        doc="habitat destroyed by construction",
+    habitat_loss: float = share(
+        0.9, unit="share of the site's habitat", doc="habitat destroyed by construction"
     )
     corporation_name: str = parameter("TechCore", doc="the firm's name")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from waste_harmony.scenarios.base import parameter
+from waste_harmony.scenarios.base import amount, days, share
 from waste_harmony.scenarios.festival import proposal_pending
 from waste_harmony.scenarios.places import plaza_rows
 from waste_harmony.scenarios.registry import register
@@ -50,31 +50,22 @@ class Artist(RoleScenario):
     description = "The artist turns refuse, corporate waste included, into sculptures"
     role = "artist"
 
-    start_day: int = parameter(30, unit="day", low=1, doc="day the artist starts collecting")
-    collection_interval_days: int = parameter(
-        7, unit="days", low=1, doc="days between collection rounds"
+    start_day: int = days(30, unit="day", doc="day the artist starts collecting")
+    collection_interval_days: int = days(7, doc="days between collection rounds")
+    kg_per_collection: float = amount(300.0, unit="kg", doc="waste collected per round")
+    sculpture_interval_days: int = days(28, doc="days between unveilings")
+    viewer_rate: float = share(
+        0.2, unit="probability", doc="probability a resident of the plaza sees a sculpture"
     )
-    kg_per_collection: float = parameter(300.0, unit="kg", low=0.0, doc="waste collected per round")
-    sculpture_interval_days: int = parameter(28, unit="days", low=1, doc="days between unveilings")
-    viewer_rate: float = parameter(
-        0.2,
-        unit="probability",
-        low=0.0,
-        high=1.0,
-        doc="probability a resident of the plaza sees a sculpture",
-    )
-    concern_gain: float = parameter(
+    concern_gain: float = share(
         0.05,
         unit="share of 1 - concern",
-        low=0.0,
-        high=1.0,
         doc="concern a viewer gains",
-        source=("mechanism: Sommer & Klöckner 2021; value: assumption"),
+        source="mechanism: Sommer & Klöckner 2021; value: assumption",
     )
-    critique_multiplier: float = parameter(
+    critique_multiplier: float = amount(
         2.0,
         unit="dimensionless",
-        low=0.0,
         doc="effect multiplier of corporate waste while a proposal is pending",
     )
 

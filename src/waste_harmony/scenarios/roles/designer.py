@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from waste_harmony.scenarios.base import parameter
+from waste_harmony.scenarios.base import days, share
 from waste_harmony.scenarios.places import nearest
 from waste_harmony.scenarios.registry import register
 from waste_harmony.scenarios.roles.base import RoleScenario, catchment
@@ -49,20 +49,14 @@ class EcoDesigner(RoleScenario):
     description = "The ecological designer's immersive installation raises visitors' concern"
     role = "designer"
 
-    start_day: int = parameter(65, unit="day", low=1, doc="day the installation opens")
-    duration_days: int = parameter(365, unit="days", low=1, doc="days it stays open")
-    visit_rate: float = parameter(
-        0.03,
-        unit="probability per day",
-        low=0.0,
-        high=1.0,
-        doc="daily visit probability of residents of its node",
+    start_day: int = days(65, unit="day", doc="day the installation opens")
+    duration_days: int = days(365, doc="days it stays open")
+    visit_rate: float = share(
+        0.03, unit="probability per day", doc="daily visit probability of residents of its node"
     )
-    concern_gain: float = parameter(
+    concern_gain: float = share(
         0.08,
         unit="share of 1 - concern",
-        low=0.0,
-        high=1.0,
         doc="concern a visitor gains",
         source="mechanism: Sommer & Klöckner 2021; value: assumption",
     )

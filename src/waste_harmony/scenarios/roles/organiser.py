@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from waste_harmony.scenarios.base import parameter
+from waste_harmony.scenarios.base import amount, days, parameter, share
 from waste_harmony.scenarios.festival import proposal_pending
 from waste_harmony.scenarios.registry import register
 from waste_harmony.scenarios.roles.base import RoleScenario
@@ -78,13 +78,11 @@ class AssemblyOrganiser(RoleScenario):
     )
     role = "organiser"
 
-    start_day: int = parameter(62, unit="day", low=1, doc="day the first assembly meets")
-    meeting_interval_days: int = parameter(7, unit="days", low=1, doc="days between meetings")
-    spread_interval_days: int = parameter(
-        14, unit="days", low=1, doc="days between recruitments of a new neighbourhood"
-    )
-    max_assemblies: int = parameter(
-        10, unit="assemblies per organiser", low=1, doc="largest network an organiser builds"
+    start_day: int = days(62, unit="day", doc="day the first assembly meets")
+    meeting_interval_days: int = days(7, doc="days between meetings")
+    spread_interval_days: int = days(14, doc="days between recruitments of a new neighbourhood")
+    max_assemblies: int = days(
+        10, unit="assemblies per organiser", doc="largest network an organiser builds"
     )
     assembly_area_km2: float = parameter(
         0.25,
@@ -94,33 +92,24 @@ class AssemblyOrganiser(RoleScenario):
         source="form: the neighbourhood unit, Perry 1929; value: assumption (one 0.25 km² "
         "neighbourhood of the default grid)",
     )
-    attendance: float = parameter(
-        0.4,
-        unit="probability",
-        low=0.0,
-        high=1.0,
-        doc="attendance probability of a fully concerned resident",
+    attendance: float = share(
+        0.4, unit="probability", doc="attendance probability of a fully concerned resident"
     )
-    deliberation_gain: float = parameter(
+    deliberation_gain: float = share(
         0.08,
         unit="share of 1 - concern",
-        low=0.0,
-        high=1.0,
         doc="concern gained by deliberating",
         source="mechanism: Fishkin 2009; value: assumption",
     )
-    threshold_drop: float = parameter(
+    threshold_drop: float = share(
         0.1,
         unit="share",
-        low=0.0,
-        high=1.0,
         doc="drop of protest thresholds where an assembly meets",
         source="mechanism: McCarthy & Zald 1977; value: assumption",
     )
-    link_weight: float = parameter(
+    link_weight: float = amount(
         1.0,
         unit="link weight",
-        low=0.0,
         doc="weight of the protest link between two assemblies",
         source="mechanism: Gould 1991; value: assumption",
     )

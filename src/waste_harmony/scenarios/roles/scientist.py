@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from waste_harmony.paramspec import zero_or_at_least
-from waste_harmony.scenarios.base import parameter
+from waste_harmony.scenarios.base import days, parameter, share
 from waste_harmony.scenarios.festival import HarmonyFestival
 from waste_harmony.scenarios.places import biodiverse_rows
 from waste_harmony.scenarios.registry import register
@@ -50,7 +50,7 @@ class Scientist(RoleScenario):
     description = "The scientist develops the living organism, demonstrates and deploys it"
     role = "scientist"
 
-    start_day: int = parameter(1, unit="day", low=1, doc="day development starts")
+    start_day: int = days(1, unit="day", doc="day development starts")
     development_days: float = parameter(
         90.0, unit="days", low=1.0, doc="mean development time (Gamma distributed)"
     )
@@ -62,25 +62,19 @@ class Scientist(RoleScenario):
         doc="coefficient of variation of the development time",
         constraints=(zero_or_at_least("development_cv", 1e-3),),
     )
-    demo_concern_gain: float = parameter(
-        0.05,
-        unit="share of 1 - concern",
-        low=0.0,
-        high=1.0,
-        doc="concern gained by the demonstration's audience",
+    demo_concern_gain: float = share(
+        0.05, unit="share of 1 - concern", doc="concern gained by the demonstration's audience"
     )
-    efficacy_gain: float = parameter(
+    efficacy_gain: float = share(
         0.05,
         unit="share",
-        low=0.0,
-        high=1.0,
         doc="drop of the audience's protest thresholds",
         source="mechanism: van Zomeren et al. 2008; value: assumption",
     )
     deploy_delay_days: int = parameter(
         14, unit="days", low=0, doc="days from demonstration to deployment"
     )
-    deploy_sites: int = parameter(3, unit="nodes", low=1, doc="biodiverse nodes seeded")
+    deploy_sites: int = days(3, unit="nodes", doc="biodiverse nodes seeded")
     biomass_kg: float = parameter(50.0, unit="kg", low=1e-6, doc="biomass released per site")
 
     def start(self) -> None:
