@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "_version",
             "canonical",
             "docstrings",
+            "machine",
             "paramspec",
             "references",
             "proportions",

@@ -178,7 +178,7 @@ def damaged(work):
     assert main(["sweep", str(work / "sweep_ok.toml"), "--out", str(edited_sweep), "--quiet",
                  "--workers", "1"]) == 0  # fmt: skip
     plan = json.loads((edited_sweep / "experiment.json").read_text())
-    plan["runs"][0]["seed"] += 1
+    plan["plan"]["root_seed"] += 1  # a seed of the plan edited by hand
     (edited_sweep / "experiment.json").write_text(json.dumps(plan))
     return work
 

@@ -104,3 +104,64 @@ def test_a_plan_beyond_this_machine_is_refused_at_once_with_its_size(tmp_path, c
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "out of memory: the plan has 2,000,000,000 runs (2 points x 1,000,000,000" in err
+
+
+GIB = 2**30
+
+
+@pytest.fixture
+def eight_gib(monkeypatch):
+    """A machine with 8 GiB available (the refusals compare estimates with it)."""
+    import waste_harmony.batch.limits as limits
+    import waste_harmony.city.size as size
+
+    monkeypatch.setattr(size, "available_memory_bytes", lambda: 8 * GIB)
+    monkeypatch.setattr(limits, "available_memory_bytes", lambda: 8 * GIB)
+
+
+def test_a_huge_grid_city_is_refused_from_its_estimate_before_building(eight_gib):
+    """Issue 23, 2: a 4000 x 4000 grid city ran 240 s with no output."""
+    from waste_harmony.city import grid_city
+    from waste_harmony.city.size import city_bytes
+
+    with pytest.raises(MemoryError) as error:
+        grid_city(4000, 4000, seed=1)  # refused at once: nothing of it is allocated
+    message = str(error.value)
+    assert "grid_city(4000 x 4000): 16,000,000 neighbourhoods and 31,992,000 streets" in message
+    assert f"at least {city_bytes(16_000_000, 31_992_000) / 1e9:,.1f} GB" in message
+    assert "8.6 GB available" in message and "fewer rows and columns" in message
+    assert grid_city(30, 30, seed=1).number_of_nodes() == 900  # a city that fits is built
+
+
+def test_a_run_files_huge_city_or_population_is_one_line_naming_them(tmp_path, capsys, eight_gib):
+    run = tmp_path / "huge.toml"
+    run.write_text(
+        'days = 2\ncitizens = 100\n[city]\ngenerator = "grid"\nrows = 4000\ncols = 4000\n'
+    )
+    assert main(["run", str(run), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of memory: the run file's city (grid" in err
+    assert "16,000,000 neighbourhoods" in err and "a smaller city or fewer citizens" in err
+    crowd = parse_run_config({"citizens": 40_000_000, "city": {"generator": "grid"}})
+    with pytest.raises(
+        MemoryError, match="100 neighbourhoods and 180 streets and 40,000,000 citiz"
+    ):
+        crowd.build_model(rng=1)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_plan_whose_runs_cannot_fit_on_the_disk_names_the_space(tmp_path, monkeypatch):
+    import waste_harmony.batch.limits as limits
+    from waste_harmony import experiments
+    from waste_harmony.machine import DiskSpace
+
+    monkeypatch.setattr(limits, "disk_space", lambda folder: DiskSpace(tmp_path, 10**9, 10**6))
+    with pytest.raises(ValueError) as error:
+        experiments.sweep(
+            parameters={"waste_per_capita_kg": [0.5, 1.0]}, seeds=50_000, days=2,
+            n_citizens=20, progress=False, out=tmp_path / "o",
+        )  # fmt: skip
+    message = str(error.value)
+    assert "the plan has 100,000 runs (2 points x 50,000 replicates)" in message
+    assert "at least 2.4 GB and 500,000 files" in message and "has 1.0 GB and 1,000,000" in message
+    assert not (tmp_path / "o").exists()

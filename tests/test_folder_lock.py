@@ -76,3 +76,48 @@ def test_the_same_process_may_take_its_own_lock_again(tmp_path):
             assert inner == outer and outer.exists()
         assert outer.exists()
     assert not outer.exists()
+
+
+@pytest.mark.slow
+def test_two_real_sweeps_resuming_one_folder_one_wins_the_other_is_refused(tmp_path):
+    """Two ``waste-harmony sweep --resume`` processes on one folder: one writes every run
+    once, the other is refused in one line naming the first, and nothing is corrupted."""
+    import time
+
+    from waste_harmony import load_results
+
+    sweep_file = tmp_path / "sweep.toml"
+    sweep_file.write_text(
+        RUN.replace("days = 3", "days = 300").replace("citizens = 100", "citizens = 300")
+        + "[sweep]\nseeds = 40\nroot_seed = 2\n"
+    )
+    out = tmp_path / "shared"
+    command = [sys.executable, "-m", "waste_harmony", "sweep", str(sweep_file), "--out",
+               str(out), "--workers", "1", "--resume", "--quiet"]  # fmt: skip
+    go = tmp_path / "go"
+    # the second process imports everything first, then waits for the signal to start
+    waiting = (
+        "import pathlib, sys, time\n"
+        "from waste_harmony.cli import main\n"
+        f"while not pathlib.Path({str(go)!r}).exists(): time.sleep(0.01)\n"
+        f"sys.exit(main({command[3:]!r}))\n"
+    )
+    second = subprocess.Popen([sys.executable, "-c", waiting], stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    started = out / "runs" / "p0000-r0000" / "manifest.json"
+    while not started.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # the first is writing (its lock taken, a run finished) and has 39 runs to go
+    assert started.exists() and lock_path(out).exists(), "the first sweep never started"
+    go.touch()
+    assert second.wait(timeout=300) == 2
+    assert first.poll() is None  # refused while the first was still writing
+    assert first.wait(timeout=300) == 0, first.stderr.read() if first.stderr else ""
+    err = second.stderr.read().strip() if second.stderr else ""
+    assert "\n" not in err and "is being written by another waste-harmony process" in err
+    assert f"process {first.pid} on {socket.gethostname()}" in err
+    result = load_results(out)
+    assert result.n_finished == 40 and result.damaged() == {}
+    assert len(result.timings()) == 40  # every run made once: one timings line each
+    assert not lock_path(out).exists()  # released by the winner

@@ -214,7 +214,8 @@ def test_a_sweeps_replicates_and_points_share_one_city_and_repeat(tmp_path, caps
     assert len(cities) == 1  # 2 points x 3 replicates, one city
     city = json.loads(cities.pop())
     assert isinstance(city["seed"], int)
-    assert first.manifest["runs"][0]["seed"] != first.manifest["runs"][1]["seed"]
+    seeds = first.runs()["seed"].tolist()
+    assert seeds[0] != seeds[1]
     run_ok(capsys, ["sweep", sweep_file, "--out", tmp_path / "b", "--workers", "1", "--quiet"])
     again = load_experiment(tmp_path / "b")
     assert first.to_pandas().equals(again.to_pandas())
@@ -271,7 +272,7 @@ def test_an_edited_experiment_json_is_detected(finished_sweep, capsys):
     """Issue 22, 3: a seed edited in experiment.json went unnoticed."""
     sweep_file, out = finished_sweep
     manifest = json.loads((out / "experiment.json").read_text())
-    manifest["runs"][1]["seed"] += 1
+    manifest["plan"]["root_seed"] += 1  # a seed of the plan edited by hand
     (out / "experiment.json").write_text(json.dumps(manifest, indent=1))
     with pytest.raises(ValueError, match="changed after waste-harmony wrote it"):
         load_experiment(out)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from waste_harmony.batch.plan import Task
+from waste_harmony.batch.recipe import Plan, runs_of
 from waste_harmony.batch.store import (
     EXPERIMENT_MANIFEST,
     RUNS,
@@ -88,7 +88,12 @@ class Prepared:
 
 
 def prepare_folder(
-    out: str | os.PathLike[str] | None, manifest: dict[str, Any], *, resume: bool, overwrite: bool
+    out: str | os.PathLike[str] | None,
+    manifest: dict[str, Any],
+    *,
+    resume: bool,
+    overwrite: bool,
+    listed: Callable[[], str] | None = None,
 ) -> Prepared:
     """Create or check the experiment folder.
 
@@ -104,6 +109,10 @@ def prepare_folder(
         interrupted replacement by it).
     overwrite : bool
         Replace the experiment the folder holds (once the new one is complete).
+    listed : callable, optional
+        The new experiment's fingerprint as a folder written before plans had recipes
+        holds it (computed from every run, so only called for such a folder): an
+        experiment that listed its runs resumes under its new fingerprint.
 
     Returns
     -------
@@ -145,7 +154,10 @@ def prepare_folder(
             (staging / RUNS).mkdir()
         return Prepared(staging, replaces=folder)
     old = read_experiment_manifest(folder)
-    if old.get("fingerprint") != manifest["fingerprint"]:
+    same = old.get("fingerprint") == manifest["fingerprint"] or (
+        listed is not None and old.get("plan") is None and old.get("fingerprint") == listed()
+    )
+    if not same:
         interrupted = _replacement(folder, manifest["fingerprint"])
         if interrupted is not None and resume:
             return _continue(interrupted, manifest, replaces=folder)
@@ -157,10 +169,10 @@ def prepare_folder(
         )
         raise ValueError(
             f"{folder} holds a different experiment ({old.get('kind')}, "
-            f"{len(old.get('runs', []))} runs, created {old.get('created')}); its plan, "
+            f"{runs_of(old).n_runs:,} runs, created {old.get('created')}); its plan, "
             f"model or settings differ from this one. Choose another folder, or {HOW}.{hint}"
         )
-    finished = sum((folder / RUNS / r["run_id"] / MANIFEST).exists() for r in old.get("runs", []))
+    finished = len(finished_runs(folder))
     if finished and not resume:
         raise FileExistsError(
             f"{folder} already holds {finished} finished runs of this experiment; "
@@ -279,34 +291,29 @@ def damaged_runs(folder: Path, run_ids: Sequence[str]) -> list[str]:
     return [r for r in run_ids if verify_run(folder / RUNS / r)]
 
 
-def still_to_run(
-    plan: Sequence[dict[str, Any]], make_task: Callable[[dict[str, Any]], Task], folder: Path
-) -> tuple[list[int], list[str]]:
-    """Positions in ``plan`` whose task has a run that has not finished intact.
+def still_to_run(plan: Plan, folder: Path) -> tuple[Sequence[int], list[str]]:
+    """Entries of ``plan`` with a run that has not finished intact.
 
     A finished run whose files changed since they were written (a garbage
     ``model.parquet``, a deleted file, an edited manifest) is damaged: it runs again.
+    In a folder with no finished run every entry is to run (a ``range``, not a list).
 
     Parameters
     ----------
-    plan : list of dict
-        The planned tasks.
-    make_task : callable
-        Plan entry → :class:`Task`.
+    plan : Plan
+        The planned runs.
     folder : pathlib.Path
         The experiment folder.
 
     Returns
     -------
-    (list of int, list of str)
-        Plan positions to run, in order, and the damaged runs among them.
+    (sequence of int, list of str)
+        Plan entries to run, in order, and the damaged runs among them.
     """
     done = finished_runs(folder)
+    if not done:
+        return range(len(plan)), []
     damaged = set(damaged_runs(folder, sorted(done)))
     intact = done - damaged
-    todo = [
-        i
-        for i, r in enumerate(plan)
-        if not all(run_id in intact for run_id in make_task(r).run_ids)
-    ]
+    todo = [i for i in range(len(plan)) if not all(run_id in intact for run_id in plan.task_ids(i))]
     return todo, sorted(damaged)

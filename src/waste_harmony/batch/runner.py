@@ -26,21 +26,19 @@ from waste_harmony.batch.checks import check_plan, check_sendable
 from waste_harmony.batch.executors import SerialExecutor, execute_tasks, executor_name
 from waste_harmony.batch.guard import checked_executor
 from waste_harmony.batch.identity import fingerprint, fixed_meaning
+from waste_harmony.batch.limits import check_plan_size
 from waste_harmony.batch.plan import (
     Branch,
     Task,
     check_days,
     check_fixed,
-    column_kinds,
-    grid,
-    make_plan,
     pin_city_seed,
     qualified_name,
     resolve_factory,
-    root_entropy,
-    run_seed,
 )
+from waste_harmony.batch.recipe import GridPoints, Plan, PointList
 from waste_harmony.batch.resume import finish_folder, prepare_folder, still_to_run
+from waste_harmony.batch.seeds import root_entropy, run_seed
 from waste_harmony.batch.store import RUNS, SweepResult, now, write_experiment_manifest
 from waste_harmony.batch.worker import Outcome, tidy_tables, to_run_result
 from waste_harmony.results import RunResult, versions
@@ -78,32 +76,11 @@ class Execution:
     write_on: str = "workers"
 
 
-def _labelled(
-    plan: list[dict[str, Any]], labels: Sequence[str] | None, branch: Branch | None
-) -> list[dict[str, Any]]:
-    if branch is not None:
-        return [
-            {**r, "run_id": f"{lab}-r{r['replicate']:04d}", "label": lab}
-            for r in plan
-            for lab in ("baseline", "variant")
-        ]
-    if labels is not None:
-        return [
-            {
-                **r,
-                "run_id": f"{labels[r['point']]}-r{r['replicate']:04d}",
-                "label": labels[r["point"]],
-            }
-            for r in plan
-        ]
-    return [{**r, "label": None} for r in plan]
-
-
 def experiment(
     kind: str,
     model: Any,
     *,
-    points: Sequence[Mapping[str, Any]],
+    points: Sequence[Mapping[str, Any]] | GridPoints | PointList,
     seeds: int | Sequence[int],
     days: int | None,
     root_seed: int | None,
@@ -124,8 +101,8 @@ def experiment(
         ``"ensemble"``, ``"sweep"``, ``"compare"``, ... (recorded in the manifest).
     model : class, callable or RunConfig
         What to build (see :func:`run`).
-    points : list of dict
-        Parameter points.
+    points : list of dict or GridPoints
+        Parameter points (a grid is never listed: see :mod:`~waste_harmony.batch.recipe`).
     seeds : int or list of int
         Replicates per point, or explicit seeds.
     days : int or None
@@ -172,13 +149,23 @@ def experiment(
             )
         root = root_entropy(root_seed)
         factory = pin_city_seed(factory, root)  # one city for every run (see pin_city_seed)
-        plan = make_plan(points, seeds, root, common_random_numbers=common_random_numbers)
-        check_plan(factory, points, fixed, days)  # every mistake at once, before the first run
+        plan = Plan.of(
+            points,
+            seeds,
+            root,
+            common_random_numbers=common_random_numbers,
+            labels=labels,
+            branched=branch is not None,
+        )
+        check_plan_size(plan.n_points, plan.replicates, out)  # before anything is built
+        # every mistake at once, before the first run (once per distinct value of a grid)
+        check_plan(factory, plan.points, fixed, days, progress=execution.progress)
         # A script without the __main__ guard is refused; code from standard input runs serially.
         executor = checked_executor(executor)
-        columns = column_kinds(points)
-        runs = _labelled(plan, labels, branch)
-        finger = fingerprint(kind, factory, fixed_meaning(factory, fixed), days, runs, branch)
+        columns = plan.points.columns()
+        meaning = fixed_meaning(factory, fixed)
+        recipe = plan.recipe()  # what experiment.json keeps: not one entry per run
+        finger = fingerprint(kind, factory, meaning, days, {"plan": plan.meaning()}, branch)
         manifest: dict[str, Any] = {
             "kind": kind,
             "created": now(),
@@ -192,51 +179,49 @@ def experiment(
             "branch": None
             if branch is None
             else {"at_day": branch.at_day, "intervention": repr(branch.intervention)},
-            "runs": runs,
+            "plan": recipe,
+            "n_runs": plan.n_runs,
             "versions": versions(),
             **(extra_manifest or {}),
         }
-        prepared = prepare_folder(out, manifest, resume=resume, overwrite=overwrite)
+
+        def listed_fingerprint() -> str:
+            # what a folder written before plans had recipes holds (it listed every run)
+            return fingerprint(kind, factory, meaning, days, list(plan.runs()), branch)
+
+        prepared = prepare_folder(
+            out, manifest, resume=resume, overwrite=overwrite, listed=listed_fingerprint
+        )
         folder, temporary = prepared.folder, prepared.temporary
         task_extra = {"experiment": kind, "fingerprint": finger}
         target = None if write_on == "client" else str(folder / RUNS)
         nonce = uuid.uuid4().hex
 
-        def make_task(r: dict[str, Any]) -> Task:
-            if branch is not None:
-                run_ids: tuple[str, ...] = (
-                    f"baseline-r{r['replicate']:04d}",
-                    f"variant-r{r['replicate']:04d}",
-                )
-                task_labels: tuple[str, ...] = ("baseline", "variant")
-            elif labels is not None:
-                run_ids = (f"{labels[r['point']]}-r{r['replicate']:04d}",)
-                task_labels = (labels[r["point"]],)
-            else:
-                run_ids, task_labels = (r["run_id"],), ()
+        def make_task(i: int) -> Task:
+            entry = plan.entry(i)
             return Task(
-                run_ids=run_ids,
-                point=r["point"],
-                replicate=r["replicate"],
-                seed=r["seed"],
-                parameters=r["parameters"],
+                run_ids=plan.task_ids(i),
+                point=entry["point"],
+                replicate=entry["replicate"],
+                seed=entry["seed"],
+                parameters=entry["parameters"],
                 factory=factory,
                 fixed=fixed,
                 days=days,
-                labels=task_labels,
+                labels=plan.task_labels(i),
                 columns=columns,
                 folder=target,
                 branch=branch,
                 extra=task_extra,
-                nonce=f"{nonce}-{r['run_id']}",
+                nonce=f"{nonce}-{entry['run_id']}",
                 statistics=statistics,
             )
 
         if executor is None or isinstance(executor, ProcessPoolExecutor):
-            check_sendable(make_task(plan[0]))  # before anything runs: explain what cannot be sent
-        todo, damaged = still_to_run(plan, make_task, folder)
-        skipped = len(runs) - sum(2 if branch is not None else 1 for _ in todo)
-        lazy_tasks = (make_task(plan[i]) for i in todo)
+            check_sendable(make_task(0))  # before anything runs: explain what cannot be sent
+        todo, damaged = still_to_run(plan, folder)
+        skipped = plan.n_runs - len(todo) * (2 if branch is not None else 1)
+        lazy_tasks = (make_task(i) for i in todo)
         manifest.update(
             status="running",
             updated=now(),
@@ -255,7 +240,7 @@ def experiment(
                 workers=execution.workers,
                 progress=execution.progress,
                 desc=kind,
-                total=len(runs),
+                total=plan.n_runs,
                 initial=skipped,
                 on_outcome=on_outcome,
             )
@@ -420,7 +405,7 @@ def ensemble(
 def sweep(
     model: Any = None,
     *,
-    parameters: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
+    parameters: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]] | GridPoints | PointList,
     seeds: int | Sequence[int] = 1,
     days: int | None = None,
     root_seed: int | None = None,
@@ -467,8 +452,11 @@ def sweep(
     >>> runs["waste_per_capita_kg"].tolist(), set(runs["status"])
     ([0.5, 0.5, 1.0, 1.0], {'finished'})
     """
-    if isinstance(parameters, Mapping):
-        points = grid(parameters)
+    points: GridPoints | PointList | list[dict[str, Any]]
+    if isinstance(parameters, GridPoints | PointList):
+        points = parameters
+    elif isinstance(parameters, Mapping):
+        points = GridPoints.of(parameters)  # never listed: run i's point is computed from i
     elif isinstance(parameters, Iterable) and not isinstance(parameters, str):
         points = [dict(p) for p in parameters]
     else:

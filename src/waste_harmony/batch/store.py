@@ -1,65 +1,59 @@
-# Over 600 lines: SweepResult (about 460 of them: every reader of an experiment folder, each
-# a method users call) beside the folder's small writers; the next split would move
-# SweepResult's summaries (summary, shares) to a module of their own.
-"""An experiment's folder on disk, and :class:`SweepResult`, which reads it lazily.
+# Over 600 lines: SweepResult (about 480 of them: every reader of an experiment folder, each
+# a method users call); the folder's writers and the summaries already live apart
+# (batch.folder, batch.summaries).
+"""An experiment's results read lazily: :class:`SweepResult`, and opening any results folder.
 
-Layout of an experiment folder::
+The folder's layout and its writers are in :mod:`~waste_harmony.batch.folder` (their
+names are importable from here too, where they used to live); summaries over the
+replicates in :mod:`~waste_harmony.batch.summaries`.
 
-    experiment.json          the experiment manifest: kind, plan (every run's id,
-                             point, replicate, seed and parameters), model, root
-                             seed, versions, status and counts, and the SHA-256
-                             of its own content (an edited plan is refused)
-    runs/<run_id>/           one finished run: model.parquet, neighborhoods.parquet,
-                             events.parquet and manifest.json (written last,
-                             listing every file's SHA-256)
-    failures/<run_id>.json   a run that raised: its error and traceback
-    timings.jsonl            one line per task as it finished: worker, seconds to
-                             build, run and write
-
-A run is finished when its ``manifest.json`` exists (files are written atomically
-and the manifest last), so an interrupted experiment leaves only complete runs;
-a finished run whose files no longer match their checksums is *damaged*
+A finished run whose files no longer match their checksums is *damaged*
 (:meth:`SweepResult.damaged`): reading it names it, resuming runs it again.
 Results are read lazily: :meth:`SweepResult.dataset` is a :mod:`pyarrow.dataset`
 over the finished runs (their files of that kind checked once per result
 object), :meth:`SweepResult.load` reads only the columns (and rows) asked for;
-only :meth:`SweepResult.to_pandas` reads everything.
+only :meth:`SweepResult.to_pandas` reads everything. The planned runs come from the
+recipe in ``experiment.json`` (:mod:`~waste_harmony.batch.recipe`), never a list
+of every run.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from waste_harmony.results import RunResult, run_files, verify_run
+from waste_harmony.batch.folder import (
+    COMPARISON_FILES,
+    EXPERIMENT_MANIFEST,
+    FAILURES,
+    RUNS,
+    TIMINGS,
+    append_timing,
+    experiment_files,
+    now,
+    read_experiment_manifest,
+    record_failure,
+    runs_intact,
+    write_experiment_manifest,
+)
+from waste_harmony.batch.recipe import ListedRuns, Plan, runs_of
+from waste_harmony.batch.summaries import summarise
+from waste_harmony.results import RunResult, verify_run
 from waste_harmony.schema import (
     FILES,
     MANIFEST,
     encode_node,
-    json_safe,
     key_columns,
     read_json,
     table_to_frame,
 )
-from waste_harmony.storage import (
-    FILES_KEY,
-    check_seal,
-    file_sha256,
-    seal,
-    write_atomic,
-    write_errors,
-)
-
-if TYPE_CHECKING:
-    from waste_harmony.batch.plan import Task
-    from waste_harmony.batch.worker import Outcome
+from waste_harmony.storage import FILES_KEY, file_sha256
 
 __all__ = [
     "COMPARISON_FILES",
@@ -78,159 +72,6 @@ __all__ = [
     "runs_intact",
     "write_experiment_manifest",
 ]
-
-#: Files and folders of an experiment folder (see the module docstring).
-EXPERIMENT_MANIFEST = "experiment.json"
-RUNS = "runs"
-FAILURES = "failures"
-TIMINGS = "timings.jsonl"
-#: What ``waste-harmony compare`` writes beside the runs: its table and its figure.
-COMPARISON_FILES = {"table": "summary.csv", "figure": "comparison.png"}
-
-
-def now() -> str:
-    """The current UTC time as ISO 8601 text (seconds), as written in manifests."""
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-
-
-def write_experiment_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    """Write ``experiment.json`` atomically, with the SHA-256 of its own content.
-
-    Parameters
-    ----------
-    folder : pathlib.Path
-        The experiment folder.
-    manifest : dict
-        The experiment manifest.
-    """
-    text = json.dumps(seal(manifest), indent=1, sort_keys=True)
-    write_atomic(folder / EXPERIMENT_MANIFEST, lambda p: p.write_text(text + "\n"))
-
-
-def read_experiment_manifest(folder: Path) -> dict[str, Any]:
-    """Read ``experiment.json``, refusing one changed since the library wrote it.
-
-    Parameters
-    ----------
-    folder : pathlib.Path
-        The experiment folder.
-
-    Returns
-    -------
-    dict
-        The manifest.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is none.
-    ValueError
-        If it is not valid JSON, or its content differs from its own checksum (a seed
-        of the plan edited by hand, say): the results would no longer be what the
-        plan says.
-    """
-    file = folder / EXPERIMENT_MANIFEST
-    manifest = read_json(file, "experiment manifest")
-    if not isinstance(manifest, dict):
-        raise ValueError(f"experiment manifest {file} is not a JSON object")
-    problem = check_seal(manifest, f"experiment manifest {file}")
-    if problem:
-        raise ValueError(
-            f"{problem}; the plan it holds (seeds, parameters) may no longer be the runs' "
-            "own. Restore it from a copy, or run the experiment again into a new folder "
-            "(or with overwrite=True, --force)"
-        )
-    return manifest
-
-
-def experiment_files(folder: Path) -> set[str]:
-    """The files of an experiment folder that waste-harmony wrote (relative paths).
-
-    The manifest, ``timings.jsonl``, the failure records, every run's files
-    (:func:`waste_harmony.results.run_files`) and the comparison's table and figure
-    (:data:`COMPARISON_FILES`): what replacing the experiment
-    (``overwrite=True``, ``--force``) may remove.
-
-    Parameters
-    ----------
-    folder : pathlib.Path
-        An experiment folder.
-
-    Returns
-    -------
-    set of str
-        Relative paths.
-    """
-    owned = {EXPERIMENT_MANIFEST, TIMINGS, *COMPARISON_FILES.values()}
-    failures = folder / FAILURES
-    if failures.is_dir():
-        owned.update(f"{FAILURES}/{p.name}" for p in failures.glob("*.json"))
-    runs = folder / RUNS
-    if runs.is_dir():
-        for run in runs.iterdir():
-            if run.is_dir() and not run.is_symlink():
-                owned.update(f"{RUNS}/{run.name}/{name}" for name in run_files(run))
-    return owned
-
-
-def record_failure(folder: Path, task: Task, outcome: Outcome) -> None:
-    """Write ``failures/<run_id>.json`` for each run of a failed task.
-
-    Parameters
-    ----------
-    folder : pathlib.Path
-        The experiment folder.
-    task : Task
-        The task.
-    outcome : Outcome
-        Its failed outcome (error, traceback, worker).
-    """
-    for index, run_id in enumerate(task.run_ids):
-        record = {
-            "run_id": run_id,
-            "label": task.labels[index] if task.labels else None,
-            "point": task.point,
-            "replicate": task.replicate,
-            "seed": task.seed,
-            "parameters": task.parameters,
-            "error": outcome.error,
-            "traceback": outcome.traceback,
-            "worker": outcome.worker,
-            "time": now(),
-        }
-        text = json.dumps(json_safe(record), indent=1)
-        write_atomic(folder / FAILURES / f"{run_id}.json", lambda p, t=text: p.write_text(t))
-
-
-def append_timing(folder: Path, task: Task, outcome: Outcome) -> None:
-    """Append one line for a finished or failed task to ``timings.jsonl``.
-
-    Parameters
-    ----------
-    folder : pathlib.Path
-        The experiment folder.
-    task : Task
-        The task.
-    outcome : Outcome
-        Its outcome (status, worker, seconds).
-    """
-    line = {
-        "run_ids": list(task.run_ids),
-        "status": outcome.status,
-        "worker": outcome.worker,
-        **outcome.seconds,
-    }
-    file = folder / TIMINGS
-    with write_errors(file, intact=runs_intact(folder)), file.open("a") as fh:
-        fh.write(json.dumps(line) + "\n")  # streamed, never held in memory
-
-
-def runs_intact(folder: Path) -> str:
-    """What is left as it was when writing into an experiment folder fails (for messages)."""
-    return (
-        f"the finished runs in {folder} are intact; once the cause is fixed, resume the "
-        "experiment to run the rest (--resume, resume=True)"
-    )
 
 
 def _kind_file(kind: str) -> str:
@@ -279,6 +120,7 @@ class SweepResult:
                 )
             manifest = read_experiment_manifest(self.path)
         self.manifest: dict[str, Any] = manifest
+        self._plan: Plan | ListedRuns | None = None
         # files checked against their run's manifest: (path, size, mtime) -> intact
         self._checked: set[tuple[str, int, int]] = set()
 
@@ -295,13 +137,32 @@ class SweepResult:
         return list(self.manifest.get("parameter_columns", {}))
 
     @property
+    def plan(self) -> Plan | ListedRuns:
+        """The planned runs, computed from the recipe in ``experiment.json``.
+
+        A :class:`~waste_harmony.batch.recipe.Plan`, or for a folder written before
+        plans had recipes the runs it lists.
+        """
+        if self._plan is None:
+            self._plan = runs_of(self.manifest)
+        return self._plan
+
+    @property
     def n_runs(self) -> int:
         """Number of runs planned."""
-        return len(self.manifest["runs"])
+        return self.plan.n_runs
 
     def run_ids(self) -> list[str]:
         """Every planned run id, in plan order."""
-        return [r["run_id"] for r in self.manifest["runs"]]
+        return list(self.plan.run_ids())
+
+    def _done(self) -> set[str]:
+        """Ids of the run folders holding a manifest (one directory listing)."""
+        runs = self.path / RUNS
+        if not runs.is_dir():
+            return set()
+        with os.scandir(runs) as entries:
+            return {e.name for e in entries if os.path.exists(os.path.join(e.path, MANIFEST))}
 
     def is_finished(self, run_id: str) -> bool:
         """Whether a run's results are complete on disk.
@@ -320,7 +181,8 @@ class SweepResult:
 
     def finished(self) -> list[str]:
         """Ids of the finished runs, in plan order."""
-        return [r for r in self.run_ids() if self.is_finished(r)]
+        done = self._done()
+        return [r for r in self.plan.run_ids() if r in done] if done else []
 
     @property
     def n_finished(self) -> int:
@@ -338,7 +200,10 @@ class SweepResult:
         if not folder.exists():
             return []
         failed = {p.stem for p in folder.glob("*.json")}
-        return [r for r in self.run_ids() if r in failed and not self.is_finished(r)]
+        if not failed:
+            return []
+        done = self._done()
+        return [r for r in self.plan.run_ids() if r in failed and r not in done]
 
     def runs(self) -> pd.DataFrame:
         """The plan with each run's status.
@@ -350,11 +215,12 @@ class SweepResult:
             columns and ``status`` (``"finished"``, ``"failed"`` or ``"missing"``).
         """
         failed = set(self.failed_ids())
+        done = self._done()
         rows = []
-        for run in self.manifest["runs"]:
+        for run in self.plan.runs():
             status = (
                 "finished"
-                if self.is_finished(run["run_id"])
+                if run["run_id"] in done
                 else "failed"
                 if run["run_id"] in failed
                 else "missing"
@@ -635,7 +501,7 @@ class SweepResult:
         RunResult
             Its frames and manifest.
         """
-        if run_id not in self.run_ids():
+        if run_id not in set(self.plan.run_ids()):
             raise KeyError(f"no run {run_id!r} in this experiment")
         return RunResult.load(self.path / RUNS / run_id)
 
@@ -670,54 +536,10 @@ class SweepResult:
             category too, in a ``category`` column (``mean`` is the share of runs,
             ``sd`` is NaN).
         """
-        from scipy import stats
-
         if isinstance(variables, str):
             variables = [variables]
         frame = self.load(list(variables), where=where)
-        keys = [c for c in ("label", "point") if c in frame.columns]
-        keys += [p for p in self.parameter_names if p in frame.columns] + ["day"]
-        categorical = [v for v in variables if not pd.api.types.is_numeric_dtype(frame[v].dropna())]
-        numeric = [v for v in variables if v not in categorical]
-        parts = []
-        if numeric:
-            long = frame.melt(id_vars=keys, value_vars=numeric, var_name="variable")
-            grouped = long.groupby([*keys, "variable"], dropna=False, sort=True)["value"]
-            out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
-            half = (
-                stats.t.ppf(0.5 + confidence / 2, np.maximum(out["n"] - 1, 1))
-                * out["sd"]
-                / np.sqrt(out["n"])
-            )
-            out["ci_low"] = out["mean"] - half
-            out["ci_high"] = out["mean"] + half
-            parts.append(out)
-        for variable in categorical:
-            parts.append(_shares(frame, keys, variable, confidence))
-        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-
-
-def _shares(frame: pd.DataFrame, keys: list[str], variable: str, confidence: float) -> pd.DataFrame:
-    """Per group and category: the share of runs in it, with Wilson's interval."""
-    from waste_harmony.proportions import wilson_interval
-
-    data = frame[[*keys, variable]].dropna(subset=[variable])
-    # every category in every group, zero counts included (a share of 0 has an interval)
-    counts = pd.crosstab([data[k] for k in keys], data[variable])
-    out = cast(pd.Series, counts.stack()).reset_index(name="count")
-    out.columns = [*keys, "category", "count"]
-    out["n"] = out.groupby(keys, sort=False)["count"].transform("sum")
-    out.insert(len(keys), "variable", variable)
-    out["mean"] = out["count"] / out["n"]
-    out["sd"] = np.nan
-    limits = [
-        wilson_interval(int(k), int(n), confidence)
-        for k, n in zip(out["count"], out["n"], strict=True)
-    ]
-    out["ci_low"] = [low for low, _ in limits]
-    out["ci_high"] = [high for _, high in limits]
-    columns = [*keys, "variable", "category", "mean", "sd", "n", "ci_low", "ci_high"]
-    return out[columns]
+        return summarise(frame, list(variables), self.parameter_names, confidence)
 
 
 def _read(dataset: Any, **options: Any) -> Any:

@@ -39,6 +39,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial import Delaunay, KDTree, QhullError
 
+from .size import check_city_size
 from .zones import (
     ZONE_EMISSION_MEAN,
     ZONE_HABITAT_RANGE,
@@ -218,6 +219,12 @@ def grid_city(
     rows, cols = _whole("grid_city", "rows", rows), _whole("grid_city", "cols", cols)
     if rows < 1 or cols < 1 or rows * cols < len(ZONES):
         raise ValueError(f"grid_city needs rows, cols >= 1 and rows * cols >= 5, got {rows}x{cols}")
+    check_city_size(
+        rows * cols,
+        rows * (cols - 1) + cols * (rows - 1),
+        what=f"grid_city({rows} x {cols})",
+        fix="fewer rows and columns",
+    )
     if not (math.isfinite(spacing_km) and spacing_km > 0):
         raise ValueError(f"spacing_km must be a positive number, got {spacing_km!r}")
     rng = np.random.default_rng(seed)
@@ -336,6 +343,9 @@ def organic_city(
         radius = math.sqrt(2.0 * math.log(n) / (math.pi * n))
     elif not (math.isfinite(radius) and radius > 0):
         raise ValueError(f"radius must be a positive number, got {radius!r}")
+    # expected pairs closer than radius in the unit square (borders ignored)
+    pairs = 0.5 * n * (n - 1) * min(math.pi * radius**2, 1.0)
+    check_city_size(n, int(pairs), what=f"organic_city({n:,})", fix="fewer n_nodes")
     rng = np.random.default_rng(seed)
     side_km = 0.5 * math.sqrt(n)
     unit = rng.uniform(size=(n, 2))

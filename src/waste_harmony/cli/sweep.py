@@ -75,14 +75,14 @@ def handle(args: argparse.Namespace) -> int:
     out = experiment_folder(args, config.run.output.folder, source=config.run.source)
     client = None if args.scheduler is None else _dask_client(args.scheduler)
     try:
-        large = f"the sweep of {len(config.points):,} points x {config.seeds} seeds"
+        large = f"the sweep of {len(config.design):,} points x {config.seeds:,} seeds"
         with (
             user_errors(FileExistsError, ValueError),
             may_be_large(large, "split it into several sweeps with fewer points or seeds"),
         ):
             result = sweep(
                 config.run,
-                parameters=config.points,
+                parameters=config.design,
                 seeds=config.seeds,
                 root_seed=config.root_seed,
                 common_random_numbers=config.common_random_numbers,

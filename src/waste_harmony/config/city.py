@@ -34,6 +34,7 @@ hash of the city.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +159,35 @@ class CityConfig:
             return self
         return CityConfig(generator=self.generator, options={**self.options, "seed": int(seed)})
 
+    def size(self) -> tuple[int, int] | None:
+        """Neighbourhoods and streets a generated city will have (``None`` for a file).
+
+        Read from the generator's options (or its defaults) without building it; a
+        street count is the grid's exact one, an organic city's expected one.
+
+        Examples
+        --------
+        >>> CityConfig(generator="grid", options={"rows": 3, "cols": 4}).size()
+        (12, 17)
+        """
+        if self.graphml is not None or self.file is not None or self.osm is not None:
+            return None
+        defaults = {
+            name: p.default
+            for name, p in inspect.signature(GENERATORS[self.generator]).parameters.items()
+        }
+        options = {**defaults, **self.options}
+        if self.generator == "organic":
+            n = options["n_nodes"]
+            if not _whole(n) or n < 2 or not isinstance(options.get("radius") or 0.0, float | int):
+                return None  # the generator names the wrong value
+            radius = options.get("radius") or math.sqrt(2.0 * math.log(max(n, 2)) / (math.pi * n))
+            return n, int(0.5 * n * (n - 1) * min(math.pi * radius**2, 1.0))
+        rows, cols = (10, 10) if self.generator == "default" else (options["rows"], options["cols"])
+        if not all(_whole(v) for v in (rows, cols)):
+            return None  # the generator names the wrong value
+        return rows * cols, rows * (cols - 1) + cols * (rows - 1)
+
     def build(self) -> nx.Graph:
         """Make the city graph.
 
@@ -184,6 +214,11 @@ class CityConfig:
             if source is not None:
                 return {key: str(source), **options}
         return {"generator": self.generator, **options}
+
+
+def _whole(value: Any) -> bool:
+    """Whether ``value`` is a whole number (not a bool): a size the estimate can use."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _district_city(file: Path, options: dict[str, Any]) -> nx.Graph:

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from waste_harmony.city.size import check_city_size
 from waste_harmony.config.city import CityConfig, city_seed, read_city
 from waste_harmony.config.errors import ConfigError, closest, combine_errors
 from waste_harmony.config.reader import (
@@ -191,6 +192,16 @@ class RunConfig:
         }
         kwargs["rng"] = seed = _seed(kwargs["rng"])
         where = self.city.seeded(city_seed(seed)) if isinstance(seed, int) else self.city
+        size = where.size()
+        if size is not None and isinstance(kwargs["n_citizens"], int):
+            # refused from the estimate, before minutes of building (issue 23)
+            check_city_size(
+                *size,
+                kwargs["n_citizens"],
+                model=True,
+                what=f"the run file's city ({where.generator}, {where.options})",
+                fix="a smaller city or fewer citizens",
+            )
         try:
             kwargs.update(self.reporters())
         except (ValueError, TypeError) as exc:

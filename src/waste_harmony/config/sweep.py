@@ -48,13 +48,21 @@ above the rest of :mod:`waste_harmony.config`.
 
 from __future__ import annotations
 
+import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from waste_harmony.batch.plan import grid, latin_hypercube
+from waste_harmony.batch.checks import (
+    Finding,
+    Progress,
+    constraint_links,
+    coupled_names,
+    grid_problems,
+    point_problems,
+)
+from waste_harmony.batch.recipe import GridPoints, PointList, latin_hypercube
 from waste_harmony.config.errors import ConfigError
 from waste_harmony.config.reader import (
     Key,
@@ -120,8 +128,9 @@ class SweepConfig:
     ----------
     run : RunConfig
         The run every point starts from.
-    points : list of dict
-        Parameter points (``[{}]`` for an ensemble).
+    design : GridPoints or PointList
+        Parameter points (one empty point for an ensemble); a grid is never listed
+        (:mod:`~waste_harmony.batch.recipe`), :attr:`points` lists it.
     seeds : int
         Replicates per point.
     root_seed : int
@@ -143,15 +152,20 @@ class SweepConfig:
     """
 
     run: RunConfig
-    points: list[dict[str, Any]] = field(default_factory=lambda: [{}])
+    design: GridPoints | PointList = field(default_factory=lambda: PointList(({},)))
     seeds: int = 1
     root_seed: int = 0
     common_random_numbers: bool = True
 
     @property
+    def points(self) -> list[dict[str, Any]]:
+        """The parameter points, listed (prefer :attr:`design` for a large grid)."""
+        return list(self.design)
+
+    @property
     def n_runs(self) -> int:
         """Points × seeds."""
-        return len(self.points) * self.seeds
+        return len(self.design) * self.seeds
 
 
 def _grid_values(name: str, values: Any, run: RunConfig, valid: list[str], where: str) -> None:
@@ -164,19 +178,22 @@ def _grid_values(name: str, values: Any, run: RunConfig, valid: list[str], where
     problems.raise_any()
 
 
-def _grid_points(table: dict[str, Any], run: RunConfig) -> list[dict[str, Any]]:
+def _grid_points(table: dict[str, Any], run: RunConfig) -> GridPoints:
     valid = varied_names(run)
     problems = Problems()
     for name, values in table.items():
         problems.attempt(_grid_values, name, values, run, valid, join("sweep.grid", name))
     problems.raise_any()
-    points = grid(table)
+    points = GridPoints.of(table)
     _check_points(points, run, "sweep.grid", "remove the combinations or narrow the values")
     return points
 
 
-def _point_problems(point: dict[str, Any], run: RunConfig, registry: dict[str, Any]) -> list[str]:
-    """Every problem of one point together with the run file's values (joint constraints)."""
+def _point_problems(point: dict[str, Any], run: RunConfig, classes: dict[str, Any]) -> list[str]:
+    """Every problem of one point together with the run file's values (joint constraints).
+
+    ``classes`` maps each scenario of the run file to its class.
+    """
     model = {**run.parameters, **{k: v for k, v in point.items() if "." not in k}}
     model.pop("citizens", None)
     found = violations(model)
@@ -186,31 +203,42 @@ def _point_problems(point: dict[str, Any], run: RunConfig, registry: dict[str, A
         for k, v in point.items():
             if k.startswith(prefix):  # a nested path (policy.set.x) replaces one leaf
                 values = with_path(values, k[len(prefix) :], v)
-        if scenario in registry:
-            cls = registry[scenario]
-        else:  # a code reference ('pkg.mod:Class', 'ban.py:Ban'), relative to the file
-            from waste_harmony.scenarios import scenario_class
-
-            cls = scenario_class(scenario, base_dir=run.base_dir)
-        found += cls.violations(values)
+        found += classes[scenario].violations(values)
     return found
 
 
-def _check_points(points: list[dict[str, Any]], run: RunConfig, key: str, fix: str) -> None:
-    """Refuse a design with points that break a joint constraint, before anything runs."""
-    from waste_harmony.scenarios import available
+def _check_points(points: GridPoints | PointList, run: RunConfig, key: str, fix: str) -> None:
+    """Refuse a design with points that break a joint constraint, before anything runs.
+
+    A grid is checked once per combination of the values a constraint links
+    (:func:`~waste_harmony.batch.checks.grid_problems`), not once per point.
+    """
+    from waste_harmony.scenarios import available, scenario_class
 
     registry = available()  # slow (entry points): once per design
-    first: dict[str, str] = {}
-    counts: dict[str, int] = {}
-    for point in points:
-        for message in _point_problems(point, run, registry):
-            rule = re.sub(r" \([^()]*=[^()]*\)", "", message)  # the same rule, other values
-            first.setdefault(rule, message)
-            counts[rule] = counts.get(rule, 0) + 1
-    if counts:
+    # a code reference ('pkg.mod:Class', 'ban.py:Ban') is relative to the file
+    classes = {
+        s: registry[s] if s in registry else scenario_class(s, base_dir=run.base_dir)
+        for s in run.scenarios
+    }
+
+    def problems(point: Any) -> list[str]:
+        return _point_problems(point, run, classes)
+
+    found: dict[str, Finding]
+    if isinstance(points, GridPoints):
+        groups = coupled_names(points.names, constraint_links(points.names, classes))
+        sizes = dict(zip(points.names, map(len, points.values), strict=True))
+        total = sum(math.prod(sizes[n] for n in g) for g in groups)
+        progress = Progress(total, key)
+        found, _ = grid_problems(points, problems, groups, progress)
+    else:
+        progress = Progress(len(points), key)
+        found = point_problems(points, problems, progress)
+    progress.close()
+    if found:
         listing = "; ".join(
-            f"{first[r]} (fails at {n} of {len(points)} points)" for r, n in counts.items()
+            f"{f.message} (fails at {f.count:,} of {len(points):,} points)" for f in found.values()
         )
         raise ConfigError(f"the design breaks a constraint: {listing}; {fix}", key)
 
@@ -233,7 +261,7 @@ def _range(name: str, bounds: Any, whole: bool, run: RunConfig, where: str) -> N
             ) from exc
 
 
-def _sample_points(sample: dict[str, Any], run: RunConfig, seed: int) -> list[dict[str, Any]]:
+def _sample_points(sample: dict[str, Any], run: RunConfig, seed: int) -> PointList:
     ranges, integers = sample["ranges"], sample["integers"]
     valid = varied_names(run)
     problems = Problems()
@@ -245,8 +273,12 @@ def _sample_points(sample: dict[str, Any], run: RunConfig, seed: int) -> list[di
         if problems.passes(check_name, name, valid, where):
             problems.attempt(_range, name, bounds, name in integers, run, where)
     problems.raise_any()
-    points = latin_hypercube(
-        {k: tuple(v) for k, v in ranges.items()}, sample["n"], seed=seed, integers=integers
+    points = PointList(
+        tuple(
+            latin_hypercube(
+                {k: tuple(v) for k, v in ranges.items()}, sample["n"], seed=seed, integers=integers
+            )
+        )
     )
     # A Latin hypercube covers the whole box: points outside a joint constraint are
     # refused (not silently dropped or resampled, which would bias the design).
@@ -279,15 +311,16 @@ def parse_sweep_config(
     root = table["root_seed"]
     if root is None:
         root = run.seed if run.seed is not None else 0
+    design: GridPoints | PointList
     if table["grid"] is not None:
-        points = _grid_points(table["grid"], run)
+        design = _grid_points(table["grid"], run)
     elif table["sample"] is not None:
-        points = _sample_points(table["sample"], run, root)
+        design = _sample_points(table["sample"], run, root)
     else:
-        points = [{}]
+        design = PointList(({},))
     return SweepConfig(
         run=run,
-        points=points,
+        design=design,
         seeds=table["seeds"],
         root_seed=root,
         common_random_numbers=table["common_random_numbers"],

@@ -154,7 +154,7 @@ def simulated_values(result: SweepResult, observed: pd.DataFrame, replicates: in
     numpy.ndarray
         The runs' values at the observations, NaN where a run has none.
     """
-    n_points = len(result.manifest["runs"]) // replicates
+    n_points = result.n_runs // replicates
     out = np.full((n_points, replicates, len(observed)), np.nan)
     if not result.n_finished:
         return out
