@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -161,3 +162,11 @@ SBC = Case(
 )
 
 CASES = {case.name: case for case in (WASTE, RECYCLING, TWO, THREE, TARGET, SBC)}
+
+
+def save_figure(fig: Any, path: str | Path) -> None:
+    """Lay out ``fig`` and write it to ``path`` (folders made), as every calibration figure."""
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"figure -> {path}")

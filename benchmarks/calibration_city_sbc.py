@@ -35,7 +35,7 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from calibration_cases import CASES
+from calibration_cases import CASES, save_figure
 
 from waste_harmony.experiments import abc, abcreg
 from waste_harmony.experiments.calibration import RunStatistics, check_observed, weighted_quantile
@@ -173,10 +173,7 @@ def figure(report: dict[str, Any], names: list[str], n: int, bins: int, path: st
         f"table of {report['table_runs']} runs)",
         fontsize=9,
     )
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    print(f"figure -> {path}")
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

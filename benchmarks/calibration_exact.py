@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from calibration_cases import CASES, Case
+from calibration_cases import CASES, Case, save_figure
 
 from waste_harmony import experiments
 
@@ -146,10 +146,7 @@ def figure(path: str, report: dict[str, Any]) -> None:
         ax.set_xlabel(CASES[name].names[0])
     axes[0][0].set_ylabel("density")
     axes[0][0].legend(frameon=False, fontsize=7)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    print(f"figure -> {path}")
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ from scipy import optimize, stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from calibration_cases import CASES, Case
+from calibration_cases import CASES, Case, save_figure
 
 from waste_harmony.experiments import abc, abcreg
 from waste_harmony.experiments.calibration import weighted_quantile
@@ -518,10 +518,7 @@ def figure(rows: dict[str, dict[str, list[dict[str, Any]]]], path: str, budget: 
                 ax.set_yscale("log")
                 ax.axhline(1.0, color="0.7", lw=0.8)
                 ax.set_title(f"{case}: {name}, {budget} runs", fontsize=9)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    print(f"figure -> {path}")
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

@@ -262,18 +262,6 @@ CALIBRATION = Table(
     like='[calibration] observed = "observed.csv"',
 )
 
-#: Keys of ``[calibration]`` passed on to :func:`~waste_harmony.experiments.calibrate`.
-OPTIONS = (
-    "check",
-    "accept",
-    "generations",
-    "alpha",
-    "min_acceptance",
-    "min_epsilon_change",
-    "scales",
-    "weights",
-)
-
 #: Keys that apply to one method only: method → its own keys.
 METHOD_KEYS = {
     "abc-reg": ("accept",),
@@ -287,6 +275,11 @@ METHOD_KEYS = {
         "weights",
     ),
 }
+
+#: Keys of ``[calibration]`` passed on to :func:`~waste_harmony.experiments.calibrate`
+#: as options: the check and every method's own keys but ``population``, which sets
+#: the budget's unit and is passed on by itself.
+OPTIONS = ("check", *(k for keys in METHOD_KEYS.values() for k in keys if k != "population"))
 
 
 def _priors(table: dict[str, Any], run: RunConfig, reading: Reading) -> dict[str, Any]:
