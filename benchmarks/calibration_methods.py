@@ -264,6 +264,7 @@ def bsl(
     chain = [current]
     current_lp = log_sl(current, 0) + log_prior(current)
     cov = np.diag((0.05 * prior_sd) ** 2)
+    moves = 0
     for it in range(1, iterations):
         if it >= 20:
             past = np.array(chain)
@@ -276,8 +277,12 @@ def bsl(
             lp = log_sl(proposal, it) + lp_prior
             if np.log(rng.random()) < lp - current_lp:
                 current, current_lp = proposal, lp
+                moves += 1
         chain.append(current)
     sample = np.array(chain[len(chain) // 2 :])
+    # The interval comes from this many states: say so beside the scores.
+    distinct = len(np.unique(sample, axis=0))
+    print(f"  bsl: {iterations} steps, {moves} moves, {distinct} distinct states kept", flush=True)
     return sample, np.full(len(sample), 1.0 / len(sample))
 
 
