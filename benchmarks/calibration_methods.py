@@ -530,10 +530,15 @@ def figure(rows: dict[str, dict[str, list[dict[str, Any]]]], path: str, budget: 
     for col, case in enumerate(cases):
         name = CASES[case].names[0]
         for m, results in enumerate(rows[case].values()):
-            widths = [r["score"][name]["width_exact"] for r in results]
+            widths = np.array([r["score"][name]["width_exact"] for r in results])
             errors = [r["score"][name]["mean_error_sd"] for r in results]
             x = m + np.linspace(-0.2, 0.2, len(widths))
-            axes[0, col].scatter(x, widths, s=14, color=f"C{m}")
+            # A zero width (a chain that never moved) has no place on the log scale:
+            # drawn as a triangle at the floor rather than silently dropped.
+            stuck = widths <= 0
+            axes[0, col].scatter(x[~stuck], widths[~stuck], s=14, color=f"C{m}")
+            axes[0, col].scatter(x[stuck], np.full(stuck.sum(), 0.1), s=22, marker="v",
+                                 color=f"C{m}")  # fmt: skip
             axes[1, col].scatter(x, errors, s=14, color=f"C{m}")
         for row, (lines, label) in enumerate(
             (((1.5,), "90 % width / exact (target ≤ 1.5)"), ((-0.3, 0.3), "mean error (exact sd)"))
@@ -546,7 +551,9 @@ def figure(rows: dict[str, dict[str, list[dict[str, Any]]]], path: str, budget: 
             if row == 0:
                 ax.set_yscale("log")
                 ax.axhline(1.0, color="0.7", lw=0.8)
-                ax.set_title(f"{case}: {name}, {budget} runs", fontsize=9)
+                ax.set_title(f"{case}: {name}, {budget} runs (▼: width 0)", fontsize=9)
+            else:
+                ax.set_yscale("symlog", linthresh=1.0)  # errors from 0.1 to hundreds of sd
     save_figure(fig, path)
 
 
