@@ -543,7 +543,7 @@ class SweepResult:
 
 
 #: Files a scan reads at once. Arrow's dataset scanner keeps ~70 kB of native memory
-#: per file it opened until the scan ends (measured with pyarrow 19: +74 MiB for 1,000
+#: per file it opened until the scan ends (measured with pyarrow 26: +74 MiB for 1,000
 #: one-row-group files, +678 MiB for 10,000, whatever was read from them), so a sweep
 #: of 10^5 runs needed gigabytes to load one variable; scanned 256 files at a time,
 #: 10,000 files cost +71 MiB in the same time.
