@@ -10,6 +10,7 @@ import gzip
 
 import pytest
 
+from waste_harmony import CityModel
 from waste_harmony.city.osm import check_osm_file
 from waste_harmony.cli import main
 from waste_harmony.config import ConfigError, parse_run_config
@@ -148,6 +149,21 @@ def test_a_run_files_huge_city_or_population_is_one_line_naming_them(tmp_path, c
     ):
         crowd.build_model(rng=1)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_model_with_more_citizens_than_memory_is_refused_before_drawing_them(eight_gib):
+    """Issue 23's loose end: ``CityModel(city, n_citizens=huge)`` called directly."""
+    from waste_harmony.city import grid_city
+    from waste_harmony.city.size import CITIZEN_BYTES
+
+    city = grid_city(10, 10, seed=1)
+    huge = 8 * GIB // CITIZEN_BYTES + 1  # the citizens alone outgrow what is available
+    with pytest.raises(MemoryError) as error:
+        CityModel(city, n_citizens=huge, rng=1)
+    message = str(error.value)
+    assert f"CityModel(n_citizens={huge:,}): 100 neighbourhoods" in message
+    assert "8.6 GB available" in message and "population=" in message
+    assert CityModel(city, n_citizens=1_000, rng=1).n_citizens == 1_000  # one that fits
 
 
 def test_a_plan_whose_runs_cannot_fit_on_the_disk_names_the_space(tmp_path, monkeypatch):

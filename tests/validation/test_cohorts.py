@@ -170,6 +170,25 @@ def test_below_the_measured_size_a_run_warns_with_the_numbers():
         CityModel(city, n_citizens=10 * districts, rng=0)  # at the threshold: no warning
 
 
+def test_the_sample_size_warning_names_the_users_line_once_per_experiment(tmp_path):
+    """At the line that asked for the runs — not inside the library — and not again
+    from each run (a pool's workers printed it once each, with library lines)."""
+    import warnings
+
+    from waste_harmony import experiments
+
+    city = load_city(grid_city(4, 4))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        CityModel(city, n_citizens=5, rng=0)
+        experiments.sweep(
+            city=city, n_citizens=5, parameters={"waste_per_capita_kg": [0.8, 1.0]},
+            seeds=2, days=2, executor="serial", out=tmp_path / "s", progress=False,
+        )  # fmt: skip
+    said = [w for w in caught if issubclass(w.category, SampleSizeWarning)]
+    assert [w.filename for w in said] == [__file__, __file__], [w.filename for w in said]
+
+
 def test_population_must_be_a_positive_number():
     with pytest.raises(ValueError, match="positive, finite number of people"):
         CityModel(n_citizens=100, population=-5)

@@ -15,12 +15,14 @@ import os
 import socket
 import time
 import traceback
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from waste_harmony.batch.plan import Task
+from waste_harmony.model.checks import SampleSizeWarning
 from waste_harmony.results import RunResult, run_manifest, save_run
 from waste_harmony.schema import RunIds, model_tables
 from waste_harmony.storage import WriteError
@@ -350,7 +352,11 @@ def _execute(task: Task) -> Outcome:
     start = time.perf_counter()
     seconds: dict[str, float] = {}
     try:
-        model = task.factory(rng=task.seed, **_fresh(task.kwargs()))
+        with warnings.catch_warnings():
+            # the plan's check built this kind of model in the parent and warned there,
+            # at the user's sweep or calibrate line; once per experiment is enough
+            warnings.simplefilter("ignore", SampleSizeWarning)
+            model = task.factory(rng=task.seed, **_fresh(task.kwargs()))
         built = time.perf_counter()
         if task.branch is None:
             model.run_for(task.days)

@@ -61,6 +61,7 @@ def check_city_size(
     n_citizens: int = 0,
     *,
     model: bool = False,
+    graph_built: bool = False,
     what: str,
     fix: str,
 ) -> None:
@@ -72,6 +73,9 @@ def check_city_size(
         The city's size (citizens only count with ``model``).
     model : bool
         Whether a model is built on it too.
+    graph_built : bool
+        Whether the graph exists already (a model on a given city): only the model's
+        part is still to be allocated.
     what : str
         What is built, for the message (``"grid_city(4000 x 4000)"``).
     fix : str
@@ -86,12 +90,15 @@ def check_city_size(
     Examples
     --------
     >>> check_city_size(100, 180, what="a small city", fix="-")  # fits
+    >>> check_city_size(100, 180, 10**6, model=True, graph_built=True, what="-", fix="-")
     >>> check_city_size(10**12, 2 * 10**12, what="grid_city(10^6 x 10^6)", fix="fewer rows")
     Traceback (most recent call last):
     ...
     MemoryError: grid_city(10^6 x 10^6): 1,000,000,000,000 neighbourhoods and ...
     """
     need = city_bytes(n_nodes, n_edges, n_citizens, model=model)
+    if graph_built:
+        need -= city_bytes(n_nodes, n_edges)
     free = available_memory_bytes()
     if free is None or need <= free:
         return

@@ -548,8 +548,9 @@ def regression_posterior(
         warnings.warn(
             f"the regression adjustment moved {1 - share:.0%} of the kept simulations' "
             "weight outside the prior's support: the observations lie beyond what the "
-            "simulations reach (can the model reproduce them? see the predictive check); "
-            "the posterior is the rejection sample, unadjusted",
+            "simulations reach (a larger budget reaches further, if the model can reproduce "
+            "them: see the predictive check); the posterior is the rejection sample, "
+            "unadjusted",
             RuntimeWarning,
             stacklevel=2,
         )

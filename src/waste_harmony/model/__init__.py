@@ -59,6 +59,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from waste_harmony.agents import Citizen, Corporation, Neighborhood
+from waste_harmony.city.size import check_city_size
 from waste_harmony.dynamics.diffusion import ImplicitDiffusion
 from waste_harmony.model.accounts import WasteAccounts
 from waste_harmony.model.building import CITIZENS_PER_DISTRICT, build_citizens, build_city
@@ -237,6 +238,17 @@ class CityModel(mesa.Model):
         super().__init__(rng=self.seed)
         self.n_citizens = int(n_citizens)
         self.city = graph = city_graph(city)
+        # Refused from the estimate before the citizens are drawn: a population this
+        # machine cannot hold used to build until the machine ran out of memory.
+        check_city_size(
+            graph.number_of_nodes(),
+            graph.number_of_edges(),
+            self.n_citizens,
+            model=True,
+            graph_built=True,
+            what=f"CityModel(n_citizens={self.n_citizens:,})",
+            fix="fewer citizens (with population= each stands for more people)",
+        )
         # The state, built in this order (the random draws follow it): the city's
         # columns, geometry and space, then the citizens, then the agents.
         built = build_city(graph, self.params, random=self.random)

@@ -9,7 +9,10 @@ into the one form the model builds from.
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, cast
 
 import mesa
@@ -75,7 +78,6 @@ def seed_alias(seed: Any, rng: Any) -> Any:
     # FutureWarning; every model class here does the same.
     if rng is not None:
         raise ValueError("give either rng= or seed=, not both (seed= is the deprecated spelling)")
-    import warnings
 
     warnings.warn(
         "the seed= keyword is deprecated, as in Mesa 3.5; use rng= instead (same meaning)",
@@ -157,6 +159,10 @@ def check_population(population: Any, n_citizens: int) -> None:
         raise ValueError("population is given but n_citizens is 0: no citizen can stand for it")
 
 
+#: This package's folder: frames inside it are skipped when a warning names its line.
+_PACKAGE = str(Path(__file__).parents[1]) + os.sep  # as code objects name their files
+
+
 class SampleSizeWarning(UserWarning):
     """A run has fewer citizens per district than its answers need to be the population's."""
 
@@ -172,8 +178,6 @@ def warn_if_below_converged(n_citizens: int, weight: np.ndarray, *, per_district
     districts = int(np.count_nonzero(np.asarray(weight) > 0))
     if districts == 0 or n_citizens == 0 or n_citizens >= per_district * districts:
         return
-    import warnings
-
     warnings.warn(
         f"n_citizens={n_citizens} gives {n_citizens / districts:.1f} citizens per populated "
         f"district ({districts} districts); the story's outcome agreed with the full "
@@ -182,7 +186,9 @@ def warn_if_below_converged(n_citizens: int, weight: np.ndarray, *, per_district
         f"the population's: use n_citizens >= {per_district * districts}, or measure with "
         "experiments.convergence",
         SampleSizeWarning,
-        stacklevel=3,
+        # at the user's line (their CityModel, sweep or calibrate call), not the
+        # library's: shown once per line, however many models the call builds
+        skip_file_prefixes=(_PACKAGE,),
     )
 
 
