@@ -287,6 +287,28 @@ def test_results_are_read_lazily_by_variable(tmp_path):
     assert reopened.n_finished == 4 and reopened.parameter_names == ["waste_per_capita_kg"]
 
 
+def test_results_read_a_few_files_at_a_time_are_the_same_table(tmp_path, monkeypatch):
+    """Scans of at most READ_CHUNK files (Arrow keeps memory per file open in a scan):
+    the same rows in the same order, filters and kinds included."""
+    import waste_harmony.batch.store as store
+
+    result = ex.sweep(
+        helpers.small_model, parameters={"waste_per_capita_kg": [0.5, 0.7, 0.9]}, seeds=3,
+        days=4, executor="serial", progress=False, out=tmp_path / "chunks",
+    )  # fmt: skip
+    asks = [
+        {"variables": ["waste_generated_kg", "mean_concern"]},
+        {"variables": "mean_concern", "where": {"waste_per_capita_kg": 0.7, "day": [2, 3]}},
+        {"variables": ["pollution"], "kind": "neighborhoods", "where": {"day": 4}},
+    ]
+    whole = [result.load(**ask) for ask in asks] + [result.to_pandas("events")]
+    monkeypatch.setattr(store, "READ_CHUNK", 2)  # 9 runs: five scans each
+    for ask, expected in zip(asks, whole, strict=False):
+        pd.testing.assert_frame_equal(result.load(**ask), expected)
+    pd.testing.assert_frame_equal(result.to_pandas("events"), whole[-1])
+    assert len(whole[0]) == 9 * 5
+
+
 def test_temporary_results_folder_is_removed_with_the_result():
     import gc
 

@@ -66,6 +66,23 @@ def test_sweep_command_runs_resumes_and_refuses_to_clobber(tmp_path, capsys):
     assert "(4 skipped" in capsys.readouterr().out
 
 
+def test_a_sweep_of_many_points_prints_a_table_that_fits(tmp_path, capsys):
+    """Of 8 points, the first and last 3 beside a '…' column, and how to see them all."""
+    many = SWEEPFILE.replace("citizens = 120", "citizens = 20").replace(
+        "waste_per_capita_kg = [0.5, 1.0]", "waste_per_capita_kg = [0.5, 0.6, 0.7, 0.8]"
+    )
+    many = many.replace("seeds = 2", "seeds = 1") + "concern_convergence = [0.1, 0.2]\n"
+    out = tmp_path / "out"
+    args = _parse(["sweep", str(_write(tmp_path, many)), "--out", str(out), "--quiet"])
+    assert args.handler(args) == 0
+    printed = capsys.readouterr().out
+    header = next(line for line in printed.splitlines() if "waste_per_capita_kg=" in line)
+    assert header.count("waste_per_capita_kg=") == 6 and " … " in f"{header} "
+    assert "waste_per_capita_kg=0.5, concern_convergence=0.1" in header
+    assert "waste_per_capita_kg=0.8, concern_convergence=0.2" in header
+    assert "(6 of 8 points shown; all of them, every day: waste_harmony.load_results(" in printed
+
+
 def test_sweep_file_key_paths_in_errors(tmp_path):
     bad = SWEEPFILE.replace("waste_per_capita_kg = [0.5, 1.0]", "waste_per_capita = [0.5, 1.0]")
     with pytest.raises(ConfigError, match="did you mean 'waste_per_capita_kg'") as info:

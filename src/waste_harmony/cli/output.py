@@ -19,6 +19,7 @@ from waste_harmony.storage import check_destination, check_writable
 __all__ = [
     "FIGURE_FORMATS",
     "SUMMARY_VARIABLES",
+    "TABLE_POINTS",
     "check_output_folder",
     "publish_results",
     "summary_table",
@@ -28,6 +29,10 @@ __all__ = [
 #: Model variables in the summary table printed after a run (``summary`` in
 #: :data:`waste_harmony.recording.OUTPUTS`).
 SUMMARY_VARIABLES: tuple[str, ...] = tuple(v.name for v in OUTPUTS if v.summary)
+
+#: Points a sweep's table shows side by side; of more, the first and last halves (a
+#: 1,000-point sweep printed a table 1,000 columns wide).
+TABLE_POINTS = 6
 
 #: File formats of the standard figures (``waste-harmony plot --format``).
 FIGURE_FORMATS = ("png", "pdf", "svg")
@@ -92,7 +97,9 @@ def summary_table(frame: pd.DataFrame, *, variables: Sequence[str] = SUMMARY_VAR
     return table.to_string(formatters=dict.fromkeys(table.columns, show))
 
 
-def sweep_table(summary: pd.DataFrame, parameters: Sequence[str]) -> str:
+def sweep_table(
+    summary: pd.DataFrame, parameters: Sequence[str], *, max_points: int = TABLE_POINTS
+) -> str:
     """The last day of a sweep: each variable's mean and interval, one column per point.
 
     Parameters
@@ -102,6 +109,9 @@ def sweep_table(summary: pd.DataFrame, parameters: Sequence[str]) -> str:
         categorical one gives the share of runs per category).
     parameters : sequence of str
         The swept parameters (they head the columns).
+    max_points : int
+        Columns at most: of more points, the first and last ``max_points // 2``
+        with a ``…`` column between them.
 
     Returns
     -------
@@ -137,7 +147,12 @@ def sweep_table(summary: pd.DataFrame, parameters: Sequence[str]) -> str:
     ]
     order = list(dict.fromkeys(last.sort_values("point")["at"]))
     table = last.pivot_table(index="variable", columns="at", values="cell", aggfunc="first")
-    table = table.reindex(columns=order)
+    half = max(max_points // 2, 1)
+    if len(order) > max_points:
+        table = table.reindex(columns=order[:half] + order[-half:])
+        table.insert(half, "…", "…")
+    else:
+        table = table.reindex(columns=order)
     table.columns.name = None
     table.index.name = None
     return table.to_string()

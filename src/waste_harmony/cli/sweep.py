@@ -93,11 +93,18 @@ def handle(args: argparse.Namespace) -> int:
         if client is not None:
             client.close()
     if result.n_finished:
-        from waste_harmony.cli.output import SUMMARY_VARIABLES, sweep_table
+        from waste_harmony.cli.output import SUMMARY_VARIABLES, TABLE_POINTS, sweep_table
 
         names = [*SUMMARY_VARIABLES, "facility_status", *config.run.model_reporters]
+        last = result.summary(names, where={"day": config.run.days})  # all it shows
         print(f"last day (day {config.run.days}): mean over runs [95 % interval]")
-        print(sweep_table(result.summary(names), result.parameter_names))
+        print(sweep_table(last, result.parameter_names))
+        points = last["point"].nunique()
+        if points > TABLE_POINTS:
+            print(
+                f"({TABLE_POINTS} of {points:,} points shown; all of them, every day: "
+                f"waste_harmony.load_results({str(result.path)!r}).summary([...]))"
+            )
     skipped = result.manifest.get("skipped_on_resume", 0)
     damaged = len(result.manifest.get("damaged_on_resume", []))
     again = f", {damaged} damaged and run again" if damaged else ""
