@@ -239,3 +239,57 @@ def test_defaults_and_whole_numbers_spelled_out_resume_the_same_experiment(tmp_p
             resume=True,
             **common,
         )
+
+
+def test_chunk_must_be_a_positive_integer(tmp_path):
+    from waste_harmony.batch.executors import execute_tasks
+
+    with pytest.raises(ValueError, match="chunk must be a positive integer, got 0"):
+        execute_tasks(iter([None]), n_tasks=1, folder=tmp_path, executor="serial", chunk=0)
+
+
+@pytest.mark.slow
+def test_runs_sent_in_chunks_give_the_same_table_and_a_death_costs_one_run(tmp_path, monkeypatch):
+    """A reference table's runs go to the workers several per call (reftable.chunk_size).
+
+    The statistics and seeds equal those of runs made one by one in this process; a
+    worker that dies in the middle of a chunk sends the chunk to quarantine, where
+    only the run that kills its worker fails.
+    """
+    import pandas as pd
+
+    from waste_harmony.experiments import reftable
+    from waste_harmony.experiments.observations import RunStatistics, check_observed
+
+    monkeypatch.setattr(reftable, "chunk_size", lambda n_tasks: 3)
+    stats = RunStatistics(
+        check_observed(pd.DataFrame({"day": [2], "variable": ["mean_concern"], "value": [0.4]}))
+    )
+    die = np.zeros((8, 1))
+    die[4] = 1.0  # the middle of the second chunk
+    settings = {
+        "names": ["die"],
+        "statistics": stats,
+        "n_statistics": 1,
+        "days": 2,
+        "fixed": {"n_citizens": 60},
+        "seed": 5,
+        "progress": False,
+    }
+    pool = reftable.simulate_table(
+        helpers.dying_model, thetas=die, folder=tmp_path / "pool", workers=2, **settings
+    )
+    serial = reftable.simulate_table(
+        helpers.dying_model,
+        thetas=np.zeros((8, 1)),
+        folder=tmp_path / "serial",
+        executor="serial",
+        **settings,
+    )
+    assert pool.failed == 1 and np.isnan(pool.statistics[4]).all()
+    assert "worker process died (exit code 1)" in pool.errors[0]
+    keep = np.arange(8) != 4
+    np.testing.assert_array_equal(pool.statistics[keep], serial.statistics[keep])
+    np.testing.assert_array_equal(pool.seeds, serial.seeds)
+    timings = (tmp_path / "pool" / "timings.jsonl").read_text().splitlines()
+    assert len(timings) == 8  # one line per run, as without chunks

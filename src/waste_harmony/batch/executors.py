@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ from waste_harmony.batch.store import (
     record_failure,
     runs_intact,
 )
-from waste_harmony.batch.worker import Outcome, execute, prepare_worker, write_run
+from waste_harmony.batch.worker import Outcome, execute, execute_chunk, prepare_worker, write_run
 from waste_harmony.storage import WriteError
 
 __all__ = [
@@ -195,6 +196,7 @@ def execute_tasks(
     total: int | None = None,
     initial: int = 0,
     on_outcome: Callable[[Task, Outcome], None] | None = None,
+    chunk: int = 1,
 ) -> dict[str, int]:
     """Run tasks on an executor, writing each result as it arrives.
 
@@ -218,6 +220,14 @@ def execute_tasks(
     on_outcome : callable, optional
         Called with ``(task, outcome)`` for every task, finished or failed, after its
         files are written (e.g. to collect ``outcome.statistics``).
+    chunk : int
+        Tasks sent to a worker in one call (:func:`~waste_harmony.batch.worker.execute_chunk`).
+        1 (default) sends each alone. Runs of a few milliseconds (a calibration's
+        reference table) go in chunks, so that the parent's work per call — pickling,
+        the pool's queues and threads, waiting — is shared by several runs instead of
+        taking CPU from the workers. Results, files and ``on_outcome`` calls are the
+        same task by task whatever the chunk; a worker that dies takes its whole
+        chunk into quarantine, where each task runs alone.
 
     Returns
     -------
@@ -245,25 +255,32 @@ def execute_tasks(
         dynamic_ncols=True,
     )
     bar.set_postfix(failed=0)
-    pending: dict[Future, Task] = {}
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    pending: dict[Future, list[Task]] = {}
     suspects: list[Task] = []  # in flight when a worker died
     queue = iter(tasks)
-    submitted = 0  # to the current pool
+    submitted = 0  # tasks, to the current pool
 
     def fill() -> None:
         nonlocal pool, submitted
         while len(pending) < pool.window and not suspects:
-            task = next(queue, None)
-            if task is None:
+            group = list(islice(queue, chunk))
+            if not group:
                 return
             if pool.owned and pool.kind == "process" and submitted >= recycle_after(pool):
                 pool = recycle(pool)
                 submitted = 0
             try:
-                pending[pool.executor.submit(execute, task)] = task
-                submitted += 1
+                future: Future[Any]
+                if chunk == 1:
+                    future = pool.executor.submit(execute, group[0])
+                else:
+                    future = pool.executor.submit(execute_chunk, group)
+                pending[future] = group
+                submitted += len(group)
             except BrokenProcessPool:
-                suspects.append(task)
+                suspects.extend(group)
 
     def handle(task: Task, outcome: Outcome) -> None:
         if outcome.write_error is not None:  # disk full, read-only...: every run would fail
@@ -284,17 +301,19 @@ def execute_tasks(
         bar.update(len(task.run_ids))
         bar.set_postfix(failed=counts["failed"])
 
-    def collect(future: Future, task: Task) -> None:
+    def collect(future: Future, group: list[Task]) -> None:
         try:
-            outcome = future.result()
+            result = future.result()
         except BrokenProcessPool:
             if pool.kind != "process":
                 raise
-            suspects.append(task)
+            suspects.extend(group)
             return
         except Exception as exc:  # the executor failed (unpicklable...)
-            outcome = Outcome.failure(task.run_ids, exc)
-        handle(task, outcome)
+            result = [Outcome.failure(task.run_ids, exc) for task in group]
+        outcomes = result if isinstance(result, list) else [result]
+        for task, outcome in zip(group, outcomes, strict=True):
+            handle(task, outcome)
 
     clean = False
     try:
