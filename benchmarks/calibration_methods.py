@@ -26,8 +26,10 @@ Methods (``--methods``):
 * ``bsl``: Bayesian synthetic likelihood (Wood 2010; Price et al. 2018), random-walk
   Metropolis with adaptive proposals (Haario et al. 2001), ``m`` runs per iteration,
   started at the best of a 100-run prior pilot;
-* ``pyabc``: pyabc 0.13's ABC-SMC (adaptive p-norm distance, population 200,
-  single-core sampler) as an external reference, if pyabc is installed.
+* ``pyabc``: pyabc 0.13's ABC-SMC (Klinger, Rickert & Hasenauer 2018; adaptive
+  Euclidean distance, Prangle 2017; population 200, single-core sampler, stopped at
+  the budget) as an external reference, if pyabc is installed (``pip install
+  pyabc``: not a dependency of the library).
 
 The reference-table methods share one table per case (amortised over the data sets,
 which is what a reference table is for) and are scored on ``--sets`` data sets; the
@@ -262,6 +264,7 @@ def bsl(
     chain = [current]
     current_lp = log_sl(current, 0) + log_prior(current)
     cov = np.diag((0.05 * prior_sd) ** 2)
+    moves = 0
     for it in range(1, iterations):
         if it >= 20:
             past = np.array(chain)
@@ -274,24 +277,50 @@ def bsl(
             lp = log_sl(proposal, it) + lp_prior
             if np.log(rng.random()) < lp - current_lp:
                 current, current_lp = proposal, lp
+                moves += 1
         chain.append(current)
     sample = np.array(chain[len(chain) // 2 :])
+    # The interval comes from this many states: say so beside the scores.
+    distinct = len(np.unique(sample, axis=0))
+    print(f"  bsl: {iterations} steps, {moves} moves, {distinct} distinct states kept", flush=True)
     return sample, np.full(len(sample), 1.0 / len(sample))
 
 
+class _BudgetSpentError(Exception):
+    """Raised by the pyabc model wrapper when the run budget is spent."""
+
+
 def pyabc_smc(case_name: str, obs: np.ndarray, budget: int, key: int) -> tuple[np.ndarray, ...]:
-    """pyabc's ABC-SMC as an external reference (single-core sampler, seeded)."""
+    """pyabc's ABC-SMC as an external reference (Klinger, Rickert & Hasenauer 2018).
+
+    pyabc's defaults (median tolerance, multivariate normal kernel), population 200,
+    with the adaptive Euclidean distance of Prangle (2017) — each statistic divided by
+    its median absolute deviation, re-fitted every generation — as the library's
+    ABC-SMC uses, and the single-core sampler (seeded, so runs are reproducible).
+    pyabc checks its simulation budget only between generations, so a last
+    generation could overshoot it several times over: here the model itself stops at
+    ``budget`` runs and the last completed generation is the posterior (the library's
+    ABC-SMC keeps the previous generation in the same situation). Returns the
+    posterior sample, its weights and the number of runs made.
+    """
+    import logging
     import tempfile
 
     import pyabc
 
+    logging.getLogger("ABC").setLevel(logging.WARNING)  # a line per generation otherwise
     case = CASES[case_name]
     np.random.seed(key % (2**31))  # noqa: NPY002  (pyabc draws from NumPy's global state)
-    counter = iter(_seeds(key, 21, n=budget * 4))
+    seeds = iter(_seeds(key, 21, n=budget))
+    runs = 0
 
-    def model(params: dict[str, float]) -> dict[str, np.ndarray]:
+    def model(params: dict[str, float]) -> dict[str, float]:
+        nonlocal runs
+        if runs >= budget:
+            raise _BudgetSpentError
+        runs += 1
         theta = np.array([params[n] for n in case.names])
-        return {"s": _one((case_name, theta, int(next(counter))))}
+        return {f"s{i}": v for i, v in enumerate(_one((case_name, theta, int(next(seeds)))))}
 
     prior = pyabc.Distribution(
         **{
@@ -299,21 +328,21 @@ def pyabc_smc(case_name: str, obs: np.ndarray, budget: int, key: int) -> tuple[n
             for n, p in case.priors.items()
         }
     )
-
-    def distance(x: dict, y: dict) -> float:
-        return float(np.sqrt(np.nansum(((x["s"] - y["s"]) / scale) ** 2)))
-
-    pilot = [case.draw_truth(np.random.default_rng([key, i])) for i in range(50)]
-    sims = np.array([model(dict(zip(case.names, t, strict=True)))["s"] for t in pilot])
-    scale = np.nanstd(sims, axis=0) + 1e-12
+    distance = pyabc.distance.AdaptivePNormDistance(p=2, scale_function=pyabc.distance.mad)
     with tempfile.TemporaryDirectory() as tmp:
         smc_ = pyabc.ABCSMC(
             model, prior, distance, population_size=200, sampler=pyabc.sampler.SingleCoreSampler()
         )
-        smc_.new(f"sqlite:///{tmp}/db.sqlite", {"s": obs})
-        history = smc_.run(max_total_nr_simulations=budget - 50, max_nr_populations=20)
+        smc_.new(f"sqlite:///{tmp}/db.sqlite", {f"s{i}": v for i, v in enumerate(obs)})
+        try:
+            history = smc_.run(max_total_nr_simulations=budget, max_nr_populations=20)
+        except _BudgetSpentError:
+            history = smc_.history
+        if history.max_t < 0:
+            raise RuntimeError(f"pyabc completed no generation in {budget} runs")
         frame, w = history.get_distribution()
-    return frame[case.names].to_numpy(), np.asarray(w)
+        print(f"  pyabc: {history.max_t + 1} generations in {runs} runs", flush=True)
+    return frame[case.names].to_numpy(), np.asarray(w), runs
 
 
 def _pyabc_job(args: tuple[str, np.ndarray, int, int]) -> tuple[np.ndarray, ...]:
@@ -422,12 +451,12 @@ def run_case(case: Case, args: argparse.Namespace) -> dict[str, Any]:
                     sample, w = bsl(simulate, case, obs, args.budget, 2000 + k)
                 elif method == "pyabc":
                     if simulate.pool is not None:
-                        sample, w = simulate.pool.apply(
+                        sample, w, made = simulate.pool.apply(
                             _pyabc_job, ((case.name, obs, args.budget, 3000 + k),)
                         )
                     else:
-                        sample, w = pyabc_smc(case.name, obs, args.budget, 3000 + k)
-                    simulate.runs += args.budget
+                        sample, w, made = pyabc_smc(case.name, obs, args.budget, 3000 + k)
+                    simulate.runs += made
                 else:
                     raise ValueError(f"unknown method {method!r}")
                 runs = simulate.runs - before if method not in TABLE_METHODS else args.budget
@@ -501,10 +530,15 @@ def figure(rows: dict[str, dict[str, list[dict[str, Any]]]], path: str, budget: 
     for col, case in enumerate(cases):
         name = CASES[case].names[0]
         for m, results in enumerate(rows[case].values()):
-            widths = [r["score"][name]["width_exact"] for r in results]
+            widths = np.array([r["score"][name]["width_exact"] for r in results])
             errors = [r["score"][name]["mean_error_sd"] for r in results]
             x = m + np.linspace(-0.2, 0.2, len(widths))
-            axes[0, col].scatter(x, widths, s=14, color=f"C{m}")
+            # A zero width (a chain that never moved) has no place on the log scale:
+            # drawn as a triangle at the floor rather than silently dropped.
+            stuck = widths <= 0
+            axes[0, col].scatter(x[~stuck], widths[~stuck], s=14, color=f"C{m}")
+            axes[0, col].scatter(x[stuck], np.full(stuck.sum(), 0.1), s=22, marker="v",
+                                 color=f"C{m}")  # fmt: skip
             axes[1, col].scatter(x, errors, s=14, color=f"C{m}")
         for row, (lines, label) in enumerate(
             (((1.5,), "90 % width / exact (target ≤ 1.5)"), ((-0.3, 0.3), "mean error (exact sd)"))
@@ -517,7 +551,9 @@ def figure(rows: dict[str, dict[str, list[dict[str, Any]]]], path: str, budget: 
             if row == 0:
                 ax.set_yscale("log")
                 ax.axhline(1.0, color="0.7", lw=0.8)
-                ax.set_title(f"{case}: {name}, {budget} runs", fontsize=9)
+                ax.set_title(f"{case}: {name}, {budget} runs (▼: width 0)", fontsize=9)
+            else:
+                ax.set_yscale("symlog", linthresh=1.0)  # errors from 0.1 to hundreds of sd
     save_figure(fig, path)
 
 
