@@ -1,5 +1,6 @@
 """Reference tables: statistics only, the same on every executor, resumed by batch."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -168,10 +169,16 @@ def test_simulation_based_calibration_on_a_small_city(tmp_path):
 
     table_, sets = simulate(600, 1), simulate(200, 2)
     covered = np.zeros((len(sets.theta), 2), dtype=bool)
-    for i, (truth, data) in enumerate(zip(sets.theta, sets.statistics, strict=True)):
-        post = abcreg.regression_posterior(table_.theta, table_.statistics, data, priors)
-        for j in range(2):
-            low, high = weighted_quantile(post.theta[:, j], post.weight, [0.05, 0.95])
-            covered[i, j] = low <= truth[j] <= high
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", RuntimeWarning)
+        for i, (truth, data) in enumerate(zip(sets.theta, sets.statistics, strict=True)):
+            post = abcreg.regression_posterior(table_.theta, table_.statistics, data, priors)
+            for j in range(2):
+                low, high = weighted_quantile(post.theta[:, j], post.weight, [0.05, 0.95])
+                covered[i, j] = low <= truth[j] <= high
+    # A few data sets fall beyond what 600 runs reach (4 of 200 with these seeds): their
+    # posterior is the unadjusted rejection sample, with a warning, and still counts.
+    fallbacks = [w for w in said if "beyond what the simulations reach" in str(w.message)]
+    assert len(fallbacks) <= 0.05 * len(sets.theta), len(fallbacks)
     low, high = stats.binom.ppf([0.005, 0.995], len(sets.theta), 0.9)
     assert ((covered.sum(axis=0) >= low) & (covered.sum(axis=0) <= high)).all(), covered.mean(0)
